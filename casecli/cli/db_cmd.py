@@ -1,0 +1,113 @@
+"""``casecli db init | migrate | check | backup``: store upkeep."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from casecli.cli.options import Settings, command, fail
+
+
+def register(app: typer.Typer) -> None:
+    db_app = typer.Typer(help="Store upkeep: init, migrate, check, backup.", no_args_is_help=True)
+    app.add_typer(db_app, name="db")
+
+    @command(db_app, "init")
+    def init(settings: Settings) -> None:
+        """Create an empty store (mode 0600) at the latest schema."""
+        from casecli.core import store
+
+        path = settings.db_path()
+        if path.exists():
+            fail(f"{path} already exists; use casecli db migrate to upgrade it.", 1)
+        conn = store.connect(path, create=True)
+        version = store.schema_version(conn)
+        conn.close()
+        _say(
+            settings,
+            {"db": str(path), "schema": version, "created": True},
+            f"Created {path} at schema {version}.",
+        )
+
+    @command(db_app, "migrate")
+    def migrate(settings: Settings) -> None:
+        """Back up the store, then bring it to the latest schema."""
+        from casecli.core import store
+
+        path = settings.db_path()
+        conn = store.connect(path, migrate=False)
+        before = store.schema_version(conn)
+        backup = None
+        if before < store.latest_version():
+            backup = store.backup(conn, path, reason=f"before-v{store.latest_version()}")
+            store.apply_migrations(conn)
+        after = store.schema_version(conn)
+        conn.close()
+        msg = (
+            f"Migrated {path} from schema {before} to {after} (backup: {backup})."
+            if backup
+            else f"{path} is already at the latest schema ({after})."
+        )
+        _say(
+            settings,
+            {
+                "db": str(path),
+                "from": before,
+                "to": after,
+                "backup": str(backup) if backup else None,
+            },
+            msg,
+        )
+
+    @command(db_app, "check")
+    def check(settings: Settings) -> None:
+        """Integrity, foreign keys, schema version and row counts."""
+        from casecli.core import store
+
+        conn = store.connect(settings.db_path(), migrate=False)
+        result = store.check(conn)
+        conn.close()
+        data = {
+            "ok": result.ok,
+            "schema": result.schema,
+            "latest": result.latest,
+            "problems": list(result.problems),
+            "counts": result.counts,
+        }
+        if settings.json:
+            from casecli.render import write_json
+
+            write_json(data)
+        else:
+            status = "ok" if result.ok else "PROBLEMS"
+            typer.echo(f"{settings.db_path()}: {status}, schema {result.schema} of {result.latest}")
+            for problem in result.problems:
+                typer.echo(f"  problem: {problem}")
+            typer.echo("  " + ", ".join(f"{k} {v:,}" for k, v in result.counts.items()))
+        if not result.ok:
+            raise typer.Exit(1)
+
+    @command(db_app, "backup")
+    def backup(
+        settings: Settings,
+        dest: Annotated[
+            Path | None, typer.Argument(help="Where to write the copy (default: beside the store).")
+        ] = None,
+    ) -> None:
+        """Copy the store (VACUUM INTO) to a new file, mode 0600."""
+        from casecli.core import store
+
+        path = settings.db_path()
+        conn = store.connect(path, migrate=False)
+        out = store.backup(conn, path, dest=dest)
+        conn.close()
+        _say(settings, {"db": str(path), "backup": str(out)}, f"Backed up {path} to {out}.")
+
+
+def _say(settings: Settings, data: dict[str, object], message: str) -> None:
+    if settings.json:
+        from casecli.render import write_json
+
+        write_json(data)
+    else:
+        typer.echo(message)

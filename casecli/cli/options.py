@@ -1,0 +1,155 @@
+"""Global options (--db, --as, --today, --json, --redact), accepted before or after any command.
+
+``casecli --json sync X`` and ``casecli sync X --json`` mean the same: the ``command``
+decorator adds the global options to every command's signature and merges them with
+the ones given before the command name. Command-level values win.
+"""
+
+import functools
+import inspect
+import os
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from casecli.core.errors import CasecliError, UsageError
+
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", envvar="CASECLI_DB", help="The store (SQLite file).", show_default=False),
+]
+AsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as", envvar="CASECLI_USER", help="Act as this staff id (scope follows its role)."
+    ),
+]
+TodayOpt = Annotated[
+    str | None,
+    typer.Option("--today", envvar="CASECLI_TODAY", help="Treat this date (YYYY-MM-DD) as today."),
+]
+JsonOpt = Annotated[
+    bool,
+    typer.Option("--json", envvar="CASECLI_JSON", help="Machine output on stdout, nothing else."),
+]
+RedactOpt = Annotated[
+    bool, typer.Option("--redact", envvar="CASECLI_REDACT", help="Initials instead of names.")
+]
+
+GLOBAL_PARAMS = [
+    inspect.Parameter("db", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=DbOpt),
+    inspect.Parameter("as_", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=AsOpt),
+    inspect.Parameter("today", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=TodayOpt),
+    inspect.Parameter("json_", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOpt),
+    inspect.Parameter(
+        "redact", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=RedactOpt
+    ),
+]
+GLOBAL_NAMES = [p.name for p in GLOBAL_PARAMS]
+CTX_PARAM = inspect.Parameter(
+    "_ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
+)
+
+
+@dataclass
+class Settings:
+    db: Path | None
+    user: str | None
+    today: date
+    today_given: bool
+    json: bool
+    redact: bool
+
+    def db_path(self) -> Path:
+        if self.db is None:
+            raise CasecliError(
+                "No store is configured: sync an export into one "
+                "(casecli --db cases.db sync FOLDER), or try --db sample.db."
+            )
+        return self.db
+
+    def connect(self, *, create: bool = False) -> sqlite3.Connection:
+        from casecli.core import store
+
+        return store.connect(self.db_path(), create=create)
+
+
+def parse_date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"{option} must be a date like 2026-11-24, not {value!r}.") from None
+
+
+def _settings(ctx: typer.Context, given: dict[str, Any]) -> Settings:
+    parent: dict[str, Any] = {}
+    root = ctx.find_root()
+    if isinstance(root.obj, dict):
+        parent = root.obj
+
+    def pick(name: str) -> Any:
+        value = given.get(name)
+        if value in (None, False):
+            value = parent.get(name, value)
+        return value
+
+    from casecli.core import config
+
+    cfg: dict[str, Any] = {}
+    db, user = pick("db"), pick("as_")
+    if db is None or user is None:
+        cfg = config.load()
+    if db is None and cfg.get("db"):
+        db = Path(str(cfg["db"])).expanduser()
+    if user is None and cfg.get("user"):
+        user = str(cfg["user"])
+    today_raw = pick("today")
+    return Settings(
+        db=db,
+        user=user,
+        today=parse_date(today_raw, "--today") if today_raw else date.today(),
+        today_given=bool(today_raw),
+        json=bool(pick("json_")),
+        redact=bool(pick("redact")),
+    )
+
+
+def command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> Callable[..., Any]:
+    """Register ``func(settings, ...)`` as a command that also takes the global options."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        sig = inspect.signature(func)
+        own = list(sig.parameters.values())[1:]  # drop `settings`
+
+        @functools.wraps(func)
+        def wrapper(_ctx: typer.Context, **values: Any) -> Any:
+            given = {n: values.pop(n) for n in GLOBAL_NAMES}
+            settings = _settings(_ctx, given)
+            try:
+                return func(settings, **values)
+            except CasecliError as exc:
+                fail(str(exc), exc.exit_code)
+
+        del wrapper.__wrapped__  # type: ignore[attr-defined]
+        params = [CTX_PARAM, *own, *GLOBAL_PARAMS]
+        wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        app.command(name, **kwargs)(wrapper)
+        return func
+
+    return decorate
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print one plain sentence to stderr and exit with ``code``."""
+    typer.echo(f"casecli: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "y")

@@ -1,0 +1,209 @@
+"""``casecli sync FOLDER`` and ``casecli rejects``."""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from casecli.cli.options import Settings, command
+
+
+def register(app: typer.Typer) -> None:
+    @command(app, "sync")
+    def sync(
+        settings: Settings,
+        folder: Annotated[
+            Path, typer.Argument(help="The export folder (CSV files, manifest.toml).")
+        ],
+        profile: Annotated[
+            str | None,
+            typer.Option("--profile", help="A profile TOML file (or name) mapping the export."),
+        ] = None,
+        full: Annotated[
+            bool,
+            typer.Option("--full", help="A full snapshot: records absent from it are marked gone."),
+        ] = False,
+        strict: Annotated[
+            bool, typer.Option("--strict", help="Apply nothing if any row is rejected.")
+        ] = False,
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Validate and report; change nothing.")
+        ] = False,
+    ) -> None:
+        """Import an export folder into the store: validated, atomic, idempotent."""
+        from casecli.core import config
+        from casecli.core.sync import sync as run_sync
+
+        conn = settings.connect(create=True)
+        bar = _progress(settings)
+        try:
+            result = run_sync(
+                conn,
+                folder,
+                today=settings.today,
+                profile=profile,
+                full=full,
+                strict=strict,
+                dry_run=dry_run,
+                run_by=settings.user,
+                config_dir=config.config_dir(),
+                progress=bar.update if bar else None,
+                on_plan=bar.start if bar else None,
+            )
+        finally:
+            if bar:
+                bar.stop()
+            conn.close()
+        if settings.json:
+            from casecli.render import write_json
+
+            write_json(result.to_json())
+        else:
+            _show(result, settings)
+        raise typer.Exit(result.exit_code)
+
+    @command(app, "rejects")
+    def rejects(
+        settings: Settings,
+        sync_id: Annotated[
+            int | None, typer.Option("--sync", help="Only this sync's rejects.")
+        ] = None,
+    ) -> None:
+        """What was rejected and why, still outstanding (not applied nor superseded)."""
+        from casecli.core.sync import outstanding_rejects
+
+        conn = settings.connect()
+        rows = outstanding_rejects(conn, sync_id)
+        if settings.json:
+            from casecli.render import write_json
+
+            write_json([_public(r, settings) for r in rows])
+            return
+        from rich.table import Table
+
+        from casecli.render import console, safe
+
+        out = console()
+        if not rows:
+            out.print("No outstanding rejects.")
+            return
+        table = Table(box=None, pad_edge=False)
+        for head in ("sync", "file", "line", "column", "value", "reason"):
+            table.add_column(head, overflow="fold")
+        for r in rows:
+            r = _public(r, settings)
+            table.add_row(
+                str(r["sync_id"]),
+                safe(r["file"]),
+                str(r["line"] or ""),
+                safe(r["column"] or ""),
+                safe(_short(r["value"])),
+                safe(r["reason"]),
+            )
+        out.print(table)
+        out.print(
+            f"{len(rows)} outstanding. Rows rejected for a missing record are retried on every sync."
+        )
+
+
+def _public(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    from casecli.render import redact_value
+
+    row = dict(row)
+    row["value"] = redact_value(row.get("column"), row.get("value"), settings.redact)
+    return row
+
+
+def _short(value: object, width: int = 30) -> str:
+    s = "" if value is None else str(value)
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
+class _Bar:
+    """A Rich progress bar over the bytes of every file in the export (stderr)."""
+
+    def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        from casecli.render import console
+
+        self.progress = Progress(
+            TextColumn("{task.description:<16}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=console(stderr=True),
+            transient=True,
+        )
+        self.done: dict[str, int] = {}
+        self.task: Any = None
+
+    def start(self, plan: list[Any]) -> None:
+        total = sum(s.size() for s in plan)
+        self.progress.start()
+        self.task = self.progress.add_task("sync", total=total)
+
+    def update(self, file: str, rows: int, nbytes: int) -> None:
+        self.done[file] = nbytes
+        self.progress.update(self.task, completed=sum(self.done.values()), description=file)
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+def _progress(settings: Settings) -> _Bar | None:
+    if settings.json:
+        return None
+    from casecli.render import console
+
+    return _Bar() if console(stderr=True).is_terminal else None
+
+
+def _show(result: Any, settings: Settings) -> None:
+    from rich.table import Table
+
+    from casecli.render import console, safe
+
+    out = console()
+    err = console(stderr=True)
+    for warning in result.warnings:
+        err.print(f"note: {safe(warning)}")
+    if result.status == "failed":
+        err.print(f"casecli: {safe(result.message)}")
+    head = f"{'Dry run of ' if result.dry_run else ''}sync {result.sync_id or ''}".strip()
+    as_of = f", as of {result.as_of}" if result.as_of else ""
+    out.print(
+        f"[bold]{head}[/]: {result.status} ({result.kind}{as_of}, profile {safe(result.profile)})"
+    )
+    table = Table(box=None, pad_edge=False)
+    table.add_column("file")
+    for name in ("rows", "inserted", "updated", "unchanged", "gone", "rejected"):
+        table.add_column(name, justify="right")
+    for f in result.files:
+        label = f.file + (" (same as last sync)" if f.skipped else "")
+        table.add_row(
+            safe(label),
+            *(
+                f"{getattr(f, n):,}"
+                for n in ("rows", "inserted", "updated", "unchanged", "gone", "rejected")
+            ),
+        )
+    out.print(table)
+    if result.resolved:
+        out.print(f"{result.resolved:,} rows rejected earlier now applied.")
+    if result.rejects:
+        out.print(
+            f"[bold]{len(result.rejects):,} rows not applied[/] (casecli rejects lists them all):"
+        )
+        for r in result.rejects[:10]:
+            value = _public({"column": r.column, "value": r.value}, settings)["value"]
+            where = f"{r.file}:{r.line}" + (f" {r.column}={_short(value)!r}" if r.column else "")
+            out.print(f"  {safe(where)}\n    {safe(r.reason)}")
+        if len(result.rejects) > 10:
+            out.print(f"  … and {len(result.rejects) - 10:,} more.")

@@ -1,0 +1,1 @@
+"""The headless core: store, sync, engine, measures. Imports no typer, rich or textual."""

@@ -1,0 +1,211 @@
+"""The local SQLite store: opening, creating (mode 0600), migrating, checking, backing up.
+
+The schema lives in numbered SQL files (``migrations/0001_initial.sql`` …), shipped
+inside the wheel as ``casecli.migrations``. ``PRAGMA user_version`` records the
+schema version; a store newer than this code is refused, never guessed at.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from casecli.core.errors import CasecliError
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def _migrations_dir() -> Path:
+    installed = Path(__file__).resolve().parent.parent / "migrations"
+    if installed.is_dir():
+        return installed
+    return Path(__file__).resolve().parents[2] / "migrations"  # a source checkout
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+
+
+def migrations() -> list[Migration]:
+    found = []
+    for path in sorted(_migrations_dir().glob("[0-9][0-9][0-9][0-9]_*.sql")):
+        found.append(Migration(int(path.name[:4]), path.stem[5:], path))
+    return found
+
+
+def latest_version() -> int:
+    return max((m.version for m in migrations()), default=0)
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MiB
+
+
+def _create_file_0600(path: Path) -> None:
+    """Create an empty file readable by its owner only, whatever the umask."""
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def connect(path: Path, *, create: bool = False, migrate: bool = True) -> sqlite3.Connection:
+    """Open the store at ``path``; with ``create``, make it (0600) if it does not exist.
+
+    An existing store at an older schema is backed up, then migrated, when ``migrate``.
+    """
+    path = Path(path)
+    existed = path.exists()
+    if not existed:
+        if not create:
+            raise CasecliError(
+                f"There is no store at {path}; sync an export into it "
+                f"(casecli --db {path} sync FOLDER) or try --db sample.db."
+            )
+        if not path.parent.is_dir():
+            raise CasecliError(
+                f"The folder for the store, {path.parent}, does not exist; create it first."
+            )
+        try:
+            _create_file_0600(path)
+        except OSError as exc:
+            raise CasecliError(f"Cannot create the store {path}: {exc.strerror}.") from None
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        _configure(conn)
+        conn.execute("PRAGMA journal_mode = WAL")  # read-only media keep their mode; reads work
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise CasecliError(f"{path} is not a casecli store ({exc}); check the --db path.") from None
+    latest = latest_version()
+    if version > latest:
+        conn.close()
+        raise CasecliError(
+            f"The store {path} is at schema {version}, newer than this casecli "
+            f"(schema {latest}); upgrade casecli to open it."
+        )
+    if version < latest and migrate:
+        if existed and version > 0:
+            backup(conn, path, reason=f"before-v{latest}")
+        apply_migrations(conn)
+    elif version == 0 and not existed:
+        apply_migrations(conn)
+    return conn
+
+
+def apply_migrations(conn: sqlite3.Connection) -> list[int]:
+    """Apply every migration newer than the store, each in its own transaction."""
+    applied = []
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    for migration in migrations():
+        if migration.version <= current:
+            continue
+        sql = migration.path.read_text(encoding="utf-8")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {migration.version}")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise CasecliError(
+                f"Migration {migration.path.name} failed ({exc}); the store is unchanged."
+            ) from None
+        applied.append(migration.version)
+    return applied
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements (sqlite3.complete_statement knows triggers)."""
+    out: list[str] = []
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf)
+            buf = ""
+    if buf.strip() and not all(
+        ln.strip().startswith("--") or not ln.strip() for ln in buf.splitlines()
+    ):
+        out.append(buf)
+    return out
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def backup(
+    conn: sqlite3.Connection, path: Path, *, dest: Path | None = None, reason: str = ""
+) -> Path:
+    """Copy the store with ``VACUUM INTO`` to a new 0600 file; return its path."""
+    if dest is None:
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+        suffix = f"-{reason}" if reason else ""
+        dest = path.with_name(f"{path.stem}.backup-{stamp}{suffix}.db")
+    dest = Path(dest)
+    if dest.exists():
+        raise CasecliError(f"The backup file {dest} already exists; choose another name.")
+    try:
+        _create_file_0600(dest)
+        conn.execute("VACUUM INTO ?", (str(dest),))
+    except (OSError, sqlite3.Error) as exc:
+        if dest.exists() and dest.stat().st_size == 0:
+            dest.unlink()
+        raise CasecliError(f"Cannot back up the store to {dest}: {exc}.") from None
+    return dest
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    schema: int
+    latest: int
+    problems: tuple[str, ...]
+    counts: dict[str, int]
+
+
+EXPORT_TABLES = (
+    "staff",
+    "cases",
+    "people",
+    "events",
+    "referrals",
+    "signals",
+    "payments",
+    "removals",
+    "placements",
+    "case_goals",
+)
+
+
+def check(conn: sqlite3.Connection) -> CheckResult:
+    problems: list[str] = []
+    integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    if integrity != ["ok"]:
+        problems.extend(f"integrity: {line}" for line in integrity[:20])
+    fk = conn.execute("PRAGMA foreign_key_check").fetchall()
+    if fk:
+        problems.append(f"{len(fk)} rows break a foreign key (first in table {fk[0][0]})")
+    version = schema_version(conn)
+    latest = latest_version()
+    if version != latest:
+        problems.append(f"schema {version}, latest is {latest}: run casecli db migrate")
+    counts = {
+        table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        for table in EXPORT_TABLES
+    }
+    counts["rejects_outstanding"] = conn.execute(
+        "SELECT count(*) FROM rejects WHERE resolved_sync_id IS NULL"
+    ).fetchone()[0]
+    return CheckResult(not problems, version, latest, tuple(problems), counts)

@@ -1,0 +1,40 @@
+"""Shared fixtures: small hand-made exports, temporary stores, a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from casecli.core import store
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TODAY = date(2026, 11, 24)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "cases.db"
+
+
+@pytest.fixture
+def conn(db_path: Path) -> Iterator[sqlite3.Connection]:
+    c = store.connect(db_path, create=True)
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def export(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Copy a fixture export folder into tmp_path so a test may change it."""
+
+    def make(name: str) -> Path:
+        dest = tmp_path / f"export-{name}"
+        shutil.copytree(FIXTURES / name, dest)
+        return dest
+
+    return make

@@ -1,0 +1,120 @@
+"""The store: created 0600, WAL, foreign keys, schema version, migrations and backups."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from casecli.core import store
+from casecli.core.errors import CasecliError
+
+
+def test_new_store_is_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        conn = store.connect(tmp_path / "s.db", create=True)
+        conn.close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "s.db").stat().st_mode) == 0o600
+
+
+def test_store_uses_wal_foreign_keys_and_busy_timeout(conn: sqlite3.Connection) -> None:
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == store.BUSY_TIMEOUT_MS
+
+
+def test_new_store_is_at_the_latest_schema(conn: sqlite3.Connection) -> None:
+    assert store.schema_version(conn) == store.latest_version() >= 1
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    for name in (
+        "staff",
+        "cases",
+        "people",
+        "events",
+        "referrals",
+        "signals",
+        "payments",
+        "removals",
+        "placements",
+        "case_goals",
+        "recorded_events",
+        "barriers",
+        "goal_progress",
+        "notes",
+        "performance_goals",
+        "audit_log",
+        "sync_log",
+        "rejects",
+    ):
+        assert name in tables
+
+
+def test_missing_store_says_how_to_get_one(tmp_path: Path) -> None:
+    with pytest.raises(CasecliError, match="sync an export"):
+        store.connect(tmp_path / "nope.db")
+
+
+def test_a_store_newer_than_the_code_is_refused(db_path: Path) -> None:
+    store.connect(db_path, create=True).close()
+    raw = sqlite3.connect(db_path)
+    raw.execute(f"PRAGMA user_version = {store.latest_version() + 1}")
+    raw.close()
+    with pytest.raises(CasecliError, match="newer than this casecli"):
+        store.connect(db_path)
+
+
+def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 200)
+    with pytest.raises(CasecliError, match="not a casecli store"):
+        store.connect(path)
+
+
+def test_audit_log_rejects_update_and_delete(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "INSERT INTO audit_log (at, who, action, entity) VALUES ('2026-11-24T10:00', 'W1', 'record', 'case')"
+    )
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("UPDATE audit_log SET who = 'X'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        conn.execute("DELETE FROM audit_log")
+    assert conn.execute("SELECT who FROM audit_log").fetchall() == [("W1",)]
+
+
+def test_backup_is_a_0600_copy_with_the_same_rows(conn: sqlite3.Connection, db_path: Path) -> None:
+    conn.execute("INSERT INTO audit_log (at, who, action, entity) VALUES ('t', 'W1', 'x', 'y')")
+    dest = store.backup(conn, db_path, dest=db_path.with_name("copy.db"))
+    assert stat.S_IMODE(dest.stat().st_mode) == 0o600
+    copy = sqlite3.connect(dest)
+    assert copy.execute("SELECT who FROM audit_log").fetchall() == [("W1",)]
+    assert copy.execute("PRAGMA user_version").fetchone()[0] == store.latest_version()
+
+
+def test_migrating_an_older_store_backs_it_up_first(
+    db_path: Path, tmp_path: Path, monkeypatch
+) -> None:
+    # A store at schema 1 with a local record; the code gains a schema 2.
+    store.connect(db_path, create=True).close()
+    raw = sqlite3.connect(db_path)
+    raw.execute("INSERT INTO audit_log (at, who, action, entity) VALUES ('t', 'W1', 'x', 'y')")
+    raw.commit()
+    raw.close()
+    extra = tmp_path / "migrations"
+    extra.mkdir()
+    for m in store.migrations():
+        (extra / m.path.name).write_text(m.path.read_text())
+    (extra / "9999_test.sql").write_text("CREATE TABLE later (x INTEGER);\n")
+    monkeypatch.setattr(store, "_migrations_dir", lambda: extra)
+    conn = store.connect(db_path)
+    assert store.schema_version(conn) == 9999
+    backups = list(tmp_path.glob("cases.backup-*.db"))
+    assert len(backups) == 1
+    old = sqlite3.connect(backups[0])
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("SELECT who FROM audit_log").fetchall() == [("W1",)]
