@@ -32,8 +32,11 @@ def conn(db_path: Path) -> Iterator[sqlite3.Connection]:
 def export(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Copy a fixture export folder into tmp_path so a test may change it."""
 
+    made: list[Path] = []
+
     def make(name: str) -> Path:
-        dest = tmp_path / f"export-{name}"
+        made.append(tmp_path / f"export-{name}-{len(made)}")
+        dest = made[-1]
         shutil.copytree(FIXTURES / name, dest)
         return dest
 

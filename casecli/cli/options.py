@@ -129,9 +129,8 @@ def command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> Callabl
         @functools.wraps(func)
         def wrapper(_ctx: typer.Context, **values: Any) -> Any:
             given = {n: values.pop(n) for n in GLOBAL_NAMES}
-            settings = _settings(_ctx, given)
             try:
-                return func(settings, **values)
+                return func(_settings(_ctx, given), **values)
             except CasecliError as exc:
                 fail(str(exc), exc.exit_code)
 

@@ -295,9 +295,7 @@ def _date_parser(profile: Profile, date_only: bool) -> Callable[[str], str]:
             if pivot is not None and "%y" in fmt:
                 yy = parsed.year % 100
                 parsed = parsed.replace(year=(2000 if yy < pivot else 1900) + yy)
-            if date_only or (
-                parsed.hour == parsed.minute == parsed.second == 0 and "%H" not in fmt
-            ):
+            if date_only or (parsed.hour == parsed.minute == parsed.second == 0):
                 out = parsed.date().isoformat()
             else:
                 out = parsed.strftime("%Y-%m-%dT%H:%M" + (":%S" if parsed.second else ""))

@@ -1,0 +1,527 @@
+"""Sync keeps every promise in EXPORTS.md "What a sync promises"."""
+
+from __future__ import annotations
+
+import gzip
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from casecli.core.errors import CasecliError
+from casecli.core.sync import outstanding_rejects, sync
+from tests.conftest import FIXTURES, TODAY
+
+EXPORT_TABLES = ("staff", "cases", "people", "events", "referrals", "signals", "payments",
+                 "removals", "placements", "case_goals")  # fmt: skip
+
+
+def snapshot(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
+    tables = EXPORT_TABLES + ("rejects", "recorded_events", "barriers", "audit_log")
+    return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in tables}
+
+
+def run(conn: sqlite3.Connection, folder: Path, **kw):  # type: ignore[no-untyped-def]
+    return sync(conn, folder, today=TODAY, **kw)
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8", newline="")
+    return path
+
+
+# -- the happy path and what is stored -------------------------------------------------
+
+
+def test_first_sync_applies_every_file_with_counts(conn, export) -> None:
+    result = run(conn, export("basic"))
+    assert result.status == "applied"
+    assert result.exit_code == 0
+    counts = {f.file: (f.inserted, f.updated, f.unchanged, f.rejected) for f in result.files}
+    assert counts["cases.csv"] == (4, 0, 0, 0)
+    assert counts["people.csv"] == (7, 0, 0, 0)
+    assert counts["payments.csv"] == (2, 0, 0, 0)
+    assert result.rejects == []
+
+
+def test_values_are_stored_by_their_contract_type(conn, export) -> None:
+    run(conn, export("basic"))
+    # "004" stays "004": ids are text, never numbers.
+    assert conn.execute(
+        "SELECT case_id, typeof(case_id) FROM cases WHERE name = 'Smith'"
+    ).fetchone() == (
+        "004",
+        "text",
+    )
+    # money is integer cents; 175.5 is 17550, not 17549.999.
+    assert conn.execute(
+        "SELECT current_due, current_paid, arrears_due FROM payments WHERE month = '2026-10'"
+    ).fetchone() == (35000, 17550, 115050)
+    # booleans are 1/0; the contract's defaults fill empty cells.
+    assert conn.execute(
+        "SELECT born_out_of_wedlock FROM people WHERE person_id = 'P5'"
+    ).fetchone() == (1,)
+    assert conn.execute(
+        "SELECT hours_per_week, active FROM staff WHERE staff_id = 'A1'"
+    ).fetchone() == (40.0, 1)
+    assert conn.execute("SELECT status FROM case_goals WHERE goal_id = 'CG2'").fetchone() == (
+        "not_started",
+    )
+    # an empty cell is NULL, never ''
+    assert conn.execute("SELECT closed_on FROM cases WHERE case_id = 'C100'").fetchone() == (None,)
+
+
+def test_enumerations_are_case_insensitive_and_stored_lower_case(conn, export) -> None:
+    folder = export("basic")
+    text = (
+        (folder / "cases.csv")
+        .read_text()
+        .replace("C200,child_support,enforcement,open", "C200,Child_Support,enforcement,OPEN")
+    )
+    write(folder, "cases.csv", text)
+    run(conn, folder)
+    assert conn.execute("SELECT program, status FROM cases WHERE case_id = 'C200'").fetchone() == (
+        "child_support",
+        "open",
+    )
+
+
+# -- all or nothing -------------------------------------------------------------------
+
+
+def test_a_failure_mid_sync_leaves_the_store_exactly_as_before(conn, export) -> None:
+    run(conn, export("basic"))
+    before = snapshot(conn)
+    changed = export("basic")
+    write(changed, "cases.csv", (changed / "cases.csv").read_text().replace("Brown", "Browne"))
+    write(
+        changed,
+        "events.csv",
+        (changed / "events.csv").read_text() + "E9,C100,case_plan,scheduled,2026-12-01,,,W1,,\n",
+    )
+    with pytest.raises(RuntimeError, match="injected"):
+        run(conn, changed, fail_after="events")
+    assert snapshot(conn) == before
+    assert conn.execute("SELECT count(*) FROM sync_log").fetchone()[0] == 1
+    # and the next sync then succeeds
+    result = run(conn, changed)
+    assert result.status == "applied"
+    assert conn.execute("SELECT name FROM cases WHERE case_id = 'C100'").fetchone() == ("Browne",)
+
+
+def test_dry_run_reports_but_changes_nothing(conn, export) -> None:
+    result = run(conn, export("basic"), dry_run=True)
+    assert result.status == "applied" and result.dry_run
+    assert [f.inserted for f in result.files][:2] == [5, 4]
+    assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM sync_log").fetchone()[0] == 0
+
+
+def test_strict_applies_nothing_when_a_row_is_rejected(conn, export) -> None:
+    folder = export("basic")
+    write(
+        folder, "events.csv", (folder / "events.csv").read_text() + "E9,C100,case_plan,done,,,,,,\n"
+    )
+    result = run(conn, folder, strict=True)
+    assert result.status == "failed" and result.exit_code == 1
+    assert len(result.rejects) == 1
+    assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+
+
+# -- idempotent -----------------------------------------------------------------------
+
+
+def test_a_second_sync_of_the_same_export_changes_nothing(conn, export) -> None:
+    folder = export("basic")
+    run(conn, folder)
+    before = snapshot(conn)
+    result = run(conn, folder)
+    assert result.status == "unchanged"
+    assert all(f.inserted == f.updated == f.gone == 0 for f in result.files)
+    assert sum(f.unchanged for f in result.files) == 31
+    assert snapshot(conn) == before
+
+
+def test_same_rows_in_new_bytes_are_still_unchanged(conn, export) -> None:
+    """CRLF line endings and gzip change every byte, not one value: nothing is written."""
+    folder = export("basic")
+    run(conn, folder)
+    before = snapshot(conn)
+    for path in folder.glob("*.csv"):
+        text = path.read_text()
+        path.unlink()
+        if path.name == "events.csv":
+            (folder / "events.csv.gz").write_bytes(gzip.compress(text.encode()))
+        else:
+            write(folder, path.name, text.replace("\n", "\r\n"))
+    result = run(conn, folder)
+    assert result.status == "unchanged"
+    assert not any(f.skipped for f in result.files)
+    assert sum(f.unchanged for f in result.files) == 31
+    assert snapshot(conn) == before
+
+
+def test_a_changed_value_updates_one_row(conn, export) -> None:
+    folder = export("basic")
+    run(conn, folder)
+    write(
+        folder, "cases.csv", (folder / "cases.csv").read_text().replace(",Jones,", ",Jones-Ortiz,")
+    )
+    result = run(conn, folder)
+    cases = next(f for f in result.files if f.record_type == "cases")
+    assert (cases.inserted, cases.updated, cases.unchanged) == (0, 1, 3)
+    assert result.status == "applied"
+
+
+# -- bad rows: rejected with file, line, column, value and reason; the rest applied ----------
+
+BAD_CASES = [
+    # (row appended to cases.csv, column, value, words in the reason)
+    ("C9,,foster_care,open,2026-01-01,,W1,,,,,,,", "program", "", "required"),
+    ("C9,child_welfare,foster_care,opne,2026-01-01,,W1,,,,,,,", "status", "opne", "not one of"),
+    ("C9,child_welfare,foster_care,open,2026-02-30,,W1,,,,,,,", "opened_on", "2026-02-30", "date"),
+    ("C9,child_welfare,foster_care,open,11/02/2026,,W1,,,,,,,", "opened_on", "11/02/2026", "date"),
+    ("C9,child_welfare,foster_care,open,2026-01-01T25:00,,W1,,,,,,,", "opened_on", "2026-01-01T25:00", "date"),
+    ("C9,child_welfare,foster_care,closed,2026-01-01,,W1,,,,,,,", "closed_on", "", "required when status is closed"),
+    ("C9,child_welfare,investigation,open,2026-01-01,,W1,,,24h,,,,", "response_hours", "24h", "whole number"),
+    ("C9,child_welfare,foster_care,open,2026-01-01,,W1,,extreme,,,,,", "risk_level", "extreme", "not one of"),
+    ("C9,child_welfare,foster_care,open,2026-01-01,,W77,,,,,,,", "worker_id", "W77", "staff member"),
+    ("C9,child_welfare,foster_care,open,2026-01-01,,W1,,,,", None, "C9,child_welfare,foster_care,open,2026-01-01,,W1,,,,", "values where the header has 14"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("row", "column", "value", "reason"), BAD_CASES)
+def test_each_kind_of_bad_value_is_rejected_at_its_line_and_column(
+    conn, export, row, column, value, reason
+) -> None:
+    folder = export("basic")
+    write(folder, "cases.csv", (folder / "cases.csv").read_text() + row + "\n")
+    result = run(conn, folder)
+    assert result.exit_code == 3
+    assert len(result.rejects) == 1
+    reject = result.rejects[0]
+    assert (reject.file, reject.line, reject.column, reject.value) == (
+        "cases.csv",
+        6,
+        column,
+        value,
+    )
+    assert reason in reject.reason
+    # the rest is applied
+    assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 4
+    assert conn.execute("SELECT count(*) FROM cases WHERE case_id = 'C9'").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("file", "row", "column", "value", "reason"),
+    [
+        ("payments.csv", "C200,2026-11,350.123,0,,", "current_due", "350.123", "at most 2 decimals"),
+        ("payments.csv", "C200,2026-13,350,0,,", "month", "2026-13", "YYYY-MM"),
+        ("payments.csv", "C200,2026-11,$350,0,,", "current_due", "$350", "amount of money"),
+        ("people.csv", "P9,C200,child,X,2015-01-01,perhaps,", "born_out_of_wedlock", "perhaps", "yes/no"),
+        ("people.csv", "P9,C999,child,X,2015-01-01,,", "case_id", "C999", "case that is not"),
+        ("events.csv", "E9,C100,court_report,scheduled,,,,,,", "scheduled_on", "", "required when status is scheduled"),
+        ("events.csv", "E9,C100,court_report,completed,,2026-11-01,P99,,,", "person_id", "P99", "person who is not"),
+        ("signals.csv", "G9,job_loss,2026-11-01,,,wage_records,", "case_id", "", "one of the two"),
+        ("placements.csv", "PL9,RM9,relative,2026-01-01,", "removal_id", "RM9", "removal that is not"),
+        ("staff.csv", "W9,New Worker,worker,,,O1,North Office,,,", "unit_id", "", "required for a worker"),
+    ],
+)  # fmt: skip
+def test_bad_values_in_every_file_are_rejected(
+    conn, export, file, row, column, value, reason
+) -> None:
+    folder = export("basic")
+    lines = (folder / file).read_text().count("\n")
+    write(folder, file, (folder / file).read_text() + row + "\n")
+    result = run(conn, folder)
+    assert [(r.file, r.line, r.column, r.value) for r in result.rejects] == [
+        (file, lines + 1, column, value)
+    ]
+    assert reason in result.rejects[0].reason
+    stored = conn.execute('SELECT file, line, "column", value, reason FROM rejects').fetchall()
+    assert stored == [(file, lines + 1, column, value, result.rejects[0].reason)]
+
+
+def test_a_duplicate_key_rejects_every_copy_and_keeps_the_stored_row(conn, export) -> None:
+    folder = export("basic")
+    run(conn, folder)
+    text = (folder / "cases.csv").read_text()
+    write(
+        folder,
+        "cases.csv",
+        text + "C100,child_welfare,foster_care,open,2025-12-01,,W2,Other,,,,,,\n",
+    )
+    result = run(conn, folder)
+    dupes = [(r.line, r.column, r.value) for r in result.rejects]
+    assert dupes == [(3, "case_id", "C100"), (6, "case_id", "C100")]
+    assert "lines 3, 6" in result.rejects[0].reason
+    assert conn.execute("SELECT worker_id, name FROM cases WHERE case_id = 'C100'").fetchone() == (
+        "W1",
+        "Brown",
+    )
+
+
+def test_a_row_rejected_for_a_missing_case_applies_once_the_case_arrives(
+    conn, export, tmp_path
+) -> None:
+    first = tmp_path / "first"
+    first.mkdir()
+    for name in ("staff.csv", "cases.csv"):
+        write(first, name, (FIXTURES / "basic" / name).read_text())
+    write(
+        first,
+        "events.csv",
+        "event_id,case_id,kind,status,scheduled_on,completed_on\nE50,C500,caseworker_visit,completed,,2026-11-20\n",
+    )
+    result = run(conn, first)
+    assert [(r.file, r.line, r.column, r.value) for r in result.rejects] == [
+        ("events.csv", 2, "case_id", "C500")
+    ]
+    # a delta that brings only the case: the stored event row is retried and applied
+    second = tmp_path / "second"
+    second.mkdir()
+    write(
+        second,
+        "cases.csv",
+        "case_id,program,case_type,status,opened_on,worker_id\nC500,child_welfare,in_home,open,2026-11-01,W2\n",
+    )
+    result = run(conn, second)
+    assert result.resolved == 1
+    assert result.rejects == []
+    assert conn.execute(
+        "SELECT case_id, completed_on FROM events WHERE event_id = 'E50'"
+    ).fetchone() == (
+        "C500",
+        "2026-11-20",
+    )
+    assert outstanding_rejects(conn) == []
+    assert conn.execute("SELECT resolution FROM rejects").fetchall() == [("applied",)]
+
+
+def test_a_reject_is_superseded_by_a_corrected_row(conn, export) -> None:
+    folder = export("basic")
+    write(
+        folder,
+        "cases.csv",
+        (folder / "cases.csv").read_text()
+        + "C9,child_welfare,in_home,open,2026-02-30,,W1,,,,,,,\n",
+    )
+    run(conn, folder)
+    assert len(outstanding_rejects(conn)) == 1
+    write(
+        folder, "cases.csv", (folder / "cases.csv").read_text().replace("2026-02-30", "2026-02-28")
+    )
+    result = run(conn, folder)
+    assert result.rejects == [] and result.exit_code == 0
+    assert outstanding_rejects(conn) == []
+    assert conn.execute("SELECT opened_on FROM cases WHERE case_id = 'C9'").fetchone() == (
+        "2026-02-28",
+    )
+
+
+def test_the_same_bad_row_again_is_not_stored_twice(conn, export) -> None:
+    folder = export("basic")
+    write(
+        folder,
+        "cases.csv",
+        (folder / "cases.csv").read_text()
+        + "C9,child_welfare,in_home,open,2026-02-30,,W1,,,,,,,\n",
+    )
+    run(conn, folder)
+    write(
+        folder, "cases.csv", (folder / "cases.csv").read_text().replace("\n", "\r\n")
+    )  # new bytes
+    result = run(conn, folder)
+    assert result.status == "unchanged" and result.exit_code == 3
+    assert len(result.rejects) == 1
+    assert conn.execute("SELECT count(*) FROM rejects").fetchone()[0] == 1
+
+
+# -- nothing is deleted ---------------------------------------------------------------
+
+
+def test_a_full_export_marks_missing_records_gone_and_keeps_them(conn, export) -> None:
+    folder = export("basic")
+    run(conn, folder)
+    lines = (folder / "cases.csv").read_text().splitlines(keepends=True)
+    write(folder, "cases.csv", "".join(line for line in lines if not line.startswith("C300,")))
+    result = run(conn, folder)  # the manifest says kind = "full"
+    cases = next(f for f in result.files if f.record_type == "cases")
+    assert cases.gone == 1
+    assert conn.execute("SELECT _gone_on FROM cases WHERE case_id = 'C300'").fetchone() == (
+        "2026-11-23",
+    )
+    assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 4
+    # the people of the gone case are still there
+    assert conn.execute("SELECT count(*) FROM people WHERE case_id = 'C300'").fetchone()[0] == 1
+    # it comes back when a later export has it again
+    write(folder, "cases.csv", "".join(lines))
+    result = run(conn, folder)
+    assert next(f for f in result.files if f.record_type == "cases").updated == 1
+    assert conn.execute("SELECT _gone_on FROM cases WHERE case_id = 'C300'").fetchone() == (None,)
+
+
+def test_a_delta_export_marks_nothing_gone(conn, export, tmp_path) -> None:
+    run(conn, export("basic"))
+    delta = tmp_path / "delta"
+    delta.mkdir()
+    write(
+        delta,
+        "cases.csv",
+        "case_id,program,case_type,status,opened_on\nC100,child_welfare,foster_care,open,2025-12-01\n",
+    )
+    result = run(conn, delta)
+    assert sum(f.gone for f in result.files) == 0
+    assert conn.execute("SELECT count(*) FROM cases WHERE _gone_on IS NOT NULL").fetchone()[0] == 0
+    # columns the delta does not carry keep their stored values
+    assert conn.execute("SELECT worker_id, name FROM cases WHERE case_id = 'C100'").fetchone() == (
+        "W1",
+        "Brown",
+    )
+
+
+def test_local_records_survive_a_sync_untouched(conn, export) -> None:
+    folder = export("basic")
+    run(conn, folder)
+    conn.execute(
+        "INSERT INTO recorded_events (case_id, kind, occurred_at, recorded_by, recorded_at)"
+        " VALUES ('C100', 'caseworker_visit', '2026-11-24T10:00', 'W1', '2026-11-24T10:05')"
+    )
+    conn.execute(
+        "INSERT INTO barriers (case_id, what, opened_on, opened_by) VALUES ('C100', 'drug screen result', '2026-11-12', 'W1')"
+    )
+    conn.execute(
+        "INSERT INTO audit_log (at, who, action, entity) VALUES ('2026-11-24', 'W1', 'record', 'case')"
+    )
+    local = {
+        t: conn.execute(f"SELECT * FROM {t}").fetchall()
+        for t in ("recorded_events", "barriers", "audit_log")
+    }
+    lines = (folder / "cases.csv").read_text().splitlines(keepends=True)
+    write(folder, "cases.csv", "".join(line for line in lines if not line.startswith("C100,")))
+    run(conn, folder)  # full: C100 is now gone, its local records stay
+    assert {t: conn.execute(f"SELECT * FROM {t}").fetchall() for t in local} == local
+
+
+# -- file shapes ------------------------------------------------------------------------
+
+
+def test_gzip_bom_crlf_and_quoted_newlines(conn, export) -> None:
+    folder = export("basic")
+    people = (folder / "people.csv").read_text()
+    people = people.replace("P2,004,mother,Lee Smith", 'P2,004,mother,"Lee\nSmith"')
+    (folder / "people.csv").unlink()
+    (folder / "people.csv.gz").write_bytes(
+        gzip.compress(("\ufeff" + people).replace("\n", "\r\n").encode())
+    )
+    text = (
+        (folder / "events.csv")
+        .read_text()
+        .replace("E4,C200,income_withholding,completed", "E4,C200,income_withholding,finished")
+    )
+    write(folder, "events.csv", "\ufeff" + text.replace("\n", "\r\n"))
+    result = run(conn, folder)
+    assert conn.execute("SELECT name FROM people WHERE person_id = 'P2'").fetchone() == (
+        "Lee\r\nSmith",
+    )
+    assert conn.execute("SELECT count(*) FROM people").fetchone()[0] == 7
+    # the BOM did not hide the first column, and line numbers count physical lines
+    assert [(r.file, r.line, r.column) for r in result.rejects] == [("events.csv", 5, "status")]
+
+
+def test_line_numbers_after_a_quoted_newline_are_physical_lines(conn, export) -> None:
+    folder = export("basic")
+    text = (folder / "cases.csv").read_text().replace(",Smith,", ',"Smith\nfamily",')
+    write(folder, "cases.csv", text + "C9,child_welfare,in_home,open,2026-02-30,,W1,,,,,,,\n")
+    result = run(conn, folder)
+    assert [(r.line, r.column) for r in result.rejects] == [(7, "opened_on")]
+
+
+def test_empty_and_header_only_files_change_nothing(conn, export) -> None:
+    folder = export("basic")
+    run(conn, folder)
+    before = snapshot(conn)
+    write(folder, "signals.csv", "")
+    write(folder, "referrals.csv", "referral_id,case_id,service,status,referred_on\n")
+    (folder / "manifest.toml").unlink()  # a delta: nothing is gone because a file is empty
+    result = run(conn, folder)
+    assert result.status == "unchanged"
+    assert snapshot(conn) == before
+
+
+def test_unknown_columns_and_files_are_reported_and_ignored(conn, export) -> None:
+    folder = export("basic")
+    text = (folder / "signals.csv").read_text().splitlines()
+    text = [text[0] + ",internal_flag"] + [line + ",x" for line in text[1:]]
+    write(folder, "signals.csv", "\n".join(text) + "\n")
+    write(folder, "notes.txt", "hello")
+    result = run(conn, folder)
+    assert "signals.csv: column 'internal_flag' is not in the contract; ignored." in result.warnings
+    assert "notes.txt: not a file casecli knows; ignored." in result.warnings
+    assert conn.execute("SELECT count(*) FROM signals").fetchone()[0] == 2
+
+
+def test_trailing_blank_rows_are_skipped_not_rejected(conn, export) -> None:
+    folder = export("basic")
+    write(
+        folder, "cases.csv", (folder / "cases.csv").read_text() + ",,,,,,,,,,,,,\n\n,,,,,,,,,,,,,\n"
+    )
+    result = run(conn, folder)
+    assert result.rejects == []
+    assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 4
+
+
+def test_a_profile_maps_columns_values_defaults_and_dates(conn, tmp_path) -> None:
+    folder = tmp_path / "county"
+    folder.mkdir()
+    write(folder, "staff.csv", (FIXTURES / "basic" / "staff.csv").read_text())
+    write(
+        folder,
+        "history.csv",
+        "CAS_ID,OPEN_DATE,WORKER,ACTIVE\n0042,7/21/25 0:00,W1,Y\n0043,12/01/99 0:00,W2,n\n",
+    )
+    profile = write(
+        tmp_path,
+        "county.toml",
+        'name = "county"\ndate_formats = ["%m/%d/%y %H:%M"]\ntwo_digit_year_pivot = 40\n'
+        '[files.cases]\nfile = "history.csv"\n'
+        '[files.cases.columns]\ncase_id = "CAS_ID"\nopened_on = "OPEN_DATE"\nworker_id = "WORKER"\nstatus = "ACTIVE"\n'
+        '[files.cases.values.status]\n"Y" = "open"\n"N" = "open"\n'
+        '[files.cases.defaults]\nprogram = "child_welfare"\ncase_type = "in_home"\n',
+    )
+    result = run(conn, folder, profile=str(profile))
+    assert result.profile == "county"
+    assert result.rejects == []
+    assert conn.execute(
+        "SELECT case_id, program, case_type, status, opened_on FROM cases ORDER BY 1"
+    ).fetchall() == [
+        ("0042", "child_welfare", "in_home", "open", "2025-07-21"),
+        ("0043", "child_welfare", "in_home", "open", "1999-12-01"),
+    ]
+
+
+# -- errors that stop a sync: one clear sentence, nothing applied --------------------------
+
+
+def test_a_missing_required_column_stops_the_sync(conn, export) -> None:
+    folder = export("basic")
+    write(folder, "events.csv", "event_id,case_id,status\nE1,C100,completed\n")
+    with pytest.raises(CasecliError, match="events.csv: the required column 'kind' is missing"):
+        run(conn, folder)
+    assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+
+
+def test_a_first_sync_needs_staff_and_cases(conn, tmp_path) -> None:
+    write(tmp_path, "events.csv", "event_id,case_id,kind,status\n")
+    with pytest.raises(CasecliError, match="needs staff.csv and cases.csv"):
+        run(conn, tmp_path)
+
+
+def test_text_that_is_not_utf8_names_the_file_and_line(conn, export) -> None:
+    folder = export("basic")
+    data = (folder / "people.csv").read_bytes().replace(b"Ana Smith", "Ana Núñez".encode("cp1252"))
+    (folder / "people.csv").write_bytes(data)
+    with pytest.raises(CasecliError, match=r"people.csv: line \d+ is not valid utf-8 .*encoding"):
+        run(conn, folder)
+    assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
