@@ -149,7 +149,7 @@ class _Bar:
         self.progress.start()
         self.task = self.progress.add_task("sync", total=total)
 
-    def update(self, file: str, rows: int, nbytes: int) -> None:
+    def update(self, file: str, nbytes: int) -> None:
         self.done[file] = nbytes
         self.progress.update(self.task, completed=sum(self.done.values()), description=file)
 

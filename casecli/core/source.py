@@ -25,8 +25,6 @@ from casecli.core.profiles import FileMap, Profile
 
 csv.field_size_limit(64 * 1024 * 1024)
 
-ProgressFn = Callable[[int, int], None]  # (rows read, bytes read)
-
 
 @dataclass
 class SourceFile:
@@ -67,23 +65,33 @@ class Header:
     columns: tuple[str, ...]  # contract columns staged, in tuple order after the line
     positions: tuple[int, ...]  # their positions in the source row (-1: from a default)
     width: int  # fields per row
-    unknown: tuple[str, ...]  # source columns nobody maps
+    names: tuple[str, ...]  # the source header as written
+    used: frozenset[str]  # source columns this record type reads
+
+    @property
+    def file_columns(self) -> tuple[str, ...]:
+        """A staging column for every source column, in file order (``_u3``: not read)."""
+        by_pos = dict(zip(self.positions, self.columns, strict=True))
+        return tuple(by_pos.get(i, f"_u{i}") for i in range(self.width))
 
 
 class _CountingReader(io.RawIOBase):
     """Counts the bytes read from the file on disk, for the progress bar."""
 
-    def __init__(self, raw: io.BufferedReader) -> None:
+    def __init__(self, raw: io.BufferedReader, on_read: Callable[[int], None] | None) -> None:
         self.raw = raw
         self.count = 0
+        self.on_read = on_read
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        n = self.raw.readinto(buffer)
-        self.count += n or 0
-        return n or 0
+        n = self.raw.readinto(buffer) or 0
+        self.count += n
+        if self.on_read is not None:
+            self.on_read(self.count)
+        return n
 
     def close(self) -> None:
         self.raw.close()
@@ -93,11 +101,13 @@ class _CountingReader(io.RawIOBase):
 class Reader:
     """Iterate the staged rows of one source file; use as a context manager."""
 
-    def __init__(self, source: SourceFile, profile: Profile) -> None:
+    def __init__(
+        self, source: SourceFile, profile: Profile, on_read: Callable[[int], None] | None = None
+    ) -> None:
         self.source = source
         self.profile = profile
         self.blank_lines = 0
-        self._raw = _CountingReader(source.path.open("rb"))
+        self._raw = _CountingReader(source.path.open("rb"), on_read)
         binary: Any = io.BufferedReader(self._raw, 1 << 20)
         if source.path.name.endswith(".gz"):
             binary = gzip.GzipFile(fileobj=binary, mode="rb")
@@ -141,7 +151,7 @@ class Reader:
         rt, fmap = self.source.record_type, self.source.file_map
         row = self._next()
         if row is None or not any(cell.strip() for cell in row):
-            return Header((), (), 0, ())  # an empty file: nothing to do
+            return Header((), (), 0, (), frozenset())  # an empty file: nothing to do
         names = [cell.strip() for cell in row]
         seen: dict[str, int] = {}
         for i, name in enumerate(names):
@@ -171,10 +181,24 @@ class Reader:
                 raise self._fail(
                     f"the required column {source_name!r} is missing from the header; {hint}."
                 )
-        unknown = tuple(n for i, n in enumerate(names) if i not in used and n)
-        return Header(tuple(columns), tuple(positions), len(names), unknown)
+        used_names = frozenset(names[i] for i in used)
+        return Header(tuple(columns), tuple(positions), len(names), tuple(names), used_names)
 
-    def rows(self, progress: ProgressFn | None = None) -> Iterator[tuple[Any, ...]]:
+    @property
+    def fast(self) -> bool:
+        """True when cells go to staging as they are: no profile work, nothing defaulted."""
+        return bool(self.header.columns) and self._transform() is None
+
+    def raw_rows(self) -> Iterator[list[str]]:
+        """The CSV rows themselves, for ``executemany`` straight into staging (the fast path)."""
+        return self._reader
+
+    @property
+    def lines_read(self) -> int:
+        return int(self._reader.line_num)
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """Rows as ``(line, problem, raw, cells…)``: physical line numbers, ragged rows marked."""
         header = self.header
         if not header.columns:
             return
@@ -190,7 +214,6 @@ class Reader:
             getter = itemgetter(*positions)
         reader = self._reader
         start = reader.line_num + 1
-        count = 0
         nulls = (None,) * len(positions)
         while True:
             row = self._next()
@@ -198,16 +221,10 @@ class Reader:
                 break
             line = start
             start = reader.line_num + 1
-            if not row:
+            if not row or not any(cell.strip() for cell in row):
                 self.blank_lines += 1
                 continue
-            count += 1
-            if progress is not None and count % 65536 == 0:
-                progress(count, self._raw.count)
             if len(row) != width:
-                if not any(cell.strip() for cell in row):
-                    self.blank_lines += 1
-                    continue
                 problem = f"has {len(row)} values where the header has {width} columns"
                 yield (line, problem, ",".join(row)[:1000], *nulls)
                 continue
@@ -215,8 +232,6 @@ class Reader:
                 yield (line, None, None, *transform(row))
             else:
                 yield (line, None, None, *getter(row))  # type: ignore[misc]
-        if progress is not None:
-            progress(count, self._raw.count)
 
     def _transform(self) -> Callable[[list[str]], list[str]] | None:
         """Per-cell work a profile asks for (defaults, value maps, date formats), or None."""
@@ -294,7 +309,10 @@ def _date_parser(profile: Profile, date_only: bool) -> Callable[[str], str]:
                 continue
             if pivot is not None and "%y" in fmt:
                 yy = parsed.year % 100
-                parsed = parsed.replace(year=(2000 if yy < pivot else 1900) + yy)
+                try:
+                    parsed = parsed.replace(year=(2000 if yy < pivot else 1900) + yy)
+                except ValueError:  # 29 February in a year that was not a leap year
+                    continue
             if date_only or (parsed.hour == parsed.minute == parsed.second == 0):
                 out = parsed.date().isoformat()
             else:

@@ -29,7 +29,8 @@ from casecli.core.profiles import Profile, resolve
 from casecli.core.source import Reader, SourceFile, find
 
 STAGE = "temp.stage"
-SyncProgress = Callable[[str, int, int], None]  # (file name, rows read, bytes read so far)
+LINE = "coalesce(_line, rowid + 1)"  # the fast path leaves _line empty: row n is on line n + 1
+SyncProgress = Callable[[str, int], None]  # (file name, bytes of it read so far)
 
 
 @dataclass(frozen=True)
@@ -231,11 +232,18 @@ def sync(
         ).lastrowid
         assert sync_id is not None
         result.sync_id = sync_id
+        read: dict[str, tuple[tuple[str, ...], set[str]]] = {}  # file -> (header, columns used)
         for rt in RECORD_TYPES:
             job = _Job(conn, rt, sources[rt.name], prof, kind, sync_id, gone_on, result, progress)
-            job.run()
+            job.run(read)
             if fail_after == rt.name:
                 raise RuntimeError(f"injected failure after {rt.name}")
+        for file, (names, used) in read.items():
+            result.warnings.extend(
+                f"{file}: column {n!r} is not in the contract; ignored."
+                for n in names
+                if n and n not in used
+            )
         changed = sum(f.inserted + f.updated + f.gone for f in result.files) + result.resolved
         result.status = "applied" if changed else "unchanged"
         totals = {
@@ -323,7 +331,7 @@ class _Job:
 
     # -- the steps -----------------------------------------------------------------
 
-    def run(self) -> None:
+    def run(self, read: dict[str, tuple[tuple[str, ...], set[str]]]) -> None:
         conn, rt = self.conn, self.rt
         retryable = conn.execute(
             "SELECT count(*) FROM rejects WHERE record_type = ? AND resolved_sync_id IS NULL AND retryable = 1",
@@ -345,17 +353,17 @@ class _Job:
                 fr.skipped = True
                 fr.rows, fr.unchanged = last[1], last[2]
                 if self.progress:
-                    self.progress(self.source.name, last[1], self.source.size())
+                    self.progress(self.source.name, self.source.size())
             else:
-                fr.rows = self._stage_file()
+                fr.rows = self._stage_file(read)
         if retryable:
             self._stage_retries()
         staged = conn.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
         if staged:
             self._validate()
-            applied = self._apply(fr)
-            self._settle_rejects(fr, applied)
-            if self.kind == "full" and self.source is not None and not fr.skipped:
+            was_empty = self._apply(fr)
+            self._settle_rejects(fr)
+            if self.kind == "full" and self.source is not None and not fr.skipped and not was_empty:
                 fr.gone = self._mark_gone()
             self._warn_unknown_values()
         if fr.skipped:
@@ -388,46 +396,76 @@ class _Job:
         parts = (self._sha, self.profile.fingerprint, self.kind, self.source.name)
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
-    def _create_stage(self) -> None:
-        cols = ", ".join(f"{ck.q(c)} TEXT" for c in self.rt.names)
+    def _create_stage(self, extra: tuple[str, ...] = ()) -> None:
+        cols = ", ".join(f"{ck.q(c)} TEXT" for c in self.rt.names + extra)
         self.conn.execute(f"DROP TABLE IF EXISTS {STAGE}")
         self.conn.execute(
             f"CREATE TEMP TABLE stage (_line INTEGER, _err TEXT, _errval TEXT, _retry INTEGER,"
             f" _chk INTEGER, {cols})"
         )
 
-    def _stage_file(self) -> int:
+    def _stage_file(self, read: dict[str, tuple[tuple[str, ...], set[str]]]) -> int:
         assert self.source is not None
         name = self.source.name
-        with Reader(self.source, self.profile) as reader:
+        on_read = None
+        if self.progress is not None:
+            outer = self.progress
+            on_read = lambda nbytes: outer(name, nbytes)  # noqa: E731
+        with Reader(self.source, self.profile, on_read) as reader:
             header = reader.header
-            self.header_columns = header.columns
-            for col in header.unknown:
-                self.result.warnings.append(
-                    f"{name}: column {col!r} is not in the contract; ignored."
-                )
+            names, used = read.setdefault(name, (header.names, set()))
+            used.update(header.used)
             if not header.columns:
                 return 0
-            names = ", ".join(ck.q(c) for c in header.columns)
-            marks = ", ".join("?" * (len(header.columns) + 3))
-            progress = None
-            if self.progress is not None:
-                outer = self.progress
-                progress = lambda rows, nbytes: outer(name, rows, nbytes)  # noqa: E731
-            self.conn.executemany(
-                f"INSERT INTO {STAGE} (_line, _err, _errval, {names}) VALUES ({marks})",
-                reader.rows(progress),
-            )
-            if reader.blank_lines:
-                self.result.warnings.append(f"{name}: {reader.blank_lines} blank lines skipped.")
+            self.header_columns = header.columns
+            unread = tuple(c for c in header.file_columns if c.startswith("_u"))
+            self._create_stage(unread)
+            staged = self._stage_fast(reader) if reader.fast else None
+        if staged is None:  # profile work, ragged or blank rows, cells with line breaks
+            self.conn.execute(f"DELETE FROM {STAGE}")
+            with Reader(self.source, self.profile, on_read) as reader:
+                staged = self._stage_careful(reader)
         if self.source.file_map.distinct:
             cols = ", ".join(ck.q(c) for c in header.columns)
             self.conn.execute(
                 f"DELETE FROM {STAGE} WHERE _err IS NULL AND rowid NOT IN "
                 f"(SELECT min(rowid) FROM {STAGE} WHERE _err IS NULL GROUP BY {cols})"
             )
+            staged = self.conn.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
         key = ", ".join(ck.q(k) for k in self.key)
         self.conn.execute(f"CREATE INDEX temp.stage_key ON stage ({key})")
+        return int(staged)
+
+    def _stage_fast(self, reader: Reader) -> int | None:
+        """Cells straight from the CSV reader into staging, as a bare loader would.
+
+        Line numbers are implied (row n is on line n + 1); if a cell held a line break or
+        a row was blank or ragged, that no longer holds and None sends the file the
+        careful way instead.
+        """
+        cols = ", ".join(ck.q(c) for c in reader.header.file_columns)
+        marks = ", ".join("?" * reader.header.width)
+        try:
+            self.conn.executemany(
+                f"INSERT INTO {STAGE} ({cols}) VALUES ({marks})", reader.raw_rows()
+            )
+        except sqlite3.ProgrammingError:  # a row with another number of values
+            return None
+        staged = int(self.conn.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0])
+        return staged if reader.lines_read == staged + 1 else None
+
+    def _stage_careful(self, reader: Reader) -> int:
+        """Row by row with physical line numbers, profile transforms and ragged rows kept."""
+        header = reader.header
+        names = ", ".join(ck.q(c) for c in header.columns)
+        marks = ", ".join("?" * (len(header.columns) + 3))
+        self.conn.executemany(
+            f"INSERT INTO {STAGE} (_line, _err, _errval, {names}) VALUES ({marks})", reader.rows()
+        )
+        if reader.blank_lines:
+            self.result.warnings.append(
+                f"{reader.source.name}: {reader.blank_lines} blank lines skipped."
+            )
         return int(self.conn.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0])
 
     def _key_match(self, raw: str) -> str:
@@ -450,8 +488,9 @@ class _Job:
         keys = ", ".join(key_cols)
         filled = " AND ".join(f"{k} <> ''" for k in key_cols)
         match = " AND ".join(f"s2.{k} = {STAGE}.{k}" for k in key_cols)
+        lines = LINE.replace("_line", "s2._line").replace("rowid", "s2.rowid")
         conn.execute(
-            f"UPDATE {STAGE} SET _chk = -1, _errval = (SELECT group_concat(s2._line, ', ') FROM {STAGE} s2"
+            f"UPDATE {STAGE} SET _chk = -1, _errval = (SELECT group_concat({lines}, ', ') FROM {STAGE} s2"
             f" WHERE s2._err IS NULL AND s2._retry IS NULL AND {match})"
             f" WHERE _err IS NULL AND _retry IS NULL AND ({keys}) IN (SELECT {keys} FROM {STAGE}"
             f" WHERE _err IS NULL AND _retry IS NULL AND {filled} GROUP BY {keys} HAVING count(*) > 1)"
@@ -462,18 +501,18 @@ class _Job:
             f" AND ({ck.any_failure(self.checks, self.rt)})"
         )
 
-    def _apply(self, fr: FileResult) -> int:
-        """Upsert the good rows; fill the counts; return how many good rows there were."""
+    def _apply(self, fr: FileResult) -> bool:
+        """Upsert the good rows and fill the counts; say whether the table was empty before."""
         conn, rt = self.conn, self.rt
         table = ck.q(rt.name)
         cols = rt.names
         select = ", ".join(ck.normalised(rt.column(c)) for c in cols)
         ok = "_err IS NULL AND _chk IS NULL"
-        good = conn.execute(f"SELECT count(*) FROM {STAGE} WHERE {ok}").fetchone()[0]
-        if not good:
-            return 0
         key_cols = [ck.q(k) for k in self.key]
         was_empty = not conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
+        good = conn.execute(f"SELECT count(*) FROM {STAGE} WHERE {ok}").fetchone()[0]
+        if not good:
+            return bool(was_empty)
         existing = 0
         if not was_empty:
             match = " AND ".join(f"t.{k} = s.{k}" for k in key_cols)
@@ -492,7 +531,7 @@ class _Job:
         before = conn.total_changes
         conn.execute(
             f"INSERT INTO {table} ({', '.join(ck.q(c) for c in cols)}, _gone_on, _sync_id, _line)"
-            f" SELECT {select}, NULL, {self.sync_id}, _line FROM {STAGE} WHERE {ok} ORDER BY rowid"
+            f" SELECT {select}, NULL, {self.sync_id}, {LINE} FROM {STAGE} WHERE {ok} ORDER BY rowid"
             f" ON CONFLICT ({', '.join(key_cols)}) DO UPDATE SET {sets}_gone_on = NULL,"
             f" _sync_id = excluded._sync_id, _line = excluded._line WHERE {differs}"
         )
@@ -511,7 +550,7 @@ class _Job:
                 (self.sync_id,),
             ).rowcount
             self.result.resolved += resolved
-        return int(good)
+        return bool(was_empty)
 
     def _reject_sql(self) -> tuple[str, str, str, str]:
         """SQL expressions giving each bad staged row's column, value, reason and retryability."""
@@ -541,7 +580,7 @@ class _Job:
         retry_sql = " ".join(retry) + " ELSE 0 END" if len(retry) > 1 else "0"
         return (" ".join(column) + end, " ".join(value) + end, " ".join(reason) + end, retry_sql)
 
-    def _settle_rejects(self, fr: FileResult, applied: int) -> None:
+    def _settle_rejects(self, fr: FileResult) -> None:
         conn, rt = self.conn, self.rt
         column, value, reason, retry = self._reject_sql()
         raw = "json_object(" + ", ".join(f"'{c}', {ck.q(c)}" for c in self.header_columns) + ")"
@@ -555,8 +594,8 @@ class _Job:
         file = self.source.name if self.source else rt.file
         conn.execute(
             f"INSERT INTO temp.new_rejects (line, col, value, reason, row_key, raw, retryable)"
-            f" SELECT _line, {column}, {value}, {reason}, CASE WHEN _err IS NULL THEN {key_desc} END,"
-            f" {raw}, {retry} FROM {STAGE} WHERE {bad} AND _retry IS NULL ORDER BY _line"
+            f" SELECT {LINE}, {column}, {value}, {reason}, CASE WHEN _err IS NULL THEN {key_desc} END,"
+            f" {raw}, {retry} FROM {STAGE} WHERE {bad} AND _retry IS NULL ORDER BY 1"
         )
         conn.execute(
             "UPDATE temp.new_rejects SET existing_id = (SELECT r.reject_id FROM rejects r"
@@ -583,10 +622,12 @@ class _Job:
             "SELECT line, col, value, reason FROM temp.new_rejects ORDER BY line"
         ):
             self.result.rejects.append(Reject(file, line, col, val, why))
-        # Earlier rejects tried again and still failing stay outstanding and are listed.
+        # Earlier rejects tried again and still failing stay outstanding and are listed
+        # (for a file not re-read, _report_outstanding lists every outstanding one).
         for rfile, line, col, val, why in conn.execute(
             f'SELECT r.file, r.line, r."column", r.value, r.reason FROM rejects r JOIN {STAGE} s'
-            f" ON s._retry = r.reject_id WHERE s._chk IS NOT NULL ORDER BY r.reject_id"
+            f" ON s._retry = r.reject_id WHERE s._chk IS NOT NULL AND ? ORDER BY r.reject_id",
+            (not fr.skipped,),
         ):
             self.result.rejects.append(Reject(rfile, line, col, val, why))
         fr.rejected = conn.execute("SELECT count(*) FROM temp.new_rejects").fetchone()[0]
