@@ -1,9 +1,9 @@
 -- casecli store, schema 1.
 -- Export-sourced tables carry the contract's names (../shared/EXPORTS.md) so that
--- admins can query them with sqlite3, sqlite-utils or Datasette. Three bookkeeping
+-- admins can query them with sqlite3, sqlite-utils or Datasette. Two bookkeeping
 -- columns start with an underscore: _gone_on (the date a full export stopped
--- containing the record; records are never deleted), _sync_id (the sync that last
--- inserted or changed the row) and _line (its line in that export file).
+-- containing the record; records are never deleted) and _sync_id (the sync that last
+-- inserted or changed the row).
 -- Local tables (what users record in casecli) are separate: a sync never writes them.
 
 CREATE TABLE staff (
@@ -17,7 +17,7 @@ CREATE TABLE staff (
     supervisor_id  TEXT,
     hours_per_week REAL,
     active         INTEGER,
-    _gone_on TEXT, _sync_id INTEGER, _line INTEGER
+    _gone_on TEXT, _sync_id INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX staff_unit ON staff(unit_id);
 CREATE INDEX staff_office ON staff(office_id);
@@ -37,7 +37,7 @@ CREATE TABLE cases (
     goal_target_on       TEXT,
     order_established_on TEXT,
     updated_at           TEXT,
-    _gone_on TEXT, _sync_id INTEGER, _line INTEGER
+    _gone_on TEXT, _sync_id INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX cases_worker ON cases(worker_id, status);
 
@@ -49,7 +49,7 @@ CREATE TABLE people (
     birth_on                 TEXT,
     born_out_of_wedlock      INTEGER,
     paternity_established_on TEXT,
-    _gone_on TEXT, _sync_id INTEGER, _line INTEGER,
+    _gone_on TEXT, _sync_id INTEGER,
     PRIMARY KEY (person_id, case_id)
 ) WITHOUT ROWID;
 CREATE INDEX people_case ON people(case_id);
@@ -65,7 +65,7 @@ CREATE TABLE events (
     staff_id     TEXT,
     location     TEXT,
     result       TEXT,
-    _gone_on TEXT, _sync_id INTEGER, _line INTEGER
+    _gone_on TEXT, _sync_id INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX events_case ON events(case_id);
 
@@ -79,7 +79,7 @@ CREATE TABLE referrals (
     provider    TEXT,
     started_on  TEXT,
     ended_on    TEXT,
-    _gone_on TEXT, _sync_id INTEGER, _line INTEGER
+    _gone_on TEXT, _sync_id INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX referrals_case ON referrals(case_id);
 
@@ -91,7 +91,7 @@ CREATE TABLE signals (
     case_id     TEXT,
     source      TEXT,
     detail      TEXT,
-    _gone_on TEXT, _sync_id INTEGER, _line INTEGER
+    _gone_on TEXT, _sync_id INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX signals_case ON signals(case_id);
 CREATE INDEX signals_person ON signals(person_id);
@@ -103,7 +103,7 @@ CREATE TABLE payments (
     current_paid INTEGER NOT NULL,
     arrears_due  INTEGER,
     arrears_paid INTEGER,
-    _gone_on TEXT, _sync_id INTEGER, _line INTEGER,
+    _gone_on TEXT, _sync_id INTEGER,
     PRIMARY KEY (case_id, month)
 ) WITHOUT ROWID;
 
@@ -114,7 +114,7 @@ CREATE TABLE removals (
     removed_on       TEXT NOT NULL,
     discharged_on    TEXT,
     discharge_reason TEXT,
-    _gone_on TEXT, _sync_id INTEGER, _line INTEGER
+    _gone_on TEXT, _sync_id INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX removals_case ON removals(case_id);
 
@@ -124,7 +124,7 @@ CREATE TABLE placements (
     setting      TEXT NOT NULL,
     start_on     TEXT NOT NULL,
     end_on       TEXT,
-    _gone_on TEXT, _sync_id INTEGER, _line INTEGER
+    _gone_on TEXT, _sync_id INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX placements_removal ON placements(removal_id);
 
@@ -135,7 +135,7 @@ CREATE TABLE case_goals (
     person_id   TEXT,
     target_on   TEXT,
     status      TEXT,
-    _gone_on TEXT, _sync_id INTEGER, _line INTEGER
+    _gone_on TEXT, _sync_id INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX case_goals_case ON case_goals(case_id);
 

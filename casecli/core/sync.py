@@ -355,7 +355,11 @@ class _Job:
                 if self.progress:
                     self.progress(self.source.name, self.source.size())
             else:
-                fr.rows = self._stage_file(read)
+                loaded = self._load_direct(read) if not retryable else None
+                if loaded is not None:
+                    fr.rows = fr.inserted = loaded
+                else:
+                    fr.rows = self._stage_file(read)
         if retryable:
             self._stage_retries()
         staged = conn.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
@@ -365,7 +369,7 @@ class _Job:
             self._settle_rejects(fr)
             if self.kind == "full" and self.source is not None and not fr.skipped and not was_empty:
                 fr.gone = self._mark_gone()
-            self._warn_unknown_values()
+        self._warn_unknown_values()
         if fr.skipped:
             self._report_outstanding(fr)
         if self.source is not None:
@@ -404,13 +408,46 @@ class _Job:
             f" _chk INTEGER, {cols})"
         )
 
+    def _load_direct(self, read: dict[str, tuple[tuple[str, ...], set[str]]]) -> int | None:
+        """The first load of a table: CSV rows straight into it, validated on the way.
+
+        Returns the rows written, or None when the file must go through staging: the
+        table already has rows (counts, gone-marking), a row was faulted or duplicated,
+        or the file needs profile work or careful reading.
+        """
+        conn, rt, source = self.conn, self.rt, self.source
+        assert source is not None
+        if source.file_map.distinct or any(c.ref == rt.name for c in rt.columns):
+            return None
+        if conn.execute(f"SELECT EXISTS (SELECT 1 FROM main.{ck.q(rt.name)})").fetchone()[0]:
+            return None
+        with Reader(source, self.profile, self._on_read()) as reader:
+            header = reader.header
+            read.setdefault(source.name, (header.names, set()))[1].update(header.used)
+            if not reader.fast:
+                return None
+            sql = ck.direct_insert(rt, header.file_columns, self.sync_id)
+            conn.execute("SAVEPOINT direct")
+            try:
+                written = conn.executemany(sql, reader.raw_rows()).rowcount
+                complete = written == reader.lines_read - 1
+            except (sqlite3.ProgrammingError, sqlite3.IntegrityError):
+                complete = False
+            if not complete:
+                conn.execute("ROLLBACK TO direct")
+            conn.execute("RELEASE direct")
+        return written if complete else None
+
+    def _on_read(self) -> Callable[[int], None] | None:
+        if self.progress is None or self.source is None:
+            return None
+        outer, name = self.progress, self.source.name
+        return lambda nbytes: outer(name, nbytes)
+
     def _stage_file(self, read: dict[str, tuple[tuple[str, ...], set[str]]]) -> int:
         assert self.source is not None
         name = self.source.name
-        on_read = None
-        if self.progress is not None:
-            outer = self.progress
-            on_read = lambda nbytes: outer(name, nbytes)  # noqa: E731
+        on_read = self._on_read()
         with Reader(self.source, self.profile, on_read) as reader:
             header = reader.header
             names, used = read.setdefault(name, (header.names, set()))
@@ -530,10 +567,10 @@ class _Job:
         sets = f"{assignments}, " if assignments else ""
         before = conn.total_changes
         conn.execute(
-            f"INSERT INTO {table} ({', '.join(ck.q(c) for c in cols)}, _gone_on, _sync_id, _line)"
-            f" SELECT {select}, NULL, {self.sync_id}, {LINE} FROM {STAGE} WHERE {ok} ORDER BY rowid"
+            f"INSERT INTO {table} ({', '.join(ck.q(c) for c in cols)}, _gone_on, _sync_id)"
+            f" SELECT {select}, NULL, {self.sync_id} FROM {STAGE} WHERE {ok} ORDER BY rowid"
             f" ON CONFLICT ({', '.join(key_cols)}) DO UPDATE SET {sets}_gone_on = NULL,"
-            f" _sync_id = excluded._sync_id, _line = excluded._line WHERE {differs}"
+            f" _sync_id = excluded._sync_id WHERE {differs}"
         )
         changes = conn.total_changes - before
         retried = conn.execute(
@@ -654,12 +691,13 @@ class _Job:
         self.result.rejects.extend(Reject(*r) for r in rows)
 
     def _warn_unknown_values(self) -> None:
-        if self.rt.name != "cases" or "case_type" not in self.header_columns:
+        if self.rt.name != "cases":
             return
         known = ", ".join(ck._lit(k) for k in KNOWN_CASE_TYPES)
         for value, n in self.conn.execute(
-            f"SELECT case_type, count(*) FROM {STAGE} WHERE _err IS NULL AND _chk IS NULL"
-            f" AND case_type NOT IN ({known}) GROUP BY case_type ORDER BY 2 DESC LIMIT 5"
+            f"SELECT case_type, count(*) FROM main.cases WHERE _sync_id = ?"
+            f" AND case_type NOT IN ({known}) GROUP BY case_type ORDER BY 2 DESC LIMIT 5",
+            (self.sync_id,),
         ):
             self.result.warnings.append(
                 f"cases: {n} cases have case_type {value!r}, which has no playbook; "
