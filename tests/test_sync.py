@@ -525,3 +525,76 @@ def test_text_that_is_not_utf8_names_the_file_and_line(conn, export) -> None:
     with pytest.raises(CasecliError, match=r"people.csv: line \d+ is not valid utf-8 .*encoding"):
         run(conn, folder)
     assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+
+
+# -- the two ways in: a first load straight into empty tables, and staging -----------------
+
+
+def test_first_load_and_staged_load_store_identical_rows(tmp_path, monkeypatch) -> None:
+    """The direct first load and the staging path must agree on every stored value."""
+    from casecli.core import store
+    from casecli.core import sync as sync_module
+    from casecli.core.demo import write_demo
+
+    folder = tmp_path / "demo"
+    write_demo(folder, cases=400, seed=7, today=TODAY)
+    direct = store.connect(tmp_path / "direct.db", create=True)
+    run(direct, folder)
+    monkeypatch.setattr(sync_module._Job, "_load_direct", lambda self, read: None)
+    staged = store.connect(tmp_path / "staged.db", create=True)
+    run(staged, folder)
+    for table in EXPORT_TABLES:
+        rows = f"SELECT * FROM {table} ORDER BY 1, 2"
+        assert direct.execute(rows).fetchall() == staged.execute(rows).fetchall(), table
+        assert direct.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
+
+
+def test_a_duplicate_key_in_a_first_load_rejects_every_copy(conn, export) -> None:
+    folder = export("basic")
+    text = (folder / "cases.csv").read_text()
+    write(
+        folder,
+        "cases.csv",
+        text + "C100,child_welfare,foster_care,open,2025-12-01,,W2,Other,,,,,,\n",
+    )
+    result = run(conn, folder)
+    assert [(r.file, r.line, r.column) for r in result.rejects if r.file == "cases.csv"] == [
+        ("cases.csv", 3, "case_id"),
+        ("cases.csv", 6, "case_id"),
+    ]
+    assert conn.execute("SELECT count(*) FROM cases WHERE case_id = 'C100'").fetchone()[0] == 0
+    # rows that point at the rejected case wait for it, and apply once it arrives
+    assert {r.file for r in result.rejects} >= {"people.csv", "events.csv"}
+
+
+def test_values_with_spaces_capitals_and_month_ends_are_valid(conn, export) -> None:
+    """Cells the cheap checks cannot vouch for still get the exact checks, not a reject."""
+    folder = export("basic")
+    write(
+        folder,
+        "cases.csv",
+        (folder / "cases.csv").read_text()
+        + "C9,Child_Welfare, in_home ,OPEN, 2026-01-31T23:59 ,,W1,,High, 72 ,,2024-02-29,,\n",
+    )
+    write(
+        folder,
+        "payments.csv",
+        (folder / "payments.csv").read_text() + "C200,2026-11, -12.5 ,0.5,7,\n",
+    )
+    result = run(conn, folder)
+    assert result.rejects == []
+    assert conn.execute(
+        "SELECT program, case_type, status, opened_on, risk_level, response_hours, goal_target_on"
+        " FROM cases WHERE case_id = 'C9'"
+    ).fetchone() == (
+        "child_welfare",
+        " in_home ",
+        "open",
+        "2026-01-31T23:59",
+        "high",
+        72,
+        "2024-02-29",
+    )
+    assert conn.execute(
+        "SELECT current_due, current_paid, arrears_due FROM payments WHERE month = '2026-11'"
+    ).fetchone() == (-1250, 50, 700)
