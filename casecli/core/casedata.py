@@ -1,0 +1,156 @@
+"""Loading what the engine needs about a set of cases, in a few set-based queries.
+
+The engine is pure; this module is the only one that reads the store for it. Rows come
+back as plain dicts keyed by contract column names. Records a full export marked gone
+are left out; so is anything of a case outside the caller's list.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+Row = dict[str, Any]
+
+
+@dataclass
+class CaseData:
+    case: Row
+    people: list[Row] = field(default_factory=list)
+    events: list[Row] = field(default_factory=list)  # export events + recorded ones, merged
+    referrals: list[Row] = field(default_factory=list)
+    signals: list[Row] = field(default_factory=list)
+    removals: list[Row] = field(default_factory=list)
+    placements: list[Row] = field(default_factory=list)
+    goals: list[Row] = field(default_factory=list)  # case_goals + latest local progress
+    barriers: list[Row] = field(default_factory=list)  # open barriers users recorded
+    payments: list[Row] = field(default_factory=list)
+
+    @property
+    def case_id(self) -> str:
+        return str(self.case["case_id"])
+
+
+def _rows(cur: sqlite3.Cursor) -> list[Row]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur]
+
+
+def load(
+    conn: sqlite3.Connection, where: str, params: list[Any] | tuple[Any, ...] = ()
+) -> dict[str, CaseData]:
+    """Every case matching ``where`` (SQL on the cases table aliased ``c``), with its records."""
+    conn.execute("DROP TABLE IF EXISTS temp.sel")
+    conn.execute(
+        f"CREATE TEMP TABLE sel AS SELECT c.case_id FROM cases c WHERE ({where}) AND c._gone_on IS NULL",
+        tuple(params),
+    )
+    conn.execute("CREATE UNIQUE INDEX temp.sel_case ON sel(case_id)")
+    try:
+        return _load_selected(conn)
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.sel")
+
+
+def _load_selected(conn: sqlite3.Connection) -> dict[str, CaseData]:
+    out: dict[str, CaseData] = {}
+    cases_cols = "case_id, program, case_type, status, opened_on, closed_on, worker_id, name, risk_level, response_hours, permanency_goal, goal_target_on, order_established_on, updated_at"
+    for row in _rows(
+        conn.execute(f"SELECT {cases_cols} FROM cases WHERE case_id IN (SELECT case_id FROM sel)")
+    ):
+        out[row["case_id"]] = CaseData(row)
+
+    def each(sql: str, attr: str) -> None:
+        for row in _rows(conn.execute(sql)):
+            data = out.get(row["case_id"])
+            if data is not None:
+                getattr(data, attr).append(row)
+
+    live = "_gone_on IS NULL AND case_id IN (SELECT case_id FROM sel)"
+    each(
+        f"SELECT person_id, case_id, role, name, birth_on, born_out_of_wedlock, paternity_established_on FROM people WHERE {live}",
+        "people",
+    )
+    each(
+        "SELECT event_id AS id, 'export' AS source, case_id, kind, status, scheduled_on, completed_on,"
+        f" person_id, staff_id, location, result, NULL AS note FROM events WHERE {live}",
+        "events",
+    )
+    each(
+        f"SELECT referral_id, case_id, service, status, referred_on, person_id, provider, started_on, ended_on FROM referrals WHERE {live}",
+        "referrals",
+    )
+    each(
+        f"SELECT removal_id, case_id, person_id, removed_on, discharged_on, discharge_reason FROM removals WHERE {live}",
+        "removals",
+    )
+    each(
+        "SELECT p.placement_id, r.case_id, p.removal_id, p.setting, p.start_on, p.end_on FROM placements p"
+        " JOIN removals r USING (removal_id) WHERE p._gone_on IS NULL AND r.case_id IN (SELECT case_id FROM sel)",
+        "placements",
+    )
+    each(
+        f"SELECT case_id, month, current_due, current_paid, arrears_due, arrears_paid FROM payments WHERE {live} ORDER BY month",
+        "payments",
+    )
+    each(
+        "SELECT g.goal_id, g.case_id, g.description, g.person_id, g.target_on, g.status AS export_status,"
+        " (SELECT percent FROM goal_progress p WHERE p.goal_id = g.goal_id AND p.percent IS NOT NULL ORDER BY p.id DESC LIMIT 1) AS percent,"
+        " (SELECT status FROM goal_progress p WHERE p.goal_id = g.goal_id AND p.status IS NOT NULL ORDER BY p.id DESC LIMIT 1) AS local_status"
+        " FROM case_goals g WHERE g._gone_on IS NULL AND g.case_id IN (SELECT case_id FROM sel)",
+        "goals",
+    )
+    for goal in (g for d in out.values() for g in d.goals):
+        goal["status"] = goal["local_status"] or goal["export_status"] or "not_started"
+    each(
+        "SELECT barrier_id, case_id, what, service, step, expect_on, opened_on, opened_by, note FROM barriers"
+        " WHERE resolved_on IS NULL AND case_id IN (SELECT case_id FROM sel)",
+        "barriers",
+    )
+    # Signals name a case, a person, or both: a person's signal reaches each of their cases.
+    seen: set[tuple[str, str]] = set()
+    for row in _rows(
+        conn.execute(
+            "SELECT s.signal_id, s.kind, s.observed_on, s.person_id, s.source, s.detail, s.case_id FROM signals s"
+            " WHERE s._gone_on IS NULL AND s.case_id IN (SELECT case_id FROM sel)"
+            " UNION ALL SELECT s.signal_id, s.kind, s.observed_on, s.person_id, s.source, s.detail, p.case_id"
+            " FROM signals s JOIN people p ON p.person_id = s.person_id"
+            " WHERE s._gone_on IS NULL AND p._gone_on IS NULL AND p.case_id IN (SELECT case_id FROM sel)"
+        )
+    ):
+        key = (row["signal_id"], row["case_id"])
+        if key not in seen and row["case_id"] in out:
+            seen.add(key)
+            out[row["case_id"]].signals.append(row)
+    _merge_recorded(conn, out)
+    return out
+
+
+def _merge_recorded(conn: sqlite3.Connection, out: dict[str, CaseData]) -> None:
+    """Add what users recorded; one that the export later carried too counts once."""
+    rows = _rows(
+        conn.execute(
+            "SELECT 'local:' || id AS id, 'recorded' AS source, case_id, kind, 'completed' AS status,"
+            " NULL AS scheduled_on, occurred_at AS completed_on, person_id, recorded_by AS staff_id,"
+            " location, result, note FROM recorded_events WHERE case_id IN (SELECT case_id FROM sel)"
+        )
+    )
+    by_case: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+    for data in out.values():
+        for e in data.events:
+            if e["status"] == "completed" and e["completed_on"]:
+                by_case[data.case_id].add((e["kind"], str(e["completed_on"])[:10], e["person_id"]))
+    for row in rows:
+        target = out.get(row["case_id"])
+        if target is None:
+            continue
+        day = str(row["completed_on"])[:10]
+        done = by_case[target.case_id]
+        if (row["kind"], day, row["person_id"]) in done or any(
+            k == row["kind"] and d == day and (p is None or row["person_id"] is None)
+            for k, d, p in done
+        ):
+            continue  # the export carries the same fact: linked, not counted twice
+        target.events.append(row)

@@ -1,0 +1,66 @@
+"""Views over many cases: a caseload's case views, its ranked actions, what it waits on."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from statistics import median
+from typing import Any
+
+from casecli.core import casedata, engine, playbooks
+from casecli.core.engine import Action, CaseView
+
+
+def views(
+    conn: sqlite3.Connection,
+    where: str,
+    params: list[Any] | tuple[Any, ...],
+    *,
+    today: date,
+    books: dict[str, playbooks.Playbook],
+    coef: dict[str, float],
+    redact: bool = False,
+) -> list[CaseView]:
+    """Every case matching ``where`` (SQL on cases aliased ``c``), evaluated for ``today``."""
+    data = casedata.load(conn, where, params)
+    out = [
+        engine.evaluate(
+            d, playbooks.for_case(books, str(d.case["case_type"])), today, coef, redact=redact
+        )
+        for d in data.values()
+    ]
+    return sorted(out, key=lambda v: (-v.urgency, v.case_id))
+
+
+def ranked_actions(case_views: list[CaseView], n: int | None = None) -> list[Action]:
+    actions = sorted(
+        (a for v in case_views for a in v.actions),
+        key=lambda a: (-a.urgency, a.due_on or date.max, a.case_id, a.action),
+    )
+    return actions if n is None else actions[:n]
+
+
+@dataclass(frozen=True)
+class WaitGroup:
+    what: str  # the service or kind of wait
+    count: int
+    median_days: float
+    oldest_days: int
+    items: tuple[tuple[str, engine.Barrier], ...]  # (case id, barrier), oldest first
+
+
+def waiting(case_views: list[CaseView]) -> list[WaitGroup]:
+    """Barriers grouped by what is awaited (a service, a result, court…), biggest first."""
+    groups: dict[str, list[tuple[str, engine.Barrier]]] = defaultdict(list)
+    for v in case_views:
+        for b in v.barriers:
+            key = (b.service or "").replace("_", " ") or b.what
+            groups[key].append((v.case_id, b))
+    out = []
+    for what, items in groups.items():
+        items.sort(key=lambda cb: -cb[1].age_days)
+        ages = [b.age_days for _, b in items]
+        out.append(WaitGroup(what, len(items), float(median(ages)), max(ages), tuple(items)))
+    return sorted(out, key=lambda g: (-g.count, -g.median_days, g.what))

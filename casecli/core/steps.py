@@ -1,0 +1,301 @@
+"""Where each playbook step of a case stands today: done, open, overdue, blocked, waiting.
+
+Pure functions over a case's records (``CaseData``) with ``today`` passed in.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from casecli.core.casedata import CaseData, Row
+from casecli.core.playbooks import Playbook, Step
+
+HEARINGS = ("court_hearing", "permanency_hearing")
+INCOME_SIGNALS = ("job_loss", "disability", "incarceration", "new_employment", "release")
+
+
+def to_date(value: object) -> date | None:
+    if value is None or value == "":
+        return None
+    text = str(value)
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def to_datetime(value: object) -> datetime | None:
+    if value is None or value == "":
+        return None
+    text = str(value).replace(" ", "T")
+    try:
+        return (
+            datetime.fromisoformat(text[:19]) if "T" in text else datetime.fromisoformat(text[:10])
+        )
+    except ValueError:
+        return None
+
+
+def add_months(d: date, months: int) -> date:
+    month = d.month - 1 + months
+    year = d.year + month // 12
+    month = month % 12 + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def month_end(d: date) -> date:
+    return date(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
+
+
+@dataclass(frozen=True)
+class StepState:
+    step: Step
+    status: str  # done | open | overdue | blocked | waiting
+    due_on: date | None
+    person_id: str | None = None  # for a step per child
+    done_on: date | None = None
+    scheduled_on: date | None = None
+    blocked_by: str | None = None  # words: what it waits on
+
+    def days_until(self, today: date) -> int | None:
+        return (self.due_on - today).days if self.due_on else None
+
+
+class Facts:
+    """What the step rules ask of a case, computed once."""
+
+    def __init__(self, data: CaseData, book: Playbook, today: date) -> None:
+        self.data, self.book, self.today = data, book, today
+        case = data.case
+        self.opened_at = to_datetime(case["opened_on"]) or datetime.combine(
+            today, datetime.min.time()
+        )
+        self.open_removals = [r for r in data.removals if not r["discharged_on"]]
+        removal_dates = [d for d in (to_date(r["removed_on"]) for r in self.open_removals) if d]
+        self.removal = min(removal_dates) if removal_dates else None
+        self.order = to_date(case["order_established_on"])
+        self.completed = sorted(
+            (e for e in data.events if e["status"] == "completed" and to_date(e["completed_on"])),
+            key=lambda e: str(e["completed_on"]),
+        )
+        upcoming = [
+            d
+            for e in data.events
+            if e["kind"] in HEARINGS and e["status"] == "scheduled"
+            for d in [to_date(e["scheduled_on"])]
+            if d and d >= today
+        ]
+        self.next_hearing = min(upcoming) if upcoming else None
+        past = [
+            d
+            for e in self.completed
+            if e["kind"] in HEARINGS
+            for d in [to_date(e["completed_on"])]
+            if d and d <= today
+        ]
+        self.last_hearing = max(past) if past else None
+        self.income_change = self._income_change()
+
+    def children(self, in_care: bool) -> list[Row]:
+        kids = [p for p in self.data.people if p["role"] == "child"]
+        if in_care:
+            ids = {r["person_id"] for r in self.open_removals}
+            kids = [p for p in kids if p["person_id"] in ids]
+        return kids
+
+    def _income_change(self) -> date | None:
+        nc = {
+            p["person_id"]
+            for p in self.data.people
+            if p["role"] in ("noncustodial_parent", "father", "parent")
+        }
+        dates = [
+            d
+            for s in self.data.signals
+            if s["kind"] in INCOME_SIGNALS and (s["person_id"] is None or s["person_id"] in nc)
+            for d in [to_date(s["observed_on"])]
+            if d and (self.today - d).days <= 180
+        ]
+        if not dates:
+            return None
+        latest = max(dates)
+        reviewed = any(
+            e["kind"] == "modification_review"
+            and (to_date(e["completed_on"]) or date.min) >= latest
+            for e in self.completed
+        )
+        return None if reviewed else latest
+
+    def condition(self, name: str | None) -> bool:
+        if name is None:
+            return True
+        if name == "in_care":
+            return bool(self.open_removals)
+        if name == "paternity_needed":
+            return any(
+                p["role"] == "child"
+                and p["born_out_of_wedlock"] == 1
+                and not p["paternity_established_on"]
+                for p in self.data.people
+            )
+        if name == "not_paying":
+            last = [p for p in self.data.payments if p["month"] < self.today.strftime("%Y-%m")]
+            return bool(last) and last[-1]["current_paid"] < last[-1]["current_due"]
+        if name == "income_changed":
+            return self.income_change is not None
+        return False
+
+    def completions(self, step: Step, person_id: str | None, since: date | None) -> list[date]:
+        out = []
+        for e in self.completed:
+            if e["kind"] not in step.done_by:
+                continue
+            if person_id is not None and e["person_id"] not in (None, person_id):
+                continue
+            d = to_date(e["completed_on"])
+            if d and (since is None or d >= since) and d <= self.today:
+                out.append(d)
+        return out
+
+    def scheduled(self, step: Step, person_id: str | None) -> date | None:
+        dates = [
+            d
+            for e in self.data.events
+            if e["status"] == "scheduled" and e["kind"] in step.done_by
+            and (person_id is None or e["person_id"] in (None, person_id))
+            for d in [to_date(e["scheduled_on"])]
+            if d and d >= self.today
+        ]  # fmt: skip
+        return min(dates) if dates else None
+
+
+def evaluate_steps(data: CaseData, book: Playbook, today: date) -> list[StepState]:
+    if data.case["status"] != "open":
+        return []
+    facts = Facts(data, book, today)
+    states: dict[tuple[str, str | None], StepState] = {}
+    out: list[StepState] = []
+    for step in book.steps:
+        if not facts.condition(step.only_if) or data.case["permanency_goal"] in step.unless_goal:
+            continue
+        if step.per == "case":
+            people: list[str | None] = [None]
+        else:
+            people = [p["person_id"] for p in facts.children(in_care=step.per == "child_in_care")]
+        for person in people:
+            state = _one(step, person, facts, states)
+            if state is not None:
+                states[(step.id, person)] = state
+                out.append(state)
+    return [_waiting(s, data) for s in out]
+
+
+def _waiting(state: StepState, data: CaseData) -> StepState:
+    """An open step held by a recorded barrier or a service not yet started is waiting."""
+    if state.status not in ("open", "overdue"):
+        return state
+    held = [b["what"] for b in data.barriers if b["step"] == state.step.id]
+    held += [
+        f"{r['service'].replace('_', ' ')} ({r['status']})"
+        for r in data.referrals
+        if r["service"] in state.step.services
+        and r["status"] in ("waitlisted", "referred")
+        and not r["started_on"]
+    ]
+    if not held:
+        return state
+    return StepState(
+        state.step, "waiting", state.due_on, state.person_id, None, state.scheduled_on, held[0]
+    )
+
+
+def _one(
+    step: Step, person: str | None, f: Facts, states: dict[tuple[str, str | None], StepState]
+) -> StepState | None:
+    today = f.today
+    needs = step.requires + ((step.due.after,) if step.due and step.due.after else ())
+    for req in dict.fromkeys(needs):
+        prior = _prior(states, req, person)
+        if prior is None:
+            return None  # what it follows does not apply to this case
+        if prior.status != "done":
+            return StepState(
+                step, "blocked", None, person, blocked_by=f"{prior.step.title.lower()} first"
+            )
+    since: date | None
+    if step.every == "month":
+        due, since = month_end(today), today.replace(day=1)
+    else:
+        maybe_due, since = _due(step, person, f, states)
+        if maybe_due is None:
+            return None  # its anchor does not exist (no removal, no order, no hearing)
+        due = maybe_due
+    done = f.completions(step, person, since)
+    if len(done) >= step.count:
+        return StepState(step, "done", due, person, done_on=done[step.count - 1])
+    status = "overdue" if due < today else "open"
+    return StepState(step, status, due, person, scheduled_on=f.scheduled(step, person))
+
+
+def _prior(
+    states: dict[tuple[str, str | None], StepState], step_id: str, person: str | None
+) -> StepState | None:
+    """The state of a step another one follows; a step per child is done when all are."""
+    exact = states.get((step_id, person)) or states.get((step_id, None))
+    if exact is not None:
+        return exact
+    every = [s for (sid, _), s in states.items() if sid == step_id]
+    if not every:
+        return None
+    pending = [s for s in every if s.status != "done"]
+    if pending:
+        return pending[0]
+    return max(every, key=lambda s: s.done_on or date.min)
+
+
+def _due(
+    step: Step, person: str | None, f: Facts, states: dict[tuple[str, str | None], StepState]
+) -> tuple[date | None, date | None]:
+    """(due date, the date completions count from) — or (None, None) if not applicable."""
+    spec = step.due
+    if spec is None:
+        return None, None
+    days = spec.days + (f.book.settings.get(spec.days_from, 0) if spec.days_from else 0)
+    if spec.before == "next_hearing":
+        if f.next_hearing is None:
+            return None, None
+        since = max(
+            d for d in (f.last_hearing, f.next_hearing - timedelta(days=60)) if d is not None
+        )
+        return f.next_hearing - timedelta(days=days), since
+    if spec.after is not None:
+        prior = _prior(states, spec.after, person)
+        assert prior is not None and prior.done_on is not None  # _one checked it is done
+        return prior.done_on + timedelta(days=days), prior.done_on
+    anchor: date | None
+    if spec.anchor == "opened":
+        if spec.hours or spec.hours_from:
+            hours = f.data.case.get(spec.hours_from) if spec.hours_from else None
+            at = f.opened_at + timedelta(hours=int(hours or spec.hours), days=days)
+            return at.date(), f.opened_at.date()
+        anchor = f.opened_at.date()
+    elif spec.anchor == "removal":
+        anchor = f.removal
+    elif spec.anchor == "order":
+        anchor = f.order
+    else:  # income_change
+        anchor = f.income_change
+    if anchor is None:
+        return None, None
+    first = add_months(anchor, spec.months) + timedelta(days=days)
+    if not spec.repeat:
+        return first, anchor
+    # A recurring deadline: one interval after the last time it was done.
+    done = f.completions(step, person, anchor)
+    if not done:
+        return first, anchor
+    last = max(done)
+    interval = add_months(last, spec.months) if spec.months else last + timedelta(days=days)
+    return interval, last + timedelta(days=1)
