@@ -24,13 +24,17 @@ def console(stderr: bool = False):  # type: ignore[no-untyped-def]
     return Console(stderr=stderr, highlight=False)
 
 
+def printable(text: object) -> str:
+    """Text from an export or a user with control codes (escape sequences) made harmless."""
+    s = "" if text is None else str(text)
+    return "".join(ch if ch.isprintable() or ch == " " else "\N{REPLACEMENT CHARACTER}" for ch in s)
+
+
 def safe(text: object) -> str:
-    """Text from an export or a user, made safe to print: no markup, no control codes."""
+    """Text from an export or a user, made safe to print with Rich markup on."""
     from rich.markup import escape
 
-    s = "" if text is None else str(text)
-    s = "".join(ch if ch.isprintable() or ch == " " else "\N{REPLACEMENT CHARACTER}" for ch in s)
-    return escape(s)
+    return escape(printable(text))
 
 
 def initials(name: str | None) -> str:

@@ -188,13 +188,17 @@ def test_a_job_loss_in_child_support_asks_for_a_modification_review() -> None:
         ],  # fmt: skip
     )
     v = view(data)
-    kinds = {a.kind: a for a in v.actions}
+    # one action, not two: the review the playbook asks for, made urgent by the signal
+    reviews = [a for a in v.actions if a.step == "modification_review"]
+    assert len(reviews) == 1
+    review = reviews[0]
+    assert (review.kind, review.due_on) == ("modification", date(2026, 12, 21))
     assert (
-        kinds["modification"].action
+        review.action
         == "Review the order for modification — the paying parent lost a job 3 days ago"
     )
-    step = next(a for a in v.actions if a.kind == "step" and a.step == "modification_review")
-    assert step.due_on == date(2026, 12, 21)
+    # due in 27 days: no due points yet; nothing recorded since January 2025: idle
+    assert [t.term for t in review.terms] == ["signal", "idle"]
 
 
 def test_a_waitlisted_service_blocks_its_step_and_shows_in_waiting() -> None:

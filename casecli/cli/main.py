@@ -45,11 +45,17 @@ def main(
     ctx.obj = {"db": db, "as_": as_, "today": today, "json_": json_, "redact": redact}
 
 
-from casecli.cli import db_cmd, demo_cmd, sync_cmd  # noqa: E402  (registers the commands)
+from casecli.cli import db_cmd, demo_cmd, next_cmd, sync_cmd  # noqa: E402  (registers the commands)
 
+next_cmd.register(app)
 db_cmd.register(app)
 sync_cmd.register(app)
 demo_cmd.register(app)
+
+from casecli.cli import config_cmd, record_cmd  # noqa: E402
+
+record_cmd.register(app)
+config_cmd.register(app)
 
 
 def run() -> None:

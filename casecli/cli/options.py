@@ -92,7 +92,18 @@ def _settings(ctx: typer.Context, given: dict[str, Any]) -> Settings:
     if isinstance(root.obj, dict):
         parent = root.obj
 
+    root_ctx = ctx.find_root()
+
+    def typed(c: typer.Context, name: str) -> bool:
+        source = c.get_parameter_source(name)
+        return source is not None and source.name == "COMMANDLINE"
+
     def pick(name: str) -> Any:
+        """A value typed after the command, then before it, then from the environment."""
+        if typed(ctx, name):
+            return given.get(name)
+        if root_ctx is not ctx and typed(root_ctx, name):
+            return parent.get(name)
         value = given.get(name)
         if value in (None, False):
             value = parent.get(name, value)

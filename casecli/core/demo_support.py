@@ -160,8 +160,8 @@ def _enforcement(c: Ctx, cid, worker, ncp, order, close_t) -> None:
         ev(cid, "order_established", "completed", c.d(order), ncp, worker, "court")
     pattern = rng.choices(PATTERNS, cum_weights=(38, 65, 80, 88, 100))[0]
     arrears = _ledger(c, cid, ncp, order, last, pattern)
-    if pattern in ("full", "partial", "irregular") and r() < 0.7:
-        ev(cid, "income_withholding", "completed", c.d(min(order + ri(20, 90), last)), ncp, worker)
+    if pattern in ("full", "partial", "irregular") and r() < 0.9 or r() < 0.5:
+        ev(cid, "income_withholding", "completed", c.d(min(order + ri(3, 20), last)), ncp, worker)
     if arrears and pattern in ("none", "partial", "stopped") and r() < 0.4:
         t = max(order, last - ri(5, 300))
         ev(cid, "enforcement_action", "completed", c.d(t), ncp, worker, "", rng.choice(ACTIONS))

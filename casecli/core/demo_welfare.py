@@ -255,14 +255,17 @@ def _foster_care(c: Ctx, cid: str, worker: str, office: int, diligence: float, c
     last = 0 if close_t is None else close_t
     open_t = removed - (ri(0, 20) if r() < 0.4 else 0)
     family, kids, adults = _household(c, cid, office, removed, True)
+    starts = []
     for kid, born in kids:
         start = removed if r() < 0.85 else removed + ri(1, min(60, last - removed - 1))
+        starts.append(start)
         if r() < 0.07 and start - 1400 > born:  # an earlier episode: this removal is a re-entry
             prev = start - ri(450, 1400)
             removal(c, cid, kid, prev, prev + ri(60, 400), "reunification", r() < 0.3)
         home_visit = r() < (0.15 if close_t is None else 0.4) and goal == "reunification"
         removal(c, cid, kid, start, close_t, reason, home_visit)
         c.monthly_visits(cid, kid, worker, start, last, diligence)
+    removed = min(starts)  # the case's clock starts with its first child in care
     if close_t is None:
         court(c, cid, worker, removed)
     else:
@@ -278,6 +281,7 @@ def _foster_care(c: Ctx, cid: str, worker: str, office: int, diligence: float, c
     if adults and r() < 0.5:
         drug_screens(c, cid, worker, adults[0][0], removed, close_t)
     _supervision(c, cid, worker, removed, last)
+    _permanency_work(c, cid, worker, removed, last, goal, diligence)
     days = {"reunification": 365, "adoption": 730, "none": 0}.get(goal, 540)
     target = removed + days + ri(-30, 90) if days else None
     n = ri(1, 4) if close_t is None else ri(0, 2)
@@ -285,3 +289,29 @@ def _foster_care(c: Ctx, cid: str, worker: str, office: int, diligence: float, c
     _case(c, cid, "foster_care", open_t * 1440, close_t, worker, family, risk, "", goal,
           "" if target is None else c.d(target))  # fmt: skip
     return adults
+
+
+def _permanency_work(
+    c: Ctx, cid: str, worker: str, removed: int, last: int, goal: str, diligence: float
+):
+    """The reunification readiness assessment (month 9) and, at month 15 of care, the TPR
+    petition or a documented ASFA exception; most are done on time, a few are late."""
+    rng = c.rng
+    r, ri = rng.random, rng.randint
+    if goal == "reunification" and last - removed > 270:
+        when = removed + ri(230, 285)
+        if r() < 0.75 + 0.2 * diligence and when <= last:
+            c.event(cid, "risk_assessment", "completed", c.d(when), "", worker, "home")
+    if goal not in ("relative", "guardianship") and last - removed > 456:
+        when = removed + ri(400, 460)
+        if r() < 0.8 + 0.15 * diligence and when <= last:
+            kind = "tpr_petition" if goal == "adoption" else "asfa_exception"
+            c.event(
+                cid,
+                kind,
+                "completed",
+                c.d(when),
+                "",
+                worker,
+                "court" if goal == "adoption" else "office",
+            )

@@ -125,7 +125,7 @@ def evaluate(
     idle = (today - last).days if last else None
     actions = _step_actions(data, steps, today, coef, names, idle)
     actions += _chase_actions(data, barriers, coef)
-    actions += _signal_actions(data, today, coef, steps)
+    actions = _merge_signals(actions, _signal_actions(data, today, coef, steps))
     actions.sort(key=lambda a: (-a.urgency, a.due_on or date.max, a.action))
     milestone = _milestone(data, book, today)
     plan, why = _plan(data, today)
@@ -238,8 +238,7 @@ def _step_actions(
         what = s.step.title + who
         reason = _due_words(left)
         if s.step.due is not None and s.step.due.before == "next_hearing" and hearing is not None:
-            days = (hearing - today).days
-            reason = f"court hearing in {days} day{'s' if days != 1 else ''}, report not filed"
+            reason = f"court hearing {_in_days((hearing - today).days)}, report not filed"
         elif s.step.every == "month":
             reason = f"not yet done this month, {_due_words(left)}"
         if s.scheduled_on:
@@ -265,6 +264,10 @@ def _next_hearing(data: CaseData, today: date) -> date | None:
     return min(dates) if dates else None
 
 
+def _in_days(days: int) -> str:
+    return "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+
+
 def _due_words(left: int) -> str:
     if left < 0:
         return f"{-left} day{'s' if left != -1 else ''} overdue"
@@ -282,7 +285,7 @@ def _chase_actions(data: CaseData, barriers: list[Barrier], coef: dict[str, floa
         sentence = f"Chase the {b.what} — {verb} {b.age_days} days"
         if b.expect_on is not None:
             sentence += f" (expected {b.expect_on.isoformat()})"
-        terms = u.barrier_term(b.age_days, coef, f"waiting on {b.what}")
+        terms = u.barrier_term(b.age_days, coef, verb)
         out.append(_action(data, sentence, "chase", b.step, None, terms))
     return out
 
@@ -332,6 +335,32 @@ def _signal_actions(
                     sig["person_id"],
                 )
             )
+    return out
+
+
+def _merge_signals(actions: list[Action], signals: list[Action]) -> list[Action]:
+    """A signal that calls for a step already listed (a modification review after a job
+    loss) makes that one action more urgent instead of listing it twice."""
+    out = list(actions)
+    for sig in signals:
+        twin = next(
+            (a for a in out if a.kind == "step" and sig.step is not None and a.step == sig.step),
+            None,
+        )
+        if twin is None:
+            out.append(sig)
+            continue
+        terms = sig.terms + tuple(t for t in twin.terms if t.term != "signal")
+        out[out.index(twin)] = Action(
+            sig.case_id,
+            sig.action,
+            sig.kind,
+            sig.step,
+            twin.due_on,
+            u.total(list(terms)),
+            terms,
+            sig.person_id,
+        )
     return out
 
 

@@ -42,7 +42,7 @@ from casecli.core.errors import CasecliError
 
 ANCHORS = ("opened", "removal", "order", "income_change")
 PER = ("case", "child", "child_in_care")
-CONDITIONS = ("paternity_needed", "not_paying", "income_changed", "in_care")
+CONDITIONS = ("paternity_needed", "not_paying", "income_changed", "in_care", "order_recent")
 CASE_FIELDS = ("response_hours",)
 STEP_KEYS = {
     "id", "title", "done_by", "due", "requires", "per", "every", "count", "only_if",

@@ -145,6 +145,8 @@ class Facts:
             return bool(last) and last[-1]["current_paid"] < last[-1]["current_due"]
         if name == "income_changed":
             return self.income_change is not None
+        if name == "order_recent":  # established in the last year: follow-up work is due
+            return self.order is not None and (self.today - self.order).days <= 365
         return False
 
     def completions(self, step: Step, person_id: str | None, since: date | None) -> list[date]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 # term -> (default coefficient, what it means)
 TERMS: dict[str, tuple[float, str]] = {
-    "safety": (4.0, "the case's risk level, for actions about a child's safety"),
+    "safety": (8.0, "the case's risk level, for actions about a child's safety"),
     "due": (6.0, "how close the due date is (full weight on the day, none 14+ days out)"),
     "overdue": (2.0, "per sqrt(day) past due: keeps growing, never capped"),
     "statutory": (1.5, "multiplier on due/overdue for a legal deadline"),
@@ -85,9 +85,7 @@ def barrier_term(age_days: int, coef: dict[str, float], what: str) -> list[Term]
     if age_days <= 7:
         return []
     return [
-        Term(
-            "barrier", round(coef["barrier"] * (age_days - 7) / 7, 2), f"{what} for {age_days} days"
-        )
+        Term("barrier", round(coef["barrier"] * (age_days - 7) / 7, 2), f"{what} {age_days} days")
     ]
 
 

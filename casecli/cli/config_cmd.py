@@ -1,0 +1,104 @@
+"""``casecli config path | list | get KEY | set KEY VALUE | unset KEY``."""
+
+from typing import Annotated, Any
+
+import typer
+
+from casecli.cli.options import Settings, command
+
+KeyArg = Annotated[str, typer.Argument(help="db, user, playbooks or urgency.TERM.")]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "" if value is None else str(value)
+
+
+def _say(settings: Settings, data: Any, message: str) -> None:
+    if settings.json:
+        from casecli.render import write_json
+
+        write_json(data)
+    else:
+        typer.echo(message)
+
+
+def register(app: typer.Typer) -> None:
+    config_app = typer.Typer(
+        help="Your settings: default store, staff id, playbooks folder, urgency coefficients.",
+        no_args_is_help=True,
+    )
+    app.add_typer(config_app, name="config")
+
+    @command(config_app, "path")
+    def path(settings: Settings) -> None:
+        """Where the config file is (CASECLI_CONFIG points elsewhere)."""
+        from casecli.core import config
+
+        p = config.config_path()
+        _say(settings, {"path": str(p), "exists": p.is_file()}, str(p))
+
+    @command(config_app, "list")
+    def list_(settings: Settings) -> None:
+        """Every key, its value, and whether it is set or a default."""
+        from casecli.core import config
+
+        items = config.entries()
+        if settings.json:
+            from casecli.render import write_json
+
+            write_json(
+                [
+                    {"key": e.key, "value": e.value, "source": e.source, "about": e.about}
+                    for e in items
+                ]
+            )
+            return
+        width = max(len(e.key) for e in items)
+        for e in items:
+            value = _show(e.value) if e.source != "unset" else "-"
+            mark = {"set": "", "default": "  (default)", "unset": "  (not set)"}.get(
+                e.source, f"  ({e.source}; casecli config unset {e.key})"
+            )
+            typer.echo(f"{e.key:<{width}}  {value}{mark}")
+
+    @command(config_app, "get")
+    def get(settings: Settings, key: KeyArg) -> None:
+        """One key's value (its default if it is not set)."""
+        from casecli.core import config
+        from casecli.core.errors import CasecliError
+
+        entry = config.get_value(key)
+        if entry.source == "unset" and not settings.json:
+            raise CasecliError(f"{key} is not set; casecli config set {key} VALUE sets it.")
+        _say(
+            settings,
+            {"key": entry.key, "value": entry.value, "source": entry.source},
+            _show(entry.value),
+        )
+
+    @command(config_app, "set")
+    def set_(
+        settings: Settings,
+        key: KeyArg,
+        value: Annotated[str, typer.Argument(help="The value (a path, a staff id, a number).")],
+    ) -> None:
+        """Set a key in the config file (created with mode 0600)."""
+        from casecli.core import config
+
+        stored = config.set_value(key, value)
+        _say(
+            settings,
+            {"key": key, "value": stored, "path": str(config.config_path())},
+            f"{key} = {_show(stored)}",
+        )
+
+    @command(config_app, "unset")
+    def unset(settings: Settings, key: KeyArg) -> None:
+        """Remove a key from the config file (back to its default)."""
+        from casecli.core import config
+
+        removed = config.unset_value(key)
+        message = f"Removed {key}." if removed else f"{key} was not set; nothing to do."
+        _say(settings, {"key": key, "removed": removed}, message)

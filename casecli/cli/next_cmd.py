@@ -1,0 +1,256 @@
+"""The caseworker's commands: ``next``, ``case``, ``caseload``, ``waiting``."""
+
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+
+from casecli.cli.options import Settings, command
+
+
+def _context(settings: Settings) -> tuple[Any, Any, dict[str, Any], dict[str, float]]:
+    from casecli.cli.common import books
+    from casecli.core import config, scope, urgency
+
+    conn = settings.connect()
+    who = scope.actor(conn, settings.user)
+    coef = urgency.coefficients(config.urgency_overrides())
+    return conn, who, books(settings), coef
+
+
+def register(app: typer.Typer) -> None:
+    @command(app, "next")
+    def next_(
+        settings: Settings,
+        n: Annotated[int, typer.Option("--number", "-n", min=1, help="How many actions.")] = 7,
+        explain: Annotated[
+            bool, typer.Option("--explain", help="Show every urgency term.")
+        ] = False,
+    ) -> None:
+        """Your prioritised actions across your caseload, each with its reasons."""
+        from casecli.core import caseload, scope
+
+        conn, who, books, coef = _context(settings)
+        clause, params = scope.cases_clause(who, "c")
+        views = caseload.views(
+            conn, f"{clause} AND c.status = 'open'", params, today=settings.today, books=books, coef=coef,
+            redact=settings.redact,
+        )  # fmt: skip
+        actions = caseload.ranked_actions(views, n)
+        if settings.json:
+            from casecli.render import write_json
+
+            write_json([action_json(a) for a in actions])
+            return
+        from casecli.cli import views as show
+
+        show.next_table(actions, {v.case_id: v for v in views}, settings, explain)
+
+    @command(app, "case")
+    def case(
+        settings: Settings, case_id: Annotated[str, typer.Argument(help="The case id.")]
+    ) -> None:
+        """The case card: now, scheduled, next milestone, people, barriers, goals, signals."""
+        from casecli.core import caseload, scope
+
+        conn, who, books, coef = _context(settings)
+        scope.check_case(conn, who, case_id)
+        views = caseload.views(
+            conn,
+            "c.case_id = ?",
+            [case_id],
+            today=settings.today,
+            books=books,
+            coef=coef,
+            redact=settings.redact,
+        )
+        if not views:
+            from casecli.core.errors import CasecliError
+
+            raise CasecliError(
+                f"Case {case_id} was marked gone by a full export; it is kept but not shown."
+            )
+        view = views[0]
+        events = _recent(conn, case_id)
+        if settings.json:
+            from casecli.render import write_json
+
+            write_json(case_json(view, events, settings.today, settings.redact))
+            return
+        from casecli.cli import views as show
+
+        show.case_card(view, events, settings)
+
+    @command(app, "caseload")
+    def caseload_(settings: Settings) -> None:
+        """Your cases, one line each: situation, next action, urgency."""
+        from casecli.core import caseload, scope
+
+        conn, who, books, coef = _context(settings)
+        clause, params = scope.cases_clause(who, "c")
+        views = caseload.views(
+            conn, f"{clause} AND c.status = 'open'", params, today=settings.today, books=books, coef=coef,
+            redact=settings.redact,
+        )  # fmt: skip
+        if settings.json:
+            from casecli.render import write_json
+
+            write_json(
+                [
+                    {
+                        "case_id": v.case_id,
+                        "case_type": v.case["case_type"],
+                        "situation": v.situation,
+                        "next_action": v.actions[0].action if v.actions else None,
+                        "urgency": v.urgency,
+                        "milestone": milestone_json(v),
+                    }
+                    for v in views
+                ]
+            )
+            return
+        from casecli.cli import views as show
+
+        show.caseload_table(views, settings)
+
+    @command(app, "waiting")
+    def waiting(settings: Settings) -> None:
+        """What your cases wait on, grouped by what is awaited, with counts and ages."""
+        from casecli.core import caseload, scope
+
+        conn, who, books, coef = _context(settings)
+        clause, params = scope.cases_clause(who, "c")
+        views = caseload.views(
+            conn,
+            f"{clause} AND c.status = 'open'",
+            params,
+            today=settings.today,
+            books=books,
+            coef=coef,
+        )
+        groups = caseload.waiting(views)
+        if settings.json:
+            from casecli.render import write_json
+
+            write_json(
+                [
+                    {
+                        "what": g.what,
+                        "count": g.count,
+                        "median_days": g.median_days,
+                        "oldest_days": g.oldest_days,
+                        "cases": [barrier_json(b) | {"case_id": cid} for cid, b in g.items],
+                    }
+                    for g in groups
+                ]
+            )
+            return
+        from casecli.cli import views as show
+
+        show.waiting_table(groups)
+
+
+def _recent(conn: Any, case_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT kind, status, coalesce(completed_on, scheduled_on) AS on_, person_id, 'export' AS source"
+        " FROM events WHERE case_id = ? AND status IN ('completed', 'missed', 'cancelled')"
+        " UNION ALL SELECT kind, 'completed', occurred_at, person_id, 'recorded' FROM recorded_events"
+        " WHERE case_id = ? ORDER BY 3 DESC LIMIT 6",
+        (case_id, case_id),
+    ).fetchall()
+    return [
+        dict(zip(("kind", "status", "on", "person_id", "source"), r, strict=True)) for r in rows
+    ]
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def action_json(a: Any) -> dict[str, Any]:
+    return {
+        "case_id": a.case_id,
+        "action": a.action,
+        "kind": a.kind,
+        "step": a.step,
+        "due_on": _iso(a.due_on),
+        "urgency": a.urgency,
+        "terms": [{"term": t.term, "points": t.points, "why": t.why} for t in a.terms],
+    }
+
+
+def barrier_json(b: Any) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "kind": b.kind,
+        "what": b.what,
+        "since": _iso(b.since),
+        "age_days": b.age_days,
+        "step": b.step,
+        "service": b.service,
+        "expect_on": _iso(b.expect_on),
+    }
+
+
+def milestone_json(v: Any) -> dict[str, Any] | None:
+    m = v.milestone
+    return {"what": m.what, "on": _iso(m.on), "days_left": m.days_left} if m else None
+
+
+def case_json(v: Any, events: list[dict[str, Any]], today: date, redact: bool) -> dict[str, Any]:
+    from casecli.render import initials
+
+    out = dict(v.case)
+    if redact:
+        out["name"] = initials(out.get("name"))
+    people = [dict(p) for p in v.people]
+    for p in people:
+        if redact:
+            p["name"] = initials(p.get("name"))
+            p["birth_on"] = None
+    out.update(
+        {
+            "situation": v.situation,
+            "plan": v.plan,
+            "plan_why": v.plan_why,
+            "steps": [
+                {
+                    "step": s.step.id,
+                    "title": s.step.title,
+                    "status": s.status,
+                    "due_on": _iso(s.due_on),
+                    "person_id": s.person_id,
+                    "done_on": _iso(s.done_on),
+                    "scheduled_on": _iso(s.scheduled_on),
+                    "blocked_by": s.blocked_by,
+                    "statutory": s.step.statutory,
+                    "court": s.step.court,
+                }
+                for s in v.steps
+            ],
+            "barriers": [barrier_json(b) for b in v.barriers],
+            "milestone": milestone_json(v),
+            "people": people,
+            "goals": [
+                {
+                    k: g[k]
+                    for k in (
+                        "goal_id",
+                        "description",
+                        "person_id",
+                        "target_on",
+                        "status",
+                        "percent",
+                    )
+                }
+                for g in v.goals
+            ],
+            "signals": [
+                {k: s[k] for k in ("signal_id", "kind", "observed_on", "person_id", "source")}
+                for s in v.signals
+            ],
+            "actions": [action_json(a) for a in v.actions],
+            "recent": events,
+        }
+    )
+    return out

@@ -1,0 +1,203 @@
+"""Recording what happened: ``record``, ``wait``, ``resolve``, ``progress``."""
+
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperCommand
+
+from casecli.cli.options import Settings, command
+
+
+class _KindsInHelp(TyperCommand):
+    """``record --help`` lists the event kinds, read from the contract only when shown
+    (importing it at start-up would slow every command)."""
+
+    @property  # type: ignore[override]
+    def epilog(self) -> str:
+        from casecli.core.contract import EVENT_KINDS
+
+        return (
+            "Event kinds: "
+            + ", ".join(EVENT_KINDS)
+            + "; and any kind a playbook's done_by lists."
+            + "\n\n--on takes YYYY-MM-DD, YYYY-MM-DDTHH:MM, today or yesterday (default today)."
+        )
+
+    @epilog.setter
+    def epilog(self, value: object) -> None:
+        pass
+
+
+def _say(settings: Settings, data: dict[str, Any], message: str) -> None:
+    if settings.json:
+        from casecli.render import write_json
+
+        write_json(data)
+    else:
+        typer.echo(message)
+
+
+def _open(settings: Settings) -> tuple[Any, Any]:
+    from casecli.core import scope
+
+    conn = settings.connect()
+    return conn, scope.actor(conn, settings.user)
+
+
+def register(app: typer.Typer) -> None:
+    @command(app, "record", cls=_KindsInHelp)
+    def record(
+        settings: Settings,
+        case_id: Annotated[str, typer.Argument(help="The case id.")],
+        kind: Annotated[str, typer.Argument(help="What happened, e.g. caseworker_visit.")],
+        person: Annotated[
+            str | None, typer.Option("--person", help="The person it was with (person id).")
+        ] = None,
+        on: Annotated[
+            str | None, typer.Option("--on", help="When it happened (default today).")
+        ] = None,
+        location: Annotated[
+            str | None,
+            typer.Option("--location", help="home, office, court, school, placement or other."),
+        ] = None,
+        result: Annotated[str | None, typer.Option("--result", help="The outcome.")] = None,
+        note: Annotated[str | None, typer.Option("--note", help="A note for the case.")] = None,
+    ) -> None:
+        """Record an event that happened: a visit, a contact, a report filed."""
+        from casecli.cli.common import books
+        from casecli.core import record as rec
+
+        conn, who = _open(settings)
+        try:
+            new_id = rec.record_event(
+                conn, who, case_id, kind,
+                person_id=person, on=on, location=location, result=result, note=note,
+                today=settings.today, books=books(settings),
+            )  # fmt: skip
+            row = conn.execute(
+                "SELECT id, case_id, kind, person_id, occurred_at, location, result, note,"
+                " recorded_by, recorded_at FROM recorded_events WHERE id = ?",
+                (new_id,),
+            ).fetchone()
+        finally:
+            conn.close()
+        keys = ("id", "case_id", "kind", "person_id", "on", "location", "result", "note")
+        data = dict(zip(keys, row[:8], strict=True))
+        data.update(recorded_by=row[8], recorded_at=row[9])
+        who_part = f" with {data['person_id']}" if data["person_id"] else ""
+        _say(
+            settings,
+            data,
+            f"Recorded {data['kind']} on {data['on']}{who_part} for case {case_id} (#{new_id}).",
+        )
+
+    @command(app, "wait")
+    def wait(
+        settings: Settings,
+        case_id: Annotated[str, typer.Argument(help="The case id.")],
+        what: Annotated[
+            str, typer.Argument(help='What the case is waiting for, e.g. "drug screen result".')
+        ],
+        service: Annotated[
+            str | None, typer.Option("--service", help="The service it waits on, if any.")
+        ] = None,
+        expect: Annotated[
+            str | None, typer.Option("--expect", help="When it is expected (YYYY-MM-DD).")
+        ] = None,
+        step: Annotated[
+            str | None, typer.Option("--step", help="The playbook step it blocks (a step id).")
+        ] = None,
+    ) -> None:
+        """Record a barrier: something the case is waiting for."""
+        from casecli.cli.common import books
+        from casecli.core import record as rec
+
+        conn, who = _open(settings)
+        try:
+            new_id = rec.add_barrier(
+                conn, who, case_id, what,
+                service=service, step=step, expect=expect, today=settings.today,
+                books=books(settings),
+            )  # fmt: skip
+            barrier = _barrier(conn, new_id)
+        finally:
+            conn.close()
+        expected = f" (expected {barrier['expect_on']})" if barrier["expect_on"] else ""
+        _say(
+            settings,
+            barrier,
+            f"Case {case_id} is waiting on {barrier['what']}{expected} (barrier #{new_id}); "
+            f"clear it with casecli resolve {new_id}.",
+        )
+
+    @command(app, "resolve")
+    def resolve(
+        settings: Settings,
+        barrier_id: Annotated[int, typer.Argument(help="The barrier number (casecli waiting).")],
+        note: Annotated[str | None, typer.Option("--note", help="How it was resolved.")] = None,
+    ) -> None:
+        """Clear a barrier: what the case waited for has happened."""
+        from casecli.core import record as rec
+
+        conn, who = _open(settings)
+        try:
+            rec.resolve_barrier(conn, who, barrier_id, today=settings.today, note=note)
+            barrier = _barrier(conn, barrier_id)
+        finally:
+            conn.close()
+        _say(
+            settings,
+            barrier,
+            f"Resolved barrier #{barrier_id} on case {barrier['case_id']} ({barrier['what']}) "
+            f"on {barrier['resolved_on']}.",
+        )
+
+    @command(app, "progress")
+    def progress(
+        settings: Settings,
+        case_id: Annotated[str, typer.Argument(help="The case id.")],
+        goal_id: Annotated[str, typer.Argument(help="The case plan goal id.")],
+        percent: Annotated[
+            int | None, typer.Option("--percent", help="How far along, 0 to 100.")
+        ] = None,
+        status: Annotated[
+            str | None,
+            typer.Option("--status", help="not_started, in_progress, achieved or not_achieved."),
+        ] = None,
+        note: Annotated[str | None, typer.Option("--note", help="A note on the goal.")] = None,
+    ) -> None:
+        """Record case plan goal progress: --percent N or --status S."""
+        from casecli.core import record as rec
+
+        conn, who = _open(settings)
+        try:
+            new_id = rec.record_progress(
+                conn, who, case_id, goal_id,
+                percent=percent, status=status, note=note, today=settings.today,
+            )  # fmt: skip
+            row = conn.execute(
+                "SELECT id, case_id, goal_id, percent, status, note, recorded_by, recorded_at"
+                " FROM goal_progress WHERE id = ?",
+                (new_id,),
+            ).fetchone()
+        finally:
+            conn.close()
+        keys = ("id", "case_id", "goal_id", "percent", "status", "note", "recorded_by")
+        data = dict(zip(keys, row[:7], strict=True))
+        data["recorded_at"] = row[7]
+        data["on"] = str(row[7])[:10]
+        how = f"{percent}%" if percent is not None else f"status {data['status']}"
+        _say(
+            settings,
+            data,
+            f"Recorded progress on goal {goal_id} of case {case_id}: {how} (#{new_id}).",
+        )
+
+
+def _barrier(conn: Any, barrier_id: int) -> dict[str, Any]:
+    cur = conn.execute(
+        "SELECT barrier_id AS id, case_id, what, service, step, expect_on, opened_on, opened_by,"
+        " resolved_on, resolved_by, note FROM barriers WHERE barrier_id = ?",
+        (barrier_id,),
+    )
+    return dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))

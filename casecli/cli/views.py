@@ -1,0 +1,175 @@
+"""Rich renderings of the engine's views, readable at 80 columns."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from rich.table import Table
+
+from casecli.cli.options import Settings
+from casecli.render import console, initials, printable, safe
+
+
+def _reasons(terms: Any, explain: bool, action: str = "") -> str:
+    ordered = sorted(terms, key=lambda t: -t.points)
+    if explain:
+        return "\n".join(f"{t.term:<11} {t.points:+7.2f}  {safe(t.why)}" for t in ordered)
+    return " · ".join(safe(t.why) for t in ordered if t.why not in action)
+
+
+def next_table(
+    actions: list[Any], views: dict[str, Any], settings: Settings, explain: bool
+) -> None:
+    out = console()
+    if not actions:
+        out.print(
+            "Nothing needs doing now across your caseload. [dim](casecli caseload lists it.)[/]"
+        )
+        return
+    table = Table(box=None, pad_edge=False, show_edge=False, expand=False)
+    table.add_column("#", justify="right", style="bold")
+    table.add_column("case", no_wrap=True)
+    table.add_column("action", ratio=1)
+    table.add_column("due", no_wrap=True)
+    table.add_column("urg", justify="right", no_wrap=True)
+    for rank, a in enumerate(actions, 1):
+        why = _reasons(a.terms, explain, a.action)
+        text = f"{safe(a.action)}\n[dim]{why}[/]" if why else safe(a.action)
+        due = a.due_on.isoformat() if a.due_on else ""
+        table.add_row(str(rank), safe(a.case_id), text, due, f"{a.urgency:.1f}")
+    out.print(table)
+    if not explain:
+        out.print("[dim]casecli next --explain shows every term; casecli case ID shows a case.[/]")
+
+
+def _name(value: str | None, redact: bool) -> str:
+    return initials(value) if redact else (value or "")
+
+
+def case_card(v: Any, events: list[dict[str, Any]], settings: Settings) -> None:
+    out = console()
+    c, today, redact = v.case, settings.today, settings.redact
+    kind = str(c["case_type"]).replace("_", " ")
+    head = f"[bold]Case {safe(c['case_id'])}[/] · {safe(kind)} · {safe(_name(c['name'], redact))}"
+    out.print(head)
+    facts = [
+        f"{c['status']} since {str(c['opened_on'])[:10]}",
+        f"worker {c['worker_id'] or 'unassigned'}",
+    ]
+    if c["risk_level"]:
+        facts.append(f"risk {str(c['risk_level']).replace('_', ' ')}")
+    out.print(safe(" · ".join(facts)))
+    out.print(
+        f"Situation: [bold]{safe(v.situation)}[/]"
+        + (f"   Plan: {safe(v.plan)} ({safe(v.plan_why)})" if v.plan else "")
+    )
+    if v.milestone:
+        m = v.milestone
+        when = (
+            "today"
+            if m.days_left == 0
+            else f"in {m.days_left} days"
+            if m.days_left > 0
+            else f"{-m.days_left} days ago"
+        )
+        out.print(f"Next milestone: {safe(m.what)} on {m.on.isoformat()} ({when})")
+    _section(out, "Now")
+    if not v.actions:
+        out.print("  nothing to do now")
+    for a in v.actions:
+        out.print(f"  {a.urgency:5.1f}  {safe(a.action)}")
+        why = _reasons(a.terms, False, a.action)
+        if why:
+            out.print(f"         [dim]{why}[/]")
+    later = [s for s in v.steps if s.status == "open" and s.due_on and (s.due_on - today).days > 30]
+    scheduled = [s for s in v.steps if s.scheduled_on]
+    if later or scheduled:
+        _section(out, "Scheduled")
+        for s in sorted(
+            set(later) | set(scheduled), key=lambda s: s.scheduled_on or s.due_on or date.max
+        ):
+            when = s.scheduled_on or s.due_on
+            note = "scheduled" if s.scheduled_on else "due"
+            out.print(f"  {when.isoformat() if when else '':<10}  {safe(s.step.title)} ({note})")
+    blocked = [s for s in v.steps if s.status in ("blocked", "waiting")]
+    if v.barriers or blocked:
+        _section(out, "Waiting on")
+        for b in v.barriers:
+            step = f" · holds {b.step}" if b.step else ""
+            out.print(
+                f"  {safe(b.what)} — {b.age_days} days (since {b.since.isoformat()}){safe(step)}"
+            )
+        for s in blocked:
+            out.print(f"  {safe(s.step.title)}: {safe(s.blocked_by)}")
+    if v.people:
+        _section(out, "People")
+        for p in v.people:
+            born = "" if redact or not p["birth_on"] else f"  born {p['birth_on']}"
+            out.print(
+                f"  {safe(p['person_id']):<10} {safe(str(p['role']).replace('_', ' ')):<20} {safe(_name(p['name'], redact))}{born}"
+            )
+    if v.goals:
+        _section(out, "Plan goals")
+        for g in v.goals:
+            pct = f" {g['percent']}%" if g["percent"] is not None else ""
+            target = f", target {g['target_on']}" if g["target_on"] else ""
+            status = safe(str(g["status"]).replace("_", " "))
+            out.print(f"  {safe(g['goal_id'])}  {status}{pct}{target}")
+            out.print(f"    {safe(g['description'])}")
+    if v.signals:
+        _section(out, "Signals")
+        for s in sorted(v.signals, key=lambda s: str(s["observed_on"]), reverse=True)[:5]:
+            out.print(
+                f"  {s['observed_on']}  {safe(str(s['kind']).replace('_', ' '))} ({safe(s['source'] or 'outside data')})"
+            )
+    if events:
+        _section(out, "Recent activity")
+        for e in events:
+            mark = " (recorded here)" if e["source"] == "recorded" else ""
+            out.print(
+                f"  {str(e['on'])[:10]}  {safe(str(e['kind']).replace('_', ' '))} {e['status']}{mark}"
+            )
+
+
+def _section(out: Any, title: str) -> None:
+    out.print(f"\n[bold]{title}[/]")
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def caseload_table(views: list[Any], settings: Settings) -> None:
+    """One line per case, cut to the terminal's width rather than wrapped."""
+    out = console()
+    if not views:
+        out.print("No open cases in your caseload.")
+        return
+    width = max(out.width, 60)
+    out.print(
+        _fit(f"{'case':<10}{'type':<14}{'urg':>5}  {'situation':<18} next action", width),
+        style="bold",
+        markup=False,
+    )
+    for v in views:
+        nxt = v.actions[0].action if v.actions else ""
+        kind = str(v.case["case_type"]).replace("_", " ")
+        line = f"{_fit(v.case_id, 9):<10}{_fit(kind, 13):<14}{v.urgency:>5.1f}  {_fit(v.situation, 17):<18} {nxt}"
+        out.print(_fit(printable(line), width), markup=False, highlight=False, soft_wrap=True)
+    out.print(f"[dim]{len(views)} open cases.[/]")
+
+
+def waiting_table(groups: list[Any]) -> None:
+    out = console()
+    if not groups:
+        out.print("Nothing is waiting on anyone.")
+        return
+    for g in groups:
+        out.print(
+            f"[bold]{safe(g.what)}[/] — {g.count} case{'s' if g.count != 1 else ''}, median {g.median_days:.0f} days, oldest {g.oldest_days}"
+        )
+        for cid, b in g.items[:5]:
+            out.print(f"  {safe(cid):<10} {b.age_days:>4} days  {safe(b.what)}")
+        if g.count > 5:
+            out.print(f"  [dim]… and {g.count - 5} more[/]")

@@ -1,0 +1,439 @@
+"""Local writes: what a user records (events, barriers, goal progress), each audited.
+
+Every write checks the case is in the actor's scope, validates its values, and lands in
+ONE transaction together with its audit_log row, so a write is never unaudited. The
+audit detail holds ids, kinds, dates and enum values only: free text (a barrier's
+``what``, a ``result``, a ``note``) may name people, so it stays in the row itself.
+
+A recorded event that the export later carries too is linked at read time
+(:func:`recorded_events_for`), never by changing either side: a sync never writes
+local tables.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from difflib import get_close_matches
+from typing import Any
+
+from casecli.core import contract, playbooks
+from casecli.core.errors import CasecliError, UsageError
+from casecli.core.scope import Actor, check_case
+
+LOCATIONS = contract.EVENTS.column("location").values
+GOAL_STATUSES = contract.CASE_GOALS.column("status").values
+_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATETIME_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2})?")
+
+
+def _now() -> str:
+    return datetime.now().isoformat(timespec="seconds")
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction (a savepoint if the caller already holds one)."""
+    if conn.in_transaction:
+        conn.execute("SAVEPOINT casecli_write")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK TO casecli_write")
+            conn.execute("RELEASE casecli_write")
+            raise
+        conn.execute("RELEASE casecli_write")
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _audit(
+    conn: sqlite3.Connection,
+    who: Actor,
+    at: str,
+    action: str,
+    entity: str,
+    entity_id: object,
+    detail: dict[str, Any],
+) -> None:
+    conn.execute(
+        "INSERT INTO audit_log (at, who, action, entity, entity_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        (at, who.staff_id, action, entity, str(entity_id), json.dumps(detail, sort_keys=True)),
+    )
+
+
+# Values ------------------------------------------------------------------------------
+
+
+def parse_when(value: str | date | None, today: date, option: str = "--on") -> date | datetime:
+    """When something happened: YYYY-MM-DD, YYYY-MM-DDTHH:MM, today or yesterday; not later
+    than ``today``."""
+    if value is None:
+        return today
+    if isinstance(value, datetime | date):
+        when: date | datetime = value
+    else:
+        text = value.strip().lower()
+        if text == "today":
+            return today
+        if text == "yesterday":
+            return today - timedelta(days=1)
+        when = _parse_date_or_time(text, value, option)
+    day = when.date() if isinstance(when, datetime) else when
+    if day > today:
+        raise UsageError(
+            f"{option} {value} is in the future; record what has happened "
+            "(schedule it in the system of record)."
+        )
+    return when
+
+
+def _parse_date_or_time(text: str, raw: str, option: str) -> date | datetime:
+    try:
+        if _DATE_SHAPE.fullmatch(text):
+            return date.fromisoformat(text)
+        if _DATETIME_SHAPE.fullmatch(text):
+            return datetime.fromisoformat(text.upper().replace(" ", "T"))
+    except ValueError:
+        raise UsageError(f"{option} {raw} is not a real date; use YYYY-MM-DD.") from None
+    raise UsageError(
+        f"{option} {raw!r} is not a date; use YYYY-MM-DD, YYYY-MM-DDTHH:MM, today or yesterday."
+    )
+
+
+def parse_date(value: str | date, option: str) -> date:
+    """A calendar date given as YYYY-MM-DD."""
+    if isinstance(value, date):
+        return value
+    text = value.strip()
+    if not _DATE_SHAPE.fullmatch(text):
+        raise UsageError(f"{option} {value!r} is not a date; use YYYY-MM-DD.")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} {value} is not a real date; use YYYY-MM-DD.") from None
+
+
+def _iso(when: date | datetime) -> str:
+    return when.isoformat(timespec="minutes") if isinstance(when, datetime) else when.isoformat()
+
+
+def known_kinds(books: dict[str, playbooks.Playbook]) -> list[str]:
+    """Every event kind a user may record: the contract's, then any a playbook counts."""
+    kinds = list(contract.EVENT_KINDS)
+    for book in books.values():
+        for step in book.steps:
+            kinds.extend(k for k in step.done_by if k not in kinds)
+    return kinds
+
+
+def _check_kind(kind: str, books: dict[str, playbooks.Playbook]) -> None:
+    kinds = known_kinds(books)
+    if kind in kinds:
+        return
+    close = [k for k in kinds if kind and kind in k][:3] or get_close_matches(kind, kinds, n=3)
+    hint = f"did you mean {' or '.join(close)}?" if close else f"e.g. {', '.join(kinds[:4])}"
+    raise UsageError(
+        f"{kind!r} is not an event kind casecli knows ({hint}); see casecli record --help."
+    )
+
+
+def _check_person(conn: sqlite3.Connection, case_id: str, person_id: str) -> None:
+    found = conn.execute(
+        "SELECT 1 FROM people WHERE case_id = ? AND person_id = ?", (case_id, person_id)
+    ).fetchone()
+    if found is None:
+        raise CasecliError(
+            f"There is no person {person_id} in case {case_id}; "
+            f"casecli case {case_id} lists its people."
+        )
+
+
+def _check_location(location: str) -> None:
+    if location not in LOCATIONS:
+        raise UsageError(
+            f"--location {location!r} is not a location casecli knows; "
+            f"use one of {', '.join(LOCATIONS)}."
+        )
+
+
+def _text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+# Writes ------------------------------------------------------------------------------
+
+
+def record_event(
+    conn: sqlite3.Connection,
+    who: Actor,
+    case_id: str,
+    kind: str,
+    *,
+    person_id: str | None = None,
+    on: str | date | None = None,
+    location: str | None = None,
+    result: str | None = None,
+    note: str | None = None,
+    today: date,
+    books: dict[str, playbooks.Playbook],
+    now: str | None = None,
+) -> int:
+    """Record an event that happened (a visit, a contact, a report filed); its new id."""
+    kind = kind.strip()
+    person_id, location = _text(person_id), _text(location)
+    with _transaction(conn):
+        check_case(conn, who, case_id)
+        _check_kind(kind, books)
+        if person_id is not None:
+            _check_person(conn, case_id, person_id)
+        if location is not None:
+            _check_location(location)
+        occurred = _iso(parse_when(on, today))
+        at = now or _now()
+        cur = conn.execute(
+            "INSERT INTO recorded_events (case_id, kind, person_id, occurred_at, location, result,"
+            " note, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                case_id,
+                kind,
+                person_id,
+                occurred,
+                location,
+                _text(result),
+                _text(note),
+                who.staff_id,
+                at,
+            ),
+        )
+        new_id = int(cur.lastrowid or 0)
+        _audit(
+            conn,
+            who,
+            at,
+            "record",
+            "recorded_events",
+            new_id,
+            {
+                "case_id": case_id,
+                "kind": kind,
+                "person_id": person_id,
+                "occurred_at": occurred,
+                "location": location,
+                "result": result is not None,
+                "note": note is not None,
+            },
+        )
+    return new_id
+
+
+def add_barrier(
+    conn: sqlite3.Connection,
+    who: Actor,
+    case_id: str,
+    what: str,
+    *,
+    service: str | None = None,
+    step: str | None = None,
+    expect: str | date | None = None,
+    today: date,
+    books: dict[str, playbooks.Playbook],
+    now: str | None = None,
+) -> int:
+    """Record what a case is waiting for (a barrier); its new id."""
+    what_text = _text(what)
+    step, service = _text(step), _text(service)
+    with _transaction(conn):
+        case = check_case(conn, who, case_id)
+        if what_text is None:
+            raise UsageError(
+                f'Say what case {case_id} is waiting for, e.g. casecli wait {case_id} "drug screen result".'
+            )
+        if step is not None:
+            book = playbooks.for_case(books, str(case["case_type"]))
+            if book.step(step) is None:
+                raise CasecliError(
+                    f"Step {step} is not in the {book.case_type} playbook "
+                    f"(its steps: {', '.join(s.id for s in book.steps)})."
+                )
+        expect_on = parse_date(expect, "--expect").isoformat() if expect is not None else None
+        at = now or _now()
+        cur = conn.execute(
+            "INSERT INTO barriers (case_id, what, service, step, expect_on, opened_on, opened_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (case_id, what_text, service, step, expect_on, today.isoformat(), who.staff_id),
+        )
+        new_id = int(cur.lastrowid or 0)
+        _audit(
+            conn,
+            who,
+            at,
+            "wait",
+            "barriers",
+            new_id,
+            {
+                "case_id": case_id,
+                "service": service,
+                "step": step,
+                "expect_on": expect_on,
+                "opened_on": today.isoformat(),
+            },
+        )
+    return new_id
+
+
+def resolve_barrier(
+    conn: sqlite3.Connection,
+    who: Actor,
+    barrier_id: int,
+    *,
+    today: date,
+    note: str | None = None,
+    now: str | None = None,
+) -> dict[str, Any]:
+    """Clear a barrier; the barrier as it now stands."""
+    note = _text(note)
+    with _transaction(conn):
+        cur = conn.execute("SELECT * FROM barriers WHERE barrier_id = ?", (barrier_id,))
+        row = cur.fetchone()
+        if row is None:
+            raise CasecliError(
+                f"There is no barrier #{barrier_id} in the store; casecli waiting lists the open ones."
+            )
+        barrier = dict(zip([d[0] for d in cur.description], row, strict=True))
+        check_case(conn, who, barrier["case_id"])
+        if barrier["resolved_on"] is not None:
+            raise CasecliError(
+                f"Barrier #{barrier_id} was already resolved on {barrier['resolved_on']} "
+                f"by {barrier['resolved_by']}; nothing to do."
+            )
+        conn.execute(
+            "UPDATE barriers SET resolved_on = ?, resolved_by = ?, note = COALESCE(?, note)"
+            " WHERE barrier_id = ?",
+            (today.isoformat(), who.staff_id, note, barrier_id),
+        )
+        _audit(
+            conn,
+            who,
+            now or _now(),
+            "resolve",
+            "barriers",
+            barrier_id,
+            {
+                "case_id": barrier["case_id"],
+                "resolved_on": today.isoformat(),
+                "note": note is not None,
+            },
+        )
+        barrier.update(resolved_on=today.isoformat(), resolved_by=who.staff_id)
+        if note is not None:
+            barrier["note"] = note
+    return barrier
+
+
+def record_progress(
+    conn: sqlite3.Connection,
+    who: Actor,
+    case_id: str,
+    goal_id: str,
+    *,
+    percent: int | None = None,
+    status: str | None = None,
+    note: str | None = None,
+    today: date,
+    now: str | None = None,
+) -> int:
+    """Record progress on a case plan goal: a percent done or a status; the new id."""
+    del today  # progress is dated by when it was recorded; kept for a uniform signature
+    status = _text(status)
+    with _transaction(conn):
+        check_case(conn, who, case_id)
+        goal = conn.execute(
+            "SELECT 1 FROM case_goals WHERE goal_id = ? AND case_id = ?", (goal_id, case_id)
+        ).fetchone()
+        if goal is None:
+            raise CasecliError(
+                f"There is no goal {goal_id} in case {case_id}; "
+                f"casecli case {case_id} lists its goals."
+            )
+        if (percent is None) == (status is None):
+            raise UsageError(
+                "Give exactly one of --percent N (0 to 100) or --status "
+                f"({', '.join(GOAL_STATUSES)})."
+            )
+        if percent is not None and not 0 <= percent <= 100:
+            raise UsageError(f"--percent must be between 0 and 100, not {percent}.")
+        if status is not None and status not in GOAL_STATUSES:
+            raise UsageError(
+                f"--status {status!r} is not a goal status; use one of {', '.join(GOAL_STATUSES)}."
+            )
+        at = now or _now()
+        cur = conn.execute(
+            "INSERT INTO goal_progress (case_id, goal_id, percent, status, note, recorded_by,"
+            " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (case_id, goal_id, percent, status, _text(note), who.staff_id, at),
+        )
+        new_id = int(cur.lastrowid or 0)
+        _audit(
+            conn,
+            who,
+            at,
+            "progress",
+            "goal_progress",
+            new_id,
+            {
+                "case_id": case_id,
+                "goal_id": goal_id,
+                "percent": percent,
+                "status": status,
+                "note": note is not None,
+            },
+        )
+    return new_id
+
+
+# Reads -------------------------------------------------------------------------------
+
+_SAME_FACT = """
+    SELECT e.event_id FROM events e
+    WHERE e.case_id = r.case_id AND e.kind = r.kind AND e.status = 'completed'
+      AND e._gone_on IS NULL AND substr(e.completed_on, 1, 10) = substr(r.occurred_at, 1, 10)
+      AND {person}
+    ORDER BY e.event_id LIMIT 1
+"""
+# The same person first; else an event where either side names no one.
+_LINK = (
+    f"COALESCE(r.event_id, ({_SAME_FACT.format(person='e.person_id = r.person_id')}),"
+    f" ({_SAME_FACT.format(person='(e.person_id IS NULL OR r.person_id IS NULL)')}))"
+)
+
+
+def recorded_events_for(conn: sqlite3.Connection, case_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The events users recorded on these cases, each with ``linked_event_id``.
+
+    ``linked_event_id`` is the export event that carries the same fact, if any: same
+    case and kind, completed on the same date, for the same person (or either names no
+    one). A reader counts an export event and its linked recorded event once.
+    """
+    cur = conn.execute(
+        "SELECT r.id, r.case_id, r.kind, r.person_id, r.occurred_at, r.location, r.result,"
+        f" r.note, r.recorded_by, r.recorded_at, {_LINK} AS linked_event_id"
+        " FROM recorded_events r WHERE r.case_id IN (SELECT value FROM json_each(?))"
+        " ORDER BY r.case_id, r.occurred_at, r.id",
+        (json.dumps(list(case_ids)),),
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur]
