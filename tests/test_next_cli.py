@@ -76,7 +76,7 @@ def test_next_reads_well_at_80_columns(db: Path) -> None:
     result = cli(db, "W1", "next", "-n", "2")
     lines = result.stdout.splitlines()
     assert all(len(line) <= 80 for line in lines)
-    assert lines[1].startswith("1  004   See the child face to face (Ana) — 1 day overdue")
+    assert lines[1].startswith(" 1 004   See the child face to face (Ana) — 1 day overdue")
     assert "legal deadline passed · high risk" in lines[2]
     assert "court hearing in 5 days" in result.stdout
 

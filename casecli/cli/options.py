@@ -74,9 +74,18 @@ class Settings:
         return self.db
 
     def connect(self, *, create: bool = False) -> sqlite3.Connection:
+        """Open the store. A store made by ``casecli demo`` is as of its export's date
+        unless --today says otherwise, so the sample reads the same on any day."""
         from casecli.core import store
 
-        return store.connect(self.db_path(), create=create)
+        conn = store.connect(self.db_path(), create=create)
+        if not self.today_given:
+            row = conn.execute(
+                "SELECT source, as_of FROM sync_log ORDER BY sync_id DESC LIMIT 1"
+            ).fetchone()
+            if row is not None and row[0] == "casecli demo" and row[1]:
+                self.today = date.fromisoformat(str(row[1])[:10])
+        return conn
 
 
 def parse_date(value: str, option: str) -> date:

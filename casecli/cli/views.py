@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import date
 from typing import Any
-
-from rich.table import Table
 
 from casecli.cli.options import Settings
 from casecli.render import console, initials, printable, safe
@@ -21,24 +20,36 @@ def _reasons(terms: Any, explain: bool, action: str = "") -> str:
 def next_table(
     actions: list[Any], views: dict[str, Any], settings: Settings, explain: bool
 ) -> None:
+    """Rank, case, action, due, urgency; the reasons in words under each action.
+
+    Laid out by hand rather than with a Rich Table: this is the command people run
+    most, and Table's layout pass costs more than the rest of rendering together.
+    """
     out = console()
     if not actions:
         out.print(
             "Nothing needs doing now across your caseload. [dim](casecli caseload lists it.)[/]"
         )
         return
-    table = Table(box=None, pad_edge=False, show_edge=False, expand=False)
-    table.add_column("#", justify="right", style="bold")
-    table.add_column("case", no_wrap=True)
-    table.add_column("action", ratio=1)
-    table.add_column("due", no_wrap=True)
-    table.add_column("urg", justify="right", no_wrap=True)
+    case_w = max(4, *(len(printable(a.case_id)) for a in actions))
+    width = max(out.width, 60)
+    text_w = width - (3 + case_w + 2 + 2 + 10 + 2 + 5)
+    out.print(
+        f"[bold]{'#':>2} {'case':<{case_w}}  {'action':<{text_w}}  {'due':<10}  {'urg':>5}[/]"
+    )
     for rank, a in enumerate(actions, 1):
+        lines = textwrap.wrap(printable(a.action), text_w) or [""]
         why = _reasons(a.terms, explain, a.action)
-        text = f"{safe(a.action)}\n[dim]{why}[/]" if why else safe(a.action)
         due = a.due_on.isoformat() if a.due_on else ""
-        table.add_row(str(rank), safe(a.case_id), text, due, f"{a.urgency:.1f}")
-    out.print(table)
+        pad = " " * (3 + case_w + 2)
+        out.print(
+            f"{rank:>2} {safe(a.case_id):<{case_w}}  {safe(lines[0]):<{text_w}}  {due:<10}  {a.urgency:>5.1f}"
+        )
+        for line in lines[1:]:
+            out.print(pad + safe(line))
+        for reason in why.split("\n") if why else []:
+            for line in textwrap.wrap(reason, text_w):
+                out.print(f"{pad}[dim]{line}[/]")
     if not explain:
         out.print("[dim]casecli next --explain shows every term; casecli case ID shows a case.[/]")
 

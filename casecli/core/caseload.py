@@ -6,7 +6,6 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from statistics import median
 from typing import Any
 
 from casecli.core import casedata, engine, playbooks
@@ -61,6 +60,8 @@ def waiting(case_views: list[CaseView]) -> list[WaitGroup]:
     out = []
     for what, items in groups.items():
         items.sort(key=lambda cb: -cb[1].age_days)
-        ages = [b.age_days for _, b in items]
-        out.append(WaitGroup(what, len(items), float(median(ages)), max(ages), tuple(items)))
+        ages = sorted(b.age_days for _, b in items)
+        mid = len(ages) // 2
+        middle = ages[mid] if len(ages) % 2 else (ages[mid - 1] + ages[mid]) / 2
+        out.append(WaitGroup(what, len(items), float(middle), ages[-1], tuple(items)))
     return sorted(out, key=lambda g: (-g.count, -g.median_days, g.what))

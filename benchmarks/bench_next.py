@@ -1,0 +1,78 @@
+"""Time ``casecli next`` against the start-up of the libraries it is built on.
+
+DESIGN.md: ``casecli next`` within 1.3x of ``python -c "import typer, rich.table"``.
+Both commands run alternately, many times, as separate processes; the medians and their
+ratio are printed (and written to benchmarks/out/next-<store>.json). CPU time is shown
+too: on this shared 2-core machine it is steadier than wall time.
+
+    python benchmarks/bench_next.py                      # sample.db, its busiest worker
+    python benchmarks/bench_next.py --db STORE --as STAFF_ID --runs 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import OUT, REPO, log, measure, tool  # noqa: E402
+
+
+def busiest_worker(db: Path) -> str:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    row = conn.execute(
+        "SELECT worker_id FROM cases WHERE status = 'open' AND worker_id IS NOT NULL"
+        " GROUP BY worker_id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()
+    return str(row[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, default=REPO / "sample.db")
+    parser.add_argument(
+        "--as", dest="user", help="staff id (default: the worker with most open cases)"
+    )
+    parser.add_argument("--runs", type=int, default=21)
+    args = parser.parse_args()
+    user = args.user or busiest_worker(args.db)
+    commands = {
+        "casecli next": [*tool("casecli"), "--db", str(args.db), "--as", user, "next"],
+        "import typer, rich.table": [sys.executable, "-c", "import typer, rich.table"],
+    }
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(2):  # warm the page cache and the bytecode
+        for cmd in commands.values():
+            measure(cmd)
+    for _ in range(args.runs):
+        for name, cmd in commands.items():
+            m = measure(cmd)
+            if m.returncode != 0:
+                sys.exit(f"{name} failed: {m.stderr.strip()}")
+            times[name].append((m.wall_s, m.cpu_s))
+    result = {"db": str(args.db), "as": user, "runs": args.runs}
+    for name, samples in times.items():
+        result[name] = {
+            "wall_median_s": statistics.median(w for w, _ in samples),
+            "cpu_median_s": statistics.median(c for _, c in samples),
+        }
+    base, ours = result["import typer, rich.table"], result["casecli next"]
+    result["ratio_wall"] = ours["wall_median_s"] / base["wall_median_s"]  # type: ignore[index]
+    result["ratio_cpu"] = ours["cpu_median_s"] / base["cpu_median_s"]  # type: ignore[index]
+    for name in commands:
+        r = result[name]
+        log(
+            f"{name:<26} wall {r['wall_median_s'] * 1000:7.1f} ms   cpu {r['cpu_median_s'] * 1000:7.1f} ms"
+        )  # type: ignore[index]
+    log(f"ratio (target <= 1.3): wall {result['ratio_wall']:.2f}, cpu {result['ratio_cpu']:.2f}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"next-{args.db.stem}.json").write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""cli -> core <- tui: the core never imports a UI library, and the CLI never loads Textual."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample.db"
+
+
+def modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return set(json.loads(out.stdout.splitlines()[-1]))
+
+
+def test_core_imports_no_typer_rich_or_textual() -> None:
+    code = "import casecli.core.sync, casecli.core.engine, casecli.core.caseload, casecli.core.record, casecli.core.demo"
+    loaded = modules_after(code)
+    assert not {m for m in loaded if m.split(".")[0] in ("typer", "rich", "textual", "click")}
+
+
+def test_casecli_next_does_not_import_textual() -> None:
+    code = (
+        f"import sys; sys.argv = ['casecli', '--db', {str(SAMPLE)!r}, '--as', 'S0003', 'next', '--json']\n"
+        "import io, contextlib\n"
+        "from casecli.cli.main import app\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n        app()\n    except SystemExit:\n        pass\n"
+    )
+    loaded = modules_after(code)
+    assert "casecli.core.engine" in loaded  # it did run the engine
+    assert not {m for m in loaded if m.split(".")[0] == "textual"}
