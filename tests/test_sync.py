@@ -598,3 +598,72 @@ def test_values_with_spaces_capitals_and_month_ends_are_valid(conn, export) -> N
     assert conn.execute(
         "SELECT current_due, current_paid, arrears_due FROM payments WHERE month = '2026-11'"
     ).fetchone() == (-1250, 50, 700)
+
+
+# -- the initial build: a new store is built beside the old one and moved into place -------
+
+
+def test_an_initial_sync_builds_a_0600_wal_store_and_leaves_nothing_behind(tmp_path) -> None:
+    import stat
+
+    from casecli.core import store
+    from casecli.core.sync import sync_store
+
+    path = tmp_path / "new.db"
+    result = sync_store(path, FIXTURES / "basic", today=TODAY)
+    assert result.status == "applied"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.db"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    conn = store.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 4
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    # and the next sync goes in place, as one transaction
+    again = sync_store(path, FIXTURES / "basic", today=TODAY)
+    assert again.status == "unchanged"
+
+
+def test_a_failed_initial_sync_leaves_the_empty_store_and_no_temporary_file(tmp_path) -> None:
+    from casecli.core import store
+    from casecli.core.sync import sync_store
+
+    path = tmp_path / "new.db"
+    with pytest.raises(RuntimeError, match="injected"):
+        sync_store(path, FIXTURES / "basic", today=TODAY, fail_after="events")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.db"]
+    conn = store.connect(path)
+    assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM sync_log").fetchone()[0] == 0
+
+
+def test_a_strict_initial_sync_with_a_reject_applies_nothing(tmp_path, export) -> None:
+    from casecli.core import store
+    from casecli.core.sync import sync_store
+
+    folder = export("basic")
+    write(
+        folder,
+        "cases.csv",
+        (folder / "cases.csv").read_text()
+        + "C9,child_welfare,in_home,open,2026-02-30,,W1,,,,,,,\n",
+    )
+    path = tmp_path / "new.db"
+    result = sync_store(path, folder, today=TODAY, strict=True)
+    assert result.status == "failed" and result.exit_code == 1
+    conn = store.connect(path)
+    assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+    assert not path.with_name("new.db.initial-sync").exists()
+
+
+def test_a_store_with_local_work_is_never_rebuilt(tmp_path) -> None:
+    from casecli.core import store
+    from casecli.core.sync import sync_store
+
+    path = tmp_path / "s.db"
+    conn = store.connect(path, create=True)
+    conn.execute("INSERT INTO audit_log (at, who, action, entity) VALUES ('t', 'A1', 'x', 'y')")
+    conn.close()
+    sync_store(path, FIXTURES / "basic", today=TODAY)
+    conn = store.connect(path)
+    assert conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 1
+    assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 4

@@ -32,13 +32,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Import an export folder into the store: validated, atomic, idempotent."""
         from casecli.core import config
-        from casecli.core.sync import sync as run_sync
+        from casecli.core.sync import sync_store
 
-        conn = settings.connect(create=True)
         bar = _progress(settings)
         try:
-            result = run_sync(
-                conn,
+            result = sync_store(
+                settings.db_path(),
                 folder,
                 today=settings.today,
                 profile=profile,
@@ -53,7 +52,6 @@ def register(app: typer.Typer) -> None:
         finally:
             if bar:
                 bar.stop()
-            conn.close()
         if settings.json:
             from casecli.render import write_json
 
