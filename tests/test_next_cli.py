@@ -188,3 +188,27 @@ def test_who_you_are_is_required(db: Path) -> None:
     result = cli(db, None, "next")
     assert result.exit_code == 1
     assert "Say who you are" in result.stderr
+
+
+def test_a_visit_recorded_here_and_later_exported_counts_once(db: Path, tmp_path: Path) -> None:
+    from casecli.core import casedata, store
+
+    assert cli(db, "W1", "record", "C100", "caseworker_visit", "--person", "P3").exit_code == 0
+    later = tmp_path / "later"
+    later.mkdir()
+    (later / "events.csv").write_text(
+        "event_id,case_id,kind,status,scheduled_on,completed_on,person_id,staff_id,location,result\n"
+        "E9,C100,caseworker_visit,completed,,2026-11-24T15:00,P3,W1,home,\n"
+    )
+    assert cli(db, "W1", "sync", str(later)).exit_code == 0
+    conn = store.connect(db)
+    visits = [
+        e for e in casedata.load(conn, "c.case_id = 'C100'")["C100"].events
+        if e["kind"] == "caseworker_visit" and str(e["completed_on"]).startswith("2026-11-24")
+    ]  # fmt: skip
+    assert [(v["id"], v["source"]) for v in visits] == [("E9", "export")]
+    # the local record is kept, untouched, beside the export's
+    assert (
+        conn.execute("SELECT count(*) FROM recorded_events WHERE case_id = 'C100'").fetchone()[0]
+        == 1
+    )

@@ -11,10 +11,7 @@ if TYPE_CHECKING:
 
 
 def books(settings: Settings) -> dict[str, Playbook]:
-    """The playbooks: the defaults, under the config's ``playbooks`` folder if it names one.
-
-    ``settings`` is taken so that a future ``--playbooks`` option has one place to go.
-    """
+    """The playbooks: the defaults, under ``--playbooks DIR`` or the config's folder."""
     from casecli.core import config, playbooks
 
-    return playbooks.load(config.playbooks_dir())
+    return playbooks.load(settings.playbooks or config.playbooks_dir())

@@ -19,7 +19,7 @@ def _context(settings: Settings) -> tuple[Any, Any, dict[str, Any], dict[str, fl
 
 
 def register(app: typer.Typer) -> None:
-    @command(app, "next")
+    @command(app, "next", playbooks=True)
     def next_(
         settings: Settings,
         n: Annotated[int, typer.Option("--number", "-n", min=1, help="How many actions.")] = 7,
@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
 
         show.next_table(actions, {v.case_id: v for v in views}, settings, explain)
 
-    @command(app, "case")
+    @command(app, "case", playbooks=True)
     def case(
         settings: Settings, case_id: Annotated[str, typer.Argument(help="The case id.")]
     ) -> None:
@@ -81,7 +81,7 @@ def register(app: typer.Typer) -> None:
 
         show.case_card(view, events, settings)
 
-    @command(app, "caseload")
+    @command(app, "caseload", playbooks=True)
     def caseload_(settings: Settings) -> None:
         """Your cases, one line each: situation, next action, urgency."""
         from casecli.core import caseload, scope
@@ -113,7 +113,7 @@ def register(app: typer.Typer) -> None:
 
         show.caseload_table(views, settings)
 
-    @command(app, "waiting")
+    @command(app, "waiting", playbooks=True)
     def waiting(settings: Settings) -> None:
         """What your cases wait on, grouped by what is awaited, with counts and ages."""
         from casecli.core import caseload, scope

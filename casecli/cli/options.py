@@ -51,6 +51,18 @@ GLOBAL_PARAMS = [
     ),
 ]
 GLOBAL_NAMES = [p.name for p in GLOBAL_PARAMS]
+PlaybooksOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--playbooks",
+        envvar="CASECLI_PLAYBOOKS",
+        help="A folder of playbooks over the defaults (default: the config's playbooks).",
+        show_default=False,
+    ),
+]
+PLAYBOOKS_PARAM = inspect.Parameter(
+    "playbooks", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=PlaybooksOpt
+)
 CTX_PARAM = inspect.Parameter(
     "_ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context
 )
@@ -64,6 +76,7 @@ class Settings:
     today_given: bool
     json: bool
     redact: bool
+    playbooks: Path | None = None  # --playbooks, on the commands that use playbooks
 
     def db_path(self) -> Path:
         if self.db is None:
@@ -139,8 +152,11 @@ def _settings(ctx: typer.Context, given: dict[str, Any]) -> Settings:
     )
 
 
-def command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> Callable[..., Any]:
-    """Register ``func(settings, ...)`` as a command that also takes the global options."""
+def command(
+    app: typer.Typer, name: str | None = None, *, playbooks: bool = False, **kwargs: Any
+) -> Callable[..., Any]:
+    """Register ``func(settings, ...)`` as a command that also takes the global options
+    (and ``--playbooks DIR`` when it reads playbooks)."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         sig = inspect.signature(func)
@@ -149,13 +165,16 @@ def command(app: typer.Typer, name: str | None = None, **kwargs: Any) -> Callabl
         @functools.wraps(func)
         def wrapper(_ctx: typer.Context, **values: Any) -> Any:
             given = {n: values.pop(n) for n in GLOBAL_NAMES}
+            folder = values.pop("playbooks", None)
             try:
-                return func(_settings(_ctx, given), **values)
+                settings = _settings(_ctx, given)
+                settings.playbooks = folder
+                return func(settings, **values)
             except CasecliError as exc:
                 fail(str(exc), exc.exit_code)
 
         del wrapper.__wrapped__  # type: ignore[attr-defined]
-        params = [CTX_PARAM, *own, *GLOBAL_PARAMS]
+        params = [CTX_PARAM, *own, *GLOBAL_PARAMS, *([PLAYBOOKS_PARAM] if playbooks else [])]
         wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
         wrapper.__annotations__ = {p.name: p.annotation for p in params}
         app.command(name, **kwargs)(wrapper)

@@ -45,7 +45,7 @@ def _open(settings: Settings) -> tuple[Any, Any]:
 
 
 def register(app: typer.Typer) -> None:
-    @command(app, "record", cls=_KindsInHelp)
+    @command(app, "record", playbooks=True, cls=_KindsInHelp)
     def record(
         settings: Settings,
         case_id: Annotated[str, typer.Argument(help="The case id.")],
@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
             f"Recorded {data['kind']} on {data['on']}{who_part} for case {case_id} (#{new_id}).",
         )
 
-    @command(app, "wait")
+    @command(app, "wait", playbooks=True)
     def wait(
         settings: Settings,
         case_id: Annotated[str, typer.Argument(help="The case id.")],
