@@ -532,15 +532,14 @@ def test_text_that_is_not_utf8_names_the_file_and_line(conn, export) -> None:
 
 def test_first_load_and_staged_load_store_identical_rows(tmp_path, monkeypatch) -> None:
     """The direct first load and the staging path must agree on every stored value."""
-    from casecli.core import store
-    from casecli.core import sync as sync_module
+    from casecli.core import store, sync_job
     from casecli.core.demo import write_demo
 
     folder = tmp_path / "demo"
     write_demo(folder, cases=400, seed=7, today=TODAY)
     direct = store.connect(tmp_path / "direct.db", create=True)
     run(direct, folder)
-    monkeypatch.setattr(sync_module._Job, "_load_direct", lambda self, read: None)
+    monkeypatch.setattr(sync_job.Job, "_load_direct", lambda self, read: None)
     staged = store.connect(tmp_path / "staged.db", create=True)
     run(staged, folder)
     for table in EXPORT_TABLES:
