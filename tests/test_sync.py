@@ -617,6 +617,20 @@ def test_an_initial_sync_builds_a_0600_wal_store_and_leaves_nothing_behind(tmp_p
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 4
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    # the secondary indexes, built after the load, are all there
+    indexes = {
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        )
+    }
+    assert {
+        "cases_worker",
+        "people_case",
+        "events_case",
+        "signals_person",
+        "placements_removal",
+    } <= indexes
     # and the next sync goes in place, as one transaction
     again = sync_store(path, FIXTURES / "basic", today=TODAY)
     assert again.status == "unchanged"

@@ -266,11 +266,25 @@ def _initial_build(path: Path, folder: Path, options: dict[str, Any]) -> SyncRes
     try:
         conn.execute("PRAGMA journal_mode = MEMORY")  # rollbacks work; nothing to recover
         conn.execute("PRAGMA synchronous = OFF")  # the file is fsynced once, at the end
+        # Secondary indexes are built once, after the load, rather than row by row.
+        tables = tuple(rt.name for rt in RECORD_TYPES)
+        marks = ", ".join("?" * len(tables))
+        indexes = conn.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            f" AND tbl_name IN ({marks})",
+            tables,
+        ).fetchall()
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
         result = sync(conn, folder, **options)
         if result.status == "failed":
             conn.close()
             tmp.unlink()
             return result
+        conn.execute("BEGIN")
+        for _, sql in indexes:
+            conn.execute(sql)
+        conn.execute("COMMIT")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.close()
         fd = os.open(tmp, os.O_RDONLY)
