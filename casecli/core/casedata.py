@@ -8,7 +8,6 @@ are left out; so is anything of a case outside the caller's list.
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,27 +129,24 @@ def _load_selected(conn: sqlite3.Connection) -> dict[str, CaseData]:
 
 def _merge_recorded(conn: sqlite3.Connection, out: dict[str, CaseData]) -> None:
     """Add what users recorded; one that the export later carried too counts once."""
-    rows = _rows(
-        conn.execute(
-            "SELECT 'local:' || id AS id, 'recorded' AS source, case_id, kind, 'completed' AS status,"
-            " NULL AS scheduled_on, occurred_at AS completed_on, person_id, recorded_by AS staff_id,"
-            " location, result, note FROM recorded_events WHERE case_id IN (SELECT case_id FROM sel)"
-        )
-    )
-    by_case: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
-    for data in out.values():
-        for e in data.events:
-            if e["status"] == "completed" and e["completed_on"]:
-                by_case[data.case_id].add((e["kind"], str(e["completed_on"])[:10], e["person_id"]))
-    for row in rows:
-        target = out.get(row["case_id"])
-        if target is None:
-            continue
-        day = str(row["completed_on"])[:10]
-        done = by_case[target.case_id]
-        if (row["kind"], day, row["person_id"]) in done or any(
-            k == row["kind"] and d == day and (p is None or row["person_id"] is None)
-            for k, d, p in done
-        ):
+    from casecli.core.record import recorded_events_for
+
+    for r in recorded_events_for(conn, list(out)):
+        if r["linked_event_id"] is not None:
             continue  # the export carries the same fact: linked, not counted twice
-        target.events.append(row)
+        out[r["case_id"]].events.append(
+            {
+                "id": f"local:{r['id']}",
+                "source": "recorded",
+                "case_id": r["case_id"],
+                "kind": r["kind"],
+                "status": "completed",
+                "scheduled_on": None,
+                "completed_on": r["occurred_at"],
+                "person_id": r["person_id"],
+                "staff_id": r["recorded_by"],
+                "location": r["location"],
+                "result": r["result"],
+                "note": r["note"],
+            }
+        )
