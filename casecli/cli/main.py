@@ -13,14 +13,16 @@ import typer
 from casecli import __version__
 from casecli.cli import options as o
 
-app = typer.Typer(
-    name="casecli",
-    help="A visibility engine and success coach for casework: what matters most now, and why.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+# Which module registers each command. run() builds the app with only the module the
+# command line names (Typer turns every registered command into a Click command on each
+# start, ~10 ms for all of them); `app`, for help and tests, has every command.
+COMMAND_MODULES = {
+    "next": "next_cmd", "case": "next_cmd", "caseload": "next_cmd", "waiting": "next_cmd",
+    "sync": "sync_cmd", "rejects": "sync_cmd", "db": "db_cmd", "demo": "demo_cmd",
+    "record": "record_cmd", "wait": "record_cmd", "resolve": "record_cmd", "progress": "record_cmd",
+    "config": "config_cmd",
+}  # fmt: skip
+GLOBAL_WITH_VALUE = ("--db", "--as", "--today")
 
 
 def _version(value: bool) -> None:
@@ -29,7 +31,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main(
     ctx: typer.Context,
     db: o.DbOpt = None,
@@ -45,25 +46,55 @@ def main(
     ctx.obj = {"db": db, "as_": as_, "today": today, "json_": json_, "redact": redact}
 
 
-from casecli.cli import db_cmd, demo_cmd, next_cmd, sync_cmd  # noqa: E402  (registers the commands)
+def make_app(modules: list[str] | None = None) -> typer.Typer:
+    """The Typer app with the commands of ``modules`` (default: every command)."""
+    import importlib
 
-next_cmd.register(app)
-db_cmd.register(app)
-sync_cmd.register(app)
-demo_cmd.register(app)
+    new = typer.Typer(
+        name="casecli",
+        help="A visibility engine and success coach for casework: what matters most now, and why.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    new.callback()(main)
+    for name in modules or list(dict.fromkeys(COMMAND_MODULES.values())):
+        importlib.import_module(f"casecli.cli.{name}").register(new)
+    return new
 
-from casecli.cli import config_cmd, record_cmd  # noqa: E402
 
-record_cmd.register(app)
-config_cmd.register(app)
+def _command_module(argv: list[str]) -> str | None:
+    """The module of the command named on the command line, or None (help, a typo…)."""
+    args = iter(argv)
+    for arg in args:
+        if arg in GLOBAL_WITH_VALUE:
+            next(args, None)
+        elif not arg.startswith("-"):
+            return COMMAND_MODULES.get(arg)
+    return None
+
+
+_full_app: typer.Typer | None = None
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``casecli.cli.main.app``: every command, built on first use (tests, python -m)."""
+    global _full_app
+    if name != "app":
+        raise AttributeError(name)
+    if _full_app is None:
+        _full_app = make_app()
+    return _full_app
 
 
 def run() -> None:
     """Console-script entry: user mistakes are one sentence, never a traceback."""
     from casecli.core.errors import CasecliError
 
+    module = _command_module(sys.argv[1:])
     try:
-        app()
+        (make_app([module]) if module else make_app())()
     except CasecliError as exc:
         typer.echo(f"casecli: {exc}", err=True)
         sys.exit(exc.exit_code)

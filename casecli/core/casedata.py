@@ -7,7 +7,9 @@ are left out; so is anything of a case outside the caller's list.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,8 +131,6 @@ def _load_selected(conn: sqlite3.Connection) -> dict[str, CaseData]:
 
 def _merge_recorded(conn: sqlite3.Connection, out: dict[str, CaseData]) -> None:
     """Add what users recorded; one that the export later carried too counts once."""
-    from casecli.core.record import recorded_events_for
-
     for r in recorded_events_for(conn, list(out)):
         if r["linked_event_id"] is not None:
             continue  # the export carries the same fact: linked, not counted twice
@@ -150,3 +150,35 @@ def _merge_recorded(conn: sqlite3.Connection, out: dict[str, CaseData]) -> None:
                 "note": r["note"],
             }
         )
+
+
+_SAME_FACT = """
+    SELECT e.event_id FROM events e
+    WHERE e.case_id = r.case_id AND e.kind = r.kind AND e.status = 'completed'
+      AND e._gone_on IS NULL AND substr(e.completed_on, 1, 10) = substr(r.occurred_at, 1, 10)
+      AND {person}
+    ORDER BY e.event_id LIMIT 1
+"""
+# The same person first; else an event where either side names no one.
+_LINK = (
+    f"COALESCE(r.event_id, ({_SAME_FACT.format(person='e.person_id = r.person_id')}),"
+    f" ({_SAME_FACT.format(person='(e.person_id IS NULL OR r.person_id IS NULL)')}))"
+)
+
+
+def recorded_events_for(conn: sqlite3.Connection, case_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """The events users recorded on these cases, each with ``linked_event_id``.
+
+    ``linked_event_id`` is the export event that carries the same fact, if any: same
+    case and kind, completed on the same date, for the same person (or either names no
+    one). A reader counts an export event and its linked recorded event once.
+    """
+    cur = conn.execute(
+        "SELECT r.id, r.case_id, r.kind, r.person_id, r.occurred_at, r.location, r.result,"
+        f" r.note, r.recorded_by, r.recorded_at, {_LINK} AS linked_event_id"
+        " FROM recorded_events r WHERE r.case_id IN (SELECT value FROM json_each(?))"
+        " ORDER BY r.case_id, r.occurred_at, r.id",
+        (json.dumps(list(case_ids)),),
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur]

@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from difflib import get_close_matches
 from typing import Any
 
 from casecli.core import contract, playbooks
+from casecli.core.casedata import recorded_events_for  # noqa: F401  (reads live in casedata)
 from casecli.core.errors import CasecliError, UsageError
 from casecli.core.scope import Actor, check_case
 
@@ -141,6 +141,8 @@ def _check_kind(kind: str, books: dict[str, playbooks.Playbook]) -> None:
     kinds = known_kinds(books)
     if kind in kinds:
         return
+    from difflib import get_close_matches
+
     close = [k for k in kinds if kind and kind in k][:3] or get_close_matches(kind, kinds, n=3)
     hint = f"did you mean {' or '.join(close)}?" if close else f"e.g. {', '.join(kinds[:4])}"
     raise UsageError(
@@ -404,36 +406,3 @@ def record_progress(
         )
     return new_id
 
-
-# Reads -------------------------------------------------------------------------------
-
-_SAME_FACT = """
-    SELECT e.event_id FROM events e
-    WHERE e.case_id = r.case_id AND e.kind = r.kind AND e.status = 'completed'
-      AND e._gone_on IS NULL AND substr(e.completed_on, 1, 10) = substr(r.occurred_at, 1, 10)
-      AND {person}
-    ORDER BY e.event_id LIMIT 1
-"""
-# The same person first; else an event where either side names no one.
-_LINK = (
-    f"COALESCE(r.event_id, ({_SAME_FACT.format(person='e.person_id = r.person_id')}),"
-    f" ({_SAME_FACT.format(person='(e.person_id IS NULL OR r.person_id IS NULL)')}))"
-)
-
-
-def recorded_events_for(conn: sqlite3.Connection, case_ids: Iterable[str]) -> list[dict[str, Any]]:
-    """The events users recorded on these cases, each with ``linked_event_id``.
-
-    ``linked_event_id`` is the export event that carries the same fact, if any: same
-    case and kind, completed on the same date, for the same person (or either names no
-    one). A reader counts an export event and its linked recorded event once.
-    """
-    cur = conn.execute(
-        "SELECT r.id, r.case_id, r.kind, r.person_id, r.occurred_at, r.location, r.result,"
-        f" r.note, r.recorded_by, r.recorded_at, {_LINK} AS linked_event_id"
-        " FROM recorded_events r WHERE r.case_id IN (SELECT value FROM json_each(?))"
-        " ORDER BY r.case_id, r.occurred_at, r.id",
-        (json.dumps(list(case_ids)),),
-    )
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur]
