@@ -21,7 +21,7 @@ def write_json(obj: Any) -> None:
 def console(stderr: bool = False):  # type: ignore[no-untyped-def]
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False)
+    return Console(stderr=stderr, highlight=False, emoji=False)
 
 
 def printable(text: object) -> str:
