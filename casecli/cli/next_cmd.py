@@ -18,6 +18,18 @@ def _context(settings: Settings) -> tuple[Any, Any, dict[str, Any], dict[str, fl
     return conn, who, books(settings), coef
 
 
+def _my_views(settings: Settings) -> list[Any]:
+    """The open cases in the user's scope, evaluated for today."""
+    from casecli.core import caseload, scope
+
+    conn, who, books, coef = _context(settings)
+    clause, params = scope.cases_clause(who, "c")
+    return caseload.views(
+        conn, f"{clause} AND c.status = 'open'", params, today=settings.today, books=books, coef=coef,
+        redact=settings.redact,
+    )  # fmt: skip
+
+
 def register(app: typer.Typer) -> None:
     @command(app, "next", playbooks=True)
     def next_(
@@ -28,14 +40,9 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Your prioritised actions across your caseload, each with its reasons."""
-        from casecli.core import caseload, scope
+        from casecli.core import caseload
 
-        conn, who, books, coef = _context(settings)
-        clause, params = scope.cases_clause(who, "c")
-        views = caseload.views(
-            conn, f"{clause} AND c.status = 'open'", params, today=settings.today, books=books, coef=coef,
-            redact=settings.redact,
-        )  # fmt: skip
+        views = _my_views(settings)
         actions = caseload.ranked_actions(views, n)
         if settings.json:
             from casecli.render import write_json
@@ -84,14 +91,7 @@ def register(app: typer.Typer) -> None:
     @command(app, "caseload", playbooks=True)
     def caseload_(settings: Settings) -> None:
         """Your cases, one line each: situation, next action, urgency."""
-        from casecli.core import caseload, scope
-
-        conn, who, books, coef = _context(settings)
-        clause, params = scope.cases_clause(who, "c")
-        views = caseload.views(
-            conn, f"{clause} AND c.status = 'open'", params, today=settings.today, books=books, coef=coef,
-            redact=settings.redact,
-        )  # fmt: skip
+        views = _my_views(settings)
         if settings.json:
             from casecli.render import write_json
 
@@ -116,18 +116,9 @@ def register(app: typer.Typer) -> None:
     @command(app, "waiting", playbooks=True)
     def waiting(settings: Settings) -> None:
         """What your cases wait on, grouped by what is awaited, with counts and ages."""
-        from casecli.core import caseload, scope
+        from casecli.core import caseload
 
-        conn, who, books, coef = _context(settings)
-        clause, params = scope.cases_clause(who, "c")
-        views = caseload.views(
-            conn,
-            f"{clause} AND c.status = 'open'",
-            params,
-            today=settings.today,
-            books=books,
-            coef=coef,
-        )
+        views = _my_views(settings)
         groups = caseload.waiting(views)
         if settings.json:
             from casecli.render import write_json

@@ -140,19 +140,24 @@ TYPE_CHECKS = {
 
 
 def normalised(col: Column) -> str:
-    """SQL turning a valid raw cell into the stored value."""
-    v = trimmed(col)
+    """SQL turning a valid raw (staged) cell into the stored value."""
+    return _stored(col, trimmed(col), canonical=False)
+
+
+def _stored(col: Column, v: str, *, canonical: bool) -> str:
+    """The stored value of ``v``, a valid cell with '' already NULL. ``canonical``: it
+    passed ``fast_ok``, so it is lower-case and exactly formatted already."""
     if col.type == ENUM:
-        expr = f"lower({v})"
+        expr = v if canonical else f"lower({v})"
     elif col.type == BOOL:
         whens = [f"WHEN {_lit(t)} THEN 1" for t in BOOL_TRUE] + [
             f"WHEN {_lit(f)} THEN 0" for f in BOOL_FALSE
         ]
-        expr = f"CASE lower({v}) {' '.join(whens)} END"
+        expr = f"CASE {v if canonical else f'lower({v})'} {' '.join(whens)} END"
     elif col.type == MONEY:
         # Exact: validation allows at most 2 decimals and 16 characters, well inside a
         # double's 53 bits, so rounding the scaled value recovers the cents.
-        expr = f"CAST(round(CAST({v} AS REAL) * 100) AS INTEGER)"
+        expr = f"CAST(round({v if canonical else f'CAST({v} AS REAL)'} * 100) AS INTEGER)"
     elif col.type == INT:
         expr = f"CAST({v} AS INTEGER)"
     elif col.type == NUMBER:
@@ -160,8 +165,9 @@ def normalised(col: Column) -> str:
     else:
         expr = v
     if col.default is not None:
-        default = normalised(Column(col.name, col.type, values=col.values))
-        default = default.replace(cell(col.name), _lit(col.default))
+        default = _stored(
+            Column(col.name, col.type, values=col.values), _lit(col.default), canonical=False
+        )
         expr = f"COALESCE({expr}, {default})"
     return expr
 
@@ -274,24 +280,7 @@ def any_failure(all_checks: list[Check], rt: RecordType) -> str:
 
 def _direct_value(col: Column, r: str) -> str:
     """The stored value of a cell that passed ``fast_ok``: it is already canonical."""
-    v = f"NULLIF({r}, '')"
-    if col.type == BOOL:
-        whens = [f"WHEN {_lit(t)} THEN 1" for t in BOOL_TRUE] + [
-            f"WHEN {_lit(f)} THEN 0" for f in BOOL_FALSE
-        ]
-        expr = f"CASE {r} {' '.join(whens)} END"
-    elif col.type == MONEY:
-        expr = f"CAST(round({v} * 100) AS INTEGER)"
-    elif col.type == INT:
-        expr = f"CAST({v} AS INTEGER)"
-    elif col.type == NUMBER:
-        expr = f"CAST({v} AS REAL)"
-    else:
-        expr = v
-    if col.default is not None:
-        default = normalised(Column(col.name, col.type, values=col.values))
-        expr = f"COALESCE({expr}, {default.replace(cell(col.name), _lit(col.default))})"
-    return expr
+    return _stored(col, f"NULLIF({r}, '')", canonical=True)
 
 
 def direct_insert(rt: RecordType, file_columns: tuple[str, ...], sync_id: int) -> str:

@@ -405,4 +405,3 @@ def record_progress(
             },
         )
     return new_id
-
