@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -41,3 +44,14 @@ def export(tmp_path: Path):  # type: ignore[no-untyped-def]
         return dest
 
     return make
+
+
+def casecli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The real console script, as an admin's cron job would run it (no CASECLI_* set)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASECLI_")}
+    env["CASECLI_CONFIG"] = "/nonexistent/config.toml"
+    exe = Path(sys.executable).with_name("casecli")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "casecli.cli.main"]
+    return subprocess.run(
+        [*cmd, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
+    )

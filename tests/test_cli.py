@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +10,7 @@ from typer.testing import CliRunner
 
 from casecli import __version__
 from casecli.cli.main import app
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, casecli
 
 runner = CliRunner()
 
@@ -21,17 +18,6 @@ runner = CliRunner()
 def cli(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     return runner.invoke(
         app, list(args), env={"CASECLI_CONFIG": "/nonexistent/config.toml", **(env or {})}
-    )
-
-
-def casecli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """The real console script, as an admin's cron job would run it."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASECLI_")}
-    env["CASECLI_CONFIG"] = "/nonexistent/config.toml"
-    exe = Path(sys.executable).with_name("casecli")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "casecli.cli.main"]
-    return subprocess.run(
-        [*cmd, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
     )
 
 

@@ -9,16 +9,13 @@ examples/profiles/README.md for the profile and its known limits.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from casecli.core.sync import SyncResult, sync
-from tests.conftest import FIXTURES, TODAY
+from tests.conftest import FIXTURES, TODAY, casecli
 
 REPO = Path(__file__).resolve().parent.parent
 PROFILE = REPO / "examples" / "profiles" / "allegheny.toml"
@@ -26,7 +23,6 @@ FOLDER = FIXTURES / "allegheny"
 
 # history.csv: header is line 1, case 100234 is line 2 … case 100244 is line 12;
 # lines 13 and 14 are Excel's trailing ",,,,,,,," rows. clients.csv ends with ",,,," (line 16).
-HISTORY_BLANK_LINES = {13, 14}
 DUPLICATE_KEY = (
     "the key appears more than once in this file (lines 6, 7), "
     "so none of these rows was applied; keep one row per key"
@@ -62,20 +58,6 @@ def run_sync(conn: sqlite3.Connection, folder: Path = FOLDER) -> SyncResult:
 
 def reject_set(result: SyncResult) -> set[tuple[object, ...]]:
     return {(r.file, r.line, r.column, r.value, r.reason) for r in result.rejects}
-
-
-def not_blank_row(reject: tuple[object, ...]) -> bool:
-    return not (reject[0] == "history.csv" and reject[1] in HISTORY_BLANK_LINES)
-
-
-def casecli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CASECLI_")}
-    env["CASECLI_CONFIG"] = "/nonexistent/config.toml"
-    exe = Path(sys.executable).with_name("casecli")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "casecli.cli.main"]
-    return subprocess.run(
-        [*cmd, *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=120
-    )
 
 
 # -- the fixture really is in the Windows/Excel shape ------------------------------------
@@ -235,7 +217,7 @@ def test_second_sync_is_unchanged(conn: sqlite3.Connection) -> None:
 def test_cli_json_exit_codes_and_second_run(tmp_path: Path) -> None:
     db = str(tmp_path / "allegheny.db")
     args = ("--db", db, "sync", str(FOLDER), "--profile", str(PROFILE), "--json")
-    first = casecli(*args)
+    first = casecli(*args, cwd=REPO)
     assert first.returncode == 3, first.stderr
     out = json.loads(first.stdout)
     assert out["status"] == "applied"
@@ -251,7 +233,7 @@ def test_cli_json_exit_codes_and_second_run(tmp_path: Path) -> None:
         "value": "13/45/24 0:00",
         "reason": "opened_on is not a date or ISO 8601 date-time (YYYY-MM-DD or YYYY-MM-DDTHH:MM)",
     } in out["rejects"]
-    second = casecli(*args)
+    second = casecli(*args, cwd=REPO)
     assert second.returncode == 3, second.stderr
     assert json.loads(second.stdout)["status"] == "unchanged"
 
