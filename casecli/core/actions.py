@@ -1,0 +1,191 @@
+"""The actions a case calls for now: open steps, waits to chase, life changes to act on,
+each with its urgency terms (``urgency.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from casecli.core import urgency as u
+from casecli.core.barriers import Barrier, next_hearing
+from casecli.core.casedata import CaseData
+from casecli.core.steps import StepState, to_date
+
+HORIZON_DAYS = 30  # open steps due further out than this are "scheduled", not actions
+CHASE_AFTER_DAYS = 7  # a wait older than this becomes a "chase" action
+SIGNAL_DAYS = 14  # a life change this recent is a reason to make contact
+
+SIGNAL_WORDS = {
+    "job_loss": "lost a job",
+    "new_employment": "started a new job",
+    "incarceration": "was jailed",
+    "release": "was released from jail",
+    "homelessness": "became homeless",
+    "address_change": "moved",
+    "wic_stopped": "stopped getting WIC",
+    "snap_stopped": "stopped getting SNAP",
+    "benefits_change": "had a change in benefits",
+    "disability": "became disabled",
+    "law_enforcement_contact": "had contact with police",
+    "hospitalization": "was hospitalized",
+    "death": "died",
+}
+ROLE_WORDS = {
+    "noncustodial_parent": "the paying parent",
+    "custodial_parent": "the custodial parent",
+}
+MODIFICATION_SIGNALS = ("job_loss", "disability")
+
+
+@dataclass(frozen=True)
+class Action:
+    case_id: str
+    action: str  # the sentence shown
+    kind: str  # step | chase | contact | modification
+    step: str | None
+    due_on: date | None
+    urgency: float
+    terms: tuple[u.Term, ...]
+    person_id: str | None = None
+
+
+def step_actions(
+    data: CaseData,
+    steps: list[StepState],
+    today: date,
+    coef: dict[str, float],
+    names: dict[str, str],
+    idle: int | None,
+) -> list[Action]:
+    out = []
+    hearing = next_hearing(data, today)
+    for s in steps:
+        if s.status not in ("open", "overdue") or s.due_on is None:
+            continue
+        left = (s.due_on - today).days
+        if left > HORIZON_DAYS:
+            continue
+        who = f" ({names.get(s.person_id, s.person_id)})" if s.person_id else ""
+        what = s.step.title + who
+        reason = _due_words(left)
+        if s.step.due is not None and s.step.due.before == "next_hearing" and hearing is not None:
+            reason = f"court hearing {_in_days((hearing - today).days)}, report not filed"
+        elif s.step.every == "month":
+            reason = f"not yet done this month, {_due_words(left)}"
+        if s.scheduled_on:
+            reason += f"; scheduled {s.scheduled_on.isoformat()}"
+        terms = u.due_terms(left, coef, statutory=s.step.statutory, court=s.step.court)
+        if s.step.safety:
+            terms += u.safety_term(data.case["risk_level"], coef)
+        terms += u.idle_term(idle, coef)
+        out.append(
+            _action(data, f"{what} — {reason}", "step", s.step.id, s.due_on, terms, s.person_id)
+        )
+    return out
+
+
+def _in_days(days: int) -> str:
+    return "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+
+
+def _due_words(left: int) -> str:
+    if left < 0:
+        return f"{-left} day{'s' if left != -1 else ''} overdue"
+    if left == 0:
+        return "due today"
+    return f"due in {left} day{'s' if left != 1 else ''}"
+
+
+def chase_actions(data: CaseData, barriers: list[Barrier], coef: dict[str, float]) -> list[Action]:
+    out = []
+    for b in barriers:
+        if b.age_days <= CHASE_AFTER_DAYS:
+            continue
+        verb = "pending" if b.kind == "result" else "waiting"
+        sentence = f"Chase the {b.what} — {verb} {b.age_days} days"
+        if b.expect_on is not None:
+            sentence += f" (expected {b.expect_on.isoformat()})"
+        terms = u.barrier_term(b.age_days, coef, verb)
+        out.append(_action(data, sentence, "chase", b.step, None, terms))
+    return out
+
+
+def signal_actions(
+    data: CaseData, today: date, coef: dict[str, float], steps: list[StepState]
+) -> list[Action]:
+    out = []
+    roles = {p["person_id"]: p["role"] for p in data.people}
+    modification = any(s.step.id == "modification_review" and s.status != "done" for s in steps)
+    for sig in sorted(data.signals, key=lambda s: str(s["observed_on"]), reverse=True):
+        seen = to_date(sig["observed_on"])
+        if seen is None or not 0 <= (today - seen).days <= SIGNAL_DAYS:
+            continue
+        age = (today - seen).days
+        role = roles.get(sig["person_id"], "family")
+        who = ROLE_WORDS.get(role, "the " + role.replace("_", " "))
+        words = f"{who[0].upper()}{who[1:]} {SIGNAL_WORDS.get(sig['kind'], sig['kind'].replace('_', ' '))}"
+        when = "today" if age == 0 else "yesterday" if age == 1 else f"{age} days ago"
+        terms = u.signal_term(age, coef, f"{words.lower()}")
+        if (
+            data.case["program"] == "child_support"
+            and sig["kind"] in MODIFICATION_SIGNALS
+            and modification
+        ):
+            sentence = f"Review the order for modification — {words.lower()} {when}"
+            out.append(
+                _action(
+                    data,
+                    sentence,
+                    "modification",
+                    "modification_review",
+                    seen + timedelta(days=30),
+                    terms,
+                )
+            )
+        else:
+            terms += u.safety_term(data.case["risk_level"], coef)
+            out.append(
+                _action(
+                    data,
+                    f"{words} {when} — make contact",
+                    "contact",
+                    None,
+                    None,
+                    terms,
+                    sig["person_id"],
+                )
+            )
+    return out
+
+
+def merge_signals(actions: list[Action], signals: list[Action]) -> list[Action]:
+    """A signal that calls for a step already listed (a modification review after a job
+    loss) makes that one action more urgent instead of listing it twice."""
+    out = list(actions)
+    for sig in signals:
+        twin = next(
+            (a for a in out if a.kind == "step" and sig.step is not None and a.step == sig.step),
+            None,
+        )
+        if twin is None:
+            out.append(sig)
+            continue
+        terms = sig.terms + tuple(t for t in twin.terms if t.term != "signal")
+        out[out.index(twin)] = Action(
+            sig.case_id,
+            sig.action,
+            sig.kind,
+            sig.step,
+            twin.due_on,
+            u.total(list(terms)),
+            terms,
+            sig.person_id,
+        )
+    return out
+
+
+def _action(
+    data: CaseData, sentence: str, kind: str, step: str | None, due: date | None, terms: list[u.Term],
+    person: str | None = None,
+) -> Action:  # fmt: skip
+    return Action(data.case_id, sentence, kind, step, due, u.total(terms), tuple(terms), person)
