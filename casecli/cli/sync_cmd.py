@@ -1,5 +1,6 @@
 """``casecli sync FOLDER`` and ``casecli rejects``."""
 
+import textwrap
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -79,7 +80,7 @@ def register(app: typer.Typer) -> None:
             return
         from rich.table import Table
 
-        from casecli.render import console, safe
+        from casecli.render import console, printable, safe
 
         out = console()
         if not rows:
@@ -166,7 +167,7 @@ def _progress(settings: Settings) -> _Bar | None:
 def _show(result: Any, settings: Settings) -> None:
     from rich.table import Table
 
-    from casecli.render import console, safe
+    from casecli.render import console, printable, safe
 
     out = console()
     err = console(stderr=True)
@@ -202,6 +203,8 @@ def _show(result: Any, settings: Settings) -> None:
         for r in result.rejects[:10]:
             value = _public({"column": r.column, "value": r.value}, settings)["value"]
             where = f"{r.file}:{r.line}" + (f" {r.column}={_short(value)!r}" if r.column else "")
-            out.print(f"  {safe(where)}\n    {safe(r.reason)}")
+            out.print(f"  {safe(where)}")
+            for line in textwrap.wrap(printable(r.reason), max(out.width - 4, 40)):
+                out.print(f"    {safe(line)}")
         if len(result.rejects) > 10:
             out.print(f"  … and {len(result.rejects) - 10:,} more.")
