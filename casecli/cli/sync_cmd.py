@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
             return
         from rich.table import Table
 
-        from casecli.render import console, printable, safe
+        from casecli.render import console, safe
 
         out = console()
         if not rows:
@@ -204,7 +204,9 @@ def _show(result: Any, settings: Settings) -> None:
             value = _public({"column": r.column, "value": r.value}, settings)["value"]
             where = f"{r.file}:{r.line}" + (f" {r.column}={_short(value)!r}" if r.column else "")
             out.print(f"  {safe(where)}")
-            for line in textwrap.wrap(printable(r.reason), max(out.width - 4, 40)):
+            for line in textwrap.wrap(
+                printable(r.reason), max(out.width - 4, 40), break_on_hyphens=False
+            ):
                 out.print(f"    {safe(line)}")
         if len(result.rejects) > 10:
             out.print(f"  … and {len(result.rejects) - 10:,} more.")
