@@ -283,10 +283,27 @@ def _direct_value(col: Column, r: str) -> str:
     return _stored(col, f"NULLIF({r}, '')", canonical=True)
 
 
+def orphans(rt: RecordType) -> list[str]:
+    """For a table just loaded: one query per reference, true if a row points at nothing.
+
+    One set-based pass over the table after the load costs less than a lookup
+    sub-query run once per row."""
+    out = []
+    for c in rt.columns:
+        if c.ref is not None:
+            found = f"SELECT 1 FROM main.{q(c.ref)} r WHERE r.{q(REF_KEY[c.ref])} = t.{q(c.name)}"
+            out.append(
+                f"SELECT EXISTS (SELECT 1 FROM main.{q(rt.name)} t"
+                f" WHERE t.{q(c.name)} IS NOT NULL AND NOT EXISTS ({found}))"
+            )
+    return out
+
+
 def direct_insert(rt: RecordType, file_columns: tuple[str, ...], sync_id: int) -> str:
     """One INSERT that validates, normalises and writes a CSV row bound as ``?1 … ?n``.
 
-    For the first load of a table. A row that any check could fault gets a NULL key, so
+    For the first load of a table (references are checked after it: ``orphans``). A row
+    that any check could fault gets a NULL key, so
     ``OR IGNORE`` skips it (as it skips a duplicate key); the caller, seeing fewer rows
     written than read, redoes the file through staging, where each problem is found and
     reported. ``VALUES`` rather than ``SELECT … WHERE``: SQLite runs it far faster once
@@ -311,10 +328,6 @@ def direct_insert(rt: RecordType, file_columns: tuple[str, ...], sync_id: int) -
         ok.append(
             f"NOT coalesce(({rule.when.format(**value)}) AND {value[rule.column]} IS NULL, 0)"
         )
-    for c in rt.columns:
-        if c.ref is not None and c.name in pos:
-            lookup = f"SELECT 1 FROM main.{q(c.ref)} WHERE {q(REF_KEY[c.ref])} = {value[c.name]}"
-            ok.append(f"({value[c.name]} IS NULL OR EXISTS ({lookup}))")
     # every parameter must appear, or SQLite counts fewer than the row has
     ok += [f"(?{i + 1} IS NULL OR 1)" for i, n in enumerate(file_columns) if n.startswith("_u")]
     values[0] = f"CASE WHEN {' AND '.join(ok) or '1'} THEN {values[0]} END"

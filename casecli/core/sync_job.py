@@ -144,7 +144,9 @@ class Job:
             conn.execute("SAVEPOINT direct")
             try:
                 written = conn.executemany(sql, reader.raw_rows()).rowcount
-                complete = written == reader.lines_read - 1
+                complete = written == reader.lines_read - 1 and not any(
+                    conn.execute(orphan).fetchone()[0] for orphan in ck.orphans(rt)
+                )
             except (sqlite3.ProgrammingError, sqlite3.IntegrityError):
                 complete = False
             if not complete:
