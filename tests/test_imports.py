@@ -22,7 +22,7 @@ def modules_after(code: str) -> set[str]:
 
 
 def test_core_imports_no_typer_rich_or_textual() -> None:
-    code = "import casecli.core.sync, casecli.core.engine, casecli.core.caseload, casecli.core.record, casecli.core.demo"
+    code = "import casecli.core.sync, casecli.core.engine, casecli.core.caseload, casecli.core.record, casecli.core.demo, casecli.core.unit"
     loaded = modules_after(code)
     assert not {m for m in loaded if m.split(".")[0] in ("typer", "rich", "textual", "click")}
 
@@ -38,3 +38,33 @@ def test_casecli_next_does_not_import_textual() -> None:
     loaded = modules_after(code)
     assert "casecli.core.engine" in loaded  # it did run the engine
     assert not {m for m in loaded if m.split(".")[0] == "textual"}
+
+
+def _run_cli(*args: str) -> str:
+    argv = ["casecli", "--db", str(SAMPLE), *args]
+    return (
+        f"import sys; sys.argv = {argv!r}\n"
+        "import io, contextlib\n"
+        "from casecli.cli.main import run\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n        run()\n    except SystemExit:\n        pass\n"
+    )
+
+
+def test_unit_bottlenecks_and_help_do_not_import_textual() -> None:
+    for args in (
+        ("--as", "S0002", "unit", "--json"),
+        ("--as", "S0001", "bottlenecks"),
+        ("--help",),
+    ):
+        loaded = modules_after(_run_cli(*args))
+        assert "casecli.cli.main" in loaded
+        assert not {m for m in loaded if m.split(".")[0] in ("textual", "tui")}, args
+
+
+def test_the_tui_imports_no_cli_libraries_beyond_rich() -> None:
+    """tui builds on casecli.core (and Rich, which Textual uses); never on typer."""
+    loaded = modules_after("import tui.app, tui.screens.unit, tui.screens.case, tui.screens.forms")
+    assert "textual" in loaded and "casecli.core.unit" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in ("typer", "click")}
+    assert not {m for m in loaded if m.startswith("casecli.cli")}

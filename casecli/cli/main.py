@@ -21,6 +21,8 @@ COMMAND_MODULES = {
     "sync": "sync_cmd", "rejects": "sync_cmd", "db": "db_cmd", "demo": "demo_cmd",
     "record": "record_cmd", "wait": "record_cmd", "resolve": "record_cmd", "progress": "record_cmd",
     "config": "config_cmd",
+    "unit": "unit_cmd", "bottlenecks": "unit_cmd", "tui": "tui_cmd",
+    "score": "score_cmd", "goals": "score_cmd",
 }  # fmt: skip
 GLOBAL_WITH_VALUE = ("--db", "--as", "--today")
 

@@ -51,11 +51,18 @@ class WaitGroup:
 
 
 def waiting(case_views: list[CaseView]) -> list[WaitGroup]:
-    """Barriers grouped by what is awaited (a service, a result, court…), biggest first."""
+    """Barriers grouped by what is awaited (a service, a result, court…), biggest first.
+
+    A case counts once per group, with its oldest wait there (two referrals to substance
+    treatment on one case are one case waiting), so ``count`` is a number of cases."""
     groups: dict[str, list[tuple[str, engine.Barrier]]] = defaultdict(list)
     for v in case_views:
+        oldest: dict[str, engine.Barrier] = {}
         for b in v.barriers:
             key = (b.service or "").replace("_", " ") or b.what
+            if key not in oldest or b.age_days > oldest[key].age_days:
+                oldest[key] = b
+        for key, b in oldest.items():
             groups[key].append((v.case_id, b))
     out = []
     for what, items in groups.items():

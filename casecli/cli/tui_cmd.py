@@ -1,0 +1,23 @@
+"""``casecli tui``: the Textual app. Textual is imported inside the command only, so no
+other command pays for it (tests/test_imports.py checks)."""
+
+import typer
+
+from casecli.cli.options import Settings, command
+
+
+def register(app: typer.Typer) -> None:
+    @command(app, "tui", playbooks=True)
+    def tui(settings: Settings) -> None:
+        """The full-screen app: unit and office views, drill-down to every case, acting."""
+        from casecli.core import scope
+
+        conn = settings.connect()  # fails early, in one sentence, on a bad store or user
+        scope.actor(conn, settings.user)
+        conn.close()
+        from tui.app import make_app
+
+        make_app(
+            settings.db_path(), settings.user or "", settings.today, settings.redact,
+            playbooks=settings.playbooks,
+        ).run()  # fmt: skip

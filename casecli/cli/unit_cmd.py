@@ -1,0 +1,186 @@
+"""The supervisor's and manager's commands: ``unit`` and ``bottlenecks``."""
+
+from typing import Annotated, Any
+
+import typer
+
+from casecli.cli.options import Settings, command
+
+TOP_CASES = 3  # case ids shown per situation and per bottleneck, in text
+
+
+def _context(settings: Settings) -> tuple[Any, Any, dict[str, Any]]:
+    from casecli.cli.common import books
+    from casecli.core import config, scope, urgency
+
+    conn = settings.connect()
+    who = scope.actor(conn, settings.user)
+    kw = {
+        "today": settings.today,
+        "books": books(settings),
+        "coef": urgency.coefficients(config.urgency_overrides()),
+        "redact": settings.redact,
+    }
+    return conn, who, kw
+
+
+def register(app: typer.Typer) -> None:
+    @command(app, "unit", playbooks=True)
+    def unit_(
+        settings: Settings,
+        unit_id: Annotated[
+            str | None,
+            typer.Argument(help="The unit (default: yours; a manager's default is the office).", show_default=False),
+        ] = None,
+    ) -> None:  # fmt: skip
+        """The unit view: each worker's load, the cases by situation, the bottlenecks."""
+        from casecli.core import unit
+        from casecli.core.errors import CasecliError
+
+        conn, who, kw = _context(settings)
+        if unit_id is None and who.role == "supervisor" and who.unit_id:
+            unit_id = who.unit_id
+        if unit_id is None and who.role == "manager" and who.office_id:
+            office = unit.office_view(conn, who, who.office_id, **kw)
+            return _out_office(office, settings)
+        if unit_id is None:
+            if who.role == "worker":
+                raise CasecliError(
+                    "The unit view is for supervisors and managers; casecli next shows your work."
+                )
+            raise CasecliError("Name the unit: casecli unit UNIT_ID.")
+        view = unit.unit_view(conn, who, unit_id, **kw)
+        if settings.json:
+            from casecli.render import write_json
+
+            return write_json(unit_json(view, settings))
+        from casecli.cli import unit_views
+
+        unit_views.unit_text(view, settings)
+
+    @command(app, "bottlenecks", playbooks=True)
+    def bottlenecks(
+        settings: Settings,
+        unit_id: Annotated[str | None, typer.Option("--unit", help="A unit.")] = None,
+        office_id: Annotated[str | None, typer.Option("--office", help="An office.")] = None,
+    ) -> None:
+        """What a unit or an office waits on: barriers grouped by service or kind, with ages."""
+        from casecli.core import unit
+        from casecli.core.errors import CasecliError, UsageError
+
+        if unit_id and office_id:
+            raise UsageError("Give --unit or --office, not both.")
+        conn, who, kw = _context(settings)
+        if unit_id is None and office_id is None:
+            if who.role == "supervisor" and who.unit_id:
+                unit_id = who.unit_id
+            elif who.role == "manager" and who.office_id:
+                office_id = who.office_id
+            elif who.role == "worker":
+                raise CasecliError(
+                    "Bottlenecks are for a unit or an office; casecli waiting shows your cases' waits."
+                )
+            else:
+                raise CasecliError("Name one: casecli bottlenecks --unit U or --office O.")
+        if office_id is not None:
+            view: Any = unit.office_view(conn, who, office_id, **kw)
+            title = f"{view.office_name} ({office_id})"
+        else:
+            assert unit_id is not None
+            view = unit.unit_view(conn, who, unit_id, **kw)
+            title = f"{view.unit_name} ({unit_id})"
+        if settings.json:
+            from casecli.render import write_json
+
+            return write_json([group_json(g) for g in view.bottlenecks])
+        from casecli.cli import unit_views
+
+        unit_views.bottlenecks_text(title, view.bottlenecks, settings)
+
+
+def _out_office(view: Any, settings: Settings) -> None:
+    if settings.json:
+        from casecli.render import write_json
+
+        return write_json(office_json(view, settings))
+    from casecli.cli import unit_views
+
+    unit_views.office_text(view, settings)
+
+
+def _name(name: str | None, settings: Settings) -> str | None:
+    from casecli.render import initials
+
+    return initials(name) if settings.redact else name
+
+
+def figures_json(f: Any) -> dict[str, Any]:
+    capacity = f.capacity
+    return {
+        "open_cases": f.open_cases,
+        "due_now": f.due_now,
+        "overdue": f.overdue,
+        "waiting": f.waiting,
+        "effort_hours": f.effort_hours,
+        "hours_available": f.hours_available,
+        "capacity_used": round(capacity, 3) if capacity is not None else None,
+    }
+
+
+def group_json(g: Any) -> dict[str, Any]:
+    return {
+        "what": g.what,
+        "count": g.count,
+        "median_days": g.median_days,
+        "oldest_days": g.oldest_days,
+        "case_ids": list(dict.fromkeys(cid for cid, _ in g.items)),
+    }
+
+
+def unit_json(v: Any, settings: Settings) -> dict[str, Any]:
+    return {
+        "unit_id": v.unit_id,
+        "unit_name": v.unit_name,
+        "office_id": v.office_id,
+        "supervisor": _name(v.supervisor, settings),
+        "as_of": settings.today.isoformat(),
+        "figures": figures_json(v.figures),
+        "workers": [
+            {
+                "staff_id": w.staff_id,
+                "name": _name(w.name, settings),
+                "active": w.active,
+                "hours_per_week": w.hours_per_week,
+                "behind": w.behind,
+            }
+            | figures_json(w.figures)
+            for w in v.workers
+        ],  # fmt: skip
+        "board": [
+            {"situation": g.situation, "count": g.count, "case_ids": list(g.case_ids)}
+            for g in v.board
+        ],
+        "bottlenecks": [group_json(g) for g in v.bottlenecks],
+    }
+
+
+def office_json(v: Any, settings: Settings) -> dict[str, Any]:
+    return {
+        "office_id": v.office_id,
+        "office_name": v.office_name,
+        "as_of": settings.today.isoformat(),
+        "figures": figures_json(v.figures),
+        "units": [
+            {
+                "unit_id": u.unit_id,
+                "unit_name": u.unit_name,
+                "supervisor": _name(u.supervisor, settings),
+                "workers": len(u.workers),
+                "board": {g.situation: g.count for g in u.board},
+            }
+            | figures_json(u.figures)
+            for u in v.units
+        ],  # fmt: skip
+        "board": [{"situation": g.situation, "count": g.count} for g in v.board],
+        "bottlenecks": [group_json(g) for g in v.bottlenecks],
+    }

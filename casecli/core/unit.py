@@ -1,0 +1,367 @@
+"""The unit and office views: each worker's load, the cases by situation, what they wait on.
+
+Pure functions over the engine's case views (``caseload.views``) plus the few queries that
+say who works in a unit or an office and who may look at it. Definitions, per worker:
+
+- **caseload**: the worker's open cases (not marked gone by a full export).
+- **due now**: the actions the engine lists on those cases that are due today or
+  earlier (so every overdue action is also due now), plus the undated ones: chasing a
+  wait older than a week, making contact after a life change. Those are due the moment
+  they appear.
+- **overdue**: step actions whose due date is before today. **behind** is the same
+  count; a worker with any is behind.
+- **waiting**: open cases with at least one barrier (a wait the case cannot move past).
+- **capacity used**: the effort hours (a playbook step's ``effort_hours``) of the open
+  and overdue steps due within the next 14 days, over two weeks of the worker's
+  ``hours_per_week`` (40 when the export leaves it blank). 1.0 is a full fortnight.
+
+A unit's figures are the sums over its workers; an office's, the sums over its units.
+Scope: a supervisor may look at their own unit, a manager at every unit of their office,
+an admin at anything; a worker at none (``casecli next`` is theirs).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from casecli.core import caseload, playbooks
+from casecli.core.caseload import WaitGroup
+from casecli.core.engine import CaseView
+from casecli.core.errors import CasecliError
+from casecli.core.scope import Actor
+
+CAPACITY_DAYS = 14
+DEFAULT_HOURS_PER_WEEK = 40.0
+SITUATIONS = ("overdue", "act now", "court soon", "waiting", "on track")
+
+
+@dataclass(frozen=True)
+class Figures:
+    open_cases: int = 0
+    due_now: int = 0
+    overdue: int = 0
+    waiting: int = 0
+    effort_hours: float = 0.0
+    hours_available: float = 0.0  # two weeks of everyone's hours
+
+    @property
+    def capacity(self) -> float | None:
+        return self.effort_hours / self.hours_available if self.hours_available else None
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(
+            self.open_cases + other.open_cases,
+            self.due_now + other.due_now,
+            self.overdue + other.overdue,
+            self.waiting + other.waiting,
+            self.effort_hours + other.effort_hours,
+            self.hours_available + other.hours_available,
+        )
+
+
+@dataclass(frozen=True)
+class WorkerLoad:
+    staff_id: str
+    name: str
+    active: bool
+    hours_per_week: float
+    figures: Figures
+
+    @property
+    def behind(self) -> int:
+        return self.figures.overdue
+
+
+@dataclass(frozen=True)
+class SituationGroup:
+    situation: str  # one of SITUATIONS
+    count: int
+    case_ids: tuple[str, ...]  # most urgent first
+
+
+@dataclass(frozen=True)
+class UnitView:
+    unit_id: str
+    unit_name: str
+    office_id: str | None
+    supervisor: str | None  # name
+    figures: Figures
+    workers: tuple[WorkerLoad, ...]  # most behind first
+    board: tuple[SituationGroup, ...]
+    bottlenecks: tuple[WaitGroup, ...]
+
+
+@dataclass(frozen=True)
+class OfficeView:
+    office_id: str
+    office_name: str
+    figures: Figures
+    units: tuple[UnitView, ...]
+    board: tuple[SituationGroup, ...]
+    bottlenecks: tuple[WaitGroup, ...]
+
+
+# Pure ---------------------------------------------------------------------------------
+
+
+def situation_group(situation: str) -> str:
+    """The board column of a case's situation ("waiting on housing" -> "waiting")."""
+    return "waiting" if situation.startswith("waiting") else situation
+
+
+def case_figures(view: CaseView, today: date) -> Figures:
+    """One open case's share of its worker's figures (hours available not included)."""
+    due_now = overdue = 0
+    for a in view.actions:
+        if a.due_on is None or a.due_on <= today:
+            due_now += 1
+        if a.kind == "step" and a.due_on is not None and a.due_on < today:
+            overdue += 1
+    horizon = today + timedelta(days=CAPACITY_DAYS)
+    effort = sum(
+        s.step.effort_hours
+        for s in view.steps
+        if s.status in ("open", "overdue") and s.due_on is not None and s.due_on <= horizon
+    )
+    return Figures(1, due_now, overdue, 1 if view.barriers else 0, effort)
+
+
+def worker_load(staff: dict[str, Any], views: list[CaseView], today: date) -> WorkerLoad:
+    hours = float(staff.get("hours_per_week") or DEFAULT_HOURS_PER_WEEK)
+    active = bool(staff.get("active", 1))
+    figures = Figures(hours_available=hours * CAPACITY_DAYS / 7 if active else 0.0)
+    for v in views:
+        figures += case_figures(v, today)
+    return WorkerLoad(str(staff["staff_id"]), str(staff["name"]), active, hours, figures)
+
+
+def board(views: list[CaseView]) -> tuple[SituationGroup, ...]:
+    """Cases grouped by situation, in SITUATIONS order; ``views`` come most urgent first."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for v in views:
+        if v.situation != "closed":
+            groups[situation_group(v.situation)].append(v.case_id)
+    return tuple(SituationGroup(s, len(groups[s]), tuple(groups[s])) for s in SITUATIONS)
+
+
+def _most_behind(loads: list[WorkerLoad]) -> tuple[WorkerLoad, ...]:
+    return tuple(
+        sorted(loads, key=lambda w: (-w.behind, -w.figures.due_now, -w.figures.open_cases, w.name))
+    )
+
+
+def _total(loads: list[WorkerLoad] | tuple[WorkerLoad, ...]) -> Figures:
+    total = Figures()
+    for w in loads:
+        total += w.figures
+    return total
+
+
+def bottleneck_words(g: WaitGroup) -> str:
+    """'substance treatment — 14 cases, median 38 days'."""
+    return (
+        f"{g.what} — {g.count} case{'s' if g.count != 1 else ''}, median {g.median_days:.0f} days"
+    )
+
+
+# Scope --------------------------------------------------------------------------------
+
+
+def _unit_row(conn: sqlite3.Connection, unit_id: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        "SELECT unit_id, max(unit_name), max(office_id),"
+        " max(CASE WHEN role = 'supervisor' THEN name END)"
+        " FROM staff WHERE unit_id = ? AND _gone_on IS NULL GROUP BY unit_id",
+        (unit_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("unit_id", "unit_name", "office_id", "supervisor"), row, strict=True))
+
+
+def check_unit(conn: sqlite3.Connection, who: Actor, unit_id: str) -> dict[str, Any]:
+    """The unit (id, name, office, supervisor's name) if it exists and ``who`` may see it."""
+    unit = _unit_row(conn, unit_id)
+    if unit is None:
+        raise CasecliError(f"There is no unit {unit_id} in the store; check the unit id.")
+    allowed = (
+        who.role == "admin"
+        or (who.role == "supervisor" and who.unit_id == unit_id)
+        or (who.role == "manager" and who.office_id is not None and who.office_id == unit["office_id"])
+    )  # fmt: skip
+    if not allowed:
+        if who.role == "worker":
+            raise CasecliError(
+                "The unit view is for supervisors and managers; casecli next shows your work."
+            )
+        mine = (
+            f"your unit ({who.unit_id})"
+            if who.role == "supervisor"
+            else f"your office ({who.office_id})"
+        )
+        raise CasecliError(f"Unit {unit_id} is not in {mine}, so you cannot see it.")  # fmt: skip
+    return unit
+
+
+def check_office(conn: sqlite3.Connection, who: Actor, office_id: str) -> str:
+    """The office's name if it exists and ``who`` may see all of it (a manager's, or admin)."""
+    row = conn.execute(
+        "SELECT max(office_name) FROM staff WHERE office_id = ? AND _gone_on IS NULL", (office_id,)
+    ).fetchone()
+    if not _has_office(conn, office_id):
+        raise CasecliError(f"There is no office {office_id} in the store; check the office id.")
+    if who.role == "admin" or (who.role == "manager" and who.office_id == office_id):
+        return str(row[0] or office_id)
+    if who.role == "supervisor":
+        raise CasecliError(
+            f"Office {office_id} is more than your unit; try casecli bottlenecks --unit {who.unit_id}."
+        )
+    if who.role == "manager":
+        raise CasecliError(f"Office {office_id} is not your office ({who.office_id}).")
+    raise CasecliError(
+        "The office view is for managers; casecli waiting shows what your cases wait on."
+    )
+
+
+def _has_office(conn: sqlite3.Connection, office_id: str) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM staff WHERE office_id = ?", (office_id,)).fetchone() is not None
+    )
+
+
+def check_worker(conn: sqlite3.Connection, who: Actor, staff_id: str) -> dict[str, Any]:
+    """A staff member whose cases ``who`` may see (themself, their unit's, their office's)."""
+    cur = conn.execute(
+        "SELECT staff_id, name, role, unit_id, office_id, hours_per_week, active FROM staff"
+        " WHERE staff_id = ?",
+        (staff_id,),
+    )
+    row = cur.fetchone()
+    if row is None:
+        raise CasecliError(f"There is no staff member {staff_id} in the store.")
+    staff = dict(zip([d[0] for d in cur.description], row, strict=True))
+    allowed = (
+        who.role == "admin"
+        or who.staff_id == staff_id
+        or (who.role == "supervisor" and who.unit_id is not None and staff["unit_id"] == who.unit_id)
+        or (who.role == "manager" and who.office_id is not None and staff["office_id"] == who.office_id)
+    )  # fmt: skip
+    if not allowed:
+        raise CasecliError(f"{staff_id} is not in your scope, so you cannot see their cases.")
+    return staff
+
+
+def units_of(conn: sqlite3.Connection, office_id: str) -> list[str]:
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT unit_id FROM staff WHERE office_id = ? AND unit_id IS NOT NULL"
+            " AND _gone_on IS NULL ORDER BY unit_id",
+            (office_id,),
+        )
+    ]
+
+
+# Views --------------------------------------------------------------------------------
+
+
+def _staff(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """Workers (and anyone holding open cases) of a unit or office."""
+    cur = conn.execute(
+        "SELECT s.staff_id, s.name, s.unit_id, s.hours_per_week, s.active FROM staff s"
+        f" WHERE {where} AND s._gone_on IS NULL AND (s.role = 'worker' OR EXISTS ("
+        "  SELECT 1 FROM cases c WHERE c.worker_id = s.staff_id AND c.status = 'open'))"
+        " ORDER BY s.staff_id",
+        params,
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur]
+
+
+def _open_views(
+    conn: sqlite3.Connection, where: str, params: tuple[Any, ...], **kw: Any
+) -> list[CaseView]:
+    return caseload.views(conn, f"c.status = 'open' AND {where}", list(params), **kw)
+
+
+def _unit_from(
+    unit: dict[str, Any], staff: list[dict[str, Any]], views: list[CaseView], today: date
+) -> UnitView:
+    by_worker: dict[str, list[CaseView]] = defaultdict(list)
+    for v in views:
+        by_worker[str(v.case["worker_id"])].append(v)
+    loads = [worker_load(s, by_worker.get(s["staff_id"], []), today) for s in staff]
+    loads = [w for w in loads if w.active or w.figures.open_cases]
+    return UnitView(
+        unit["unit_id"], unit["unit_name"] or unit["unit_id"], unit["office_id"], unit["supervisor"],
+        _total(loads), _most_behind(loads), board(views), tuple(caseload.waiting(views)),
+    )  # fmt: skip
+
+
+def unit_view(
+    conn: sqlite3.Connection,
+    who: Actor,
+    unit_id: str,
+    *,
+    today: date,
+    books: dict[str, playbooks.Playbook],
+    coef: dict[str, float],
+    redact: bool = False,
+) -> UnitView:
+    """The unit view for ``who``: workers most behind first, the board, the bottlenecks."""
+    unit = check_unit(conn, who, unit_id)
+    where = "c.worker_id IN (SELECT staff_id FROM staff WHERE unit_id = ?)"
+    views = _open_views(conn, where, (unit_id,), today=today, books=books, coef=coef, redact=redact)
+    return _unit_from(unit, _staff(conn, "s.unit_id = ?", (unit_id,)), views, today)
+
+
+def office_view(
+    conn: sqlite3.Connection,
+    who: Actor,
+    office_id: str,
+    *,
+    today: date,
+    books: dict[str, playbooks.Playbook],
+    coef: dict[str, float],
+    redact: bool = False,
+) -> OfficeView:
+    """Every unit of the office side by side, with the office's board and bottlenecks."""
+    name = check_office(conn, who, office_id)
+    where = "c.worker_id IN (SELECT staff_id FROM staff WHERE office_id = ?)"
+    views = _open_views(
+        conn, where, (office_id,), today=today, books=books, coef=coef, redact=redact
+    )
+    staff = _staff(conn, "s.office_id = ?", (office_id,))
+    unit_of = {s["staff_id"]: s["unit_id"] for s in staff}
+    units = []
+    for unit_id in units_of(conn, office_id):
+        unit = _unit_row(conn, unit_id)
+        assert unit is not None
+        mine = [v for v in views if unit_of.get(v.case["worker_id"]) == unit_id]
+        units.append(_unit_from(unit, [s for s in staff if s["unit_id"] == unit_id], mine, today))
+    return OfficeView(
+        office_id, name, _total([w for u in units for w in u.workers]), tuple(units),
+        board(views), tuple(caseload.waiting(views)),
+    )  # fmt: skip
+
+
+def worker_cases(
+    conn: sqlite3.Connection,
+    who: Actor,
+    staff_id: str,
+    *,
+    today: date,
+    books: dict[str, playbooks.Playbook],
+    coef: dict[str, float],
+    redact: bool = False,
+) -> tuple[WorkerLoad, list[CaseView]]:
+    """One worker's load and open cases, most urgent first (the drill-down from a unit)."""
+    staff = check_worker(conn, who, staff_id)
+    views = _open_views(
+        conn, "c.worker_id = ?", (staff_id,), today=today, books=books, coef=coef, redact=redact
+    )
+    return worker_load(staff, views, today), views

@@ -1,0 +1,124 @@
+"""The unit and office views (casecli.core.unit, and `casecli unit` / `bottlenecks`)
+on the basic fixture as of 2026-11-24 (see tests/test_next_cli.py for the scenario)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+from casecli.core import unit
+from casecli.core.engine import Action, Barrier, CaseView
+from casecli.core.playbooks import Step
+from casecli.core.steps import StepState
+from tests.test_next_cli import cli, db  # noqa: F401  (the fixture)
+
+TODAY = date(2026, 11, 24)
+
+
+def _view(steps: list[StepState], actions: list[Action], barriers: list[Barrier]) -> CaseView:
+    case = {"case_id": "X1", "worker_id": "W1", "status": "open"}
+    return CaseView(case, steps, barriers, None, None, None, "on track", actions)
+
+
+def _action(kind: str, due: date | None) -> Action:
+    return Action("X1", "do it", kind, None, due, 1.0, ())
+
+
+def test_due_now_counts_overdue_due_today_and_undated_actions_but_not_later_ones() -> None:
+    actions = [
+        _action("step", TODAY - timedelta(days=3)),  # overdue: due now and overdue
+        _action("step", TODAY),  # due today: due now
+        _action("step", TODAY + timedelta(days=1)),  # tomorrow: neither
+        _action("chase", None),  # chase a wait: due now
+        _action("modification", TODAY - timedelta(days=1)),  # past, but not a step: not overdue
+    ]
+    f = unit.case_figures(_view([], actions, []), TODAY)
+    assert (f.open_cases, f.due_now, f.overdue, f.waiting) == (1, 4, 1, 0)
+
+
+def test_capacity_counts_effort_of_open_steps_due_within_14_days_over_two_weeks() -> None:
+    def state(hours: float, status: str, days: int | None) -> StepState:
+        due = TODAY + timedelta(days=days) if days is not None else None
+        return StepState(Step("s", "S", ("x",), effort_hours=hours), status, due)
+
+    steps = [
+        state(2.0, "overdue", -10),  # still to do: counts
+        state(3.0, "open", 14),  # the last day of the window: counts
+        state(5.0, "open", 15),  # past the window
+        state(7.0, "blocked", 1),  # cannot be worked
+        state(11.0, "done", 1),
+        state(13.0, "open", None),  # no due date
+    ]
+    barrier = Barrier("barrier:1", "recorded", "a result", TODAY, 0)
+    load = unit.worker_load(
+        {"staff_id": "W1", "name": "A", "hours_per_week": 20, "active": 1},
+        [_view(steps, [], [barrier])],
+        TODAY,
+    )
+    assert load.figures.effort_hours == 5.0
+    assert load.figures.hours_available == 40.0
+    assert load.figures.capacity == 5.0 / 40.0
+    assert load.figures.waiting == 1
+
+
+def test_unit_view_of_the_fixture(db: Path) -> None:  # noqa: F811
+    result = cli(db, "S1", "unit", "--json")
+    assert result.exit_code == 0, result.stderr
+    v = json.loads(result.stdout)
+    assert (v["unit_id"], v["supervisor"], v["as_of"]) == ("U1", "Dana Reyes", "2026-11-24")
+    w1 = next(w for w in v["workers"] if w["staff_id"] == "W1")
+    # 004's first contact and C100's court report are overdue; C100's two chases are due
+    # now; the monthly visit (2026-11-30) and the periodic review (2026-12-01) are not.
+    assert (w1["open_cases"], w1["due_now"], w1["overdue"], w1["waiting"]) == (2, 4, 2, 1)
+    assert v["workers"][0]["staff_id"] == "W1"  # the most behind first
+    assert v["bottlenecks"][0] | {"case_ids": None} == {
+        "what": "substance treatment", "count": 1, "median_days": 38.0, "oldest_days": 38,
+        "case_ids": None,
+    }  # fmt: skip
+    board = {g["situation"]: g["case_ids"] for g in v["board"]}
+    assert "004" in board["overdue"] and "C100" in board["overdue"]
+
+
+def test_unit_text_reads_at_80_columns(db: Path) -> None:  # noqa: F811
+    result = cli(db, "S1", "unit")
+    assert result.exit_code == 0, result.stderr
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())
+    assert "Unit One (U1) · supervisor Dana Reyes" in result.stdout
+    assert "W1 Avery Cole" in result.stdout
+    assert "substance treatment — 1 case, median 38 days, oldest 38" in result.stdout
+
+
+def test_manager_gets_the_office_and_may_name_a_unit(db: Path) -> None:  # noqa: F811
+    office = json.loads(cli(db, "M1", "unit", "--json").stdout)
+    assert office["office_id"] == "O1" and [u["unit_id"] for u in office["units"]] == ["U1"]
+    assert cli(db, "M1", "unit", "U1").exit_code == 0
+
+
+def test_scope_a_worker_has_no_unit_view_and_an_admin_must_name_one(db: Path) -> None:  # noqa: F811
+    worker = cli(db, "W1", "unit")
+    assert worker.exit_code == 1
+    assert "casecli next shows your work" in worker.stderr
+    admin = cli(db, "A1", "unit")
+    assert admin.exit_code == 1 and "Name the unit" in admin.stderr
+    assert cli(db, "A1", "unit", "U1").exit_code == 0
+    missing = cli(db, "S1", "unit", "U9")
+    assert "There is no unit U9" in missing.stderr
+
+
+def test_bottlenecks_default_to_your_unit_or_office_and_refuse_beyond_it(db: Path) -> None:  # noqa: F811
+    mine = json.loads(cli(db, "S1", "bottlenecks", "--json").stdout)
+    assert [(g["what"], g["count"], g["case_ids"]) for g in mine][0] == (
+        "substance treatment", 1, ["C100"],
+    )  # fmt: skip
+    office = json.loads(cli(db, "M1", "bottlenecks", "--json").stdout)
+    assert office == mine  # one unit in the office
+    refused = cli(db, "S1", "bottlenecks", "--office", "O1")
+    assert refused.exit_code == 1 and "more than your unit" in refused.stderr
+    both = cli(db, "M1", "bottlenecks", "--unit", "U1", "--office", "O1")
+    assert both.exit_code == 2
+
+
+def test_redact_shows_staff_initials(db: Path) -> None:  # noqa: F811
+    v = json.loads(cli(db, "S1", "--redact", "unit", "--json").stdout)
+    assert v["supervisor"] == "D.R." and {w["name"] for w in v["workers"]} == {"A.C.", "S.O."}

@@ -1,0 +1,177 @@
+"""The TUI's views and drill-downs on sample.db as of 2026-11-24, read off the screen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.tui.helpers import drive, press, screen_text
+
+
+def test_supervisor_opens_on_their_unit_with_workers_board_and_bottlenecks() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        text = screen_text(app)
+        assert "Child Welfare Unit 1 (U001)" in text
+        assert "167 open cases" in text and "34 overdue" in text
+        assert "Olivia Wilson" in text and "94%" in text  # most behind first, near full
+        assert "Aiden Sanchez (inactive)" in text
+        assert "overdue" in text and "on track" in text
+        assert "substance treatment — 33 cases, median 38 days" in text
+
+    drive("S0002", body)
+
+
+def test_unit_view_is_readable_at_80_by_24() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        lines = screen_text(app).splitlines()
+        assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
+        text = "\n".join(lines)
+        for seen in ("167 open cases", "Barbara Peterson", "court soon", "drug-screen result"):
+            assert seen in text
+        assert "q quit" in lines[-1]
+
+    drive("S0002", body, size=(80, 24))
+
+
+def test_unit_to_worker_to_case_and_back_with_escape() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        await press(app, pilot, "enter")  # the first worker: Olivia Wilson, most behind
+        text = screen_text(app)
+        assert "Olivia Wilson (S0004)" in text and "37 open cases" in text
+        assert "C0000620" in text  # her most urgent case first
+        await press(app, pilot, "enter")
+        text = screen_text(app)
+        assert "Case C0000620 · foster care" in text
+        assert "Hold the six-month periodic review — 128 days overdue" in text
+        assert "128 days overdue" in text and "+33.94" in text  # the urgency explained
+        await press(app, pilot, "escape")
+        assert "Olivia Wilson (S0004)" in screen_text(app)
+        await press(app, pilot, "escape")
+        assert "Child Welfare Unit 1 (U001)" in screen_text(app)
+
+    drive("S0002", body)
+
+
+def test_board_and_bottleneck_open_their_cases() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        await press(app, pilot, "tab", "enter")  # the board's first column: overdue
+        text = screen_text(app)
+        assert "Child Welfare Unit 1: overdue — 31 cases" in text and "C0000965" in text
+        await press(app, pilot, "escape", "tab", "enter")
+        text = screen_text(app)
+        assert "waiting on substance treatment — 33 cases" in text
+
+    drive("S0002", body)
+
+
+def test_manager_opens_on_the_office_and_drills_to_a_unit() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        text = screen_text(app)
+        assert "North County Office (O01)" in text and "859 open cases" in text
+        for unit in ("U001 Child Welfare Unit 1", "U004 Child Support Unit 1"):
+            assert unit in text
+        assert "substance treatment — 100 cases" in text
+        await press(app, pilot, "down", "down", "down", "enter")
+        text = screen_text(app)
+        assert "Child Support Unit 1 (U004)" in text and "Miguel Turner" in text
+
+    drive("S0001", body)
+
+
+def test_worker_opens_on_their_next_actions() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        text = screen_text(app)
+        assert "Your next actions" in text
+        await press(app, pilot, "enter")
+        assert "Case C" in screen_text(app)
+
+    drive("S0003", body)
+
+
+def test_filter_narrows_the_workers_table() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        await press(app, pilot, "slash", *"peterson")
+        text = screen_text(app)
+        assert "Juan Peterson" in text and "Barbara Peterson" in text
+        assert "Olivia Wilson" not in text
+        await press(app, pilot, "escape")
+        assert "Olivia Wilson" in screen_text(app)
+
+    drive("S0002", body)
+
+
+def test_redact_toggle_shows_initials_everywhere() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        await press(app, pilot, "r")
+        text = screen_text(app)
+        assert "O.W." in text and "Olivia Wilson" not in text
+        assert "supervisor I.M." in text
+        await press(app, pilot, "enter", "enter")
+        text = screen_text(app)
+        assert "Case C0000620" in text and "Bailey" not in text and "M.B." in text
+
+    drive("S0002", body)
+
+
+def test_help_and_command_palette_open_a_case_by_id() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        await press(app, pilot, "question_mark")
+        assert "capacity   effort hours" in screen_text(app)
+        await press(app, pilot, "escape", "ctrl+p", *"C0000494")
+        await pilot.pause(0.3)
+        await press(app, pilot, "enter")
+        assert "Case C0000494" in screen_text(app)
+
+    drive("S0002", body)
+
+
+def test_a_case_outside_the_unit_is_refused_in_one_sentence() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        app.open_case("C0000011")  # a child support case of unit U004
+        await press(app, pilot)
+        text = screen_text(app)
+        assert "Case C0000011 is not in your unit's caseload (unit U001)" in text
+        assert "Traceback" not in text
+
+    drive("S0002", body)
+
+
+def test_a_supervisor_cannot_open_another_unit() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        app.open_unit("U002")
+        await press(app, pilot)
+        assert "Unit U002 is not in your unit (U001)" in screen_text(app)
+
+    drive("S0002", body)
+
+
+def test_light_theme_renders_the_same_text() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        await press(app, pilot, "t")
+        assert app.theme == "textual-light"
+        assert "Olivia Wilson" in screen_text(app)
+
+    drive("S0002", body)
+
+
+def test_a_change_to_the_store_reloads_the_view_and_keeps_the_cursor(tmp_path: Any) -> None:
+    import sqlite3
+
+    from tests.tui.helpers import copy_sample
+
+    db = copy_sample(tmp_path)
+
+    async def body(app: Any, pilot: Any) -> None:
+        await press(app, pilot, "down", "down")  # Angela Wright
+        table = app.screen.query_one("#main")
+        assert table.current_key == "S0007"
+        with sqlite3.connect(db) as conn:  # another process: a barrier on an unwaiting case
+            conn.execute(
+                "INSERT INTO barriers (case_id, what, opened_on, opened_by)"
+                " VALUES ('C0000740', 'a court date', '2026-11-20', 'S0002')"
+            )
+        app._check_store()  # what the 2-second timer does
+        await press(app, pilot)
+        assert "66 waiting" in screen_text(app)  # was 65
+        assert app.screen.query_one("#main").current_key == "S0007"
+
+    drive("S0002", body, db=db)

@@ -1,0 +1,148 @@
+"""The Textual app: one factory, ``make_app``, used by ``casecli tui`` and by the tests.
+
+It opens on the view for the user's role: a worker's next actions, a supervisor's unit,
+a manager's office. Database work happens in thread workers (screens/base.py); this
+module only routes between screens and watches the store for changes (a sync).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from functools import partial
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from casecli.core.scope import Actor
+from tui.commands import CaseCommands
+from tui.data import Session
+
+WATCH_SECONDS = 2.0
+
+
+class CasecliApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "casecli"
+    COMMANDS = App.COMMANDS | {CaseCommands}
+    BINDINGS = [
+        Binding("q", "quit", "quit"),
+        Binding("question_mark", "help", "help"),
+        Binding("r", "toggle_redact", "redact"),
+        Binding("t", "toggle_dark", "theme", show=False),
+    ]
+
+    def __init__(self, session: Session, who: Actor, *, watch: bool = True) -> None:
+        super().__init__()
+        self.session = session
+        self.who = who
+        self.generation = 0  # bumped when the store changes or the names change
+        self._stamp = session.stamp()
+        self._watch = watch
+        self.units: list[tuple[str, str]] = []  # (id, name) of the units this user may open
+        self.sub_title = f"{who.name} · {who.role} · as of {session.today.isoformat()}"
+
+    # Where to start, and how to move -------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        who = self.who
+        if who.role == "supervisor" and who.unit_id:
+            from tui.screens.unit import UnitScreen
+
+            return UnitScreen(who.unit_id)
+        if who.role == "manager" and who.office_id:
+            from tui.screens.office import OfficeScreen
+
+            return OfficeScreen(who.office_id)
+        if who.role == "admin":
+            from tui.screens.office import UnitsScreen
+
+            return UnitsScreen()
+        from tui.screens.cases import NextScreen
+
+        return NextScreen()
+
+    def back(self) -> None:
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def open_unit(self, unit_id: str) -> None:
+        from tui.screens.unit import UnitScreen
+
+        self.push_screen(UnitScreen(unit_id))
+
+    def open_worker(self, staff_id: str) -> None:
+        from tui.screens.cases import WorkerScreen
+
+        self.push_screen(WorkerScreen(staff_id))
+
+    def open_cases(self, title: str, case_ids: list[str]) -> None:
+        from tui.screens.cases import GroupScreen
+
+        self.push_screen(GroupScreen(title, case_ids))
+
+    def open_case(self, case_id: str) -> None:
+        from tui.screens.case import CaseScreen
+
+        self.push_screen(CaseScreen(case_id.strip().upper()))
+
+    # Keys ---------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_redact(self) -> None:
+        self.session.redact = not self.session.redact
+        self.notify("Initials instead of names." if self.session.redact else "Names shown.")
+        self.changed()
+
+    def changed(self) -> None:
+        """The store or the way names show changed: reload what is on screen now, and
+        every other screen when it comes back."""
+        self.generation += 1
+        reload = getattr(self.screen, "reload", None)
+        if reload is not None:
+            reload()
+
+    def on_mount(self) -> None:
+        if self._watch:
+            self.set_interval(WATCH_SECONDS, self._check_store)
+
+    def _check_store(self) -> None:
+        stamp = self.session.stamp()
+        if stamp != self._stamp:
+            self._stamp = stamp
+            self.changed()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Redact names", "Initials instead of names (r)", self.action_toggle_redact
+        )
+        yield SystemCommand("Refresh", "Read the store again (F5)", self.changed)
+        yield SystemCommand("Help", "Keys and what the figures mean (?)", self.action_help)
+        for unit_id, name in self.units:
+            yield SystemCommand(
+                f"Open unit {unit_id}", str(name or ""), partial(self.open_unit, unit_id)
+            )
+
+
+def make_app(
+    db: Path | str,
+    user: str,
+    today: date,
+    redact: bool = False,
+    *,
+    playbooks: Path | None = None,
+    watch: bool = True,
+) -> CasecliApp:
+    """The app for ``user`` on the store ``db`` as of ``today`` (tests call this too)."""
+    session = Session(Path(db), user, today, redact, playbooks)
+    app = CasecliApp(session, session.actor(), watch=watch)
+    app.units = session.units()
+    return app

@@ -1,0 +1,161 @@
+"""The TUI's one door to the store: each call opens its own connection (thread workers
+run them), acts as the signed-in user, and returns casecli.core's values. No Textual here."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from casecli.core import caseload, config, playbooks, record, scope, store, urgency
+from casecli.core import unit as units
+from casecli.core.engine import Action, CaseView
+from casecli.core.scope import Actor
+
+
+@dataclass
+class CaseCard:
+    view: CaseView
+    recent: list[dict[str, Any]]
+
+
+@dataclass
+class Session:
+    db: Path
+    user: str
+    today: date
+    redact: bool = False
+    playbooks_dir: Path | None = None
+    books: dict[str, playbooks.Playbook] = field(default_factory=dict)
+    coef: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.books = playbooks.load(self.playbooks_dir or config.playbooks_dir())
+        self.coef = urgency.coefficients(config.urgency_overrides())
+
+    @contextmanager
+    def connect(self) -> Iterator[sqlite3.Connection]:
+        conn = store.connect(self.db)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def _kw(self) -> dict[str, Any]:
+        return {"today": self.today, "books": self.books, "coef": self.coef, "redact": self.redact}
+
+    def actor(self) -> Actor:
+        with self.connect() as conn:
+            return scope.actor(conn, self.user)
+
+    def stamp(self) -> tuple[float, ...]:
+        """Changes when any process writes the store (a sync, a record): file mtimes."""
+        out = []
+        for suffix in ("", "-wal"):
+            try:
+                out.append(os.stat(f"{self.db}{suffix}").st_mtime_ns)
+            except OSError:
+                out.append(0)
+        return tuple(out)
+
+    # Reads -------------------------------------------------------------------------
+
+    def unit(self, unit_id: str) -> units.UnitView:
+        with self.connect() as conn:
+            return units.unit_view(conn, scope.actor(conn, self.user), unit_id, **self._kw())
+
+    def office(self, office_id: str) -> units.OfficeView:
+        with self.connect() as conn:
+            return units.office_view(conn, scope.actor(conn, self.user), office_id, **self._kw())
+
+    def worker(self, staff_id: str) -> tuple[units.WorkerLoad, list[CaseView]]:
+        with self.connect() as conn:
+            return units.worker_cases(conn, scope.actor(conn, self.user), staff_id, **self._kw())
+
+    def cases(self, case_ids: list[str]) -> list[CaseView]:
+        """These cases (of a board column, a bottleneck), those in scope, most urgent first."""
+        with self.connect() as conn:
+            who = scope.actor(conn, self.user)
+            clause, params = scope.cases_clause(who, "c")
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (case_id TEXT PRIMARY KEY)")
+            conn.execute("DELETE FROM wanted")
+            conn.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(c,) for c in case_ids])
+            where = f"{clause} AND c.case_id IN (SELECT case_id FROM temp.wanted)"
+            return caseload.views(conn, where, params, **self._kw())
+
+    def next_actions(self) -> list[Action]:
+        with self.connect() as conn:
+            who = scope.actor(conn, self.user)
+            clause, params = scope.cases_clause(who, "c")
+            views = caseload.views(conn, f"{clause} AND c.status = 'open'", params, **self._kw())
+        return caseload.ranked_actions(views)
+
+    def case(self, case_id: str) -> CaseCard:
+        with self.connect() as conn:
+            scope.check_case(conn, scope.actor(conn, self.user), case_id)
+            views = caseload.views(conn, "c.case_id = ?", [case_id], **self._kw())
+            if not views:
+                from casecli.core.errors import CasecliError
+
+                raise CasecliError(f"Case {case_id} was marked gone by a full export.")
+            return CaseCard(views[0], recent_activity(conn, case_id))
+
+    def units(self) -> list[tuple[str, str]]:
+        """The units this user may open: (unit id, name)."""
+        with self.connect() as conn:
+            who = scope.actor(conn, self.user)
+            if who.role == "supervisor":
+                where, params = "unit_id = ?", [who.unit_id]
+            elif who.role == "manager":
+                where, params = "office_id = ?", [who.office_id]
+            elif who.role == "admin":
+                where, params = "1", []
+            else:
+                return []
+            return conn.execute(
+                f"SELECT unit_id, max(unit_name) FROM staff WHERE {where} AND unit_id IS NOT NULL"
+                " GROUP BY unit_id ORDER BY unit_id LIMIT 500",
+                params,
+            ).fetchall()
+
+    # Writes ------------------------------------------------------------------------
+
+    def record_event(self, case_id: str, kind: str, **kw: Any) -> int:
+        with self.connect() as conn:
+            who = scope.actor(conn, self.user)
+            return record.record_event(
+                conn, who, case_id, kind, today=self.today, books=self.books, **kw
+            )
+
+    def add_barrier(self, case_id: str, what: str, **kw: Any) -> int:
+        with self.connect() as conn:
+            who = scope.actor(conn, self.user)
+            return record.add_barrier(
+                conn, who, case_id, what, today=self.today, books=self.books, **kw
+            )
+
+    def resolve_barrier(self, barrier_id: int, note: str | None = None) -> dict[str, Any]:
+        with self.connect() as conn:
+            who = scope.actor(conn, self.user)
+            return record.resolve_barrier(conn, who, barrier_id, today=self.today, note=note)
+
+    def record_progress(self, case_id: str, goal_id: str, **kw: Any) -> int:
+        with self.connect() as conn:
+            who = scope.actor(conn, self.user)
+            return record.record_progress(conn, who, case_id, goal_id, today=self.today, **kw)
+
+
+def recent_activity(conn: sqlite3.Connection, case_id: str, n: int = 6) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        "SELECT kind, status, coalesce(completed_on, scheduled_on) AS on_, 'export'"
+        " FROM events WHERE case_id = ? AND status IN ('completed', 'missed', 'cancelled')"
+        " UNION ALL SELECT kind, 'completed', occurred_at, 'recorded' FROM recorded_events"
+        " WHERE case_id = ? ORDER BY 3 DESC LIMIT ?",
+        (case_id, case_id, n),
+    ).fetchall()
+    return [dict(zip(("kind", "status", "on", "source"), r, strict=True)) for r in rows]

@@ -1,0 +1,123 @@
+"""Lists of cases and actions: a worker's cases, a board column or a wait's cases, and a
+worker's own next actions. Enter opens the case card."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Footer, Static
+
+from casecli.core.engine import Action, CaseView
+from casecli.core.unit import WorkerLoad, situation_group
+from casecli.render import printable
+from tui.screens.base import DataScreen
+from tui.widgets.figures import FiguresBar, person
+from tui.widgets.filter import FilterInput
+from tui.widgets.table import PagedTable, Row
+
+CASE_COLUMNS: list[str | tuple[str, int]] = [
+    ("case", 9),
+    ("urg", 5),
+    ("situation", 10),
+    "next action",
+]
+ACTION_COLUMNS: list[str | tuple[str, int]] = [
+    ("#", 3),
+    ("case", 9),
+    ("due", 10),
+    ("urg", 5),
+    "action",
+]
+
+
+def case_rows(views: list[CaseView], redact: bool) -> list[Row]:
+    rows = []
+    for v in views:
+        nxt = printable(v.actions[0].action) if v.actions else ""
+        kind = str(v.case["case_type"]).replace("_", " ")
+        situation = situation_group(v.situation)  # "waiting on …": the card says on what
+        family = person(v.case.get("name"), redact)
+        text = f"{v.case_id} {kind} {printable(v.situation)} {nxt} {family}".lower()
+        urg = Text(f"{v.urgency:.1f}", justify="right")
+        rows.append(Row(v.case_id, (v.case_id, urg, situation, nxt), text))
+    return rows
+
+
+class CaseList(DataScreen):
+    heading = ""
+
+    def compose(self) -> ComposeResult:
+        yield FiguresBar(self.heading or "Loading…", id="figures")
+        yield PagedTable(CASE_COLUMNS, id="main")
+        yield FilterInput()
+        yield Static(id="status")
+        yield Footer()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.casecli.open_case(str(event.row_key.value))
+
+
+class WorkerScreen(CaseList):
+    """One worker's open cases, most urgent first."""
+
+    def __init__(self, staff_id: str) -> None:
+        super().__init__()
+        self.staff_id = staff_id
+
+    def fetch(self) -> tuple[WorkerLoad, list[CaseView]]:
+        return self.casecli.session.worker(self.staff_id)
+
+    def show(self, payload: Any) -> None:
+        load, views = payload
+        redact = self.casecli.session.redact
+        self.query_one(FiguresBar).set(
+            f"{person(load.name, redact)} ({load.staff_id})", load.figures,
+            f"{load.hours_per_week:g} h/week" + ("" if load.active else " · inactive"),
+        )  # fmt: skip
+        self.query_one("#main", PagedTable).set_rows(case_rows(views, redact))
+
+
+class GroupScreen(CaseList):
+    """The cases of a board column or of a bottleneck."""
+
+    def __init__(self, title: str, case_ids: list[str]) -> None:
+        super().__init__()
+        self.heading = f"{title} — {len(case_ids)} cases"
+        self.case_ids = case_ids
+
+    def fetch(self) -> list[CaseView]:
+        return self.casecli.session.cases(self.case_ids)
+
+    def show(self, payload: Any) -> None:
+        self.query_one(FiguresBar).update(f"[b]{self.heading}[/]")
+        self.query_one("#main", PagedTable).set_rows(
+            case_rows(payload, self.casecli.session.redact)
+        )
+
+
+class NextScreen(DataScreen):
+    """A worker's next actions across their caseload, ranked (``casecli next``)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("[b]Your next actions[/] · Enter opens the case", id="figures")
+        yield PagedTable(ACTION_COLUMNS, id="main")
+        yield FilterInput()
+        yield Static(id="status")
+        yield Footer()
+
+    def fetch(self) -> list[Action]:
+        return self.casecli.session.next_actions()
+
+    def show(self, payload: Any) -> None:
+        rows = []
+        for rank, a in enumerate(payload, 1):
+            due = a.due_on.isoformat() if a.due_on else ""
+            text = printable(a.action)
+            cells = (rank, a.case_id, due, Text(f"{a.urgency:.1f}", justify="right"), text)
+            rows.append(Row(f"{rank}:{a.case_id}", cells, f"{a.case_id} {text}".lower()))
+        self.query_one("#main", PagedTable).set_rows(rows)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.casecli.open_case(str(event.row_key.value).split(":", 1)[1])

@@ -1,0 +1,40 @@
+"""``?``: the keys, and what the figures mean."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+HELP = """\
+[b]Keys[/]
+  Enter      open the worker, unit, group or case under the cursor
+  Esc        back
+  /          filter the list (Esc closes the filter)
+  n / p      next / previous page of a long list
+  Tab        move between the tables
+  r          initials instead of names (screen sharing)
+  t          light / dark theme
+  Ctrl+P     command palette: open a unit, a case (type its id), redact, theme
+  F5         read the store again (it also reloads by itself after a sync)
+  q          quit
+[b]On a case[/]
+  v  record a visit or contact     b  add a barrier (what it waits on)
+  x  resolve a barrier             g  record plan goal progress
+[b]The figures[/]
+  due now    actions due today or earlier, and chases and contacts (undated)
+  overdue    step actions past their due date (a worker with any is behind)
+  waiting    cases with at least one barrier
+  capacity   effort hours of open steps due in the next 14 days over two weeks
+             of the worker's hours (100% = a full fortnight)
+[dim]Esc or ? closes this.[/]"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape", "dismiss", "close"), Binding("question_mark", "dismiss", "close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(HELP)

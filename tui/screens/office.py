@@ -1,0 +1,71 @@
+"""The office view (a manager's): the units side by side, the office's board and waits;
+and, for an admin, the list of units."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Footer, Static
+
+from casecli.core.unit import OfficeView
+from tui.screens.base import DataScreen
+from tui.screens.unit import Overview, capacity_cell, num
+from tui.widgets.figures import FiguresBar, person
+from tui.widgets.filter import FilterInput
+from tui.widgets.table import PagedTable, Row
+
+UNIT_COLUMNS = [("unit", 25), ("staff", 5), "cases", "due now", "overdue", "waiting", "capacity"]
+
+
+class OfficeScreen(Overview):
+    MAIN_COLUMNS = UNIT_COLUMNS
+
+    def __init__(self, office_id: str) -> None:
+        super().__init__()
+        self.office_id = office_id
+
+    def fetch(self) -> OfficeView:
+        return self.casecli.session.office(self.office_id)
+
+    def show(self, payload: Any) -> None:
+        v: OfficeView = payload
+        redact = self.casecli.session.redact
+        self.query_one(FiguresBar).set(
+            f"{v.office_name} ({v.office_id})",
+            v.figures,
+            f"office · as of {self.casecli.session.today.isoformat()}",
+        )
+        rows = []
+        for u in v.units:
+            f = u.figures
+            counts = (len(u.workers), f.open_cases, f.due_now, f.overdue, f.waiting)
+            cells = (f"{u.unit_id} {u.unit_name}", *map(num, counts), capacity_cell(f.capacity))
+            text = f"{u.unit_id} {u.unit_name} {person(u.supervisor, redact)}".lower()
+            rows.append(Row(u.unit_id, cells, text))
+        self.query_one("#main", PagedTable).set_rows(rows)
+        self.show_lower(v.office_name, v.board, v.bottlenecks)
+
+    def open_main(self, key: str) -> None:
+        self.casecli.open_unit(key)
+
+
+class UnitsScreen(DataScreen):
+    """Every unit (an admin's start): pick one."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("[b]Units[/] · Enter opens one", id="figures")
+        yield PagedTable([("unit", 8), ("name", 40)], id="main")
+        yield FilterInput()
+        yield Static(id="status")
+        yield Footer()
+
+    def fetch(self) -> list[tuple[str, str]]:
+        return self.casecli.session.units()
+
+    def show(self, payload: Any) -> None:
+        rows = [Row(u, (u, str(n or "")), f"{u} {n}".lower()) for u, n in payload]
+        self.query_one("#main", PagedTable).set_rows(rows)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.casecli.open_unit(str(event.row_key.value))

@@ -1,0 +1,114 @@
+"""The unit view: the figures, the workers table, the situation board, the bottlenecks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Static
+
+from casecli.core.caseload import WaitGroup
+from casecli.core.unit import SituationGroup, UnitView, bottleneck_words
+from tui.screens.base import DataScreen
+from tui.widgets.figures import FiguresBar, pct, person
+from tui.widgets.filter import FilterInput
+from tui.widgets.table import PagedTable, Row
+
+WORKER_COLUMNS = [("worker", 24), "cases", "due now", "overdue", "waiting", "capacity"]
+
+
+def num(value: object) -> Text:
+    return Text(f"{value:,}" if isinstance(value, int) else str(value), justify="right")
+
+
+def capacity_cell(value: float | None) -> Text:
+    bold = "bold" if value is not None and value >= 0.9 else ""
+    return Text(pct(value), style=bold, justify="right")
+
+
+class Overview(DataScreen):
+    """A unit or an office: a main table over the situation board and the bottlenecks."""
+
+    MAIN_COLUMNS: list[Any] = []
+    group_label = ""
+    board: tuple[SituationGroup, ...] = ()
+    waits: tuple[WaitGroup, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield FiguresBar("Loading…", id="figures")
+        yield PagedTable(self.MAIN_COLUMNS, id="main")
+        with Horizontal(id="lower"):
+            yield PagedTable([("situation", 10), ("cases", 5)], id="board")
+            yield PagedTable([("waiting on", 46), ("oldest", 6)], id="bottlenecks")
+        yield FilterInput()
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#board").border_title = "Situation"
+        self.query_one("#bottlenecks").border_title = "Bottlenecks"
+        super().on_mount()
+
+    def show_lower(
+        self, name: str, board: tuple[SituationGroup, ...], waits: tuple[WaitGroup, ...]
+    ) -> None:
+        self.group_label, self.board, self.waits = name, board, waits
+        self.query_one("#board", PagedTable).set_rows(
+            [Row(g.situation, (g.situation, num(g.count)), g.situation) for g in board]
+        )
+        self.query_one("#bottlenecks", PagedTable).set_rows(
+            [
+                Row(g.what, (bottleneck_words(g), num(f"{g.oldest_days}d")), g.what.lower())
+                for g in waits
+            ]
+        )
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        key = str(event.row_key.value)
+        table = event.data_table.id
+        if table == "main":
+            self.open_main(key)
+        elif table == "board":
+            group = next(g for g in self.board if g.situation == key)
+            self.casecli.open_cases(f"{self.group_label}: {key}", list(group.case_ids))
+        elif table == "bottlenecks":
+            wait = next(g for g in self.waits if g.what == key)
+            ids = list(dict.fromkeys(cid for cid, _ in wait.items))
+            self.casecli.open_cases(f"{self.group_label}: waiting on {key}", ids)
+
+    def open_main(self, key: str) -> None:
+        raise NotImplementedError
+
+
+class UnitScreen(Overview):
+    MAIN_COLUMNS = WORKER_COLUMNS
+
+    def __init__(self, unit_id: str) -> None:
+        super().__init__()
+        self.unit_id = unit_id
+        self.view: UnitView | None = None
+
+    def fetch(self) -> UnitView:
+        return self.casecli.session.unit(self.unit_id)
+
+    def show(self, payload: Any) -> None:
+        v: UnitView = payload
+        self.view = v
+        redact = self.casecli.session.redact
+        boss = f"supervisor {person(v.supervisor, redact)} · " if v.supervisor else ""
+        boss += f"as of {self.casecli.session.today.isoformat()}"
+        self.query_one(FiguresBar).set(f"{v.unit_name} ({v.unit_id})", v.figures, boss)
+        rows = []
+        for w in v.workers:
+            f = w.figures
+            name = person(w.name, redact) + ("" if w.active else " (inactive)")
+            counts = (f.open_cases, f.due_now, f.overdue, f.waiting)
+            cells = (name, *map(num, counts), capacity_cell(f.capacity))
+            rows.append(Row(w.staff_id, cells, f"{w.staff_id} {name}".lower()))
+        self.query_one("#main", PagedTable).set_rows(rows)
+        self.show_lower(v.unit_name, v.board, v.bottlenecks)
+
+    def open_main(self, key: str) -> None:
+        self.casecli.open_worker(key)

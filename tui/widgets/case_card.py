@@ -1,0 +1,107 @@
+"""The case card as Rich text: now (each action with its urgency terms), scheduled, next
+milestone, people, barriers, plan goals, signals, recent activity."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from rich.text import Text
+
+from casecli.render import initials, printable
+from tui.data import CaseCard
+
+
+def _when(days: int) -> str:
+    if days == 0:
+        return "today"
+    return f"in {days} days" if days > 0 else f"{-days} days ago"
+
+
+def _words(value: object) -> str:
+    return printable(str(value or "").replace("_", " "))
+
+
+def card_text(card: CaseCard, today: date, redact: bool) -> Text:
+    v, c = card.view, card.view.case
+    t = Text()
+
+    def head(title: str) -> None:
+        t.append(f"\n{title}\n", style="bold underline")
+
+    name = initials(c.get("name")) if redact else printable(c.get("name") or "")
+    t.append(f"Case {printable(c['case_id'])}", style="bold")
+    t.append(f" · {_words(c['case_type'])} · {name}\n")
+    facts = [f"{c['status']} since {str(c['opened_on'])[:10]}", f"worker {c['worker_id'] or '—'}"]
+    if c.get("risk_level"):
+        facts.append(f"risk {_words(c['risk_level'])}")
+    t.append(" · ".join(facts) + "\n")
+    t.append("Situation: ")
+    t.append(printable(v.situation), style="bold")
+    if v.plan:
+        t.append(f"   Plan: {v.plan} ({printable(v.plan_why)})")
+    t.append("\n")
+    if v.milestone:
+        m = v.milestone
+        t.append(f"Next milestone: {m.what} on {m.on.isoformat()} ({_when(m.days_left)})\n")
+    head("Now")
+    if not v.actions:
+        t.append("  nothing to do now\n")
+    for a in v.actions:
+        t.append(f"  {a.urgency:5.1f}  ", style="bold")
+        t.append(printable(a.action) + "\n")
+        for term in sorted(a.terms, key=lambda x: -x.points):
+            t.append(
+                f"         {term.term:<10} {term.points:+6.2f}  {printable(term.why)}\n",
+                style="dim",
+            )
+    _scheduled(t, v, today, head)
+    blocked = [s for s in v.steps if s.status in ("blocked", "waiting")]
+    if v.barriers or blocked:
+        head("Waiting on")
+        for b in v.barriers:
+            ref = f"#{b.id.split(':', 1)[1]} " if b.id.startswith("barrier:") else ""
+            step = f" · holds {b.step}" if b.step else ""
+            t.append(
+                f"  {ref}{printable(b.what)} — {b.age_days} days (since {b.since.isoformat()}){step}\n"
+            )
+        for s in blocked:
+            t.append(f"  {printable(s.step.title)}: {printable(s.blocked_by)}\n")
+    if v.people:
+        head("People")
+        for p in v.people:
+            who = initials(p.get("name")) if redact else printable(p.get("name") or "")
+            born = "" if redact or not p.get("birth_on") else f"  born {p['birth_on']}"
+            t.append(f"  {printable(p['person_id']):<10} {_words(p['role']):<20} {who}{born}\n")
+    if v.goals:
+        head("Plan goals")
+        for g in v.goals:
+            pct = f" {g['percent']}%" if g.get("percent") is not None else ""
+            target = f", target {g['target_on']}" if g.get("target_on") else ""
+            t.append(f"  {printable(g['goal_id'])}  {_words(g['status'])}{pct}{target}\n")
+            t.append(f"    {printable(g['description'])}\n", style="dim")
+    if v.signals:
+        head("Signals")
+        for sig in sorted(v.signals, key=lambda x: str(x["observed_on"]), reverse=True)[:5]:
+            source = printable(sig.get("source") or "outside data")
+            t.append(f"  {sig['observed_on']}  {_words(sig['kind'])} ({source})\n")
+    if card.recent:
+        head("Recent activity")
+        for e in card.recent:
+            mark = " (recorded here)" if e["source"] == "recorded" else ""
+            t.append(f"  {str(e['on'])[:10]}  {_words(e['kind'])} {e['status']}{mark}\n")
+    return t
+
+
+def _scheduled(t: Text, v: Any, today: date, head: Any) -> None:
+    later = [s for s in v.steps if s.status == "open" and s.due_on and (s.due_on - today).days > 30]
+    scheduled = [s for s in v.steps if s.scheduled_on]
+    if not (later or scheduled):
+        return
+    head("Scheduled")
+    for s in sorted(
+        set(later) | set(scheduled), key=lambda s: s.scheduled_on or s.due_on or date.max
+    ):
+        when = s.scheduled_on or s.due_on
+        note = "scheduled" if s.scheduled_on else "due"
+        t.append(f"  {when.isoformat() if when else '':<10}  {printable(s.step.title)} ({note})\n")

@@ -1,0 +1,39 @@
+"""The two lines over a unit or office: what it is, and its figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from casecli.render import initials, printable
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def person(name: str | None, redact: bool) -> str:
+    return printable(initials(name) if redact else (name or ""))
+
+
+class FiguresBar(Static):
+    def set(self, title: str, figures: Any, note: str = "") -> None:
+        f = figures
+        text = Text()
+        text.append(title, style="bold")
+        if note:
+            text.append(f" · {note}", style="dim")
+        text.append("\n")
+        for value, label in (
+            (f.open_cases, "open cases"),
+            (f.due_now, "due now"),
+            (f.overdue, "overdue"),
+            (f.waiting, "waiting"),
+        ):
+            text.append(f"{value:,}", style="bold")
+            text.append(f" {label} · ")
+        text.append(pct(f.capacity), style="bold")
+        text.append(" capacity used")
+        self.update(text)

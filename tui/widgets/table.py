@@ -1,0 +1,103 @@
+"""A DataTable that shows one page of rows at a time, filters, and keeps its cursor.
+
+Textual's DataTable slows down past a few thousand rows, so only ``PAGE`` rows are ever
+in it; the rest wait in a plain list (``n``/``p`` page through, ``/`` filters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+PAGE = 200
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    cells: tuple[Any, ...]
+    text: str  # what the filter matches, lower case
+
+
+class PagedTable(DataTable[Any]):
+    BINDINGS = [
+        Binding("n", "page(1)", "next page", show=False),
+        Binding("p", "page(-1)", "prev page", show=False),
+    ]
+
+    def __init__(self, columns: Sequence[str | tuple[str, int]], **kw: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kw)
+        self._columns = columns
+        self._rows: list[Row] = []
+        self._shown: list[Row] = []
+        self._filter = ""
+        self._page = 0
+
+    def on_mount(self) -> None:
+        for col in self._columns:
+            if isinstance(col, tuple):
+                self.add_column(col[0], width=col[1], key=col[0])
+            else:
+                self.add_column(col, key=col)
+
+    @property
+    def total(self) -> int:
+        return len(self._shown)
+
+    @property
+    def current_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+
+    def set_rows(self, rows: list[Row]) -> None:
+        """New data; the cursor stays on the same key when it is still there."""
+        self._rows = rows
+        self._refilter(self.current_key)
+
+    def set_filter(self, text: str) -> None:
+        self._filter = text.strip().lower()
+        self._page = 0
+        self._refilter(None)
+
+    def _refilter(self, keep: str | None) -> None:
+        words = self._filter.split()
+        self._shown = [r for r in self._rows if all(w in r.text for w in words)]
+        if keep is not None:
+            index = next((i for i, r in enumerate(self._shown) if r.key == keep), None)
+            if index is not None:
+                self._page = index // PAGE
+        self._page = min(self._page, max(0, (len(self._shown) - 1) // PAGE))
+        self._draw(keep)
+
+    def _draw(self, keep: str | None = None) -> None:
+        self.clear()
+        start = self._page * PAGE
+        page = self._shown[start : start + PAGE]
+        for r in page:
+            self.add_row(*r.cells, key=r.key)
+        keys = [r.key for r in page]
+        if keep in keys:
+            self.move_cursor(row=keys.index(keep), animate=False)
+        self.border_subtitle = self.summary()
+
+    def summary(self) -> str:
+        n = len(self._shown)
+        if n <= PAGE and not self._filter:
+            return ""
+        start = self._page * PAGE
+        what = f"{start + 1}–{min(start + PAGE, n)} of {n}" if n else "none"
+        extra = f" matching “{self._filter}”" if self._filter else ""
+        more = " · n/p page" if n > PAGE else ""
+        return f"{what}{extra}{more}"
+
+    def action_page(self, step: int) -> None:
+        last = max(0, (len(self._shown) - 1) // PAGE)
+        page = min(max(self._page + step, 0), last)
+        if page != self._page:
+            self._page = page
+            self._draw()
