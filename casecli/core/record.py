@@ -72,6 +72,12 @@ def _audit(
     )
 
 
+# For the other local writers (goals): one transaction, one audit row, the same way.
+transaction = _transaction
+audit = _audit
+now = _now
+
+
 # Values ------------------------------------------------------------------------------
 
 

@@ -1,0 +1,360 @@
+"""Measures and goals: ``score``, ``goals set``, ``goals list``."""
+
+import textwrap
+from typing import Annotated, Any
+
+import typer
+
+from casecli.cli.options import Settings, command
+
+SPARKS = "▁▂▃▄▅▆▇█"
+WORKER = Annotated[str | None, typer.Option("--worker", help="A worker's score (staff id).")]
+UNIT = Annotated[str | None, typer.Option("--unit", help="A unit's score (unit id).")]
+OFFICE = Annotated[str | None, typer.Option("--office", help="An office's score (office id).")]
+PERIOD = Annotated[
+    str | None,
+    typer.Option(
+        "--period", help="YYYY-MM, FFY2026 or YYYY-MM-DD..YYYY-MM-DD (default: this month)."
+    ),
+]
+
+
+def _open(settings: Settings) -> tuple[Any, Any]:
+    from casecli.core import scope
+
+    conn = settings.connect()
+    return conn, scope.actor(conn, settings.user)
+
+
+def _options(settings: Settings) -> Any:
+    from casecli.cli.common import books
+    from casecli.core import measures
+
+    book = books(settings).get("investigation")
+    limits = book.settings if book else {}
+    return measures.Options(closure_days=int(limits.get("closure_days", 30)))
+
+
+def _scope_choice(worker: str | None, unit: str | None, office: str | None) -> tuple[Any, Any]:
+    from casecli.core.errors import UsageError
+
+    given = [(k, v) for k, v in (("worker", worker), ("unit", unit), ("office", office)) if v]
+    if len(given) > 1:
+        raise UsageError("Choose one of --worker, --unit or --office.")
+    return given[0] if given else (None, None)
+
+
+def register(app: typer.Typer) -> None:
+    @command(app, "score", playbooks=True)
+    def score(
+        settings: Settings,
+        worker: WORKER = None,
+        unit: UNIT = None,
+        office: OFFICE = None,
+        period: PERIOD = None,
+    ) -> None:
+        """Measures against goals, beside the unit and the office, with the gap in work."""
+        from casecli.core import periods
+        from casecli.core import score as sc
+
+        kind, scope_id = _scope_choice(worker, unit, office)
+        conn, who = _open(settings)
+        try:
+            when = periods.parse(period, settings.today)
+            scope = sc.resolve_scope(conn, who, kind, scope_id)
+            card = sc.scorecard(conn, scope, when, settings.today, options=_options(settings))
+        finally:
+            conn.close()
+        if settings.json:
+            from casecli.render import write_json
+
+            write_json(score_json(card))
+            return
+        show_score(card, who, settings.redact)
+
+    goals_app = typer.Typer(help="Performance goals: set, list.", no_args_is_help=True)
+    app.add_typer(goals_app, name="goals")
+
+    @command(goals_app, "set")
+    def goals_set(
+        settings: Settings,
+        scope: Annotated[str, typer.Argument(help="worker:STAFF_ID, unit:UNIT_ID or office:ID.")],
+        measure: Annotated[str, typer.Argument(help="The measure id, e.g. monthly_visits.")],
+        target: Annotated[
+            float, typer.Argument(help="The target: a percent, or moves per 1,000 days.")
+        ],
+        period: Annotated[
+            str | None,
+            typer.Option("--period", help="Only for this period (default: every period)."),
+        ] = None,
+    ) -> None:
+        """Set a goal for a worker, a unit or an office (the latest set wins).
+
+        MEASURE: support_orders, current_collections, arrears_collections,
+        paternity_establishment, monthly_visits, visits_in_home, timely_response,
+        investigations_closed_on_time, investigations_overdue, permanency_12_months,
+        reentry_12_months or placement_stability (moves per 1,000 days; the others are
+        percents). A worker inherits the unit's goal, a unit the office's.
+        """
+        from casecli.core import goals, measures
+
+        kind, scope_id = goals.parse_scope(scope)
+        conn, who = _open(settings)
+        try:
+            goal = goals.set_goal(conn, who, kind, scope_id, measure, target, period)
+        finally:
+            conn.close()
+        if settings.json:
+            from casecli.render import write_json
+
+            write_json(goal_json(goal))
+            return
+        m = measures.get(goal.measure)
+        sign = "≥" if m.direction == "higher" else "≤"
+        typer.echo(
+            f"Goal set: {goal.measure} {sign} {_num(goal.target, m)} for {goal.scope_kind} "
+            f"{goal.scope_id}, {goal.period or 'every period'} (#{goal.id})."
+        )
+
+    @command(goals_app, "list")
+    def goals_list(
+        settings: Settings,
+        scope: Annotated[
+            str | None, typer.Option("--scope", help="Only this scope, e.g. unit:U1.")
+        ] = None,
+        measure: Annotated[str | None, typer.Option("--measure", help="Only this measure.")] = None,
+        history: Annotated[
+            bool, typer.Option("--history", help="Also the goals later ones replaced.")
+        ] = False,
+    ) -> None:
+        """The goals you can see: your reach and what you inherit."""
+        from casecli.core import goals
+
+        kind, scope_id = goals.parse_scope(scope) if scope else (None, None)
+        conn, who = _open(settings)
+        try:
+            rows = goals.list_goals(
+                conn, who, scope_kind=kind, scope_id=scope_id, measure=measure, history=history
+            )
+        finally:
+            conn.close()
+        if settings.json:
+            from casecli.render import write_json
+
+            write_json([goal_json(g) for g in rows])
+            return
+        show_goals(rows)
+
+
+# JSON ---------------------------------------------------------------------------------
+
+
+def goal_json(goal: Any) -> dict[str, Any]:
+    keys = ("id", "scope_kind", "scope_id", "measure", "target", "period", "set_by", "set_at")
+    return {k: getattr(goal, k) for k in keys}
+
+
+def score_json(card: Any) -> dict[str, Any]:
+    p = card.period
+    out: dict[str, Any] = {
+        "scope": {
+            "kind": card.scope.kind,
+            "id": card.scope.id,
+            "unit": card.scope.unit_id,
+            "office": card.scope.office_id,
+        },
+        "period": {
+            "label": p.label,
+            "start": p.start.isoformat(),
+            "end": p.end.isoformat(),
+            "complete": p.complete(card.today),
+            "as_of": card.today.isoformat(),
+        },
+        "measures": [],
+    }
+    for line in card.lines:
+        m, r = line.measure, line.result
+        out["measures"].append(
+            {
+                "measure": m.id,
+                "title": m.title,
+                "program": m.program,
+                "numerator": r.numerator,
+                "denominator": r.denominator,
+                "performance": r.performance,
+                "direction": m.direction,
+                "scale": "percent" if m.unit == "percent" else "per 1,000 days",
+                "counts": {"numerator": m.counts[0], "denominator": m.counts[1]},
+                "goal": line.goal.target if line.goal else None,
+                "goal_from": line.goal.scope if line.goal else None,
+                "gap": line.gap,
+                "gap_work": line.gap_work,
+                "unit": line.unit,
+                "office": line.office,
+                "applicable_percentage": line.applicable_percentage,
+                "previous_year": line.previous_year,
+                "complete": r.complete,
+                "note": r.note,
+                "trend": [{"period": k, "performance": v} for k, v in line.trend],
+            }
+        )
+    if any(line.measure.iv_d for line in card.lines):
+        for measure_id, why in card.skipped.items():
+            out["measures"].append(
+                {
+                    "measure": measure_id,
+                    "numerator": None,
+                    "denominator": None,
+                    "performance": None,
+                    "direction": "higher",
+                    "goal": None,
+                    "gap": None,
+                    "unit": None,
+                    "office": None,
+                    "applicable_percentage": None,
+                    "complete": False,
+                    "note": why,
+                }
+            )
+    return out
+
+
+# Text ---------------------------------------------------------------------------------
+
+
+def sparkline(values: list[float | None], min_span: float = 0.0) -> str:
+    """▁▂▃▄▅▆▇█ from the lowest to the highest value, over at least ``min_span`` (so that
+    a wobble of a point does not look like a cliff); a blank where there is no value."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return " " * len(values)
+    low, high = min(known), max(known)
+    if high - low < min_span:
+        low = (low + high - min_span) / 2
+        high = low + min_span
+    top = len(SPARKS) - 1
+    out = []
+    for v in values:
+        if v is None:
+            out.append(" ")
+        elif high - low < 1e-9:
+            out.append(SPARKS[3])
+        else:
+            out.append(SPARKS[min(top, max(0, round((v - low) / (high - low) * top)))])
+    return "".join(out)
+
+
+def _num(value: float | None, m: Any) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f}%" if m.unit == "percent" else f"{value:.2f}"
+
+
+def _money(cents: int) -> str:
+    return f"${cents / 100:,.2f}"
+
+
+def _counts(line: Any) -> str:
+    m, r = line.measure, line.result
+    if r.denominator == 0:
+        return f"no {m.counts[1]}"
+    if m.id == "current_collections":
+        return f"paid {_money(r.numerator)} of {_money(r.denominator)} due"
+    if m.unit == "rate":
+        return f"{r.numerator:,} {m.counts[0]} in {r.denominator:,} {m.counts[1]}"
+    return f"{m.counts[0]}: {r.numerator:,} of {r.denominator:,} {m.counts[1]}"
+
+
+def _heading(card: Any, who: Any, redact: bool) -> str:
+    from casecli.render import initials
+
+    s = card.scope
+    if s.kind == "worker":
+        name = initials(s.name) if redact else (s.name or "")
+        title = f"{'You' if s.id == who.staff_id else 'Worker'} {s.id} {name}".rstrip()
+        title += f" · unit {s.unit_id} · office {s.office_id}"
+    elif s.kind == "all":
+        title = "All offices"
+    else:
+        title = f"{s.kind.capitalize()} {s.id} {s.name or ''}".rstrip()
+        if s.kind == "unit":
+            title += f" · office {s.office_id}"
+    p = card.period
+    state = "" if p.complete(card.today) else f" to {card.today.isoformat()}"
+    return f"{title} · {p.label}{state}"
+
+
+def show_score(card: Any, who: Any, redact: bool) -> None:
+    """One row per measure (performance, goal, gap, unit, office, federal %, trend) and a
+    line in words under it; fits 80 columns."""
+    from casecli.render import console, printable, safe
+
+    out = console()
+    width = max(60, min(out.width, 100))
+    first = {"worker": "you" if card.scope.id == who.staff_id else "worker"}.get(
+        card.scope.kind, card.scope.kind
+    )
+    cols = [first, "goal", "gap"]
+    cols += ["unit"] if card.scope.kind == "worker" else []
+    cols += ["office"] if card.scope.kind in ("worker", "unit") else []
+    fed = any(line.measure.iv_d for line in card.lines)
+    cols += ["fed%"] if fed else []
+    title_w = width - 7 * len(cols) - 10
+    for text in textwrap.wrap(_heading(card, who, redact), width):
+        out.print(f"[bold]{safe(text)}[/]")
+    out.print(f"[bold]{'':<{title_w}}{''.join(f'{c:>7}' for c in cols)}  6 months[/]")
+    for line in card.lines:
+        m, r = line.measure, line.result
+        cells = [_num(r.performance, m), _num(line.goal.target if line.goal else None, m)]
+        cells.append("–" if line.gap is None else f"{line.gap:+.1f}")
+        if card.scope.kind == "worker":
+            cells.append(_num(line.unit, m))
+        if card.scope.kind in ("worker", "unit"):
+            cells.append(_num(line.office, m))
+        if fed:
+            cells.append(
+                "" if line.applicable_percentage is None else str(line.applicable_percentage)
+            )
+        spark = sparkline([v for _, v in line.trend], 10.0 if m.unit == "percent" else 1.0)
+        title = m.title[:title_w]
+        behind = line.gap is not None and line.gap > 0
+        row = f"{title:<{title_w}}{''.join(f'{c:>7}' for c in cells)}  {spark}"
+        out.print(f"[yellow]{safe(row)}[/]" if behind else safe(row))
+        words = [_counts(line)]
+        if line.gap_work:
+            words.append(line.gap_work)
+        words += [n for n in r.notes if not n.startswith("to date")]
+        for text in textwrap.wrap(" · ".join(words), width - 4):
+            out.print(f"  [dim]{safe(printable(text))}[/]")
+    notes = ["gap: short of the goal (+ behind)", "6 months: the months before, oldest first"]
+    if not card.period.complete(card.today):
+        notes.insert(0, f"{card.period.label} so far, to {card.today.isoformat()}")
+    if fed:
+        notes.insert(1, "fed%: 45 CFR 305.33 applicable percentage")
+        notes += [f"{k}: {v}" for k, v in card.skipped.items()]
+    for text in textwrap.wrap("; ".join(notes) + ".", width):
+        out.print(f"[dim]{safe(text)}[/]")
+
+
+def show_goals(rows: list[Any]) -> None:
+    from casecli.core import measures
+    from casecli.render import console, safe
+
+    out = console()
+    if not rows:
+        out.print("No goals set. [dim](casecli goals set unit:U1 monthly_visits 95)[/]")
+        return
+    scope_w = max(5, *(len(g.scope) for g in rows))
+    measure_w = max(7, *(len(g.measure) for g in rows))
+    out.print(
+        f"[bold]{'scope':<{scope_w}}  {'measure':<{measure_w}}  {'target':>7}  "
+        f"{'period':<10}  set by[/]"
+    )
+    for g in rows:
+        m = measures.get(g.measure)
+        out.print(
+            safe(
+                f"{g.scope:<{scope_w}}  {g.measure:<{measure_w}}  {_num(g.target, m):>7}  "
+                f"{g.period or 'every':<10}  {g.set_by} {g.set_at[:10]}"
+            )
+        )

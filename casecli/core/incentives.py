@@ -1,0 +1,101 @@
+"""The federal incentive "applicable percentage" (45 CFR 305.33), as DOMAIN.md states it.
+
+Performance ``p`` is a percent and is compared by whole percent, i.e. its row is
+``floor(p)`` (46.30 → row 46, 79.99 → row 79). The improvement exception compares the
+exact performance with the previous year's (the same measure, one year earlier, when
+the store holds it).
+
+- Table 1, ``paternity_establishment`` and ``support_orders``: p ≥ 80 → 100;
+  70–79 → 80 + 2·(p−70); 50–69 → 60 + (p−50); below 50 → 0, or 50 when the measure
+  improved on the previous year by at least 10 points (PEP) or 5 points (orders).
+- Table 2, ``current_collections`` and ``arrears_collections``: as Table 1 from 70 up;
+  40–69 → 50 + (p−40); below 40 → 0, or 50 after a 5-point improvement.
+- Table 3, cost-effectiveness, a ratio r (dollars collected per dollar spent):
+  ≥ 5.00 → 100, ≥ 4.50 → 90, ≥ 4.00 → 80, ≥ 3.50 → 70, ≥ 3.00 → 60, ≥ 2.50 → 50,
+  ≥ 2.00 → 40, else 0. The ratio is compared as given. No measure feeds it yet: the
+  export contract carries no cost data.
+
+The federal percentages are set for a state and a fiscal year; for a worker, unit or
+office and any period they are shown as an indication of where the caseload stands.
+"""
+
+from __future__ import annotations
+
+import math
+
+TABLES = {
+    "paternity_establishment": 1,
+    "support_orders": 1,
+    "current_collections": 2,
+    "arrears_collections": 2,
+}
+IMPROVEMENT_POINTS = {
+    "paternity_establishment": 10.0,
+    "support_orders": 5.0,
+    "current_collections": 5.0,
+    "arrears_collections": 5.0,
+}
+TABLE_3 = ((5.00, 100), (4.50, 90), (4.00, 80), (3.50, 70), (3.00, 60), (2.50, 50), (2.00, 40))
+
+
+def whole_percent(p: float) -> int:
+    """The table row of a performance: its whole percent, rounded down (46.30 → 46)."""
+    return math.floor(round(p, 9))
+
+
+def improved(p: float, previous: float | None, points: float) -> bool:
+    """Whether ``p`` is at least ``points`` percentage points above ``previous``."""
+    return previous is not None and round(p - previous, 9) >= points
+
+
+def _upper(row: int) -> int | None:
+    """The rows Tables 1 and 2 share: 80 and up, and 70-79."""
+    if row >= 80:
+        return 100
+    if row >= 70:
+        return 80 + 2 * (row - 70)
+    return None
+
+
+def table_1(p: float, previous: float | None = None, improvement_points: float = 5.0) -> int:
+    """Paternity establishment and support orders."""
+    row = whole_percent(p)
+    upper = _upper(row)
+    if upper is not None:
+        return upper
+    if row >= 50:
+        return 60 + (row - 50)
+    return 50 if improved(p, previous, improvement_points) else 0
+
+
+def table_2(p: float, previous: float | None = None, improvement_points: float = 5.0) -> int:
+    """Current collections and arrears collections."""
+    row = whole_percent(p)
+    upper = _upper(row)
+    if upper is not None:
+        return upper
+    if row >= 40:
+        return 50 + (row - 40)
+    return 50 if improved(p, previous, improvement_points) else 0
+
+
+def table_3(ratio: float) -> int:
+    """Cost-effectiveness: dollars collected per dollar spent."""
+    for floor, percentage in TABLE_3:
+        if ratio >= floor:
+            return percentage
+    return 0
+
+
+def applicable_percentage(
+    measure_id: str, performance: float | None, previous: float | None = None
+) -> int | None:
+    """The applicable percentage for an IV-D measure's performance (None: not IV-D, or
+    no performance); ``previous`` is the previous year's performance, if known."""
+    table = TABLES.get(measure_id)
+    if table is None or performance is None:
+        return None
+    points = IMPROVEMENT_POINTS[measure_id]
+    if table == 1:
+        return table_1(performance, previous, points)
+    return table_2(performance, previous, points)

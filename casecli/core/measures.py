@@ -1,0 +1,358 @@
+"""Performance measures: what each one is, and computing it for a set of cases and a period.
+
+The measures and their formulas are DOMAIN.md's; the SQL, with every counting choice
+written in its docstring, is in :mod:`casecli.core.measures_cs` (child support, IV-D)
+and :mod:`casecli.core.measures_cw` (child welfare). ``cost_effectiveness`` is not a
+measure here: the export contract has no cost data (see measures_cs).
+
+A set of cases is an SQL condition on ``cases c`` (``scope.cases_clause``, or
+:func:`scope_clause` for a worker, unit or office). A case counts under the worker it
+is assigned to (``cases.worker_id``) and that worker's unit and office. Every query
+groups its counts by that worker and by period, so one statement over an office yields
+every worker's, every unit's and the office's figures for several periods at once (the
+period asked about, the months of a trend, the year before):
+:meth:`Calculator.by_worker_over`, which ``score`` uses and ``focus``, the digests and
+the urgency goal-impact term can use too. All of it is set-based SQL, never a loop
+over cases in Python.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from casecli.core import measures_cs as cs
+from casecli.core import measures_cw as cw
+from casecli.core.errors import UsageError
+from casecli.core.periods import Period, add_months
+
+Family = Callable[["Query"], dict[str, cs.Rows]]
+
+
+@dataclass(frozen=True)
+class Options:
+    """Jurisdiction settings the measures read (from the playbooks)."""
+
+    closure_days: int = 30  # investigation playbook's closure_days
+    response_hours: int = 72  # when a case has no response_hours (the playbook's default)
+
+
+@dataclass(frozen=True)
+class Measure:
+    id: str
+    title: str
+    program: str  # child_support | child_welfare
+    direction: str  # higher | lower: which is better
+    unit: str  # percent | rate (per 1,000 days)
+    family: Family  # the query that computes it (and perhaps its siblings)
+    counts: tuple[str, str]  # what the numerator and the denominator count
+    work: tuple[str, str]  # the unit of work in a gap, singular and plural
+    follow_up_months: int = 0  # a cohort followed this long after the period's window
+    federal_table: int | None = None  # 45 CFR 305.33 table for IV-D measures
+
+    @property
+    def iv_d(self) -> bool:
+        return self.federal_table is not None
+
+
+def _m(*args: Any, **kwargs: Any) -> Measure:
+    return Measure(*args, **kwargs)
+
+
+CS, CW = "child_support", "child_welfare"
+MEASURES: dict[str, Measure] = {
+    m.id: m
+    for m in (
+        _m("support_orders", "Cases with a support order", CS, "higher", "percent",
+           cs.support_orders, ("with an order", "open IV-D cases"),
+           ("case with an order", "cases with an order"), federal_table=1),
+        _m("current_collections", "Current support collected", CS, "higher", "percent",
+           cs.current_collections, ("cents distributed", "cents due"),
+           ("current support", "current support"), federal_table=2),
+        _m("arrears_collections", "Cases paying on arrears", CS, "higher", "percent",
+           cs.arrears_collections, ("paying toward arrears", "cases with arrears due"),
+           ("case paying toward arrears", "cases paying toward arrears"), federal_table=2),
+        _m("paternity_establishment", "Paternity established", CS, "higher", "percent",
+           cs.paternity_establishment, ("paternity established", "children born out of wedlock"),
+           ("child with paternity established", "children with paternity established"),
+           federal_table=1),
+        _m("monthly_visits", "Children visited monthly", CW, "higher", "percent", cw.visits,
+           ("visited", "child-months in care"), ("child visit", "child visits")),
+        _m("visits_in_home", "Visits in the child's home", CW, "higher", "percent", cw.visits,
+           ("at home", "visits"), ("visit at home", "visits at home")),
+        _m("timely_response", "Children seen in time", CW, "higher", "percent",
+           cw.timely_response, ("seen in time", "investigations opened"),
+           ("investigation seen in time", "investigations seen in time")),
+        _m("investigations_closed_on_time", "Investigations closed on time", CW, "higher",
+           "percent", cw.investigations, ("within the limit", "investigations closed"),
+           ("investigation closed on time", "investigations closed on time")),
+        _m("investigations_overdue", "Open investigations overdue", CW, "lower", "percent",
+           cw.investigations, ("past the limit", "open investigations"),
+           ("overdue investigation", "overdue investigations")),
+        _m("permanency_12_months", "Permanency in 12 months", CW, "higher", "percent",
+           cw.permanency, ("to permanency in 12 months", "children who entered care"),
+           ("child reaching permanency", "children reaching permanency"), follow_up_months=12),
+        _m("reentry_12_months", "Re-entry within 12 months", CW, "lower", "percent",
+           cw.reentry, ("re-entered", "children discharged home"), ("re-entry", "re-entries"),
+           follow_up_months=24),
+        _m("placement_stability", "Placement moves /1,000 days", CW, "lower", "rate",
+           cw.placement_stability, ("placement moves", "days in care"),
+           ("placement move", "placement moves")),
+    )
+}  # fmt: skip
+SKIPPED = {"cost_effectiveness": "not computed: the export contract carries no cost data"}
+
+
+def get(measure_id: str) -> Measure:
+    """The measure ``measure_id``, or a one-sentence error listing the known ones."""
+    measure = MEASURES.get(measure_id.strip().lower())
+    if measure is not None:
+        return measure
+    if measure_id.strip().lower() in SKIPPED:
+        raise UsageError(f"{measure_id} is {SKIPPED[measure_id.strip().lower()]}.")
+    raise UsageError(
+        f"{measure_id!r} is not a measure casecli knows; use one of {', '.join(MEASURES)}."
+    )
+
+
+def for_programs(programs: Iterable[str]) -> list[Measure]:
+    """The measures of these programs, in the registry's order."""
+    wanted = set(programs)
+    return [m for m in MEASURES.values() if m.program in wanted]
+
+
+def scope_clause(kind: str, scope_id: str | None, alias: str = "c") -> tuple[str, list[Any]]:
+    """An SQL condition on ``cases`` selecting a worker's, a unit's, an office's or all cases."""
+    if kind == "worker":
+        return f"{alias}.worker_id = ?", [scope_id]
+    if kind in ("unit", "office"):
+        return (
+            f"{alias}.worker_id IN (SELECT staff_id FROM staff WHERE {kind}_id = ?)",
+            [scope_id],
+        )
+    if kind == "all":
+        return "1", []
+    raise UsageError(f"{kind!r} is not a scope; use worker, unit or office.")
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a measure's SQL needs: the cases (a condition on ``cases c`` with ``?``
+    parameters), the periods, today and the options. ``where`` is rewritten with named
+    parameters so it can sit beside the measures' own (``:today``, ``:lo``…); the
+    periods are a literal table (:meth:`pp`), one row per period, ``i`` its index."""
+
+    conn: sqlite3.Connection
+    where_raw: str
+    where_params: tuple[Any, ...]
+    periods: tuple[Period, ...]
+    today: date
+    options: Options = field(default_factory=Options)
+
+    @property
+    def where(self) -> str:
+        count = iter(range(len(self.where_params)))
+        return re.sub(r"\?", lambda _: f":w{next(count)}", self.where_raw)
+
+    def month_values(self, period: Period) -> list[tuple[str, str]]:
+        """(first day, last day) of each month the period touches that has begun by today."""
+        out = []
+        first = period.start.replace(day=1)
+        while first <= period.end and first <= self.today:
+            nxt = add_months(first, 1)
+            out.append((first.isoformat(), (nxt - timedelta(days=1)).isoformat()))
+            first = nxt
+        return out
+
+    def pp(self, follow_up_months: int = 0) -> str:
+        """``VALUES`` rows (i, p_start, p_end, as_of, m_first, m_last, c_start, c_end): each
+        period's days, the day a point-in-time measure looks at, the months its money
+        measures sum (up to today's), and the cohort window for ``follow_up_months``."""
+        rows = []
+        for i, p in enumerate(self.periods):
+            c_start, c_end = cohort_window(p, follow_up_months or 12)
+            m_first, m_last = p.start.isoformat()[:7], min(p.end, self.today).isoformat()[:7]
+            days = (p.start, p.end, p.as_of(self.today))
+            cells = [f"'{d.isoformat()}'" for d in days]
+            cells += [f"'{m_first}'", f"'{m_last}'", f"'{c_start.isoformat()}'"]
+            rows.append(f"({i}, {', '.join(cells)}, '{c_end.isoformat()}')")
+        return "VALUES " + ", ".join(rows)
+
+    def params(self, **extra: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "lo": min(p.start for p in self.periods).isoformat(),
+            "hi": max(p.end for p in self.periods).isoformat(),
+            "lo_month": min(p.start for p in self.periods).isoformat()[:7],
+            "hi_month": min(max(p.end for p in self.periods), self.today).isoformat()[:7],
+            "today": self.today.isoformat(),
+            "closure_days": self.options.closure_days,
+            "response_hours": self.options.response_hours,
+        }
+        out.update({f"w{i}": v for i, v in enumerate(self.where_params)})
+        out.update(extra)
+        return out
+
+    def cohort_params(self, follow_up_months: int) -> dict[str, Any]:
+        windows = [cohort_window(p, follow_up_months) for p in self.periods]
+        return self.params(
+            c_lo=min(w[0] for w in windows).isoformat(), c_hi=max(w[1] for w in windows).isoformat()
+        )
+
+
+def cohort_window(period: Period, follow_up_months: int) -> tuple[date, date]:
+    """The 12 months of entries that end ``follow_up_months`` before the period's end."""
+    end = add_months(period.end + timedelta(days=1), -follow_up_months) - timedelta(days=1)
+    return add_months(end + timedelta(days=1), -12), end
+
+
+@dataclass(frozen=True)
+class Counts:
+    numerator: int = 0
+    denominator: int = 0
+    pending: int = 0  # left out for now (an investigation still within its window)
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            self.numerator + other.numerator,
+            self.denominator + other.denominator,
+            self.pending + other.pending,
+        )
+
+
+def total(counts: Iterable[Counts]) -> Counts:
+    out = Counts()
+    for c in counts:
+        out = out + c
+    return out
+
+
+@dataclass(frozen=True)
+class Result:
+    """A measure for one set of cases and one period."""
+
+    measure: Measure
+    period: Period
+    numerator: int
+    denominator: int
+    performance: float | None  # percent 0-100, or moves per 1,000 days; None: no figure
+    complete: bool  # False: the period or the measure's follow-up has not ended yet
+    notes: tuple[str, ...] = ()  # why it is incomplete, what it covers, what is pending
+    pending: int = 0
+
+    @property
+    def note(self) -> str | None:
+        return "; ".join(self.notes) or None
+
+
+TO_DATE = "to date: the period runs to {end}"
+
+
+def result(measure: Measure, period: Period, today: date, counts: Counts) -> Result:
+    """The performance from counts, with whether it is final and notes when it is not."""
+    scale = 1000.0 if measure.unit == "rate" else 100.0
+    perf = round(scale * counts.numerator / counts.denominator, 2) if counts.denominator else None
+    complete, notes = period.complete(today), []
+    if measure.follow_up_months:
+        start, end = cohort_window(period, measure.follow_up_months)
+        entered = f"children who entered {start.isoformat()} to {end.isoformat()}"
+        if not complete:
+            perf = None
+            notes.append(
+                f"incomplete: {entered} are followed until {period.end.isoformat()}; "
+                "choose a period that has ended"
+            )
+        else:
+            notes.append(entered)
+    elif not complete:
+        notes.append(TO_DATE.format(end=period.end.isoformat()))
+    if counts.pending:
+        notes.append(f"{counts.pending} still within the response window, not counted yet")
+    return Result(
+        measure,
+        period,
+        counts.numerator,
+        counts.denominator,
+        perf,
+        complete,
+        tuple(notes),
+        counts.pending,
+    )
+
+
+class Calculator:
+    """Computes measures over one store as of ``today``, caching each query's result
+    (one query can serve several measures, and several callers)."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, today: date, options: Options | None = None
+    ) -> None:
+        self.conn, self.today, self.options = conn, today, options or Options()
+        # (family, where, params, period) -> measure id -> worker -> counts
+        self._cache: dict[tuple[Any, ...], dict[str, dict[str | None, tuple[int, int, int]]]] = {}
+
+    def by_worker_over(
+        self, measure_id: str, where: str, params: Iterable[Any], periods: Iterable[Period]
+    ) -> list[dict[str | None, Counts]]:
+        """The measure's counts for the cases ``where`` selects, per assigned worker, for
+        each period: one query per measure family for every period not yet computed."""
+        measure = get(measure_id)
+        params, periods = tuple(params), tuple(periods)
+        missing = tuple(
+            dict.fromkeys(
+                p for p in periods if (measure.family, where, params, p) not in self._cache
+            )
+        )
+        if missing:
+            query = Query(self.conn, where, params, missing, self.today, self.options)
+            found = measure.family(query)
+            for i, p in enumerate(missing):
+                self._cache[(measure.family, where, params, p)] = {
+                    m: {w: row for (j, w), row in rows.items() if j == i}
+                    for m, rows in found.items()
+                }
+        out = []
+        for p in periods:
+            rows = self._cache[(measure.family, where, params, p)].get(measure.id, {})
+            out.append({worker: Counts(*row) for worker, row in rows.items()})
+        return out
+
+    def by_worker(
+        self, measure_id: str, where: str, params: Iterable[Any], period: Period
+    ) -> dict[str | None, Counts]:
+        """The measure's counts for the cases ``where`` selects, per assigned worker."""
+        return self.by_worker_over(measure_id, where, params, [period])[0]
+
+    def counts(self, measure_id: str, where: str, params: Iterable[Any], period: Period) -> Counts:
+        return total(self.by_worker(measure_id, where, params, period).values())
+
+    def result(self, measure_id: str, where: str, params: Iterable[Any], period: Period) -> Result:
+        counts = self.counts(measure_id, where, params, period)
+        return result(get(measure_id), period, self.today, counts)
+
+    def results(
+        self, measure_id: str, where: str, params: Iterable[Any], periods: Iterable[Period]
+    ) -> list[Result]:
+        """The measure for each period (computed together)."""
+        periods = list(periods)
+        rows = self.by_worker_over(measure_id, where, params, periods)
+        m = get(measure_id)
+        return [
+            result(m, p, self.today, total(r.values())) for p, r in zip(periods, rows, strict=True)
+        ]
+
+
+def compute(
+    conn: sqlite3.Connection,
+    measure_id: str,
+    where: str,
+    params: Iterable[Any],
+    period: Period,
+    today: date,
+    options: Options | None = None,
+) -> Result:
+    """One measure for the cases ``where`` selects (a condition on ``cases c``)."""
+    return Calculator(conn, today, options).result(measure_id, where, params, period)

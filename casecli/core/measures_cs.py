@@ -1,0 +1,136 @@
+"""The federal child support (IV-D) performance measures, in set-based SQL.
+
+Each function takes a :class:`~casecli.core.measures.Query` (a set of cases as an SQL
+condition on ``cases c``, one or more periods, today) and returns, per measure it
+computes, the counts grouped by period (its index in ``Query.periods``) and by the
+worker the case is assigned to (``cases.worker_id``). So one statement gives a
+worker's, their unit's and their office's figures (every counted item belongs to
+exactly one case, so to one worker), for the period asked about and the months of a
+trend at once. The periods are the rows of a small table ``pp`` (see ``Query.pp``):
+``i, p_start, p_end, as_of, m_first, m_last, c_start, c_end``; ``CROSS JOIN pp`` keeps
+the cases the outer loop, so they are read once whatever the number of periods.
+
+Rules shared by all four (DOMAIN.md): only IV-D cases (``program = child_support``)
+count; records a full export dropped (``_gone_on``) are left out; a point-in-time
+measure looks at the period's last day, or at today while the period still runs
+(``as_of``); a case is open on a day when it was opened on or before it and not closed
+before it, so a case closed on the period's last day still counts as open.
+
+``cost_effectiveness`` (dollars collected / dollars spent, agency level) is not
+computed: the export contract carries no cost data. Its table (45 CFR 305.33 Table 3)
+is in :mod:`casecli.core.incentives`, ready for when it does.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from casecli.core.measures import Query
+
+# (period index, worker id) -> (numerator, denominator, pending)
+Rows = dict[tuple[int, str | None], tuple[int, int, int]]
+
+OPEN_ON = (
+    "substr(c.opened_on, 1, 10) <= pp.as_of AND (c.closed_on IS NULL OR c.closed_on >= pp.as_of)"
+)
+
+
+def grouped(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> Rows:
+    """Rows of (period index, worker_id, numerator, denominator[, pending])."""
+    out: Rows = {}
+    for row in conn.execute(sql, params):
+        pending = int(row[4] or 0) if len(row) > 4 else 0
+        out[(int(row[0]), row[1])] = (int(row[2] or 0), int(row[3] or 0), pending)
+    return out
+
+
+def support_orders(q: Query) -> dict[str, Rows]:
+    """IV-D cases with a support order / IV-D cases, at a point in time.
+
+    Denominator: IV-D cases open on the period's last day (today while the period
+    runs). Numerator: those of them with ``order_established_on`` on or before that
+    day; any enforceable order counts ($0 and medical-only too), and the export says
+    only that an order exists since a date, so no order type is looked at.
+    """
+    sql = f"""
+        WITH pp(i, p_start, p_end, as_of, m_first, m_last, c_start, c_end) AS ({q.pp()})
+        SELECT pp.i, c.worker_id,
+               sum(c.order_established_on IS NOT NULL AND c.order_established_on <= pp.as_of),
+               count(*)
+        FROM cases c CROSS JOIN pp
+        WHERE c._gone_on IS NULL AND c.program = 'child_support' AND ({q.where}) AND {OPEN_ON}
+        GROUP BY pp.i, c.worker_id"""
+    return {"support_orders": grouped(q.conn, sql, q.params())}
+
+
+_PAYMENTS = """
+        FROM cases c JOIN payments pm ON pm.case_id = c.case_id
+             AND pm.month BETWEEN :lo_month AND :hi_month
+        CROSS JOIN pp
+        WHERE pm._gone_on IS NULL AND c._gone_on IS NULL AND c.program = 'child_support'
+          AND pm.month BETWEEN pp.m_first AND pp.m_last AND ({where})"""
+
+
+def current_collections(q: Query) -> dict[str, Rows]:
+    """Current support distributed / current support due, summed over the period's months.
+
+    Money stays in integer cents (the numerator and denominator are cents). The months
+    are the calendar months the period touches, up to today's month; payments rows are
+    one per case and month, arrears payments are not in ``current_paid`` so they are
+    excluded by construction. Every IV-D case with a payments row counts, open or not
+    (a case closed in March still had support due in January). Paid is not capped at
+    due: the formula is the sums as DOMAIN.md gives them.
+    """
+    sql = f"""
+        WITH pp(i, p_start, p_end, as_of, m_first, m_last, c_start, c_end) AS ({q.pp()})
+        SELECT pp.i, c.worker_id, sum(pm.current_paid), sum(pm.current_due)
+        {_PAYMENTS.format(where=q.where)}
+        GROUP BY pp.i, c.worker_id"""
+    return {"current_collections": grouped(q.conn, sql, q.params())}
+
+
+def arrears_collections(q: Query) -> dict[str, Rows]:
+    """Cases paying toward arrears during the period / cases with arrears due: cases,
+    not dollars.
+
+    Denominator: IV-D cases with ``arrears_due > 0`` in at least one month of the period
+    (months as for current collections). Numerator: those of them with
+    ``arrears_paid > 0`` in at least one month of the period (a case that paid toward
+    arrears but owed none in the period is not in the denominator, so not counted).
+    """
+    sql = f"""
+        WITH pp(i, p_start, p_end, as_of, m_first, m_last, c_start, c_end) AS ({q.pp()})
+        SELECT i, worker_id, sum(paid), count(*)
+        FROM (SELECT pp.i, c.worker_id, max(coalesce(pm.arrears_paid, 0) > 0) AS paid
+              {_PAYMENTS.format(where=q.where)}
+              GROUP BY pp.i, c.worker_id, pm.case_id
+              HAVING max(coalesce(pm.arrears_due, 0) > 0))
+        GROUP BY i, worker_id"""
+    return {"arrears_collections": grouped(q.conn, sql, q.params())}
+
+
+def paternity_establishment(q: Query) -> dict[str, Rows]:
+    """Children born out of wedlock with paternity established / children born out of
+    wedlock, in the open IV-D caseload at a point in time (the IV-D PEP).
+
+    Children are ``people`` rows with ``role = child`` and ``born_out_of_wedlock = 1``
+    (born by then, when a birth date is known) in IV-D cases open on the period's last
+    day (today while it runs); the numerator, those with ``paternity_established_on``
+    on or before that day. The count is of (case, child) pairs: a child in two open
+    IV-D cases counts in each, as the caseload does. The denominator is this year's,
+    not the prior year's, so the figure does not exceed 100%.
+    """
+    sql = f"""
+        WITH pp(i, p_start, p_end, as_of, m_first, m_last, c_start, c_end) AS ({q.pp()})
+        SELECT pp.i, c.worker_id,
+               sum(p.paternity_established_on IS NOT NULL
+                   AND p.paternity_established_on <= pp.as_of),
+               count(*)
+        FROM cases c JOIN people p ON p.case_id = c.case_id CROSS JOIN pp
+        WHERE p._gone_on IS NULL AND c._gone_on IS NULL AND c.program = 'child_support'
+          AND p.role = 'child' AND p.born_out_of_wedlock = 1 AND ({q.where})
+          AND (p.birth_on IS NULL OR p.birth_on <= pp.as_of) AND {OPEN_ON}
+        GROUP BY pp.i, c.worker_id"""
+    return {"paternity_establishment": grouped(q.conn, sql, q.params())}

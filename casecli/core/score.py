@@ -1,0 +1,265 @@
+"""A scorecard: each measure for a worker, unit or office, beside the unit's and the
+office's, against the goal that applies, with the gap in units of work, the federal
+applicable percentage for IV-D measures and a monthly trend.
+
+One query per measure (and period) covers the whole office, grouped by worker, so the
+scope's, the unit's and the office's figures come from the same counts
+(:meth:`measures.Calculator.by_worker`); ``focus`` and the digests can rank workers from
+the same call.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+
+from casecli.core import goals, incentives, measures, periods
+from casecli.core.errors import CasecliError
+from casecli.core.goals import Goal
+from casecli.core.measures import Calculator, Counts, Measure, Result
+from casecli.core.periods import Period
+from casecli.core.scope import Actor
+
+EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str  # worker | unit | office | all
+    id: str | None
+    name: str | None
+    unit_id: str | None = None
+    office_id: str | None = None
+
+    def clause(self) -> tuple[str, list[object]]:
+        return measures.scope_clause(self.kind, self.id)
+
+
+def default_scope(who: Actor) -> tuple[str, str | None]:
+    """A worker's own cases, a supervisor's unit, a manager's office, an admin's all."""
+    if who.role == "worker":
+        return "worker", who.staff_id
+    if who.role == "supervisor" and who.unit_id:
+        return "unit", who.unit_id
+    if who.role == "manager" and who.office_id:
+        return "office", who.office_id
+    return ("all", None) if who.role == "admin" else ("worker", who.staff_id)
+
+
+def resolve_scope(
+    conn: sqlite3.Connection, who: Actor, kind: str | None = None, scope_id: str | None = None
+) -> Scope:
+    """The scope to score (``who``'s default when ``kind`` is None), if ``who`` may see it:
+    a worker themselves, their unit and office; a supervisor their unit, its workers and
+    their office; a manager their office and everything in it; an admin everything."""
+    if kind is None:
+        kind, scope_id = default_scope(who)
+    if kind == "all":
+        if who.role != "admin":
+            raise CasecliError("Only an admin sees every office at once; choose --office.")
+        return Scope("all", None, "all offices")
+    if not scope_id:
+        raise CasecliError(f"Say which {kind}: give its id.")
+    goals.check_scope(conn, kind, scope_id)
+    reach = goals.chain(conn, kind, scope_id)
+    own = {("worker", who.staff_id), ("unit", who.unit_id), ("office", who.office_id)}
+    allowed = (
+        who.role == "admin"
+        or (kind, scope_id) in own
+        or (who.role == "supervisor" and ("unit", who.unit_id) in reach)
+        or (who.role == "manager" and ("office", who.office_id) in reach)
+    )
+    if not allowed:
+        raise CasecliError(
+            f"{kind.capitalize()} {scope_id} is outside what you can see "
+            "(your own work, your unit and your office; a supervisor's unit, a manager's office)."
+        )
+    unit_id = dict(reach).get("unit")
+    office_id = dict(reach).get("office")
+    return Scope(kind, scope_id, _name(conn, kind, scope_id), unit_id, office_id)
+
+
+def _name(conn: sqlite3.Connection, kind: str, scope_id: str) -> str | None:
+    column = {"worker": "name", "unit": "unit_name", "office": "office_name"}[kind]
+    key = "staff_id" if kind == "worker" else f"{kind}_id"
+    row = conn.execute(
+        f"SELECT {column} FROM staff WHERE {key} = ? AND {column} IS NOT NULL LIMIT 1",
+        (scope_id,),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def applicable_measures(conn: sqlite3.Connection, scope: Scope) -> list[Measure]:
+    """Every measure for an office or all; for a worker or unit, those of the programs
+    its cases are in (all when it has none)."""
+    if scope.kind in ("office", "all"):
+        return list(measures.MEASURES.values())
+    clause, params = scope.clause()
+    programs = [
+        row[0]
+        for row in conn.execute(
+            f"SELECT DISTINCT program FROM cases c WHERE c._gone_on IS NULL AND ({clause})",
+            params,
+        )
+    ]
+    return measures.for_programs(programs) or list(measures.MEASURES.values())
+
+
+@dataclass(frozen=True)
+class Line:
+    """One measure on the scorecard."""
+
+    result: Result
+    unit: float | None  # the unit's performance (None for an office or all)
+    office: float | None  # the office's (None for all)
+    goal: Goal | None
+    gap: float | None  # how far short of the goal: > 0 behind, <= 0 met
+    gap_work: str | None  # the gap in units of work
+    applicable_percentage: int | None  # IV-D only
+    previous_year: float | None  # IV-D only: the same period a year earlier
+    trend: tuple[tuple[str, float | None], ...]  # (month, performance), oldest first
+
+    @property
+    def measure(self) -> Measure:
+        return self.result.measure
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    scope: Scope
+    period: Period
+    today: date
+    lines: list[Line]
+    skipped: dict[str, str]
+
+
+def gap(measure: Measure, performance: float | None, target: float | None) -> float | None:
+    """How far short of the target: positive when behind, zero or negative when met."""
+    if performance is None or target is None:
+        return None
+    short = target - performance if measure.direction == "higher" else performance - target
+    return round(short, 2)
+
+
+def when_words(period: Period, today: date) -> str:
+    if period == periods.month_of(today):
+        return "this month"
+    if period.kind == "ffy" and period.start <= today <= period.end:
+        return "this year"
+    return f"in {period.label}"
+
+
+def gap_work(
+    measure: Measure, counts: Counts, target: float | None, period: Period, today: date
+) -> str | None:
+    """The gap in units of work: "4 more child visits this month", "$3,120 more current
+    support", "2 fewer overdue investigations"; "goal met" when there is none."""
+    if target is None or counts.denominator == 0:
+        return None
+    n, d = counts.numerator, counts.denominator
+    g = target / (1000.0 if measure.unit == "rate" else 100.0)
+    if measure.id == "visits_in_home":  # a new visit at home adds to both counts
+        if g >= 1:
+            return "goal met" if n >= d else f"every visit at home {when_words(period, today)}"
+        need = math.ceil((g * d - n) / (1 - g) - EPS)
+    elif measure.id == "investigations_overdue":  # closing one takes it off both counts
+        need = math.ceil((n - g * d) / (1 - g) - EPS) if g < 1 else 0
+    elif measure.direction == "higher":
+        need = math.ceil(g * d - EPS) - n
+    else:
+        need = n - math.floor(g * d + EPS)
+    if need <= 0:
+        return "goal met"
+    when = when_words(period, today)
+    if measure.id == "current_collections":
+        return f"${math.ceil(need / 100):,} more current support {when}"
+    noun = measure.work[0] if need == 1 else measure.work[1]
+    more = "more" if measure.direction == "higher" else "fewer"
+    return f"{need:,} {more} {noun} {when}"
+
+
+def scorecard(
+    conn: sqlite3.Connection,
+    scope: Scope,
+    period: Period,
+    today: date,
+    *,
+    options: measures.Options | None = None,
+    measure_ids: list[str] | None = None,
+    trend_months: int = 6,
+    calc: Calculator | None = None,
+) -> Scorecard:
+    """Every applicable measure (or ``measure_ids``) for ``scope`` in ``period``."""
+    calc = calc or Calculator(conn, today, options)
+    chosen = (
+        [measures.get(m) for m in measure_ids]
+        if measure_ids is not None
+        else applicable_measures(conn, scope)
+    )
+    wide = (
+        measures.scope_clause("office", scope.office_id)
+        if scope.office_id and scope.kind != "all"
+        else scope.clause()
+    )
+    units = dict(conn.execute("SELECT staff_id, unit_id FROM staff").fetchall())
+    targets = goals.goals_for(conn, scope.kind, scope.id, period)
+    own_where, own_params = scope.clause()
+    same = (own_where, own_params) == wide
+    months = periods.last_months(period, trend_months, today)
+    lines = []
+    for m in chosen:
+        # The period over the office (for the unit's and office's figures), the trend
+        # and last year over the scope: one query per family, or two for a worker/unit.
+        extra = [*months, *([periods.year_before(period)] if m.iv_d else [])]
+        batch = calc.by_worker_over(m.id, wide[0], wide[1], [period, *(extra if same else [])])
+        rows = batch[0]
+        if same:
+            later = [
+                measures.result(m, p, today, measures.total(r.values()))
+                for p, r in zip(extra, batch[1:], strict=True)
+            ]
+        else:
+            later = calc.results(m.id, own_where, own_params, extra)
+        everyone = measures.total(rows.values())
+        in_unit = measures.total(
+            c for w, c in rows.items() if scope.unit_id and units.get(w) == scope.unit_id
+        )
+        if scope.kind == "worker":
+            own = rows.get(scope.id, Counts())
+        elif scope.kind == "unit":
+            own = in_unit
+        else:
+            own = everyone
+        res = measures.result(m, period, today, own)
+        unit_perf = (
+            measures.result(m, period, today, in_unit).performance
+            if scope.kind in ("worker", "unit")
+            else None
+        )
+        office_perf = (
+            measures.result(m, period, today, everyone).performance if scope.kind != "all" else None
+        )
+        goal = targets.get(m.id)
+        target = goal.target if goal else None
+        previous = later[len(months)] if m.iv_d else None
+        trend = tuple((r.period.label, r.performance) for r in later[: len(months)])
+        lines.append(
+            Line(
+                result=res,
+                unit=unit_perf,
+                office=office_perf,
+                goal=goal,
+                gap=gap(m, res.performance, target),
+                gap_work=gap_work(m, own, target, period, today)
+                if res.performance is not None
+                else None,
+                applicable_percentage=incentives.applicable_percentage(
+                    m.id, res.performance, previous.performance if previous else None
+                ),
+                previous_year=previous.performance if previous else None,
+                trend=trend,
+            )
+        )
+    return Scorecard(scope, period, today, lines, dict(measures.SKIPPED))

@@ -1,0 +1,116 @@
+"""45 CFR 305.33 applicable percentages at the tables' boundaries (DOMAIN.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from casecli.core import incentives
+from casecli.core.incentives import applicable_percentage, table_1, table_2, table_3
+
+
+@pytest.mark.parametrize(
+    ("p", "expected"),
+    [
+        (100.0, 100),
+        (80.0, 100),
+        (79.99, 98),  # row 79: 80 + 2*9
+        (79.0, 98),
+        (70.0, 80),
+        (69.99, 79),  # row 69: 60 + 19
+        (50.0, 60),
+        (49.99, 0),  # below 50, no improvement
+        (46.30, 0),
+        (40.0, 0),
+        (39.99, 0),
+        (0.0, 0),
+    ],
+)
+def test_table_1(p: float, expected: int) -> None:
+    assert table_1(p) == expected
+    assert applicable_percentage("support_orders", p) == expected
+    assert applicable_percentage("paternity_establishment", p) == expected
+
+
+@pytest.mark.parametrize(
+    ("p", "expected"),
+    [
+        (80.0, 100),
+        (79.99, 98),
+        (70.0, 80),
+        (69.99, 79),  # row 69: 50 + 29
+        (50.0, 60),
+        (49.99, 59),  # row 49: 50 + 9
+        (46.30, 56),  # row 46
+        (40.0, 50),
+        (39.99, 0),
+        (0.0, 0),
+    ],
+)
+def test_table_2(p: float, expected: int) -> None:
+    assert table_2(p) == expected
+    assert applicable_percentage("current_collections", p) == expected
+    assert applicable_percentage("arrears_collections", p) == expected
+
+
+def test_rows_are_whole_percents_rounded_down() -> None:
+    assert incentives.whole_percent(46.30) == 46
+    assert incentives.whole_percent(79.99) == 79
+    assert incentives.whole_percent(70.0) == 70
+    # 0.57 * 100 is 56.99999999999999 in floating point: a performance of exactly 57%
+    # that arithmetic left a hair short is row 57, not 56.
+    assert 0.57 * 100 < 57
+    assert incentives.whole_percent(0.57 * 100) == 57
+    assert table_2(0.57 * 100) == 67
+
+
+def test_improvement_exception_for_paternity_is_ten_points() -> None:
+    # PEP below 50: 50 with a 10-point improvement on the previous year, else 0.
+    assert applicable_percentage("paternity_establishment", 45.0, previous=35.0) == 50
+    assert applicable_percentage("paternity_establishment", 45.3, previous=35.3) == 50
+    assert applicable_percentage("paternity_establishment", 45.0, previous=35.01) == 0
+    assert applicable_percentage("paternity_establishment", 45.0, previous=None) == 0
+    # The exception is only for performance below 50: at 50 the table applies.
+    assert applicable_percentage("paternity_establishment", 50.0, previous=20.0) == 60
+
+
+def test_improvement_exception_for_orders_and_collections_is_five_points() -> None:
+    assert applicable_percentage("support_orders", 49.99, previous=44.99) == 50
+    assert applicable_percentage("support_orders", 49.99, previous=45.0) == 0
+    assert 32.66 - 27.66 < 5  # floating point: still a 5-point improvement
+    assert applicable_percentage("support_orders", 32.66, previous=27.66) == 50
+    assert applicable_percentage("current_collections", 39.99, previous=34.99) == 50
+    assert applicable_percentage("current_collections", 39.99, previous=35.0) == 0
+    assert applicable_percentage("arrears_collections", 20.0, previous=15.0) == 50
+    assert applicable_percentage("arrears_collections", 20.0, previous=25.0) == 0
+    # A worse year is no exception.
+    assert applicable_percentage("support_orders", 30.0, previous=40.0) == 0
+
+
+def test_not_iv_d_or_no_figure_is_none() -> None:
+    assert applicable_percentage("monthly_visits", 90.0) is None
+    assert applicable_percentage("support_orders", None) is None
+
+
+@pytest.mark.parametrize(
+    ("ratio", "expected"),
+    [
+        (6.0, 100),
+        (5.00, 100),
+        (4.99, 90),
+        (4.50, 90),
+        (4.49, 80),
+        (4.00, 80),
+        (3.99, 70),
+        (3.50, 70),
+        (3.49, 60),
+        (3.00, 60),
+        (2.99, 50),
+        (2.50, 50),
+        (2.49, 40),
+        (2.00, 40),
+        (1.99, 0),
+        (0.0, 0),
+    ],
+)
+def test_table_3_cost_effectiveness(ratio: float, expected: int) -> None:
+    assert table_3(ratio) == expected

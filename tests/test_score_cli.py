@@ -1,0 +1,308 @@
+"""``score`` and ``goals`` through the CLI, on tests/fixtures/measures as of 2026-11-24.
+
+The store is built as in tests/test_measures.py (the export, a second full export
+without K8 and E3, three events recorded by W1), where the figures are argued; here:
+the JSON shape, the scope each role gets and may ask for, goals and their gaps in
+units of work, the 80-column text.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from casecli.cli.main import app
+from casecli.core import playbooks
+from tests.conftest import FIXTURES, casecli
+
+runner = CliRunner()
+REQUIRED = {
+    "measure", "numerator", "denominator", "performance", "direction", "goal", "gap",
+    "unit", "office", "applicable_percentage",
+}  # fmt: skip
+CW = [
+    "monthly_visits", "visits_in_home", "timely_response", "investigations_closed_on_time",
+    "investigations_overdue", "permanency_12_months", "reentry_12_months",
+    "placement_stability",
+]  # fmt: skip
+CS = ["support_orders", "current_collections", "arrears_collections", "paternity_establishment"]
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tmp = tmp_path_factory.mktemp("score")
+    path = tmp / "m.db"
+    later = tmp / "later"
+    shutil.copytree(FIXTURES / "measures", later)
+    for name, key in (("cases", "K8,"), ("people", "P8,"), ("payments", "K8,"), ("events", "E3,")):
+        lines = (later / f"{name}.csv").read_text().splitlines(keepends=True)
+        (later / f"{name}.csv").write_text("".join(x for x in lines if not x.startswith(key)))
+    for folder in (FIXTURES / "measures", later):
+        result = cli(path, "A1", "sync", str(folder))
+        assert result.exit_code == 0, result.stderr
+    for args in (
+        ("F1", "caseworker_visit", "--person", "P10", "--on", "2026-10-05", "--location", "home"),
+        (
+            "F2",
+            "caseworker_visit",
+            "--person",
+            "P12",
+            "--on",
+            "2026-10-20",
+            "--location",
+            "placement",
+        ),
+        ("I7", "face_to_face_contact", "--person", "P27", "--on", "2026-10-31T09:00"),
+    ):
+        result = cli(path, "W1", "record", *args)
+        assert result.exit_code == 0, result.stderr
+    for user, args in (
+        ("M1", ("office:O1", "support_orders", "80")),
+        ("S1", ("unit:U1", "monthly_visits", "95")),
+        ("S1", ("worker:W2", "current_collections", "70", "--period", "2026-10")),
+        ("M1", ("office:O1", "investigations_overdue", "10")),
+    ):
+        result = cli(path, user, "goals", "set", *args)
+        assert result.exit_code == 0, result.stderr
+    return path
+
+
+def cli(db: Path, user: str | None, *args: str, columns: int = 80):  # type: ignore[no-untyped-def]
+    base = ["--db", str(db), "--today", "2026-11-24"] + (["--as", user] if user else [])
+    return runner.invoke(
+        app,
+        [*base, *args],
+        env={"CASECLI_CONFIG": "/nonexistent/c.toml", "COLUMNS": str(columns)},
+    )
+
+
+def score_json(db: Path, user: str, *args: str) -> dict:  # type: ignore[type-arg]
+    result = cli(db, user, "score", "--json", *args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def by_id(data: dict) -> dict:  # type: ignore[type-arg]
+    return {m["measure"]: m for m in data["measures"]}
+
+
+def test_json_shape_for_a_worker(db: Path) -> None:
+    data = score_json(db, "W1", "--period", "2026-10")
+    assert set(data) == {"scope", "period", "measures"}
+    assert {"kind": "worker", "id": "W1"}.items() <= data["scope"].items()
+    assert data["period"]["label"] == "2026-10" and data["period"]["complete"] is True
+    # W1 has only child welfare cases: no IV-D rows.
+    assert [m["measure"] for m in data["measures"]] == CW
+    for m in data["measures"]:
+        assert set(m) >= REQUIRED, m["measure"]
+        assert m["applicable_percentage"] is None
+    visits = by_id(data)["monthly_visits"]
+    # 2 of 3 child-months; U1's goal of 95 applies to W1; the unit is W1's (W2 has no
+    # children in care), the office adds W3's 2 of 2.
+    assert visits | {"trend": None} == visits | {
+        "numerator": 2, "denominator": 3, "performance": 66.67, "direction": "higher",
+        "goal": 95.0, "goal_from": "unit:U1", "gap": 28.33, "unit": 66.67, "office": 80.0,
+        "gap_work": "1 more child visit in 2026-10", "trend": None,
+    }  # fmt: skip
+    assert [t["period"] for t in visits["trend"]] == [
+        "2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10",
+    ]  # fmt: skip
+    assert visits["trend"][-1]["performance"] == 66.67
+    overdue = by_id(data)["investigations_overdue"]
+    # 2 of 5 open investigations overdue, goal 10%: closing 2 leaves 0 of 3.
+    assert (overdue["performance"], overdue["direction"], overdue["gap"]) == (40.0, "lower", 30.0)
+    assert overdue["gap_work"] == "2 fewer overdue investigations in 2026-10"
+    assert by_id(data)["placement_stability"]["performance"] == 74.07
+
+
+def test_json_for_an_office_includes_every_measure(db: Path) -> None:
+    data = score_json(db, "M1", "--period", "2026-10")
+    assert data["scope"]["kind"] == "office" and data["scope"]["id"] == "O1"
+    assert [m["measure"] for m in data["measures"]] == [*CS, *CW, "cost_effectiveness"]
+    measures = by_id(data)
+    # Orders: 3 of 5 = 60% -> Table 1 row 60 -> 70; goal 80 -> 1 more case with an order.
+    orders = measures["support_orders"]
+    assert (orders["performance"], orders["applicable_percentage"], orders["unit"]) == (
+        60.0, 70, None,
+    )  # fmt: skip
+    assert orders["office"] == 60.0
+    assert orders["gap_work"] == "1 more case with an order in 2026-10"
+    assert measures["monthly_visits"]["applicable_percentage"] is None
+    skipped = measures["cost_effectiveness"]
+    assert skipped["performance"] is None and "no cost data" in skipped["note"]
+
+
+def test_iv_d_worker_gets_the_federal_percentage_with_last_year(db: Path) -> None:
+    data = score_json(db, "W2", "--period", "2026-10")
+    assert [m["measure"] for m in data["measures"]] == [*CS, "cost_effectiveness"]
+    current = by_id(data)["current_collections"]
+    # 570.00 of 850.50 = 67.02% -> Table 2 row 67 -> 77; October 2025 was 33.33%. The
+    # goal (W2's, for 2026-10) of 70% needs 70% of 850.50 = 595.35: $25.35 more -> $26.
+    assert current["numerator"] == 57000 and current["denominator"] == 85050
+    assert (current["applicable_percentage"], current["previous_year"]) == (77, 33.33)
+    assert current["goal"] == 70.0 and current["goal_from"] == "worker:W2"
+    assert current["gap_work"] == "$26 more current support in 2026-10"
+    # W2's unit U1; the office adds W3's K7.
+    assert (current["unit"], current["office"]) == (67.02, 53.58)
+    # Arrears 50% -> Table 2 row 50 -> 60. The office goal for orders (80) reaches W2,
+    # who is at 75%: one more case of 4 with an order.
+    assert by_id(data)["arrears_collections"]["applicable_percentage"] == 60
+    orders = by_id(data)["support_orders"]
+    assert (orders["goal"], orders["goal_from"], orders["gap"]) == (80.0, "office:O1", 5.0)
+    assert orders["gap_work"] == "1 more case with an order in 2026-10"
+
+
+def test_default_scope_follows_the_role(db: Path) -> None:
+    assert score_json(db, "W1")["scope"]["id"] == "W1"
+    assert score_json(db, "S1")["scope"] == {
+        "kind": "unit", "id": "U1", "unit": "U1", "office": "O1",
+    }  # fmt: skip
+    assert score_json(db, "M2")["scope"]["id"] == "O2"
+    assert score_json(db, "A1")["scope"]["kind"] == "all"
+
+
+def test_the_current_month_is_to_date_and_cohorts_say_incomplete(db: Path) -> None:
+    data = score_json(db, "W1")
+    assert data["period"] | {"complete": False, "label": "2026-11"} == data["period"]
+    permanency = by_id(data)["permanency_12_months"]
+    assert permanency["performance"] is None and permanency["complete"] is False
+    assert permanency["note"].startswith("incomplete:")
+    # The trend is of months that are over: October last.
+    assert permanency["trend"][-1] == {"period": "2026-10", "performance": 50.0}
+
+
+@pytest.mark.parametrize(
+    ("user", "args", "says"),
+    [
+        ("W1", ("--worker", "W2"), "Worker W2 is outside what you can see"),
+        ("S1", ("--worker", "W3"), "Worker W3 is outside what you can see"),
+        ("S1", ("--unit", "U2"), "Unit U2 is outside what you can see"),
+        ("M1", ("--office", "O2"), "Office O2 is outside what you can see"),
+        ("M1", ("--unit", "U9"), "There is no unit U9 in the store"),
+    ],
+)
+def test_scope_is_checked(db: Path, user: str, args: tuple[str, ...], says: str) -> None:
+    result = cli(db, user, "score", *args)
+    assert result.exit_code == 1
+    assert says in result.stderr and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_what_each_may_see(db: Path) -> None:
+    assert score_json(db, "W1", "--unit", "U1")["scope"]["id"] == "U1"
+    assert score_json(db, "S1", "--worker", "W2")["scope"]["id"] == "W2"
+    assert score_json(db, "M1", "--unit", "U2")["scope"]["id"] == "U2"
+    assert score_json(db, "A1", "--office", "O2")["scope"]["id"] == "O2"
+
+
+def test_usage_mistakes_exit_2(db: Path) -> None:
+    result = cli(db, "M1", "score", "--unit", "U1", "--office", "O1")
+    assert result.exit_code == 2 and "Choose one of --worker, --unit or --office" in result.stderr
+    result = cli(db, "M1", "score", "--period", "Q3")
+    assert result.exit_code == 2 and "--period 'Q3' is not a period" in result.stderr
+
+
+def test_closure_days_come_from_the_playbook(db: Path, tmp_path: Path) -> None:
+    text = playbooks.load()["investigation"].source
+    book = (Path(playbooks.__file__).parent.parent / "playbooks" / text).read_text()
+    (tmp_path / "investigation.toml").write_text(
+        book.replace("closure_days = 30", "closure_days = 45")
+    )
+    data = score_json(db, "W1", "--period", "2026-10", "--playbooks", str(tmp_path))
+    # I4 took 44 days: on time under a 45-day limit (1 of 3 under 30 days).
+    assert by_id(data)["investigations_closed_on_time"]["numerator"] == 2
+
+
+def test_text_fits_80_columns(db: Path) -> None:
+    for user in ("W1", "W2", "S1", "M1", "A1"):
+        result = cli(db, user, "score", "--period", "2026-10")
+        assert result.exit_code == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert all(len(line) <= 80 for line in lines), user
+    result = cli(db, "W1", "score", "--period", "2026-10")
+    assert "You W1 Wes Welfare · unit U1 · office O1 · 2026-10" in result.stdout
+    assert "Children visited monthly" in result.stdout
+    assert "1 more child visit in 2026-10" in result.stdout
+    assert "cost_effectiveness" not in result.stdout  # no IV-D rows for W1
+    result = cli(db, "M1", "score")
+    assert "incomplete" in result.stdout and "no cost data" in result.stdout
+    assert "fed%" in result.stdout
+
+
+def test_redact_shows_initials(db: Path) -> None:
+    result = cli(db, "W1", "score", "--redact")
+    assert "W.W." in result.stdout and "Wes Welfare" not in result.stdout
+
+
+def test_goals_set_and_list(db: Path, tmp_path: Path) -> None:
+    result = cli(db, "W1", "goals", "set", "worker:W1", "monthly_visits", "99")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "casecli: Workers cannot set goals; ask your supervisor."
+    result = cli(db, "S1", "goals", "set", "unit:U2", "monthly_visits", "99")
+    assert result.exit_code == 1 and "is not in it" in result.stderr
+    result = cli(db, "S1", "goals", "set", "unit:U1", "nope", "99")
+    assert result.exit_code == 2 and "not a measure casecli knows" in result.stderr
+    result = cli(db, "W1", "goals", "list", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert [
+        (g["scope_kind"], g["scope_id"], g["measure"], g["target"])
+        for g in json.loads(result.stdout)
+    ] == [
+        ("office", "O1", "investigations_overdue", 10.0),
+        ("office", "O1", "support_orders", 80.0),
+        ("unit", "U1", "monthly_visits", 95.0),
+    ]
+    text = cli(db, "M1", "goals", "list").stdout
+    assert "worker:W2" in text and "2026-10" in text and "every" in text
+
+
+def test_the_console_script_knows_score_and_goals(db: Path) -> None:
+    done = casecli("--db", str(db), "--as", "W1", "--today", "2026-11-24", "score", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["scope"]["id"] == "W1"
+    done = casecli("--db", str(db), "--as", "M1", "goals", "list")
+    assert done.returncode == 0 and "office:O1" in done.stdout
+
+
+def test_goals_set_help_names_every_measure(db: Path) -> None:
+    from casecli.core import measures
+
+    result = runner.invoke(app, ["goals", "set", "--help"], env={"COLUMNS": "200"})
+    assert all(m in result.stdout for m in measures.MEASURES)
+
+
+def test_gap_in_units_of_work() -> None:
+    from casecli.core import measures, periods
+    from casecli.core.measures import Counts
+    from casecli.core.score import gap_work
+    from tests.conftest import TODAY
+
+    now, oct_, ffy = (periods.parse(p, TODAY) for p in (None, "2026-10", "FFY2027"))
+
+    def work(measure: str, n: int, d: int, goal: float | None, period=now) -> str | None:  # type: ignore[no-untyped-def]
+        return gap_work(measures.get(measure), Counts(n, d), goal, period, TODAY)
+
+    # 95% of 20 child-months is 19: 3 more visits than the 16 made.
+    assert work("monthly_visits", 16, 20, 95) == "3 more child visits this month"
+    assert work("monthly_visits", 18, 20, 95) == "1 more child visit this month"
+    assert work("monthly_visits", 19, 20, 95) == "goal met"
+    assert work("monthly_visits", 19, 20, None) is None
+    # 31.2% of $10,000.00 due is $3,120.00, none of it paid yet.
+    assert (
+        work("current_collections", 0, 1_000_000, 31.2) == "$3,120 more current support this month"
+    )
+    assert work("support_orders", 20, 50, 50, ffy) == "5 more cases with an order this year"
+    # A visit at home adds to both counts: (12 + x) / (16 + x) >= 85% needs x = 11.
+    assert work("visits_in_home", 12, 16, 85) == "11 more visits at home this month"
+    # Closing an overdue investigation takes it off both counts: (2 - x) / (5 - x) <= 10%.
+    assert (
+        work("investigations_overdue", 2, 5, 10, oct_)
+        == "2 fewer overdue investigations in 2026-10"
+    )
+    # 2 moves per 1,000 days allow 2 moves in 1,000 days; 5 were made.
+    assert work("placement_stability", 5, 1000, 2.0) == "3 fewer placement moves this month"
+    assert work("reentry_12_months", 1, 3, 40, oct_) == "goal met"
