@@ -22,7 +22,7 @@ COMMAND_MODULES = {
     "record": "record_cmd", "wait": "record_cmd", "resolve": "record_cmd", "progress": "record_cmd",
     "config": "config_cmd",
     "unit": "unit_cmd", "bottlenecks": "unit_cmd", "tui": "tui_cmd",
-    "score": "score_cmd", "goals": "score_cmd",
+    "score": "score_cmd", "goals": "score_cmd", "focus": "focus_cmd",
 }  # fmt: skip
 GLOBAL_WITH_VALUE = ("--db", "--as", "--today")
 

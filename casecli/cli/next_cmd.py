@@ -26,8 +26,27 @@ def _my_views(settings: Settings) -> list[Any]:
     clause, params = scope.cases_clause(who, "c")
     return caseload.views(
         conn, f"{clause} AND c.status = 'open'", params, today=settings.today, books=books, coef=coef,
-        redact=settings.redact,
+        redact=settings.redact, behind=_behind(conn, who, settings, books), me=who.staff_id,
     )  # fmt: skip
+
+
+def _behind(conn: Any, who: Any, settings: Settings, books: dict[str, Any]) -> dict[str, Any]:
+    """Per worker in the user's scope, the measures they are behind their goal on this
+    month (the urgency goal_impact term); nothing is computed when no goal applies."""
+    from casecli.core import focus, measures, scope
+
+    clause, params = scope.cases_clause(who, "c")
+    workers = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT DISTINCT c.worker_id FROM cases c WHERE c.status = 'open' AND {clause}"
+            " AND c.worker_id IS NOT NULL",
+            params,
+        )
+    ]
+    book = books.get("investigation")
+    days = int(book.settings.get("closure_days", 30)) if book else 30
+    return focus.points_behind(conn, workers, settings.today, measures.Options(closure_days=days))
 
 
 def register(app: typer.Typer) -> None:

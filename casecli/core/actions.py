@@ -56,6 +56,8 @@ def step_actions(
     coef: dict[str, float],
     names: dict[str, str],
     idle: int | None,
+    behind: dict[str, float] | None = None,
+    whose: str = "you are",
 ) -> list[Action]:
     out = []
     hearing = next_hearing(data, today)
@@ -78,9 +80,35 @@ def step_actions(
         if s.step.safety:
             terms += u.safety_term(data.case["risk_level"], coef)
         terms += u.idle_term(idle, coef)
+        if behind:
+            terms += u.goal_impact_term(behind, _moves(data, s), coef, whose)
         out.append(
             _action(data, f"{what} — {reason}", "step", s.step.id, s.due_on, terms, s.person_id)
         )
+    return out
+
+
+# The measures a playbook step moves when it is done (the goal_impact term).
+STEP_MEASURES: dict[str, tuple[str, ...]] = {
+    "monthly_visit": ("monthly_visits",),  # + visits_in_home for a visit planned at home
+    "first_contact": ("timely_response",),
+    "finding": ("investigations_closed_on_time", "investigations_overdue"),
+    "order": ("support_orders",),
+    "genetic_test": ("paternity_establishment",),
+    "enforcement_action": ("current_collections", "arrears_collections"),
+    "income_withholding": ("current_collections", "arrears_collections"),
+    "modification_review": ("current_collections", "arrears_collections"),
+}
+
+
+def _moves(data: CaseData, s: StepState) -> tuple[str, ...]:
+    out = STEP_MEASURES.get(s.step.id, ())
+    if s.step.id == "monthly_visit" and any(
+        e["kind"] == "caseworker_visit" and e["status"] == "scheduled"
+        and e["location"] == "home" and e["person_id"] in (s.person_id, None)
+        for e in data.events
+    ):  # fmt: skip
+        out += ("visits_in_home",)
     return out
 
 

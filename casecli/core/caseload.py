@@ -21,15 +21,27 @@ def views(
     books: dict[str, playbooks.Playbook],
     coef: dict[str, float],
     redact: bool = False,
+    behind: dict[str, dict[str, float]] | None = None,
+    me: str | None = None,
 ) -> list[CaseView]:
-    """Every case matching ``where`` (SQL on cases aliased ``c``), evaluated for ``today``."""
+    """Every case matching ``where`` (SQL on cases aliased ``c``), evaluated for ``today``.
+
+    ``behind``: per worker, the measures they are behind their goal on and by how many
+    points (:func:`casecli.core.focus.points_behind`), for the goal_impact term; ``me``
+    the user, whose own cases say "you are" behind."""
     data = casedata.load(conn, where, params)
+    behind = behind or {}
+
+    def whose(worker: object) -> str:
+        return "you are" if worker == me else f"{worker} is"
+
     out = [
         engine.evaluate(
-            d, playbooks.for_case(books, str(d.case["case_type"])), today, coef, redact=redact
+            d, playbooks.for_case(books, str(d.case["case_type"])), today, coef, redact=redact,
+            behind=behind.get(str(d.case["worker_id"])), whose=whose(d.case["worker_id"]),
         )
         for d in data.values()
-    ]
+    ]  # fmt: skip
     return sorted(out, key=lambda v: (-v.urgency, v.case_id))
 
 

@@ -53,8 +53,11 @@ class CaseView:
 
 
 def evaluate(
-    data: CaseData, book: Playbook, today: date, coef: dict[str, float], *, redact: bool = False
-) -> CaseView:
+    data: CaseData, book: Playbook, today: date, coef: dict[str, float], *, redact: bool = False,
+    behind: dict[str, float] | None = None, whose: str = "you are",
+) -> CaseView:  # fmt: skip
+    """``behind``: the measures the case's worker is behind their goal on, and by how many
+    points (the goal_impact term); ``whose`` starts its explanation ("you are")."""
     case = data.case
     steps = evaluate_steps(data, book, today)
     last = _last_activity(data, today)
@@ -76,7 +79,7 @@ def evaluate(
     barriers = find_barriers(data, today)
     names = {p["person_id"]: _label(p, redact) for p in data.people}
     idle = (today - last).days if last else None
-    actions = step_actions(data, steps, today, coef, names, idle)
+    actions = step_actions(data, steps, today, coef, names, idle, behind, whose)
     actions += chase_actions(data, barriers, coef)
     actions = merge_signals(actions, signal_actions(data, today, coef, steps))
     actions.sort(key=lambda a: (-a.urgency, a.due_on or date.max, a.action))

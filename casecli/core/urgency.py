@@ -20,7 +20,11 @@ TERMS: dict[str, tuple[float, str]] = {
     "idle": (1.0, "per 30 days since anything happened on the case (up to 90)"),
     "barrier": (1.0, "per week a wait has gone on past a week: chase it"),
     "signal": (5.0, "a life change seen in outside data, fading over 14 days"),
-    "goal_impact": (0.0, "how much the action moves a measure the worker is behind on"),
+    "goal_impact": (
+        0.2,
+        "per point the worker is behind their goal on a measure the action moves "
+        "(capped at 25 points: at most 5 with the default)",
+    ),
 }
 DEFAULTS: dict[str, float] = {name: value for name, (value, _) in TERMS.items()}
 
@@ -95,6 +99,27 @@ def signal_term(age_days: int, coef: dict[str, float], what: str) -> list[Term]:
     points = coef["signal"] * (14 - max(age_days, 0)) / 14
     when = "today" if age_days <= 0 else "yesterday" if age_days == 1 else f"{age_days} days ago"
     return [Term("signal", round(points, 2), f"{what} {when}")]
+
+
+GOAL_IMPACT_CAP = 25.0  # points behind counted at most, over all the measures an action moves
+
+
+def goal_impact_term(
+    behind: dict[str, float], measure_ids: tuple[str, ...], coef: dict[str, float],
+    whose: str = "you are",
+) -> list[Term]:  # fmt: skip
+    """Urgency for moving measures the worker is behind on: ``coef`` per point behind
+    (summed over the measures the action moves, capped at :data:`GOAL_IMPACT_CAP`)."""
+    hit = [(m, behind[m]) for m in measure_ids if behind.get(m, 0) > 0]
+    if not hit or not coef["goal_impact"]:
+        return []
+    points = coef["goal_impact"] * min(sum(p for _, p in hit), GOAL_IMPACT_CAP)
+    words = " and ".join(
+        f"{p:g} point{'s' if p != 1 else ''} behind {'your' if whose == 'you are' else 'the'} "
+        f"goal on {m.replace('_', ' ')}"
+        for m, p in hit
+    )
+    return [Term("goal_impact", round(points, 2), f"{whose} {words}")]
 
 
 def total(terms: list[Term]) -> float:

@@ -1,0 +1,152 @@
+"""``focus``: where to focus this month, and the monthly digests (``--month --out``)."""
+
+import textwrap
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from casecli.cli.options import Settings, command
+from casecli.cli.score_cmd import PERIOD, _num, _open, _options
+
+
+def register(app: typer.Typer) -> None:
+    @command(app, "focus", playbooks=True)
+    def focus(
+        settings: Settings,
+        period: PERIOD = None,
+        limit: Annotated[
+            int, typer.Option("--limit", min=1, help="Cases per measure (default 10).")
+        ] = 10,
+        month: Annotated[
+            str | None, typer.Option("--month", help="With --out: the digests' month, YYYY-MM.")
+        ] = None,
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", help="Write one Markdown digest per worker into this folder."),
+        ] = None,
+    ) -> None:
+        """The measures you are behind on, the cases that close each gap fastest, and for
+        a supervisor or manager the workers furthest behind and furthest ahead."""
+        from casecli.core import periods
+        from casecli.core import score as sc
+        from casecli.core.errors import UsageError
+
+        if (month is None) != (out is None):
+            raise UsageError("Give --month YYYY-MM and --out DIR together to write digests.")
+        if month is not None and not periods.parse(month, settings.today).kind == "month":
+            raise UsageError(f"--month {month} is not a month; use YYYY-MM.")
+        conn, who = _open(settings)
+        try:
+            options = _options(settings)
+            scope = sc.resolve_scope(conn, who)
+            if out is not None:
+                from casecli.core import digest
+
+                when = periods.parse(month, settings.today)
+                paths = digest.write_digests(
+                    conn, scope, when, settings.today, out,
+                    options=options, limit=limit, redact=settings.redact,
+                )  # fmt: skip
+            else:
+                from casecli.core import focus as fo
+
+                when = periods.parse(period, settings.today)
+                result = fo.focus(
+                    conn, scope, when, settings.today,
+                    options=options, limit=limit, redact=settings.redact,
+                )  # fmt: skip
+        finally:
+            conn.close()
+        if out is not None:
+            if settings.json:
+                from casecli.render import write_json
+
+                write_json({"period": month, "digests": [str(p) for p in paths]})
+            else:
+                typer.echo(f"Wrote {len(paths)} digest{'s' if len(paths) != 1 else ''} to {out}.")
+            return
+        if settings.json:
+            from casecli.render import write_json
+
+            write_json(focus_json(result))
+            return
+        show_focus(result, settings.redact)
+
+
+def focus_json(result: Any) -> dict[str, Any]:
+    card = result.card
+    return {
+        "period": card.period.label,
+        "scope": {"kind": card.scope.kind, "id": card.scope.id},
+        "measures": [
+            {
+                "measure": fm.line.measure.id,
+                "performance": fm.line.result.performance,
+                "goal": fm.line.goal.target if fm.line.goal else None,
+                "gap": fm.line.gap,
+                "gap_work": fm.line.gap_work,
+                "cases": [{"case_id": c.case_id, "reason": c.reason} for c in fm.cases],
+            }
+            for fm in result.measures
+        ],
+        "workers": [
+            {
+                "staff_id": g.staff_id,
+                "measure": g.measure,
+                "performance": g.performance,
+                "goal": g.goal,
+                "distance": g.distance,
+            }
+            for g in result.workers
+        ],
+    }
+
+
+def show_focus(result: Any, redact: bool) -> None:
+    """Per behind measure: the gap, then its cases; then the workers. Fits 80 columns."""
+    from casecli.core import measures
+    from casecli.render import console, initials, safe
+
+    out = console()
+    width = max(60, min(out.width, 100))
+    card = result.card
+    s = card.scope
+    head = f"Focus · {s.kind} {s.id or ''} · {card.period.label}".replace("  ", " ")
+    out.print(f"[bold]{safe(head)}[/]")
+    if not result.measures:
+        out.print("Every goal is met (or none is set): nothing to catch up on.")
+    for fm in result.measures:
+        m = fm.line.measure
+        goal = fm.line.goal.target if fm.line.goal else None
+        line = (
+            f"{m.title}: {_num(fm.line.result.performance, m)} against "
+            f"{_num(goal, m)} ({fm.line.gap:+.1f})"
+        )
+        if fm.line.gap_work:
+            line += f" · {fm.line.gap_work}"
+        out.print()
+        for i, text in enumerate(textwrap.wrap(line, width)):
+            out.print(f"[bold yellow]{safe(text)}[/]" if i == 0 else f"[yellow]{safe(text)}[/]")
+        if not fm.cases:
+            out.print("  [dim]no single case closes this gap this month[/]")
+        for c in fm.cases:
+            lines = textwrap.wrap(f"{c.case_id} — {c.reason}", width - 2, subsequent_indent="  ")
+            for text in lines:
+                out.print(f"  {safe(text)}")
+    if result.workers:
+        out.print()
+        out.print("[bold]Workers by distance from goal[/] [dim](+ behind: may need help; "
+                  "− ahead: practice worth sharing)[/]")  # fmt: skip
+        out.print(f"[dim]{'':<{width - 30}}{'score':>8}{'goal':>8}{'distance':>10}[/]")
+        current = None
+        for g in result.workers:
+            m = measures.get(g.measure)
+            if g.measure != current:
+                current = g.measure
+                out.print(f"[bold]{safe(m.title)}[/]")
+            name = initials(g.name) if redact else (g.name or "")
+            label = f"{g.staff_id} {name}".strip()[: width - 32]
+            row = f"  {label:<{width - 32}}{_num(g.performance, m):>8}{_num(g.goal, m):>8}"
+            row += f"{g.distance:>+10.1f}"
+            out.print(f"[yellow]{safe(row)}[/]" if g.distance > 0 else safe(row))

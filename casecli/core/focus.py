@@ -1,0 +1,169 @@
+"""Where to focus: the measures a scope is behind on, the cases that close each gap
+fastest (:mod:`casecli.core.focus_cases`), the workers furthest from and furthest past
+their goals, and the points behind that the urgency ``goal_impact`` term reads.
+
+Everything comes from one :func:`casecli.core.score.scorecard` call (one query per
+measure family, grouped by worker) plus one query per behind measure for its cases;
+each worker's goal is the one they inherit (:func:`casecli.core.goals.goals_for`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from casecli.core import goals, measures, periods
+from casecli.core import score as sc
+from casecli.core.actions import STEP_MEASURES
+from casecli.core.focus_cases import FocusCase, cases_for
+from casecli.core.measures import Calculator, Counts
+from casecli.core.periods import Period
+
+STEP_MEASURE_IDS = tuple(
+    dict.fromkeys([*(m for ms in STEP_MEASURES.values() for m in ms), "visits_in_home"])
+)
+
+
+@dataclass(frozen=True)
+class FocusMeasure:
+    line: sc.Line
+    cases: list[FocusCase]
+
+
+@dataclass(frozen=True)
+class WorkerGap:
+    staff_id: str
+    name: str | None
+    measure: str
+    performance: float
+    goal: float
+    distance: float  # > 0 behind the goal, <= 0 at or ahead of it
+
+
+@dataclass(frozen=True)
+class Focus:
+    card: sc.Scorecard
+    measures: list[FocusMeasure]
+    workers: list[WorkerGap]
+
+
+def is_behind(line: sc.Line) -> bool:
+    return line.gap is not None and line.gap > 0
+
+
+def workers_in(conn: sqlite3.Connection, scope: sc.Scope) -> list[tuple[str, str | None]]:
+    """(staff id, name) of the workers a unit or an office has (none for a worker)."""
+    if scope.kind not in ("unit", "office", "all"):
+        return []
+    where, params = ("1", []) if scope.kind == "all" else (f"{scope.kind}_id = ?", [scope.id])
+    rows = conn.execute(
+        f"SELECT staff_id, name FROM staff WHERE role = 'worker' AND {where}"
+        " AND _gone_on IS NULL ORDER BY staff_id",
+        params,
+    ).fetchall()
+    return [(str(r[0]), r[1]) for r in rows]
+
+
+def worker_gaps(
+    conn: sqlite3.Connection,
+    calc: Calculator,
+    scope: sc.Scope,
+    period: Period,
+    measure_ids: Iterable[str],
+) -> list[WorkerGap]:
+    """Each worker's distance from their (inherited) goal on each measure, per measure
+    the furthest behind first, those ahead last (most ahead last); a worker with nothing
+    to count or no goal is left out."""
+    staff = workers_in(conn, scope)
+    if not staff:
+        return []
+    where, params = scope.clause()
+    targets = {w: goals.goals_for(conn, "worker", w, period) for w, _ in staff}
+    out = []
+    for measure_id in measure_ids:
+        m = measures.get(measure_id)
+        rows = calc.by_worker(measure_id, where, params, period)
+        ranked = []
+        for w, name in staff:
+            goal = targets[w].get(measure_id)
+            res = measures.result(m, period, calc.today, rows.get(w, Counts()))
+            distance = sc.gap(m, res.performance, goal.target if goal else None)
+            if goal is None or res.performance is None or distance is None:
+                continue
+            ranked.append(WorkerGap(w, name, measure_id, res.performance, goal.target, distance))
+        out += sorted(ranked, key=lambda g: (-g.distance, g.staff_id))
+    return out
+
+
+def focus(
+    conn: sqlite3.Connection,
+    scope: sc.Scope,
+    period: Period,
+    today: date,
+    *,
+    options: measures.Options | None = None,
+    limit: int = 10,
+    redact: bool = False,
+    card: sc.Scorecard | None = None,
+    calc: Calculator | None = None,
+) -> Focus:
+    """The behind measures with their top ``limit`` cases, and (for a unit or an office)
+    the workers ranked on every measure with a goal that the scope or a worker is behind on."""
+    calc = calc or Calculator(conn, today, options)
+    card = card or sc.scorecard(
+        conn, scope, period, today, options=options, calc=calc, trend_months=0
+    )
+    where, params = scope.clause()
+    behind = [
+        FocusMeasure(
+            line,
+            cases_for(
+                conn, line.measure.id, where, params, period, today,
+                options=options, limit=limit, redact=redact,
+            ),
+        )
+        for line in card.lines
+        if is_behind(line)
+    ]  # fmt: skip
+    workers: list[WorkerGap] = []
+    if scope.kind in ("unit", "office", "all"):
+        with_goal = [line.measure.id for line in card.lines if line.result.denominator]
+        gaps = worker_gaps(conn, calc, scope, period, with_goal)
+        shown = {line.line.measure.id for line in behind} | {
+            g.measure for g in gaps if g.distance > 0
+        }
+        workers = [g for g in gaps if g.measure in shown]
+    return Focus(card, behind, workers)
+
+
+def points_behind(
+    conn: sqlite3.Connection,
+    workers: list[str],
+    today: date,
+    options: measures.Options | None = None,
+) -> dict[str, dict[str, float]]:
+    """For each worker, the measures the steps move (:data:`STEP_MEASURES`) on which they
+    are behind their inherited goal this month, and by how many points. Nothing is
+    computed for a worker without a goal on those measures (no goals: no queries)."""
+    period = periods.month_of(today)
+    targets = {w: goals.goals_for(conn, "worker", w, period) for w in workers}
+    wanted = {m for t in targets.values() for m in t if m in STEP_MEASURE_IDS}
+    if not wanted:
+        return {}
+    calc = Calculator(conn, today, options)
+    where = f"c.worker_id IN ({', '.join('?' for _ in workers)})"
+    out: dict[str, dict[str, float]] = {}
+    for measure_id in sorted(wanted):
+        m = measures.get(measure_id)
+        rows = calc.by_worker(measure_id, where, workers, period)
+        for w in workers:
+            goal = targets[w].get(measure_id)
+            if goal is None:
+                continue
+            res = measures.result(m, period, today, rows.get(w, Counts()))
+            short = sc.gap(m, res.performance, goal.target)
+            if short is not None and short > 0:
+                out.setdefault(w, {})[measure_id] = short
+    return out

@@ -1,0 +1,168 @@
+"""``focus``, the digests and the goal_impact urgency term, on tests/fixtures/measures
+as of 2026-11-24 (the store of tests/test_score_cli.py, with its goals: office O1
+support_orders ≥ 80 and investigations_overdue ≤ 10, unit U1 monthly_visits ≥ 95,
+worker W2 current_collections ≥ 70 for 2026-10 only).
+
+November for W1: the children in care all month are P10 (F1), P12 (F2), P13 and P51
+(F3) (P11 and P34 turned 18, P14 left care on 2026-10-31); none visited yet, so
+monthly visits is 0% against 95%. The two never visited come first, then the one
+visited longest ago (P12 on 2026-10-20, recorded), then P10 (2026-10-25).
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from casecli.core import urgency
+from casecli.core.digest import md
+from tests.test_score_cli import cli, db  # noqa: F401  (the module-scoped store)
+
+
+def _focus(db: Path, user: str, *args: str) -> dict:  # type: ignore[type-arg]  # noqa: F811
+    result = cli(db, user, "focus", "--json", *args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_focus_lists_the_unvisited_children_soonest_to_matter_first(db: Path) -> None:  # noqa: F811
+    out = _focus(db, "W1")
+    assert out["period"] == "2026-11" and out["scope"] == {"kind": "worker", "id": "W1"}
+    by = {m["measure"]: m for m in out["measures"]}
+    visits = by["monthly_visits"]
+    assert (visits["performance"], visits["goal"], visits["gap"]) == (0.0, 95.0, 95.0)
+    assert visits["gap_work"] == "4 more child visits this month"
+    assert [c["case_id"] for c in visits["cases"]] == ["F3", "F3", "F2", "F1"]
+    assert visits["cases"][0]["reason"] == (
+        "Ned not yet visited in November (legal deadline in 6 days); no visit on record"
+    )
+    assert visits["cases"][2]["reason"].endswith("last visit 2026-10-20")
+    assert out["workers"] == []
+
+
+def test_limit_caps_the_cases(db: Path) -> None:  # noqa: F811
+    out = _focus(db, "W1", "--limit", "1")
+    visits = next(m for m in out["measures"] if m["measure"] == "monthly_visits")
+    assert len(visits["cases"]) == 1
+
+
+def test_a_worker_ahead_sees_no_focus_for_that_measure(db: Path) -> None:  # noqa: F811
+    # Office goal: support_orders >= 80. W2 on 2026-11-24: K1 and K2 have orders, K3 and
+    # K6 not (K8 is gone): 50%, behind; K3 first (opened earlier; neither is served).
+    w2 = {m["measure"]: m for m in _focus(db, "W2")["measures"]}
+    assert w2["support_orders"]["performance"] == 50.0
+    assert [c["case_id"] for c in w2["support_orders"]["cases"]] == ["K3", "K6"]
+    # W3: K7's order was established 2026-11-02: 100%, ahead: no focus on it.
+    w3 = {m["measure"] for m in _focus(db, "W3")["measures"]}
+    assert "support_orders" not in w3
+
+
+def test_supervisor_sees_workers_ranked_by_distance(db: Path) -> None:  # noqa: F811
+    out = _focus(db, "S1")
+    assert out["scope"] == {"kind": "unit", "id": "U1"}
+    rows = [(w["staff_id"], w["measure"]) for w in out["workers"]]
+    assert ("W1", "monthly_visits") in rows
+    for measure in {w["measure"] for w in out["workers"]}:
+        dists = [w["distance"] for w in out["workers"] if w["measure"] == measure]
+        assert dists == sorted(dists, reverse=True)
+
+
+def test_focus_text_fits_80_columns(db: Path) -> None:  # noqa: F811
+    result = cli(db, "S1", "focus")
+    assert result.exit_code == 0, result.stderr
+    assert "Children visited monthly" in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+
+
+def test_digest_content_and_mode(db: Path, tmp_path: Path) -> None:  # noqa: F811
+    out = tmp_path / "digests"
+    result = cli(db, "S1", "focus", "--month", "2026-11", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["W1-2026-11.md", "W2-2026-11.md"]
+    text = (out / "W1-2026-11.md").read_text()
+    assert stat.S_IMODE((out / "W1-2026-11.md").stat().st_mode) == 0o600
+    assert "# Monthly focus: Wes Welfare (W1), 2026-11" in text
+    assert "| measure | you | team | office | goal | gap |" in text
+    assert "| Children visited monthly | 0.0% |" in text and "| 95.0% | +95.0 |" in text
+    assert "- F3: Ned not yet visited in November" in text
+
+
+def test_markdown_and_formula_injection_neutralised() -> None:
+    hostile = '=HYPERLINK("http://x")|*bold*_[link](http://evil)<script>`x`'
+    out = md(hostile)
+    assert out.startswith("'=")
+    for ch in "|*_[]<>`":
+        assert ch not in out.replace("\\" + ch, "")
+    assert md("+1") == "'+1" and md("-1") == "'-1" and md("@a") == "'@a"
+    assert md("line\nbreak") == "line break"
+
+
+def test_digest_escapes_a_hostile_child_name(db: Path, tmp_path: Path) -> None:  # noqa: F811
+    import sqlite3
+
+    hostile = tmp_path / "h.db"
+    hostile.write_bytes(db.read_bytes())
+    conn = sqlite3.connect(hostile)
+    conn.execute("UPDATE people SET name = '=cmd|x [a](http://e) <b>' WHERE person_id = 'P13'")
+    conn.commit()
+    conn.close()
+    out = tmp_path / "d"
+    result = cli(hostile, "W1", "focus", "--month", "2026-11", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    text = (out / "W1-2026-11.md").read_text()
+    assert "- F3: '=cmd\\|x" in text
+    assert "[a](" not in text and "<b>" not in text
+
+
+def test_goal_impact_term_adds_exactly_the_argued_points() -> None:
+    coef = urgency.coefficients()
+    assert coef["goal_impact"] == 0.2
+    # 15 points behind on monthly visits: 0.2 x 15 = 3.0
+    (term,) = urgency.goal_impact_term({"monthly_visits": 15.0}, ("monthly_visits",), coef)
+    assert term.points == 3.0
+    assert term.why == "you are 15 points behind your goal on monthly visits"
+    # capped at 25 points behind: 5.0
+    (term,) = urgency.goal_impact_term({"monthly_visits": 60.0}, ("monthly_visits",), coef)
+    assert term.points == 5.0
+    # not behind, or a measure the action does not move: nothing
+    assert urgency.goal_impact_term({"support_orders": 10.0}, ("monthly_visits",), coef) == []
+    assert urgency.goal_impact_term({}, ("monthly_visits",), coef) == []
+
+
+def test_next_gains_goal_impact_only_when_behind(db: Path, tmp_path: Path) -> None:  # noqa: F811
+    def actions(path: Path) -> list[dict]:  # type: ignore[type-arg]
+        result = cli(path, "W1", "next", "-n", "50", "--json")
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+    behind = actions(db)  # W1: 95 points behind on monthly visits (capped at 25: +5.0)
+    met = tmp_path / "met.db"
+    met.write_bytes(db.read_bytes())
+    result = cli(met, "S1", "goals", "set", "unit:U1", "monthly_visits", "0")
+    assert result.exit_code == 0, result.stderr
+    result = cli(met, "M1", "goals", "set", "office:O1", "investigations_overdue", "100")
+    assert result.exit_code == 0, result.stderr
+    ok = actions(met)
+    assert all(t["term"] != "goal_impact" for a in ok for t in a["terms"])
+    plain = {(a["case_id"], a["action"]): a["urgency"] for a in ok}
+    for a in behind:
+        impact = [t for t in a["terms"] if t["term"] == "goal_impact"]
+        if a["step"] == "monthly_visit":
+            assert impact and impact[0]["points"] == 5.0
+            assert impact[0]["why"] == "you are 95 points behind your goal on monthly visits"
+        else:
+            assert not impact or a["step"] == "finding"
+        added = sum(t["points"] for t in impact)
+        assert round(plain[(a["case_id"], a["action"])] + added, 2) == a["urgency"]
+    # with every goal met, the order and scores are those of a store with no goals
+    import sqlite3
+
+    bare = tmp_path / "bare.db"
+    bare.write_bytes(db.read_bytes())
+    conn = sqlite3.connect(bare)
+    conn.execute("DELETE FROM performance_goals")
+    conn.commit()
+    conn.close()
+    assert actions(bare) == ok
