@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 PERSONAL_COLUMNS = frozenset({"name", "birth_on", "CASEWORKER_NAME", "SUPERVISOR_NAME"})
 
@@ -18,7 +21,7 @@ def write_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
-def console(stderr: bool = False):  # type: ignore[no-untyped-def]
+def console(stderr: bool = False) -> Console:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, emoji=False)
@@ -53,3 +56,67 @@ def redact_value(column: str | None, value: object, redact: bool) -> object:
     if redact and column in PERSONAL_COLUMNS and value:
         return "•••"
     return value
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+SHORT_MEASURES = {"monthly_visits": "visits", "current_collections": "support"}
+
+
+def sparkline(values: list[float | None], min_span: float = 0.0) -> str:
+    """▁▂▃▄▅▆▇█ from the lowest to the highest value, over at least ``min_span`` (so that
+    a wobble of a point does not look like a cliff); a blank where there is no value.
+    (The same drawing as ``casecli score``'s trend column.)"""
+    known = [v for v in values if v is not None]
+    if not known:
+        return " " * len(values)
+    low, high = min(known), max(known)
+    if high - low < min_span:
+        low = (low + high - min_span) / 2
+        high = low + min_span
+    top = len(SPARKS) - 1
+    out = []
+    for v in values:
+        if v is None:
+            out.append(" ")
+        elif high - low < 1e-9:
+            out.append(SPARKS[3])
+        else:
+            out.append(SPARKS[min(top, max(0, round((v - low) / (high - low) * top)))])
+    return "".join(out)
+
+
+def measure_value(value: float | None, unit: str, digits: int = 1) -> str:
+    """75.4% for a percent measure, 1.23 for a rate; – when there is no figure."""
+    if value is None:
+        return "–"
+    return f"{value:.{digits}f}%" if unit == "percent" else f"{value:.2f}"
+
+
+def score_trend(score: Any) -> str:
+    """A key measure's months before this one as a sparkline (a ``unit.KeyScore``)."""
+    return sparkline([v for _, v in score.trend], 10.0 if score.unit == "percent" else 1.0)
+
+
+def score_cell(score: Any) -> str:
+    """'76%/90% ▃█▅▁▆▇' (this month / the goal, then the six months before); '–' for none."""
+    if score is None:
+        return "–"
+    goal = _target(score) if score.target is not None else "–"
+    return f"{measure_value(score.performance, score.unit, 0)}/{goal} {score_trend(score)}"
+
+
+def score_words(score: Any) -> str:
+    """'Children visited monthly 75.4% · goal 90% (14.6 short) · trend ▃█▅▁▆▇' (the
+    months before this one, oldest first)."""
+    now = measure_value(score.performance, score.unit)
+    if score.target is None:
+        goal = "no goal set"
+    else:
+        goal = f"goal {_target(score)}"
+        if score.gap is not None:
+            goal += " (met)" if score.gap <= 0 else f" ({score.gap:g} short)"
+    return f"{score.title} {now} · {goal} · trend {score_trend(score)}"
+
+
+def _target(score: Any) -> str:
+    return f"{score.target:g}%" if score.unit == "percent" else f"{score.target:g}"

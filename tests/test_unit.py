@@ -122,3 +122,60 @@ def test_bottlenecks_default_to_your_unit_or_office_and_refuse_beyond_it(db: Pat
 def test_redact_shows_staff_initials(db: Path) -> None:  # noqa: F811
     v = json.loads(cli(db, "S1", "--redact", "unit", "--json").stdout)
     assert v["supervisor"] == "D.R." and {w["name"] for w in v["workers"]} == {"A.C.", "S.O."}
+
+
+def _sample_kw() -> dict[str, object]:
+    from casecli.core import config, playbooks, urgency
+
+    books = playbooks.load(config.playbooks_dir())
+    return {"today": TODAY, "books": books, "coef": urgency.coefficients()}
+
+
+def test_key_measure_against_goal_is_batched_and_matches_the_scorecard(tmp_path: Path) -> None:
+    """sample.db: a child-welfare unit is scored on monthly visits, a child-support unit
+    on current collections; the office's figures take one measure statement per key
+    measure (not one per worker or per month) and one goal read per unit and program."""
+    from casecli.core import goals, periods, scope, score, store
+    from tests.tui.helpers import copy_sample
+
+    conn = store.connect(copy_sample(tmp_path))
+    manager, supervisor = scope.actor(conn, "S0001"), scope.actor(conn, "S0002")
+    goals.set_goal(conn, manager, "office", "O01", "monthly_visits", 90)
+    goals.set_goal(conn, supervisor, "worker", "S0004", "monthly_visits", 80, "2026-11")
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    office = unit.office_view(conn, manager, "O01", **_sample_kw())  # type: ignore[arg-type]
+    conn.set_trace_callback(None)
+    assert sum("WITH" in s and "2026-05" in s for s in statements) == 2  # one per measure
+    assert sum("performance_goals" in s for s in statements) == len(office.units) + 2
+    keys = {u.unit_id: u.score.measure for u in office.units if u.score}
+    assert keys == {"U001": "monthly_visits", "U002": "monthly_visits",
+                    "U003": "monthly_visits", "U004": "current_collections"}  # fmt: skip
+    assert [s.measure for s in office.scores] == ["monthly_visits", "current_collections"]
+
+    u001 = unit.unit_view(conn, supervisor, "U001", **_sample_kw())  # type: ignore[arg-type]
+    assert u001.score is not None
+    assert (u001.score.performance, u001.score.target, u001.score.goal_scope) == (
+        75.4, 90.0, "office:O01",
+    )  # fmt: skip
+    assert u001.score.gap == 14.6 and u001.score.met is False
+    assert [p for p, _ in u001.score.trend] == [f"2026-{m:02d}" for m in range(5, 11)]
+    olivia = next(w for w in u001.workers if w.staff_id == "S0004")
+    assert olivia.score is not None and olivia.score.target == 80.0  # her own goal wins
+    # the same figures as casecli score for the worker
+    card = score.scorecard(
+        conn, score.resolve_scope(conn, supervisor, "worker", "S0004"),
+        periods.month_of(TODAY), TODAY, measure_ids=["monthly_visits"],
+    )  # fmt: skip
+    line = card.lines[0]
+    assert olivia.score.performance == line.result.performance
+    assert olivia.score.trend == line.trend
+    assert olivia.score.gap == line.gap
+
+
+def test_unit_json_and_text_carry_the_key_measure(db: Path) -> None:  # noqa: F811
+    v = json.loads(cli(db, "S1", "unit", "--json").stdout)
+    assert set(v["key_measure"]) >= {"measure", "performance", "goal", "gap", "trend"}
+    assert all("key_measure" in w for w in v["workers"])
+    text = cli(db, "S1", "unit").stdout
+    assert "vs goal" in text and all(len(line) <= 80 for line in text.splitlines())

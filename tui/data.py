@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from casecli.core import caseload, config, playbooks, record, scope, store, urgency
+from casecli.core import caseload, config, goals, playbooks, record, scope, store, urgency
 from casecli.core import unit as units
 from casecli.core.engine import Action, CaseView
 from casecli.core.scope import Actor
@@ -148,6 +148,18 @@ class Session:
         with self.connect() as conn:
             who = scope.actor(conn, self.user)
             return record.record_progress(conn, who, case_id, goal_id, today=self.today, **kw)
+
+    def may_set_goal(self, kind: str, scope_id: str) -> None:
+        """Raise the one sentence that says why this user may not set goals here."""
+        with self.connect() as conn:
+            goals.may_set(conn, scope.actor(conn, self.user), kind, scope_id)
+
+    def set_goal(
+        self, kind: str, scope_id: str, measure: str, target: float, period: str | None
+    ) -> goals.Goal:
+        with self.connect() as conn:
+            who = scope.actor(conn, self.user)
+            return goals.set_goal(conn, who, kind, scope_id, measure, target, period)
 
 
 def recent_activity(conn: sqlite3.Connection, case_id: str, n: int = 6) -> list[dict[str, Any]]:

@@ -127,6 +127,23 @@ def figures_json(f: Any) -> dict[str, Any]:
     }
 
 
+def score_json(score: Any) -> dict[str, Any] | None:
+    """A key measure against its goal (``unit.KeyScore``), or None when there is none."""
+    if score is None:
+        return None
+    return {
+        "measure": score.measure,
+        "title": score.title,
+        "period": score.period,
+        "performance": score.performance,
+        "goal": score.target,
+        "goal_set_for": score.goal_scope,
+        "gap": score.gap,
+        "met": score.met,
+        "trend": [{"period": p, "performance": v} for p, v in score.trend],
+    }
+
+
 def group_json(g: Any) -> dict[str, Any]:
     return {
         "what": g.what,
@@ -145,6 +162,7 @@ def unit_json(v: Any, settings: Settings) -> dict[str, Any]:
         "supervisor": _name(v.supervisor, settings),
         "as_of": settings.today.isoformat(),
         "figures": figures_json(v.figures),
+        "key_measure": score_json(v.score),
         "workers": [
             {
                 "staff_id": w.staff_id,
@@ -154,6 +172,7 @@ def unit_json(v: Any, settings: Settings) -> dict[str, Any]:
                 "behind": w.behind,
             }
             | figures_json(w.figures)
+            | {"key_measure": score_json(w.score)}
             for w in v.workers
         ],  # fmt: skip
         "board": [
@@ -170,6 +189,7 @@ def office_json(v: Any, settings: Settings) -> dict[str, Any]:
         "office_name": v.office_name,
         "as_of": settings.today.isoformat(),
         "figures": figures_json(v.figures),
+        "key_measures": [score_json(s) for s in v.scores],
         "units": [
             {
                 "unit_id": u.unit_id,
@@ -179,6 +199,7 @@ def office_json(v: Any, settings: Settings) -> dict[str, Any]:
                 "board": {g.situation: g.count for g in u.board},
             }
             | figures_json(u.figures)
+            | {"key_measure": score_json(u.score)}
             for u in v.units
         ],  # fmt: skip
         "board": [{"situation": g.situation, "count": g.count} for g in v.board],

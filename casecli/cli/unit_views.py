@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from casecli.cli.options import Settings
-from casecli.render import console, initials, printable, safe
+from casecli.render import (
+    SHORT_MEASURES,
+    console,
+    initials,
+    printable,
+    safe,
+    score_cell,
+    score_words,
+)
 
 TOP = 3
 
@@ -30,6 +38,37 @@ def _figures_line(f: Any) -> str:
     )
 
 
+# (label, width) of the figure columns; the short labels under 100 columns
+WIDE = (("cases", 5), ("due now", 7), ("overdue", 7), ("waiting", 7), ("capacity", 8))
+SHORT = (("cases", 5), ("due", 4), ("overdue", 7), ("wait", 4), ("cap", 4))
+GOAL_W = 20  # "support 56%/90% ▂▇▄▃▅▅"
+
+
+def _columns(width: int) -> tuple[tuple[str, int], ...]:
+    return WIDE if width >= 100 else SHORT
+
+
+def _head(first: str, name_w: int, cols: tuple[tuple[str, int], ...]) -> str:
+    cells = "  ".join(f"{label:>{w}}" for label, w in cols)
+    return f"[bold]{first:<{name_w}}  {cells}  {'vs goal':<{GOAL_W}}[/]"
+
+
+def _row(label: str, name_w: int, cols: tuple[tuple[str, int], ...], values: list[str]) -> str:
+    cells = "  ".join(f"{v:>{w}}" for v, (_, w) in zip(values, cols, strict=True))
+    return f"{safe(_fit(label, name_w)):<{name_w}}  {cells}"
+
+
+def _score_line(score: Any) -> str:
+    return safe(score_words(score)) if score is not None else ""
+
+
+def _goal_cell(score: Any, label: bool = False) -> str:
+    if score is None:
+        return "–"
+    short = f"{SHORT_MEASURES.get(score.measure, score.measure)} " if label else ""
+    return safe(short + score_cell(score))
+
+
 def unit_text(v: Any, settings: Settings) -> None:
     out = console()
     width = max(out.width, 60)
@@ -38,19 +77,25 @@ def unit_text(v: Any, settings: Settings) -> None:
         f"[bold]{safe(v.unit_name)}[/] ({safe(v.unit_id)}){who} · as of {settings.today.isoformat()}"
     )
     out.print(_figures_line(v.figures))
-    name_w = max(20, width - 46)
-    out.print(
-        f"\n[bold]{'worker':<{name_w}}  {'cases':>5}  {'due now':>7}  {'overdue':>7}  {'waiting':>7}  {'capacity':>8}[/]"
-    )
+    if v.score is not None:
+        out.print(_score_line(v.score))
+    cols = _columns(width)
+    name_w = max(16, width - sum(w + 2 for _, w in cols) - GOAL_W - 2)
+    out.print("\n" + _head("worker", name_w, cols))
     for w in v.workers:
         label = f"{w.staff_id} {_name(w.name, settings)}" + ("" if w.active else " (inactive)")
         f = w.figures
+        values = [str(f.open_cases), str(f.due_now), str(f.overdue), str(f.waiting)]
         out.print(
-            f"{safe(_fit(label, name_w)):<{name_w}}  {f.open_cases:>5}  {f.due_now:>7}  "
-            f"{f.overdue:>7}  {f.waiting:>7}  {_pct(f.capacity):>8}",
+            _row(label, name_w, cols, [*values, _pct(f.capacity)]) + "  " + _goal_cell(w.score),
             highlight=False,
         )
     out.print("[dim]capacity: effort hours due in the next 14 days over two weeks of hours.[/]")
+    if v.score is not None:
+        out.print(
+            f"[dim]vs goal: {safe(v.score.title.lower())} in {v.score.period} / the goal,"
+            " then the six months before.[/]"
+        )
     _board(out, v.board, width)
     _groups(out, v.bottlenecks, width, top=0, limit=8)
     out.print("[dim]casecli bottlenecks shows the oldest cases of each; casecli case ID a case.[/]")
@@ -89,15 +134,18 @@ def office_text(v: Any, settings: Settings) -> None:
         f"[bold]{safe(v.office_name)}[/] ({safe(v.office_id)}) · as of {settings.today.isoformat()}"
     )
     out.print(_figures_line(v.figures))
-    name_w = max(20, width - 53)
-    out.print(
-        f"\n[bold]{'unit':<{name_w}}  {'staff':>5}  {'cases':>5}  {'due now':>7}  {'overdue':>7}  {'waiting':>7}  {'capacity':>8}[/]"
-    )
+    for score in v.scores:
+        out.print(_score_line(score))
+    cols = (("staff", 5), *_columns(width))
+    name_w = max(16, width - sum(w + 2 for _, w in cols) - GOAL_W - 2)
+    out.print("\n" + _head("unit", name_w, cols))
     for u in v.units:
         f = u.figures
+        values = [str(len(u.workers)), str(f.open_cases), str(f.due_now), str(f.overdue)]
+        values += [str(f.waiting), _pct(f.capacity)]
+        label = f"{u.unit_id} {u.unit_name}"
         out.print(
-            f"{safe(_fit(f'{u.unit_id} {u.unit_name}', name_w)):<{name_w}}  {len(u.workers):>5}  "
-            f"{f.open_cases:>5}  {f.due_now:>7}  {f.overdue:>7}  {f.waiting:>7}  {_pct(f.capacity):>8}",
+            _row(label, name_w, cols, values) + "  " + _goal_cell(u.score, label=True),
             highlight=False,
         )
     _board(out, v.board, width)

@@ -190,21 +190,50 @@ def goals_for(
     if not reach:
         return {}
     label = _period_label(period)
-    rank = {scope: i for i, scope in enumerate(reach)}
     where = " OR ".join("(scope_kind = ? AND scope_id = ?)" for _ in reach)
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM performance_goals WHERE ({where})"
         " AND (period IS NULL OR period = ?)",
         [*(v for scope in reach for v in scope), label],
     ).fetchall()
+    return _pick([Goal(*row) for row in rows], reach)
+
+
+def _pick(found: list[Goal], reach: list[tuple[str, str]]) -> dict[str, Goal]:
+    """Of the goals ``found`` (for the period or every period), the one that applies per
+    measure along ``reach`` (nearest scope first)."""
+    rank = {scope: i for i, scope in enumerate(reach)}
     best: dict[str, tuple[tuple[int, bool], Goal]] = {}
-    for goal in sorted((Goal(*row) for row in rows), key=lambda g: (g.set_at, g.id)):
+    for goal in sorted(found, key=lambda g: (g.set_at, g.id)):
+        if (goal.scope_kind, goal.scope_id) not in rank:
+            continue
         # the nearest scope first, then a goal for this period before an every-period
         # one; among equals the later set replaces the earlier
         key = (rank[(goal.scope_kind, goal.scope_id)], goal.period is None)
         if goal.measure not in best or key <= best[goal.measure][0]:
             best[goal.measure] = (key, goal)
     return {m: g for m, (_, g) in best.items()}
+
+
+def goals_along(
+    conn: sqlite3.Connection,
+    measure: str,
+    period: Period | str | None,
+    reaches: dict[str, list[tuple[str, str]]],
+) -> dict[str, Goal | None]:
+    """The goal for one measure that applies to each of many scopes (key -> its reach,
+    nearest first, as :func:`chain` gives it): one query for all of them, the same
+    choice as :func:`goals_for`. For a unit's or an office's workers at once."""
+    label = _period_label(period)
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM performance_goals WHERE measure = ?"
+        " AND (period IS NULL OR period = ?)",
+        (measures.get(measure).id, label),
+    ).fetchall()
+    found = [Goal(*row) for row in rows]
+    return {
+        key: _pick(found, reach).get(measures.get(measure).id) for key, reach in reaches.items()
+    }
 
 
 def goal_for(

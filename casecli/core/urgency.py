@@ -8,6 +8,7 @@ coefficient can be changed (``casecli config set urgency.overdue 4``).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 # term -> (default coefficient, what it means)
@@ -36,7 +37,7 @@ class Term:
     why: str
 
 
-def coefficients(overrides: dict[str, object] | None = None) -> dict[str, float]:
+def coefficients(overrides: Mapping[str, object] | None = None) -> dict[str, float]:
     out = dict(DEFAULTS)
     for name, value in (overrides or {}).items():
         if name in out and isinstance(value, int | float) and not isinstance(value, bool):

@@ -117,3 +117,98 @@ def test_goal_progress_must_be_a_percent_or_a_status(tmp_path: Path) -> None:
     drive("S0002", body, db=db)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT percent FROM goal_progress").fetchone() == (60,)
+
+
+def test_supervisor_sets_a_unit_goal_and_the_unit_view_scores_against_it(tmp_path: Path) -> None:
+    db = copy_sample(tmp_path)
+
+    async def body(app: Any, pilot: Any) -> None:
+        assert "Children visited monthly 75.4% · no goal set" in screen_text(app)
+        await press(app, pilot, "tab", "g")  # the board has the focus: the unit's goal
+        text = screen_text(app)
+        assert "Set a goal · unit U001 Child Welfare Unit 1" in text
+        assert "Children visited monthly (monthly_visits)" in text  # the key measure
+        await press(app, pilot, "ctrl+s")
+        assert "Give the target" in screen_text(app)  # nothing typed: refused, still open
+        app.screen.query_one("#target", Input).value = "ninety"
+        await press(app, pilot, "ctrl+s")
+        assert "The target must be a number such as 95, not 'ninety'" in screen_text(app)
+        app.screen.query_one("#target", Input).value = "150"
+        await press(app, pilot, "ctrl+s")
+        assert "must be a percent from 0 to 100" in screen_text(app)
+        app.screen.query_one("#target", Input).value = "95"
+        await press(app, pilot, "ctrl+s")
+        text = screen_text(app)
+        assert "Children visited monthly 75.4% · goal 95% (19.6 short)" in text
+        assert "76%/95% " in text  # each worker inherits the unit's goal
+
+    drive("S0002", body, db=db)
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT scope_kind, scope_id, measure, target, period, set_by FROM performance_goals"
+        ).fetchone()
+        assert row == ("unit", "U001", "monthly_visits", 95.0, None, "S0002")
+        assert (
+            conn.execute("SELECT count(*) FROM audit_log WHERE action = 'goal'").fetchone()[0] == 1
+        )
+
+
+def test_supervisor_sets_a_goal_for_the_highlighted_worker_for_one_month(tmp_path: Path) -> None:
+    db = copy_sample(tmp_path)
+
+    async def body(app: Any, pilot: Any) -> None:
+        await press(app, pilot, "g")  # the workers table has the focus: Olivia Wilson
+        assert "Set a goal · worker S0004 Olivia Wilson" in screen_text(app)
+        app.screen.query_one("#target", Input).value = "90"
+        app.screen.query_one("#period", Input).value = "2026-11"
+        await press(app, pilot, "ctrl+s")
+        assert "76%/90% " in screen_text(app)
+
+    drive("S0002", body, db=db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT scope_id, period FROM performance_goals").fetchone() == (
+            "S0004", "2026-11",
+        )  # fmt: skip
+
+
+def test_setting_a_goal_outside_your_reach_is_refused_in_the_form(tmp_path: Path) -> None:
+    from tui.screens.forms import GoalForm
+
+    db = copy_sample(tmp_path)
+
+    async def supervisor(app: Any, pilot: Any) -> None:
+        scopes = [("unit U002", "unit:U002")]
+        app.push_screen(GoalForm(scopes, "unit:U002", ["monthly_visits"], "monthly_visits"))
+        await press(app, pilot)
+        refusal = "Supervisors set goals for their own unit (U001) and its workers"
+        assert refusal in screen_text(app)  # said when the form opens
+        app.screen.query_one("#target", Input).value = "95"
+        await press(app, pilot, "ctrl+s")
+        assert refusal in screen_text(app) and "Set a goal" in screen_text(app)
+
+    async def worker(app: Any, pilot: Any) -> None:
+        await press(app, pilot, "g")
+        assert "Workers cannot set goals; ask your supervisor." in screen_text(app)
+        app.screen.query_one("#target", Input).value = "100"
+        await press(app, pilot, "ctrl+s")
+        assert "Workers cannot set goals; ask your supervisor." in screen_text(app)
+
+    drive("S0002", supervisor, db=db)
+    drive("S0004", worker, db=db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM performance_goals").fetchone()[0] == 0
+
+
+def test_manager_sets_a_goal_for_a_unit_from_the_office_view(tmp_path: Path) -> None:
+    db = copy_sample(tmp_path)
+
+    async def body(app: Any, pilot: Any) -> None:
+        await press(app, pilot, "down", "down", "down", "g")  # U004, child support
+        text = screen_text(app)
+        assert "Set a goal · unit U004 Child Support Unit 1" in text
+        assert "Current support collected (current_collections)" in text
+        app.screen.query_one("#target", Input).value = "60"
+        await press(app, pilot, "ctrl+s")
+        assert "support 56%/60% " in screen_text(app)
+
+    drive("S0001", body, db=db)

@@ -175,3 +175,48 @@ def test_a_change_to_the_store_reloads_the_view_and_keeps_the_cursor(tmp_path: A
         assert app.screen.query_one("#main").current_key == "S0007"
 
     drive("S0002", body, db=db)
+
+
+def test_unit_view_shows_the_key_measure_against_goal_with_a_trend() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        text = screen_text(app)
+        assert "Children visited monthly 75.4% · no goal set · trend ▂▇▄▃▅▅" in text
+        assert "vs goal" in text and "76%/– ▃█▅▁▆▇" in text  # Olivia Wilson's row
+
+    drive("S0002", body)
+
+
+def test_case_lists_wrap_the_action_at_80_columns_instead_of_scrolling_sideways() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        await press(app, pilot, "enter")  # Olivia Wilson's cases
+        lines = screen_text(app).splitlines()
+        assert all(len(line) <= 80 for line in lines)
+        row = next(i for i, line in enumerate(lines) if "C0000620" in line)
+        assert "Hold the six-month periodic review — 128 days" in lines[row]
+        assert lines[row + 1].strip() == "overdue"  # wrapped under the row, not cut off
+        table = app.screen.query_one("#main")
+        assert table.virtual_size.width <= table.size.width  # nothing to scroll to
+
+    drive("S0002", body, size=(80, 24))
+
+
+def test_case_screen_footer_shows_every_key_at_80_columns() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        await press(app, pilot, "enter", "enter")
+        footer = screen_text(app).splitlines()[-1]
+        for key in ("esc back", "v visit", "b barrier", "x resolve", "g progress", "q quit",
+                    "? help"):  # fmt: skip
+            assert key in footer
+
+    drive("S0002", body, size=(80, 24))
+
+
+def test_office_view_scores_each_unit_against_goal_at_80_columns() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        lines = screen_text(app).splitlines()
+        assert all(len(line) <= 80 for line in lines)
+        text = "\n".join(lines)
+        assert "Current support collected 55.8% · no goal set" in text
+        assert "support 56%/– █▅▅▄▂▁" in text and "visits 75%/– ▂▇▄▃▅▅" in text
+
+    drive("S0001", body, size=(80, 24))

@@ -15,11 +15,12 @@ from tui.widgets.case_card import card_text
 
 
 class CaseScreen(DataScreen):
+    # short descriptions, so that every key fits the footer at 80 columns (? says more)
     BINDINGS = [
-        Binding("v", "record", "record visit/contact"),
-        Binding("b", "barrier", "add barrier"),
-        Binding("x", "resolve", "resolve barrier"),
-        Binding("g", "progress", "goal progress"),
+        Binding("v", "record", "visit", tooltip="Record a visit or contact"),
+        Binding("b", "barrier", "barrier", tooltip="Add a barrier: what the case waits on"),
+        Binding("x", "resolve", "resolve", tooltip="Resolve a barrier"),
+        Binding("g", "progress", "progress", tooltip="Record plan goal progress"),
     ]
 
     def __init__(self, case_id: str) -> None:
@@ -31,7 +32,7 @@ class CaseScreen(DataScreen):
         with VerticalScroll(id="card-scroll"):
             yield Static(f"Case {self.case_id}", id="card")
         yield Static(id="status")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # Ctrl+P still opens it
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("record", "barrier", "resolve", "progress"):

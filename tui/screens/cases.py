@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from casecli.core.engine import Action, CaseView
@@ -21,14 +22,14 @@ CASE_COLUMNS: list[str | tuple[str, int]] = [
     ("case", 9),
     ("urg", 5),
     ("situation", 10),
-    "next action",
+    ("next action", 0),  # the rest of the width, wrapped
 ]
 ACTION_COLUMNS: list[str | tuple[str, int]] = [
     ("#", 3),
     ("case", 9),
     ("due", 10),
     ("urg", 5),
-    "action",
+    ("action", 0),
 ]
 
 
@@ -50,7 +51,7 @@ class CaseList(DataScreen):
 
     def compose(self) -> ComposeResult:
         yield FiguresBar(self.heading or "Loading…", id="figures")
-        yield PagedTable(CASE_COLUMNS, id="main")
+        yield PagedTable(CASE_COLUMNS, wrap=True, id="main")
         yield FilterInput()
         yield Static(id="status")
         yield Footer()
@@ -100,9 +101,22 @@ class GroupScreen(CaseList):
 class NextScreen(DataScreen):
     """A worker's next actions across their caseload, ranked (``casecli next``)."""
 
+    BINDINGS = [Binding("g", "set_goal", "set goal", show=False)]
+
+    def action_set_goal(self) -> None:
+        """Goals are for supervisors and managers; the form says so (a worker who asks
+        reads the refusal there rather than finding no way to ask)."""
+        from casecli.core import measures
+        from tui.screens.forms import GoalForm
+
+        who = self.casecli.who
+        scope = f"worker:{who.staff_id}"
+        self.app.push_screen(GoalForm([(f"you ({who.staff_id})", scope)], scope,
+                                      list(measures.MEASURES), None))  # fmt: skip
+
     def compose(self) -> ComposeResult:
         yield Static("[b]Your next actions[/] · Enter opens the case", id="figures")
-        yield PagedTable(ACTION_COLUMNS, id="main")
+        yield PagedTable(ACTION_COLUMNS, wrap=True, id="main")
         yield FilterInput()
         yield Static(id="status")
         yield Footer()

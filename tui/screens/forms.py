@@ -38,14 +38,15 @@ class Form(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "cancel"), Binding("ctrl+s", "save", "save")]
     TITLE_TEXT = ""
 
-    def __init__(self, card: CaseCard) -> None:
+    def __init__(self, card: CaseCard | None = None, where: str = "") -> None:
         super().__init__()
         self.card = card
-        self.case_id = card.view.case_id
+        self.case_id = card.view.case_id if card is not None else ""
+        self.where = where or f"case {self.case_id}"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
-            yield Static(f"[b]{self.TITLE_TEXT}[/] · case {self.case_id}", id="form-title")
+            yield Static(f"[b]{self.TITLE_TEXT}[/] · {self.where}", id="form-title")
             for item in self.fields():
                 if isinstance(item, tuple):
                     with Horizontal(classes="field"):
@@ -62,6 +63,20 @@ class Form(ModalScreen[str | None]):
     def fields(self) -> Iterator[tuple[str, Input | Select[Any]] | Static]:
         """(label, input) pairs, one a line; or a Static to explain something."""
         raise NotImplementedError
+
+    def on_mount(self) -> None:
+        self._check()
+
+    @work(thread=True, exclusive=True, group="check")
+    def _check(self) -> None:
+        session: Session = self.app.session  # type: ignore[attr-defined]
+        try:
+            self.check(session)
+        except Exception as exc:
+            self.post_message(SaveFailed(user_error(exc)))
+
+    def check(self, session: Session) -> None:
+        """Runs when the form opens (in a thread): raise to say at once why it will fail."""
 
     def values(self) -> dict[str, str | None]:
         return {w.id: _value(w) for w in self.query("Input, Select") if w.id}  # type: ignore[arg-type]
@@ -101,6 +116,7 @@ class Form(ModalScreen[str | None]):
     def people(self) -> list[tuple[str, str]]:
         redact = self.app.session.redact  # type: ignore[attr-defined]
         out = []
+        assert self.card is not None
         for p in self.card.view.people:
             name = initials(p.get("name")) if redact else printable(p.get("name") or "")
             out.append(
@@ -155,6 +171,7 @@ class ResolveForm(Form):
     TITLE_TEXT = "Resolve a barrier"
 
     def recorded(self) -> list[tuple[str, str]]:
+        assert self.card is not None
         return [
             (
                 f"#{b.id.split(':', 1)[1]} {printable(b.what)} ({b.age_days} days)",
@@ -184,6 +201,7 @@ class ProgressForm(Form):
     TITLE_TEXT = "Record plan goal progress"
 
     def fields(self) -> Iterator[tuple[str, Input | Select[Any]] | Static]:
+        assert self.card is not None
         goals = [(f"{g['goal_id']} {printable(g['description'])}"[:60], str(g["goal_id"]))
                  for g in self.card.view.goals]  # fmt: skip
         if not goals:
@@ -211,3 +229,56 @@ class ProgressForm(Form):
         session.record_progress(self.case_id, goal, percent=percent, status=values.get("status"),
                                 note=values.get("note"))  # fmt: skip
         return f"Progress on goal {goal} of case {self.case_id} recorded."
+
+
+class GoalForm(Form):
+    """Set a performance goal for a worker, a unit or an office (through
+    casecli.core.goals.set_goal, which says who may: a supervisor in their unit, a
+    manager in their office)."""
+
+    TITLE_TEXT = "Set a goal"
+
+    def __init__(
+        self,
+        scopes: list[tuple[str, str]],
+        chosen: str,
+        measure_ids: list[str],
+        measure: str | None,
+    ) -> None:
+        """``scopes``: (label, "kind:id") to choose from; ``chosen`` the one preselected."""
+        label = next((name for name, value in scopes if value == chosen), chosen)
+        super().__init__(where=label)
+        self.scopes, self.chosen = scopes, chosen
+        self.measure_ids, self.measure = measure_ids, measure
+
+    def fields(self) -> Iterator[tuple[str, Input | Select[Any]] | Static]:
+        from casecli.core import measures
+
+        yield ("For", Select(self.scopes, value=self.chosen, allow_blank=False, id="scope"))
+        options = [(f"{measures.get(m).title} ({m})", m) for m in self.measure_ids]
+        start = self.measure if self.measure in self.measure_ids else Select.NULL
+        yield ("Measure", Select(options, value=start, prompt="choose the measure", id="measure"))
+        yield ("Target", Input(placeholder="e.g. 95 (percent), or a rate", id="target"))
+        yield ("Period", Input(placeholder="(optional) every month; or 2026-12, FFY2027",
+                               id="period"))  # fmt: skip
+
+    def check(self, session: Session) -> None:
+        kind, _, scope_id = self.chosen.partition(":")
+        session.may_set_goal(kind, scope_id)
+
+    def save(self, session: Session, values: dict[str, str | None]) -> str:
+        kind, _, scope_id = (values.get("scope") or self.chosen).partition(":")
+        session.may_set_goal(kind, scope_id)  # who may, before what is typed
+        measure = values.get("measure")
+        if measure is None:
+            raise UsageError("Choose the measure the goal is for.")
+        raw = values.get("target")
+        if raw is None:
+            raise UsageError("Give the target, a number such as 95.")
+        try:
+            target = float(raw.rstrip("%").strip())
+        except ValueError:
+            raise UsageError(f"The target must be a number such as 95, not {raw!r}.") from None
+        goal = session.set_goal(kind, scope_id, measure, target, values.get("period"))
+        when = goal.period or "every period"
+        return f"Goal set: {goal.measure} {goal.target:g} for {goal.scope}, {when}."

@@ -10,25 +10,26 @@ from textual.widgets import Static
 
 HELP = """\
 [b]Keys[/]
-  Enter      open the worker, unit, group or case under the cursor
-  Esc        back
-  /          filter the list (Esc closes the filter)
-  n / p      next / previous page of a long list
-  Tab        move between the tables
-  r          initials instead of names (screen sharing)
-  t          light / dark theme
-  Ctrl+P     command palette: open a unit, a case (type its id), redact, theme
-  F5         read the store again (it also reloads by itself after a sync)
-  q          quit
+  Enter   open the worker, unit, group or case under the cursor
+  Esc     back            /   filter the list (Esc closes the filter)
+  n / p   next / previous page of a long list
+  Tab     move between the tables
+  g       set a goal (unit, office): the highlighted row's, else the whole's
+  r       initials instead of names (screen sharing)   t  light / dark
+  Ctrl+P  palette: open a unit, a case (type its id), redact, theme
+  F5      read the store again (it also reloads itself after a sync)
+  q       quit
 [b]On a case[/]
   v  record a visit or contact     b  add a barrier (what it waits on)
   x  resolve a barrier             g  record plan goal progress
 [b]The figures[/]
-  due now    actions due today or earlier, and chases and contacts (undated)
+  due now    actions due today or before; chases and contacts (undated)
   overdue    step actions past their due date (a worker with any is behind)
   waiting    cases with at least one barrier
-  capacity   effort hours of open steps due in the next 14 days over two weeks
-             of the worker's hours (100% = a full fortnight)
+  capacity   effort hours of open steps due in the next 14 days over two
+             weeks of the worker's hours (100% = a full fortnight)
+  vs goal    the key measure (children visited monthly; current support
+             collected) this month / its goal; the 6 months before ▁▂▃▄▅▆▇█
 [dim]Esc or ? closes this.[/]"""
 
 

@@ -6,17 +6,22 @@ from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Static
 
 from casecli.core.caseload import WaitGroup
-from casecli.core.unit import SituationGroup, UnitView, bottleneck_words
+from casecli.core.unit import KeyScore, SituationGroup, UnitView, bottleneck_words
+from casecli.render import SHORT_MEASURES, score_cell
 from tui.screens.base import DataScreen
 from tui.widgets.figures import FiguresBar, pct, person
 from tui.widgets.filter import FilterInput
 from tui.widgets.table import PagedTable, Row
 
-WORKER_COLUMNS = [("worker", 24), "cases", "due now", "overdue", "waiting", "capacity"]
+WORKER_COLUMNS = [("worker", 24), "cases", "due now", "overdue", "waiting", "capacity",
+                  ("vs goal", 15)]  # fmt: skip
+NARROW_WORKER_COLUMNS = [("worker", 20), "cases", "due", "overdue", "wait", "cap",
+                         ("vs goal", 15)]  # fmt: skip
 
 
 def num(value: object) -> Text:
@@ -28,17 +33,32 @@ def capacity_cell(value: float | None) -> Text:
     return Text(pct(value), style=bold, justify="right")
 
 
+def score_text(score: KeyScore | None, label: bool = False) -> Text:
+    """A key measure against its goal, with its trend; bold when short of the goal."""
+    if score is None:
+        return Text("–")
+    style = "" if score.met is None or score.met else "bold"
+    short = f"{SHORT_MEASURES.get(score.measure, score.measure)} " if label else ""
+    return Text(short + score_cell(score), style=style)
+
+
 class Overview(DataScreen):
     """A unit or an office: a main table over the situation board and the bottlenecks."""
 
+    BINDINGS = [Binding("g", "set_goal", "set goal")]
+
     MAIN_COLUMNS: list[Any] = []
+    NARROW_COLUMNS: list[Any] | None = None  # on a narrower terminal: shorter labels
+    NARROW_BELOW = 100
     group_label = ""
     board: tuple[SituationGroup, ...] = ()
     waits: tuple[WaitGroup, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield FiguresBar("Loading…", id="figures")
-        yield PagedTable(self.MAIN_COLUMNS, id="main")
+        yield PagedTable(
+            self.MAIN_COLUMNS, narrow=self.NARROW_COLUMNS, narrow_below=self.NARROW_BELOW, id="main"
+        )
         with Horizontal(id="lower"):
             yield PagedTable([("situation", 10), ("cases", 5)], id="board")
             yield PagedTable([("waiting on", 46), ("oldest", 6)], id="bottlenecks")
@@ -81,9 +101,34 @@ class Overview(DataScreen):
     def open_main(self, key: str) -> None:
         raise NotImplementedError
 
+    def goal_choices(self) -> tuple[list[tuple[str, str]], str, list[str], str | None] | None:
+        """(scopes to choose from, the one preselected, measures, the measure preselected)."""
+        raise NotImplementedError
+
+    def highlighted(self) -> str | None:
+        """The main table's highlighted row when the table has the focus."""
+        main = self.query_one("#main", PagedTable)
+        return main.current_key if main.has_focus else None
+
+    def action_set_goal(self) -> None:
+        from tui.screens.forms import GoalForm
+
+        choices = self.goal_choices()
+        if choices is None:
+            self.notify("The view has not loaded.", severity="warning")
+            return
+
+        def done(summary: str | None) -> None:
+            if summary:
+                self.notify(summary)
+                self.casecli.changed()
+
+        self.app.push_screen(GoalForm(*choices), done)
+
 
 class UnitScreen(Overview):
     MAIN_COLUMNS = WORKER_COLUMNS
+    NARROW_COLUMNS = NARROW_WORKER_COLUMNS
 
     def __init__(self, unit_id: str) -> None:
         super().__init__()
@@ -99,16 +144,34 @@ class UnitScreen(Overview):
         redact = self.casecli.session.redact
         boss = f"supervisor {person(v.supervisor, redact)} · " if v.supervisor else ""
         boss += f"as of {self.casecli.session.today.isoformat()}"
-        self.query_one(FiguresBar).set(f"{v.unit_name} ({v.unit_id})", v.figures, boss)
+        scores = (v.score,) if v.score else ()
+        self.query_one(FiguresBar).set(f"{v.unit_name} ({v.unit_id})", v.figures, boss, scores)
         rows = []
         for w in v.workers:
             f = w.figures
             name = person(w.name, redact) + ("" if w.active else " (inactive)")
             counts = (f.open_cases, f.due_now, f.overdue, f.waiting)
-            cells = (name, *map(num, counts), capacity_cell(f.capacity))
+            cells = (name, *map(num, counts), capacity_cell(f.capacity), score_text(w.score))
             rows.append(Row(w.staff_id, cells, f"{w.staff_id} {name}".lower()))
         self.query_one("#main", PagedTable).set_rows(rows)
         self.show_lower(v.unit_name, v.board, v.bottlenecks)
 
     def open_main(self, key: str) -> None:
         self.casecli.open_worker(key)
+
+    def goal_choices(self) -> tuple[list[tuple[str, str]], str, list[str], str | None] | None:
+        from casecli.core import measures
+
+        v = self.view
+        if v is None:
+            return None
+        redact = self.casecli.session.redact
+        scopes = [(f"unit {v.unit_id} {v.unit_name}", f"unit:{v.unit_id}")]
+        scopes += [(f"worker {w.staff_id} {person(w.name, redact)}", f"worker:{w.staff_id}")
+                   for w in v.workers]  # fmt: skip
+        row = self.highlighted()
+        chosen = f"worker:{row}" if row else f"unit:{v.unit_id}"
+        key = v.score.measure if v.score else None
+        programs = [measures.get(key).program] if key else []
+        ids = [m.id for m in measures.for_programs(programs)] or list(measures.MEASURES)
+        return scopes, chosen, ids, key

@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from casecli.render import initials, printable
+from casecli.render import initials, printable, score_words
 
 
 def pct(value: float | None) -> str:
@@ -19,7 +19,8 @@ def person(name: str | None, redact: bool) -> str:
 
 
 class FiguresBar(Static):
-    def set(self, title: str, figures: Any, note: str = "") -> None:
+    def set(self, title: str, figures: Any, note: str = "", scores: tuple[Any, ...] = ()) -> None:
+        """The title, the figures, and a line per key measure against its goal."""
         f = figures
         text = Text()
         text.append(title, style="bold")
@@ -36,4 +37,8 @@ class FiguresBar(Static):
             text.append(f" {label} · ")
         text.append(pct(f.capacity), style="bold")
         text.append(" capacity used")
+        for score in scores:
+            style = "" if score.met is None else ("green" if score.met else "bold")
+            text.append("\n")
+            text.append(score_words(score), style=style)
         self.update(text)

@@ -2,6 +2,12 @@
 
 Textual's DataTable slows down past a few thousand rows, so only ``PAGE`` rows are ever
 in it; the rest wait in a plain list (``n``/``p`` page through, ``/`` filters).
+
+Columns are ``"label"`` (as wide as its cells), ``("label", width)`` or
+``("label", 0)``: the one column that takes what is left of the terminal's width, so
+that the table never scrolls sideways; with ``wrap`` its text wraps onto more lines
+of the row. ``narrow`` is another set of the same columns (shorter labels, narrower)
+used while the terminal is less than ``narrow_below`` (``NARROW``) columns wide.
 """
 
 from __future__ import annotations
@@ -10,10 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
 PAGE = 200
+NARROW = 100
+Columns = Sequence[str | tuple[str, int]]
 
 
 @dataclass(frozen=True)
@@ -29,20 +39,57 @@ class PagedTable(DataTable[Any]):
         Binding("p", "page(-1)", "prev page", show=False),
     ]
 
-    def __init__(self, columns: Sequence[str | tuple[str, int]], **kw: Any) -> None:
+    def __init__(
+        self,
+        columns: Columns,
+        *,
+        narrow: Columns | None = None,
+        narrow_below: int = NARROW,
+        wrap: bool = False,
+        **kw: Any,
+    ) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kw)
-        self._columns = columns
+        self._wide = columns
+        self._narrow = narrow
+        self._narrow_below = narrow_below
+        self._wrap = wrap
+        self._layout: tuple[Any, ...] | None = None
         self._rows: list[Row] = []
         self._shown: list[Row] = []
         self._filter = ""
         self._page = 0
 
     def on_mount(self) -> None:
-        for col in self._columns:
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw(self.current_key)
+
+    def _lay_out(self, page: list[Row]) -> None:
+        """Columns for this width and these rows: the fill column gets what the others
+        (as wide as their label and cells) leave, so nothing scrolls sideways."""
+        width = self.size.width or self.app.size.width
+        wide_enough = self.app.size.width >= self._narrow_below or self._narrow is None
+        spec = self._wide if wide_enough else self._narrow
+        assert spec is not None
+        widths = []
+        for i, col in enumerate(spec):
             if isinstance(col, tuple):
-                self.add_column(col[0], width=col[1], key=col[0])
+                widths.append(col[1])
             else:
-                self.add_column(col, key=col)
+                cells = (_cell_len(r.cells[i]) for r in page if i < len(r.cells))
+                widths.append(max([len(col), *cells]))
+        fill = max(12, width - sum(widths) - 2 * len(spec) - 2)  # 2: the scroll bar
+        layout = tuple((c[0], c[1] or fill) if isinstance(c, tuple) else c for c in spec)
+        if layout == self._layout:
+            return
+        self._layout = layout
+        self.clear(columns=True)
+        for i, col in enumerate(layout):
+            if isinstance(col, tuple):
+                self.add_column(col[0], width=col[1], key=str(i))
+            else:
+                self.add_column(col, key=str(i))
 
     @property
     def total(self) -> int:
@@ -75,11 +122,12 @@ class PagedTable(DataTable[Any]):
         self._draw(keep)
 
     def _draw(self, keep: str | None = None) -> None:
-        self.clear()
         start = self._page * PAGE
         page = self._shown[start : start + PAGE]
+        self._lay_out(page)
+        self.clear()
         for r in page:
-            self.add_row(*r.cells, key=r.key)
+            self.add_row(*r.cells, key=r.key, height=None if self._wrap else 1)
         keys = [r.key for r in page]
         if keep in keys:
             self.move_cursor(row=keys.index(keep), animate=False)
@@ -101,3 +149,7 @@ class PagedTable(DataTable[Any]):
         if page != self._page:
             self._page = page
             self._draw()
+
+
+def _cell_len(value: Any) -> int:
+    return value.cell_len if isinstance(value, Text) else cell_len(str(value))
