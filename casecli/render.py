@@ -65,7 +65,7 @@ SHORT_MEASURES = {"monthly_visits": "visits", "current_collections": "support"}
 def sparkline(values: list[float | None], min_span: float = 0.0) -> str:
     """▁▂▃▄▅▆▇█ from the lowest to the highest value, over at least ``min_span`` (so that
     a wobble of a point does not look like a cliff); a blank where there is no value.
-    (The same drawing as ``casecli score``'s trend column.)"""
+    """
     known = [v for v in values if v is not None]
     if not known:
         return " " * len(values)

@@ -7,7 +7,6 @@ import typer
 
 from casecli.cli.options import Settings, command
 
-SPARKS = "▁▂▃▄▅▆▇█"
 WORKER = Annotated[str | None, typer.Option("--worker", help="A worker's score (staff id).")]
 UNIT = Annotated[str | None, typer.Option("--unit", help="A unit's score (unit id).")]
 OFFICE = Annotated[str | None, typer.Option("--office", help="An office's score (office id).")]
@@ -222,28 +221,6 @@ def score_json(card: Any) -> dict[str, Any]:
 # Text ---------------------------------------------------------------------------------
 
 
-def sparkline(values: list[float | None], min_span: float = 0.0) -> str:
-    """▁▂▃▄▅▆▇█ from the lowest to the highest value, over at least ``min_span`` (so that
-    a wobble of a point does not look like a cliff); a blank where there is no value."""
-    known = [v for v in values if v is not None]
-    if not known:
-        return " " * len(values)
-    low, high = min(known), max(known)
-    if high - low < min_span:
-        low = (low + high - min_span) / 2
-        high = low + min_span
-    top = len(SPARKS) - 1
-    out = []
-    for v in values:
-        if v is None:
-            out.append(" ")
-        elif high - low < 1e-9:
-            out.append(SPARKS[3])
-        else:
-            out.append(SPARKS[min(top, max(0, round((v - low) / (high - low) * top)))])
-    return "".join(out)
-
-
 def _num(value: float | None, m: Any) -> str:
     if value is None:
         return "–"
@@ -287,7 +264,7 @@ def _heading(card: Any, who: Any, redact: bool) -> str:
 def show_score(card: Any, who: Any, redact: bool) -> None:
     """One row per measure (performance, goal, gap, unit, office, federal %, trend) and a
     line in words under it; fits 80 columns."""
-    from casecli.render import console, printable, safe
+    from casecli.render import console, printable, safe, sparkline
 
     out = console()
     width = max(60, min(out.width, 100))
