@@ -33,6 +33,8 @@ def _my_views(settings: Settings) -> list[Any]:
 def _behind(conn: Any, who: Any, settings: Settings, books: dict[str, Any]) -> dict[str, Any]:
     """Per worker in the user's scope, the measures they are behind their goal on this
     month (the urgency goal_impact term); nothing is computed when no goal applies."""
+    if not conn.execute("SELECT EXISTS (SELECT 1 FROM performance_goals)").fetchone()[0]:
+        return {}  # no goals anywhere: not even the measures are imported (start-up)
     from casecli.core import focus, measures, scope
 
     clause, params = scope.cases_clause(who, "c")
