@@ -118,3 +118,73 @@ def test_migrating_an_older_store_backs_it_up_first(
     old = sqlite3.connect(backups[0])
     assert old.execute("PRAGMA user_version").fetchone()[0] == 1
     assert conn.execute("SELECT who FROM audit_log").fetchall() == [("W1",)]
+
+
+def test_a_store_made_by_the_first_schema_upgrades_with_nothing_lost(tmp_path: Path) -> None:
+    """Generic over migrations: build at schema 1 only, fill it, then ``db migrate``."""
+    from tests.conftest import FIXTURES, casecli
+
+    first, *later = store.migrations()
+    db = tmp_path / "old.db"
+    store._create_file_0600(db)
+    raw = sqlite3.connect(db, isolation_level=None)
+    raw.execute("PRAGMA journal_mode = WAL")
+    for statement in store._statements(first.path.read_text(encoding="utf-8")):
+        raw.execute(statement)
+    raw.execute(f"PRAGMA user_version = {first.version}")
+    raw.close()
+    # fill it with the code of today, without migrating (a sync and a recorded event)
+    old = store.connect(db, migrate=False)
+    from datetime import date
+
+    from casecli.core import playbooks, record, scope
+    from casecli.core.sync import sync
+
+    if not later:  # today the first schema is the latest: fill it the normal way
+        sync(old, FIXTURES / "basic", today=date(2026, 11, 24))
+        actor = scope.actor(old, "W1")
+        record.record_event(old, actor, "C100", "court_report", today=date(2026, 11, 24),
+                            books=playbooks.load())  # fmt: skip
+    else:  # an older schema than the code: rows the first schema can hold
+        old.execute(
+            "INSERT INTO audit_log (at, who, action, entity) VALUES ('t', 'W1', 'record', 'x')"
+        )
+    tables = [
+        r[0]
+        for r in old.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    before = {t: old.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+    old.close()
+
+    result = casecli("--db", str(db), "--json", "db", "migrate")
+    assert result.returncode == 0, result.stderr
+    raw = sqlite3.connect(db)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == store.latest_version()
+    assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    for table, rows in before.items():
+        assert raw.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() == rows, table
+    raw.close()
+    backups = list(tmp_path.glob("old.backup-*.db"))
+    if later:
+        assert len(backups) == 1 and stat.S_IMODE(backups[0].stat().st_mode) == 0o600
+    else:
+        assert backups == []  # nothing to migrate, so nothing to back up
+
+
+def test_the_cli_refuses_a_newer_schema_in_one_sentence(tmp_path: Path) -> None:
+    from tests.conftest import casecli
+
+    db = tmp_path / "new.db"
+    store.connect(db, create=True).close()
+    raw = sqlite3.connect(db)
+    raw.execute(f"PRAGMA user_version = {store.latest_version() + 1}")
+    raw.close()
+    before = db.read_bytes()
+    for args in (["db", "migrate"], ["--as", "W1", "next"], ["sync", str(tmp_path)]):
+        result = casecli("--db", str(db), *args)
+        assert result.returncode == 1, (args, result.stderr)
+        assert result.stderr.startswith("casecli: ") and result.stderr.count("\n") == 1
+        assert "newer than this casecli" in result.stderr and "Traceback" not in result.stderr
+    assert db.read_bytes() == before

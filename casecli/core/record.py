@@ -24,6 +24,7 @@ from casecli.core import contract, playbooks
 from casecli.core.casedata import recorded_events_for  # noqa: F401  (reads live in casedata)
 from casecli.core.errors import CasecliError, UsageError
 from casecli.core.scope import Actor, check_case
+from casecli.core.store import store_error
 
 LOCATIONS = contract.EVENTS.column("location").values
 GOAL_STATUSES = contract.CASE_GOALS.column("status").values
@@ -48,13 +49,21 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
             raise
         conn.execute("RELEASE casecli_write")
         return
-    conn.execute("BEGIN IMMEDIATE")
+    try:  # locked, read-only or a full disk: one sentence, nothing written
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        raise store_error(exc, "try again") from None
     try:
         yield
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise store_error(exc, "try again") from None
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 def _audit(

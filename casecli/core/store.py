@@ -50,6 +50,25 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA cache_size = -65536")  # 64 MiB
 
 
+def store_error(exc: sqlite3.OperationalError, again: str = "sync again") -> CasecliError:
+    """A write the store refused (locked, disk full, read-only), as one sentence."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return CasecliError(
+            "The store is locked by another sync or writer, so nothing was applied; "
+            "try again when it finishes."
+        )
+    if "full" in text:
+        return CasecliError(
+            f"The disk is full, so nothing was applied; free some space and {again}."
+        )
+    if "readonly" in text or "read-only" in text:
+        return CasecliError(
+            "The store is read-only, so nothing was applied; check the file's permissions."
+        )
+    return CasecliError(f"The store could not be written ({text}), so nothing was applied.")
+
+
 def _create_file_0600(path: Path) -> None:
     """Create an empty file readable by its owner only, whatever the umask."""
     fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)

@@ -29,6 +29,7 @@ from casecli.core.contract import RECORD_TYPES
 from casecli.core.errors import CasecliError, UsageError
 from casecli.core.profiles import resolve
 from casecli.core.source import SourceFile, find
+from casecli.core.store import store_error as _store_error
 from casecli.core.sync_job import Job, SyncProgress
 from casecli.core.sync_result import FileResult, Reject, SyncResult
 
@@ -281,11 +282,15 @@ def _initial_build(path: Path, folder: Path, options: dict[str, Any]) -> SyncRes
             conn.close()
             tmp.unlink()
             return result
-        conn.execute("BEGIN")
-        for _, sql in indexes:
-            conn.execute(sql)
-        conn.execute("COMMIT")
-        conn.execute("PRAGMA journal_mode = WAL")
+        try:  # the rebuilt indexes may not fit on the disk either
+            conn.execute("BEGIN")
+            for _, sql in indexes:
+                conn.execute(sql)
+            conn.execute("COMMIT")
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as exc:
+            _rollback(conn)
+            raise _store_error(exc) from None
         conn.close()
         fd = os.open(tmp, os.O_RDONLY)
         try:
@@ -308,23 +313,6 @@ def _initial_build(path: Path, folder: Path, options: dict[str, Any]) -> SyncRes
 def _rollback(conn: sqlite3.Connection) -> None:
     if conn.in_transaction:
         conn.execute("ROLLBACK")
-
-
-def _store_error(exc: sqlite3.OperationalError) -> CasecliError:
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return CasecliError(
-            "The store is locked by another sync or writer; nothing was applied, try again when it finishes."
-        )
-    if "full" in text:
-        return CasecliError(
-            "The disk is full; nothing was applied. Free some space and sync again."
-        )
-    if "readonly" in text or "read-only" in text:
-        return CasecliError(
-            "The store is read-only; nothing was applied. Check the file's permissions."
-        )
-    return CasecliError(f"The store could not be written ({text}); nothing was applied.")
 
 
 def outstanding_rejects(
