@@ -95,11 +95,6 @@ def test_no_connection_may_change_or_delete_an_audit_row(env: dict[str, str]) ->
     assert audit_rows(env) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open hole: REPLACE deletes the old row without firing the DELETE trigger; "
-    "needs a BEFORE INSERT trigger refusing an existing id (a schema migration)",
-)
 def test_insert_or_replace_cannot_overwrite_an_audit_row(env: dict[str, str]) -> None:
     ok = runner.invoke(app, ["--as", "W1", "record", "C100", "court_report"], env=env)
     assert ok.exit_code == 0, ok.stderr
