@@ -9,6 +9,7 @@ import statistics
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 
@@ -251,3 +252,14 @@ def test_progress_is_reported_with_cases_done(tmp_path, monkeypatch):
     summary = write_demo(tmp_path, cases=500, progress=seen.append)
     assert seen == [200, 400, 500]
     assert summary.files["cases.csv"] == 500
+
+
+def test_every_size_has_an_office_and_workers_of_both_programs(tmp_path: Path) -> None:
+    """6,000-12,499 cases once rounded to zero offices (and crashed with IndexError)."""
+    summary = write_demo(tmp_path / "d", cases=10_000, seed=2, today=date(2026, 11, 24))
+    assert summary.files["cases.csv"] == 10_000
+    with (tmp_path / "d" / "staff.csv").open(newline="") as fh:
+        staff = list(csv.DictReader(fh))
+    assert {s["office_id"] for s in staff if s["role"] == "manager"} == {"O01"}
+    units = {s["unit_name"] for s in staff if s["role"] == "worker"}
+    assert any("Child Support" in u for u in units) and any("Child Welfare" in u for u in units)

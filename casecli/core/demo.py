@@ -143,7 +143,7 @@ def _organisation(c: Ctx, cases: int, n_welfare: int) -> tuple[list[tuple], dict
     """
     rng = c.rng
     r, uniform = rng.random, rng.uniform
-    n_offices = 1 if cases <= 5_000 else round(cases / 25_000)
+    n_offices = max(1, round(cases / 25_000))  # one per ~25,000 cases, at least one
     open_cases = {"child_welfare": n_welfare * 0.85, "child_support": (cases - n_welfare) * 0.85}
     units = [
         (program, size)
