@@ -109,7 +109,9 @@ def _public(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
     from casecli.render import redact_value
 
     row = dict(row)
-    row["value"] = redact_value(row.get("column"), row.get("value"), settings.redact)
+    # A reject without a column (a ragged row) carries the whole line: names and all.
+    column = row.get("column") or "name"
+    row["value"] = redact_value(column, row.get("value"), settings.redact)
     return row
 
 

@@ -12,6 +12,7 @@ import csv
 import gzip
 import hashlib
 import io
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -121,8 +122,13 @@ class Reader:
     def __enter__(self) -> Reader:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         self._text.close()
+        # The fast paths hand the csv reader itself to executemany, so a decoding or
+        # CSV error surfaces here rather than in _next: it gets the same one sentence.
+        failure = self._failure(exc) if isinstance(exc, Exception) else None
+        if failure is not None:
+            raise failure from None
 
     @property
     def bytes_read(self) -> int:
@@ -136,16 +142,27 @@ class Reader:
             return next(self._reader)
         except StopIteration:
             return None
-        except UnicodeDecodeError as exc:
-            raise self._fail(
+        except Exception as exc:
+            failure = self._failure(exc)
+            if failure is None:
+                raise
+            raise failure from None
+
+    def _failure(self, exc: Exception) -> CasecliError | None:
+        """The sentence for a file that cannot be read as text or CSV, or None."""
+        if isinstance(exc, UnicodeDecodeError):
+            return self._fail(
                 f"line {self._reader.line_num + 1} is not valid {self.profile.encoding} "
                 f"(byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8 or set "
                 f'encoding in a profile (e.g. encoding = "cp1252").'
-            ) from None
-        except csv.Error as exc:
-            raise self._fail(
+            )
+        if isinstance(exc, csv.Error):
+            return self._fail(
                 f"line {self._reader.line_num} cannot be read as CSV ({exc}); fix the quoting there."
-            ) from None
+            )
+        if isinstance(exc, gzip.BadGzipFile | EOFError | zlib.error):
+            return self._fail(f"the file is not a complete gzip file ({exc}); export it again.")
+        return None
 
     def _read_header(self) -> Header:
         rt, fmap = self.source.record_type, self.source.file_map
