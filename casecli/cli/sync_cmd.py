@@ -174,9 +174,9 @@ def _show(result: Any, settings: Settings) -> None:
     out = console()
     err = console(stderr=True)
     for warning in result.warnings:
-        err.print(f"note: {safe(warning)}")
+        err.print(f"note: {safe(warning)}", soft_wrap=True)
     if result.status == "failed":
-        err.print(f"casecli: {safe(result.message)}")
+        err.print(f"casecli: {safe(result.message)}", soft_wrap=True)  # one line, as errors are
     head = f"{'Dry run of ' if result.dry_run else ''}sync {result.sync_id or ''}".strip()
     as_of = f", as of {result.as_of}" if result.as_of else ""
     out.print(

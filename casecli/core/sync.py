@@ -207,9 +207,10 @@ def sync(
         if strict and result.rejects:
             conn.execute("ROLLBACK")
             result.status = "failed"
+            n = len(result.rejects)
             result.message = (
-                f"--strict: {len(result.rejects)} rows were rejected, so nothing was applied; "
-                "fix them and sync again."
+                f"--strict: {n} {'row was' if n == 1 else 'rows were'} rejected, so nothing was "
+                "applied; fix them and sync again."
             )
         elif dry_run:
             conn.execute("ROLLBACK")
