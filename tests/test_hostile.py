@@ -350,3 +350,34 @@ def test_a_reader_sees_the_old_data_until_the_commit_then_the_new(tmp_path: Path
     # old data, then new data: never a mix, never back
     assert set(seen) <= {old, new}, set(seen) - {old, new}
     assert seen == sorted(seen, key=lambda s: s == new)
+
+
+def test_a_reader_of_an_empty_store_keeps_working_through_the_first_sync(tmp_path: Path) -> None:
+    """With a reader holding the empty store open, the first sync stays in place (one
+    transaction) instead of building a new file: the reader sees nothing, then all."""
+    db = tmp_path / "s.db"
+    store.connect(db, create=True).close()
+    reader = store.connect(db)
+    assert reader.execute("SELECT count(*) FROM cases").fetchone()[0] == 0  # opens the WAL
+    inode = db.stat().st_ino
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASECLI_")}
+    env["CASECLI_CONFIG"] = "/nonexistent/c.toml"
+    code = "import sys; from casecli.cli.main import run; sys.argv = sys.argv[1:]; run()"
+    folder = tmp_path / "big"
+    write_demo(folder, cases=3000, seed=5, today=TODAY)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "casecli", "--db", str(db), "--today", "2026-11-24",
+         "sync", str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    seen = []
+    while proc.poll() is None:
+        seen.append(reader.execute("SELECT count(*) FROM cases").fetchone()[0])
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    seen.append(reader.execute("SELECT count(*) FROM cases").fetchone()[0])
+    reader.close()
+    assert len(seen) > 5, "the sync finished before the reader could look"
+    assert set(seen) <= {0, 3000} and seen[-1] == 3000
+    assert seen == sorted(seen)  # nothing, then everything: never a part
+    assert db.stat().st_ino == inode  # the reader's file, not a new one renamed over it
