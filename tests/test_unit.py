@@ -179,3 +179,27 @@ def test_unit_json_and_text_carry_the_key_measure(db: Path) -> None:  # noqa: F8
     assert all("key_measure" in w for w in v["workers"])
     text = cli(db, "S1", "unit").stdout
     assert "vs goal" in text and all(len(line) <= 80 for line in text.splitlines())
+
+
+def test_bottlenecks_read_lean_equal_the_full_views_waiting() -> None:
+    """casecli bottlenecks reads only what barriers depend on; it must group exactly what
+    the engine's full case views would (sample.db: the office and every unit)."""
+    from datetime import date
+    from pathlib import Path
+
+    from casecli.core import caseload, playbooks, store, urgency
+
+    conn = store.connect(Path(__file__).resolve().parents[1] / "sample.db")
+    today = date(2026, 11, 24)
+    books, coef = playbooks.load(), urgency.coefficients()
+    units = [
+        u for (u,) in conn.execute("SELECT DISTINCT unit_id FROM staff WHERE unit_id IS NOT NULL")
+    ]
+    for column, value in [("office_id", "O01"), *(("unit_id", u) for u in units)]:
+        where = f"c.worker_id IN (SELECT staff_id FROM staff WHERE {column} = ?)"
+        views = caseload.views(
+            conn, f"{where} AND c.status = 'open'", [value], today=today, books=books, coef=coef
+        )
+        lean = caseload.bottlenecks(conn, where, [value], today=today)
+        assert lean == caseload.waiting(views), value
+        assert lean and lean[0].what == "substance treatment" or column == "unit_id"

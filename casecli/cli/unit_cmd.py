@@ -82,20 +82,25 @@ def register(app: typer.Typer) -> None:
                 )
             else:
                 raise CasecliError("Name one: casecli bottlenecks --unit U or --office O.")
+        from casecli.core.caseload import bottlenecks as find
+
+        # Only the records barriers depend on are read; no case is evaluated (fast at scale).
         if office_id is not None:
-            view: Any = unit.office_view(conn, who, office_id, **kw)
-            title = f"{view.office_name} ({office_id})"
+            title = f"{unit.check_office(conn, who, office_id)} ({office_id})"
+            where = "c.worker_id IN (SELECT staff_id FROM staff WHERE office_id = ?)"
+            groups = find(conn, where, (office_id,), today=settings.today)
         else:
             assert unit_id is not None
-            view = unit.unit_view(conn, who, unit_id, **kw)
-            title = f"{view.unit_name} ({unit_id})"
+            title = f"{unit.check_unit(conn, who, unit_id)['unit_name']} ({unit_id})"
+            where = "c.worker_id IN (SELECT staff_id FROM staff WHERE unit_id = ?)"
+            groups = find(conn, where, (unit_id,), today=settings.today)
         if settings.json:
             from casecli.render import write_json
 
-            return write_json([group_json(g) for g in view.bottlenecks])
+            return write_json([group_json(g) for g in groups])
         from casecli.cli import unit_views
 
-        unit_views.bottlenecks_text(title, view.bottlenecks, settings)
+        unit_views.bottlenecks_text(title, groups, settings)
 
 
 def _out_office(view: Any, settings: Settings) -> None:

@@ -40,9 +40,18 @@ def _rows(cur: sqlite3.Cursor) -> list[Row]:
 
 
 def load(
-    conn: sqlite3.Connection, where: str, params: list[Any] | tuple[Any, ...] = ()
+    conn: sqlite3.Connection,
+    where: str,
+    params: list[Any] | tuple[Any, ...] = (),
+    *,
+    only: tuple[str, ...] | None = None,
+    event_kinds: tuple[str, ...] | None = None,
 ) -> dict[str, CaseData]:
-    """Every case matching ``where`` (SQL on the cases table aliased ``c``), with its records."""
+    """Every case matching ``where`` (SQL on the cases table aliased ``c``), with its records.
+
+    ``only`` names the CaseData lists to fill (default: all); ``event_kinds`` limits the
+    events loaded. A caller that needs a part of the picture (the bottlenecks) reads less.
+    """
     conn.execute("DROP TABLE IF EXISTS temp.sel")
     conn.execute(
         f"CREATE TEMP TABLE sel AS SELECT c.case_id FROM cases c WHERE ({where}) AND c._gone_on IS NULL",
@@ -50,12 +59,14 @@ def load(
     )
     conn.execute("CREATE UNIQUE INDEX temp.sel_case ON sel(case_id)")
     try:
-        return _load_selected(conn)
+        return _load_selected(conn, only, event_kinds)
     finally:
         conn.execute("DROP TABLE IF EXISTS temp.sel")
 
 
-def _load_selected(conn: sqlite3.Connection) -> dict[str, CaseData]:
+def _load_selected(
+    conn: sqlite3.Connection, only: tuple[str, ...] | None, event_kinds: tuple[str, ...] | None
+) -> dict[str, CaseData]:
     out: dict[str, CaseData] = {}
     cases_cols = "case_id, program, case_type, status, opened_on, closed_on, worker_id, name, risk_level, response_hours, permanency_goal, goal_target_on, order_established_on, updated_at"
     for row in _rows(
@@ -64,6 +75,8 @@ def _load_selected(conn: sqlite3.Connection) -> dict[str, CaseData]:
         out[row["case_id"]] = CaseData(row)
 
     def each(sql: str, attr: str) -> None:
+        if only is not None and attr not in only:
+            return
         for row in _rows(conn.execute(sql)):
             data = out.get(row["case_id"])
             if data is not None:
@@ -76,7 +89,8 @@ def _load_selected(conn: sqlite3.Connection) -> dict[str, CaseData]:
     )
     each(
         "SELECT event_id AS id, 'export' AS source, case_id, kind, status, scheduled_on, completed_on,"
-        f" person_id, staff_id, location, result, NULL AS note FROM events WHERE {live}",
+        f" person_id, staff_id, location, result, NULL AS note FROM events WHERE {live}"
+        + (f" AND kind IN ({', '.join(repr(k) for k in event_kinds)})" if event_kinds else ""),
         "events",
     )
     each(
@@ -103,13 +117,17 @@ def _load_selected(conn: sqlite3.Connection) -> dict[str, CaseData]:
         " FROM case_goals g WHERE g._gone_on IS NULL AND g.case_id IN (SELECT case_id FROM sel)",
         "goals",
     )
-    for goal in (g for d in out.values() for g in d.goals):
+    for goal in (g for d in out.values() for g in d.goals):  # empty unless loaded
         goal["status"] = goal["local_status"] or goal["export_status"] or "not_started"
     each(
         "SELECT barrier_id, case_id, what, service, step, expect_on, opened_on, opened_by, note FROM barriers"
         " WHERE resolved_on IS NULL AND case_id IN (SELECT case_id FROM sel)",
         "barriers",
     )
+    if only is not None and "signals" not in only:
+        if "events" in only:
+            _merge_recorded(conn, out)
+        return out
     # Signals name a case, a person, or both: a person's signal reaches each of their cases.
     seen: set[tuple[str, str]] = set()
     for row in _rows(

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from casecli.core import casedata, engine, playbooks
+from casecli.core.barriers import PENDING_RESULTS, find_barriers
 from casecli.core.engine import Action, CaseView
+from casecli.core.steps import HEARINGS
+
+BARRIER_EVENT_KINDS = (*PENDING_RESULTS, "supervisor_review", *HEARINGS)
 
 
 def views(
@@ -62,7 +67,7 @@ class WaitGroup:
     items: tuple[tuple[str, engine.Barrier], ...]  # (case id, barrier), oldest first
 
 
-def waiting(case_views: list[CaseView]) -> list[WaitGroup]:
+def waiting(case_views: Iterable[HasBarriers]) -> list[WaitGroup]:
     """Barriers grouped by what is awaited (a service, a result, court…), biggest first.
 
     A case counts once per group, with its oldest wait there (two referrals to substance
@@ -78,9 +83,40 @@ def waiting(case_views: list[CaseView]) -> list[WaitGroup]:
             groups[key].append((v.case_id, b))
     out = []
     for what, items in groups.items():
-        items.sort(key=lambda cb: -cb[1].age_days)
+        items.sort(key=lambda cb: (-cb[1].age_days, cb[0]))  # oldest first; ties by case id
         ages = sorted(b.age_days for _, b in items)
         mid = len(ages) // 2
         middle = ages[mid] if len(ages) % 2 else (ages[mid - 1] + ages[mid]) / 2
         out.append(WaitGroup(what, len(items), float(middle), ages[-1], tuple(items)))
     return sorted(out, key=lambda g: (-g.count, -g.median_days, g.what))
+
+
+class HasBarriers(Protocol):
+    """A case's id and what it waits on: a CaseView, or just its barriers."""
+
+    @property
+    def case_id(self) -> str: ...
+
+    @property
+    def barriers(self) -> list[engine.Barrier]: ...
+
+
+class _Waits(NamedTuple):
+    case_id: str
+    barriers: list[engine.Barrier]
+
+
+def bottlenecks(
+    conn: sqlite3.Connection, where: str, params: list[Any] | tuple[Any, ...], *, today: date
+) -> list[WaitGroup]:
+    """What the open cases ``where`` selects wait on, grouped as :func:`waiting` groups them.
+
+    The same barriers as the engine's (``barriers.find_barriers``), read from only the
+    records they depend on and without evaluating the cases: an office's bottlenecks
+    without loading and ranking every one of its cases.
+    """
+    data = casedata.load(
+        conn, f"({where}) AND c.status = 'open'", params,
+        only=("referrals", "events", "barriers"), event_kinds=BARRIER_EVENT_KINDS,
+    )  # fmt: skip
+    return waiting([_Waits(cid, find_barriers(d, today)) for cid, d in data.items()])
