@@ -6,8 +6,6 @@ import typer
 
 from casecli.cli.options import Settings, command
 
-TOP_CASES = 3  # case ids shown per situation and per bottleneck, in text
-
 
 def _context(settings: Settings) -> tuple[Any, Any, dict[str, Any]]:
     from casecli.cli.common import books

@@ -220,10 +220,6 @@ def case_expression(all_checks: list[Check], rt: RecordType) -> str:
     return "CASE " + " ".join(whens) + " END"
 
 
-def _shape(r: str, pattern: str) -> str:
-    return f"{r} GLOB '{pattern}'"
-
-
 _YEAR = "[0-9][0-9][0-9][0-9]"
 
 

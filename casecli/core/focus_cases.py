@@ -66,10 +66,6 @@ def _in_days(days: int) -> str:
     return "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
 
 
-def _day(text: Any) -> date:
-    return date.fromisoformat(str(text)[:10])
-
-
 @dataclass(frozen=True)
 class _Ctx:
     q: Query

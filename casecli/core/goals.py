@@ -22,8 +22,7 @@ from typing import Any
 from casecli.core import measures, periods
 from casecli.core.errors import CasecliError, UsageError
 from casecli.core.periods import Period
-from casecli.core.record import audit, transaction
-from casecli.core.record import now as _now
+from casecli.core.record import audit, timestamp, transaction
 from casecli.core.scope import Actor
 
 SCOPE_KINDS = ("worker", "unit", "office")
@@ -163,7 +162,7 @@ def set_goal(
     with transaction(conn):
         check_scope(conn, kind, scope_id)
         may_set(conn, who, kind, scope_id)
-        at = now or _now()
+        at = now or timestamp()
         cur = conn.execute(
             "INSERT INTO performance_goals (scope_kind, scope_id, measure, target, period,"
             " set_by, set_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

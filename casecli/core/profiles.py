@@ -59,10 +59,6 @@ class Profile:
     fingerprint: str = "standard"
     path: Path | None = None
 
-    @property
-    def is_standard(self) -> bool:
-        return not self.files and not self.date_formats and self.encoding == "utf-8"
-
     def file_map(self, record_type: RecordType) -> FileMap:
         return self.files.get(record_type.name) or FileMap(record_type, None)
 

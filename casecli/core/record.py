@@ -32,12 +32,12 @@ _DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2})?")
 
 
-def _now() -> str:
+def timestamp() -> str:
     return datetime.now().isoformat(timespec="seconds")
 
 
 @contextmanager
-def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
     """One write transaction (a savepoint if the caller already holds one)."""
     if conn.in_transaction:
         conn.execute("SAVEPOINT casecli_write")
@@ -66,7 +66,7 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
         raise
 
 
-def _audit(
+def audit(
     conn: sqlite3.Connection,
     who: Actor,
     at: str,
@@ -79,12 +79,6 @@ def _audit(
         "INSERT INTO audit_log (at, who, action, entity, entity_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
         (at, who.staff_id, action, entity, str(entity_id), json.dumps(detail, sort_keys=True)),
     )
-
-
-# For the other local writers (goals): one transaction, one audit row, the same way.
-transaction = _transaction
-audit = _audit
-now = _now
 
 
 # Values ------------------------------------------------------------------------------
@@ -212,7 +206,7 @@ def record_event(
     """Record an event that happened (a visit, a contact, a report filed); its new id."""
     kind = kind.strip()
     person_id, location = _text(person_id), _text(location)
-    with _transaction(conn):
+    with transaction(conn):
         check_case(conn, who, case_id)
         _check_kind(kind, books)
         if person_id is not None:
@@ -220,7 +214,7 @@ def record_event(
         if location is not None:
             _check_location(location)
         occurred = _iso(parse_when(on, today))
-        at = now or _now()
+        at = now or timestamp()
         cur = conn.execute(
             "INSERT INTO recorded_events (case_id, kind, person_id, occurred_at, location, result,"
             " note, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -237,7 +231,7 @@ def record_event(
             ),
         )
         new_id = int(cur.lastrowid or 0)
-        _audit(
+        audit(
             conn,
             who,
             at,
@@ -273,7 +267,7 @@ def add_barrier(
     """Record what a case is waiting for (a barrier); its new id."""
     what_text = _text(what)
     step, service = _text(step), _text(service)
-    with _transaction(conn):
+    with transaction(conn):
         case = check_case(conn, who, case_id)
         if what_text is None:
             raise UsageError(
@@ -287,14 +281,14 @@ def add_barrier(
                     f"(its steps: {', '.join(s.id for s in book.steps)})."
                 )
         expect_on = parse_date(expect, "--expect").isoformat() if expect is not None else None
-        at = now or _now()
+        at = now or timestamp()
         cur = conn.execute(
             "INSERT INTO barriers (case_id, what, service, step, expect_on, opened_on, opened_by)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (case_id, what_text, service, step, expect_on, today.isoformat(), who.staff_id),
         )
         new_id = int(cur.lastrowid or 0)
-        _audit(
+        audit(
             conn,
             who,
             at,
@@ -323,7 +317,7 @@ def resolve_barrier(
 ) -> dict[str, Any]:
     """Clear a barrier; the barrier as it now stands."""
     note = _text(note)
-    with _transaction(conn):
+    with transaction(conn):
         cur = conn.execute("SELECT * FROM barriers WHERE barrier_id = ?", (barrier_id,))
         row = cur.fetchone()
         if row is None:
@@ -342,10 +336,10 @@ def resolve_barrier(
             " WHERE barrier_id = ?",
             (today.isoformat(), who.staff_id, note, barrier_id),
         )
-        _audit(
+        audit(
             conn,
             who,
-            now or _now(),
+            now or timestamp(),
             "resolve",
             "barriers",
             barrier_id,
@@ -376,7 +370,7 @@ def record_progress(
     """Record progress on a case plan goal: a percent done or a status; the new id."""
     del today  # progress is dated by when it was recorded; kept for a uniform signature
     status = _text(status)
-    with _transaction(conn):
+    with transaction(conn):
         check_case(conn, who, case_id)
         goal = conn.execute(
             "SELECT 1 FROM case_goals WHERE goal_id = ? AND case_id = ?", (goal_id, case_id)
@@ -397,14 +391,14 @@ def record_progress(
             raise UsageError(
                 f"--status {status!r} is not a goal status; use one of {', '.join(GOAL_STATUSES)}."
             )
-        at = now or _now()
+        at = now or timestamp()
         cur = conn.execute(
             "INSERT INTO goal_progress (case_id, goal_id, percent, status, note, recorded_by,"
             " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (case_id, goal_id, percent, status, _text(note), who.staff_id, at),
         )
         new_id = int(cur.lastrowid or 0)
-        _audit(
+        audit(
             conn,
             who,
             at,

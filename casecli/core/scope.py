@@ -13,8 +13,6 @@ from typing import Any
 
 from casecli.core.errors import CasecliError
 
-ROLES = ("worker", "supervisor", "manager", "admin")
-
 
 @dataclass(frozen=True)
 class Actor:

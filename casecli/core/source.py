@@ -130,10 +130,6 @@ class Reader:
         if failure is not None:
             raise failure from None
 
-    @property
-    def bytes_read(self) -> int:
-        return self._raw.count
-
     def _fail(self, what: str) -> CasecliError:
         return CasecliError(f"{self.source.name}: {what}")
 

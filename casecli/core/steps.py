@@ -59,9 +59,6 @@ class StepState:
     scheduled_on: date | None = None
     blocked_by: str | None = None  # words: what it waits on
 
-    def days_until(self, today: date) -> int | None:
-        return (self.due_on - today).days if self.due_on else None
-
 
 class Facts:
     """What the step rules ask of a case, computed once."""

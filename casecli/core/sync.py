@@ -29,7 +29,7 @@ from casecli.core.contract import RECORD_TYPES
 from casecli.core.errors import CasecliError, UsageError
 from casecli.core.profiles import resolve
 from casecli.core.source import SourceFile, find
-from casecli.core.store import store_error as _store_error
+from casecli.core.store import store_error
 from casecli.core.sync_job import Job, SyncProgress
 from casecli.core.sync_result import FileResult, Reject, SyncResult
 
@@ -161,7 +161,7 @@ def sync(
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
-        raise _store_error(exc) from None
+        raise store_error(exc) from None
     try:
         now = datetime.now().isoformat(timespec="seconds")
         sync_id = conn.execute(
@@ -218,7 +218,7 @@ def sync(
             conn.execute("COMMIT")
     except sqlite3.OperationalError as exc:
         _rollback(conn)
-        raise _store_error(exc) from None
+        raise store_error(exc) from None
     except BaseException:
         _rollback(conn)
         raise
@@ -291,7 +291,7 @@ def _initial_build(path: Path, folder: Path, options: dict[str, Any]) -> SyncRes
             conn.execute("PRAGMA journal_mode = WAL")
         except sqlite3.OperationalError as exc:
             _rollback(conn)
-            raise _store_error(exc) from None
+            raise store_error(exc) from None
         conn.close()
         fd = os.open(tmp, os.O_RDONLY)
         try:
