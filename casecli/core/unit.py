@@ -365,11 +365,14 @@ def office_view(
     unit_of = {s["staff_id"]: s["unit_id"] for s in staff}
     scorer = Scorer(conn, today, books, where, (office_id,))
     programs = programs_of(conn, where, (office_id,))
+    by_unit: dict[str | None, list[CaseView]] = defaultdict(list)
+    for v in views:  # once, not once per unit
+        by_unit[unit_of.get(v.case["worker_id"])].append(v)
     units = []
     for unit_id in units_of(conn, office_id):
         unit = _unit_row(conn, unit_id)
         assert unit is not None
-        mine = [v for v in views if unit_of.get(v.case["worker_id"]) == unit_id]
+        mine = by_unit.get(unit_id, [])
         view = _unit_from(unit, [s for s in staff if s["unit_id"] == unit_id], mine, today)
         units.append(scorer.unit(view, key_of(programs.get(unit_id, {}))))
     office_wide = {p: sum(n.get(p, 0) for n in programs.values()) for p in KEY_MEASURES}
