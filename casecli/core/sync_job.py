@@ -83,7 +83,8 @@ class Job:
             self._settle_rejects(fr)
             if self.kind == "full" and self.source is not None and not fr.skipped and not was_empty:
                 fr.gone = self._mark_gone()
-        self._warn_unknown_values()
+        if fr.inserted or fr.updated:  # only rows this sync wrote can bring a new case_type
+            self._warn_unknown_values()
         if fr.skipped:
             self._report_outstanding(fr)
         if self.source is not None:
