@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,7 @@ def modules_after(code: str) -> set[str]:
         text=True,
         check=True,
         timeout=60,
+        env={**os.environ, "CASECLI_CONFIG": "/nonexistent/config.toml"},
     )
     return set(json.loads(out.stdout.splitlines()[-1]))
 
@@ -27,17 +30,27 @@ def test_core_imports_no_typer_rich_or_textual() -> None:
     assert not {m for m in loaded if m.split(".")[0] in ("typer", "rich", "textual", "click")}
 
 
-def test_casecli_next_does_not_import_textual() -> None:
+def test_casecli_next_does_not_import_textual_nor_the_engine_once_its_actions_are_kept(
+    tmp_path: Path,
+) -> None:
+    """The first ``next`` of the day evaluates the caseload; the ones after it read the
+    kept actions and import neither the engine nor the playbooks (start-up time)."""
+    store = tmp_path / "sample.db"
+    shutil.copyfile(SAMPLE, store)
     code = (
-        f"import sys; sys.argv = ['casecli', '--db', {str(SAMPLE)!r}, '--as', 'S0003', 'next', '--json']\n"
+        f"import sys; sys.argv = ['casecli', '--db', {str(store)!r}, '--as', 'S0003', 'next', '--json']\n"
         "import io, contextlib\n"
         "from casecli.cli.main import app\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    try:\n        app()\n    except SystemExit:\n        pass\n"
     )
-    loaded = modules_after(code)
-    assert "casecli.core.engine" in loaded  # it did run the engine
-    assert not {m for m in loaded if m.split(".")[0] == "textual"}
+    first = modules_after(code)
+    assert "casecli.core.engine" in first  # it did run the engine
+    assert not {m for m in first if m.split(".")[0] == "textual"}
+    again = modules_after(code)
+    assert "casecli.core.nextcache" in again
+    assert not {"casecli.core.engine", "casecli.core.playbooks", "tomllib"} & again
+    assert not {m for m in again if m.split(".")[0] in ("textual", "tui")}
 
 
 def _run_cli(*args: str) -> str:

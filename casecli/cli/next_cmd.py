@@ -8,26 +8,85 @@ import typer
 from casecli.cli.options import Settings, command
 
 
-def _context(settings: Settings) -> tuple[Any, Any, dict[str, Any], dict[str, float]]:
+def _context(
+    settings: Settings, conn: Any = None
+) -> tuple[Any, Any, dict[str, Any], dict[str, float]]:
     from casecli.cli.common import books
     from casecli.core import config, scope, urgency
 
-    conn = settings.connect()
+    conn = conn or settings.connect()
     who = scope.actor(conn, settings.user)
     coef = urgency.coefficients(config.urgency_overrides())
     return conn, who, books(settings), coef
 
 
-def _my_views(settings: Settings) -> list[Any]:
-    """The open cases in the user's scope, evaluated for today."""
-    from casecli.core import caseload, scope
+def _stamp(settings: Settings, conn: Any) -> str:
+    """What the user's ranked actions depend on today (:mod:`casecli.core.nextcache`)."""
+    from casecli.core import config, nextcache
 
-    conn, who, books, coef = _context(settings)
+    cfg = config.load()
+    return nextcache.stamp(
+        conn, today=settings.today, redact=settings.redact, urgency=cfg.get("urgency"),
+        playbooks=settings.playbooks or config.playbooks_dir(cfg),
+    )  # fmt: skip
+
+
+def _my_views(settings: Settings, conn: Any = None) -> list[Any]:
+    """The open cases in the user's scope, evaluated for today (their ranked actions are
+    kept for the next ``casecli next``: :mod:`casecli.core.nextcache`)."""
+    return _evaluate(settings, conn)[0]
+
+
+def _evaluate(
+    settings: Settings, conn: Any = None, stamp: str | None = None, *, only_worker: bool = False
+) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The user's case views and ranked actions (as ``next --json`` objects), kept."""
+    from casecli.core import caseload, nextcache, scope
+
+    conn = conn or settings.connect()
+    stamp = stamp or _stamp(settings, conn)  # before the cases are read
+    conn, who, books, coef = _context(settings, conn)
+    if only_worker and who.role != "worker":
+        return [], []
     clause, params = scope.cases_clause(who, "c")
-    return caseload.views(
+    views = caseload.views(
         conn, f"{clause} AND c.status = 'open'", params, today=settings.today, books=books, coef=coef,
         redact=settings.redact, behind=_behind(conn, who, settings, books), me=who.staff_id,
     )  # fmt: skip
+    ranked = [action_json(a) for a in caseload.ranked_actions(views)]
+    nextcache.write(settings.db_path(), who.staff_id, settings.redact, stamp, ranked)
+    return views, ranked
+
+
+def refresh_next(settings: Settings) -> None:
+    """After a worker's local write, work out and keep their ranked actions, so the next
+    ``casecli next`` is already current. Only for a worker's own caseload (a supervisor's
+    or manager's scope is too large to add to every write); never fails the write."""
+    import contextlib
+
+    # Any failure here, even a bug, must not turn a write that succeeded into an error:
+    # the same evaluation runs (and reports) on the next ``casecli next``.
+    with contextlib.suppress(Exception):
+        conn = settings.connect()
+        try:
+            _evaluate(settings, conn, only_worker=True)
+        finally:
+            conn.close()
+
+
+def _next_actions(settings: Settings) -> list[dict[str, Any]]:
+    """Every ranked action for the user (``next --json``'s objects), most urgent first:
+    the kept ones when their stamp is current, else worked out (and kept)."""
+    from casecli.core import nextcache
+
+    conn = settings.connect()
+    stamp = _stamp(settings, conn)
+    user = (settings.user or "").strip()
+    if user:
+        kept = nextcache.read(settings.db_path(), user, settings.redact, stamp)
+        if kept is not None:
+            return kept
+    return _evaluate(settings, conn, stamp)[1]
 
 
 def _behind(conn: Any, who: Any, settings: Settings, books: dict[str, Any]) -> dict[str, Any]:
@@ -61,18 +120,16 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Your prioritised actions across your caseload, each with its reasons."""
-        from casecli.core import caseload
-
-        views = _my_views(settings)
-        actions = caseload.ranked_actions(views, n)
+        actions = _next_actions(settings)[:n]
         if settings.json:
             from casecli.render import write_json
 
-            write_json([action_json(a) for a in actions])
+            write_json(actions)
             return
         from casecli.cli import views as show
+        from casecli.core.nextcache import actions as shown
 
-        show.next_table(actions, {v.case_id: v for v in views}, settings, explain)
+        show.next_table(shown(actions), explain)
 
     @command(app, "case", playbooks=True)
     def case(

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand
 
+from casecli.cli.next_cmd import refresh_next
 from casecli.cli.options import Settings, command
 
 
@@ -90,6 +91,7 @@ def register(app: typer.Typer) -> None:
             data,
             f"Recorded {data['kind']} on {data['on']}{who_part} for case {case_id} (#{new_id}).",
         )
+        refresh_next(settings)
 
     @command(app, "wait", playbooks=True)
     def wait(
@@ -129,6 +131,7 @@ def register(app: typer.Typer) -> None:
             f"Case {case_id} is waiting on {barrier['what']}{expected} (barrier #{new_id}); "
             f"clear it with casecli resolve {new_id}.",
         )
+        refresh_next(settings)
 
     @command(app, "resolve")
     def resolve(
@@ -151,6 +154,7 @@ def register(app: typer.Typer) -> None:
             f"Resolved barrier #{barrier_id} on case {barrier['case_id']} ({barrier['what']}) "
             f"on {barrier['resolved_on']}.",
         )
+        refresh_next(settings)
 
     @command(app, "progress")
     def progress(
@@ -192,6 +196,7 @@ def register(app: typer.Typer) -> None:
             data,
             f"Recorded progress on goal {goal_id} of case {case_id}: {how} (#{new_id}).",
         )
+        refresh_next(settings)
 
 
 def _barrier(conn: Any, barrier_id: int) -> dict[str, Any]:

@@ -17,9 +17,7 @@ def _reasons(terms: Any, explain: bool, action: str = "") -> str:
     return " · ".join(safe(t.why) for t in ordered if t.why not in action)
 
 
-def next_table(
-    actions: list[Any], views: dict[str, Any], settings: Settings, explain: bool
-) -> None:
+def next_table(actions: list[Any], explain: bool) -> None:
     """Rank, case, action, due, urgency; the reasons in words under each action.
 
     Laid out by hand rather than with a Rich Table: this is the command people run
@@ -34,24 +32,23 @@ def next_table(
     case_w = max(4, *(len(printable(a.case_id)) for a in actions))
     width = max(out.width, 60)
     text_w = width - (3 + case_w + 2 + 2 + 10 + 2 + 5)
-    out.print(
-        f"[bold]{'#':>2} {'case':<{case_w}}  {'action':<{text_w}}  {'due':<10}  {'urg':>5}[/]"
-    )
+    pad = " " * (3 + case_w + 2)
+    shown = [f"[bold]{'#':>2} {'case':<{case_w}}  {'action':<{text_w}}  {'due':<10}  {'urg':>5}[/]"]
     for rank, a in enumerate(actions, 1):
         lines = textwrap.wrap(printable(a.action), text_w) or [""]
         why = _reasons(a.terms, explain, a.action)
         due = a.due_on.isoformat() if a.due_on else ""
-        pad = " " * (3 + case_w + 2)
-        out.print(
+        shown.append(
             f"{rank:>2} {safe(a.case_id):<{case_w}}  {safe(lines[0]):<{text_w}}  {due:<10}  {a.urgency:>5.1f}"
         )
-        for line in lines[1:]:
-            out.print(pad + safe(line))
+        shown.extend(pad + safe(line) for line in lines[1:])
         for reason in why.split("\n") if why else []:
-            for line in textwrap.wrap(reason, text_w):
-                out.print(f"{pad}[dim]{line}[/]")
+            shown.extend(f"{pad}[dim]{line}[/]" for line in textwrap.wrap(reason, text_w))
     if not explain:
-        out.print("[dim]casecli next --explain shows every term; casecli case ID shows a case.[/]")
+        shown.append(
+            "[dim]casecli next --explain shows every term; casecli case ID shows a case.[/]"
+        )
+    out.print("\n".join(shown))  # one print: Rich's per-call cost is most of drawing this
 
 
 def _name(value: str | None, redact: bool) -> str:

@@ -10,10 +10,8 @@ from __future__ import annotations
 import math
 import os
 import sys
-import tomllib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from casecli.core.errors import CasecliError, UsageError
 
@@ -40,6 +38,8 @@ def load() -> dict[str, Any]:
     path = config_path()
     if not path.is_file():
         return {}
+    import tomllib  # here, not at the top: most runs have no config file (start-up time)
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -60,8 +60,7 @@ KEYS: dict[str, str] = {
 URGENCY_PREFIX = "urgency."
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     key: str
     value: Any  # None when neither set nor defaulted
     source: str  # "set" | "default" | "unset" | "unknown" (in the file, but not a key)

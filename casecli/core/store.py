@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from casecli.core.errors import CasecliError
 
@@ -25,8 +25,7 @@ def _migrations_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "migrations"  # a source checkout
 
 
-@dataclass(frozen=True)
-class Migration:
+class Migration(NamedTuple):  # NamedTuple, not a dataclass: cheaper at start-up
     version: int
     name: str
     path: Path
@@ -185,8 +184,7 @@ def backup(
     return dest
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(NamedTuple):
     ok: bool
     schema: int
     latest: int
