@@ -73,42 +73,42 @@ _PAYMENTS = """
           AND pm.month BETWEEN pp.m_first AND pp.m_last AND ({where})"""
 
 
-def current_collections(q: Query) -> dict[str, Rows]:
-    """Current support distributed / current support due, summed over the period's months.
+def collections(q: Query) -> dict[str, Rows]:
+    """Both payments measures from one read of the cases' payments rows (each read of an
+    office's payments costs ~0.3 s at 1.3 million cases).
 
-    Money stays in integer cents (the numerator and denominator are cents). The months
-    are the calendar months the period touches, up to today's month; payments rows are
-    one per case and month, arrears payments are not in ``current_paid`` so they are
-    excluded by construction. Every IV-D case with a payments row counts, open or not
-    (a case closed in March still had support due in January). Paid is not capped at
-    due: the formula is the sums as DOMAIN.md gives them.
+    ``current_collections``: current support distributed / current support due, summed
+    over the period's months. Money stays in integer cents (the numerator and denominator
+    are cents). The months are the calendar months the period touches, up to today's
+    month; payments rows are one per case and month, arrears payments are not in
+    ``current_paid`` so they are excluded by construction. Every IV-D case with a payments
+    row counts, open or not (a case closed in March still had support due in January).
+    Paid is not capped at due: the formula is the sums as DOMAIN.md gives them.
+
+    ``arrears_collections``: cases paying toward arrears during the period / cases with
+    arrears due: cases, not dollars. Denominator: IV-D cases with ``arrears_due > 0`` in at
+    least one month of the period (months as for current collections). Numerator: those of
+    them with ``arrears_paid > 0`` in at least one month of the period (a case that paid
+    toward arrears but owed none in the period is not in the denominator, so not counted).
     """
     sql = f"""
         WITH pp(i, p_start, p_end, as_of, m_first, m_last, c_start, c_end) AS ({q.pp()})
-        SELECT pp.i, c.worker_id, sum(pm.current_paid), sum(pm.current_due)
-        {_PAYMENTS.format(where=q.where)}
-        GROUP BY pp.i, c.worker_id"""
-    return {"current_collections": grouped(q.conn, sql, q.params())}
-
-
-def arrears_collections(q: Query) -> dict[str, Rows]:
-    """Cases paying toward arrears during the period / cases with arrears due: cases,
-    not dollars.
-
-    Denominator: IV-D cases with ``arrears_due > 0`` in at least one month of the period
-    (months as for current collections). Numerator: those of them with
-    ``arrears_paid > 0`` in at least one month of the period (a case that paid toward
-    arrears but owed none in the period is not in the denominator, so not counted).
-    """
-    sql = f"""
-        WITH pp(i, p_start, p_end, as_of, m_first, m_last, c_start, c_end) AS ({q.pp()})
-        SELECT i, worker_id, sum(paid), count(*)
-        FROM (SELECT pp.i, c.worker_id, max(coalesce(pm.arrears_paid, 0) > 0) AS paid
+        SELECT i, worker_id, sum(paid), sum(due), sum(arrears_paid AND arrears_due),
+               sum(arrears_due)
+        FROM (SELECT pp.i, c.worker_id, sum(pm.current_paid) AS paid,
+                     sum(pm.current_due) AS due,
+                     max(coalesce(pm.arrears_paid, 0) > 0) AS arrears_paid,
+                     max(coalesce(pm.arrears_due, 0) > 0) AS arrears_due
               {_PAYMENTS.format(where=q.where)}
-              GROUP BY pp.i, c.worker_id, pm.case_id
-              HAVING max(coalesce(pm.arrears_due, 0) > 0))
+              GROUP BY pp.i, c.worker_id, pm.case_id)
         GROUP BY i, worker_id"""
-    return {"arrears_collections": grouped(q.conn, sql, q.params())}
+    current: Rows = {}
+    arrears: Rows = {}
+    for i, worker, paid, due, paying, owing in q.conn.execute(sql, q.params()):
+        current[(int(i), worker)] = (int(paid or 0), int(due or 0), 0)
+        if owing:
+            arrears[(int(i), worker)] = (int(paying or 0), int(owing), 0)
+    return {"current_collections": current, "arrears_collections": arrears}
 
 
 def paternity_establishment(q: Query) -> dict[str, Rows]:

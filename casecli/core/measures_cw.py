@@ -218,9 +218,19 @@ def _entries(q: Query, follow_up_months: int) -> str:
     ``c_end``), leaving out stays under 8 days and youth 18 or over at entry. The first
     entry is found across every case (it is a fact about the child), then the case's
     worker counts it. Columns: i, removal_id, case_id, person_id, removed_on,
-    discharged_on, discharge_reason."""
+    discharged_on, discharge_reason.
+
+    Only the children with a removal in a case in scope are ranked (``scoped``): the
+    others cannot count, and ranking every child of the state for an office's score cost
+    0.8 s at 1.3 million cases. Each such child's removals in other cases still take part.
+    """
+    in_scope = f"SELECT c.case_id FROM cases c WHERE c._gone_on IS NULL AND ({q.where})"
     return f"""
-        WITH {PP} AS ({q.pp(follow_up_months)})
+        WITH {PP} AS ({q.pp(follow_up_months)}),
+        scoped AS MATERIALIZED (
+            SELECT DISTINCT person_id FROM removals
+            WHERE _gone_on IS NULL AND removed_on BETWEEN :c_lo AND :c_hi
+              AND case_id IN ({in_scope}))
         SELECT * FROM (
             SELECT pp.i, r.removal_id, r.case_id, r.person_id, r.removed_on,
                    r.discharged_on, r.discharge_reason,
@@ -230,12 +240,12 @@ def _entries(q: Query, follow_up_months: int) -> str:
             LEFT JOIN people p ON p.person_id = r.person_id AND p.case_id = r.case_id
             CROSS JOIN pp
             WHERE r._gone_on IS NULL AND r.removed_on BETWEEN :c_lo AND :c_hi
+              AND r.person_id IN (SELECT person_id FROM scoped)
               AND r.removed_on BETWEEN pp.c_start AND pp.c_end
               AND (r.discharged_on IS NULL
                    OR julianday(r.discharged_on) - julianday(r.removed_on) >= 8)
               AND {_UNDER_18_AT.format(day="r.removed_on")})
-        WHERE nth = 1 AND case_id IN (SELECT c.case_id FROM cases c
-                                      WHERE c._gone_on IS NULL AND ({q.where}))"""
+        WHERE nth = 1 AND case_id IN ({in_scope})"""
 
 
 def permanency(q: Query) -> dict[str, Rows]:
