@@ -174,6 +174,52 @@ def test_a_changed_value_updates_one_row(conn, export) -> None:
     assert result.status == "applied"
 
 
+def test_one_sync_updates_moves_revives_inserts_and_leaves_rows(conn, export, tmp_path) -> None:
+    """Every way a staged row meets a stored one, in one sync of events (indexed by case):
+    E1 moves to another case (its index entry moves), E2 changes an unindexed column, E3
+    is the same, E4 was marked gone and comes back unchanged, E9 is new."""
+    folder = export("basic")
+    run(conn, folder)
+    lines = (folder / "events.csv").read_text().splitlines(keepends=True)
+    write(folder, "events.csv", "".join(x for x in lines if not x.startswith("E4,")))
+    run(conn, folder)  # a full export without E4: marked gone
+    assert conn.execute("SELECT _gone_on FROM events WHERE event_id = 'E4'").fetchone()[0]
+    delta = tmp_path / "delta"
+    delta.mkdir()
+    write(delta, "manifest.toml", 'as_of = "2026-11-24T23:00"\nkind = "delta"\n')
+    header = lines[0]
+    rows = {x.split(",")[0]: x for x in lines[1:]}
+    write(
+        delta,
+        "events.csv",
+        header
+        + rows["E1"].replace("E1,C100,", "E1,C200,")
+        + rows["E2"].replace(",scheduled,", ",cancelled,")
+        + rows["E3"]
+        + rows["E4"]
+        + "E9,C100,caseworker_visit,completed,2026-11-20,2026-11-20,P3,W1,home,\n",
+    )
+    result = run(conn, delta)
+    events = next(f for f in result.files if f.record_type == "events")
+    assert (events.inserted, events.updated, events.unchanged, events.rejected) == (1, 3, 1, 0)
+    sync_id = result.sync_id
+    stored = conn.execute(
+        "SELECT event_id, case_id, status, _gone_on, _sync_id = ? FROM events ORDER BY 1",
+        (sync_id,),
+    ).fetchall()
+    assert stored == [
+        ("E1", "C200", "completed", None, 1),
+        ("E2", "C100", "cancelled", None, 1),
+        ("E3", "C100", "completed", None, 0),
+        ("E4", "C200", "completed", None, 1),
+        ("E9", "C100", "completed", None, 1),
+    ]
+    by_case = "SELECT group_concat(event_id) FROM (SELECT event_id FROM events INDEXED BY events_case WHERE case_id = ? ORDER BY 1)"  # noqa: E501
+    assert conn.execute(by_case, ("C100",)).fetchone() == ("E2,E3,E9",)
+    assert conn.execute(by_case, ("C200",)).fetchone() == ("E1,E4",)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
 # -- bad rows: rejected with file, line, column, value and reason; the rest applied ----------
 
 BAD_CASES = [
