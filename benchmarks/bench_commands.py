@@ -34,7 +34,6 @@ import json
 import os
 import platform
 import random
-import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -188,9 +187,11 @@ def choose_people(store: Path) -> dict[str, str]:
     }
 
 
-def forget_next(store: Path) -> None:
-    """Remove what casecli next keeps beside the store (casecli.core.nextcache.folder)."""
-    shutil.rmtree(store.with_name(store.name + "-cache"), ignore_errors=True)
+def forget_next(store: Path, user: str) -> None:
+    """Remove the actions casecli next keeps for ``user`` beside the store (the file
+    casecli.core.nextcache writes), leaving the other users' kept actions in place."""
+    kept = store.with_name(store.name + "-cache") / f"next-{user.encode().hex()}-0.json"
+    kept.unlink(missing_ok=True)
 
 
 def commands(store: Path, who: dict[str, str]) -> dict[str, list[str]]:
@@ -364,7 +365,7 @@ def main() -> None:
         k = i % len(names)
         for name in names[k:] + names[:k]:  # rotate: no command always first
             if name == FIRST_NEXT:
-                forget_next(store)
+                forget_next(store, who["busiest"])
             times[name].append(measure(cmds[name]))
     summary = {}
     for name, ms in times.items():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,6 +26,37 @@ def console(stderr: bool = False) -> Console:
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, emoji=False)
+
+
+def terminal_width() -> int:
+    """The width Rich's Console would use: ``COLUMNS``, else the terminal's (stdin, stdout
+    or stderr, the first that is one), else 80."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    for fd in (0, 1, 2):
+        try:
+            return os.get_terminal_size(fd).columns or 80
+        except (OSError, ValueError):
+            continue
+    return 80
+
+
+def plain_styles(stream: Any) -> tuple[Callable[[str], str], Callable[[str], str]]:
+    """(bold, dim) for text written to ``stream`` without Rich, as Rich would write them:
+    ANSI codes on a terminal (or with ``FORCE_COLOR``), none when piped or on a dumb one."""
+    import os
+
+    force = bool(os.environ.get("FORCE_COLOR"))
+    try:
+        tty = force or stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    if not tty or os.environ.get("TERM", "").lower() in ("dumb", "unknown"):
+        return str, str
+    return (lambda t: f"\x1b[1m{t}\x1b[0m"), (lambda t: f"\x1b[2m{t}\x1b[0m")
 
 
 def printable(text: object) -> str:

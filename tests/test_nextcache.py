@@ -79,8 +79,8 @@ def test_anything_the_actions_depend_on_makes_next_work_them_out_again(
     if change == "local write":  # by someone else, on another case: still a new state
         done = cli(db, "W2", "record", "C200", "collateral_contact", "--on", "2026-11-24")
         assert done.exit_code == 0, done.stderr
-    elif change == "sync":
-        done = cli(db, "W1", "sync", str(FIXTURES / "basic"))
+    elif change == "sync":  # by an admin's script (no --as): nothing kept for W1 by it
+        done = cli(db, None, "sync", str(FIXTURES / "basic"))
         assert done.exit_code == 0, done.stderr
     elif change == "urgency":
         config = tmp_path / "c.toml"
@@ -140,3 +140,17 @@ def test_next_works_without_a_cache_it_cannot_write_or_read(db: Path) -> None:  
     nextcache.folder(db).write_text("not a folder")  # nothing can be kept there
     assert first_action(db) == expected
     assert first_action(db) == expected
+
+
+def test_a_workers_own_sync_leaves_their_next_worked_out_for_the_new_data(db: Path) -> None:  # noqa: F811
+    steps = {a["step"] for a in json.loads(cli(db, "W1", "next", "--json").stdout)}
+    assert "case_plan" not in steps  # the fixture's delta recorded C100's case plan
+    done = cli(db, "W1", "sync", str(FIXTURES / "basic"))  # a full export without it
+    assert done.exit_code == 0, done.stderr
+    kept = json.loads(kept_file(db).read_text())["actions"]
+    assert "case_plan" in {a["step"] for a in kept}
+    tamper(db)
+    assert first_action(db) == FAKE  # current: the sync kept it
+    kept_file(db).unlink()
+    fresh = cli(db, "W1", "next", "--json")
+    assert json.loads(fresh.stdout)[1:] == kept[1:]

@@ -10,45 +10,53 @@ from casecli.cli.options import Settings
 from casecli.render import console, initials, printable, safe
 
 
-def _reasons(terms: Any, explain: bool, action: str = "") -> str:
+def _reasons(terms: Any, explain: bool, action: str = "", escape: Any = safe) -> str:
+    """The reasons in words (without ``explain``: those the action's own sentence does not
+    already say), or every term with its points. ``escape`` makes each reason printable:
+    Rich markup escaped by default, :func:`printable` for plain output."""
     ordered = sorted(terms, key=lambda t: -t.points)
     if explain:
-        return "\n".join(f"{t.term:<11} {t.points:+7.2f}  {safe(t.why)}" for t in ordered)
-    return " · ".join(safe(t.why) for t in ordered if t.why not in action)
+        return "\n".join(f"{t.term:<11} {t.points:+7.2f}  {escape(t.why)}" for t in ordered)
+    return " · ".join(escape(t.why) for t in ordered if t.why not in action)
 
 
 def next_table(actions: list[Any], explain: bool) -> None:
     """Rank, case, action, due, urgency; the reasons in words under each action.
 
-    Laid out by hand rather than with a Rich Table: this is the command people run
-    most, and Table's layout pass costs more than the rest of rendering together.
+    Written without Rich: this is the command people run most, and importing
+    ``rich.console`` alone costs ~7 ms of its start-up budget (DESIGN.md: within 1.3x of
+    the libraries' own start-up). It needs only bold and dim, written as Rich would write
+    them (:func:`casecli.render.plain_styles`), at the width Rich would use.
     """
-    out = console()
+    import sys
+
+    from casecli.render import plain_styles, terminal_width
+
+    bold, dim = plain_styles(sys.stdout)
     if not actions:
-        out.print(
-            "Nothing needs doing now across your caseload. [dim](casecli caseload lists it.)[/]"
+        sys.stdout.write(
+            f"Nothing needs doing now across your caseload. {dim('(casecli caseload lists it.)')}\n"
         )
         return
     case_w = max(4, *(len(printable(a.case_id)) for a in actions))
-    width = max(out.width, 60)
+    width = max(terminal_width(), 60)
     text_w = width - (3 + case_w + 2 + 2 + 10 + 2 + 5)
     pad = " " * (3 + case_w + 2)
-    shown = [f"[bold]{'#':>2} {'case':<{case_w}}  {'action':<{text_w}}  {'due':<10}  {'urg':>5}[/]"]
+    shown = [bold(f"{'#':>2} {'case':<{case_w}}  {'action':<{text_w}}  {'due':<10}  {'urg':>5}")]
     for rank, a in enumerate(actions, 1):
         lines = textwrap.wrap(printable(a.action), text_w) or [""]
-        why = _reasons(a.terms, explain, a.action)
+        why = _reasons(a.terms, explain, a.action, escape=printable)
         due = a.due_on.isoformat() if a.due_on else ""
         shown.append(
-            f"{rank:>2} {safe(a.case_id):<{case_w}}  {safe(lines[0]):<{text_w}}  {due:<10}  {a.urgency:>5.1f}"
+            f"{rank:>2} {printable(a.case_id):<{case_w}}  {lines[0]:<{text_w}}  {due:<10}  {a.urgency:>5.1f}"
         )
-        shown.extend(pad + safe(line) for line in lines[1:])
+        shown.extend(pad + line for line in lines[1:])
         for reason in why.split("\n") if why else []:
-            shown.extend(f"{pad}[dim]{line}[/]" for line in textwrap.wrap(reason, text_w))
+            shown.extend(f"{pad}{dim(line)}" for line in textwrap.wrap(reason, text_w))
     if not explain:
-        shown.append(
-            "[dim]casecli next --explain shows every term; casecli case ID shows a case.[/]"
-        )
-    out.print("\n".join(shown))  # one print: Rich's per-call cost is most of drawing this
+        hint = "casecli next --explain shows every term; casecli case ID shows a case."
+        shown.extend(dim(line) for line in textwrap.wrap(hint, width))
+    sys.stdout.write("\n".join(shown) + "\n")
 
 
 def _name(value: str | None, redact: bool) -> str:

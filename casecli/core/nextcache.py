@@ -23,10 +23,11 @@ What is kept, and when it is used (the choice, since issue 6 left it open):
   and casecli's own code (the engine's and the default playbooks' files), so an upgrade
   or an edit never shows a stale list.
 * Who fills it: every command that evaluates a user's caseload for today (``next``,
-  ``caseload``, ``waiting``) and every local write by that user (``record``, ``wait``,
-  ``resolve``, ``progress``), so the ``next`` after recording a visit is already current.
-  A sync does not: precomputing 1.3 million cases would cost minutes per sync, while one
-  user's caseload costs tens of milliseconds once a day.
+  ``caseload``, ``waiting``), and a worker's own local writes (``record``, ``wait``,
+  ``resolve``, ``progress``) and syncs, so the ``next`` after recording a visit, or after
+  the nightly sync of a worker's laptop store, is already current. A sync does not work out
+  everyone's: precomputing 1.3 million cases would cost minutes per sync, while one user's
+  caseload costs tens of milliseconds once a day.
 
 The data read and written is the same JSON ``casecli next --json`` prints (plus nothing):
 the actions, most urgent first, with their terms.
