@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from casecli.cli.options import Settings, command
-from casecli.cli.score_cmd import PERIOD, _num, _open, _options
+from casecli.cli.score_cmd import PERIOD, measure_number, measure_options, open_store
 
 
 def register(app: typer.Typer) -> None:
@@ -36,9 +36,9 @@ def register(app: typer.Typer) -> None:
             raise UsageError("Give --month YYYY-MM and --out DIR together to write digests.")
         if month is not None and not periods.parse(month, settings.today).kind == "month":
             raise UsageError(f"--month {month} is not a month; use YYYY-MM.")
-        conn, who = _open(settings)
+        conn, who = open_store(settings)
         try:
-            options = _options(settings)
+            options = measure_options(settings)
             scope = sc.resolve_scope(conn, who)
             if out is not None:
                 from casecli.core import digest
@@ -120,8 +120,8 @@ def show_focus(result: Any, redact: bool) -> None:
         m = fm.line.measure
         goal = fm.line.goal.target if fm.line.goal else None
         line = (
-            f"{m.title}: {_num(fm.line.result.performance, m)} against "
-            f"{_num(goal, m)} ({fm.line.gap:+.1f})"
+            f"{m.title}: {measure_number(fm.line.result.performance, m)} against "
+            f"{measure_number(goal, m)} ({fm.line.gap:+.1f})"
         )
         if fm.line.gap_work:
             line += f" · {fm.line.gap_work}"
@@ -147,6 +147,6 @@ def show_focus(result: Any, redact: bool) -> None:
                 out.print(f"[bold]{safe(m.title)}[/]")
             name = initials(g.name) if redact else (g.name or "")
             label = f"{g.staff_id} {name}".strip()[: width - 32]
-            row = f"  {label:<{width - 32}}{_num(g.performance, m):>8}{_num(g.goal, m):>8}"
+            row = f"  {label:<{width - 32}}{measure_number(g.performance, m):>8}{measure_number(g.goal, m):>8}"
             row += f"{g.distance:>+10.1f}"
             out.print(f"[yellow]{safe(row)}[/]" if g.distance > 0 else safe(row))

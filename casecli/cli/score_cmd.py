@@ -18,14 +18,14 @@ PERIOD = Annotated[
 ]
 
 
-def _open(settings: Settings) -> tuple[Any, Any]:
+def open_store(settings: Settings) -> tuple[Any, Any]:
     from casecli.core import scope
 
     conn = settings.connect()
     return conn, scope.actor(conn, settings.user)
 
 
-def _options(settings: Settings) -> Any:
+def measure_options(settings: Settings) -> Any:
     from casecli.cli.common import books
     from casecli.core import measures
 
@@ -57,11 +57,13 @@ def register(app: typer.Typer) -> None:
         from casecli.core import score as sc
 
         kind, scope_id = _scope_choice(worker, unit, office)
-        conn, who = _open(settings)
+        conn, who = open_store(settings)
         try:
             when = periods.parse(period, settings.today)
             scope = sc.resolve_scope(conn, who, kind, scope_id)
-            card = sc.scorecard(conn, scope, when, settings.today, options=_options(settings))
+            card = sc.scorecard(
+                conn, scope, when, settings.today, options=measure_options(settings)
+            )
         finally:
             conn.close()
         if settings.json:
@@ -98,7 +100,7 @@ def register(app: typer.Typer) -> None:
         from casecli.core import goals, measures
 
         kind, scope_id = goals.parse_scope(scope)
-        conn, who = _open(settings)
+        conn, who = open_store(settings)
         try:
             goal = goals.set_goal(conn, who, kind, scope_id, measure, target, period)
         finally:
@@ -111,7 +113,7 @@ def register(app: typer.Typer) -> None:
         m = measures.get(goal.measure)
         sign = "≥" if m.direction == "higher" else "≤"
         typer.echo(
-            f"Goal set: {goal.measure} {sign} {_num(goal.target, m)} for {goal.scope_kind} "
+            f"Goal set: {goal.measure} {sign} {measure_number(goal.target, m)} for {goal.scope_kind} "
             f"{goal.scope_id}, {goal.period or 'every period'} (#{goal.id})."
         )
 
@@ -130,7 +132,7 @@ def register(app: typer.Typer) -> None:
         from casecli.core import goals
 
         kind, scope_id = goals.parse_scope(scope) if scope else (None, None)
-        conn, who = _open(settings)
+        conn, who = open_store(settings)
         try:
             rows = goals.list_goals(
                 conn, who, scope_kind=kind, scope_id=scope_id, measure=measure, history=history
@@ -221,7 +223,7 @@ def score_json(card: Any) -> dict[str, Any]:
 # Text ---------------------------------------------------------------------------------
 
 
-def _num(value: float | None, m: Any) -> str:
+def measure_number(value: float | None, m: Any) -> str:
     if value is None:
         return "–"
     return f"{value:.1f}%" if m.unit == "percent" else f"{value:.2f}"
@@ -282,12 +284,15 @@ def show_score(card: Any, who: Any, redact: bool) -> None:
     out.print(f"[bold]{'':<{title_w}}{''.join(f'{c:>7}' for c in cols)}  6 months[/]")
     for line in card.lines:
         m, r = line.measure, line.result
-        cells = [_num(r.performance, m), _num(line.goal.target if line.goal else None, m)]
+        cells = [
+            measure_number(r.performance, m),
+            measure_number(line.goal.target if line.goal else None, m),
+        ]
         cells.append("–" if line.gap is None else f"{line.gap:+.1f}")
         if card.scope.kind == "worker":
-            cells.append(_num(line.unit, m))
+            cells.append(measure_number(line.unit, m))
         if card.scope.kind in ("worker", "unit"):
-            cells.append(_num(line.office, m))
+            cells.append(measure_number(line.office, m))
         if fed:
             cells.append(
                 "" if line.applicable_percentage is None else str(line.applicable_percentage)
@@ -331,7 +336,7 @@ def show_goals(rows: list[Any]) -> None:
         m = measures.get(g.measure)
         out.print(
             safe(
-                f"{g.scope:<{scope_w}}  {g.measure:<{measure_w}}  {_num(g.target, m):>7}  "
+                f"{g.scope:<{scope_w}}  {g.measure:<{measure_w}}  {measure_number(g.target, m):>7}  "
                 f"{g.period or 'every':<10}  {g.set_by} {g.set_at[:10]}"
             )
         )

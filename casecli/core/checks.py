@@ -51,18 +51,19 @@ def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _lit(value: str) -> str:
+def lit(value: str) -> str:
+    """A Python string as an SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
 
 
 def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(_lit(v) for v in values) + ")"
+    return "(" + ", ".join(lit(v) for v in values) + ")"
 
 
 def _member(expr: str, values: tuple[str, ...]) -> str:
     """``expr IN values`` without the per-execution lookup table SQLite builds for IN,
     which dominates when one statement runs once per CSV row."""
-    return f"(instr({_lit(',' + ','.join(values) + ',')}, ',' || {expr} || ',') > 0 AND instr({expr}, ',') = 0)"
+    return f"(instr({lit(',' + ','.join(values) + ',')}, ',' || {expr} || ',') > 0 AND instr({expr}, ',') = 0)"
 
 
 def cell(name: str) -> str:
@@ -150,8 +151,8 @@ def _stored(col: Column, v: str, *, canonical: bool) -> str:
     if col.type == ENUM:
         expr = v if canonical else f"lower({v})"
     elif col.type == BOOL:
-        whens = [f"WHEN {_lit(t)} THEN 1" for t in BOOL_TRUE] + [
-            f"WHEN {_lit(f)} THEN 0" for f in BOOL_FALSE
+        whens = [f"WHEN {lit(t)} THEN 1" for t in BOOL_TRUE] + [
+            f"WHEN {lit(f)} THEN 0" for f in BOOL_FALSE
         ]
         expr = f"CASE {v if canonical else f'lower({v})'} {' '.join(whens)} END"
     elif col.type == MONEY:
@@ -166,7 +167,7 @@ def _stored(col: Column, v: str, *, canonical: bool) -> str:
         expr = v
     if col.default is not None:
         default = _stored(
-            Column(col.name, col.type, values=col.values), _lit(col.default), canonical=False
+            Column(col.name, col.type, values=col.values), lit(col.default), canonical=False
         )
         expr = f"COALESCE({expr}, {default})"
     return expr

@@ -337,10 +337,10 @@ class Job:
         """The columns of the table's secondary indexes (its key excluded)."""
         out: set[str] = set()
         table = self.rt.name
-        for row in self.conn.execute(f"PRAGMA main.index_list({ck._lit(table)})").fetchall():
+        for row in self.conn.execute(f"PRAGMA main.index_list({ck.lit(table)})").fetchall():
             if row[3] == "pk":
                 continue
-            for info in self.conn.execute(f"PRAGMA main.index_info({ck._lit(row[1])})"):
+            for info in self.conn.execute(f"PRAGMA main.index_info({ck.lit(row[1])})"):
                 if info[2] is not None:
                     out.add(str(info[2]))
         return out
@@ -352,7 +352,7 @@ class Job:
         def src(col: str | None) -> str:
             if col is None:
                 return "NULL"
-            return ck._lit(fmap.source_column(col) if fmap else col)
+            return ck.lit(fmap.source_column(col) if fmap else col)
 
         key_desc = " || '/' || ".join(f"coalesce({ck.q(k)}, '')" for k in self.key)
         column = ["CASE WHEN _err IS NOT NULL THEN NULL", f"WHEN _chk = -1 THEN {src(self.key[0])}"]
@@ -366,7 +366,7 @@ class Job:
         for c in self.checks:
             column.append(f"WHEN _chk = {c.number} THEN {src(c.column)}")
             value.append(f"WHEN _chk = {c.number} THEN {ck.cell(c.column) if c.column else 'NULL'}")
-            reason.append(f"WHEN _chk = {c.number} THEN {ck._lit(f'{c.column} {c.reason}')}")
+            reason.append(f"WHEN _chk = {c.number} THEN {ck.lit(f'{c.column} {c.reason}')}")
             if c.retryable:
                 retry.append(f"WHEN _chk = {c.number} THEN 1")
         end = " END"
@@ -449,7 +449,7 @@ class Job:
     def _warn_unknown_values(self) -> None:
         if self.rt.name != "cases":
             return
-        known = ", ".join(ck._lit(k) for k in KNOWN_CASE_TYPES)
+        known = ", ".join(ck.lit(k) for k in KNOWN_CASE_TYPES)
         for value, n in self.conn.execute(
             f"SELECT case_type, count(*) FROM main.cases WHERE _sync_id = ?"
             f" AND case_type NOT IN ({known}) GROUP BY case_type ORDER BY 2 DESC LIMIT 5",
