@@ -3,8 +3,8 @@ each with its urgency terms (``urgency.py``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from casecli.core import urgency as u
 from casecli.core.barriers import Barrier, next_hearing
@@ -37,8 +37,7 @@ ROLE_WORDS = {
 MODIFICATION_SIGNALS = ("job_loss", "disability")
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     case_id: str
     action: str  # the sentence shown
     kind: str  # step | chase | contact | modification

@@ -3,8 +3,8 @@ hearing with no new date, an approval, or a barrier a worker recorded."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from casecli.core.casedata import CaseData
 from casecli.core.steps import HEARINGS, to_date
@@ -12,8 +12,7 @@ from casecli.core.steps import HEARINGS, to_date
 PENDING_RESULTS = ("drug_screen", "genetic_test")
 
 
-@dataclass(frozen=True)
-class Barrier:
+class Barrier(NamedTuple):
     id: str  # "referral:R1", "event:E3", "barrier:5"
     kind: str  # service | result | court | approval | recorded
     what: str  # what the case waits on, in words

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple, Protocol
 
@@ -58,10 +57,9 @@ def ranked_actions(case_views: list[CaseView], n: int | None = None) -> list[Act
     return actions if n is None else actions[:n]
 
 
-@dataclass(frozen=True)
-class WaitGroup:
+class WaitGroup(NamedTuple):
     what: str  # the service or kind of wait
-    count: int
+    count: int  # type: ignore[assignment]  # shadows tuple.count, on purpose
     median_days: float
     oldest_days: int
     items: tuple[tuple[str, engine.Barrier], ...]  # (case id, barrier), oldest first

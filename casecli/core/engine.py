@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from casecli.core.actions import Action, chase_actions, merge_signals, signal_actions, step_actions
 from casecli.core.barriers import Barrier, find_barriers, next_hearing
@@ -21,8 +22,7 @@ from casecli.core.steps import StepState, add_months, evaluate_steps, to_date
 __all__ = ["Action", "Barrier", "CaseView", "Milestone", "evaluate"]
 
 
-@dataclass(frozen=True)
-class Milestone:
+class Milestone(NamedTuple):
     what: str
     on: date
     days_left: int

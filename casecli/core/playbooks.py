@@ -33,10 +33,8 @@ another step's completion, or ``before`` the next hearing; with ``days``, ``mont
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from casecli.core.errors import CasecliError
 
@@ -61,8 +59,7 @@ DUE_KEYS = {
 }
 
 
-@dataclass(frozen=True)
-class Due:
+class Due(NamedTuple):
     anchor: str | None = None  # one of ANCHORS
     after: str | None = None  # a step id
     before: str | None = None  # "next_hearing"
@@ -74,8 +71,7 @@ class Due:
     repeat: bool = False
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     id: str
     title: str
     done_by: tuple[str, ...]
@@ -83,7 +79,7 @@ class Step:
     requires: tuple[str, ...] = ()
     per: str = "case"
     every: str | None = None
-    count: int = 1
+    count: int = 1  # type: ignore[assignment]  # shadows tuple.count, on purpose
     only_if: str | None = None
     unless_goal: tuple[str, ...] = ()
     statutory: bool = False
@@ -93,16 +89,20 @@ class Step:
     services: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Playbook:
+class Playbook(NamedTuple):
     case_type: str
     name: str
     steps: tuple[Step, ...]
-    settings: dict[str, int] = field(default_factory=dict)
+    settings: dict[str, int]
     source: str = ""
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
+
+
+# The default playbooks, shipped in the wheel beside this package (a plain path, not
+# importlib.resources: that import alone costs ~2 ms of every `next` that evaluates).
+DEFAULTS = Path(__file__).resolve().parent.parent / "playbooks"
 
 
 class PlaybookError(CasecliError):
@@ -238,10 +238,8 @@ def _due(raw: Any, file: str, sid: str, settings: dict[str, int]) -> Due | None:
 def load(override_dir: Path | None = None) -> dict[str, Playbook]:
     """Every playbook by case type: the defaults, then a jurisdiction's folder over them."""
     books: dict[str, Playbook] = {}
-    for entry in resources.files("casecli.playbooks").iterdir():
-        if entry.name.endswith(".toml"):
-            case_type = entry.name[:-5]
-            books[case_type] = parse(entry.read_text(encoding="utf-8"), case_type, entry.name)
+    for entry in sorted(DEFAULTS.glob("*.toml")):
+        books[entry.stem] = parse(entry.read_text(encoding="utf-8"), entry.stem, entry.name)
     if override_dir is not None:
         if not override_dir.is_dir():
             raise CasecliError(

@@ -8,14 +8,12 @@ role, unit and office come from the staff table (staff.csv in the export).
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from casecli.core.errors import CasecliError
 
 
-@dataclass(frozen=True)
-class Actor:
+class Actor(NamedTuple):
     staff_id: str
     name: str
     role: str

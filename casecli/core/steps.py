@@ -5,9 +5,8 @@ Pure functions over a case's records (``CaseData``) with ``today`` passed in.
 
 from __future__ import annotations
 
-import calendar
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from casecli.core.casedata import CaseData, Row
 from casecli.core.playbooks import Playbook, Step
@@ -38,19 +37,24 @@ def to_datetime(value: object) -> datetime | None:
         return None
 
 
+def _days_in_month(year: int, month: int) -> int:
+    """Without the calendar module (an import `next` would pay for on every evaluation)."""
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return (following - timedelta(days=1)).day
+
+
 def add_months(d: date, months: int) -> date:
     month = d.month - 1 + months
     year = d.year + month // 12
     month = month % 12 + 1
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+    return date(year, month, min(d.day, _days_in_month(year, month)))
 
 
 def month_end(d: date) -> date:
-    return date(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
+    return date(d.year, d.month, _days_in_month(d.year, d.month))
 
 
-@dataclass(frozen=True)
-class StepState:
+class StepState(NamedTuple):
     step: Step
     status: str  # done | open | overdue | blocked | waiting
     due_on: date | None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # term -> (default coefficient, what it means)
 TERMS: dict[str, tuple[float, str]] = {
@@ -30,8 +30,7 @@ TERMS: dict[str, tuple[float, str]] = {
 DEFAULTS: dict[str, float] = {name: value for name, (value, _) in TERMS.items()}
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     term: str
     points: float
     why: str
