@@ -220,6 +220,34 @@ def test_one_sync_updates_moves_revives_inserts_and_leaves_rows(conn, export, tm
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
+def test_a_typed_key_cell_with_spaces_is_the_stored_key(conn, export, tmp_path) -> None:
+    """A payments month is a typed cell: ' 2026-09' is stored as '2026-09'. A later file that
+    writes an existing key so updates that row (no crash on the primary key), and one file
+    that has the same key written two ways rejects both copies, like any duplicated key."""
+    run(conn, export("basic"))
+    delta = tmp_path / "delta"
+    delta.mkdir()
+    write(delta, "manifest.toml", 'as_of = "2026-11-24T23:00"\nkind = "delta"\n')
+    header = "case_id,month,current_due,current_paid,arrears_due,arrears_paid\n"
+    write(delta, "payments.csv", header + "C200, 2026-09 ,450.00,350.00,1200.50,50\n")
+    result = run(conn, delta)
+    payments = next(f for f in result.files if f.record_type == "payments")
+    assert (payments.inserted, payments.updated, payments.rejected) == (0, 1, 0)
+    assert conn.execute(
+        "SELECT month, current_due FROM payments WHERE case_id = 'C200' ORDER BY month"
+    ).fetchall() == [("2026-09", 45000), ("2026-10", 35000)]
+    write(
+        delta,
+        "payments.csv",
+        header + "C200,2026-11,1.00,0,,\nC200, 2026-11,2.00,0,,\n",
+    )
+    result = run(conn, delta)
+    payments = next(f for f in result.files if f.record_type == "payments")
+    assert (payments.inserted, payments.rejected) == (0, 2)
+    assert "more than once" in result.rejects[0].reason
+    assert conn.execute("SELECT count(*) FROM payments WHERE month = '2026-11'").fetchone() == (0,)
+
+
 # -- bad rows: rejected with file, line, column, value and reason; the rest applied ----------
 
 BAD_CASES = [

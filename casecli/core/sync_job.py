@@ -238,10 +238,16 @@ class Job:
 
     def _validate(self) -> None:
         conn = self.conn
-        key_cols = [ck.q(k) for k in self.key]
-        keys = ", ".join(key_cols)
-        filled = " AND ".join(f"{k} <> ''" for k in key_cols)
-        match = " AND ".join(f"s2.{k} = {STAGE}.{k}" for k in key_cols)
+
+        def key(k: str, alias: str = "") -> str:
+            """A key cell as it will be stored: typed cells (a payments month) are trimmed,
+            so ' 2026-09' and '2026-09' are one key, as the store's primary key sees them."""
+            ref = f"{alias}{ck.q(k)}"
+            return ref if self.rt.column(k).type == ck.TEXT else f"trim({ref})"
+
+        keys = ", ".join(key(k) for k in self.key)
+        filled = " AND ".join(f"{key(k)} <> ''" for k in self.key)
+        match = " AND ".join(f"{key(k, 's2.')} = {key(k, f'{STAGE}.')}" for k in self.key)
         lines = LINE.replace("_line", "s2._line").replace("rowid", "s2.rowid")
         conn.execute(
             f"UPDATE {STAGE} SET _chk = -1, _errval = (SELECT group_concat({lines}, ', ') FROM {STAGE} s2"
@@ -269,7 +275,6 @@ class Job:
         cols = rt.names
         select = ", ".join(ck.normalised(rt.column(c)) for c in cols)
         ok = "_err IS NULL AND _chk IS NULL"
-        key_cols = [ck.q(k) for k in self.key]
         was_empty = not conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
         good = conn.execute(f"SELECT count(*) FROM {STAGE} WHERE {ok}").fetchone()[0]
         if not good:
@@ -277,7 +282,8 @@ class Job:
         updated = 0
         if not was_empty:
             updated = self._update_existing(table, ok)
-        match = " AND ".join(f"t.{k} = {STAGE}.{k}" for k in key_cols)
+        # The key as stored (a typed key cell is trimmed and formatted), as the update matched it.
+        match = " AND ".join(f"t.{ck.q(k)} = {ck.normalised(rt.column(k))}" for k in self.key)
         inserted = conn.execute(
             f"INSERT INTO {table} ({', '.join(ck.q(c) for c in cols)}, _gone_on, _sync_id)"
             f" SELECT {select}, NULL, {self.sync_id} FROM {STAGE} WHERE {ok}"
