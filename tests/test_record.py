@@ -320,3 +320,25 @@ def test_recorded_events_link_to_the_exports_copy(store: sqlite3.Connection) -> 
         if r["linked_event_id"] is None
     }
     assert loaded == unlinked
+
+
+def test_the_engine_is_given_only_the_latest_payments_month_before_today(
+    store: sqlite3.Connection,
+) -> None:
+    """caseload.views loads each case's payments row for the latest month before today's
+    (all the engine reads: is the case paying?), not its whole ledger. C200 has 2026-09
+    and 2026-10 rows (and, here, one for the current month)."""
+    store.execute(
+        "INSERT INTO payments (case_id, month, current_due, current_paid) VALUES ('C200', '2026-11', 1, 1)"
+    )
+    whole = casedata.load(store, "c.case_id = 'C200'")["C200"].payments
+    assert [p["month"] for p in whole] == ["2026-09", "2026-10", "2026-11"]
+    latest = casedata.load(store, "c.case_id = 'C200'", payments_before="2026-11")["C200"]
+    assert [(p["month"], p["current_paid"]) for p in latest.payments] == [("2026-10", 17550)]
+    earlier = casedata.load(store, "c.case_id = 'C200'", payments_before="2026-10")["C200"]
+    assert [p["month"] for p in earlier.payments] == ["2026-09"]
+    assert (
+        casedata.load(store, "c.case_id = 'C200'", payments_before="2026-01")["C200"].payments == []
+    )
+    with pytest.raises(ValueError):
+        casedata.load(store, "c.case_id = 'C200'", payments_before="2026-1'")

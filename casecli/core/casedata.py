@@ -46,11 +46,15 @@ def load(
     *,
     only: tuple[str, ...] | None = None,
     event_kinds: tuple[str, ...] | None = None,
+    payments_before: str | None = None,
 ) -> dict[str, CaseData]:
     """Every case matching ``where`` (SQL on the cases table aliased ``c``), with its records.
 
     ``only`` names the CaseData lists to fill (default: all); ``event_kinds`` limits the
     events loaded. A caller that needs a part of the picture (the bottlenecks) reads less.
+    ``payments_before`` (a month, ``YYYY-MM``): load only each case's latest payments row
+    before that month, all the engine looks at (``steps.Facts``: is the case paying?),
+    instead of its whole ledger (13 rows a case in the demo; 180k rows for an office).
     """
     conn.execute("DROP TABLE IF EXISTS temp.sel")
     conn.execute(
@@ -59,13 +63,16 @@ def load(
     )
     conn.execute("CREATE UNIQUE INDEX temp.sel_case ON sel(case_id)")
     try:
-        return _load_selected(conn, only, event_kinds)
+        return _load_selected(conn, only, event_kinds, payments_before)
     finally:
         conn.execute("DROP TABLE IF EXISTS temp.sel")
 
 
 def _load_selected(
-    conn: sqlite3.Connection, only: tuple[str, ...] | None, event_kinds: tuple[str, ...] | None
+    conn: sqlite3.Connection,
+    only: tuple[str, ...] | None,
+    event_kinds: tuple[str, ...] | None,
+    payments_before: str | None,
 ) -> dict[str, CaseData]:
     out: dict[str, CaseData] = {}
     cases_cols = "case_id, program, case_type, status, opened_on, closed_on, worker_id, name, risk_level, response_hours, permanency_goal, goal_target_on, order_established_on, updated_at"
@@ -106,8 +113,21 @@ def _load_selected(
         " JOIN removals r USING (removal_id) WHERE p._gone_on IS NULL AND r.case_id IN (SELECT case_id FROM sel)",
         "placements",
     )
+    if payments_before is not None and not (
+        len(payments_before) == 7
+        and payments_before[:4].isdigit()
+        and payments_before[5:].isdigit()
+    ):
+        raise ValueError(f"payments_before must be YYYY-MM, not {payments_before!r}")
+    latest = (
+        " AND month = (SELECT max(q.month) FROM payments q WHERE q.case_id = payments.case_id"
+        f" AND q._gone_on IS NULL AND q.month < '{payments_before}')"
+        if payments_before
+        else ""
+    )
     each(
-        f"SELECT case_id, month, current_due, current_paid, arrears_due, arrears_paid FROM payments WHERE {live} ORDER BY month",
+        "SELECT case_id, month, current_due, current_paid, arrears_due, arrears_paid FROM payments"
+        f" WHERE {live}{latest} ORDER BY month",
         "payments",
     )
     each(

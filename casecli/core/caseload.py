@@ -33,7 +33,7 @@ def views(
     ``behind``: per worker, the measures they are behind their goal on and by how many
     points (:func:`casecli.core.focus.points_behind`), for the goal_impact term; ``me``
     the user, whose own cases say "you are" behind."""
-    data = casedata.load(conn, where, params)
+    data = casedata.load(conn, where, params, payments_before=today.strftime("%Y-%m"))
     behind = behind or {}
 
     def whose(worker: object) -> str:
