@@ -66,16 +66,17 @@ def _member(expr: str, values: tuple[str, ...]) -> str:
     return f"(instr({lit(',' + ','.join(values) + ',')}, ',' || {expr} || ',') > 0 AND instr({expr}, ',') = 0)"
 
 
-def cell(name: str) -> str:
-    """A staged cell, qualified so that it means the staged row inside sub-queries too."""
-    return f"stage.{q(name)}"
+def cell(name: str, table: str = "stage") -> str:
+    """A staged cell, qualified so that it means the staged row inside sub-queries too
+    (``table``: another name for the staged rows, such as a self-join's alias)."""
+    return f"{table}.{q(name)}"
 
 
-def trimmed(col: Column) -> str:
+def trimmed(col: Column, table: str = "stage") -> str:
     """The raw cell with '' as NULL; typed cells are trimmed, text is kept verbatim."""
     if col.type == TEXT:
-        return f"NULLIF({cell(col.name)}, '')"
-    return f"NULLIF(trim({cell(col.name)}), '')"
+        return f"NULLIF({cell(col.name, table)}, '')"
+    return f"NULLIF(trim({cell(col.name, table)}), '')"
 
 
 def _digits(expr: str) -> str:
@@ -140,9 +141,9 @@ TYPE_CHECKS = {
 }
 
 
-def normalised(col: Column) -> str:
+def normalised(col: Column, table: str = "stage") -> str:
     """SQL turning a valid raw (staged) cell into the stored value."""
-    return _stored(col, trimmed(col), canonical=False)
+    return _stored(col, trimmed(col, table), canonical=False)
 
 
 def _stored(col: Column, v: str, *, canonical: bool) -> str:

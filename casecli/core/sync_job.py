@@ -239,15 +239,14 @@ class Job:
     def _validate(self) -> None:
         conn = self.conn
 
-        def key(k: str, alias: str = "") -> str:
-            """A key cell as it will be stored: typed cells (a payments month) are trimmed,
-            so ' 2026-09' and '2026-09' are one key, as the store's primary key sees them."""
-            ref = f"{alias}{ck.q(k)}"
-            return ref if self.rt.column(k).type == ck.TEXT else f"trim({ref})"
+        def key(k: str, table: str = "stage") -> str:
+            """A key cell as it will be stored (a typed cell such as a payments month is
+            trimmed: ' 2026-09' and '2026-09' are one key, as the primary key sees them)."""
+            return ck.normalised(self.rt.column(k), table)
 
         keys = ", ".join(key(k) for k in self.key)
         filled = " AND ".join(f"{key(k)} <> ''" for k in self.key)
-        match = " AND ".join(f"{key(k, 's2.')} = {key(k, f'{STAGE}.')}" for k in self.key)
+        match = " AND ".join(f"{key(k, 's2')} = {key(k)}" for k in self.key)
         lines = LINE.replace("_line", "s2._line").replace("rowid", "s2.rowid")
         conn.execute(
             f"UPDATE {STAGE} SET _chk = -1, _errval = (SELECT group_concat({lines}, ', ') FROM {STAGE} s2"
