@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from casecli.cli.options import Settings
 
@@ -10,8 +10,9 @@ if TYPE_CHECKING:
     from casecli.core.playbooks import Playbook
 
 
-def books(settings: Settings) -> dict[str, Playbook]:
-    """The playbooks: the defaults, under ``--playbooks DIR`` or the config's folder."""
+def books(settings: Settings, cfg: dict[str, Any] | None = None) -> dict[str, Playbook]:
+    """The playbooks: the defaults, under ``--playbooks DIR`` or the config's folder
+    (``cfg``: the config file already read, if the caller has it)."""
     from casecli.core import config, playbooks
 
-    return playbooks.load(settings.playbooks or config.playbooks_dir())
+    return playbooks.load(settings.playbooks or config.playbooks_dir(cfg))

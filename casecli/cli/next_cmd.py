@@ -9,22 +9,25 @@ from casecli.cli.options import Settings, command
 
 
 def _context(
-    settings: Settings, conn: Any = None
+    settings: Settings, conn: Any = None, cfg: dict[str, Any] | None = None
 ) -> tuple[Any, Any, dict[str, Any], dict[str, float]]:
+    """The store, the user, the playbooks and the urgency coefficients (``cfg``: the
+    config file, when the caller has already read it)."""
     from casecli.cli.common import books
     from casecli.core import config, scope, urgency
 
     conn = conn or settings.connect()
+    cfg = config.load() if cfg is None else cfg
     who = scope.actor(conn, settings.user)
-    coef = urgency.coefficients(config.urgency_overrides())
-    return conn, who, books(settings), coef
+    coef = urgency.coefficients(config.urgency_overrides(cfg))
+    return conn, who, books(settings, cfg), coef
 
 
-def _stamp(settings: Settings, conn: Any) -> str:
+def _stamp(settings: Settings, conn: Any, cfg: dict[str, Any] | None = None) -> str:
     """What the user's ranked actions depend on today (:mod:`casecli.core.nextcache`)."""
     from casecli.core import config, nextcache
 
-    cfg = config.load()
+    cfg = config.load() if cfg is None else cfg
     return nextcache.stamp(
         conn, today=settings.today, redact=settings.redact, urgency=cfg.get("urgency"),
         playbooks=settings.playbooks or config.playbooks_dir(cfg),
@@ -38,14 +41,21 @@ def _my_views(settings: Settings, conn: Any = None) -> list[Any]:
 
 
 def _evaluate(
-    settings: Settings, conn: Any = None, stamp: str | None = None, *, only_worker: bool = False
+    settings: Settings,
+    conn: Any = None,
+    stamp: str | None = None,
+    *,
+    cfg: dict[str, Any] | None = None,
+    only_worker: bool = False,
 ) -> tuple[list[Any], list[dict[str, Any]]]:
     """The user's case views and ranked actions (as ``next --json`` objects), kept."""
-    from casecli.core import caseload, nextcache, scope
+    from casecli.core import caseload, config, nextcache, scope
 
     conn = conn or settings.connect()
-    stamp = stamp or _stamp(settings, conn)  # before the cases are read
-    conn, who, books, coef = _context(settings, conn)
+    # The config file, read once for the stamp, the urgency coefficients and the playbooks.
+    cfg = config.load() if cfg is None else cfg
+    stamp = stamp or _stamp(settings, conn, cfg)  # before the cases are read
+    conn, who, books, coef = _context(settings, conn, cfg)
     if only_worker and who.role != "worker":
         return [], []
     clause, params = scope.cases_clause(who, "c")
@@ -77,16 +87,17 @@ def refresh_next(settings: Settings) -> None:
 def _next_actions(settings: Settings) -> list[dict[str, Any]]:
     """Every ranked action for the user (``next --json``'s objects), most urgent first:
     the kept ones when their stamp is current, else worked out (and kept)."""
-    from casecli.core import nextcache
+    from casecli.core import config, nextcache
 
     conn = settings.connect()
-    stamp = _stamp(settings, conn)
+    cfg = config.load()
+    stamp = _stamp(settings, conn, cfg)
     user = (settings.user or "").strip()
     if user:
         kept = nextcache.read(settings.db_path(), user, settings.redact, stamp)
         if kept is not None:
             return kept
-    return _evaluate(settings, conn, stamp)[1]
+    return _evaluate(settings, conn, stamp, cfg=cfg)[1]
 
 
 def _behind(conn: Any, who: Any, settings: Settings, books: dict[str, Any]) -> dict[str, Any]:
