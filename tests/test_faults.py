@@ -88,7 +88,7 @@ def test_killing_an_initial_sync_leaves_the_empty_store(
     assert contents(db) == before
     # the next sync cleans up and succeeds
     assert full_sync_seconds(db, big_export) > 0
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("s.db")) == ["s.db"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("s.db")) == ["s.db", "s.db-lock"]
     assert sqlite3.connect(db).execute("SELECT count(*) FROM cases").fetchone()[0] == 15_000
 
 

@@ -685,8 +685,10 @@ def test_an_initial_sync_builds_a_0600_wal_store_and_leaves_nothing_behind(tmp_p
     path = tmp_path / "new.db"
     result = sync_store(path, FIXTURES / "basic", today=TODAY)
     assert result.status == "applied"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.db"]
+    # the store, and the writer lock beside it (kept: see casecli.core.storelock)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.db", "new.db-lock"]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "new.db-lock").stat().st_mode) == 0o600
     conn = store.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 4

@@ -25,6 +25,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from casecli.core import storelock
 from casecli.core.contract import RECORD_TYPES
 from casecli.core.errors import CasecliError, UsageError
 from casecli.core.profiles import resolve
@@ -236,20 +237,31 @@ def sync_store(path: Path, folder: Path, **options: Any) -> SyncResult:
     from casecli.core import store
 
     path = Path(path)
-    conn = store.connect(path, create=True)
-    try:
-        fresh = not options.get("dry_run") and _is_empty(conn)
-        if not fresh:
-            return sync(conn, folder, **options)
-    finally:
-        conn.close()
-    if Path(f"{path}-wal").exists():  # someone else has the store open: stay in place
-        conn = store.connect(path)
+    if not path.parent.is_dir():
+        raise CasecliError(
+            f"The folder for the store, {path.parent}, does not exist; create it first."
+        )
+    with storelock.exclusive(path, store.BUSY_TIMEOUT_MS, BUSY):
+        conn = store.connect(path, create=True)
         try:
-            return sync(conn, folder, **options)
+            fresh = not options.get("dry_run") and _is_empty(conn)
+            if not fresh:
+                return sync(conn, folder, **options)
         finally:
             conn.close()
-    return _initial_build(path, folder, options)
+        if Path(f"{path}-wal").exists():  # someone else has the store open: stay in place
+            conn = store.connect(path)
+            try:
+                return sync(conn, folder, **options)
+            finally:
+                conn.close()
+        return _initial_build(path, folder, options)
+
+
+BUSY = (
+    "Another sync (or a migration) is running on this store, so nothing was applied; "
+    "try again when it finishes."
+)
 
 
 def _is_empty(conn: sqlite3.Connection) -> bool:
