@@ -81,8 +81,10 @@ def test_sync_json_summary_shape(tmp_path: Path) -> None:
         "unchanged": 0,
         "gone": 0,
         "rejected": 1,
+        "repeated": 0,
         "skipped": False,
     }
+    assert data["older_rejects"] == 0
     assert data["rejects"] == [
         {
             "file": "events.csv",
@@ -102,6 +104,7 @@ def test_strict_exits_1_and_dry_run_writes_nothing(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     dry = cli("--db", str(db), "sync", str(FIXTURES / "basic"), "--dry-run", "--json")
     assert dry.exit_code == 0 and json.loads(dry.stdout)["dry_run"] is True
+    assert json.loads(dry.stdout)["status"] == "would_apply"
     check = cli("--db", str(db), "db", "check", "--json")
     assert json.loads(check.stdout)["counts"]["cases"] == 0
 

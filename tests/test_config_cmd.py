@@ -82,7 +82,7 @@ def test_list_marks_defaults_and_set_values(cfg: Path) -> None:
     assert lines["db"] == "-  (not set)"
     assert lines["urgency.idle"] == "2.5"
     assert lines["urgency.overdue"] == "2  (default)"
-    assert set(lines) == {"db", "user", "playbooks"} | {f"urgency.{t}" for t in
+    assert set(lines) == {"db", "user", "playbooks", "timezone"} | {f"urgency.{t}" for t in
                                                        ("safety", "due", "overdue", "statutory", "court", "idle", "barrier", "signal", "goal_impact")}  # fmt: skip
     data = {
         e["key"]: (e["value"], e["source"])
@@ -115,11 +115,11 @@ def test_unknown_keys_in_a_hand_edited_file_are_shown_and_can_be_removed(cfg: Pa
     ("args", "message"),
     [
         (["set", "colour", "blue"],
-         "'colour' is not a config key; use one of db, user, playbooks or urgency.TERM (casecli config list shows them all)."),
+         "'colour' is not a config key; use one of db, user, playbooks, timezone or urgency.TERM (casecli config list shows them all)."),
         (["get", "colour"],
-         "'colour' is not a config key; use one of db, user, playbooks or urgency.TERM (casecli config list shows them all)."),
+         "'colour' is not a config key; use one of db, user, playbooks, timezone or urgency.TERM (casecli config list shows them all)."),
         (["unset", "colour"],
-         "'colour' is not a config key; use one of db, user, playbooks or urgency.TERM (casecli config list shows them all)."),
+         "'colour' is not a config key; use one of db, user, playbooks, timezone or urgency.TERM (casecli config list shows them all)."),
         (["set", "urgency.speed", "3"],
          "urgency.speed is not an urgency term; use one of urgency.safety, urgency.due, urgency.overdue, urgency.statutory, urgency.court, urgency.idle, urgency.barrier, urgency.signal, urgency.goal_impact."),
         (["set", "urgency.overdue", "lots"], "urgency.overdue must be a number, like 2.5, not 'lots'."),

@@ -52,3 +52,648 @@ def test_two_first_syncs_into_one_new_store_run_one_after_the_other(tmp_path: Pa
         first_id = fh.readline().split(",")[0]
     assert conn.execute("SELECT count(*) FROM cases WHERE case_id = ?", (first_id,)).fetchone()
     assert not list(tmp_path.glob("new.db.initial-sync*"))
+
+
+# --- helpers -------------------------------------------------------------------------
+
+import csv as _csv  # noqa: E402
+import io  # noqa: E402
+import shutil  # noqa: E402
+import sqlite3 as _sqlite3  # noqa: E402
+
+import pytest  # noqa: E402
+
+from casecli.core import store  # noqa: E402
+from casecli.core.errors import CasecliError  # noqa: E402
+from casecli.core.sync import sync  # noqa: E402
+from tests.conftest import FIXTURES, casecli  # noqa: E402
+from tests.test_hostile import refused, snapshot  # noqa: E402
+
+CASES_HEADER = (
+    "case_id,program,case_type,status,opened_on,closed_on,worker_id,name,risk_level,"
+    "response_hours,permanency_goal,goal_target_on,order_established_on,updated_at"
+)
+
+
+def basic(tmp_path: Path, name: str = "export", manifest: str | None = None) -> Path:
+    folder = tmp_path / name
+    shutil.copytree(FIXTURES / "basic", folder)
+    if manifest is not None:
+        (folder / "manifest.toml").write_text(manifest)
+    return folder
+
+
+def put(folder: Path, file: str, text: str) -> None:
+    (folder / file).write_text(text, encoding="utf-8", newline="")
+
+
+def put_cases(folder: Path, rows: list[str]) -> None:
+    """cases.csv: the basic fixture's four cases (lines 2-5), then ``rows`` (line 6 on)."""
+    basic_rows = (FIXTURES / "basic" / "cases.csv").read_text().splitlines()
+    put(folder, "cases.csv", "\n".join([*basic_rows, *rows]) + "\n")
+
+
+def case_rows(n: int, start: int = 1) -> list[str]:
+    """``n`` open in-home cases of worker W1: C0001, C0002…"""
+    return [
+        f"C{i:04d},child_welfare,in_home,open,2026-01-01,,W1,Family {i},low,,,,,"
+        for i in range(start, start + n)
+    ]
+
+
+def synced_store(tmp_path: Path) -> Path:
+    db = tmp_path / "s.db"
+    code = casecli("--db", str(db), "--today", "2026-11-24", "sync", str(FIXTURES / "basic"))
+    assert code.returncode == 0, code.stderr
+    return db
+
+
+def open_cases(db: Path) -> list[str]:
+    conn = _sqlite3.connect(db)
+    try:
+        return [r[0] for r in conn.execute(
+            "SELECT case_id FROM cases WHERE _gone_on IS NULL ORDER BY 1")]  # fmt: skip
+    finally:
+        conn.close()
+
+
+# --- 1. an unclosed quote --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("into", ["a new store", "a store with data"])
+def test_an_unclosed_quote_refuses_the_file_and_names_the_line_where_it_opened(
+    tmp_path: Path, into: str
+) -> None:
+    """`"Long (aka` on line 101 of 2,000 rows: the csv module read the other 1,900 rows as
+    one cell; in a full export they were then marked gone. Now nothing is applied."""
+    folder = basic(tmp_path)
+    rows = case_rows(2000)
+    rows[95] = rows[95].replace("Family 96", '"Long (aka')  # line 101
+    put_cases(folder, rows)
+    db = tmp_path / "s.db"
+    if into == "a store with data":
+        db = synced_store(tmp_path)
+    before = snapshot(db) if db.exists() else None
+    result = casecli("--db", str(db), "--today", "2026-11-24", "sync", str(folder))
+    refused(result.returncode, result.stderr, "cases.csv", "line 101",
+            "a quote opened here is never closed", "nothing was applied")  # fmt: skip
+    if before is not None:
+        assert snapshot(db) == before
+
+
+def test_an_unclosed_quote_after_a_quoted_line_break_names_its_own_line(tmp_path: Path) -> None:
+    folder = basic(tmp_path)
+    rows = case_rows(10)
+    rows[2] = rows[2].replace("Family 3", '"Family\nof three"')  # lines 8-9: a good cell
+    rows[6] = rows[6].replace(",low,", ',"low,')  # line 13 (one line further down)
+    put_cases(folder, rows)
+    conn = store.connect(tmp_path / "s.db", create=True)
+    with pytest.raises(CasecliError, match=r"cases\.csv: line 13: a quote opened here"):
+        sync(conn, folder, today=TODAY)
+    assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+
+
+def test_an_unclosed_quote_in_a_gzip_file_is_refused_too(tmp_path: Path) -> None:
+    import gzip
+
+    folder = basic(tmp_path)
+    rows = case_rows(50)
+    rows[5] = rows[5].replace("Family 6", '"Six')  # line 11
+    put_cases(folder, rows)
+    (folder / "cases.csv.gz").write_bytes(gzip.compress((folder / "cases.csv").read_bytes()))
+    (folder / "cases.csv").unlink()
+    conn = store.connect(tmp_path / "s.db", create=True)
+    with pytest.raises(CasecliError, match=r"cases\.csv\.gz: line 11: a quote opened here"):
+        sync(conn, folder, today=TODAY)
+
+
+def test_a_quote_closed_in_the_middle_of_a_cell_rejects_only_that_row(tmp_path: Path) -> None:
+    """`"Bob "Junior" Smith"` (a quote inside a quoted cell not written twice) used to be
+    read as `Bob Junior" Smith"`, silently. Now that row is rejected; the others apply."""
+    folder = basic(tmp_path)
+    rows = case_rows(5)
+    rows[1] = rows[1].replace("Family 2", '"Bob "Junior" Smith"')  # line 7
+    put_cases(folder, rows)
+    conn = store.connect(tmp_path / "s.db", create=True)
+    result = sync(conn, folder, today=TODAY)
+    assert [(r.file, r.line, r.column) for r in result.rejects] == [("cases.csv", 7, None)]
+    assert "cannot be read as CSV" in result.rejects[0].reason
+    got = [r[0] for r in conn.execute("SELECT case_id FROM cases WHERE case_id LIKE 'C0%'")]
+    assert got == ["C0001", "C0003", "C0004", "C0005"]
+
+
+# --- 2. a ragged row in a full export ------------------------------------------------------
+
+
+def test_a_ragged_row_in_a_full_export_marks_nothing_of_its_type_gone(tmp_path: Path) -> None:
+    """`Reyes, Jr.` unquoted makes a row ragged; it was rejected without a key and the
+    gone-marking then hid the case from its worker."""
+    db = synced_store(tmp_path)
+    folder = basic(tmp_path, "full")
+    text = (folder / "cases.csv").read_text().replace(",Brown,", ",Reyes, Jr.,")
+    put(folder, "cases.csv", text)
+    result = casecli("--db", str(db), "--today", "2026-11-24", "sync", str(folder), "--full")
+    assert result.returncode == 3, result.stderr
+    assert open_cases(db) == ["004", "C100", "C200", "C300"]  # C100 is not hidden
+    assert (
+        "cases.csv: 1 row had no key that could be read (line 3), so this full export "
+        "marked no cases as gone; fix it and sync again."
+        in result.stderr.replace("\n", " ")
+        or "marked no cases as gone" in " ".join(result.stderr.split())
+    )
+    assert "cases.csv:3" in result.stdout
+
+
+def test_a_full_export_still_marks_gone_what_it_lacks_when_every_key_reads(
+    tmp_path: Path,
+) -> None:
+    db = synced_store(tmp_path)
+    folder = basic(tmp_path, "full")
+    lines = (folder / "cases.csv").read_text().splitlines()
+    put(folder, "cases.csv", "\n".join(lines[:-1]) + "\n")  # C300 left out
+    result = casecli("--db", str(db), "--today", "2026-11-24", "sync", str(folder), "--full")
+    assert result.returncode == 0, result.stderr
+    assert open_cases(db) == ["004", "C100", "C200"]
+
+
+def test_a_row_with_an_empty_key_in_a_full_export_marks_nothing_gone(tmp_path: Path) -> None:
+    db = synced_store(tmp_path)
+    folder = basic(tmp_path, "full")
+    lines = (folder / "cases.csv").read_text().splitlines()
+    lines[-1] = "," + lines[-1].split(",", 1)[1]  # C300's row, its id lost
+    lines.remove(next(line for line in lines if line.startswith("C200,")))
+    put(folder, "cases.csv", "\n".join(lines) + "\n")
+    conn = store.connect(db)
+    result = sync(conn, folder, today=TODAY, full=True)
+    assert any("marked no cases as gone" in w for w in result.warnings)
+    assert open_cases(db) == ["004", "C100", "C200", "C300"]
+
+
+# --- 4. and 8. the export's as_of ----------------------------------------------------------
+
+
+def test_an_older_export_is_refused_unless_allowed(tmp_path: Path) -> None:
+    """A delta as of 12-01 closes a case; the export of 11-30 synced after it used to
+    reopen it with no warning."""
+    db = synced_store(tmp_path)
+    newer = basic(tmp_path, "newer", 'as_of = 2026-12-01T23:00:00\nkind = "delta"\n')
+    put(newer, "cases.csv", CASES_HEADER + "\nC100,child_welfare,foster_care,closed,"
+        "2025-12-01,2026-12-01,W1,Brown,moderate,,reunification,2026-12-01,,\n")  # fmt: skip
+    for name in [p.name for p in newer.iterdir()]:
+        if name not in ("cases.csv", "manifest.toml"):
+            (newer / name).unlink()
+    older = basic(tmp_path, "older", 'as_of = 2026-11-30T23:00:00\nkind = "delta"\n')
+    run = ("--db", str(db), "--today", "2026-12-02", "sync")
+    assert casecli(*run, str(newer)).returncode == 0
+    before = snapshot(db)
+    result = casecli(*run, str(older))
+    refused(result.returncode, result.stderr, "2026-11-30T23:00:00", "2026-12-01T23:00:00",
+            "--allow-older", "nothing was applied")  # fmt: skip
+    assert snapshot(db) == before
+    conn = _sqlite3.connect(db)
+    assert conn.execute("SELECT status FROM cases WHERE case_id = 'C100'").fetchone() == ("closed",)
+    allowed = casecli(*run, str(older), "--allow-older")
+    assert allowed.returncode == 0, allowed.stderr
+    assert conn.execute("SELECT status FROM cases WHERE case_id = 'C100'").fetchone() == ("open",)
+
+
+def test_an_export_without_as_of_says_its_order_was_not_checked(tmp_path: Path) -> None:
+    folder = basic(tmp_path)
+    (folder / "manifest.toml").unlink()
+    result = casecli("--db", str(tmp_path / "s.db"), "--today", "2026-11-24", "sync", str(folder))
+    assert result.returncode == 0
+    assert "could not check that this export is newer" in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize(
+    ("as_of", "words"),
+    [
+        ('"not a date"', "must be a TOML date or date-time"),
+        ('"2026-11-21T23:00"', "must be a TOML date or date-time"),
+        ("9999-12-31T00:00:00", "is not between 1900-01-01 and 2100-12-31"),
+        ("2062-11-21", "is after today"),
+    ],
+)
+def test_an_as_of_that_is_not_a_date_the_contract_allows_is_refused(
+    tmp_path: Path, as_of: str, words: str
+) -> None:
+    """`as_of = "not a date"` was stored, became _gone_on, and every command then failed."""
+    db = synced_store(tmp_path)
+    before = snapshot(db)
+    folder = basic(tmp_path, "x", f'as_of = {as_of}\nkind = "full"\n')
+    result = casecli("--db", str(db), "--today", "2026-11-24", "sync", str(folder))
+    refused(result.returncode, result.stderr, "manifest.toml", words)
+    assert snapshot(db) == before
+
+
+def test_an_as_of_with_an_offset_is_stored_as_local_time(tmp_path: Path) -> None:
+    folder = basic(tmp_path, manifest='as_of = 2026-11-23T23:00:00Z\nprofile = "x"\n')
+    put(folder, "x.toml", 'name = "x"\ntimezone = "America/Chicago"\n')
+    conn = store.connect(tmp_path / "s.db", create=True)
+    result = sync(conn, folder, today=TODAY)
+    assert result.as_of == "2026-11-23T17:00:00"
+    assert conn.execute("SELECT as_of FROM sync_log").fetchone() == ("2026-11-23T17:00:00",)
+
+
+# --- 5. identical duplicate rows -------------------------------------------------------
+
+
+def test_a_row_repeated_byte_for_byte_counts_once(tmp_path: Path) -> None:
+    """Every copy of a duplicated key was rejected, so an export that repeated a row
+    dropped that case: a new high-risk investigation disappeared from its worker's next."""
+    folder = basic(tmp_path)
+    lines = (folder / "cases.csv").read_text().splitlines()
+    put(folder, "cases.csv", "\n".join([*lines, lines[1]]) + "\n")  # 004 again, line 6
+    result = casecli("--db", str(tmp_path / "s.db"), "--today", "2026-11-24", "--json", "sync",
+                     str(folder))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    import json
+
+    summary = json.loads(result.stdout)
+    assert summary["rejects"] == []
+    assert summary["files"]["cases.csv"]["repeated"] == 1
+    assert summary["files"]["cases.csv"]["inserted"] == 4
+    assert summary["warnings"][0].startswith(
+        "cases.csv: 1 row repeated an earlier row exactly (same key, same values; line 6)"
+    )
+    nxt = casecli("--db", str(tmp_path / "s.db"), "--today", "2026-11-24", "--as", "W1", "next")
+    assert "004" in nxt.stdout
+
+
+def test_repeats_are_found_by_the_values_stored_not_the_bytes(tmp_path: Path) -> None:
+    folder = basic(tmp_path)
+    lines = (folder / "cases.csv").read_text().splitlines()
+    again = lines[1].replace("child_welfare", "Child_Welfare").replace(",high,", ", HIGH ,")
+    put(folder, "cases.csv", "\n".join([*lines, again]) + "\n")
+    conn = store.connect(tmp_path / "s.db", create=True)
+    result = sync(conn, folder, today=TODAY)
+    assert result.rejects == [] and result.files[1].repeated == 1
+
+
+def test_same_key_with_different_values_rejects_every_copy_even_beside_a_repeat(
+    tmp_path: Path,
+) -> None:
+    db = synced_store(tmp_path)
+    folder = basic(tmp_path, "again")
+    lines = (folder / "cases.csv").read_text().splitlines()
+    changed = lines[2].replace(",Brown,", ",Browne,")
+    put(folder, "cases.csv", "\n".join([*lines, lines[2], changed]) + "\n")
+    conn = store.connect(db)
+    result = sync(conn, folder, today=TODAY)
+    assert [(r.line, r.column) for r in result.rejects] == [(3, "case_id"), (6, "case_id"),
+                                                           (7, "case_id")]  # fmt: skip
+    assert "lines 3, 6, 7" in result.rejects[0].reason
+    assert result.files[1].repeated == 0
+
+
+# --- 6. date-times with an offset ------------------------------------------------------------
+
+
+def test_a_datetime_with_an_offset_is_stored_in_local_time_and_read_by_the_engine(
+    tmp_path: Path,
+) -> None:
+    """`2026-11-22T09:30+05:00` passed validation but the engine could not read it and
+    used today: a 24-hour contact 8 days overdue showed "due in 1 day"."""
+    folder = basic(tmp_path, manifest='as_of = 2026-11-23T23:00:00\nprofile = "x"\n')
+    put(folder, "x.toml", 'name = "x"\ntimezone = "America/Chicago"\n')
+    text = (folder / "cases.csv").read_text()
+    text = text.replace("2026-11-22T09:30,,W1", "2026-11-22T09:30+05:00,,W1")
+    text = text.replace(",2026-11-01T08:00", ",2026-11-01T08:00:30Z")
+    put(folder, "cases.csv", text)
+    db = tmp_path / "s.db"
+    result = casecli("--db", str(db), "--today", "2026-11-24", "sync", str(folder))
+    assert result.returncode == 0, result.stderr
+    conn = _sqlite3.connect(db)
+    assert conn.execute("SELECT opened_on FROM cases WHERE case_id = '004'").fetchone() == (
+        "2026-11-21T22:30",
+    )
+    # summer time ended at 07:00 UTC that day: 08:00:30 UTC is 02:00:30 CST (UTC-6)
+    assert conn.execute("SELECT updated_at FROM cases WHERE case_id = 'C100'").fetchone() == (
+        "2026-11-01T02:00:30",
+    )
+    import json
+
+    actions = json.loads(casecli("--db", str(db), "--today", "2026-12-01", "--as", "W1",
+                                 "--json", "next").stdout)  # fmt: skip
+    contact = next(a for a in actions if a["step"] == "first_contact")
+    assert contact["due_on"] == "2026-11-22"
+    assert "9 days overdue" in contact["action"]
+
+
+def test_the_machine_time_zone_applies_when_none_is_set(tmp_path: Path, monkeypatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        folder = basic(tmp_path)
+        text = (folder / "cases.csv").read_text()
+        put(folder, "cases.csv", text.replace("2026-11-22T09:30,,W1", "2026-11-22T09:30Z,,W1"))
+        conn = store.connect(tmp_path / "s.db", create=True)
+        sync(conn, folder, today=TODAY)
+        assert conn.execute("SELECT opened_on FROM cases WHERE case_id = '004'").fetchone() == (
+            "2026-11-22T15:00",
+        )
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
+def test_an_unknown_time_zone_is_refused_in_one_sentence(tmp_path: Path) -> None:
+    folder = basic(tmp_path, manifest='profile = "x"\n')
+    put(folder, "x.toml", 'name = "x"\ntimezone = "Mars/Olympus"\n')
+    result = casecli("--db", str(tmp_path / "s.db"), "--today", "2026-11-24", "sync", str(folder))
+    refused(result.returncode, result.stderr, "timezone")
+
+
+# --- 7. and 10. and 11. the contract's limits ------------------------------------------------
+
+
+LIMITS = [
+    # (file, key of the row, column, value, words of the reason)
+    ("cases.csv", "004", "opened_on", "9999-12-31", "is not between 1900-01-01 and 2100-12-31"),
+    ("cases.csv", "004", "opened_on", "1899-12-31T10:00", "is not between 1900-01-01"),
+    ("cases.csv", "004", "response_hours", "999999999999999999", "is not between 1 and 8,760"),
+    ("cases.csv", "004", "response_hours", "0", "is not between 1 and 8,760"),
+    ("cases.csv", "004", "goal_target_on", "2101-01-01", "is not between 1900-01-01"),
+    ("staff.csv", "W2", "hours_per_week", "0", "must be above 0 and at most 80"),
+    ("staff.csv", "W2", "hours_per_week", "80.5", "must be above 0 and at most 80"),
+    ("payments.csv", "C200", "current_due", "1000000000.01", "is more than 1,000,000,000.00"),
+    ("payments.csv", "C200", "arrears_due", "-2000000000", "is more than 1,000,000,000.00"),
+    ("payments.csv", "C200", "month", "2101-01", "is not between 1900-01 and 2100-12"),
+    ("events.csv", "E2", "scheduled_on", "9999-01-01T09:00", "is not between 1900-01-01"),
+    ("cases.csv", "004", "case_id", "   ", "is required but empty"),
+    ("cases.csv", "004", "worker_id", "  ", "is only spaces"),
+    ("cases.csv", "004", "case_id", "C\u200b004", "zero-width"),
+    ("cases.csv", "004", "case_id", "C\x00004", "NUL"),
+    ("cases.csv", "004", "case_id", "C\x1b[2J", "control"),
+    ("cases.csv", "004", "case_id", "C" * 65, "is longer than 64 characters"),
+    ("people.csv", "P1", "person_id", "\ufeffP1", "zero-width"),
+    ("events.csv", "E2", "case_id", "C10\u200b0", "zero-width"),
+    ("cases.csv", "004", "name", "N" * (64 * 1024 + 1), "is longer than 64 KiB"),
+]
+
+
+def _set_cell(folder: Path, file: str, key: str, column: str, value: str) -> int:
+    """Set one cell of the row whose first cell is ``key``; return the row's line."""
+    with (folder / file).open(newline="", encoding="utf-8") as fh:
+        rows = list(_csv.reader(fh))
+    at = rows[0].index(column)
+    line = next(i for i, row in enumerate(rows) if row[0] == key) + 1
+    rows[line - 1][at] = value
+    buf = io.StringIO()
+    _csv.writer(buf, lineterminator="\n").writerows(rows)
+    put(folder, file, buf.getvalue())
+    return line
+
+
+@pytest.mark.parametrize(("file", "key", "column", "value", "words"), LIMITS,
+                         ids=lambda v: v if len(str(v)) < 20 else str(v)[:12])  # fmt: skip
+@pytest.mark.parametrize("into", ["first load", "staged"])
+def test_a_value_outside_the_contracts_limits_is_rejected_with_its_reason(
+    tmp_path: Path, file: str, key: str, column: str, value: str, words: str, into: str
+) -> None:
+    folder = basic(tmp_path)
+    line = _set_cell(folder, file, key, column, value)
+    conn = store.connect(tmp_path / "s.db", create=True)
+    if into == "staged":
+        sync(conn, basic(tmp_path, "first"), today=TODAY)
+    result = sync(conn, folder, today=TODAY)
+    mine = [r for r in result.rejects if r.file == file]
+    assert [(r.line, r.column) for r in mine] == [(line, column)], result.rejects
+    assert words in mine[0].reason
+    assert mine[0].reason.startswith(column + " ")
+
+
+def test_far_future_values_stored_by_hand_do_not_break_any_view(tmp_path: Path) -> None:
+    """An older casecli stored what the contract now refuses (or someone wrote it by
+    hand): next, caseload, waiting, unit and case ended in an internal error."""
+    db = synced_store(tmp_path)
+    conn = _sqlite3.connect(db)
+    conn.execute("UPDATE cases SET opened_on = '9999-12-31', response_hours = 999999999999999999,"
+                 " goal_target_on = '0001-01-01' WHERE case_id IN ('004', 'C100')")  # fmt: skip
+    conn.execute("UPDATE events SET scheduled_on = '9999-12-31T23:59', completed_on = 'soon'")
+    conn.execute("UPDATE removals SET removed_on = '9999-12-31'")
+    conn.execute("UPDATE referrals SET referred_on = '0001-01-01'")
+    conn.commit()
+    conn.close()
+    for who, args in [("W1", ("next",)), ("W1", ("caseload",)), ("W1", ("waiting",)),
+                      ("S1", ("unit",)), ("W1", ("case", "004")), ("W1", ("case", "C100")),
+                      ("M1", ("score",)), ("S1", ("focus",)), ("S1", ("bottlenecks",))]:  # fmt: skip
+        result = casecli("--db", str(db), "--today", "2026-11-24", "--as", who, *args)
+        assert result.returncode == 0, (args, result.stderr)
+        assert "internal error" not in result.stderr
+
+
+def test_a_today_outside_the_contracts_dates_is_a_usage_error(tmp_path: Path) -> None:
+    db = synced_store(tmp_path)
+    result = casecli("--db", str(db), "--today", "9999-12-31", "--as", "W1", "next")
+    assert result.returncode == 2, result.stderr
+    assert "between 1900-01-01 and 2100-12-31" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# --- 11. huge cells and lines: bounded memory ------------------------------------------------
+
+
+def _peak_sync(db: Path, folder: Path) -> tuple[int, str, str, float]:
+    """Exit status, stdout, stderr and the peak RSS in MB of one sync process (measured
+    by a parent process that runs nothing else)."""
+    cli = "import sys; from casecli.cli.main import run; sys.argv = sys.argv[1:]; run()"
+    parent = (
+        "import json, resource, subprocess, sys; p = subprocess.run(sys.argv[1:], "
+        "capture_output=True, text=True); print(json.dumps([p.returncode, p.stdout, p.stderr,"
+        " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss]))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASECLI_")}
+    env["CASECLI_CONFIG"] = "/nonexistent/config.toml"
+    done = subprocess.run(
+        [sys.executable, "-c", parent, sys.executable, "-c", cli, "casecli", "--today",
+         TODAY.isoformat(), "--db", str(db), "sync", str(folder)],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    import json
+
+    code, out, err, kb = json.loads(done.stdout)
+    return code, out, err, kb / 1024
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["a 50 MB name", "a 50 MB line with no line break", "a quoted 20 MB note over many lines"],
+)
+def test_a_huge_cell_is_rejected_and_memory_stays_flat(tmp_path: Path, shape: str) -> None:
+    """A 50 MB name made sync exceed 400 MB (and `casecli case` run for ten minutes). Text
+    cells past the contract's 64 KiB are rejected; past 1 MiB the row is not even read
+    into memory; every other row applies, and the sync stays far under 300 MB."""
+    folder = basic(tmp_path)
+    rows = case_rows(300)
+    if shape == "a 50 MB name":
+        rows[5] = rows[5].replace("Family 6", "N" * (50 << 20))  # line 11
+    elif shape == "a 50 MB line with no line break":
+        rows[5] = rows[5] + ",x" * (25 << 20)
+    else:
+        rows[5] = rows[5].replace("Family 6", '"' + ("note line\n" * (2 << 20)) + '"')
+    put_cases(folder, rows)
+    db = tmp_path / "s.db"
+    code, out, err, peak = _peak_sync(db, folder)
+    assert code == 3, err
+    assert "cases.csv:11" in out
+    assert peak < 300, f"{peak:.0f} MB"
+    assert len(open_cases(db)) == 4 + 299
+    conn = _sqlite3.connect(db)
+    assert conn.execute("SELECT max(length(name)) FROM cases").fetchone()[0] < 100
+    # the rows after it are all there: nothing was swallowed
+    assert conn.execute(
+        "SELECT count(*) FROM cases WHERE case_id > 'C0006' AND case_id LIKE 'C0%'"
+    ).fetchone() == (294,)
+
+
+# --- 9. and 15. headers ---------------------------------------------------------------------
+
+
+def test_empty_trailing_header_cells_are_ignored_with_one_note(tmp_path: Path) -> None:
+    """`…,updated_at,,` failed the whole sync: "column '' twice"."""
+    folder = basic(tmp_path)
+    lines = (folder / "cases.csv").read_text().splitlines()
+    put(folder, "cases.csv", "\n".join(line + ",," for line in lines) + "\n")
+    conn = store.connect(tmp_path / "s.db", create=True)
+    result = sync(conn, folder, today=TODAY)
+    assert result.rejects == []
+    assert conn.execute("SELECT count(*) FROM cases").fetchone() == (4,)
+    assert "cases.csv: 2 empty header cells were ignored." in result.warnings
+
+
+def test_thousands_of_unknown_columns_are_ignored_with_one_note(tmp_path: Path) -> None:
+    """3,000 unknown columns failed with "too many columns on stage"."""
+    folder = basic(tmp_path)
+    lines = (folder / "cases.csv").read_text().splitlines()
+    extra_head = "".join(f",x{i}" for i in range(3000))
+    extra = ",v" * 3000
+    put(folder, "cases.csv", "\n".join(
+        [lines[0] + extra_head, *(line + extra for line in lines[1:])]) + "\n")  # fmt: skip
+    for into in ("first", "again"):
+        conn = store.connect(tmp_path / f"{into}.db", create=True)
+        if into == "again":
+            sync(conn, basic(tmp_path, "plain"), today=TODAY)
+        result = sync(conn, folder, today=TODAY)
+        assert result.rejects == []
+        notes = [w for w in result.warnings if w.startswith("cases.csv:")]
+        assert notes == [
+            "cases.csv: 3,000 columns are not in the contract and were ignored "
+            "('x0', 'x1', 'x2', 'x3', 'x4' and 2,995 more)."
+        ]
+
+
+def test_a_file_without_a_header_is_refused_without_echoing_its_first_line(
+    tmp_path: Path,
+) -> None:
+    """A header-less people.csv gave "the header names column '2016-09-07' twice": a
+    child's birth date on stderr, even with --redact."""
+    folder = basic(tmp_path)
+    put(folder, "people.csv", "P1,004,child,Ana Smith,2016-09-07,2016-09-07,\n"
+        "P2,004,mother,Lee Smith,1994-07-12,,\n")  # fmt: skip
+    result = casecli("--db", str(tmp_path / "s.db"), "--today", "2026-11-24", "--redact",
+                     "sync", str(folder))  # fmt: skip
+    refused(result.returncode, result.stderr, "people.csv",
+            "the first line does not look like a header")  # fmt: skip
+    for personal in ("2016-09-07", "Ana", "Smith", "1994"):
+        assert personal not in result.stderr + result.stdout
+
+
+def test_a_column_we_read_named_twice_is_still_refused(tmp_path: Path) -> None:
+    folder = basic(tmp_path)
+    lines = (folder / "cases.csv").read_text().splitlines()
+    put(folder, "cases.csv", "\n".join(
+        [lines[0] + ",name", *(line + ",x" for line in lines[1:])]) + "\n")  # fmt: skip
+    conn = store.connect(tmp_path / "s.db", create=True)
+    with pytest.raises(CasecliError, match="names column 'name' twice"):
+        sync(conn, folder, today=TODAY)
+
+
+def test_two_unknown_columns_of_one_name_are_just_ignored(tmp_path: Path) -> None:
+    folder = basic(tmp_path)
+    lines = (folder / "cases.csv").read_text().splitlines()
+    put(folder, "cases.csv", "\n".join(
+        [lines[0] + ",Notes,Notes", *(line + ",a,b" for line in lines[1:])]) + "\n")  # fmt: skip
+    conn = store.connect(tmp_path / "s.db", create=True)
+    result = sync(conn, folder, today=TODAY)
+    assert result.rejects == [] and conn.execute("SELECT count(*) FROM cases").fetchone() == (4,)
+
+
+# --- 12. a profile that reaches outside the export ---------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["a path up", "an absolute path", "a symlink out"])
+def test_a_profile_cannot_read_a_file_outside_the_export(tmp_path: Path, how: str) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text(CASES_HEADER + "\nS1,child_welfare,in_home,open,2026-01-01,,W1,"
+                      "Private,,,,,,\n")  # fmt: skip
+    folder = basic(tmp_path, manifest='profile = "evil"\n')
+    target = {"a path up": "../secret.csv", "an absolute path": str(secret)}.get(how, "link.csv")
+    if how == "a symlink out":
+        (folder / "link.csv").symlink_to(secret)
+    (folder / "cases.csv").unlink()
+    put(folder, "evil.toml", f'[files.cases]\nfile = "{target}"\n')
+    db = synced_store(tmp_path)
+    before = snapshot(db)
+    result = casecli("--db", str(db), "--today", "2026-11-24", "sync", str(folder))
+    refused(result.returncode, result.stderr, "outside the export folder")
+    assert "Private" not in result.stdout + result.stderr
+    assert snapshot(db) == before
+
+
+def test_a_manifest_names_a_profile_only_by_name(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.toml"
+    elsewhere.write_text('name = "elsewhere"\n')
+    folder = basic(tmp_path, manifest=f'profile = "{elsewhere}"\n')
+    result = casecli("--db", str(tmp_path / "s.db"), "--today", "2026-11-24", "sync", str(folder))
+    refused(result.returncode, result.stderr, "was not found")
+    # typed by the admin, a path is fine
+    result = casecli("--db", str(tmp_path / "s.db"), "--today", "2026-11-24", "sync", str(folder),
+                     "--profile", str(elsewhere))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+# --- 20. and 21. what the sync says ------------------------------------------------------------
+
+
+def test_rejects_and_exit_status_are_about_this_export(tmp_path: Path) -> None:
+    """A one-row delta synced twice reported 5 rejects from an older file and exited 3
+    for ever after."""
+    db = tmp_path / "s.db"
+    first = basic(tmp_path)
+    with (first / "events.csv").open("a") as fh:
+        fh.write("E8,C100,case_plan,scheduled,2026-13-01,,,W1,,\n")
+        fh.write("E9,C999,case_plan,scheduled,2026-12-01,,,W1,,\n")
+    run = ("--db", str(db), "--today", "2026-11-24")
+    assert casecli(*run, "sync", str(first)).returncode == 3
+    delta = tmp_path / "delta"
+    delta.mkdir()
+    put(delta, "manifest.toml", 'as_of = 2026-11-24T08:00:00\nkind = "delta"\n')
+    put(delta, "cases.csv", CASES_HEADER + "\n" + case_rows(1)[0] + "\n")
+    for _ in range(2):
+        result = casecli(*run, "sync", str(delta))
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "not applied" not in result.stdout
+        assert (
+            "2 older rejects from earlier exports still outstanding: casecli rejects "
+            "lists them." in " ".join(result.stdout.split())
+        )
+    import json
+
+    summary = json.loads(casecli(*run, "--json", "sync", str(delta)).stdout)
+    assert summary["rejects"] == [] and summary["older_rejects"] == 2
+    # the first export again: its rejects are its own again (exit 3), read or not
+    again = casecli(*run, "sync", str(first), "--allow-older")
+    assert again.returncode == 3 and "events.csv:7" in again.stdout
+    assert "older rejects" not in again.stdout
+    assert len(json.loads(casecli(*run, "--json", "rejects").stdout)) == 2
+
+
+def test_a_dry_run_says_would_apply(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    result = casecli("--db", str(db), "--today", "2026-11-24", "sync", str(FIXTURES / "basic"),
+                     "--dry-run")  # fmt: skip
+    assert result.returncode == 0
+    assert result.stdout.startswith("Dry run of sync 1: would apply (full")

@@ -1,8 +1,8 @@
 """Hostile values (issue 7 item 5): SQL metacharacters, control characters and escape
-sequences, 1 MB cells, right-to-left text and formula-injection strings in an export are
-stored verbatim, reach the terminal with no escape code (case, caseload, next, unit,
-rejects, sync), and are neutralised in the Markdown digests (`focus --out`), the only
-file casecli writes from export data."""
+sequences, 63 KiB cells (the contract's limit is 64 KiB), right-to-left text and
+formula-injection strings in an export are stored verbatim, reach the terminal with no
+escape code (case, caseload, next, unit, rejects, sync), and are neutralised in the
+Markdown digests (`focus --out`), the only file casecli writes from export data."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ RTL = "Avery \u202eeloC\u202c عائشة"
 PLUS = "+cmd|' /C calc'!A0 \x1b[2J\x1b[H"
 AT = "@SUM(1+1)*cmd \x9b31m\r\tx"
 PROVIDER = "-2+3 \x1b]8;;http://evil\x07Hope\x1b]8;;\x07 Clinic\x00"
-HUGE = "A" * (1 << 20) + "\x1b[31m"
+HUGE = "A" * (63 * 1024) + "\x1b[31m"  # just under the contract's 64 KiB a cell
 BAD_DATE = "\x1b]0;pwned\x07" + "2026-12-01"
 HOSTILE = {
     ("cases", "C100", "name"): SQL,

@@ -112,7 +112,7 @@ def test_a_failure_mid_sync_leaves_the_store_exactly_as_before(conn, export) -> 
 
 def test_dry_run_reports_but_changes_nothing(conn, export) -> None:
     result = run(conn, export("basic"), dry_run=True)
-    assert result.status == "applied" and result.dry_run
+    assert result.status == "would_apply" and result.dry_run
     assert [f.inserted for f in result.files][:2] == [5, 4]
     assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM sync_log").fetchone()[0] == 0
@@ -186,7 +186,7 @@ def test_one_sync_updates_moves_revives_inserts_and_leaves_rows(conn, export, tm
     assert conn.execute("SELECT _gone_on FROM events WHERE event_id = 'E4'").fetchone()[0]
     delta = tmp_path / "delta"
     delta.mkdir()
-    write(delta, "manifest.toml", 'as_of = "2026-11-24T23:00"\nkind = "delta"\n')
+    write(delta, "manifest.toml", 'as_of = 2026-11-24T23:00:00\nkind = "delta"\n')
     header = lines[0]
     rows = {x.split(",")[0]: x for x in lines[1:]}
     write(
@@ -227,7 +227,7 @@ def test_a_typed_key_cell_with_spaces_is_the_stored_key(conn, export, tmp_path) 
     run(conn, export("basic"))
     delta = tmp_path / "delta"
     delta.mkdir()
-    write(delta, "manifest.toml", 'as_of = "2026-11-24T23:00"\nkind = "delta"\n')
+    write(delta, "manifest.toml", 'as_of = 2026-11-24T23:00:00\nkind = "delta"\n')
     header = "case_id,month,current_due,current_paid,arrears_due,arrears_paid\n"
     write(delta, "payments.csv", header + "C200, 2026-09 ,450.00,350.00,1200.50,50\n")
     result = run(conn, delta)
@@ -531,7 +531,10 @@ def test_unknown_columns_and_files_are_reported_and_ignored(conn, export) -> Non
     write(folder, "signals.csv", "\n".join(text) + "\n")
     write(folder, "notes.txt", "hello")
     result = run(conn, folder)
-    assert "signals.csv: column 'internal_flag' is not in the contract; ignored." in result.warnings
+    assert (
+        "signals.csv: 1 column is not in the contract and was ignored ('internal_flag')."
+        in result.warnings
+    )
     assert "notes.txt: not a file casecli knows; ignored." in result.warnings
     assert conn.execute("SELECT count(*) FROM signals").fetchone()[0] == 2
 
@@ -719,7 +722,7 @@ def test_a_failed_initial_sync_leaves_the_empty_store_and_no_temporary_file(tmp_
     path = tmp_path / "new.db"
     with pytest.raises(RuntimeError, match="injected"):
         sync_store(path, FIXTURES / "basic", today=TODAY, fail_after="events")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.db"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.db", "new.db-lock"]
     conn = store.connect(path)
     assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
     assert conn.execute("SELECT count(*) FROM sync_log").fetchone()[0] == 0

@@ -118,9 +118,12 @@ class Settings:
 
 def parse_date(value: str, option: str) -> date:
     try:
-        return date.fromisoformat(value.strip())
+        day = date.fromisoformat(value.strip())
     except ValueError:
         raise UsageError(f"{option} must be a date like 2026-11-24, not {value!r}.") from None
+    if not 1900 <= day.year <= 2100:  # the contract's dates (casecli.core.when)
+        raise UsageError(f"{option} must be a date between 1900-01-01 and 2100-12-31.")
+    return day
 
 
 def _settings(ctx: typer.Context, given: dict[str, Any]) -> Settings:

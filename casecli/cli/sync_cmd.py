@@ -30,6 +30,13 @@ def register(app: typer.Typer) -> None:
         dry_run: Annotated[
             bool, typer.Option("--dry-run", help="Validate and report; change nothing.")
         ] = False,
+        allow_older: Annotated[
+            bool,
+            typer.Option(
+                "--allow-older",
+                help="Apply an export older than one already applied (its as_of).",
+            ),
+        ] = False,
     ) -> None:
         """Import an export folder into the store: validated, atomic, idempotent."""
         from casecli.core import config
@@ -45,8 +52,10 @@ def register(app: typer.Typer) -> None:
                 full=full,
                 strict=strict,
                 dry_run=dry_run,
+                allow_older=allow_older,
                 run_by=settings.user,
                 config_dir=config.config_dir(),
+                timezone=config.timezone(),
                 progress=bar.update if bar else None,
                 on_plan=bar.start if bar else None,
             )
@@ -185,9 +194,8 @@ def _show(result: Any, settings: Settings) -> None:
         err.print(f"casecli: {safe(result.message)}", soft_wrap=True)  # one line, as errors are
     head = f"{'Dry run of ' if result.dry_run else ''}sync {result.sync_id or ''}".strip()
     as_of = f", as of {result.as_of}" if result.as_of else ""
-    out.print(
-        f"[bold]{head}[/]: {result.status} ({result.kind}{as_of}, profile {safe(result.profile)})"
-    )
+    status = result.status.replace("_", " ")
+    out.print(f"[bold]{head}[/]: {status} ({result.kind}{as_of}, profile {safe(result.profile)})")
     table = Table(box=None, pad_edge=False)
     table.add_column("file")
     for name in ("rows", "inserted", "updated", "unchanged", "gone", "rejected"):
@@ -218,3 +226,9 @@ def _show(result: Any, settings: Settings) -> None:
                 out.print(f"    {safe(line)}")
         if len(result.rejects) > 10:
             out.print(f"  … and {len(result.rejects) - 10:,} more.")
+    if result.older_rejects:
+        n = result.older_rejects
+        out.print(
+            f"{n:,} older {'reject' if n == 1 else 'rejects'} from earlier exports still "
+            "outstanding: casecli rejects lists them."
+        )

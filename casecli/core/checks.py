@@ -17,12 +17,17 @@ from casecli.core.contract import (
     DATE,
     DATETIME,
     ENUM,
+    FIRST_DAY,
+    ID_LIMIT,
     INT,
+    LAST_DAY,
     MONEY,
+    MONEY_LIMIT,
     MONTH,
     NUMBER,
     REF_KEY,
     TEXT,
+    TEXT_LIMIT,
     Column,
     RecordType,
 )
@@ -34,6 +39,7 @@ REF_REASON = {
     "removals": "refers to a removal that is not in the store or this export",
 }
 
+LOCAL_TIME = "casecli_local_time"  # an SQL function a sync defines: casecli.core.when.local_time
 BLANK = 0  # a row with every cell empty (Excel's trailing rows): skipped, not rejected
 
 
@@ -141,6 +147,54 @@ TYPE_CHECKS = {
 }
 
 
+# Characters an id may not hold: C0 and C1 controls, zero-width and bidirectional marks,
+# the byte-order mark; NUL is found with instr() (it cannot sit in an SQL literal).
+UNSEEN = "\x01-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff"
+DAYS = f"between {FIRST_DAY} and {LAST_DAY}"
+
+
+def _limits(col: Column, v: str, raw: str) -> list[tuple[str, str]]:
+    """(condition true when the cell breaks a limit, reason) for a cell that passed its
+    type check: the contract's "Limits" (EXPORTS.md). ``v``: trimmed, '' as NULL."""
+    out: list[tuple[str, str]] = []
+    if col.is_id:
+        out += [
+            (f"trim({raw}) = ''", "is only spaces; an id needs a visible character"),
+            (f"length({v}) > {ID_LIMIT}", f"is longer than {ID_LIMIT} characters"),
+            (
+                f"({v} GLOB {lit('*[' + UNSEEN + ']*')} OR instr({v}, char(0)) > 0)",
+                "holds a control, zero-width or NUL character, so nobody could type it",
+            ),
+        ]
+    elif col.type == TEXT:
+        out.append((f"length(CAST({v} AS BLOB)) > {TEXT_LIMIT}", "is longer than 64 KiB"))
+    if col.type in (DATE, DATETIME):
+        out.append(
+            (f"substr({v}, 1, 10) NOT BETWEEN {lit(FIRST_DAY)} AND {lit(LAST_DAY)}",
+             f"is not {DAYS}, the dates the contract allows")
+        )  # fmt: skip
+    elif col.type == MONTH:
+        out.append(
+            (f"{v} NOT BETWEEN {lit(FIRST_DAY[:7])} AND {lit(LAST_DAY[:7])}",
+             f"is not between {FIRST_DAY[:7]} and {LAST_DAY[:7]}, the months the contract allows")
+        )  # fmt: skip
+    elif col.type == MONEY:
+        out.append(
+            (f"abs(CAST({v} AS REAL)) > {MONEY_LIMIT}",
+             f"is more than {MONEY_LIMIT:,}.00 (or less than -{MONEY_LIMIT:,}.00)")
+        )  # fmt: skip
+    if col.low is not None and col.high is not None:
+        n = f"CAST({v} AS {'INTEGER' if col.type == INT else 'REAL'})"
+        low, high = f"{col.low:g}", f"{col.high:g}"
+        if col.low_open:
+            out.append((f"NOT ({n} > {low} AND {n} <= {high})",
+                        f"must be above {low} and at most {col.high:,g}"))  # fmt: skip
+        else:
+            out.append((f"{n} NOT BETWEEN {low} AND {high}",
+                        f"is not between {low} and {col.high:,g}"))  # fmt: skip
+    return out
+
+
 def normalised(col: Column, table: str = "stage") -> str:
     """SQL turning a valid raw (staged) cell into the stored value."""
     return _stored(col, trimmed(col, table), canonical=False)
@@ -164,6 +218,10 @@ def _stored(col: Column, v: str, *, canonical: bool) -> str:
         expr = f"CAST({v} AS INTEGER)"
     elif col.type == NUMBER:
         expr = f"CAST({v} AS REAL)"
+    elif col.type == DATETIME and not canonical:
+        # stored without offset, in the jurisdiction's local time (casecli.core.when)
+        offset = f"(substr({v}, -1) IN ('Z', 'z') OR substr({v}, -6, 1) IN ('+', '-'))"
+        expr = f"CASE WHEN length({v}) > 16 AND {offset} THEN {LOCAL_TIME}({v}) ELSE {v} END"
     else:
         expr = v
     if col.default is not None:
@@ -187,7 +245,8 @@ def checks(rt: RecordType, stage: str) -> list[Check]:
     for col in rt.columns:
         v = trimmed(col)
         if col.required and col.default is None:
-            add(col.name, f"{v} IS NULL", "is required but empty")
+            empty = f"{v} IS NULL" + (f" OR trim({cell(col.name)}) = ''" if col.is_id else "")
+            add(col.name, empty, "is required but empty")
         if col.type == ENUM:
             add(
                 col.name,
@@ -197,6 +256,8 @@ def checks(rt: RecordType, stage: str) -> list[Check]:
         elif col.type in TYPE_CHECKS:
             ok, reason = TYPE_CHECKS[col.type]
             add(col.name, f"{v} IS NOT NULL AND NOT {ok(v)}", reason)
+        for condition, reason in _limits(col, v, cell(col.name)):
+            add(col.name, f"{v} IS NOT NULL AND {condition}", reason)
     for rule in rt.rules:
         when = rule.when.format(**norm)
         add(rule.column, f"({when}) AND {norm[rule.column]} IS NULL", rule.reason, kind="rule")
@@ -242,25 +303,42 @@ def fast_ok(col: Column) -> str | None:
     exact checks instead, so being conservative here costs speed, never correctness.
     """
     r = cell(col.name)
+    years = f"{r} >= {lit(FIRST_DAY[:7])} AND {r} < '{int(LAST_DAY[:4]) + 1}'"
     if col.type == TEXT:
-        return f"{r} <> ''" if col.required else None
+        if col.is_id and col.ref is None:
+            # Printable ASCII that starts with a visible character, at most 64 bytes (a
+            # length in bytes equal to the length in characters: ASCII; json_quote()
+            # escapes C0 controls). A reference needs none of this: it must equal a key.
+            ok = (
+                f"({r} >= '!' AND length(CAST({r} AS BLOB)) <= {ID_LIMIT}"
+                f" AND length({r}) = length(CAST({r} AS BLOB))"
+                f" AND length(json_quote({r})) = length({r}) + 2 AND instr({r}, char(127)) = 0)"
+            )
+        else:
+            ok = f"length(CAST({r} AS BLOB)) <= {TEXT_LIMIT}"
+        return f"({r} <> '' AND {ok})" if col.required else ok
     if col.type == ENUM:
         ok = _member(r, col.values)
     elif col.type == DATE:
-        ok = f"date(julianday({r})) = {r}"
+        ok = f"(date(julianday({r})) = {r} AND {years})"
     elif col.type == DATETIME:
-        ok = f"({_iso_equal(r)})"
+        ok = f"({_iso_equal(r)} AND {years})"
     elif col.type == BOOL:
         ok = _member(r, BOOL_TRUE + BOOL_FALSE)
-    elif col.type == MONEY:  # 125.50 or 125: formatting the number gives the cell back
+    elif col.type == MONEY:  # 125.50 or 125: formatting the number gives the cell back;
+        # 12 characters at most with 2 decimals, 9 without: inside the contract's limit
         ok = (
-            f"(length({r}) <= 15 AND (printf('%.2f', {r}) = {r}"
-            f" OR CAST({r} AS INTEGER) || '' = {r}))"
+            f"(length({r}) <= 12 AND (printf('%.2f', {r}) = {r}"
+            f" OR (length({r}) <= 9 AND CAST({r} AS INTEGER) || '' = {r})))"
         )
     elif col.type in (INT, NUMBER):
-        ok = f"(length({r}) <= 15 AND CAST({r} AS INTEGER) || '' = {r})"
+        ok = f"(length({r}) <= 15 AND CAST({r} AS INTEGER) || '' = {r}"
+        if col.low is not None and col.high is not None:
+            low = ">" if col.low_open else ">="
+            ok += f" AND CAST({r} AS INTEGER) {low} {col.low:g} AND CAST({r} AS INTEGER) <= {col.high:g}"
+        ok += ")"
     elif col.type == MONTH:
-        ok = f"({r} GLOB '{_YEAR}-0[1-9]' OR {r} GLOB '{_YEAR}-1[0-2]')"
+        ok = f"(({r} GLOB '{_YEAR}-0[1-9]' OR {r} GLOB '{_YEAR}-1[0-2]') AND {years})"
     else:
         return None
     if col.required and col.default is None:

@@ -56,6 +56,8 @@ KEYS: dict[str, str] = {
     "db": "the store (SQLite file) used when --db is not given",
     "user": "your staff id, used when --as is not given",
     "playbooks": "a folder of playbook TOML files over the defaults",
+    "timezone": "the jurisdiction's time zone (e.g. America/Chicago): export times with an "
+    "offset are stored in it; default the machine's",
 }
 URGENCY_PREFIX = "urgency."
 
@@ -112,6 +114,16 @@ def check_value(key: str, raw: str) -> Any:
     if key == "user":
         if any(ch.isspace() for ch in text):
             raise UsageError(f"user must be a staff id like W1, not {raw!r}.")
+        return text
+    if key == "timezone":
+        from casecli.core.when import zone
+
+        try:
+            zone(text)
+        except ValueError:
+            raise UsageError(
+                f"timezone must name a time zone such as America/Chicago, not {raw!r}."
+            ) from None
         return text
     path = Path(text).expanduser().absolute()
     if key == "playbooks" and not path.is_dir():
@@ -245,6 +257,13 @@ def urgency_overrides(cfg: dict[str, Any] | None = None) -> dict[str, float]:
             )
         out[term] = float(value)
     return out
+
+
+def timezone(cfg: dict[str, Any] | None = None) -> str | None:
+    """The jurisdiction's time zone the config names (an IANA name), if any."""
+    cfg = load() if cfg is None else cfg
+    value = cfg.get("timezone")
+    return str(value) if value else None
 
 
 def playbooks_dir(cfg: dict[str, Any] | None = None) -> Path | None:

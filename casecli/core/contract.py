@@ -23,6 +23,12 @@ TEXT, ENUM, DATE, DATETIME, BOOL, MONEY, INT, NUMBER, MONTH = (
 BOOL_TRUE = ("true", "yes", "y", "1")
 BOOL_FALSE = ("false", "no", "n", "0")
 
+# The contract's limits (EXPORTS.md "Limits"): a value outside them is a reject.
+FIRST_DAY, LAST_DAY = "1900-01-01", "2100-12-31"  # dates and date-times
+MONEY_LIMIT = 1_000_000_000  # in absolute value, whole currency units
+ID_LIMIT = 64  # characters in an id (a column named *_id)
+TEXT_LIMIT = 64 * 1024  # bytes (UTF-8) in a text cell
+
 
 @dataclass(frozen=True)
 class Column:
@@ -32,6 +38,15 @@ class Column:
     values: tuple[str, ...] = ()
     ref: str | None = None  # the record type this column points at (by its key)
     default: str | None = None  # the contract's own default for an empty cell
+    low: float | None = None  # a number's limits (``low_open``: above, not at least)
+    high: float | None = None
+    low_open: bool = False
+
+    @property
+    def is_id(self) -> bool:
+        """Ids follow the id rules of the contract (non-empty after trimming, at most 64
+        characters, no control, zero-width or NUL characters)."""
+        return self.name.endswith("_id")
 
 
 @dataclass(frozen=True)
@@ -72,8 +87,11 @@ def _c(
     req: bool = False,
     ref: str | None = None,
     default: str | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
 ) -> Column:
-    return Column(name, type_, req, tuple(values), ref, default)
+    return Column(name, type_, req, tuple(values), ref, default, low, high, low_open)
 
 
 STAFF = RecordType(
@@ -87,7 +105,7 @@ STAFF = RecordType(
         _c("office_id"),
         _c("office_name"),
         _c("supervisor_id", ref="staff"),
-        _c("hours_per_week", NUMBER, default="40"),
+        _c("hours_per_week", NUMBER, default="40", low=0, high=80, low_open=True),
         _c("active", BOOL, default="true"),
     ),
     ("staff_id",),
@@ -117,7 +135,7 @@ CASES = RecordType(
         _c("worker_id", ref="staff"),
         _c("name"),
         _c("risk_level", ENUM, "low", "moderate", "high", "very_high"),
-        _c("response_hours", INT),
+        _c("response_hours", INT, low=1, high=8760),
         _c(
             "permanency_goal",
             ENUM,

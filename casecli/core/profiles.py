@@ -6,6 +6,7 @@ A profile is a TOML file::
     encoding = "cp1252"                  # default utf-8 (a BOM is always allowed)
     date_formats = ["%m/%d/%y %H:%M"]    # tried in order after ISO 8601
     two_digit_year_pivot = 40            # %y: 00-39 -> 20xx, 40-99 -> 19xx
+    timezone = "America/New_York"        # offsets (+05:00, Z) become this local time
 
     [files.cases]
     file = "history.csv"                 # source file (default: cases.csv)
@@ -55,6 +56,7 @@ class Profile:
     encoding: str = "utf-8"
     date_formats: tuple[str, ...] = ()
     two_digit_year_pivot: int | None = None
+    timezone: str | None = None  # IANA name: offsets are converted to it (casecli.core.when)
     files: dict[str, FileMap] = field(default_factory=dict)
     fingerprint: str = "standard"
     path: Path | None = None
@@ -66,19 +68,43 @@ class Profile:
 STANDARD = Profile("standard")
 
 
-def resolve(spec: str | None, folder: Path, config_dir: Path | None = None) -> Profile:
-    """Find a profile by path or name: a file, FOLDER/NAME.toml, CONFIG/profiles/NAME.toml."""
+def resolve(
+    spec: str | None,
+    folder: Path,
+    config_dir: Path | None = None,
+    *,
+    named_by_manifest: str | None = None,
+) -> Profile:
+    """The profile to read the export with.
+
+    ``spec`` (``--profile``, typed by the admin) may be a path to any file, or a name
+    looked up in the export folder and CONFIG/profiles/. A profile named by the export's
+    own manifest is only a name, looked up in those two folders and nowhere else: an
+    export must not be able to make casecli read other files of the machine."""
+    if spec is None and named_by_manifest is not None:
+        return _by_name(named_by_manifest, folder, config_dir)
     if spec is None or spec == "standard":
         return STANDARD
-    candidates = [Path(spec), folder / spec, folder / f"{spec}.toml"]
-    if config_dir is not None:
-        candidates.append(config_dir / "profiles" / f"{spec}.toml")
-    for path in candidates:
-        if path.is_file():
-            return load(path)
+    if Path(spec).is_file():
+        return load(Path(spec))
+    return _by_name(spec, folder, config_dir)
+
+
+def _by_name(name: str, folder: Path, config_dir: Path | None) -> Profile:
+    if name == "standard":
+        return STANDARD
+    homes = [folder] + ([config_dir / "profiles"] if config_dir is not None else [])
+    plain = name and "/" not in name and "\\" not in name and name not in (".", "..")
+    if plain:
+        for home in homes:
+            for candidate in (home / name, home / f"{name}.toml"):
+                real = candidate.resolve()
+                if candidate.is_file() and home.resolve() in real.parents:
+                    return load(candidate)
     raise CasecliError(
-        f"The profile {spec!r} was not found (looked for a file by that path, in the export "
-        f"folder and in the config folder's profiles/); give the path to a profile TOML file."
+        f"The profile {name!r} was not found (a profile is named by its file in the export "
+        f"folder or in the config folder's profiles/, or given by path with --profile); "
+        "check the name."
     )
 
 
@@ -105,6 +131,14 @@ def load(path: Path) -> Profile:
     formats = data.get("date_formats", [])
     if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
         raise fail("date_formats", "must be a list of strptime formats")
+    timezone = data.get("timezone")
+    if timezone is not None:
+        from casecli.core.when import zone
+
+        try:
+            zone(timezone if isinstance(timezone, str) else "")
+        except ValueError:
+            raise fail("timezone", 'must name a time zone such as "America/Chicago"') from None
     pivot = data.get("two_digit_year_pivot")
     if pivot is not None and (not isinstance(pivot, int) or not 0 <= pivot <= 99):
         raise fail("two_digit_year_pivot", "must be a whole number from 0 to 99")
@@ -139,6 +173,7 @@ def load(path: Path) -> Profile:
         encoding=encoding,
         date_formats=tuple(formats),
         two_digit_year_pivot=pivot,
+        timezone=timezone,
         files=files,
         fingerprint=hashlib.sha256(raw_bytes).hexdigest(),
         path=path,

@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from casecli.core import contract, playbooks
+from casecli.core import when as when_module
 from casecli.core.casedata import recorded_events_for  # noqa: F401  (reads live in casedata)
 from casecli.core.errors import CasecliError, UsageError
 from casecli.core.scope import Actor, check_case
@@ -99,6 +100,7 @@ def parse_when(value: str | date | None, today: date, option: str = "--on") -> d
             return today - timedelta(days=1)
         when = _parse_date_or_time(text, value, option)
     day = when.date() if isinstance(when, datetime) else when
+    _within_the_contract(day, option, value)
     if day > today:
         raise UsageError(
             f"{option} {value} is in the future; record what has happened "
@@ -128,9 +130,17 @@ def parse_date(value: str | date, option: str) -> date:
     if not _DATE_SHAPE.fullmatch(text):
         raise UsageError(f"{option} {value!r} is not a date; use YYYY-MM-DD.")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"{option} {value} is not a real date; use YYYY-MM-DD.") from None
+    _within_the_contract(day, option, value)
+    return day
+
+
+def _within_the_contract(day: date, option: str, raw: object) -> None:
+    """The dates an export may hold (casecli.core.when) bound what a user records too."""
+    if not when_module.FIRST_YEAR <= day.year <= when_module.LAST_YEAR:
+        raise UsageError(f"{option} {raw} is not between 1900-01-01 and 2100-12-31.")
 
 
 def _iso(when: date | datetime) -> str:

@@ -24,7 +24,23 @@ from casecli.core.contract import DATE, DATETIME, RecordType
 from casecli.core.errors import CasecliError
 from casecli.core.profiles import FileMap, Profile
 
-csv.field_size_limit(64 * 1024 * 1024)
+# Bounds that keep memory flat whatever a file holds. A cell past FIELD_LIMIT characters,
+# or a physical line past LINE_LIMIT, is not read into memory: its row is rejected (the
+# contract's own limit for a text cell is 64 KiB; cells up to FIELD_LIMIT are read and
+# rejected by that check, with the column named).
+FIELD_LIMIT = 1 << 20
+LINE_LIMIT = 4 << 20
+csv.field_size_limit(FIELD_LIMIT)
+TOO_LONG = (
+    "is too long to read (a line or cell of more than 1 MiB; the contract allows 64 KiB "
+    "of text a cell), so it was not applied; shorten it in the source system"
+)
+BAD_QUOTE = (
+    "cannot be read as CSV ({problem}), so it was not applied; check the quoting on this "
+    'line (a quote inside a quoted cell is written twice: "")'
+)
+QUOTE = '"'
+FAST_WIDTH = 500  # wider files (thousands of unknown columns) are read the careful way
 
 
 @dataclass
@@ -49,10 +65,22 @@ class SourceFile:
 
 
 def find(folder: Path, profile: Profile, rt: RecordType) -> SourceFile | None:
+    """The file of ``rt`` in ``folder``. A profile's ``file =`` must name a file inside
+    the export folder once symlinks are resolved: a profile that comes with an export
+    must not read other files of the machine."""
     fmap = profile.file_map(rt)
     names = [fmap.file] if fmap.file else [rt.file, rt.file + ".gz"]
     if fmap.file and not fmap.file.endswith(".gz"):
         names.append(fmap.file + ".gz")
+    if fmap.file:
+        inside = folder.resolve()
+        for n in names:
+            target = (folder / n).resolve()
+            if target != inside and inside not in target.parents:
+                raise CasecliError(
+                    f"The profile names {n!r} for {rt.name}, which is outside the export "
+                    "folder; a profile may only name files inside the export folder."
+                )
     found = [folder / n for n in names if (folder / n).is_file()]
     if len(found) > 1:
         raise CasecliError(
@@ -66,7 +94,7 @@ class Header:
     columns: tuple[str, ...]  # contract columns staged, in tuple order after the line
     positions: tuple[int, ...]  # their positions in the source row (-1: from a default)
     width: int  # fields per row
-    names: tuple[str, ...]  # the source header as written
+    names: tuple[str, ...]  # the source header as written (trimmed)
     used: frozenset[str]  # source columns this record type reads
 
     @property
@@ -74,6 +102,10 @@ class Header:
         """A staging column for every source column, in file order (``_u3``: not read)."""
         by_pos = dict(zip(self.positions, self.columns, strict=True))
         return tuple(by_pos.get(i, f"_u{i}") for i in range(self.width))
+
+
+class LineTooLong(Exception):
+    """A physical line longer than LINE_LIMIT: its row cannot be read in bounded memory."""
 
 
 class _CountingReader(io.RawIOBase):
@@ -99,24 +131,122 @@ class _CountingReader(io.RawIOBase):
         super().close()
 
 
+class _LineGuard(io.RawIOBase):
+    """Raises LineTooLong once more than LINE_LIMIT bytes pass without a line break.
+
+    For the fast paths, which hand the file to the csv module line by line: a line is
+    read whole into memory before the csv module sees it, so a 1 GB line would cost 1 GB.
+    One ``rfind`` per megabyte read; the careful path reads lines with a bound instead."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.run = 0  # bytes since the last line break
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.inner.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        last = max(data.rfind(b"\n"), data.rfind(b"\r"))
+        self.run = self.run + n if last < 0 else n - last - 1
+        if self.run > LINE_LIMIT:
+            raise LineTooLong()
+        return n
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+
+class _Lines:
+    """Physical lines for the csv module, at most LINE_LIMIT characters each, counted, with
+    the quote parity of the record being read (RFC 4180: inside a quoted cell a quote is
+    written twice, so an odd count of quotes since the record began means a quoted cell is
+    still open). That is what lets a row that cannot be parsed be skipped whole, and an
+    unclosed quote be named at the line where it opened."""
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self.text = text
+        self.line = 0  # physical lines read
+        self.open_quote = False  # inside a quoted cell, by parity since the record began
+        self.opened = 0  # the line where the quote still open was opened
+        self.last = ""  # the last line read, for a reject's value
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._read()
+        if len(line) >= LINE_LIMIT and not line.endswith(("\n", "\r")):
+            raise LineTooLong()
+        return line
+
+    def _read(self) -> str:
+        line = self.text.readline(LINE_LIMIT)
+        if not line:
+            raise StopIteration
+        physical = self.line + 1  # the line this text is (part of)
+        if line.endswith(("\n", "\r")) or len(line) < LINE_LIMIT:
+            self.line = physical  # the line is complete
+        if line.count(QUOTE) % 2:
+            self.open_quote = not self.open_quote
+            if self.open_quote:
+                self.opened = physical
+        self.last = line
+        return line
+
+    def start_record(self) -> int:
+        """A new record begins at the next line; return that line's number."""
+        self.open_quote = False
+        return self.line + 1
+
+    def skip_record(self) -> bool:
+        """Read on to the end of the record being read (the end of its physical line, and
+        on while a quoted cell is open). False when the file ends inside a quoted cell."""
+        line = self.last
+        while not line.endswith(("\n", "\r")) or self.open_quote:
+            try:
+                line = self._read()
+            except StopIteration:
+                return not self.open_quote
+        return True
+
+
 class Reader:
-    """Iterate the staged rows of one source file; use as a context manager."""
+    """Iterate the staged rows of one source file; use as a context manager.
+
+    ``careful``: read lines with a bound and keep physical line numbers, for ``rows()``;
+    otherwise the csv module reads the file directly (the fast paths) and anything
+    unusual (a quoting problem, an overlong line, ragged or blank rows) sends the caller
+    to a careful read instead."""
 
     def __init__(
-        self, source: SourceFile, profile: Profile, on_read: Callable[[int], None] | None = None
+        self,
+        source: SourceFile,
+        profile: Profile,
+        on_read: Callable[[int], None] | None = None,
+        *,
+        careful: bool = False,
     ) -> None:
         self.source = source
         self.profile = profile
+        self.careful = careful
         self.blank_lines = 0
+        self.header_ok = True
         self._raw = _CountingReader(source.path.open("rb"), on_read)
         binary: Any = io.BufferedReader(self._raw, 1 << 20)
         if source.path.name.endswith(".gz"):
             binary = gzip.GzipFile(fileobj=binary, mode="rb")
+        if not careful:
+            binary = io.BufferedReader(_LineGuard(binary), 1 << 20)
         encoding = (
             "utf-8-sig" if profile.encoding.lower() in ("utf-8", "utf8") else profile.encoding
         )
         self._text = io.TextIOWrapper(binary, encoding=encoding, newline="")
-        self._reader = csv.reader(self._text)
+        self._lines = _Lines(self._text) if careful else None
+        self._reader = csv.reader(self._lines or self._text, strict=True)
         self.header = self._read_header()
 
     def __enter__(self) -> Reader:
@@ -124,8 +254,8 @@ class Reader:
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         self._text.close()
-        # The fast paths hand the csv reader itself to executemany, so a decoding or
-        # CSV error surfaces here rather than in _next: it gets the same one sentence.
+        # The fast paths hand the csv reader itself to executemany, so a decoding error
+        # surfaces here rather than in _next: it gets the same one sentence.
         failure = self._failure(exc) if isinstance(exc, Exception) else None
         if failure is not None:
             raise failure from None
@@ -133,47 +263,71 @@ class Reader:
     def _fail(self, what: str) -> CasecliError:
         return CasecliError(f"{self.source.name}: {what}")
 
-    def _next(self) -> list[str] | None:
-        try:
-            return next(self._reader)
-        except StopIteration:
-            return None
-        except Exception as exc:
-            failure = self._failure(exc)
-            if failure is None:
-                raise
-            raise failure from None
+    def _line(self) -> int:
+        return self._lines.line if self._lines is not None else int(self._reader.line_num)
 
     def _failure(self, exc: Exception) -> CasecliError | None:
-        """The sentence for a file that cannot be read as text or CSV, or None."""
+        """The sentence for a file that cannot be read as text, or None."""
         if isinstance(exc, UnicodeDecodeError):
             return self._fail(
-                f"line {self._reader.line_num + 1} is not valid {self.profile.encoding} "
+                f"line {self._line() + 1} is not valid {self.profile.encoding} "
                 f"(byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8 or set "
                 f'encoding in a profile (e.g. encoding = "cp1252").'
-            )
-        if isinstance(exc, csv.Error):
-            return self._fail(
-                f"line {self._reader.line_num} cannot be read as CSV ({exc}); fix the quoting there."
             )
         if isinstance(exc, gzip.BadGzipFile | EOFError | zlib.error):
             return self._fail(f"the file is not a complete gzip file ({exc}); export it again.")
         return None
 
+    def _unclosed(self, line: int) -> CasecliError:
+        return self._fail(
+            f"line {line}: a quote opened here is never closed, so the file cannot be read "
+            "and nothing was applied; close the quote (or write it twice inside a quoted "
+            "cell) and sync again."
+        )
+
     def _read_header(self) -> Header:
         rt, fmap = self.source.record_type, self.source.file_map
-        row = self._next()
-        if row is None or not any(cell.strip() for cell in row):
-            return Header((), (), 0, (), frozenset())  # an empty file: nothing to do
+        empty = Header((), (), 0, (), frozenset())
+        try:
+            row = next(self._reader)
+        except StopIteration:
+            return empty  # an empty file: nothing to do
+        except (csv.Error, LineTooLong) as exc:
+            if not self.careful:
+                self.header_ok = False
+                return empty
+            if isinstance(exc, csv.Error) and str(exc).startswith("unexpected end of data"):
+                raise self._unclosed(self._lines.opened if self._lines else 1) from None
+            raise self._fail(
+                "the first line cannot be read as a header (it is not CSV, or longer than "
+                "4 MiB); check that this is the export's CSV file."
+            ) from None
+        except Exception as exc:
+            failure = self._failure(exc)
+            if failure is None:
+                raise
+            raise failure from None
+        if not any(cell.strip() for cell in row):
+            return empty
         names = [cell.strip() for cell in row]
         seen: dict[str, int] = {}
         for i, name in enumerate(names):
-            if name.lower() in seen:
+            if name:
+                seen.setdefault(name.lower(), i)
+        wanted = {fmap.source_column(c.name).lower(): c for c in rt.columns}
+        for i, name in enumerate(names):
+            low = name.lower()
+            if low in wanted and seen[low] != i:  # a column we read, named twice
                 raise self._fail(
-                    f"the header names column {name!r} twice (columns {seen[name.lower()] + 1} "
-                    f"and {i + 1}); remove one."
+                    f"the header names column {fmap.source_column(wanted[low].name)!r} twice "
+                    f"(columns {seen[low] + 1} and {i + 1}); remove one."
                 )
-            seen[name.lower()] = i
+        if not any(n in seen for n in wanted):
+            raise self._fail(
+                f"the first line does not look like a header (it names none of the columns "
+                f"of {rt.name}, such as {fmap.source_column(rt.key[0])!r}); add the header "
+                "line, or map the columns with a profile (--profile)."
+            )
         columns, positions, used = [], [], set()
         for col in rt.columns:
             source_name = fmap.source_column(col.name)
@@ -200,10 +354,18 @@ class Reader:
     @property
     def fast(self) -> bool:
         """True when cells go to staging as they are: no profile work, nothing defaulted."""
-        return bool(self.header.columns) and self._transform() is None
+        return (
+            not self.careful
+            and self.header_ok
+            and bool(self.header.columns)
+            and self.header.width <= FAST_WIDTH  # a staging column for every source column
+            and self._transform() is None
+        )
 
     def raw_rows(self) -> Iterator[list[str]]:
-        """The CSV rows themselves, for ``executemany`` straight into staging (the fast path)."""
+        """The CSV rows themselves, for ``executemany`` straight into staging (the fast path).
+
+        It raises ``csv.Error`` or ``LineTooLong`` where the file needs a careful read."""
         return self._reader
 
     @property
@@ -211,8 +373,11 @@ class Reader:
         return int(self._reader.line_num)
 
     def rows(self) -> Iterator[tuple[Any, ...]]:
-        """Rows as ``(line, problem, raw, cells…)``: physical line numbers, ragged rows marked."""
-        header = self.header
+        """Rows as ``(line, problem, raw, cells…)``: physical line numbers; a row that
+        cannot be read (ragged, a quote in the middle of a cell, a cell or line too long)
+        comes with its problem, and is skipped whole; a quote never closed stops the file."""
+        header, lines = self.header, self._lines
+        assert lines is not None, "rows() needs a careful Reader"
         if not header.columns:
             return
         width = header.width
@@ -226,19 +391,32 @@ class Reader:
         else:
             getter = itemgetter(*positions)
         reader = self._reader
-        start = reader.line_num + 1
         nulls = (None,) * len(positions)
         while True:
-            row = self._next()
-            if row is None:
+            line = lines.start_record()
+            try:
+                row = next(reader)
+            except StopIteration:
                 break
-            line = start
-            start = reader.line_num + 1
+            except (csv.Error, LineTooLong) as exc:
+                if isinstance(exc, csv.Error) and str(exc).startswith("unexpected end of data"):
+                    raise self._unclosed(lines.opened) from None
+                raw = lines.last[:1000]
+                if not lines.skip_record():
+                    raise self._unclosed(lines.opened) from None
+                if isinstance(exc, LineTooLong) or "field limit" in str(exc):
+                    yield (line, f"the row {TOO_LONG}", raw, *nulls)
+                else:
+                    yield (line, f"the row {BAD_QUOTE.format(problem=exc)}", raw, *nulls)
+                continue
             if not row or not any(cell.strip() for cell in row):
                 self.blank_lines += 1
                 continue
             if len(row) != width:
-                problem = f"has {len(row)} values where the header has {width} columns"
+                problem = (
+                    f"the row has {len(row)} values where the header has {width} columns; "
+                    "check the quoting and commas on this line"
+                )
                 yield (line, problem, ",".join(row)[:1000], *nulls)
                 continue
             if transform is not None:

@@ -6,9 +6,9 @@ Pure functions over a case's records (``CaseData``) with ``today`` passed in.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import NamedTuple
 
+from casecli.core import when
 from casecli.core.casedata import CaseData, Row
 from casecli.core.playbooks import Playbook, Step
 
@@ -19,29 +19,23 @@ INCOME_SIGNALS = ("job_loss", "disability", "incarceration", "new_employment", "
 def to_date(value: object) -> date | None:
     if value is None or value == "":
         return None
-    return _parse_date(str(value)[:10])
-
-
-@lru_cache(maxsize=4096)
-def _parse_date(text: str) -> date | None:
-    """Cached: a caseload's records repeat the same few hundred dates (an office's ~340k
-    date cells cost 0.2 s to parse one by one)."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
+    return when.to_date(str(value))
 
 
 def to_datetime(value: object) -> datetime | None:
     if value is None or value == "":
         return None
-    text = str(value).replace(" ", "T")
+    return when.to_datetime(str(value))
+
+
+def _hours(value: object) -> int | None:
+    """A case's response hours as the contract allows them (1 to 8,760), else None: a
+    store written before the sync enforced the limit may hold anything."""
     try:
-        return (
-            datetime.fromisoformat(text[:19]) if "T" in text else datetime.fromisoformat(text[:10])
-        )
+        hours = int(str(value))
     except ValueError:
         return None
+    return hours if 1 <= hours <= 8760 else None
 
 
 def _days_in_month(year: int, month: int) -> int:
@@ -288,8 +282,8 @@ def _due(
     anchor: date | None
     if spec.anchor == "opened":
         if spec.hours or spec.hours_from:
-            hours = f.data.case.get(spec.hours_from) if spec.hours_from else None
-            at = f.opened_at + timedelta(hours=int(hours or spec.hours), days=days)
+            hours = _hours(f.data.case.get(spec.hours_from)) if spec.hours_from else None
+            at = f.opened_at + timedelta(hours=hours or spec.hours, days=days)
             return at.date(), f.opened_at.date()
         anchor = f.opened_at.date()
     elif spec.anchor == "removal":

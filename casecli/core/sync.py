@@ -17,17 +17,18 @@ superseded when a later export sends a row with the same key.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
-import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from casecli.core import storelock
+from casecli.core import storelock, when
+from casecli.core.checks import LOCAL_TIME
 from casecli.core.contract import RECORD_TYPES
 from casecli.core.errors import CasecliError, UsageError
+from casecli.core.manifest import Manifest, check_order, read_manifest
 from casecli.core.profiles import resolve
 from casecli.core.source import SourceFile, find
 from casecli.core.store import store_error
@@ -46,42 +47,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Manifest:
-    source: str | None = None
-    as_of: str | None = None
-    kind: str = "delta"
-    profile: str | None = None
-
-
-def read_manifest(folder: Path) -> Manifest:
-    path = folder / "manifest.toml"
-    if not path.is_file():
-        return Manifest()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CasecliError(f"manifest.toml is not valid TOML ({exc}); fix or remove it.") from None
-    kind = data.get("kind", "delta")
-    if kind not in ("full", "delta"):
-        raise CasecliError(f'manifest.toml: kind is {kind!r}, expected "full" or "delta"; fix it.')
-    as_of = data.get("as_of")
-    if isinstance(as_of, datetime | date):
-        as_of = as_of.isoformat()
-    elif as_of is not None and not isinstance(as_of, str):
-        raise CasecliError(
-            "manifest.toml: as_of must be a date-time like 2026-11-21T23:00:00; fix it."
-        )
-    source = data.get("source")
-    profile = data.get("profile")
-    return Manifest(
-        source=str(source) if source is not None else None,
-        as_of=as_of,
-        kind=kind,
-        profile=str(profile) if profile is not None else None,
-    )
-
-
 def sync(
     conn: sqlite3.Connection,
     folder: Path,
@@ -91,13 +56,16 @@ def sync(
     full: bool = False,
     strict: bool = False,
     dry_run: bool = False,
+    allow_older: bool = False,
     run_by: str | None = None,
     config_dir: Path | None = None,
+    timezone: str | None = None,
     progress: SyncProgress | None = None,
     on_plan: Callable[[list[SourceFile]], None] | None = None,
     fail_after: str | None = None,
 ) -> SyncResult:
-    """Sync the export in ``folder``. ``fail_after`` (tests only) raises after that table."""
+    """Sync the export in ``folder``. ``timezone``: the config's (a profile's wins);
+    ``fail_after`` (tests only) raises after that table."""
     folder = Path(folder)
     if not folder.exists():
         raise CasecliError(f"The export folder {folder} does not exist; check the path.")
@@ -113,7 +81,15 @@ def sync(
         ) from None
     manifest = read_manifest(folder)
     kind = "full" if full else manifest.kind
-    prof = resolve(profile or manifest.profile, folder, config_dir)
+    prof = resolve(profile, folder, config_dir, named_by_manifest=manifest.profile)
+    try:
+        zone = when.zone(prof.timezone or timezone)
+    except ValueError:
+        raise CasecliError(
+            f"The time zone {prof.timezone or timezone!r} is not known; set timezone to a name "
+            "such as America/Chicago (casecli config set timezone NAME)."
+        ) from None
+    manifest = manifest.with_as_of(zone, today)
     sources = {rt.name: find(folder, prof, rt) for rt in RECORD_TYPES}
     used = {s.path.name for s in sources.values() if s is not None}
     warnings = [
@@ -159,11 +135,17 @@ def sync(
         warnings=warnings,
     )
     gone_on = (manifest.as_of or today.isoformat())[:10]
+    conn.create_function(
+        LOCAL_TIME, 1, lambda v: None if v is None else when.local_time(v, zone), deterministic=True
+    )
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as exc:
         raise store_error(exc) from None
     try:
+        note = check_order(conn, manifest.as_of, [s.record_type.name for s in plan], allow_older)
+        if note:
+            result.warnings.append(note)
         now = datetime.now().isoformat(timespec="seconds")
         sync_id = conn.execute(
             "INSERT INTO sync_log (started_at, folder, source, as_of, kind, profile, status, run_by)"
@@ -179,13 +161,16 @@ def sync(
             if fail_after == rt.name:
                 raise RuntimeError(f"injected failure after {rt.name}")
         for file, (names, used) in read.items():
-            result.warnings.extend(
-                f"{file}: column {n!r} is not in the contract; ignored."
-                for n in names
-                if n and n not in used
-            )
+            note = unread_columns_note(file, names, used)
+            if note:
+                result.warnings.append(note)
         changed = sum(f.inserted + f.updated + f.gone for f in result.files) + result.resolved
         result.status = "applied" if changed else "unchanged"
+        result.older_rejects = conn.execute(
+            "SELECT count(*) FROM rejects WHERE resolved_sync_id IS NULL"
+            " AND coalesce(seen_sync_id, sync_id) <> ?",
+            (sync_id,),
+        ).fetchone()[0]
         totals = {
             k: sum(getattr(f, k) for f in result.files)
             for k in ("inserted", "updated", "unchanged", "gone")
@@ -215,6 +200,8 @@ def sync(
             )
         elif dry_run:
             conn.execute("ROLLBACK")
+            if result.status == "applied":
+                result.status = "would_apply"
         else:
             conn.execute("COMMIT")
     except sqlite3.OperationalError as exc:
@@ -321,6 +308,37 @@ def _initial_build(path: Path, folder: Path, options: dict[str, Any]) -> SyncRes
         conn.close()
         tmp.unlink(missing_ok=True)
         raise
+
+
+COLUMN_NAME = re.compile(r"[A-Za-z_][\w .#()/-]{0,63}")
+
+
+def unread_columns_note(file: str, names: tuple[str, ...], used: set[str]) -> str | None:
+    """One note for a file's header cells that nothing reads, however many there are.
+
+    Only cells that look like column names are echoed: the first line of a file that has
+    no header is data (a child's name, a birth date), which must not reach a log."""
+    unknown = [n for n in names if n and n not in used]
+    empty = sum(1 for n in names if not n)
+    if not unknown and not empty:
+        return None
+    parts = []
+    if unknown:
+        shown = [n for n in unknown if COLUMN_NAME.fullmatch(n)]
+        listed = ", ".join(repr(n) for n in shown[:5])
+        rest = len(unknown) - min(len(shown), 5)
+        if listed and rest:
+            listed += f" and {rest:,} more"
+        elif not listed:
+            listed = "none of them looks like a column name"
+        many = len(unknown) != 1
+        parts.append(
+            f"{len(unknown):,} {'columns are' if many else 'column is'} not in the contract "
+            f"and {'were' if many else 'was'} ignored ({listed})"
+        )
+    if empty:
+        parts.append(f"{empty:,} empty header {'cells were' if empty != 1 else 'cell was'} ignored")
+    return f"{file}: {'; '.join(parts)}."
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

@@ -6,6 +6,7 @@ A first load into an empty table goes straight from the CSV reader into the tabl
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import sqlite3
 from collections.abc import Callable
@@ -13,12 +14,14 @@ from collections.abc import Callable
 from casecli.core import checks as ck
 from casecli.core.contract import KNOWN_CASE_TYPES, RecordType
 from casecli.core.profiles import Profile
-from casecli.core.source import Reader, SourceFile
+from casecli.core.source import LineTooLong, Reader, SourceFile
 from casecli.core.sync_apply import GOOD, STAGE, apply_staged
 from casecli.core.sync_result import FileResult, Reject, SyncResult
 
 LINE = "coalesce(_line, rowid + 1)"  # the fast path leaves _line empty: row n is on line n + 1
 SyncProgress = Callable[[str, int], None]  # (file name, bytes of it read so far)
+# What stops a fast read: the careful read then finds the row and says what is wrong.
+UNUSUAL = (csv.Error, LineTooLong)
 
 
 class Job:
@@ -42,6 +45,7 @@ class Job:
         self.checks = ck.checks(rt, "temp.stage")
         self.key = rt.key
         self.header_columns: tuple[str, ...] = rt.names
+        self._skipped_from = 0  # the sync whose copy of the file equals this one
 
     # -- the steps -----------------------------------------------------------------
 
@@ -59,13 +63,14 @@ class Job:
         if self.source is not None:
             fingerprint = self._fingerprint()
             last = conn.execute(
-                "SELECT fingerprint, rows, inserted + updated + unchanged FROM sync_files"
+                "SELECT fingerprint, rows, inserted + updated + unchanged, sync_id FROM sync_files"
                 " WHERE record_type = ? ORDER BY sync_id DESC LIMIT 1",
                 (rt.name,),
             ).fetchone()
             if last is not None and last[0] == fingerprint:
                 fr.skipped = True
                 fr.rows, fr.unchanged = last[1], last[2]
+                self._skipped_from = last[3]
                 if self.progress:
                     self.progress(self.source.name, self.source.size())
             else:
@@ -78,15 +83,15 @@ class Job:
             self._stage_retries()
         staged = conn.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
         if staged:
-            self._validate()
+            self._validate(fr)
             was_empty = self._apply(fr)
             self._settle_rejects(fr)
             if self.kind == "full" and self.source is not None and not fr.skipped and not was_empty:
-                fr.gone = self._mark_gone()
+                fr.gone = self._mark_gone_unless_unreadable(fr)
         if fr.inserted or fr.updated:  # only rows this sync wrote can bring a new case_type
             self._warn_unknown_values()
         if fr.skipped:
-            self._report_outstanding(fr)
+            self._report_again(fr)
         if self.source is not None:
             conn.execute(
                 "INSERT INTO sync_files (sync_id, record_type, file, sha256, fingerprint, rows, inserted,"
@@ -148,7 +153,7 @@ class Job:
                 complete = written == reader.lines_read - 1 and not any(
                     conn.execute(orphan).fetchone()[0] for orphan in ck.orphans(rt)
                 )
-            except (sqlite3.ProgrammingError, sqlite3.IntegrityError):
+            except (sqlite3.ProgrammingError, sqlite3.IntegrityError, *UNUSUAL):
                 complete = False
             if not complete:
                 conn.execute("ROLLBACK TO direct")
@@ -172,12 +177,13 @@ class Job:
             if not header.columns:
                 return 0
             self.header_columns = header.columns
-            unread = tuple(c for c in header.file_columns if c.startswith("_u"))
-            self._create_stage(unread)
-            staged = self._stage_fast(reader) if reader.fast else None
+            staged = None
+            if reader.fast:  # staging takes every source column, read or not
+                self._create_stage(tuple(c for c in header.file_columns if c.startswith("_u")))
+                staged = self._stage_fast(reader)
         if staged is None:  # profile work, ragged or blank rows, cells with line breaks
-            self.conn.execute(f"DELETE FROM {STAGE}")
-            with Reader(self.source, self.profile, on_read) as reader:
+            self._create_stage()
+            with Reader(self.source, self.profile, on_read, careful=True) as reader:
                 staged = self._stage_careful(reader)
         if self.source.file_map.distinct:
             cols = ", ".join(ck.q(c) for c in header.columns)
@@ -203,7 +209,7 @@ class Job:
             self.conn.executemany(
                 f"INSERT INTO {STAGE} ({cols}) VALUES ({marks})", reader.raw_rows()
             )
-        except sqlite3.ProgrammingError:  # a row with another number of values
+        except (sqlite3.ProgrammingError, *UNUSUAL):  # a row with another number of values…
             return None
         staged = int(self.conn.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0])
         return staged if reader.lines_read == staged + 1 else None
@@ -236,29 +242,72 @@ class Job:
             (self.rt.name,),
         )
 
-    def _validate(self) -> None:
+    def _validate(self, fr: FileResult) -> None:
         conn = self.conn
 
-        def key(k: str, table: str = "stage") -> str:
+        def key(k: str) -> str:
             """A key cell as it will be stored (a typed cell such as a payments month is
             trimmed: ' 2026-09' and '2026-09' are one key, as the primary key sees them)."""
-            return ck.normalised(self.rt.column(k), table)
+            return ck.normalised(self.rt.column(k))
 
         keys = ", ".join(key(k) for k in self.key)
         filled = " AND ".join(f"{key(k)} <> ''" for k in self.key)
-        match = " AND ".join(f"{key(k, 's2')} = {key(k)}" for k in self.key)
-        lines = LINE.replace("_line", "s2._line").replace("rowid", "s2.rowid")
+        mine = f"_err IS NULL AND _retry IS NULL AND {filled}"  # this file's rows with a key
+        values = ", ".join(ck.normalised(self.rt.column(c)) for c in self.header_columns)
+        conn.execute("DROP TABLE IF EXISTS temp.dup")
         conn.execute(
-            f"UPDATE {STAGE} SET _chk = -1, _errval = (SELECT group_concat({lines}, ', ') FROM {STAGE} s2"
-            f" WHERE s2._err IS NULL AND s2._retry IS NULL AND {match})"
-            f" WHERE _err IS NULL AND _retry IS NULL AND ({keys}) IN (SELECT {keys} FROM {STAGE}"
-            f" WHERE _err IS NULL AND _retry IS NULL AND {filled} GROUP BY {keys} HAVING count(*) > 1)"
+            f"CREATE TEMP TABLE dup AS SELECT rowid AS rid, {LINE} AS line,"
+            f" json_array({keys}) AS k, json_array({values}) AS v FROM {STAGE}"
+            f" WHERE {mine} AND ({keys}) IN"
+            f" (SELECT {keys} FROM {STAGE} WHERE {mine} GROUP BY {keys} HAVING count(*) > 1)"
         )
+        if conn.execute("SELECT EXISTS (SELECT 1 FROM temp.dup)").fetchone()[0]:
+            # A key whose rows all hold the same values counts once (the first row); a key
+            # whose rows differ rejects every one of them: casecli does not guess.
+            conn.execute("CREATE INDEX temp.dup_k ON dup (k)")
+            same = "k IN (SELECT k FROM temp.dup GROUP BY k HAVING count(DISTINCT v) = 1)"
+            later = f"{same} AND rid NOT IN (SELECT min(rid) FROM temp.dup GROUP BY k)"
+            lines = [
+                r[0] for r in conn.execute(f"SELECT line FROM temp.dup WHERE {later} ORDER BY 1")
+            ]
+            if lines:
+                conn.execute(
+                    f"DELETE FROM {STAGE} WHERE rowid IN (SELECT rid FROM temp.dup WHERE {later})"
+                )
+                conn.execute(f"DELETE FROM temp.dup WHERE {same}")
+                fr.repeated = len(lines)
+                shown = ", ".join(map(str, lines[:5])) + (", …" if len(lines) > 5 else "")
+                self.result.warnings.append(
+                    f"{fr.file}: {_rows(len(lines))} repeated an earlier row exactly (same "
+                    f"key, same values; {'line' if len(lines) == 1 else 'lines'} {shown}), "
+                    "so each counted once."
+                )
+            conn.execute(
+                f"UPDATE {STAGE} SET _chk = -1, _errval = (SELECT group_concat(line, ', ')"
+                f" FROM (SELECT d2.line FROM temp.dup d1 JOIN temp.dup d2 ON d2.k = d1.k"
+                f" WHERE d1.rid = {STAGE}.rowid ORDER BY d2.line))"
+                f" WHERE rowid IN (SELECT rid FROM temp.dup)"
+            )
+        conn.execute("DROP TABLE temp.dup")
         case = ck.case_expression(self.checks, self.rt)
         conn.execute(
             f"UPDATE {STAGE} SET _chk = {case} WHERE _err IS NULL AND _chk IS NULL"
             f" AND ({ck.any_failure(self.checks, self.rt)})"
         )
+
+    def _unreadable_keys(self) -> tuple[int, list[int]]:
+        """Rows of this file whose key could not be read (a ragged or unparseable row, an
+        empty or malformed key cell): how many, and their first lines."""
+        key_checks = [c.number for c in self.checks if c.column in self.key and c.kind == "cell"]
+        bad = "_err IS NOT NULL" + (
+            f" OR _chk IN ({', '.join(map(str, key_checks))})" if key_checks else ""
+        )
+        n, lines = self.conn.execute(
+            f"SELECT count(*), (SELECT group_concat(line) FROM (SELECT {LINE} AS line FROM {STAGE}"
+            f" WHERE _retry IS NULL AND ({bad}) ORDER BY 1 LIMIT 5))"
+            f" FROM {STAGE} WHERE _retry IS NULL AND ({bad})"
+        ).fetchone()
+        return int(n), [int(x) for x in (lines or "").split(",") if x]
 
     def _apply(self, fr: FileResult) -> bool:
         """Apply the good rows and fill the counts; say whether the table was empty before."""
@@ -291,7 +340,7 @@ class Job:
         column = ["CASE WHEN _err IS NOT NULL THEN NULL", f"WHEN _chk = -1 THEN {src(self.key[0])}"]
         value = ["CASE WHEN _err IS NOT NULL THEN _errval", f"WHEN _chk = -1 THEN {key_desc}"]
         reason = [
-            "CASE WHEN _err IS NOT NULL THEN 'the row ' || _err || '; check the quoting and commas on this line'",
+            "CASE WHEN _err IS NOT NULL THEN _err",
             "WHEN _chk = -1 THEN 'the key appears more than once in this file (lines ' || _errval"
             " || '), so none of these rows was applied; keep one row per key'",
         ]
@@ -340,24 +389,38 @@ class Job:
         )
         conn.execute(
             'INSERT INTO rejects (sync_id, record_type, file, line, "column", value, reason, row_key,'
-            " raw, retryable) SELECT ?, ?, ?, line, col, value, reason, row_key, raw, retryable"
-            " FROM temp.new_rejects WHERE existing_id IS NULL ORDER BY line",
-            (self.sync_id, rt.name, file),
+            " raw, retryable, seen_sync_id) SELECT ?, ?, ?, line, col, value, reason, row_key, raw,"
+            " retryable, ? FROM temp.new_rejects WHERE existing_id IS NULL ORDER BY line",
+            (self.sync_id, rt.name, file, self.sync_id),
         )
+        # the same bad row again: the same reject, now seen in this export too
+        conn.execute(
+            "UPDATE rejects SET seen_sync_id = ? WHERE reject_id IN"
+            " (SELECT existing_id FROM temp.new_rejects WHERE existing_id IS NOT NULL)",
+            (self.sync_id,),
+        )
+        # This export's rejects only: earlier rejects tried again and still failing stay
+        # outstanding, and are counted as older ones (casecli rejects lists them).
         for line, col, val, why in conn.execute(
             "SELECT line, col, value, reason FROM temp.new_rejects ORDER BY line"
         ):
             self.result.rejects.append(Reject(file, line, col, val, why))
-        # Earlier rejects tried again and still failing stay outstanding and are listed
-        # (for a file not re-read, _report_outstanding lists every outstanding one).
-        for rfile, line, col, val, why in conn.execute(
-            f'SELECT r.file, r.line, r."column", r.value, r.reason FROM rejects r JOIN {STAGE} s'
-            f" ON s._retry = r.reject_id WHERE s._chk IS NOT NULL AND ? ORDER BY r.reject_id",
-            (not fr.skipped,),
-        ):
-            self.result.rejects.append(Reject(rfile, line, col, val, why))
         fr.rejected = conn.execute("SELECT count(*) FROM temp.new_rejects").fetchone()[0]
         conn.execute("DROP TABLE temp.new_rejects")
+
+    def _mark_gone_unless_unreadable(self, fr: FileResult) -> int:
+        """A full export marks what it lacks as gone, unless a row of it had a key that
+        could not be read: that row may be any record, and marking it gone would hide it."""
+        n, lines = self._unreadable_keys()
+        if not n:
+            return self._mark_gone()
+        shown = ", ".join(map(str, lines)) + (", …" if n > len(lines) else "")
+        self.result.warnings.append(
+            f"{fr.file}: {_rows(n)} had no key that could be read ({'line' if n == 1 else 'lines'}"
+            f" {shown}), so this full export marked no {self.rt.name} as gone; fix "
+            f"{'it' if n == 1 else 'them'} and sync again."
+        )
+        return 0
 
     def _mark_gone(self) -> int:
         table = ck.q(self.rt.name)
@@ -370,12 +433,20 @@ class Job:
             ).rowcount
         )
 
-    def _report_outstanding(self, fr: FileResult) -> None:
+    def _report_again(self, fr: FileResult) -> None:
+        """A file not read again (the same bytes as the sync ``_skipped_from``): its rows
+        are this export's too, so are the rejects that sync saw in it, still outstanding."""
+        assert self.source is not None
+        where = "record_type = ? AND file = ? AND seen_sync_id = ? AND resolved_sync_id IS NULL"
+        args = (self.rt.name, self.source.name, self._skipped_from)
         rows = self.conn.execute(
-            'SELECT file, line, "column", value, reason FROM rejects WHERE record_type = ?'
-            " AND resolved_sync_id IS NULL ORDER BY reject_id",
-            (self.rt.name,),
+            f'SELECT file, line, "column", value, reason FROM rejects WHERE {where}'
+            " ORDER BY reject_id",
+            args,
         ).fetchall()
+        self.conn.execute(
+            f"UPDATE rejects SET seen_sync_id = ? WHERE {where}", (self.sync_id, *args)
+        )
         fr.rejected = len(rows)
         self.result.rejects.extend(Reject(*r) for r in rows)
 
@@ -392,3 +463,7 @@ class Job:
                 f"cases: {n} cases have case_type {value!r}, which has no playbook; "
                 "they get the generic one."
             )
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} {'row' if n == 1 else 'rows'}"

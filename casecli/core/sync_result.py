@@ -15,6 +15,7 @@ class FileResult:
     unchanged: int = 0
     gone: int = 0
     rejected: int = 0
+    repeated: int = 0  # rows that repeat an earlier row exactly (same key, same values)
     skipped: bool = False
 
 
@@ -29,7 +30,7 @@ class Reject:
 
 @dataclass
 class SyncResult:
-    status: str  # applied | unchanged | failed
+    status: str  # applied | unchanged | would_apply (a dry run) | failed
     sync_id: int | None
     kind: str
     source: str | None
@@ -40,10 +41,12 @@ class SyncResult:
     rejects: list[Reject] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     resolved: int = 0  # earlier rejects applied this time
+    older_rejects: int = 0  # outstanding rejects of earlier exports, not of this one
     message: str | None = None
 
     @property
     def exit_code(self) -> int:
+        """0 applied, 3 applied with rejects in this export, 1 nothing applied."""
         if self.status == "failed":
             return 1
         return 3 if self.rejects else 0
@@ -60,6 +63,7 @@ class SyncResult:
                 "unchanged": f.unchanged,
                 "gone": f.gone,
                 "rejected": f.rejected,
+                "repeated": f.repeated,
                 "skipped": f.skipped,
             }
         return {
@@ -73,6 +77,7 @@ class SyncResult:
             "files": files,
             "rejects": [r.__dict__ for r in self.rejects],
             "resolved": self.resolved,
+            "older_rejects": self.older_rejects,
             "warnings": self.warnings,
             "message": self.message,
         }
