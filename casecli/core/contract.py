@@ -89,6 +89,7 @@ STAFF = RecordType(
         _c("supervisor_id", ref="staff"),
         _c("hours_per_week", NUMBER, default="40"),
         _c("active", BOOL, default="true"),
+        _c("login"),
     ),
     ("staff_id",),
     (
