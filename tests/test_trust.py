@@ -8,12 +8,18 @@ the operating-system user, and every sync recording that user (``sync_log.os_use
 
 from __future__ import annotations
 
+import getpass
+import json
 import shutil
 import sqlite3
 import stat
 from datetime import date
 from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
+from casecli.cli.main import app
 from casecli.core import store
 from casecli.core.sync import sync, sync_store
 from tests.conftest import FIXTURES, TODAY
@@ -179,3 +185,91 @@ def test_a_migrated_store_takes_logins_at_the_next_sync(tmp_path: Path) -> None:
     result = sync(conn, folder, today=date(2026, 11, 25))
     assert result.status == "applied"
     assert logins(conn)["W1"] == "avery"
+
+
+# --- who ran each sync ---------------------------------------------------------------
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _no_user_given(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No CASECLI_* from the developer's shell, and a config file that does not exist."""
+    for name in ("CASECLI_USER", "CASECLI_DB", "CASECLI_TODAY", "CASECLI_JSON", "CASECLI_REDACT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CASECLI_CONFIG", str(tmp_path / "config" / "config.toml"))
+
+
+def os_user_is(monkeypatch: pytest.MonkeyPatch, name: str | Exception) -> None:
+    """What ``getpass.getuser()`` answers from now on (an exception: it fails)."""
+
+    def getuser() -> str:
+        if isinstance(name, Exception):
+            raise name
+        return name
+
+    monkeypatch.setattr(getpass, "getuser", getuser)
+
+
+def cli(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args))
+
+
+def sync_log(db: Path) -> list[tuple[str | None, str | None]]:
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT run_by, os_user FROM sync_log ORDER BY sync_id").fetchall()
+    conn.close()
+    return rows
+
+
+def test_every_sync_records_the_os_user_with_or_without_as(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, export
+) -> None:  # type: ignore[no-untyped-def]
+    db = str(tmp_path / "s.db")
+    folder = export("basic")
+    os_user_is(monkeypatch, "avery")
+    assert cli("--db", db, "sync", str(folder)).exit_code == 0
+    os_user_is(monkeypatch, "sam")
+    with_logins(folder, {"W2": "sam"})
+    result = cli("--db", db, "--as", "W2", "sync", str(folder))
+    assert result.exit_code == 0, result.stderr
+    os_user_is(monkeypatch, "root")
+    again = cli("--db", db, "--as", "A1", "--json", "sync", str(folder), "--dry-run")
+    assert again.exit_code == 0  # a dry run is rolled back: it leaves no row
+    assert sync_log(tmp_path / "s.db") == [(None, "avery"), ("W2", "sam")]
+
+
+def test_a_sync_by_the_core_api_records_the_os_user_too(
+    conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    os_user_is(monkeypatch, "cron-loader")
+    sync(conn, FIXTURES / "basic", today=TODAY)
+    assert conn.execute("SELECT run_by, os_user FROM sync_log").fetchall() == [
+        (None, "cron-loader")
+    ]
+
+
+@pytest.mark.parametrize(
+    "failure", [OSError("No username set in the environment"), KeyError("uid not found")]
+)
+def test_a_full_sync_needs_no_identity_and_an_unknown_os_user_is_null(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    os_user_is(monkeypatch, failure)
+    db = tmp_path / "s.db"
+    result = cli("--db", str(db), "--json", "sync", str(FIXTURES / "basic"), "--full")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["kind"] == "full" and result.stderr == ""
+    assert sync_log(db) == [(None, None)]
+
+
+def test_os_user_is_none_when_the_system_cannot_tell(monkeypatch: pytest.MonkeyPatch) -> None:
+    from casecli.core import scope
+
+    os_user_is(monkeypatch, "avery")
+    assert scope.os_user() == "avery"
+    os_user_is(monkeypatch, "")
+    assert scope.os_user() is None
+    for failure in (OSError("no name"), KeyError("no entry"), ImportError("no pwd")):
+        os_user_is(monkeypatch, failure)
+        assert scope.os_user() is None
