@@ -273,3 +273,199 @@ def test_os_user_is_none_when_the_system_cannot_tell(monkeypatch: pytest.MonkeyP
     for failure in (OSError("no name"), KeyError("no entry"), ImportError("no pwd")):
         os_user_is(monkeypatch, failure)
         assert scope.os_user() is None
+
+
+# --- --as defaults to the staff member whose login is the OS user --------------------
+
+NO_USER = (
+    "casecli: Say who you are: --as STAFF_ID, CASECLI_USER, or casecli config set user STAFF_ID.\n"
+)
+CASES = {"W1": ["004", "C100"], "W2": ["C200"]}  # the basic fixture's open caseloads
+
+
+@pytest.fixture
+def logged(tmp_path: Path, export) -> Path:  # type: ignore[no-untyped-def]
+    """A store whose staff have logins: W1 avery, W2 sam, S1 dana."""
+    folder = export("basic")
+    with_logins(folder, {"W1": "avery", "W2": "sam", "S1": "dana"})
+    db = tmp_path / "logged.db"
+    assert sync_store(db, folder, today=TODAY).status == "applied"
+    return db
+
+
+def caseload(db: Path, *args: str) -> list[str]:
+    result = cli("--db", str(db), "--json", *args, "caseload")
+    assert result.exit_code == 0, result.stderr
+    return sorted(c["case_id"] for c in json.loads(result.stdout))
+
+
+def test_as_defaults_to_the_staff_member_whose_login_is_the_os_user(
+    logged: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    os_user_is(monkeypatch, "avery")
+    assert caseload(logged) == CASES["W1"]
+    os_user_is(monkeypatch, "sam")
+    assert caseload(logged) == CASES["W2"]
+    os_user_is(monkeypatch, "dana")  # a supervisor: the unit's cases
+    assert caseload(logged) == sorted(CASES["W1"] + CASES["W2"])
+    os_user_is(monkeypatch, "avery")  # a write is audited as the staff member found
+    result = cli("--db", str(logged), "--today", "2026-11-24", "record", "C100", "court_report")
+    assert result.exit_code == 0, result.stderr
+    conn = sqlite3.connect(logged)
+    assert conn.execute("SELECT who FROM audit_log").fetchall() == [("W1",)]
+
+
+def test_the_login_is_compared_exactly_as_the_system_spells_it(
+    logged: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("Avery", "AVERY", " avery", "aver"):
+        os_user_is(monkeypatch, name)
+        result = cli("--db", str(logged), "caseload")
+        assert result.exit_code == 1 and result.stderr == NO_USER, name
+
+
+def test_an_explicit_user_beats_the_login_and_no_lookup_is_made(
+    logged: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    asked: list[str] = []  # the login is looked up only when no user is given
+    monkeypatch.setattr(getpass, "getuser", lambda: asked.append("getuser") or "avery")
+    assert caseload(logged, "--as", "W2") == CASES["W2"]  # --as
+    monkeypatch.setenv("CASECLI_USER", "W2")  # the environment
+    assert caseload(logged) == CASES["W2"]
+    monkeypatch.delenv("CASECLI_USER")
+    config = tmp_path / "config" / "config.toml"  # the config file
+    config.parent.mkdir()
+    config.write_text('user = "W2"\n', encoding="utf-8")
+    assert caseload(logged) == CASES["W2"]
+    assert caseload(logged, "--as", "S1") == sorted(CASES["W1"] + CASES["W2"])
+    assert asked == []  # though the operating-system user (avery, W1) has a login
+    config.unlink()
+    assert caseload(logged) == CASES["W1"] and asked == ["getuser"]
+
+
+def test_two_active_staff_with_one_login_is_one_sentence_and_no_guess(
+    tmp_path: Path, export, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    folder = export("basic")
+    with_logins(folder, {"W1": "pat", "W2": "pat"})
+    db = tmp_path / "two.db"
+    assert sync_store(db, folder, today=TODAY).status == "applied"
+    os_user_is(monkeypatch, "pat")
+    for args in (["next"], ["caseload"], ["case", "C100"], ["record", "C100", "court_report"]):
+        result = cli("--db", str(db), *args)
+        assert result.exit_code == 1, args
+        assert result.stderr == (
+            "casecli: More than one active staff member (W1, W2) has your login in staff.csv, "
+            "so casecli will not guess who you are; say who with --as STAFF_ID, CASECLI_USER, "
+            "or casecli config set user STAFF_ID.\n"
+        ), args
+        assert result.stdout == ""
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM audit_log").fetchone() == (0,)
+    assert cli("--db", str(db), "rejects").exit_code == 0  # a command that needs no user
+    assert caseload(db, "--as", "W1") == CASES["W1"]
+
+
+def test_inactive_or_gone_staff_are_no_candidates(
+    tmp_path: Path, export, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    folder = export("basic")
+    with_logins(folder, {"W1": "pat", "W2": "pat", "S1": "pat"})
+    staff = folder / "staff.csv"
+    lines = staff.read_text(encoding="utf-8").splitlines()  # W2 has left: inactive
+    staff.write_text("\n".join(ln.replace(",32,true,", ",32,false,") for ln in lines) + "\n")
+    db = tmp_path / "s.db"
+    assert sync_store(db, folder, today=TODAY).status == "applied"
+    conn = sqlite3.connect(db)  # S1 is no longer in the exports: a full one marked it gone
+    conn.execute("UPDATE staff SET _gone_on = '2026-11-24' WHERE staff_id = 'S1'")
+    conn.commit()
+    assert conn.execute("SELECT count(*) FROM staff WHERE login = 'pat'").fetchone() == (3,)
+    conn.close()
+    os_user_is(monkeypatch, "pat")
+    assert caseload(db) == CASES["W1"]
+
+
+@pytest.mark.parametrize("os_user", ["nobody", OSError("No username set in the environment")])
+def test_no_match_says_what_it_said_before_when_no_user_is_given(
+    logged: Path, monkeypatch: pytest.MonkeyPatch, os_user: str | Exception
+) -> None:
+    os_user_is(monkeypatch, os_user)
+    for args in (["next"], ["caseload"], ["unit"], ["score"], ["tui"]):
+        result = cli("--db", str(logged), *args)
+        assert result.exit_code == 1 and result.stderr == NO_USER, args
+
+
+def test_next_keeps_and_reads_a_login_users_actions_under_their_staff_id(
+    logged: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from casecli.core import nextcache
+
+    os_user_is(monkeypatch, "avery")
+    first = cli("--db", str(logged), "--json", "next")
+    assert first.exit_code == 0, first.stderr
+    kept = nextcache._file(logged, "W1", False)
+    assert json.loads(kept.read_text())["actions"] == json.loads(first.stdout)
+    # What is kept is what the next run shows: mark it, and the mark comes back.
+    data = json.loads(kept.read_text())
+    data["actions"] = [dict(data["actions"][0], action="(kept)")]
+    kept.write_text(json.dumps(data))
+    for args in ([], ["--as", "W1"]):
+        again = cli("--db", str(logged), "--json", *args, "next")
+        assert [a["action"] for a in json.loads(again.stdout)] == ["(kept)"], args
+
+
+def test_a_workers_own_sync_keeps_their_next_when_found_by_login(
+    logged: Path, monkeypatch: pytest.MonkeyPatch, export
+) -> None:  # type: ignore[no-untyped-def]
+    from casecli.core import nextcache
+
+    os_user_is(monkeypatch, "avery")
+    folder = export("basic")
+    with_logins(folder, {"W1": "avery", "W2": "sam", "S1": "dana", "M1": "pat"})
+    result = cli("--db", str(logged), "sync", str(folder))
+    assert result.exit_code == 0, result.stderr
+    assert nextcache._file(logged, "W1", False).is_file()
+    assert sync_log(logged)[-1] == (None, "avery")  # run_by: only a user given (--as)
+
+
+def test_the_tui_opens_as_the_staff_member_found_by_login(
+    logged: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tui.app
+
+    opened: list[str] = []
+
+    class App:
+        def run(self) -> None:
+            pass
+
+    def make_app(db: Path, user: str, *args: object, **kwargs: object) -> App:
+        opened.append(user)
+        return App()
+
+    monkeypatch.setattr(tui.app, "make_app", make_app)
+    os_user_is(monkeypatch, "dana")
+    assert cli("--db", str(logged), "tui").exit_code == 0
+    assert opened == ["S1"]
+
+
+def test_the_console_script_takes_the_login_from_the_environment(logged: Path) -> None:
+    """End to end, as a person runs it: LOGNAME/USER name the operating-system user."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASECLI_")}
+    env |= {"CASECLI_CONFIG": "/nonexistent/config.toml", "LOGNAME": "sam", "USER": "sam"}
+    exe = Path(sys.executable).with_name("casecli")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "casecli.cli.main"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*cmd, "--db", str(logged), *args], capture_output=True, text=True, env=env
+        )
+
+    shown = run("--json", "caseload")
+    assert shown.returncode == 0, shown.stderr
+    assert sorted(c["case_id"] for c in json.loads(shown.stdout)) == CASES["W2"]
+    assert run("sync", str(FIXTURES / "basic")).returncode == 0
+    assert sync_log(logged)[-1] == (None, "sam")
