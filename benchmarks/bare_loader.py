@@ -2,7 +2,7 @@
 
     python benchmarks/bare_loader.py EXPORT_FOLDER STORE.db
 
-Creates a fresh store with casecli's schema (migrations/0001_initial.sql, indexes
+Creates a fresh store with casecli's schema (every file of migrations/, indexes
 included) and the same PRAGMAs casecli uses (WAL, synchronous=NORMAL, 64 MiB cache),
 then loads every export file the schema has a table for in ONE transaction. No
 validation, no type conversion (cells are stored as the text the file holds; empty
@@ -17,7 +17,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from common import SCHEMA, export_tables
+from common import export_tables, schema_sql
 
 
 def load(folder: Path, db: Path) -> dict[str, int]:
@@ -28,7 +28,7 @@ def load(folder: Path, db: Path) -> dict[str, int]:
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA cache_size = -65536")
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.executescript(SCHEMA.read_text(encoding="utf-8"))
+    conn.executescript(schema_sql())
     conn.execute("PRAGMA user_version = 1")
     counts = {}
     conn.execute("BEGIN")

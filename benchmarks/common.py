@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "benchmarks"
 DATA = BENCH / "data"
 OUT = BENCH / "out"
-SCHEMA = REPO / "migrations" / "0001_initial.sql"
+MIGRATIONS = REPO / "migrations"
 TODAY = "2026-11-24"  # the demo's anchor date: same seed + same date = same bytes
 BOOKKEEPING = ("_gone_on", "_sync_id", "_line")
 
@@ -53,10 +53,16 @@ class Table:
         return f"{self.name}.csv"
 
 
+def schema_sql() -> str:
+    """The store's schema: every migration in order, as a new store gets them."""
+    paths = sorted(MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+    return "\n".join(p.read_text(encoding="utf-8") for p in paths)
+
+
 def export_tables() -> list[Table]:
     """The export tables of the schema (those with a ``_sync_id`` column), in schema order."""
     conn = sqlite3.connect(":memory:")
-    conn.executescript(SCHEMA.read_text(encoding="utf-8"))
+    conn.executescript(schema_sql())
     tables = []
     names = conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY rowid"

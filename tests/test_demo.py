@@ -21,7 +21,7 @@ TODAY = date(2026, 11, 24)
 # Pinned from EXPORTS.md, independently of contract.py.
 HEADERS = {
     "staff.csv": "staff_id name role unit_id unit_name office_id office_name supervisor_id "
-    "hours_per_week active",
+    "hours_per_week active login",
     "cases.csv": "case_id program case_type status opened_on closed_on worker_id name risk_level "
     "response_hours permanency_goal goal_target_on order_established_on updated_at",
     "people.csv": "person_id case_id role name birth_on born_out_of_wedlock paternity_established_on",

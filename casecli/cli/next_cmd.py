@@ -14,11 +14,11 @@ def _context(
     """The store, the user, the playbooks and the urgency coefficients (``cfg``: the
     config file, when the caller has already read it)."""
     from casecli.cli.common import books
-    from casecli.core import config, scope, urgency
+    from casecli.core import config, urgency
 
     conn = conn or settings.connect()
     cfg = config.load() if cfg is None else cfg
-    who = scope.actor(conn, settings.user)
+    who = settings.actor(conn)
     coef = urgency.coefficients(config.urgency_overrides(cfg))
     return conn, who, books(settings, cfg), coef
 
@@ -79,7 +79,8 @@ def refresh_next(settings: Settings) -> None:
     with contextlib.suppress(Exception):
         conn = settings.connect()
         try:
-            _evaluate(settings, conn, only_worker=True)
+            if settings.staff_id(conn):  # given, or found by login; nobody: nothing to keep
+                _evaluate(settings, conn, only_worker=True)
         finally:
             conn.close()
 
@@ -92,7 +93,7 @@ def _next_actions(settings: Settings) -> list[dict[str, Any]]:
     conn = settings.connect()
     cfg = config.load()
     stamp = _stamp(settings, conn, cfg)
-    user = (settings.user or "").strip()
+    user = (settings.staff_id(conn) or "").strip()  # a login's user is kept under their id
     if user:
         kept = nextcache.read(settings.db_path(), user, settings.redact, stamp)
         if kept is not None:

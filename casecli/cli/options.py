@@ -12,11 +12,14 @@ import sqlite3
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from casecli.core.errors import CasecliError, UsageError
+
+if TYPE_CHECKING:
+    from casecli.core.scope import Actor
 
 DbOpt = Annotated[
     Path | None,
@@ -25,7 +28,10 @@ DbOpt = Annotated[
 AsOpt = Annotated[
     str | None,
     typer.Option(
-        "--as", envvar="CASECLI_USER", help="Act as this staff id (scope follows its role)."
+        "--as",
+        envvar="CASECLI_USER",
+        help="Act as this staff id: scope follows its role (a view, not verified). "
+        "Default: the staff member whose login is yours.",
     ),
 ]
 TodayOpt = Annotated[
@@ -73,7 +79,7 @@ class Settings:
     A plain class rather than a dataclass: building a dataclass costs ~0.3 ms at import,
     on every run of every command (``casecli next``'s start-up budget)."""
 
-    __slots__ = ("db", "user", "today", "today_given", "json", "redact", "playbooks")
+    __slots__ = ("db", "user", "login", "today", "today_given", "json", "redact", "playbooks")
 
     def __init__(
         self,
@@ -86,7 +92,8 @@ class Settings:
         playbooks: Path | None = None,  # --playbooks, on the commands that use playbooks
     ) -> None:
         self.db = db
-        self.user = user
+        self.user = user  # --as, CASECLI_USER or the config's user; see staff_id()
+        self.login: str | None = None  # the operating-system user, once staff_id() read it
         self.today = today
         self.today_given = today_given
         self.json = json
@@ -100,6 +107,26 @@ class Settings:
                 "(casecli --db cases.db sync FOLDER), or try --db sample.db."
             )
         return self.db
+
+    def staff_id(self, conn: sqlite3.Connection) -> str | None:
+        """Who the user is: --as, CASECLI_USER or the config's ``user``; when none of them
+        names anyone, the active staff member whose ``login`` is the operating-system
+        user. That costs one indexed query on the store the command has opened, and runs
+        only then. None: nobody (``scope.actor`` says how to say who you are); two staff
+        members with that login: an error, never a guess."""
+        if (self.user or "").strip() or self.login is not None:
+            return self.user
+        from casecli.core import scope
+
+        self.login = scope.os_user() or ""
+        self.user = scope.staff_for_login(conn, self.login)
+        return self.user
+
+    def actor(self, conn: sqlite3.Connection) -> "Actor":
+        """The staff member acting (their role gives the scope): :meth:`staff_id`'s."""
+        from casecli.core import scope
+
+        return scope.actor(conn, self.staff_id(conn))
 
     def connect(self, *, create: bool = False) -> sqlite3.Connection:
         """Open the store. A store made by ``casecli demo`` is as of its export's date

@@ -39,10 +39,8 @@ def _say(settings: Settings, data: dict[str, Any], message: str) -> None:
 
 
 def _open(settings: Settings) -> tuple[Any, Any]:
-    from casecli.core import scope
-
     conn = settings.connect()
-    return conn, scope.actor(conn, settings.user)
+    return conn, settings.actor(conn)
 
 
 def register(app: typer.Typer) -> None:

@@ -19,10 +19,8 @@ PERIOD = Annotated[
 
 
 def open_store(settings: Settings) -> tuple[Any, Any]:
-    from casecli.core import scope
-
     conn = settings.connect()
-    return conn, scope.actor(conn, settings.user)
+    return conn, settings.actor(conn)
 
 
 def measure_options(settings: Settings) -> Any:

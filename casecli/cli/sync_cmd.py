@@ -68,9 +68,10 @@ def register(app: typer.Typer) -> None:
             write_json(result.to_json())
         else:
             _show(result, settings)
-        if not dry_run and result.exit_code in (0, 3) and settings.user:
-            # A worker syncing their own laptop's store (casecli config set user ID) finds
-            # their next already worked out for the new data (casecli.core.nextcache).
+        if not dry_run and result.exit_code in (0, 3):
+            # A worker syncing their own laptop's store (their login in staff.csv, or
+            # casecli config set user ID) finds their next already worked out for the new
+            # data (casecli.core.nextcache); with nobody to work it out for, nothing runs.
             from casecli.cli.next_cmd import refresh_next
 
             refresh_next(settings)

@@ -10,14 +10,12 @@ def register(app: typer.Typer) -> None:
     @command(app, "tui", playbooks=True)
     def tui(settings: Settings) -> None:
         """The full-screen app: unit and office views, drill-down to every case, acting."""
-        from casecli.core import scope
-
         conn = settings.connect()  # fails early, in one sentence, on a bad store or user
-        scope.actor(conn, settings.user)
+        who = settings.actor(conn)  # the user given, or the one whose login is yours
         conn.close()
         from tui.app import make_app
 
         make_app(
-            settings.db_path(), settings.user or "", settings.today, settings.redact,
+            settings.db_path(), who.staff_id, settings.today, settings.redact,
             playbooks=settings.playbooks,
         ).run()  # fmt: skip

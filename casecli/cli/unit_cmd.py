@@ -9,10 +9,10 @@ from casecli.cli.options import Settings, command
 
 def _context(settings: Settings) -> tuple[Any, Any, dict[str, Any]]:
     from casecli.cli.common import books
-    from casecli.core import config, scope, urgency
+    from casecli.core import config, urgency
 
     conn = settings.connect()
-    who = scope.actor(conn, settings.user)
+    who = settings.actor(conn)
     kw = {
         "today": settings.today,
         "books": books(settings),

@@ -107,6 +107,7 @@ STAFF = RecordType(
         _c("supervisor_id", ref="staff"),
         _c("hours_per_week", NUMBER, default="40", low=0, high=80, low_open=True),
         _c("active", BOOL, default="true"),
+        _c("login"),
     ),
     ("staff_id",),
     (

@@ -217,4 +217,6 @@ def _organisation(c: Ctx, cases: int, n_welfare: int) -> tuple[list[tuple], dict
                      "true" if active else "false")
                 )  # fmt: skip
     rows.append((staff_id(), name(), "admin", "", "", "", "", "", "40", "true"))
-    return rows, programs
+    # Each with a login (staff.csv's last column): the staff id in lower case, so that a
+    # demo store shows --as defaulting by login (LOGNAME=s0003 casecli next).
+    return [(*row, row[0].lower()) for row in rows], programs

@@ -21,8 +21,46 @@ class Actor(NamedTuple):
     office_id: str | None
 
 
+def os_user() -> str | None:
+    """The operating-system user running casecli (``getpass.getuser()``: LOGNAME, USER,
+    LNAME or USERNAME, else the password database), or None when it cannot be told, as
+    in a container with none of them and no entry for the uid. Read at the edges only:
+    by the command line for ``--as``'s default, by a sync for its log row."""
+    import getpass  # ~1 ms (termios): only when it is needed
+
+    try:
+        return getpass.getuser() or None
+    except Exception:  # KeyError or OSError (3.13) with no entry; ImportError with no pwd
+        return None
+
+
+def staff_for_login(conn: sqlite3.Connection, login: str | None) -> str | None:
+    """The active staff member whose ``login`` (staff.csv) is ``login``, or None.
+
+    Compared exactly, case and all, as the operating system compares user names; staff
+    marked inactive, or gone by a full export, are not candidates. One indexed query
+    (``staff_login``). Two or more candidates: casecli does not guess, it says so.
+    """
+    if not login:
+        return None
+    rows = conn.execute(
+        "SELECT staff_id FROM staff WHERE login = ? AND coalesce(active, 1) <> 0"
+        " AND _gone_on IS NULL ORDER BY staff_id LIMIT 4",
+        (login,),
+    ).fetchall()
+    if len(rows) <= 1:
+        return str(rows[0][0]) if rows else None
+    named = ", ".join(str(r[0]) for r in rows[:3]) + (" and more" if len(rows) > 3 else "")
+    raise CasecliError(
+        f"More than one active staff member ({named}) has your login in staff.csv, so "
+        "casecli will not guess who you are; say who with --as STAFF_ID, CASECLI_USER, "
+        "or casecli config set user STAFF_ID."
+    )
+
+
 def actor(conn: sqlite3.Connection, staff_id: str | None) -> Actor:
-    """The staff member acting, from --as, CASECLI_USER or the config file."""
+    """The staff member acting, from --as, CASECLI_USER, the config file or the login
+    (the command line resolves which: ``Settings.staff_id``)."""
     if staff_id is None or not staff_id.strip():
         raise CasecliError(
             "Say who you are: --as STAFF_ID, CASECLI_USER, or casecli config set user STAFF_ID."

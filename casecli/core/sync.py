@@ -30,6 +30,7 @@ from casecli.core.contract import RECORD_TYPES
 from casecli.core.errors import CasecliError, UsageError
 from casecli.core.manifest import Manifest, check_order, read_manifest
 from casecli.core.profiles import resolve
+from casecli.core.scope import os_user
 from casecli.core.source import SourceFile, find
 from casecli.core.store import store_error
 from casecli.core.sync_job import Job, SyncProgress
@@ -147,10 +148,11 @@ def sync(
         if note:
             result.warnings.append(note)
         now = datetime.now().isoformat(timespec="seconds")
+        by = (run_by, os_user())  # the staff id given (--as), if any; the OS user running it
         sync_id = conn.execute(
-            "INSERT INTO sync_log (started_at, folder, source, as_of, kind, profile, status, run_by)"
-            " VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
-            (now, str(folder.resolve()), manifest.source, manifest.as_of, kind, prof.name, run_by),
+            "INSERT INTO sync_log (started_at, folder, source, as_of, kind, profile, status, run_by,"
+            " os_user) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+            (now, str(folder.resolve()), manifest.source, manifest.as_of, kind, prof.name, *by),
         ).lastrowid
         assert sync_id is not None
         result.sync_id = sync_id
