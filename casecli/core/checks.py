@@ -9,6 +9,7 @@ C code rather than per-row Python is what makes a 1.3-million-case sync fast.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from casecli.core.contract import (
     BOOL,
@@ -67,9 +68,27 @@ def _in(values: tuple[str, ...]) -> str:
 
 
 def _member(expr: str, values: tuple[str, ...]) -> str:
-    """``expr IN values`` without the per-execution lookup table SQLite builds for IN,
-    which dominates when one statement runs once per CSV row."""
-    return f"(instr({lit(',' + ','.join(values) + ',')}, ',' || {expr} || ',') > 0 AND instr({expr}, ',') = 0)"
+    """``expr IN values`` as a CASE: SQLite builds a lookup table for IN on each execution,
+    which dominates when one statement runs once per CSV row, and a CASE of a dozen
+    comparisons costs a quarter of the instructions of searching a joined list (measured
+    with callgrind, benchmarks/RESULTS.md)."""
+    whens = " ".join(f"WHEN {lit(v)} THEN 1" for v in values)
+    return f"(CASE {expr} {whens} ELSE 0 END)"
+
+
+class Seen(NamedTuple):
+    """What a fast read saw in a file's bytes (``casecli.core.source``), which decides how
+    much the cheap checks must prove: a file of printable ASCII with short lines cannot
+    hold a control, zero-width or NUL character nor a cell over 64 KiB, so its ids need
+    only their length and first character checked, and its text cells nothing."""
+
+    non_ascii: bool = True  # a byte over 0x7F (outside a leading BOM)
+    control: bool = True  # a control byte other than a line break (tab and NUL included)
+    long_lines: bool = True  # a line over 64 KiB
+
+
+NOTHING_SEEN = Seen(False, False, False)  # the best case, before a fast read has looked
+UNSEEN_FILE = Seen()  # nothing known: every check
 
 
 def cell(name: str, table: str = "stage") -> str:
@@ -295,28 +314,38 @@ def _iso_equal(r: str) -> str:
     )
 
 
-def fast_ok(col: Column) -> str | None:
+def fast_ok(col: Column, seen: Seen = UNSEEN_FILE, at: str | None = None) -> str | None:
     """A cheap test on the raw cell that, when true, proves every check of the column passes.
 
     Nearly every cell of a real export takes this path; a cell it cannot vouch for (spaces
     around a value, capitals, the 29th-31st of a month, a negative amount) is judged by the
     exact checks instead, so being conservative here costs speed, never correctness.
+    ``seen``: what the read saw in the file's bytes; ``at``: the cell's SQL (default the
+    staged cell).
     """
-    r = cell(col.name)
-    years = f"{r} >= {lit(FIRST_DAY[:7])} AND {r} < '{int(LAST_DAY[:4]) + 1}'"
+    r = at or cell(col.name)
+    years = f"{r} BETWEEN {lit(FIRST_DAY)} AND '{LAST_DAY}T99'"
     if col.type == TEXT:
-        if col.is_id and col.ref is None:
-            # Printable ASCII that starts with a visible character, at most 64 bytes (a
-            # length in bytes equal to the length in characters: ASCII; json_quote()
-            # escapes C0 controls). A reference needs none of this: it must equal a key.
-            ok = (
-                f"({r} >= '!' AND length(CAST({r} AS BLOB)) <= {ID_LIMIT}"
-                f" AND length({r}) = length(CAST({r} AS BLOB))"
-                f" AND length(json_quote({r})) = length({r}) + 2 AND instr({r}, char(127)) = 0)"
-            )
-        else:
-            ok = f"length(CAST({r} AS BLOB)) <= {TEXT_LIMIT}"
-        return f"({r} <> '' AND {ok})" if col.required else ok
+        text: str | None = None
+        if col.ref is not None:
+            pass  # a reference must equal a stored key: that proves it an id
+        elif col.is_id:
+            # Starts with a visible character, at most 64 bytes; where the file had other
+            # bytes than printable ASCII, ASCII only (as many bytes as characters: no
+            # zero-width or NUL character), and no control (json_quote() escapes C0).
+            text = f"{r} >= '!' AND length(CAST({r} AS BLOB)) <= {ID_LIMIT}"
+            if seen.non_ascii or seen.control:
+                text += f" AND length({r}) = length(CAST({r} AS BLOB))"
+            if seen.control:
+                text += (
+                    f" AND length(json_quote({r})) = length({r}) + 2 AND instr({r}, char(127)) = 0"
+                )
+            text = f"({text})"
+        elif seen.long_lines:
+            text = f"length(CAST({r} AS BLOB)) <= {TEXT_LIMIT}"
+        if col.required:
+            return f"({r} <> '' AND {text})" if text else f"{r} <> ''"
+        return text
     if col.type == ENUM:
         ok = _member(r, col.values)
     elif col.type == DATE:
@@ -346,9 +375,9 @@ def fast_ok(col: Column) -> str | None:
     return f"(coalesce({r}, '') = '' OR {ok})"
 
 
-def any_failure(all_checks: list[Check], rt: RecordType) -> str:
+def any_failure(all_checks: list[Check], rt: RecordType, seen: Seen = UNSEEN_FILE) -> str:
     """True for rows that need the exact checks: the fast path failed, or a rule or reference."""
-    fast = [f for f in (fast_ok(c) for c in rt.columns) if f]
+    fast = [f for f in (fast_ok(c, seen) for c in rt.columns) if f]
     parts = [f"NOT coalesce({' AND '.join(fast)}, 0)"] if fast else []
     parts += [f"coalesce({c.condition}, 0)" for c in all_checks if c.kind != "cell"]
     return " OR ".join(parts) if parts else "0"
@@ -375,10 +404,26 @@ def orphans(rt: RecordType) -> list[str]:
     return out
 
 
+def unproven(rt: RecordType, seen: Seen) -> list[str]:
+    """For a table just loaded by ``direct_insert`` (whose cheap checks assumed a file of
+    printable ASCII with short lines): one query per column that the file's bytes, as
+    ``seen``, leave unproven, true if a stored value fails its full cheap check."""
+    out = []
+    for c in rt.columns:
+        full = fast_ok(c, seen, f"t.{q(c.name)}")
+        if full and full != fast_ok(c, NOTHING_SEEN, f"t.{q(c.name)}"):
+            out.append(
+                f"SELECT EXISTS (SELECT 1 FROM main.{q(rt.name)} t"
+                f" WHERE t.{q(c.name)} IS NOT NULL AND NOT coalesce({full}, 0))"
+            )
+    return out
+
+
 def direct_insert(rt: RecordType, file_columns: tuple[str, ...], sync_id: int) -> str:
     """One INSERT that validates, normalises and writes a CSV row bound as ``?1 … ?n``.
 
-    For the first load of a table (references are checked after it: ``orphans``). A row
+    For the first load of a table (references are checked after it: ``orphans``; what the
+    file's bytes leave unproven, after it too: ``unproven``). A row
     that any check could fault gets a NULL key, so
     ``OR IGNORE`` skips it (as it skips a duplicate key); the caller, seeing fewer rows
     written than read, redoes the file through staging, where each problem is found and
@@ -396,9 +441,7 @@ def direct_insert(rt: RecordType, file_columns: tuple[str, ...], sync_id: int) -
         if c.name not in pos and c.default is not None:
             values[i] = _direct_value(c, "NULL")
     ok = [
-        f.replace(cell(c.name), f"?{pos[c.name]}")
-        for c in rt.columns
-        if c.name in pos and (f := fast_ok(c))
+        f for c in rt.columns if c.name in pos and (f := fast_ok(c, NOTHING_SEEN, f"?{pos[c.name]}"))
     ]
     for rule in rt.rules:
         ok.append(

@@ -46,6 +46,7 @@ class Job:
         self.key = rt.key
         self.header_columns: tuple[str, ...] = rt.names
         self._skipped_from = 0  # the sync whose copy of the file equals this one
+        self.seen = ck.UNSEEN_FILE  # what a fast read saw in the staged file's bytes
 
     # -- the steps -----------------------------------------------------------------
 
@@ -81,6 +82,7 @@ class Job:
                     fr.rows = self._stage_file(read)
         if retryable:
             self._stage_retries()
+            self.seen = ck.UNSEEN_FILE  # rows from earlier exports: not looked at
         staged = conn.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
         if staged:
             self._validate(fr)
@@ -151,7 +153,8 @@ class Job:
             try:
                 written = conn.executemany(sql, reader.raw_rows()).rowcount
                 complete = written == reader.lines_read - 1 and not any(
-                    conn.execute(orphan).fetchone()[0] for orphan in ck.orphans(rt)
+                    conn.execute(query).fetchone()[0]
+                    for query in (*ck.orphans(rt), *ck.unproven(rt, reader.seen))
                 )
             except (sqlite3.ProgrammingError, sqlite3.IntegrityError, *UNUSUAL):
                 complete = False
@@ -181,8 +184,10 @@ class Job:
             if reader.fast:  # staging takes every source column, read or not
                 self._create_stage(tuple(c for c in header.file_columns if c.startswith("_u")))
                 staged = self._stage_fast(reader)
+                self.seen = reader.seen
         if staged is None:  # profile work, ragged or blank rows, cells with line breaks
             self._create_stage()
+            self.seen = ck.UNSEEN_FILE
             with Reader(self.source, self.profile, on_read, careful=True) as reader:
                 staged = self._stage_careful(reader)
         if self.source.file_map.distinct:
@@ -292,7 +297,7 @@ class Job:
         case = ck.case_expression(self.checks, self.rt)
         conn.execute(
             f"UPDATE {STAGE} SET _chk = {case} WHERE _err IS NULL AND _chk IS NULL"
-            f" AND ({ck.any_failure(self.checks, self.rt)})"
+            f" AND ({ck.any_failure(self.checks, self.rt, self.seen)})"
         )
 
     def _unreadable_keys(self) -> tuple[int, list[int]]:
