@@ -64,7 +64,9 @@ def register(app: typer.Typer) -> None:
 
                 write_json({"period": month, "digests": [str(p) for p in paths]})
             else:
-                typer.echo(f"Wrote {len(paths)} digest{'s' if len(paths) != 1 else ''} to {out}.")
+                from casecli.core.words import plural
+
+                typer.echo(f"Wrote {plural(len(paths), 'digest')} to {out}.")
             return
         if settings.json:
             from casecli.render import write_json

@@ -229,21 +229,6 @@ def measure_number(value: float | None, m: Any) -> str:
     return f"{value:.1f}%" if m.unit == "percent" else f"{value:.2f}"
 
 
-def _money(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
-
-
-def _counts(line: Any) -> str:
-    m, r = line.measure, line.result
-    if r.denominator == 0:
-        return f"no {m.counts[1]}"
-    if m.id == "current_collections":
-        return f"paid {_money(r.numerator)} of {_money(r.denominator)} due"
-    if m.unit == "rate":
-        return f"{r.numerator:,} {m.counts[0]} in {r.denominator:,} {m.counts[1]}"
-    return f"{m.counts[0]}: {r.numerator:,} of {r.denominator:,} {m.counts[1]}"
-
-
 def _heading(card: Any, who: Any, redact: bool) -> str:
     from casecli.render import initials
 
@@ -266,6 +251,7 @@ def _heading(card: Any, who: Any, redact: bool) -> str:
 def show_score(card: Any, who: Any, redact: bool) -> None:
     """One row per measure (performance, goal, gap, unit, office, federal %, trend) and a
     line in words under it; fits 80 columns."""
+    from casecli.core import score as sc
     from casecli.render import console, printable, safe, sparkline
 
     out = console()
@@ -302,7 +288,7 @@ def show_score(card: Any, who: Any, redact: bool) -> None:
         behind = line.gap is not None and line.gap > 0
         row = f"{title:<{title_w}}{''.join(f'{c:>7}' for c in cells)}  {spark}"
         out.print(f"[yellow]{safe(row)}[/]" if behind else safe(row))
-        words = [_counts(line)]
+        words = [sc.count_words(m, r)]
         if line.gap_work:
             words.append(line.gap_work)
         words += [n for n in r.notes if not n.startswith("to date")]

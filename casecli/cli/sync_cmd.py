@@ -175,6 +175,7 @@ def _progress(settings: Settings) -> _Bar | None:
 def _show(result: Any, settings: Settings) -> None:
     from rich.table import Table
 
+    from casecli.core.words import plural
     from casecli.render import console, printable, safe
 
     out = console()
@@ -203,10 +204,10 @@ def _show(result: Any, settings: Settings) -> None:
         )
     out.print(table)
     if result.resolved:
-        out.print(f"{result.resolved:,} rows rejected earlier now applied.")
+        out.print(f"{plural(result.resolved, 'row')} rejected earlier now applied.")
     if result.rejects:
         out.print(
-            f"[bold]{len(result.rejects):,} rows not applied[/] (casecli rejects lists them all):"
+            f"[bold]{plural(len(result.rejects), 'row')} not applied[/] (casecli rejects lists them all):"
         )
         for r in result.rejects[:10]:
             value = _public({"column": r.column, "value": r.value}, settings)["value"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from casecli.cli.options import Settings
+from casecli.cli.views import age_cell
+from casecli.core.words import plural
 from casecli.render import (
     SHORT_MEASURES,
     console,
@@ -33,7 +35,7 @@ def _name(name: str | None, settings: Settings) -> str:
 
 def _figures_line(f: Any) -> str:
     return (
-        f"{f.open_cases} open cases · {f.due_now} due now · {f.overdue} overdue · "
+        f"{plural(f.open_cases, 'open case')} · {f.due_now} due now · {f.overdue} overdue · "
         f"{f.waiting} waiting · capacity used {_pct(f.capacity)}"
     )
 
@@ -122,9 +124,12 @@ def _groups(
     for g in shown:
         out.print(f"  {safe(_fit(f'{bottleneck_words(g)}, oldest {g.oldest_days}', width - 2))}")
         for cid, b in g.items[:top]:
-            out.print(f"    {safe(cid):<10} {b.age_days:>4} days  {safe(_fit(b.what, width - 26))}")
+            out.print(
+                f"    {safe(cid):<10} {age_cell(b.age_days)}  {safe(_fit(b.what, width - 26))}"
+            )
     if len(shown) < len(groups):
-        out.print(f"  [dim]… and {len(groups) - len(shown)} more kinds of wait[/]")
+        more = plural(len(groups) - len(shown), "more kind of wait", "more kinds of wait")
+        out.print(f"  [dim]… and {more}[/]")
 
 
 def office_text(v: Any, settings: Settings) -> None:

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from casecli.cli.options import Settings
+from casecli.core.words import days, in_days, noun, plural
 from casecli.render import console, initials, printable, safe
 
 
@@ -82,14 +83,7 @@ def case_card(v: Any, events: list[dict[str, Any]], settings: Settings) -> None:
     )
     if v.milestone:
         m = v.milestone
-        when = (
-            "today"
-            if m.days_left == 0
-            else f"in {m.days_left} days"
-            if m.days_left > 0
-            else f"{-m.days_left} days ago"
-        )
-        out.print(f"Next milestone: {safe(m.what)} on {m.on.isoformat()} ({when})")
+        out.print(f"Next milestone: {safe(m.what)} on {m.on.isoformat()} ({in_days(m.days_left)})")
     _section(out, "Now")
     if not v.actions:
         out.print("  nothing to do now")
@@ -114,7 +108,7 @@ def case_card(v: Any, events: list[dict[str, Any]], settings: Settings) -> None:
         for b in v.barriers:
             step = f" · holds {b.step}" if b.step else ""
             out.print(
-                f"  {safe(b.what)} — {b.age_days} days (since {b.since.isoformat()}){safe(step)}"
+                f"  {safe(b.what)} — {days(b.age_days)} (since {b.since.isoformat()}){safe(step)}"
             )
         for s in blocked:
             out.print(f"  {safe(s.step.title)}: {safe(s.blocked_by)}")
@@ -173,19 +167,24 @@ def caseload_table(views: list[Any], settings: Settings) -> None:
         kind = str(v.case["case_type"]).replace("_", " ")
         line = f"{_fit(v.case_id, 9):<10}{_fit(kind, 13):<14}{v.urgency:>5.1f}  {_fit(v.situation, 17):<18} {nxt}"
         out.print(_fit(printable(line), width), markup=False, highlight=False, soft_wrap=True)
-    out.print(f"[dim]{len(views)} open cases.[/]")
+    out.print(f"[dim]{plural(len(views), 'open case')}.[/]")
+
+
+def age_cell(n: int) -> str:
+    """'   1 day ', '  12 days': a column of ages, the numbers aligned."""
+    return f"{n:>4} {noun(n, 'day'):<4}"
 
 
 def waiting_table(groups: list[Any]) -> None:
+    from casecli.core.unit import wait_counts
+
     out = console()
     if not groups:
         out.print("Nothing is waiting on anyone.")
         return
     for g in groups:
-        out.print(
-            f"[bold]{safe(g.what)}[/] — {g.count} case{'s' if g.count != 1 else ''}, median {g.median_days:.0f} days, oldest {g.oldest_days}"
-        )
+        out.print(f"[bold]{safe(g.what)}[/] — {wait_counts(g)}, oldest {g.oldest_days}")
         for cid, b in g.items[:5]:
-            out.print(f"  {safe(cid):<10} {b.age_days:>4} days  {safe(b.what)}")
+            out.print(f"  {safe(cid):<10} {age_cell(b.age_days)}  {safe(b.what)}")
         if g.count > 5:
             out.print(f"  [dim]… and {g.count - 5} more[/]")

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from casecli.core.engine import Action, CaseView
 from casecli.core.unit import WorkerLoad, situation_group
+from casecli.core.words import plural
 from casecli.render import printable
 from tui.screens.base import DataScreen
 from tui.widgets.figures import FiguresBar, person
@@ -85,7 +86,7 @@ class GroupScreen(CaseList):
 
     def __init__(self, title: str, case_ids: list[str]) -> None:
         super().__init__()
-        self.heading = f"{title} — {len(case_ids)} cases"
+        self.heading = f"{title} — {plural(len(case_ids), 'case')}"
         self.case_ids = case_ids
 
     def fetch(self) -> list[CaseView]:

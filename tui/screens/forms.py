@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from casecli.core import record
 from casecli.core.errors import UsageError
+from casecli.core.words import days
 from casecli.render import initials, printable
 from tui.data import CaseCard, Session
 from tui.messages import Saved, SaveFailed, user_error
@@ -174,7 +175,7 @@ class ResolveForm(Form):
         assert self.card is not None
         return [
             (
-                f"#{b.id.split(':', 1)[1]} {printable(b.what)} ({b.age_days} days)",
+                f"#{b.id.split(':', 1)[1]} {printable(b.what)} ({days(b.age_days)})",
                 b.id.split(":", 1)[1],
             )
             for b in self.card.view.barriers

@@ -7,6 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from casecli.core.words import noun
 from casecli.render import initials, printable, score_words
 
 
@@ -28,7 +29,7 @@ class FiguresBar(Static):
             text.append(f" · {note}", style="dim")
         text.append("\n")
         for value, label in (
-            (f.open_cases, "open cases"),
+            (f.open_cases, noun(f.open_cases, "open case")),
             (f.due_now, "due now"),
             (f.overdue, "overdue"),
             (f.waiting, "waiting"),
