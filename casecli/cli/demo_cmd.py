@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from casecli.cli.options import Settings, command
+from casecli.cli.options import Settings, command, echo
 
 
 def register(app: typer.Typer) -> None:
@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
 
             rows = sum(summary.files.values())
             counts = f"{plural(rows, 'row')} in {plural(len(summary.files), 'file')}"
-            typer.echo(
+            echo(
                 f"Wrote {plural(cases, 'case')} ({counts}) to {folder} "
                 f"in {summary.seconds:.1f} s. Next: casecli --db cases.db sync {folder}"
             )

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from casecli.cli.options import Settings, command
+from casecli.cli.options import Settings, command, echo
 from casecli.cli.score_cmd import PERIOD, measure_number, measure_options, open_store
 
 
@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
             else:
                 from casecli.core.words import plural
 
-                typer.echo(f"Wrote {plural(len(paths), 'digest')} to {out}.")
+                echo(f"Wrote {plural(len(paths), 'digest')} to {out}.")
             return
         if settings.json:
             from casecli.render import write_json

@@ -198,9 +198,28 @@ def command(
     return decorate
 
 
+def echo(message: object, *, err: bool = False) -> None:
+    """Print a message for a person (stdout, or stderr with ``err``). Every message
+    passes here: the text it carries from an export, a profile, a path or a user has its
+    control characters (escape sequences, BEL, NUL, bidi overrides) made harmless."""
+    from casecli.render import printable
+
+    typer.echo(printable(message), err=err)
+
+
+def say(settings: Settings, data: Any, message: str) -> None:
+    """``data`` as JSON with --json, else ``message``, a sentence (:func:`echo`)."""
+    if settings.json:
+        from casecli.render import write_json
+
+        write_json(data)
+    else:
+        echo(message)
+
+
 def fail(message: str, code: int = 1) -> None:
     """Print one plain sentence to stderr and exit with ``code``."""
-    typer.echo(f"casecli: {message}", err=True)
+    echo(f"casecli: {message}", err=True)
     raise typer.Exit(code)
 
 

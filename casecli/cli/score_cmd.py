@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 import typer
 
-from casecli.cli.options import Settings, command
+from casecli.cli.options import Settings, command, echo
 
 WORKER = Annotated[str | None, typer.Option("--worker", help="A worker's score (staff id).")]
 UNIT = Annotated[str | None, typer.Option("--unit", help="A unit's score (unit id).")]
@@ -112,7 +112,7 @@ def register(app: typer.Typer) -> None:
             return
         m = measures.get(goal.measure)
         sign = "≥" if m.direction == "higher" else "≤"
-        typer.echo(
+        echo(
             f"Goal set: {goal.measure} {sign} {measure_number(goal.target, m)} for {goal.scope_kind} "
             f"{goal.scope_id}, {goal.period or 'every period'} (#{goal.id})."
         )

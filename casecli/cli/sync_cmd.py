@@ -157,8 +157,11 @@ class _Bar:
         self.task = self.progress.add_task("sync", total=total)
 
     def update(self, file: str, nbytes: int) -> None:
+        from casecli.render import safe
+
         self.done[file] = nbytes
-        self.progress.update(self.task, completed=sum(self.done.values()), description=file)
+        # the file name comes from the export or a profile's `file =`: no escape codes, no markup
+        self.progress.update(self.task, completed=sum(self.done.values()), description=safe(file))
 
     def stop(self) -> None:
         self.progress.stop()
@@ -187,7 +190,7 @@ def _show(result: Any, settings: Settings) -> None:
     head = f"{'Dry run of ' if result.dry_run else ''}sync {result.sync_id or ''}".strip()
     as_of = f", as of {result.as_of}" if result.as_of else ""
     out.print(
-        f"[bold]{head}[/]: {result.status} ({result.kind}{as_of}, profile {safe(result.profile)})"
+        f"[bold]{head}[/]: {safe(f'{result.status} ({result.kind}{as_of}, profile {result.profile})')}"
     )
     table = Table(box=None, pad_edge=False)
     table.add_column("file")

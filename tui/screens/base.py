@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import work
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from casecli.render import printable
 from tui.messages import Loaded, LoadFailed, user_error
 from tui.widgets.filter import FilterInput
 from tui.widgets.table import PagedTable
@@ -36,8 +38,9 @@ class DataScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def status(self, text: str) -> None:
+        """A line under the view ("Loading…", a failed read): plain text, no escape codes."""
         for s in self.query("#status").results(Static):
-            s.update(text)
+            s.update(Text(printable(text)))
             s.display = bool(text)
 
     def on_mount(self) -> None:

@@ -51,7 +51,7 @@ class CaseList(DataScreen):
     heading = ""
 
     def compose(self) -> ComposeResult:
-        yield FiguresBar(self.heading or "Loading…", id="figures")
+        yield FiguresBar(Text(printable(self.heading or "Loading…"), style="bold"), id="figures")
         yield PagedTable(CASE_COLUMNS, wrap=True, id="main")
         yield FilterInput()
         yield Static(id="status")
@@ -93,7 +93,7 @@ class GroupScreen(CaseList):
         return self.casecli.session.cases(self.case_ids)
 
     def show(self, payload: Any) -> None:
-        self.query_one(FiguresBar).update(f"[b]{self.heading}[/]")
+        self.query_one(FiguresBar).update(Text(printable(self.heading), style="bold"))
         self.query_one("#main", PagedTable).set_rows(
             case_rows(payload, self.casecli.session.redact)
         )

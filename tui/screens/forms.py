@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -47,7 +48,8 @@ class Form(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
-            yield Static(f"[b]{self.TITLE_TEXT}[/] · {self.where}", id="form-title")
+            title = Text.assemble((self.TITLE_TEXT, "bold"), f" · {printable(self.where)}")
+            yield Static(title, id="form-title")
             for item in self.fields():
                 if isinstance(item, tuple):
                     with Horizontal(classes="field"):
@@ -112,7 +114,7 @@ class Form(ModalScreen[str | None]):
         self.dismiss(message.summary)
 
     def on_save_failed(self, message: SaveFailed) -> None:
-        self.query_one("#error", Label).update(message.error)
+        self.query_one("#error", Label).update(Text(printable(message.error)))
 
     def people(self) -> list[tuple[str, str]]:
         redact = self.app.session.redact  # type: ignore[attr-defined]

@@ -24,9 +24,9 @@ class FiguresBar(Static):
         """The title, the figures, and a line per key measure against its goal."""
         f = figures
         text = Text()
-        text.append(title, style="bold")
+        text.append(printable(title), style="bold")
         if note:
-            text.append(f" · {note}", style="dim")
+            text.append(f" · {printable(note)}", style="dim")
         text.append("\n")
         for value, label in (
             (f.open_cases, noun(f.open_cases, "open case")),
