@@ -221,7 +221,8 @@ def test_waiting_and_caseload_counts(capsys: pytest.CaptureFixture[str]) -> None
     for n in (1, 2):
         view = SimpleNamespace(case_id="C1", case={"case_type": "in_home"}, urgency=1.0,
                                situation="on track", actions=[])  # fmt: skip
-        views.caseload_table([view] * n, None)  # type: ignore[arg-type]
+        settings = SimpleNamespace(freshness=lambda: None)
+        views.caseload_table([view] * n, settings)  # type: ignore[arg-type]
         out = capsys.readouterr().out
         assert out.splitlines()[-1] == f"{n} open case{'s' if n > 1 else ''}."
 

@@ -73,7 +73,7 @@ class Settings:
     A plain class rather than a dataclass: building a dataclass costs ~0.3 ms at import,
     on every run of every command (``casecli next``'s start-up budget)."""
 
-    __slots__ = ("db", "user", "today", "today_given", "json", "redact", "playbooks")
+    __slots__ = ("db", "user", "today", "today_given", "json", "redact", "playbooks", "data_as_of")
 
     def __init__(
         self,
@@ -92,6 +92,7 @@ class Settings:
         self.json = json
         self.redact = redact
         self.playbooks = playbooks
+        self.data_as_of: date | None = None  # the newest export's day, set by connect()
 
     def db_path(self) -> Path:
         if self.db is None:
@@ -102,18 +103,30 @@ class Settings:
         return self.db
 
     def connect(self, *, create: bool = False) -> sqlite3.Connection:
-        """Open the store. A store made by ``casecli demo`` is as of its export's date
-        unless --today says otherwise, so the sample reads the same on any day."""
-        from casecli.core import store
+        """Open the store, and note the day of its newest export (``data_as_of``,
+        :mod:`casecli.core.freshness`). A store made by ``casecli demo`` is as of its
+        export's date unless --today says otherwise, so the sample reads the same on
+        any day."""
+        from casecli.core import freshness, store
 
         conn = store.connect(self.db_path(), create=create)
-        if not self.today_given:
-            row = conn.execute(
-                "SELECT source, as_of FROM sync_log ORDER BY sync_id DESC LIMIT 1"
-            ).fetchone()
-            if row is not None and row[0] == "casecli demo" and row[1]:
-                self.today = date.fromisoformat(str(row[1])[:10])
+        source, self.data_as_of = freshness.latest_export(conn)
+        if not self.today_given and source == "casecli demo" and self.data_as_of:
+            self.today = self.data_as_of
         return conn
+
+    def freshness(self) -> str | None:
+        """'Data as of 2026-12-01 (8 days ago).' when the store's newest export is more
+        than a day older than today (known after :meth:`connect`), else None."""
+        from casecli.core import freshness
+
+        return freshness.sentence(self.data_as_of, self.today)
+
+    def freshness_fields(self) -> dict[str, object]:
+        """``data_as_of`` and ``data_age_days`` for a --json object."""
+        from casecli.core import freshness
+
+        return freshness.fields(self.data_as_of, self.today)
 
 
 def parse_date(value: str, option: str) -> date:

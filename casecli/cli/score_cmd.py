@@ -69,9 +69,9 @@ def register(app: typer.Typer) -> None:
         if settings.json:
             from casecli.render import write_json
 
-            write_json(score_json(card))
+            write_json(score_json(card) | settings.freshness_fields())
             return
-        show_score(card, who, settings.redact)
+        show_score(card, who, settings.redact, settings.freshness())
 
     goals_app = typer.Typer(help="Performance goals: set, list.", no_args_is_help=True)
     app.add_typer(goals_app, name="goals")
@@ -248,7 +248,7 @@ def _heading(card: Any, who: Any, redact: bool) -> str:
     return f"{title} · {p.label}{state}"
 
 
-def show_score(card: Any, who: Any, redact: bool) -> None:
+def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> None:
     """One row per measure (performance, goal, gap, unit, office, federal %, trend) and a
     line in words under it; fits 80 columns."""
     from casecli.core import score as sc
@@ -267,6 +267,8 @@ def show_score(card: Any, who: Any, redact: bool) -> None:
     title_w = width - 7 * len(cols) - 10
     for text in textwrap.wrap(_heading(card, who, redact), width):
         out.print(f"[bold]{safe(text)}[/]")
+    if stale:  # how old the data is, when it is (casecli.core.freshness)
+        out.print(f"[bold]{safe(stale)}[/]")
     out.print(f"[bold]{'':<{title_w}}{''.join(f'{c:>7}' for c in cols)}  6 months[/]")
     for line in card.lines:
         m, r = line.measure, line.result

@@ -29,6 +29,15 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
+def _heading(out: Any, heading: str, settings: Settings) -> None:
+    """The view's heading, '· as of 2026-12-09', and under it how old the data is when
+    it is ('Data as of 2026-11-24 (15 days ago).', casecli.core.freshness)."""
+    out.print(f"{heading} · as of {settings.today.isoformat()}")
+    stale = settings.freshness()
+    if stale:
+        out.print(f"[bold]{safe(stale)}[/]")
+
+
 def _name(name: str | None, settings: Settings) -> str:
     return initials(name) if settings.redact else (name or "")
 
@@ -75,9 +84,7 @@ def unit_text(v: Any, settings: Settings) -> None:
     out = console()
     width = max(out.width, 60)
     who = f" · supervisor {safe(_name(v.supervisor, settings))}" if v.supervisor else ""
-    out.print(
-        f"[bold]{safe(v.unit_name)}[/] ({safe(v.unit_id)}){who} · as of {settings.today.isoformat()}"
-    )
+    _heading(out, f"[bold]{safe(v.unit_name)}[/] ({safe(v.unit_id)}){who}", settings)
     out.print(_figures_line(v.figures))
     if v.score is not None:
         out.print(_score_line(v.score))
@@ -135,9 +142,7 @@ def _groups(
 def office_text(v: Any, settings: Settings) -> None:
     out = console()
     width = max(out.width, 60)
-    out.print(
-        f"[bold]{safe(v.office_name)}[/] ({safe(v.office_id)}) · as of {settings.today.isoformat()}"
-    )
+    _heading(out, f"[bold]{safe(v.office_name)}[/] ({safe(v.office_id)})", settings)
     out.print(_figures_line(v.figures))
     for score in v.scores:
         out.print(_score_line(score))
@@ -161,5 +166,5 @@ def office_text(v: Any, settings: Settings) -> None:
 def bottlenecks_text(title: str, groups: Any, settings: Settings) -> None:
     out = console()
     width = max(out.width, 60)
-    out.print(f"[bold]What {safe(title)} waits on[/] · as of {settings.today.isoformat()}")
+    _heading(out, f"[bold]What {safe(title)} waits on[/]", settings)
     _groups(out, groups, width, top=TOP, head=False)

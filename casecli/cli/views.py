@@ -21,19 +21,22 @@ def _reasons(terms: Any, explain: bool, action: str = "", escape: Any = safe) ->
     return " · ".join(escape(t.why) for t in ordered if t.why not in action)
 
 
-def next_table(actions: list[Any], explain: bool) -> None:
+def next_table(actions: list[Any], explain: bool, stale: str | None = None) -> None:
     """Rank, case, action, due, urgency; the reasons in words under each action.
 
     Written without Rich: this is the command people run most, and importing
     ``rich.console`` alone costs ~7 ms of its start-up budget (DESIGN.md: within 1.3x of
     the libraries' own start-up). It needs only bold and dim, written as Rich would write
-    them (:func:`casecli.render.plain_styles`), at the width Rich would use.
+    them (:func:`casecli.render.plain_styles`), at the width Rich would use. ``stale``:
+    the sentence that says the data is old (:mod:`casecli.core.freshness`), first.
     """
     import sys
 
     from casecli.render import plain_styles, terminal_width
 
     bold, dim = plain_styles(sys.stdout)
+    if stale:
+        sys.stdout.write(bold(stale) + "\n")
     if not actions:
         sys.stdout.write(
             f"Nothing needs doing now across your caseload. {dim('(casecli caseload lists it.)')}\n"
@@ -77,6 +80,9 @@ def case_card(v: Any, events: list[dict[str, Any]], settings: Settings) -> None:
     if c["risk_level"]:
         facts.append(f"risk {str(c['risk_level']).replace('_', ' ')}")
     out.print(safe(" · ".join(facts)))
+    stale = settings.freshness()
+    if stale:
+        out.print(f"[bold]{safe(stale)}[/]")
     out.print(
         f"Situation: [bold]{safe(v.situation)}[/]"
         + (f"   Plan: {safe(v.plan)} ({safe(v.plan_why)})" if v.plan else "")
@@ -153,6 +159,9 @@ def _fit(text: str, width: int) -> str:
 def caseload_table(views: list[Any], settings: Settings) -> None:
     """One line per case, cut to the terminal's width rather than wrapped."""
     out = console()
+    stale = settings.freshness()
+    if stale:
+        out.print(f"[bold]{safe(stale)}[/]")
     if not views:
         out.print("No open cases in your caseload.")
         return
@@ -175,10 +184,12 @@ def age_cell(n: int) -> str:
     return f"{n:>4} {noun(n, 'day'):<4}"
 
 
-def waiting_table(groups: list[Any]) -> None:
+def waiting_table(groups: list[Any], stale: str | None = None) -> None:
     from casecli.core.unit import wait_counts
 
     out = console()
+    if stale:
+        out.print(f"[bold]{safe(stale)}[/]")
     if not groups:
         out.print("Nothing is waiting on anyone.")
         return

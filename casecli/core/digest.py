@@ -36,7 +36,7 @@ from datetime import date
 from pathlib import Path
 
 from casecli.core import focus as fo
-from casecli.core import measures
+from casecli.core import freshness, measures
 from casecli.core import score as sc
 from casecli.core.errors import CasecliError
 from casecli.core.periods import Period
@@ -61,15 +61,17 @@ def num(value: float | None, m: measures.Measure) -> str:
     return f"{value:.1f}%" if m.unit == "percent" else f"{value:.2f}"
 
 
-def render(staff_id: str, name: str | None, result: fo.Focus) -> str:
-    """The digest's Markdown for one worker."""
+def render(staff_id: str, name: str | None, result: fo.Focus, stale: str | None = None) -> str:
+    """The digest's Markdown for one worker (``stale``: how old the data is, when it is:
+    :func:`casecli.core.freshness.note`)."""
     card = result.card
     s = card.scope
     title = f"{md(name)} ({md(staff_id)})" if name else md(staff_id)
     lines = [
         f"# Monthly focus: {title}, {md(card.period.label)}",
         "",
-        f"Unit {md(s.unit_id)} · office {md(s.office_id)} · as of {card.today.isoformat()}",
+        f"Unit {md(s.unit_id)} · office {md(s.office_id)} · as of {card.today.isoformat()}"
+        + (f" · **{md(stale)}**" if stale else ""),
         "",
         "## Score",
         "",
@@ -166,6 +168,7 @@ def write_digests(
     if out_dir.exists() and not out_dir.is_dir():
         raise CasecliError(f"{out_dir} is a file; give a folder for the digests (--out DIR).")
     calc = measures.Calculator(conn, today, options)
+    stale = freshness.note(freshness.latest_export(conn)[1], today)
     written = []
     try:
         out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -175,7 +178,7 @@ def write_digests(
                 conn, who, period, today, options=options, limit=limit, redact=redact, calc=calc
             )
             path = out_dir / names[staff_id]
-            write(path, render(staff_id, None if redact else name, result))
+            write(path, render(staff_id, None if redact else name, result, stale))
             written.append(path)
     except OSError as exc:
         raise CasecliError(

@@ -32,6 +32,9 @@ class DataScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.loaded_generation = -1
+        # "data as of 2026-12-01 (8 days ago)" when the newest export is more than a day
+        # older than today (casecli.core.freshness): each view's header says so
+        self.stale: str | None = None
 
     @property
     def casecli(self) -> CasecliApp:
@@ -59,13 +62,15 @@ class DataScreen(Screen[None]):
     def _load(self, generation: int) -> None:
         try:
             payload = self.fetch()
+            stale = self.casecli.session.freshness()
         except Exception as exc:  # one place turns every failure into a sentence
             self.post_message(LoadFailed(user_error(exc)))
             return
-        self.post_message(Loaded(payload, generation))
+        self.post_message(Loaded(payload, generation, stale))
 
     def on_loaded(self, message: Loaded) -> None:
         self.loaded_generation = message.generation
+        self.stale = message.stale
         self.status("")
         self.show(message.payload)
 

@@ -48,7 +48,8 @@ class CaseScreen(DataScreen):
         self.card = payload
         self.refresh_bindings()
         session = self.casecli.session
-        self.query_one("#card", Static).update(card_text(payload, session.today, session.redact))
+        card = card_text(payload, session.today, session.redact, stale=self.stale)
+        self.query_one("#card", Static).update(card)
         self.query_one("#card-scroll").focus()
 
     def _open_form(self, form: Any) -> None:

@@ -77,6 +77,7 @@ class WorkerScreen(CaseList):
         self.query_one(FiguresBar).set(
             f"{person(load.name, redact)} ({load.staff_id})", load.figures,
             f"{load.hours_per_week:g} h/week" + ("" if load.active else " · inactive"),
+            stale=self.stale,
         )  # fmt: skip
         self.query_one("#main", PagedTable).set_rows(case_rows(views, redact))
 
@@ -93,7 +94,10 @@ class GroupScreen(CaseList):
         return self.casecli.session.cases(self.case_ids)
 
     def show(self, payload: Any) -> None:
-        self.query_one(FiguresBar).update(Text(printable(self.heading), style="bold"))
+        heading = Text(printable(self.heading), style="bold")
+        if self.stale:
+            heading.append(f" · {self.stale}")
+        self.query_one(FiguresBar).update(heading)
         self.query_one("#main", PagedTable).set_rows(
             case_rows(payload, self.casecli.session.redact)
         )
@@ -126,6 +130,10 @@ class NextScreen(DataScreen):
         return self.casecli.session.next_actions()
 
     def show(self, payload: Any) -> None:
+        heading = Text.assemble(("Your next actions", "bold"), " · Enter opens the case")
+        if self.stale:
+            heading.append(f" · {self.stale}", style="bold")
+        self.query_one("#figures", Static).update(heading)
         rows = []
         for rank, a in enumerate(payload, 1):
             due = a.due_on.isoformat() if a.due_on else ""

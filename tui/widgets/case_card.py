@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.text import Text
 
+from casecli.core.freshness import as_sentence
 from casecli.core.words import days, in_days
 from casecli.render import initials, printable
 from tui.data import CaseCard
@@ -17,7 +18,8 @@ def _words(value: object) -> str:
     return printable(str(value or "").replace("_", " "))
 
 
-def card_text(card: CaseCard, today: date, redact: bool) -> Text:
+def card_text(card: CaseCard, today: date, redact: bool, stale: str | None = None) -> Text:
+    """``stale``: how old the data is, when it is (a line of its own under the facts)."""
     v, c = card.view, card.view.case
     t = Text()
 
@@ -31,6 +33,8 @@ def card_text(card: CaseCard, today: date, redact: bool) -> Text:
     if c.get("risk_level"):
         facts.append(f"risk {_words(c['risk_level'])}")
     t.append(" · ".join(facts) + "\n")
+    if stale:
+        t.append(as_sentence(stale) + "\n", style="bold")
     t.append("Situation: ")
     t.append(printable(v.situation), style="bold")
     if v.plan:

@@ -20,13 +20,23 @@ def person(name: str | None, redact: bool) -> str:
 
 
 class FiguresBar(Static):
-    def set(self, title: str, figures: Any, note: str = "", scores: tuple[Any, ...] = ()) -> None:
-        """The title, the figures, and a line per key measure against its goal."""
+    def set(
+        self,
+        title: str,
+        figures: Any,
+        note: str = "",
+        scores: tuple[Any, ...] = (),
+        stale: str | None = None,
+    ) -> None:
+        """The title, the figures, and a line per key measure against its goal;
+        ``stale``: how old the data is, when it is (in bold after the note)."""
         f = figures
         text = Text()
         text.append(printable(title), style="bold")
         if note:
             text.append(f" · {printable(note)}", style="dim")
+        if stale:
+            text.append(f" · {printable(stale)}", style="bold")
         text.append("\n")
         for value, label in (
             (f.open_cases, noun(f.open_cases, "open case")),
