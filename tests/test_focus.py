@@ -166,3 +166,81 @@ def test_next_gains_goal_impact_only_when_behind(db: Path, tmp_path: Path) -> No
     conn.commit()
     conn.close()
     assert actions(bare) == ok
+
+
+def test_digests_of_look_alike_staff_ids_go_to_their_own_files(db: Path, tmp_path: Path) -> None:  # noqa: F811
+    """W.1, W/1, W_1 and W~1 once all became W_1-2026-11.md: one worker's digest held
+    another's cases. Each id now has its own file, inside --out, and a 300-character id
+    is written too (its name cut and hashed under the file system's 255 bytes)."""
+    import os
+    import sqlite3
+
+    from casecli.core.digest import file_names
+
+    ids = {"W1": "W.1", "W2": "W/1", "W3": "W_1"}
+    long_id = "X" * 150 + "é" * 150
+    copy = tmp_path / "ids.db"
+    copy.write_bytes(db.read_bytes())
+    conn = sqlite3.connect(copy)
+    for old, new in ids.items():
+        conn.execute("UPDATE staff SET staff_id = ?, unit_id = 'U1' WHERE staff_id = ?", (new, old))
+        conn.execute("UPDATE cases SET worker_id = ? WHERE worker_id = ?", (new, old))
+    for extra in ("W~1", long_id):
+        conn.execute(
+            "INSERT INTO staff (staff_id, name, role, unit_id, unit_name, office_id, office_name,"
+            " hours_per_week, active) VALUES (?, 'Extra Worker', 'worker', 'U1', 'Unit One',"
+            " 'O1', 'North Office', 40, 1)",
+            (extra,),
+        )
+    conn.commit()
+    conn.close()
+    out = tmp_path / "digests"
+    outside = tmp_path / "outside.md"
+    out.mkdir()
+    os.symlink(outside, out / "W_2E1-2026-11.md")  # a link planted where W.1's digest goes
+    result = cli(copy, "S1", "focus", "--month", "2026-11", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"Wrote 5 digests to {out}.\n"
+    names = sorted(p.name for p in out.iterdir())
+    expected = file_names(["W.1", "W/1", "W_1", "W~1", long_id], "2026-11")
+    assert names == sorted(expected.values())
+    assert expected["W.1"] == "W_2E1-2026-11.md"
+    assert expected["W/1"] == "W_2F1-2026-11.md" and expected["W_1"] == "W_5F1-2026-11.md"
+    assert expected["W~1"] == "W_7E1-2026-11.md"
+    assert "~" in expected[long_id] and len(expected[long_id].encode()) < 255
+    assert not outside.exists() and not (out / "W_2E1-2026-11.md").is_symlink()
+    assert all(p.parent == out and stat.S_IMODE(p.stat().st_mode) == 0o600 for p in out.iterdir())
+    wes = (out / "W_2E1-2026-11.md").read_text()
+    wanda = (out / "W_2F1-2026-11.md").read_text()
+    assert "# Monthly focus: Wes Welfare (W.1), 2026-11" in wes and "- F3:" in wes
+    assert "# Monthly focus: Wanda Support (W/1), 2026-11" in wanda and "- K3:" in wanda
+    assert "- K3:" not in wes and "- F3:" not in wanda
+    assert "(W\\_1)" in (out / "W_5F1-2026-11.md").read_text()
+
+
+def test_digest_file_names_are_injective_and_stay_short() -> None:
+    from casecli.core.digest import file_names, file_stem
+
+    ids = ["W.1", "W/1", "W_1", "W~1", "W_2E1", "W1", "", "_", "-", "-a", "_2Da", "..", "/",
+           "é", "e\u0301", "a" * 300, "a" * 299 + "b", "\x00", "\u202e"]  # fmt: skip
+    stems = [file_stem(i) for i in ids]
+    assert len(set(stems)) == len(ids)
+    assert all(set(s) <= set("ABCDEFabcdefghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ0123456789-_~")
+               for s in stems)  # fmt: skip
+    assert all(len(s) <= 100 and not s.startswith("-") for s in stems)
+    assert file_stem("S0003") == "S0003" and file_stem("-a") == "_2Da"
+    # W1 and w1 would be one file on macOS or Windows: both get their hash
+    names = file_names(["W1", "w1", "W2"], "2026-11")
+    assert names["W2"] == "W2-2026-11.md"
+    assert names["W1"].startswith("W1~") and names["w1"].startswith("w1~")
+    assert names["W1"].casefold() != names["w1"].casefold()
+
+
+def test_digests_into_a_file_say_so_in_one_sentence(db: Path, tmp_path: Path) -> None:  # noqa: F811
+    not_a_folder = tmp_path / "digests"
+    not_a_folder.write_text("")
+    result = cli(db, "S1", "focus", "--month", "2026-11", "--out", str(not_a_folder))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"casecli: {not_a_folder} is a file; give a folder for the digests (--out DIR).\n"
+    )

@@ -92,7 +92,8 @@ def by_id(data: dict) -> dict:  # type: ignore[type-arg]
 
 def test_json_shape_for_a_worker(db: Path) -> None:
     data = score_json(db, "W1", "--period", "2026-10")
-    assert set(data) == {"scope", "period", "measures"}
+    assert set(data) == {"scope", "period", "measures", "data_as_of", "data_age_days"}
+    assert (data["data_as_of"], data["data_age_days"]) == ("2026-11-24", 0)  # the export's day
     assert {"kind": "worker", "id": "W1"}.items() <= data["scope"].items()
     assert data["period"]["label"] == "2026-10" and data["period"]["complete"] is True
     # W1 has only child welfare cases: no IV-D rows.

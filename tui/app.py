@@ -14,9 +14,11 @@ from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from casecli.core.scope import Actor
+from casecli.render import printable
 from tui.commands import CaseCommands
 from tui.data import Session
 
@@ -100,6 +102,23 @@ class CasecliApp(App[None]):
         self.session.redact = not self.session.redact
         self.notify("Initials instead of names." if self.session.redact else "Names shown.")
         self.changed()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification (the screens' too) passes here: shown as plain text, its
+        control characters (escape sequences from an export or a user) made harmless
+        and no markup read in it."""
+        kw = {} if timeout is None else {"timeout": timeout}
+        super().notify(
+            printable(message), title=printable(title), severity=severity, markup=False, **kw
+        )
 
     def changed(self) -> None:
         """The store or the way names show changed: reload what is on screen now, and

@@ -12,7 +12,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from casecli.core import caseload, config, goals, playbooks, record, scope, store, urgency
+from casecli.core import (
+    caseload,
+    config,
+    freshness,
+    goals,
+    playbooks,
+    record,
+    scope,
+    store,
+    urgency,
+)
 from casecli.core import unit as units
 from casecli.core.engine import Action, CaseView
 from casecli.core.scope import Actor
@@ -52,6 +62,12 @@ class Session:
     def actor(self) -> Actor:
         with self.connect() as conn:
             return scope.actor(conn, self.user)
+
+    def freshness(self) -> str | None:
+        """'data as of 2026-12-01 (8 days ago)' when the newest export is more than a day
+        older than today, else None (:mod:`casecli.core.freshness`)."""
+        with self.connect() as conn:
+            return freshness.note(freshness.latest_export(conn)[1], self.today)
 
     def stamp(self) -> tuple[float, ...]:
         """Changes when any process writes the store (a sync, a record): file mtimes."""

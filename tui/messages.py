@@ -14,6 +14,7 @@ class Loaded(Message):
 
     payload: Any
     generation: int
+    stale: str | None = None  # "data as of 2026-12-01 (8 days ago)" when it is old
 
 
 @dataclass

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
-from casecli.cli.options import Settings, command
+from casecli.cli.options import Settings, command, echo, say
 
 KeyArg = Annotated[str, typer.Argument(help="db, user, playbooks or urgency.TERM.")]
 
@@ -13,15 +13,6 @@ def _show(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return "" if value is None else str(value)
-
-
-def _say(settings: Settings, data: Any, message: str) -> None:
-    if settings.json:
-        from casecli.render import write_json
-
-        write_json(data)
-    else:
-        typer.echo(message)
 
 
 def register(app: typer.Typer) -> None:
@@ -37,7 +28,7 @@ def register(app: typer.Typer) -> None:
         from casecli.core import config
 
         p = config.config_path()
-        _say(settings, {"path": str(p), "exists": p.is_file()}, str(p))
+        say(settings, {"path": str(p), "exists": p.is_file()}, str(p))
 
     @command(config_app, "list")
     def list_(settings: Settings) -> None:
@@ -61,7 +52,7 @@ def register(app: typer.Typer) -> None:
             mark = {"set": "", "default": "  (default)", "unset": "  (not set)"}.get(
                 e.source, f"  ({e.source}; casecli config unset {e.key})"
             )
-            typer.echo(f"{e.key:<{width}}  {value}{mark}")
+            echo(f"{e.key:<{width}}  {value}{mark}")
 
     @command(config_app, "get")
     def get(settings: Settings, key: KeyArg) -> None:
@@ -72,7 +63,7 @@ def register(app: typer.Typer) -> None:
         entry = config.get_value(key)
         if entry.source == "unset" and not settings.json:
             raise CasecliError(f"{key} is not set; casecli config set {key} VALUE sets it.")
-        _say(
+        say(
             settings,
             {"key": entry.key, "value": entry.value, "source": entry.source},
             _show(entry.value),
@@ -88,7 +79,7 @@ def register(app: typer.Typer) -> None:
         from casecli.core import config
 
         stored = config.set_value(key, value)
-        _say(
+        say(
             settings,
             {"key": key, "value": stored, "path": str(config.config_path())},
             f"{key} = {_show(stored)}",
@@ -101,4 +92,4 @@ def register(app: typer.Typer) -> None:
 
         removed = config.unset_value(key)
         message = f"Removed {key}." if removed else f"{key} was not set; nothing to do."
-        _say(settings, {"key": key, "removed": removed}, message)
+        say(settings, {"key": key, "removed": removed}, message)

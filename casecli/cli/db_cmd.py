@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from casecli.cli.options import Settings, command, fail
+from casecli.cli.options import Settings, command, echo, fail, say
 
 
 def register(app: typer.Typer) -> None:
@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
         conn = store.connect(path, create=True)
         version = store.schema_version(conn)
         conn.close()
-        _say(
+        say(
             settings,
             {"db": str(path), "schema": version, "created": True},
             f"Created {path} at schema {version}.",
@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
             if backup
             else f"{path} is already at the latest schema ({after})."
         )
-        _say(
+        say(
             settings,
             {
                 "db": str(path),
@@ -80,10 +80,10 @@ def register(app: typer.Typer) -> None:
             write_json(data)
         else:
             status = "ok" if result.ok else "PROBLEMS"
-            typer.echo(f"{settings.db_path()}: {status}, schema {result.schema} of {result.latest}")
+            echo(f"{settings.db_path()}: {status}, schema {result.schema} of {result.latest}")
             for problem in result.problems:
-                typer.echo(f"  problem: {problem}")
-            typer.echo("  " + ", ".join(f"{k} {v:,}" for k, v in result.counts.items()))
+                echo(f"  problem: {problem}")
+            echo("  " + ", ".join(f"{k} {v:,}" for k, v in result.counts.items()))
         if not result.ok:
             raise typer.Exit(1)
 
@@ -101,13 +101,4 @@ def register(app: typer.Typer) -> None:
         conn = store.connect(path, migrate=False)
         out = store.backup(conn, path, dest=dest)
         conn.close()
-        _say(settings, {"db": str(path), "backup": str(out)}, f"Backed up {path} to {out}.")
-
-
-def _say(settings: Settings, data: dict[str, object], message: str) -> None:
-    if settings.json:
-        from casecli.render import write_json
-
-        write_json(data)
-    else:
-        typer.echo(message)
+        say(settings, {"db": str(path), "backup": str(out)}, f"Backed up {path} to {out}.")

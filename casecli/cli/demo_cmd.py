@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from casecli.cli.options import Settings, command
+from casecli.cli.options import Settings, command, echo
 
 
 def register(app: typer.Typer) -> None:
@@ -39,8 +39,11 @@ def register(app: typer.Typer) -> None:
                 }
             )
         else:
+            from casecli.core.words import plural
+
             rows = sum(summary.files.values())
-            typer.echo(
-                f"Wrote {cases:,} cases ({rows:,} rows in {len(summary.files)} files) to {folder} "
+            counts = f"{plural(rows, 'row')} in {plural(len(summary.files), 'file')}"
+            echo(
+                f"Wrote {plural(cases, 'case')} ({counts}) to {folder} "
                 f"in {summary.seconds:.1f} s. Next: casecli --db cases.db sync {folder}"
             )

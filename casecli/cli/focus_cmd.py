@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from casecli.cli.options import Settings, command
+from casecli.cli.options import Settings, command, echo
 from casecli.cli.score_cmd import PERIOD, measure_number, measure_options, open_store
 
 
@@ -64,14 +64,16 @@ def register(app: typer.Typer) -> None:
 
                 write_json({"period": month, "digests": [str(p) for p in paths]})
             else:
-                typer.echo(f"Wrote {len(paths)} digest{'s' if len(paths) != 1 else ''} to {out}.")
+                from casecli.core.words import plural
+
+                echo(f"Wrote {plural(len(paths), 'digest')} to {out}.")
             return
         if settings.json:
             from casecli.render import write_json
 
-            write_json(focus_json(result))
+            write_json(focus_json(result) | settings.freshness_fields())
             return
-        show_focus(result, settings.redact)
+        show_focus(result, settings.redact, settings.freshness())
 
 
 def focus_json(result: Any) -> dict[str, Any]:
@@ -103,7 +105,7 @@ def focus_json(result: Any) -> dict[str, Any]:
     }
 
 
-def show_focus(result: Any, redact: bool) -> None:
+def show_focus(result: Any, redact: bool, stale: str | None = None) -> None:
     """Per behind measure: the gap, then its cases; then the workers. Fits 80 columns."""
     from casecli.core import measures
     from casecli.render import console, initials, safe
@@ -114,6 +116,8 @@ def show_focus(result: Any, redact: bool) -> None:
     s = card.scope
     head = f"Focus · {s.kind} {s.id or ''} · {card.period.label}".replace("  ", " ")
     out.print(f"[bold]{safe(head)}[/]")
+    if stale:  # how old the data is, when it is (casecli.core.freshness)
+        out.print(f"[bold]{safe(stale)}[/]")
     if not result.measures:
         out.print("Every goal is met (or none is set): nothing to catch up on.")
     for fm in result.measures:

@@ -98,17 +98,17 @@ def run() -> None:
     try:
         (make_app([module]) if module else make_app())()
     except CasecliError as exc:
-        typer.echo(f"casecli: {exc}", err=True)
+        o.echo(f"casecli: {exc}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        typer.echo("casecli: interrupted; nothing was changed by the unfinished step.", err=True)
+        o.echo("casecli: interrupted; nothing was changed by the unfinished step.", err=True)
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:  # a bug: say so plainly, without data from the store
         if o.env_flag("CASECLI_DEBUG"):
             raise
-        typer.echo(
+        o.echo(
             f"casecli: internal error ({type(exc).__name__}); nothing more was changed. "
             "Run again with CASECLI_DEBUG=1 to see the details, and report it.",
             err=True,

@@ -141,7 +141,7 @@ def register(app: typer.Typer) -> None:
         from casecli.cli import views as show
         from casecli.core.nextcache import actions as shown
 
-        show.next_table(shown(actions), explain)
+        show.next_table(shown(actions), explain, settings.freshness())
 
     @command(app, "case", playbooks=True)
     def case(
@@ -172,7 +172,10 @@ def register(app: typer.Typer) -> None:
         if settings.json:
             from casecli.render import write_json
 
-            write_json(case_json(view, events, settings.today, settings.redact))
+            write_json(
+                case_json(view, events, settings.today, settings.redact)
+                | settings.freshness_fields()
+            )
             return
         from casecli.cli import views as show
 
@@ -228,7 +231,7 @@ def register(app: typer.Typer) -> None:
             return
         from casecli.cli import views as show
 
-        show.waiting_table(groups)
+        show.waiting_table(groups, settings.freshness())
 
 
 def _recent(conn: Any, case_id: str) -> list[dict[str, Any]]:

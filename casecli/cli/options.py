@@ -79,7 +79,9 @@ class Settings:
     A plain class rather than a dataclass: building a dataclass costs ~0.3 ms at import,
     on every run of every command (``casecli next``'s start-up budget)."""
 
-    __slots__ = ("db", "user", "login", "today", "today_given", "json", "redact", "playbooks")
+    __slots__ = (
+        "db", "user", "login", "today", "today_given", "json", "redact", "playbooks", "data_as_of"
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -99,6 +101,7 @@ class Settings:
         self.json = json
         self.redact = redact
         self.playbooks = playbooks
+        self.data_as_of: date | None = None  # the newest export's day, set by connect()
 
     def db_path(self) -> Path:
         if self.db is None:
@@ -129,18 +132,30 @@ class Settings:
         return scope.actor(conn, self.staff_id(conn))
 
     def connect(self, *, create: bool = False) -> sqlite3.Connection:
-        """Open the store. A store made by ``casecli demo`` is as of its export's date
-        unless --today says otherwise, so the sample reads the same on any day."""
-        from casecli.core import store
+        """Open the store, and note the day of its newest export (``data_as_of``,
+        :mod:`casecli.core.freshness`). A store made by ``casecli demo`` is as of its
+        export's date unless --today says otherwise, so the sample reads the same on
+        any day."""
+        from casecli.core import freshness, store
 
         conn = store.connect(self.db_path(), create=create)
-        if not self.today_given:
-            row = conn.execute(
-                "SELECT source, as_of FROM sync_log ORDER BY sync_id DESC LIMIT 1"
-            ).fetchone()
-            if row is not None and row[0] == "casecli demo" and row[1]:
-                self.today = date.fromisoformat(str(row[1])[:10])
+        source, self.data_as_of = freshness.latest_export(conn)
+        if not self.today_given and source == "casecli demo" and self.data_as_of:
+            self.today = self.data_as_of
         return conn
+
+    def freshness(self) -> str | None:
+        """'Data as of 2026-12-01 (8 days ago).' when the store's newest export is more
+        than a day older than today (known after :meth:`connect`), else None."""
+        from casecli.core import freshness
+
+        return freshness.sentence(self.data_as_of, self.today)
+
+    def freshness_fields(self) -> dict[str, object]:
+        """``data_as_of`` and ``data_age_days`` for a --json object."""
+        from casecli.core import freshness
+
+        return freshness.fields(self.data_as_of, self.today)
 
 
 def parse_date(value: str, option: str) -> date:
@@ -228,9 +243,28 @@ def command(
     return decorate
 
 
+def echo(message: object, *, err: bool = False) -> None:
+    """Print a message for a person (stdout, or stderr with ``err``). Every message
+    passes here: the text it carries from an export, a profile, a path or a user has its
+    control characters (escape sequences, BEL, NUL, bidi overrides) made harmless."""
+    from casecli.render import printable
+
+    typer.echo(printable(message), err=err)
+
+
+def say(settings: Settings, data: Any, message: str) -> None:
+    """``data`` as JSON with --json, else ``message``, a sentence (:func:`echo`)."""
+    if settings.json:
+        from casecli.render import write_json
+
+        write_json(data)
+    else:
+        echo(message)
+
+
 def fail(message: str, code: int = 1) -> None:
     """Print one plain sentence to stderr and exit with ``code``."""
-    typer.echo(f"casecli: {message}", err=True)
+    echo(f"casecli: {message}", err=True)
     raise typer.Exit(code)
 
 

@@ -6,7 +6,7 @@ import typer
 from typer.core import TyperCommand
 
 from casecli.cli.next_cmd import refresh_next
-from casecli.cli.options import Settings, command
+from casecli.cli.options import Settings, command, say
 
 
 class _KindsInHelp(TyperCommand):
@@ -27,15 +27,6 @@ class _KindsInHelp(TyperCommand):
     @epilog.setter
     def epilog(self, value: object) -> None:
         pass
-
-
-def _say(settings: Settings, data: dict[str, Any], message: str) -> None:
-    if settings.json:
-        from casecli.render import write_json
-
-        write_json(data)
-    else:
-        typer.echo(message)
 
 
 def _open(settings: Settings) -> tuple[Any, Any]:
@@ -84,7 +75,7 @@ def register(app: typer.Typer) -> None:
         data = dict(zip(keys, row[:8], strict=True))
         data.update(recorded_by=row[8], recorded_at=row[9])
         who_part = f" with {data['person_id']}" if data["person_id"] else ""
-        _say(
+        say(
             settings,
             data,
             f"Recorded {data['kind']} on {data['on']}{who_part} for case {case_id} (#{new_id}).",
@@ -123,7 +114,7 @@ def register(app: typer.Typer) -> None:
         finally:
             conn.close()
         expected = f" (expected {barrier['expect_on']})" if barrier["expect_on"] else ""
-        _say(
+        say(
             settings,
             barrier,
             f"Case {case_id} is waiting on {barrier['what']}{expected} (barrier #{new_id}); "
@@ -146,7 +137,7 @@ def register(app: typer.Typer) -> None:
             barrier = _barrier(conn, barrier_id)
         finally:
             conn.close()
-        _say(
+        say(
             settings,
             barrier,
             f"Resolved barrier #{barrier_id} on case {barrier['case_id']} ({barrier['what']}) "
@@ -189,7 +180,7 @@ def register(app: typer.Typer) -> None:
         data["recorded_at"] = row[7]
         data["on"] = str(row[7])[:10]
         how = f"{percent}%" if percent is not None else f"status {data['status']}"
-        _say(
+        say(
             settings,
             data,
             f"Recorded progress on goal {goal_id} of case {case_id}: {how} (#{new_id}).",

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 import typer
 
-from casecli.cli.options import Settings, command
+from casecli.cli.options import Settings, command, echo
 
 WORKER = Annotated[str | None, typer.Option("--worker", help="A worker's score (staff id).")]
 UNIT = Annotated[str | None, typer.Option("--unit", help="A unit's score (unit id).")]
@@ -67,9 +67,9 @@ def register(app: typer.Typer) -> None:
         if settings.json:
             from casecli.render import write_json
 
-            write_json(score_json(card))
+            write_json(score_json(card) | settings.freshness_fields())
             return
-        show_score(card, who, settings.redact)
+        show_score(card, who, settings.redact, settings.freshness())
 
     goals_app = typer.Typer(help="Performance goals: set, list.", no_args_is_help=True)
     app.add_typer(goals_app, name="goals")
@@ -110,7 +110,7 @@ def register(app: typer.Typer) -> None:
             return
         m = measures.get(goal.measure)
         sign = "≥" if m.direction == "higher" else "≤"
-        typer.echo(
+        echo(
             f"Goal set: {goal.measure} {sign} {measure_number(goal.target, m)} for {goal.scope_kind} "
             f"{goal.scope_id}, {goal.period or 'every period'} (#{goal.id})."
         )
@@ -227,21 +227,6 @@ def measure_number(value: float | None, m: Any) -> str:
     return f"{value:.1f}%" if m.unit == "percent" else f"{value:.2f}"
 
 
-def _money(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
-
-
-def _counts(line: Any) -> str:
-    m, r = line.measure, line.result
-    if r.denominator == 0:
-        return f"no {m.counts[1]}"
-    if m.id == "current_collections":
-        return f"paid {_money(r.numerator)} of {_money(r.denominator)} due"
-    if m.unit == "rate":
-        return f"{r.numerator:,} {m.counts[0]} in {r.denominator:,} {m.counts[1]}"
-    return f"{m.counts[0]}: {r.numerator:,} of {r.denominator:,} {m.counts[1]}"
-
-
 def _heading(card: Any, who: Any, redact: bool) -> str:
     from casecli.render import initials
 
@@ -261,9 +246,10 @@ def _heading(card: Any, who: Any, redact: bool) -> str:
     return f"{title} · {p.label}{state}"
 
 
-def show_score(card: Any, who: Any, redact: bool) -> None:
+def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> None:
     """One row per measure (performance, goal, gap, unit, office, federal %, trend) and a
     line in words under it; fits 80 columns."""
+    from casecli.core import score as sc
     from casecli.render import console, printable, safe, sparkline
 
     out = console()
@@ -279,6 +265,8 @@ def show_score(card: Any, who: Any, redact: bool) -> None:
     title_w = width - 7 * len(cols) - 10
     for text in textwrap.wrap(_heading(card, who, redact), width):
         out.print(f"[bold]{safe(text)}[/]")
+    if stale:  # how old the data is, when it is (casecli.core.freshness)
+        out.print(f"[bold]{safe(stale)}[/]")
     out.print(f"[bold]{'':<{title_w}}{''.join(f'{c:>7}' for c in cols)}  6 months[/]")
     for line in card.lines:
         m, r = line.measure, line.result
@@ -300,7 +288,7 @@ def show_score(card: Any, who: Any, redact: bool) -> None:
         behind = line.gap is not None and line.gap > 0
         row = f"{title:<{title_w}}{''.join(f'{c:>7}' for c in cells)}  {spark}"
         out.print(f"[yellow]{safe(row)}[/]" if behind else safe(row))
-        words = [_counts(line)]
+        words = [sc.count_words(m, r)]
         if line.gap_work:
             words.append(line.gap_work)
         words += [n for n in r.notes if not n.startswith("to date")]

@@ -167,8 +167,11 @@ class _Bar:
         self.task = self.progress.add_task("sync", total=total)
 
     def update(self, file: str, nbytes: int) -> None:
+        from casecli.render import safe
+
         self.done[file] = nbytes
-        self.progress.update(self.task, completed=sum(self.done.values()), description=file)
+        # the file name comes from the export or a profile's `file =`: no escape codes, no markup
+        self.progress.update(self.task, completed=sum(self.done.values()), description=safe(file))
 
     def stop(self) -> None:
         self.progress.stop()
@@ -185,6 +188,7 @@ def _progress(settings: Settings) -> _Bar | None:
 def _show(result: Any, settings: Settings) -> None:
     from rich.table import Table
 
+    from casecli.core.words import plural
     from casecli.render import console, printable, safe
 
     out = console()
@@ -196,7 +200,7 @@ def _show(result: Any, settings: Settings) -> None:
     head = f"{'Dry run of ' if result.dry_run else ''}sync {result.sync_id or ''}".strip()
     as_of = f", as of {result.as_of}" if result.as_of else ""
     status = result.status.replace("_", " ")
-    out.print(f"[bold]{head}[/]: {status} ({result.kind}{as_of}, profile {safe(result.profile)})")
+    out.print(f"[bold]{head}[/]: {safe(f'{status} ({result.kind}{as_of}, profile {result.profile})')}")
     table = Table(box=None, pad_edge=False)
     table.add_column("file")
     for name in ("rows", "inserted", "updated", "unchanged", "gone", "rejected"):
@@ -212,10 +216,10 @@ def _show(result: Any, settings: Settings) -> None:
         )
     out.print(table)
     if result.resolved:
-        out.print(f"{result.resolved:,} rows rejected earlier now applied.")
+        out.print(f"{plural(result.resolved, 'row')} rejected earlier now applied.")
     if result.rejects:
         out.print(
-            f"[bold]{len(result.rejects):,} rows not applied[/] (casecli rejects lists them all):"
+            f"[bold]{plural(len(result.rejects), 'row')} not applied[/] (casecli rejects lists them all):"
         )
         for r in result.rejects[:10]:
             value = _public({"column": r.column, "value": r.value}, settings)["value"]
@@ -230,6 +234,6 @@ def _show(result: Any, settings: Settings) -> None:
     if result.older_rejects:
         n = result.older_rejects
         out.print(
-            f"{n:,} older {'reject' if n == 1 else 'rejects'} from earlier exports still "
+            f"{plural(n, 'older reject')} from earlier exports still "
             "outstanding: casecli rejects lists them."
         )

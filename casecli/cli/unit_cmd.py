@@ -164,6 +164,7 @@ def unit_json(v: Any, settings: Settings) -> dict[str, Any]:
         "office_id": v.office_id,
         "supervisor": _name(v.supervisor, settings),
         "as_of": settings.today.isoformat(),
+        **settings.freshness_fields(),
         "figures": figures_json(v.figures),
         "key_measure": score_json(v.score),
         "workers": [
@@ -191,6 +192,7 @@ def office_json(v: Any, settings: Settings) -> dict[str, Any]:
         "office_id": v.office_id,
         "office_name": v.office_name,
         "as_of": settings.today.isoformat(),
+        **settings.freshness_fields(),
         "figures": figures_json(v.figures),
         "key_measures": [score_json(s) for s in v.scores],
         "units": [

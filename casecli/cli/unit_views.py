@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from casecli.cli.options import Settings
+from casecli.cli.views import age_cell
+from casecli.core.words import plural
 from casecli.render import (
     SHORT_MEASURES,
     console,
@@ -27,13 +29,22 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
+def _heading(out: Any, heading: str, settings: Settings) -> None:
+    """The view's heading, '· as of 2026-12-09', and under it how old the data is when
+    it is ('Data as of 2026-11-24 (15 days ago).', casecli.core.freshness)."""
+    out.print(f"{heading} · as of {settings.today.isoformat()}")
+    stale = settings.freshness()
+    if stale:
+        out.print(f"[bold]{safe(stale)}[/]")
+
+
 def _name(name: str | None, settings: Settings) -> str:
     return initials(name) if settings.redact else (name or "")
 
 
 def _figures_line(f: Any) -> str:
     return (
-        f"{f.open_cases} open cases · {f.due_now} due now · {f.overdue} overdue · "
+        f"{plural(f.open_cases, 'open case')} · {f.due_now} due now · {f.overdue} overdue · "
         f"{f.waiting} waiting · capacity used {_pct(f.capacity)}"
     )
 
@@ -73,9 +84,7 @@ def unit_text(v: Any, settings: Settings) -> None:
     out = console()
     width = max(out.width, 60)
     who = f" · supervisor {safe(_name(v.supervisor, settings))}" if v.supervisor else ""
-    out.print(
-        f"[bold]{safe(v.unit_name)}[/] ({safe(v.unit_id)}){who} · as of {settings.today.isoformat()}"
-    )
+    _heading(out, f"[bold]{safe(v.unit_name)}[/] ({safe(v.unit_id)}){who}", settings)
     out.print(_figures_line(v.figures))
     if v.score is not None:
         out.print(_score_line(v.score))
@@ -122,17 +131,18 @@ def _groups(
     for g in shown:
         out.print(f"  {safe(_fit(f'{bottleneck_words(g)}, oldest {g.oldest_days}', width - 2))}")
         for cid, b in g.items[:top]:
-            out.print(f"    {safe(cid):<10} {b.age_days:>4} days  {safe(_fit(b.what, width - 26))}")
+            out.print(
+                f"    {safe(cid):<10} {age_cell(b.age_days)}  {safe(_fit(b.what, width - 26))}"
+            )
     if len(shown) < len(groups):
-        out.print(f"  [dim]… and {len(groups) - len(shown)} more kinds of wait[/]")
+        more = plural(len(groups) - len(shown), "more kind of wait", "more kinds of wait")
+        out.print(f"  [dim]… and {more}[/]")
 
 
 def office_text(v: Any, settings: Settings) -> None:
     out = console()
     width = max(out.width, 60)
-    out.print(
-        f"[bold]{safe(v.office_name)}[/] ({safe(v.office_id)}) · as of {settings.today.isoformat()}"
-    )
+    _heading(out, f"[bold]{safe(v.office_name)}[/] ({safe(v.office_id)})", settings)
     out.print(_figures_line(v.figures))
     for score in v.scores:
         out.print(_score_line(score))
@@ -156,5 +166,5 @@ def office_text(v: Any, settings: Settings) -> None:
 def bottlenecks_text(title: str, groups: Any, settings: Settings) -> None:
     out = console()
     width = max(out.width, 60)
-    out.print(f"[bold]What {safe(title)} waits on[/] · as of {settings.today.isoformat()}")
+    _heading(out, f"[bold]What {safe(title)} waits on[/]", settings)
     _groups(out, groups, width, top=TOP, head=False)

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from casecli.cli.options import Settings
+from casecli.core.words import days, in_days, noun, plural
 from casecli.render import console, initials, printable, safe
 
 
@@ -20,19 +21,22 @@ def _reasons(terms: Any, explain: bool, action: str = "", escape: Any = safe) ->
     return " · ".join(escape(t.why) for t in ordered if t.why not in action)
 
 
-def next_table(actions: list[Any], explain: bool) -> None:
+def next_table(actions: list[Any], explain: bool, stale: str | None = None) -> None:
     """Rank, case, action, due, urgency; the reasons in words under each action.
 
     Written without Rich: this is the command people run most, and importing
     ``rich.console`` alone costs ~7 ms of its start-up budget (DESIGN.md: within 1.3x of
     the libraries' own start-up). It needs only bold and dim, written as Rich would write
-    them (:func:`casecli.render.plain_styles`), at the width Rich would use.
+    them (:func:`casecli.render.plain_styles`), at the width Rich would use. ``stale``:
+    the sentence that says the data is old (:mod:`casecli.core.freshness`), first.
     """
     import sys
 
     from casecli.render import plain_styles, terminal_width
 
     bold, dim = plain_styles(sys.stdout)
+    if stale:
+        sys.stdout.write(bold(stale) + "\n")
     if not actions:
         sys.stdout.write(
             f"Nothing needs doing now across your caseload. {dim('(casecli caseload lists it.)')}\n"
@@ -76,20 +80,16 @@ def case_card(v: Any, events: list[dict[str, Any]], settings: Settings) -> None:
     if c["risk_level"]:
         facts.append(f"risk {str(c['risk_level']).replace('_', ' ')}")
     out.print(safe(" · ".join(facts)))
+    stale = settings.freshness()
+    if stale:
+        out.print(f"[bold]{safe(stale)}[/]")
     out.print(
         f"Situation: [bold]{safe(v.situation)}[/]"
         + (f"   Plan: {safe(v.plan)} ({safe(v.plan_why)})" if v.plan else "")
     )
     if v.milestone:
         m = v.milestone
-        when = (
-            "today"
-            if m.days_left == 0
-            else f"in {m.days_left} days"
-            if m.days_left > 0
-            else f"{-m.days_left} days ago"
-        )
-        out.print(f"Next milestone: {safe(m.what)} on {m.on.isoformat()} ({when})")
+        out.print(f"Next milestone: {safe(m.what)} on {m.on.isoformat()} ({in_days(m.days_left)})")
     _section(out, "Now")
     if not v.actions:
         out.print("  nothing to do now")
@@ -114,7 +114,7 @@ def case_card(v: Any, events: list[dict[str, Any]], settings: Settings) -> None:
         for b in v.barriers:
             step = f" · holds {b.step}" if b.step else ""
             out.print(
-                f"  {safe(b.what)} — {b.age_days} days (since {b.since.isoformat()}){safe(step)}"
+                f"  {safe(b.what)} — {days(b.age_days)} (since {b.since.isoformat()}){safe(step)}"
             )
         for s in blocked:
             out.print(f"  {safe(s.step.title)}: {safe(s.blocked_by)}")
@@ -159,6 +159,9 @@ def _fit(text: str, width: int) -> str:
 def caseload_table(views: list[Any], settings: Settings) -> None:
     """One line per case, cut to the terminal's width rather than wrapped."""
     out = console()
+    stale = settings.freshness()
+    if stale:
+        out.print(f"[bold]{safe(stale)}[/]")
     if not views:
         out.print("No open cases in your caseload.")
         return
@@ -173,19 +176,26 @@ def caseload_table(views: list[Any], settings: Settings) -> None:
         kind = str(v.case["case_type"]).replace("_", " ")
         line = f"{_fit(v.case_id, 9):<10}{_fit(kind, 13):<14}{v.urgency:>5.1f}  {_fit(v.situation, 17):<18} {nxt}"
         out.print(_fit(printable(line), width), markup=False, highlight=False, soft_wrap=True)
-    out.print(f"[dim]{len(views)} open cases.[/]")
+    out.print(f"[dim]{plural(len(views), 'open case')}.[/]")
 
 
-def waiting_table(groups: list[Any]) -> None:
+def age_cell(n: int) -> str:
+    """'   1 day ', '  12 days': a column of ages, the numbers aligned."""
+    return f"{n:>4} {noun(n, 'day'):<4}"
+
+
+def waiting_table(groups: list[Any], stale: str | None = None) -> None:
+    from casecli.core.unit import wait_counts
+
     out = console()
+    if stale:
+        out.print(f"[bold]{safe(stale)}[/]")
     if not groups:
         out.print("Nothing is waiting on anyone.")
         return
     for g in groups:
-        out.print(
-            f"[bold]{safe(g.what)}[/] — {g.count} case{'s' if g.count != 1 else ''}, median {g.median_days:.0f} days, oldest {g.oldest_days}"
-        )
+        out.print(f"[bold]{safe(g.what)}[/] — {wait_counts(g)}, oldest {g.oldest_days}")
         for cid, b in g.items[:5]:
-            out.print(f"  {safe(cid):<10} {b.age_days:>4} days  {safe(b.what)}")
+            out.print(f"  {safe(cid):<10} {age_cell(b.age_days)}  {safe(b.what)}")
         if g.count > 5:
             out.print(f"  [dim]… and {g.count - 5} more[/]")

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from casecli.core import urgency as u
+from casecli.core import words as w
 from casecli.core.barriers import Barrier, next_hearing
 from casecli.core.casedata import CaseData
 from casecli.core.steps import StepState, to_date
@@ -70,7 +71,7 @@ def step_actions(
         what = s.step.title + who
         reason = _due_words(left)
         if s.step.due is not None and s.step.due.before == "next_hearing" and hearing is not None:
-            reason = f"court hearing {_in_days((hearing - today).days)}, report not filed"
+            reason = f"court hearing {w.in_days((hearing - today).days)}, report not filed"
         elif s.step.every == "month":
             reason = f"not yet done this month, {_due_words(left)}"
         if s.scheduled_on:
@@ -111,16 +112,12 @@ def _moves(data: CaseData, s: StepState) -> tuple[str, ...]:
     return out
 
 
-def _in_days(days: int) -> str:
-    return "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
-
-
 def _due_words(left: int) -> str:
     if left < 0:
-        return f"{-left} day{'s' if left != -1 else ''} overdue"
+        return w.days_overdue(-left)
     if left == 0:
         return "due today"
-    return f"due in {left} day{'s' if left != 1 else ''}"
+    return f"due in {w.days(left)}"
 
 
 def chase_actions(data: CaseData, barriers: list[Barrier], coef: dict[str, float]) -> list[Action]:
@@ -129,7 +126,7 @@ def chase_actions(data: CaseData, barriers: list[Barrier], coef: dict[str, float
         if b.age_days <= CHASE_AFTER_DAYS:
             continue
         verb = "pending" if b.kind == "result" else "waiting"
-        sentence = f"Chase the {b.what} — {verb} {b.age_days} days"
+        sentence = f"Chase the {b.what} — {verb} {w.days(b.age_days)}"
         if b.expect_on is not None:
             sentence += f" (expected {b.expect_on.isoformat()})"
         terms = u.barrier_term(b.age_days, coef, verb)
@@ -151,7 +148,7 @@ def signal_actions(
         role = roles.get(sig["person_id"], "family")
         who = ROLE_WORDS.get(role, "the " + role.replace("_", " "))
         words = f"{who[0].upper()}{who[1:]} {SIGNAL_WORDS.get(sig['kind'], sig['kind'].replace('_', ' '))}"
-        when = "today" if age == 0 else "yesterday" if age == 1 else f"{age} days ago"
+        when = w.days_ago(age)
         terms = u.signal_term(age, coef, f"{words.lower()}")
         if (
             data.case["program"] == "child_support"

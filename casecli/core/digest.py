@@ -7,21 +7,43 @@ gets a leading apostrophe (a spreadsheet would run it as a formula), and the Mar
 characters ``\\ | * _ [ ] < > ` # !`` are escaped with a backslash, so a name can
 neither become a link, an image, HTML nor break the table. Files are written with
 mode 0600: they hold personal data.
+
+A digest's file name is ``<staff id>-<YYYY-MM>.md`` with the staff id written by
+:func:`file_stem`, so that two staff ids never share a file (one worker's digest must
+never hold another's cases) and no id can name a file outside ``--out``:
+
+* ASCII letters, digits and ``-`` are kept (``S0003`` -> ``S0003-2026-11.md``);
+* every other character, ``_`` included, becomes ``_`` and the two hex digits of each
+  of its UTF-8 bytes: ``W.1`` -> ``W_2E1``, ``W/1`` -> ``W_2F1``, ``W_1`` -> ``W_5F1``,
+  ``W~1`` -> ``W_7E1``, ``é`` -> ``_C3_A9``; so is a leading ``-`` (a file name that a
+  shell would read as an option) and an empty id is ``_``;
+* a stem longer than 100 bytes is cut there and ends with ``~`` and the first 16 hex
+  digits of the id's SHA-256, so the name stays far under the 255 bytes file systems
+  allow; an id whose stem differs from another's only in upper and lower case (``W1``,
+  ``w1``: one file on macOS or Windows) gets the hash too.
+
+The plain and escaped forms use only ``A-Z a-z 0-9 - _``, so each name decodes to one
+id; only a hashed name has a ``~``. Each file is written beside its name and renamed
+onto it, so a symbolic link planted in the folder is replaced, never followed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 from datetime import date
 from pathlib import Path
 
 from casecli.core import focus as fo
-from casecli.core import measures
+from casecli.core import freshness, measures
 from casecli.core import score as sc
+from casecli.core.errors import CasecliError
 from casecli.core.periods import Period
 
 _MARKDOWN = "\\`*_[]<>|#!"
+_KEPT = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
+STEM_BYTES = 100  # a longer stem is cut and hashed (file names: 255 bytes at most)
 
 
 def md(text: object) -> str:
@@ -39,15 +61,17 @@ def num(value: float | None, m: measures.Measure) -> str:
     return f"{value:.1f}%" if m.unit == "percent" else f"{value:.2f}"
 
 
-def render(staff_id: str, name: str | None, result: fo.Focus) -> str:
-    """The digest's Markdown for one worker."""
+def render(staff_id: str, name: str | None, result: fo.Focus, stale: str | None = None) -> str:
+    """The digest's Markdown for one worker (``stale``: how old the data is, when it is:
+    :func:`casecli.core.freshness.note`)."""
     card = result.card
     s = card.scope
     title = f"{md(name)} ({md(staff_id)})" if name else md(staff_id)
     lines = [
         f"# Monthly focus: {title}, {md(card.period.label)}",
         "",
-        f"Unit {md(s.unit_id)} · office {md(s.office_id)} · as of {card.today.isoformat()}",
+        f"Unit {md(s.unit_id)} · office {md(s.office_id)} · as of {card.today.isoformat()}"
+        + (f" · **{md(stale)}**" if stale else ""),
         "",
         "## Score",
         "",
@@ -76,12 +100,53 @@ def render(staff_id: str, name: str | None, result: fo.Focus) -> str:
     return "\n".join(lines) + "\n"
 
 
+def file_stem(staff_id: str, *, hashed: bool = False) -> str:
+    """The staff id as the start of a file name: injective and readable (see the
+    module's docstring): 'S0003', 'W_2E1' for 'W.1', a long id cut and hashed."""
+    out = []
+    for i, ch in enumerate(staff_id):
+        if ch in _KEPT and not (i == 0 and ch == "-"):
+            out.append(ch)
+        else:
+            out.extend(f"_{b:02X}" for b in ch.encode("utf-8", "surrogatepass"))
+    stem = "".join(out) or "_"
+    if not hashed and len(stem) <= STEM_BYTES:
+        return stem
+    cut = stem[: STEM_BYTES - 17]
+    if "_" in cut[-2:]:  # never half an escape
+        cut = cut[: cut.rindex("_")]
+    digest = hashlib.sha256(staff_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{cut}~{digest}"
+
+
+def file_names(staff_ids: list[str], label: str) -> dict[str, str]:
+    """Each staff id's digest file name for the period ``label``, none two alike even
+    where upper and lower case are one (the stems that would meet there are hashed)."""
+    stems = {s: file_stem(s) for s in staff_ids}
+    folded: dict[str, int] = {}
+    for stem in stems.values():
+        folded[stem.casefold()] = folded.get(stem.casefold(), 0) + 1
+    return {
+        s: f"{file_stem(s, hashed=True) if folded[stem.casefold()] > 1 else stem}-{label}.md"
+        for s, stem in stems.items()
+    }
+
+
 def write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by its owner only (0600 from the start)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(path, 0o600)
+    """Write ``text`` to ``path`` readable by its owner only (0600 from the start):
+    into a new file beside it, renamed onto it, so a link at ``path`` is replaced,
+    never followed."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(temp, flags, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(temp, 0o600)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def write_digests(
@@ -99,18 +164,27 @@ def write_digests(
     their workers'), written into ``out_dir`` as ``<staff id>-<period>.md``."""
     own = [(str(scope.id), scope.name)]
     staff = own if scope.kind == "worker" else fo.workers_in(conn, scope)
-    out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    names = file_names([staff_id for staff_id, _ in staff], period.label)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CasecliError(f"{out_dir} is a file; give a folder for the digests (--out DIR).")
     calc = measures.Calculator(conn, today, options)
+    stale = freshness.note(freshness.latest_export(conn)[1], today)
     written = []
-    for staff_id, name in staff:
-        who = sc.Scope("worker", staff_id, name, *_unit_office(conn, staff_id))
-        result = fo.focus(
-            conn, who, period, today, options=options, limit=limit, redact=redact, calc=calc
-        )
-        safe_id = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in staff_id)
-        path = out_dir / f"{safe_id}-{period.label}.md"
-        write(path, render(staff_id, None if redact else name, result))
-        written.append(path)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for staff_id, name in staff:
+            who = sc.Scope("worker", staff_id, name, *_unit_office(conn, staff_id))
+            result = fo.focus(
+                conn, who, period, today, options=options, limit=limit, redact=redact, calc=calc
+            )
+            path = out_dir / names[staff_id]
+            write(path, render(staff_id, None if redact else name, result, stale))
+            written.append(path)
+    except OSError as exc:
+        raise CasecliError(
+            f"Cannot write the digests into {out_dir} ({exc.strerror or 'error'}); check the "
+            "folder and run again (a digest already written there is complete)."
+        ) from None
     return written
 
 

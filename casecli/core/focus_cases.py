@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from casecli.core import words as w
 from casecli.core.measures import Options, Query
 from casecli.core.measures_cs import OPEN_ON
 from casecli.core.measures_cw import done_events
@@ -58,12 +59,6 @@ def first_name(name: str | None, redact: bool, fallback: str = "the child") -> s
 
 def money(cents: int | float) -> str:
     return f"${cents / 100:,.2f}"
-
-
-def _in_days(days: int) -> str:
-    if days < 0:
-        return f"{-days} day{'s' if days != -1 else ''} ago"
-    return "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
 
 
 @dataclass(frozen=True)
@@ -115,7 +110,7 @@ def _visits(ctx: _Ctx, at_home: bool) -> list[FocusCase]:
         else:
             reason = (
                 f"{who} not yet visited{where} in {month} "
-                f"(legal deadline {_in_days((last - ctx.today).days)})"
+                f"(legal deadline {w.in_days((last - ctx.today).days)})"
             )
         reason += f"; last visit {seen[:10]}" if seen else "; no visit on record"
         out.append(FocusCase(case_id, reason, person_id))
@@ -158,7 +153,7 @@ def timely_response(ctx: _Ctx) -> list[FocusCase]:
             FocusCase(
                 case_id,
                 f"{first_name(name, ctx.redact)} not yet seen face to face "
-                f"(response deadline {when:%Y-%m-%d %H:%M}, {_in_days(days)})",
+                f"(response deadline {when:%Y-%m-%d %H:%M}, {w.in_days(days)})",
                 person_id,
             )
         )
@@ -183,10 +178,12 @@ def _investigations(ctx: _Ctx, overdue_first: bool) -> list[FocusCase]:
     for case_id, age in ctx.rows(sql, as_of=as_of.isoformat()):
         if age > limit:
             reason = (
-                f"open {age} days, {age - limit} past the {limit}-day limit: record the finding"
+                f"open {w.days(age)}, {age - limit} past the {limit}-day limit: record the finding"
             )
         else:
-            reason = f"open {age} days; the {limit}-day closure limit is {_in_days(limit - age)}"
+            reason = (
+                f"open {w.days(age)}; the {limit}-day closure limit is {w.in_days(limit - age)}"
+            )
         out.append(FocusCase(case_id, reason))
     return out
 

@@ -104,6 +104,22 @@ MEASURES: dict[str, Measure] = {
            ("placement move", "placement moves")),
     )
 }  # fmt: skip
+# The singular of the count labels above that can be 1 (Measure.counts are plural):
+# "visited: 1 of 1 child-month in care", "1 placement move in 1 day in care".
+COUNT_ONE = {
+    "open IV-D cases": "open IV-D case",
+    "cases with arrears due": "case with arrears due",
+    "children born out of wedlock": "child born out of wedlock",
+    "child-months in care": "child-month in care",
+    "visits": "visit",
+    "investigations opened": "investigation opened",
+    "investigations closed": "investigation closed",
+    "open investigations": "open investigation",
+    "children who entered care": "child who entered care",
+    "children discharged home": "child discharged home",
+    "placement moves": "placement move",
+    "days in care": "day in care",
+}
 SKIPPED = {"cost_effectiveness": "not computed: the export contract carries no cost data"}
 
 

@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
-from casecli.core import goals, incentives, measures, periods
+from casecli.core import goals, incentives, measures, periods, words
 from casecli.core.errors import CasecliError
 from casecli.core.goals import Goal
 from casecli.core.measures import Calculator, Counts, Measure, Result
@@ -175,9 +175,24 @@ def gap_work(
     when = when_words(period, today)
     if measure.id == "current_collections":
         return f"${math.ceil(need / 100):,} more current support {when}"
-    noun = measure.work[0] if need == 1 else measure.work[1]
     more = "more" if measure.direction == "higher" else "fewer"
-    return f"{need:,} {more} {noun} {when}"
+    return f"{words.count(need)} {more} {words.noun(need, *measure.work)} {when}"
+
+
+def count_words(measure: Measure, result: Result) -> str:
+    """The counts behind a performance, in words: "visited: 14 of 17 child-months in
+    care", "paid $1,200.00 of $1,500.00 due", "3 placement moves in 1,204 days in care",
+    "no open investigations"."""
+    n, d = result.numerator, result.denominator
+    what, of = measure.counts
+    if d == 0:
+        return f"no {of}"
+    if measure.id == "current_collections":
+        return f"paid ${n / 100:,.2f} of ${d / 100:,.2f} due"
+    of = words.plural(d, measures.COUNT_ONE.get(of, of), of)
+    if measure.unit == "rate":
+        return f"{words.plural(n, measures.COUNT_ONE.get(what, what), what)} in {of}"
+    return f"{what}: {words.count(n)} of {of}"
 
 
 def scorecard(

@@ -24,6 +24,7 @@ from casecli.core.checks import UNSEEN_FILE, Seen
 from casecli.core.contract import DATE, DATETIME, TEXT_LIMIT, RecordType
 from casecli.core.errors import CasecliError
 from casecli.core.profiles import FileMap, Profile
+from casecli.core.words import plural
 
 # Bounds that keep memory flat whatever a file holds. A cell past FIELD_LIMIT characters,
 # or a physical line past LINE_LIMIT, is not read into memory: its row is rejected (the
@@ -452,7 +453,8 @@ class Reader:
                 continue
             if len(row) != width:
                 problem = (
-                    f"the row has {len(row)} values where the header has {width} columns; "
+                    f"the row has {plural(len(row), 'value')} where the header has "
+                    f"{plural(width, 'column')}; "
                     "check the quoting and commas on this line"
                 )
                 yield (line, problem, ",".join(row)[:1000], *nulls)

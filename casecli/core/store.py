@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from casecli.core.errors import CasecliError
+from casecli.core.words import plural
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -213,7 +214,8 @@ def check(conn: sqlite3.Connection) -> CheckResult:
         problems.extend(f"integrity: {line}" for line in integrity[:20])
     fk = conn.execute("PRAGMA foreign_key_check").fetchall()
     if fk:
-        problems.append(f"{len(fk)} rows break a foreign key (first in table {fk[0][0]})")
+        rows = plural(len(fk), "row") + (" breaks" if len(fk) == 1 else " break")
+        problems.append(f"{rows} a foreign key (first in table {fk[0][0]})")
     version = schema_version(conn)
     latest = latest_version()
     if version != latest:

@@ -17,6 +17,7 @@ from casecli.core.profiles import Profile
 from casecli.core.source import LineTooLong, Reader, SourceFile
 from casecli.core.sync_apply import GOOD, STAGE, apply_staged
 from casecli.core.sync_result import FileResult, Reject, SyncResult
+from casecli.core.words import noun, plural
 
 LINE = "coalesce(_line, rowid + 1)"  # the fast path leaves _line empty: row n is on line n + 1
 SyncProgress = Callable[[str, int], None]  # (file name, bytes of it read so far)
@@ -229,7 +230,7 @@ class Job:
         )
         if reader.blank_lines:
             self.result.warnings.append(
-                f"{reader.source.name}: {reader.blank_lines} blank lines skipped."
+                f"{reader.source.name}: {plural(reader.blank_lines, 'blank line')} skipped."
             )
         return int(self.conn.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0])
 
@@ -283,8 +284,8 @@ class Job:
                 fr.repeated = len(lines)
                 shown = ", ".join(map(str, lines[:5])) + (", …" if len(lines) > 5 else "")
                 self.result.warnings.append(
-                    f"{fr.file}: {_rows(len(lines))} repeated an earlier row exactly (same "
-                    f"key, same values; {'line' if len(lines) == 1 else 'lines'} {shown}), "
+                    f"{fr.file}: {plural(len(lines), 'row')} repeated an earlier row exactly (same "
+                    f"key, same values; {noun(len(lines), 'line')} {shown}), "
                     "so each counted once."
                 )
             conn.execute(
@@ -421,7 +422,7 @@ class Job:
             return self._mark_gone()
         shown = ", ".join(map(str, lines)) + (", …" if n > len(lines) else "")
         self.result.warnings.append(
-            f"{fr.file}: {_rows(n)} had no key that could be read ({'line' if n == 1 else 'lines'}"
+            f"{fr.file}: {plural(n, 'row')} had no key that could be read ({noun(n, 'line')}"
             f" {shown}), so this full export marked no {self.rt.name} as gone; fix "
             f"{'it' if n == 1 else 'them'} and sync again."
         )
@@ -465,10 +466,6 @@ class Job:
             (self.sync_id,),
         ):
             self.result.warnings.append(
-                f"cases: {n} cases have case_type {value!r}, which has no playbook; "
-                "they get the generic one."
+                f"cases: {plural(n, 'case')} {'has' if n == 1 else 'have'} case_type {value!r}, "
+                f"which has no playbook; {'it gets' if n == 1 else 'they get'} the generic one."
             )
-
-
-def _rows(n: int) -> str:
-    return f"{n:,} {'row' if n == 1 else 'rows'}"

@@ -53,6 +53,7 @@ from casecli.core.unit_score import (  # noqa: F401  (KeyScore, key_measure: use
     key_of,
     programs_of,
 )
+from casecli.core.words import days, plural
 
 CAPACITY_DAYS = 14
 DEFAULT_HOURS_PER_WEEK = 40.0
@@ -186,9 +187,12 @@ def _total(loads: list[WorkerLoad] | tuple[WorkerLoad, ...]) -> Figures:
 
 def bottleneck_words(g: WaitGroup) -> str:
     """'substance treatment — 14 cases, median 38 days'."""
-    return (
-        f"{g.what} — {g.count} case{'s' if g.count != 1 else ''}, median {g.median_days:.0f} days"
-    )
+    return f"{g.what} — {wait_counts(g)}"
+
+
+def wait_counts(g: WaitGroup) -> str:
+    """'14 cases, median 38 days'; '1 case, median 1 day'."""
+    return f"{plural(g.count, 'case')}, median {days(round(g.median_days))}"
 
 
 # Scope --------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ import math
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from casecli.core import words as w
+
 # term -> (default coefficient, what it means)
 TERMS: dict[str, tuple[float, str]] = {
     "safety": (8.0, "the case's risk level, for actions about a child's safety"),
@@ -54,7 +56,7 @@ def due_terms(
         points = coef["due"] * weight * max(0.0, (14 - days_left) / 14)
         if points <= 0:
             return []
-        when = "today" if days_left == 0 else f"in {days_left} day{'s' if days_left != 1 else ''}"
+        when = "today" if days_left == 0 else f"in {w.days(days_left)}"
         return [Term("due", round(points, 2), f"{kind} {when}")]
     late = -days_left
     return [
@@ -62,7 +64,7 @@ def due_terms(
         Term(
             "overdue",
             round(coef["overdue"] * weight * math.sqrt(late), 2),
-            f"{late} day{'s' if late != 1 else ''} overdue",
+            w.days_overdue(late),
         ),
     ]
 
@@ -82,14 +84,16 @@ def idle_term(idle_days: int | None, coef: dict[str, float]) -> list[Term]:
     if idle_days is None or idle_days < 14:
         return []
     points = coef["idle"] * min(idle_days, 90) / 30
-    return [Term("idle", round(points, 2), f"nothing recorded on the case for {idle_days} days")]
+    return [Term("idle", round(points, 2), f"nothing recorded on the case for {w.days(idle_days)}")]
 
 
 def barrier_term(age_days: int, coef: dict[str, float], what: str) -> list[Term]:
     if age_days <= 7:
         return []
     return [
-        Term("barrier", round(coef["barrier"] * (age_days - 7) / 7, 2), f"{what} {age_days} days")
+        Term(
+            "barrier", round(coef["barrier"] * (age_days - 7) / 7, 2), f"{what} {w.days(age_days)}"
+        )
     ]
 
 
@@ -97,7 +101,7 @@ def signal_term(age_days: int, coef: dict[str, float], what: str) -> list[Term]:
     if age_days > 14:
         return []
     points = coef["signal"] * (14 - max(age_days, 0)) / 14
-    when = "today" if age_days <= 0 else "yesterday" if age_days == 1 else f"{age_days} days ago"
+    when = w.days_ago(max(age_days, 0))
     return [Term("signal", round(points, 2), f"{what} {when}")]
 
 
@@ -115,7 +119,7 @@ def goal_impact_term(
         return []
     points = coef["goal_impact"] * min(sum(p for _, p in hit), GOAL_IMPACT_CAP)
     words = " and ".join(
-        f"{p:g} point{'s' if p != 1 else ''} behind {'your' if whose == 'you are' else 'the'} "
+        f"{w.plural(p, 'point')} behind {'your' if whose == 'you are' else 'the'} "
         f"goal on {m.replace('_', ' ')}"
         for m, p in hit
     )

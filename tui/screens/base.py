@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual import work
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from casecli.render import printable
 from tui.messages import Loaded, LoadFailed, user_error
 from tui.widgets.filter import FilterInput
 from tui.widgets.table import PagedTable
@@ -30,14 +32,18 @@ class DataScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.loaded_generation = -1
+        # "data as of 2026-12-01 (8 days ago)" when the newest export is more than a day
+        # older than today (casecli.core.freshness): each view's header says so
+        self.stale: str | None = None
 
     @property
     def casecli(self) -> CasecliApp:
         return self.app  # type: ignore[return-value]
 
     def status(self, text: str) -> None:
+        """A line under the view ("Loading…", a failed read): plain text, no escape codes."""
         for s in self.query("#status").results(Static):
-            s.update(text)
+            s.update(Text(printable(text)))
             s.display = bool(text)
 
     def on_mount(self) -> None:
@@ -56,13 +62,15 @@ class DataScreen(Screen[None]):
     def _load(self, generation: int) -> None:
         try:
             payload = self.fetch()
+            stale = self.casecli.session.freshness()
         except Exception as exc:  # one place turns every failure into a sentence
             self.post_message(LoadFailed(user_error(exc)))
             return
-        self.post_message(Loaded(payload, generation))
+        self.post_message(Loaded(payload, generation, stale))
 
     def on_loaded(self, message: Loaded) -> None:
         self.loaded_generation = message.generation
+        self.stale = message.stale
         self.status("")
         self.show(message.payload)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static
 
+from casecli.render import printable
 from tui.data import CaseCard
 from tui.screens.base import DataScreen
 from tui.widgets.case_card import card_text
@@ -30,7 +32,7 @@ class CaseScreen(DataScreen):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="card-scroll"):
-            yield Static(f"Case {self.case_id}", id="card")
+            yield Static(Text(f"Case {printable(self.case_id)}"), id="card")
         yield Static(id="status")
         yield Footer(compact=True, show_command_palette=False)  # Ctrl+P still opens it
 
@@ -46,7 +48,8 @@ class CaseScreen(DataScreen):
         self.card = payload
         self.refresh_bindings()
         session = self.casecli.session
-        self.query_one("#card", Static).update(card_text(payload, session.today, session.redact))
+        card = card_text(payload, session.today, session.redact, stale=self.stale)
+        self.query_one("#card", Static).update(card)
         self.query_one("#card-scroll").focus()
 
     def _open_form(self, form: Any) -> None:

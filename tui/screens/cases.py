@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from casecli.core.engine import Action, CaseView
 from casecli.core.unit import WorkerLoad, situation_group
+from casecli.core.words import plural
 from casecli.render import printable
 from tui.screens.base import DataScreen
 from tui.widgets.figures import FiguresBar, person
@@ -50,7 +51,7 @@ class CaseList(DataScreen):
     heading = ""
 
     def compose(self) -> ComposeResult:
-        yield FiguresBar(self.heading or "Loading…", id="figures")
+        yield FiguresBar(Text(printable(self.heading or "Loading…"), style="bold"), id="figures")
         yield PagedTable(CASE_COLUMNS, wrap=True, id="main")
         yield FilterInput()
         yield Static(id="status")
@@ -76,6 +77,7 @@ class WorkerScreen(CaseList):
         self.query_one(FiguresBar).set(
             f"{person(load.name, redact)} ({load.staff_id})", load.figures,
             f"{load.hours_per_week:g} h/week" + ("" if load.active else " · inactive"),
+            stale=self.stale,
         )  # fmt: skip
         self.query_one("#main", PagedTable).set_rows(case_rows(views, redact))
 
@@ -85,14 +87,17 @@ class GroupScreen(CaseList):
 
     def __init__(self, title: str, case_ids: list[str]) -> None:
         super().__init__()
-        self.heading = f"{title} — {len(case_ids)} cases"
+        self.heading = f"{title} — {plural(len(case_ids), 'case')}"
         self.case_ids = case_ids
 
     def fetch(self) -> list[CaseView]:
         return self.casecli.session.cases(self.case_ids)
 
     def show(self, payload: Any) -> None:
-        self.query_one(FiguresBar).update(f"[b]{self.heading}[/]")
+        heading = Text(printable(self.heading), style="bold")
+        if self.stale:
+            heading.append(f" · {self.stale}")
+        self.query_one(FiguresBar).update(heading)
         self.query_one("#main", PagedTable).set_rows(
             case_rows(payload, self.casecli.session.redact)
         )
@@ -125,6 +130,10 @@ class NextScreen(DataScreen):
         return self.casecli.session.next_actions()
 
     def show(self, payload: Any) -> None:
+        heading = Text.assemble(("Your next actions", "bold"), " · Enter opens the case")
+        if self.stale:
+            heading.append(f" · {self.stale}", style="bold")
+        self.query_one("#figures", Static).update(heading)
         rows = []
         for rank, a in enumerate(payload, 1):
             due = a.due_on.isoformat() if a.due_on else ""

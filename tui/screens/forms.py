@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +16,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from casecli.core import record
 from casecli.core.errors import UsageError
+from casecli.core.words import days
 from casecli.render import initials, printable
 from tui.data import CaseCard, Session
 from tui.messages import Saved, SaveFailed, user_error
@@ -46,7 +48,8 @@ class Form(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
-            yield Static(f"[b]{self.TITLE_TEXT}[/] · {self.where}", id="form-title")
+            title = Text.assemble((self.TITLE_TEXT, "bold"), f" · {printable(self.where)}")
+            yield Static(title, id="form-title")
             for item in self.fields():
                 if isinstance(item, tuple):
                     with Horizontal(classes="field"):
@@ -111,7 +114,7 @@ class Form(ModalScreen[str | None]):
         self.dismiss(message.summary)
 
     def on_save_failed(self, message: SaveFailed) -> None:
-        self.query_one("#error", Label).update(message.error)
+        self.query_one("#error", Label).update(Text(printable(message.error)))
 
     def people(self) -> list[tuple[str, str]]:
         redact = self.app.session.redact  # type: ignore[attr-defined]
@@ -174,7 +177,7 @@ class ResolveForm(Form):
         assert self.card is not None
         return [
             (
-                f"#{b.id.split(':', 1)[1]} {printable(b.what)} ({b.age_days} days)",
+                f"#{b.id.split(':', 1)[1]} {printable(b.what)} ({days(b.age_days)})",
                 b.id.split(":", 1)[1],
             )
             for b in self.card.view.barriers

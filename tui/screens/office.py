@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Static
 
@@ -43,6 +44,7 @@ class OfficeScreen(Overview):
             v.figures,
             f"office · as of {self.casecli.session.today.isoformat()}",
             v.scores,
+            stale=self.stale,
         )
         rows = []
         for u in v.units:
@@ -90,6 +92,10 @@ class UnitsScreen(DataScreen):
         return self.casecli.session.units()
 
     def show(self, payload: Any) -> None:
+        heading = Text.assemble(("Units", "bold"), " · Enter opens one")
+        if self.stale:
+            heading.append(f" · {self.stale}", style="bold")
+        self.query_one("#figures", Static).update(heading)
         rows = [Row(u, (u, str(n or "")), f"{u} {n}".lower()) for u, n in payload]
         self.query_one("#main", PagedTable).set_rows(rows)
 

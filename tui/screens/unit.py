@@ -145,7 +145,9 @@ class UnitScreen(Overview):
         boss = f"supervisor {person(v.supervisor, redact)} · " if v.supervisor else ""
         boss += f"as of {self.casecli.session.today.isoformat()}"
         scores = (v.score,) if v.score else ()
-        self.query_one(FiguresBar).set(f"{v.unit_name} ({v.unit_id})", v.figures, boss, scores)
+        self.query_one(FiguresBar).set(
+            f"{v.unit_name} ({v.unit_id})", v.figures, boss, scores, stale=self.stale
+        )
         rows = []
         for w in v.workers:
             f = w.figures

@@ -8,21 +8,18 @@ from typing import Any
 
 from rich.text import Text
 
+from casecli.core.freshness import as_sentence
+from casecli.core.words import days, in_days
 from casecli.render import initials, printable
 from tui.data import CaseCard
-
-
-def _when(days: int) -> str:
-    if days == 0:
-        return "today"
-    return f"in {days} days" if days > 0 else f"{-days} days ago"
 
 
 def _words(value: object) -> str:
     return printable(str(value or "").replace("_", " "))
 
 
-def card_text(card: CaseCard, today: date, redact: bool) -> Text:
+def card_text(card: CaseCard, today: date, redact: bool, stale: str | None = None) -> Text:
+    """``stale``: how old the data is, when it is (a line of its own under the facts)."""
     v, c = card.view, card.view.case
     t = Text()
 
@@ -36,6 +33,8 @@ def card_text(card: CaseCard, today: date, redact: bool) -> Text:
     if c.get("risk_level"):
         facts.append(f"risk {_words(c['risk_level'])}")
     t.append(" · ".join(facts) + "\n")
+    if stale:
+        t.append(as_sentence(stale) + "\n", style="bold")
     t.append("Situation: ")
     t.append(printable(v.situation), style="bold")
     if v.plan:
@@ -43,7 +42,7 @@ def card_text(card: CaseCard, today: date, redact: bool) -> Text:
     t.append("\n")
     if v.milestone:
         m = v.milestone
-        t.append(f"Next milestone: {m.what} on {m.on.isoformat()} ({_when(m.days_left)})\n")
+        t.append(f"Next milestone: {m.what} on {m.on.isoformat()} ({in_days(m.days_left)})\n")
     head("Now")
     if not v.actions:
         t.append("  nothing to do now\n")
@@ -63,7 +62,7 @@ def card_text(card: CaseCard, today: date, redact: bool) -> Text:
             ref = f"#{b.id.split(':', 1)[1]} " if b.id.startswith("barrier:") else ""
             step = f" · holds {b.step}" if b.step else ""
             t.append(
-                f"  {ref}{printable(b.what)} — {b.age_days} days (since {b.since.isoformat()}){step}\n"
+                f"  {ref}{printable(b.what)} — {days(b.age_days)} (since {b.since.isoformat()}){step}\n"
             )
         for s in blocked:
             t.append(f"  {printable(s.step.title)}: {printable(s.blocked_by)}\n")

@@ -7,6 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from casecli.core.words import noun
 from casecli.render import initials, printable, score_words
 
 
@@ -19,16 +20,26 @@ def person(name: str | None, redact: bool) -> str:
 
 
 class FiguresBar(Static):
-    def set(self, title: str, figures: Any, note: str = "", scores: tuple[Any, ...] = ()) -> None:
-        """The title, the figures, and a line per key measure against its goal."""
+    def set(
+        self,
+        title: str,
+        figures: Any,
+        note: str = "",
+        scores: tuple[Any, ...] = (),
+        stale: str | None = None,
+    ) -> None:
+        """The title, the figures, and a line per key measure against its goal;
+        ``stale``: how old the data is, when it is (in bold after the note)."""
         f = figures
         text = Text()
-        text.append(title, style="bold")
+        text.append(printable(title), style="bold")
         if note:
-            text.append(f" · {note}", style="dim")
+            text.append(f" · {printable(note)}", style="dim")
+        if stale:
+            text.append(f" · {printable(stale)}", style="bold")
         text.append("\n")
         for value, label in (
-            (f.open_cases, "open cases"),
+            (f.open_cases, noun(f.open_cases, "open case")),
             (f.due_now, "due now"),
             (f.overdue, "overdue"),
             (f.waiting, "waiting"),

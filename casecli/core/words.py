@@ -1,0 +1,81 @@
+"""Counted nouns and day counts in the sentences users read: "1 row", "2 rows",
+"1 child", "3 children", "in 1 day", "2 days ago".
+
+Every count a sentence shows goes through :func:`plural` (or :func:`noun` when the
+number is printed apart, as in a column), so no view ever says "1 days" or "2 case".
+"""
+
+from __future__ import annotations
+
+# Nouns whose plural is not the singular plus -s or -es.
+IRREGULAR = {
+    "child": "children",
+    "person": "people",
+    "man": "men",
+    "woman": "women",
+}
+
+
+def plural_of(singular: str) -> str:
+    """The plural of a noun or of a phrase ending in one: 'case' -> 'cases', 'entry' ->
+    'entries', 'open case' -> 'open cases', 'child' -> 'children'. A phrase whose head
+    noun is not its last word ('kind of wait') needs its plural given to :func:`plural`."""
+    head, sep, last = singular.rpartition(" ")
+    stem, dash, word = last.rpartition("-")  # 're-entry', 'child-month'
+    lower = word.lower()
+    if lower in IRREGULAR:
+        out = IRREGULAR[lower]
+        out = out[0].upper() + out[1:] if word[:1].isupper() else out
+    elif lower.endswith("y") and lower[-2:-1] not in ("", *"aeiou"):
+        out = word[:-1] + "ies"
+    elif lower.endswith(("s", "x", "z", "ch", "sh")):
+        out = word + "es"
+    else:
+        out = word + "s"
+    return f"{head}{sep}{stem}{dash}{out}"
+
+
+def noun(n: float, singular: str, plural: str | None = None) -> str:
+    """The noun that agrees with ``n``: singular for 1 (and -1), else the plural."""
+    if abs(n) == 1:
+        return singular
+    return plural if plural is not None else plural_of(singular)
+
+
+def count(n: float) -> str:
+    """A count as sentences print it: 1,234 (thousands grouped); 2.5 for a fraction."""
+    if isinstance(n, int) or float(n).is_integer():
+        return f"{int(n):,}"
+    return f"{n:g}"
+
+
+def plural(n: float, singular: str, plural: str | None = None) -> str:
+    """'1 row', '2 rows', '0 rows', '1,204 cases', '1 child', '3 children', '2.5 points'."""
+    return f"{count(n)} {noun(n, singular, plural)}"
+
+
+def days(n: int) -> str:
+    """'1 day', '12 days'."""
+    return plural(n, "day")
+
+
+def in_days(n: int) -> str:
+    """A day ``n`` days from today: 'today', 'tomorrow', 'in 3 days', 'yesterday',
+    '3 days ago'."""
+    if n == 0:
+        return "today"
+    if n == 1:
+        return "tomorrow"
+    if n == -1:
+        return "yesterday"
+    return f"in {days(n)}" if n > 0 else f"{days(-n)} ago"
+
+
+def days_ago(n: int) -> str:
+    """A day ``n`` days before today: 'today', 'yesterday', '3 days ago'."""
+    return in_days(-n)
+
+
+def days_overdue(n: int) -> str:
+    """'1 day overdue', '5 days overdue'."""
+    return f"{days(n)} overdue"
