@@ -36,13 +36,11 @@ def register(app: typer.Typer) -> None:
 
         path = settings.db_path()
         conn = store.connect(path, migrate=False)
-        before = store.schema_version(conn)
-        backup = None
-        if before < store.latest_version():
-            backup = store.backup(conn, path, reason=f"before-v{store.latest_version()}")
-            store.apply_migrations(conn)
-        after = store.schema_version(conn)
-        conn.close()
+        try:
+            # Under the writer lock, once: see store.upgrade.
+            before, after, backup = store.upgrade(conn, path)
+        finally:
+            conn.close()
         msg = (
             f"Migrated {path} from schema {before} to {after} (backup: {backup})."
             if backup

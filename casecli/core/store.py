@@ -3,6 +3,13 @@
 The schema lives in numbered SQL files (``migrations/0001_initial.sql`` …), shipped
 inside the wheel as ``casecli.migrations``. ``PRAGMA user_version`` records the
 schema version; a store newer than this code is refused, never guessed at.
+
+**Migrations run once.** A store at an older schema is migrated by whichever command opens
+it first, under the store's writer lock (``storelock``, the lock a sync holds), after a
+backup (``VACUUM INTO`` a new ``STEM.backup-*.db`` beside it, never an existing file).
+Every command that opened it meanwhile waits for the lock, reads the version again, and
+finds nothing left to do. A migration that waits longer than the busy timeout is refused
+in one sentence.
 """
 
 from __future__ import annotations
@@ -75,10 +82,14 @@ def _create_file_0600(path: Path) -> None:
     os.chmod(path, 0o600)
 
 
+# --- opening -----------------------------------------------------------------------------
+
+
 def connect(path: Path, *, create: bool = False, migrate: bool = True) -> sqlite3.Connection:
     """Open the store at ``path``; with ``create``, make it (0600) if it does not exist.
 
-    An existing store at an older schema is backed up, then migrated, when ``migrate``.
+    An existing store at an older schema is backed up, then migrated, when ``migrate``
+    (:func:`upgrade`).
     """
     path = Path(path)
     existed = path.exists()
@@ -94,6 +105,8 @@ def connect(path: Path, *, create: bool = False, migrate: bool = True) -> sqlite
             )
         try:
             _create_file_0600(path)
+        except FileExistsError:
+            pass  # another process made it a moment ago: open it
         except OSError as exc:
             raise CasecliError(f"Cannot create the store {path}: {exc.strerror}.") from None
     try:
@@ -112,11 +125,51 @@ def connect(path: Path, *, create: bool = False, migrate: bool = True) -> sqlite
         )
     if version < latest and migrate:
         if existed and version > 0:
-            backup(conn, path, reason=f"before-v{latest}")
-        apply_migrations(conn)
+            try:
+                upgrade(conn, path)
+            except BaseException:
+                conn.close()
+                raise
+        else:
+            apply_migrations(conn)  # a new store: nothing to back up, no one else has it
     elif version == 0 and not existed:
         apply_migrations(conn)
     return conn
+
+
+# --- migrating ---------------------------------------------------------------------------
+
+MIGRATE_BUSY = (
+    "Another casecli is migrating or syncing this store and the wait timed out, so nothing "
+    "was changed; try again when it finishes."
+)
+
+
+class Migrated(NamedTuple):
+    before: int
+    after: int
+    backup: Path | None
+
+
+def upgrade(conn: sqlite3.Connection, path: Path) -> Migrated:
+    """Bring the store at ``path`` to the latest schema, once, whoever else tries at the
+    same moment: under the store's writer lock, the version is read again, then the store
+    is backed up, and migrated."""
+    from casecli.core import storelock
+
+    latest = latest_version()
+    before = schema_version(conn)
+    if before >= latest:
+        return Migrated(before, before, None)
+    with storelock.exclusive(path, BUSY_TIMEOUT_MS, MIGRATE_BUSY):
+        before = schema_version(conn)  # another process may have done it while we waited
+        if before >= latest:
+            return Migrated(before, before, None)
+        dest = None
+        if before > 0:
+            dest = backup(conn, path, reason=f"before-v{latest}")
+        apply_migrations(conn)
+    return Migrated(before, schema_version(conn), dest)
 
 
 def apply_migrations(conn: sqlite3.Connection) -> list[int]:
@@ -129,12 +182,16 @@ def apply_migrations(conn: sqlite3.Connection) -> list[int]:
         sql = migration.path.read_text(encoding="utf-8")
         try:
             conn.execute("BEGIN IMMEDIATE")
+            if schema_version(conn) >= migration.version:  # applied by another process
+                conn.execute("ROLLBACK")
+                continue
             for statement in _statements(sql):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {migration.version}")
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise CasecliError(
                 f"Migration {migration.path.name} failed ({exc}); the store is unchanged."
             ) from None
@@ -166,22 +223,45 @@ def schema_version(conn: sqlite3.Connection) -> int:
 def backup(
     conn: sqlite3.Connection, path: Path, *, dest: Path | None = None, reason: str = ""
 ) -> Path:
-    """Copy the store with ``VACUUM INTO`` to a new 0600 file; return its path."""
+    """Copy the store with ``VACUUM INTO`` to a new 0600 file; return its path.
+
+    Without ``dest``, the copy is ``STEM.backup-YYYYMMDDTHHMMSS[-reason].db`` beside the
+    store, with ``-2``, ``-3``… added when that name is taken (two backups in one second):
+    the name is claimed with O_EXCL, so two processes never write the same file."""
     if dest is None:
         stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
         suffix = f"-{reason}" if reason else ""
-        dest = path.with_name(f"{path.stem}.backup-{stamp}{suffix}.db")
-    dest = Path(dest)
-    if dest.exists():
-        raise CasecliError(f"The backup file {dest} already exists; choose another name.")
+        base = f"{Path(path).stem}.backup-{stamp}{suffix}"
+        for n in range(1, 1000):
+            dest = Path(path).with_name(f"{base}.db" if n == 1 else f"{base}-{n}.db")
+            try:
+                _create_file_0600(dest)
+                break
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise _backup_error(dest, exc, path) from None
+    else:
+        dest = Path(dest)
+        if dest.exists():
+            raise CasecliError(f"The backup file {dest} already exists; choose another name.")
+        try:
+            _create_file_0600(dest)
+        except OSError as exc:
+            raise _backup_error(dest, exc, path) from None
+    assert dest is not None
     try:
-        _create_file_0600(dest)
         conn.execute("VACUUM INTO ?", (str(dest),))
-    except (OSError, sqlite3.Error) as exc:
+    except sqlite3.Error as exc:
         if dest.exists() and dest.stat().st_size == 0:
             dest.unlink()
-        raise CasecliError(f"Cannot back up the store to {dest}: {exc}.") from None
+        raise _backup_error(dest, exc, path) from None
     return dest
+
+
+def _backup_error(dest: Path, exc: BaseException, path: Path) -> CasecliError:
+    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return CasecliError(f"Cannot back up the store to {dest}: {why}.")
 
 
 class CheckResult(NamedTuple):
