@@ -1,20 +1,346 @@
-"""An old store opened by several commands at once (issue 11, item 19): a migration
-runs once, under the sync's writer lock."""
+"""A damaged store, a full or read-only disk or folder, and an old store opened by several
+commands at once (issue 11, items 17-19): one sentence that says what is wrong and what
+to do, exit 1, and the store as it was; readers keep working where they safely can; a
+migration runs once."""
 
+# ruff: noqa: F811  (the fixtures of test_hostile, imported by name, are parameters here)
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
 from casecli.core import store, storelock
 from tests.conftest import FIXTURES
-from tests.test_hostile import refused
+from tests.test_hostile import (  # noqa: F401  (fixtures)
+    Cli,
+    cli,
+    demo_export,
+    refused,
+    snapshot,
+    synced,
+)
+
+# --- making damage -----------------------------------------------------------------------
+
+
+def btree(path: Path, name: str) -> tuple[int, list[int]]:
+    """The root page of the b-tree of table or index ``name`` and its leaf pages, read
+    from the file itself (after a checkpoint, so every page is in the file)."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchone()[0]
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    data = path.read_bytes()
+    leaves: list[int] = []
+
+    def walk(page: int) -> None:
+        start = (page - 1) * size
+        head = start + (100 if page == 1 else 0)
+        kind = data[head]
+        if kind in (10, 13):  # index / table leaf
+            leaves.append(page)
+            return
+        assert kind in (2, 5), (name, page, kind)
+        cells = int.from_bytes(data[head + 3 : head + 5], "big")
+        for i in range(cells):
+            at = int.from_bytes(data[head + 12 + 2 * i : head + 14 + 2 * i], "big")
+            walk(int.from_bytes(data[start + at : start + at + 4], "big"))
+        walk(int.from_bytes(data[head + 8 : head + 12], "big"))
+
+    walk(root)
+    return root, leaves
+
+
+def overwrite(path: Path, pages: list[int], how: str) -> None:
+    """Zeros or random bytes over whole pages, as a bad disk or a stray write leaves them."""
+    size = sqlite3.connect(path).execute("PRAGMA page_size").fetchone()[0]
+    noise = random.Random(11)
+    with open(path, "r+b") as f:
+        for page in pages:
+            f.seek((page - 1) * size)
+            f.write(bytes(size) if how == "zeros" else noise.randbytes(size))
+
+
+def middle(pages: list[int], n: int = 3) -> list[int]:
+    at = max(0, len(pages) // 2 - n // 2)
+    return pages[at : at + n]
+
+
+def damage(path: Path, kind: str) -> None:
+    """``kind``: the cases table's root page zeroed; three of its leaf pages in the middle
+    of the file zeroed, or overwritten with random bytes; the file cut in half."""
+    root, leaves = btree(path, "cases")
+    if kind == "cases root zeroed":
+        overwrite(path, [root], "zeros")
+    elif kind == "cases leaves zeroed":
+        overwrite(path, middle(leaves), "zeros")
+    elif kind == "cases leaves random":
+        overwrite(path, middle(leaves), "random")
+    elif kind == "truncated":
+        with open(path, "r+b") as f:
+            f.truncate(path.stat().st_size // 2)
+    else:
+        raise AssertionError(kind)
+
+
+DAMAGE = ["cases root zeroed", "cases leaves zeroed", "cases leaves random", "truncated"]
+
+
+def state(path: Path) -> tuple[bytes, bytes]:
+    """The store's bytes and its WAL's (a damaged store cannot be snapshot row by row)."""
+    wal = Path(f"{path}-wal")
+    return path.read_bytes(), wal.read_bytes() if wal.exists() else b""
+
+
+class Ids(NamedTuple):
+    worker: str
+    supervisor: str
+    unit: str
+    case: str
+    person: str
+    goal: str
+
+
+@pytest.fixture
+def demo_store(tmp_path: Path, demo_export: Path, cli: Cli) -> tuple[Path, Ids]:
+    """A store synced from a 300-case export (several pages a table), and ids to use."""
+    db = tmp_path / "d.db"
+    assert cli("--db", str(db), "sync", str(demo_export))[0] == 0
+    conn = sqlite3.connect(db)
+    case, worker, unit, supervisor, person, goal = conn.execute(
+        "SELECT c.case_id, c.worker_id, w.unit_id, s.staff_id, p.person_id, g.goal_id"
+        " FROM cases c JOIN staff w ON w.staff_id = c.worker_id"
+        " JOIN staff s ON s.unit_id = w.unit_id AND s.role = 'supervisor'"
+        " JOIN people p ON p.case_id = c.case_id JOIN case_goals g ON g.case_id = c.case_id"
+        " WHERE c.status = 'open' ORDER BY c.case_id LIMIT 1"
+    ).fetchone()
+    conn.close()
+    return db, Ids(worker, supervisor, unit, case, person, goal)
+
+
+def write_args(ids: Ids, export: Path) -> dict[str, tuple[str, ...]]:
+    return {
+        "sync": ("sync", str(export)),
+        "record": ("--as", ids.worker, "record", ids.case, "court_report"),
+        "wait": ("--as", ids.worker, "wait", ids.case, "drug screen result"),
+        "progress": ("--as", ids.worker, "progress", ids.case, ids.goal, "--percent", "40"),
+        "goals set": ("--as", ids.supervisor, "goals", "set", f"unit:{ids.unit}",
+                      "monthly_visits", "90"),
+    }  # fmt: skip
+
+
+# --- 17. a damaged store -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", DAMAGE)
+def test_db_check_says_the_store_is_damaged_what_sqlite_found_and_what_to_do(
+    demo_store: tuple[Path, Ids], cli: Cli, kind: str
+) -> None:
+    db, _ = demo_store
+    damage(db, kind)
+    before = state(db)
+    code, out, err = cli("--db", str(db), "db", "check")
+    refused(code, err, "is damaged", "SQLite reports:", "restore it from a backup",
+            "casecli db backup", "sync the latest export again")  # fmt: skip
+    assert "internal error" not in err and "not a casecli store" not in err
+    # what SQLite reported: its own words, the first lines
+    assert "malformed" in err or "btreeInitPage" in err or "Page " in err or "Tree " in err, err
+    assert state(db) == before
+
+
+def test_db_check_json_marks_the_damage(demo_store: tuple[Path, Ids], cli: Cli) -> None:
+    import json
+
+    db, _ = demo_store
+    damage(db, "cases root zeroed")
+    code, out, err = cli("--db", str(db), "--json", "db", "check")
+    refused(code, err, "is damaged")
+    data = json.loads(out)
+    assert data["ok"] is False and data["damaged"] is True
+    assert data["problems"] and all(p.startswith("integrity: ") for p in data["problems"][:1])
+
+
+def test_db_check_names_the_newest_backup_to_restore(
+    demo_store: tuple[Path, Ids], cli: Cli
+) -> None:
+    db, _ = demo_store
+    assert cli("--db", str(db), "db", "backup")[0] == 0
+    (backup,) = db.parent.glob("d.backup-*.db")
+    damage(db, "cases leaves zeroed")
+    code, _, err = cli("--db", str(db), "db", "check")
+    refused(code, err, "is damaged", f"copy the newest beside it, {backup.name}, over it")
+
+
+READS = {
+    "caseload": lambda ids: ("--as", ids.worker, "caseload"),
+    "case": lambda ids: ("--as", ids.worker, "case", ids.case),
+    "waiting": lambda ids: ("--as", ids.worker, "waiting"),
+    "next": lambda ids: ("--as", ids.worker, "next"),
+    "unit": lambda ids: ("--as", ids.supervisor, "unit"),
+    "bottlenecks": lambda ids: ("--as", ids.supervisor, "bottlenecks"),
+    "score": lambda ids: ("--as", ids.supervisor, "score"),
+}
+
+
+@pytest.mark.parametrize("kind", ["cases root zeroed", "truncated"])
+@pytest.mark.parametrize("command", list(READS))
+def test_a_read_of_a_damaged_store_says_it_is_damaged(
+    demo_store: tuple[Path, Ids], cli: Cli, command: str, kind: str
+) -> None:
+    db, ids = demo_store
+    damage(db, kind)
+    before = state(db)
+    code, out, err = cli("--db", str(db), *READS[command](ids))
+    refused(code, err, "is damaged", "restore it from a backup")
+    assert "not a casecli store" not in err and "internal error" not in err
+    assert out == ""
+    assert state(db) == before
+
+
+def test_a_store_whose_first_page_is_overwritten_is_damaged_not_a_wrong_path(
+    synced: Path, tmp_path: Path, cli: Cli
+) -> None:
+    overwrite(synced, [1], "random")
+    code, _, err = cli("--db", str(synced), "--as", "W1", "caseload")
+    refused(code, err, "is damaged", "restore it from a backup")
+    # a file that never was a store is still "not a casecli store"
+    junk = tmp_path / "notes.txt"
+    junk.write_bytes(b"not a database at all\n" * 400)
+    code, _, err = cli("--db", str(junk), "--as", "W1", "caseload")
+    refused(code, err, "is not a casecli store", "check the --db path")
+
+
+def test_an_empty_file_is_not_read_as_a_store(tmp_path: Path, cli: Cli) -> None:
+    empty = tmp_path / "e.db"
+    empty.touch()
+    code, _, err = cli("--db", str(empty), "--as", "W1", "caseload")
+    refused(code, err, "is empty", "sync an export into it", "restore it from a backup")
+    assert empty.read_bytes() == b""
+    # a sync fills it
+    assert cli("--db", str(empty), "sync", str(FIXTURES / "basic"))[0] == 0
+
+
+# --- 18. a full disk, a read-only folder or disk, an I/O error ----------------------------
+
+
+class _Failing(sqlite3.Connection):
+    """A connection on which SQLite fails as it does at open when it cannot make the
+    store's -wal/-shm files: the settings run, anything that reads the file fails."""
+
+    error: sqlite3.Error
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # type: ignore[override]
+        harmless = ("PRAGMA busy_timeout", "PRAGMA foreign_keys", "PRAGMA synchronous",
+                    "PRAGMA cache_size")  # fmt: skip
+        if not sql.startswith(harmless):
+            raise self.error
+        return super().execute(sql, *args)
+
+
+def sqlite_error(message: str, code: int, name: str) -> sqlite3.OperationalError:
+    exc = sqlite3.OperationalError(message)
+    exc.sqlite_errorcode = code  # type: ignore[attr-defined]
+    exc.sqlite_errorname = name  # type: ignore[attr-defined]
+    return exc
+
+
+# What SQLite 3.40 raised at open, measured as a non-root user and on real mounts:
+READONLY_FOLDER = ("attempt to write a readonly database", 1544, "SQLITE_READONLY_DIRECTORY")
+READONLY_DISK = ("unable to open database file", 14, "SQLITE_CANTOPEN")
+DISK_FULL = ("disk I/O error", 4874, "SQLITE_IOERR_SHMSIZE")  # growing -shm: ENOSPC
+IO_ERROR = ("disk I/O error", 522, "SQLITE_IOERR_SHORT_READ")
+
+
+OPENED: list[str] = []  # the URIs opened while SQLite is made to fail
+
+
+def sqlite_cannot_open(
+    monkeypatch: pytest.MonkeyPatch, path: Path, error: tuple[str, int, str]
+) -> None:
+    """SQLite fails to open ``path`` with ``error``, unless its -wal and -shm files exist
+    (then it reads through them, and a write fails: read-only); an ``immutable`` open
+    reads the file (as SQLite does on read-only media)."""
+    connect = sqlite3.connect
+
+    def failing(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        if kwargs.get("uri"):
+            OPENED.append(str(database))
+        if kwargs.get("uri") or Path(database) != path:
+            return connect(database, *args, **kwargs)
+        if Path(f"{path}-wal").exists() and Path(f"{path}-shm").exists():
+            return connect(f"file:{database}?mode=ro", *args, uri=True, **kwargs)
+        kind = type("Failing", (_Failing,), {"error": sqlite_error(*error)})
+        return connect(":memory:", *args, factory=kind, **kwargs)  # never touches the store
+
+    monkeypatch.setattr(sqlite3, "connect", failing)
+
+
+def disk_reports(
+    monkeypatch: pytest.MonkeyPatch, folder: Path, *, free: int | None = None,
+    read_only: bool = False,
+) -> None:  # fmt: skip
+    """``os.statvfs`` of ``folder`` reports ``free`` bytes, or a read-only mount."""
+    real = os.statvfs
+
+    def statvfs(path: Any) -> os.statvfs_result:
+        st = real(path)
+        if Path(path).absolute() != folder.absolute():
+            return st
+        values = list(st)
+        if free is not None:
+            values[3] = values[4] = free // st.f_frsize  # f_bfree, f_bavail
+        if read_only:
+            values[8] |= os.ST_RDONLY  # f_flag
+        return os.statvfs_result(values)
+
+    monkeypatch.setattr(os, "statvfs", statvfs)
+
+
+@pytest.fixture
+def folder_0555(synced: Path) -> Any:
+    """The store's folder without write permission for anyone (root still writes)."""
+    folder = synced.parent
+    mode = folder.stat().st_mode
+    folder.chmod(0o555)
+    yield synced
+    folder.chmod(mode)
+
+
+def caseload_of_w1(cli: Cli, db: Path) -> tuple[int, str, str]:
+    return cli("--db", str(db), "--as", "W1", "caseload")
+
+
+@pytest.mark.parametrize("args", [a for a in [
+    ("sync", str(FIXTURES / "basic"), "--full"),
+    ("--as", "W1", "record", "C100", "caseworker_visit", "--person", "P3"),
+    ("--as", "W1", "wait", "C100", "drug screen result"),
+    ("--as", "W1", "progress", "C100", "CG1", "--percent", "40"),
+    ("--as", "S1", "goals", "set", "unit:U1", "monthly_visits", "90"),
+    ("--as", "W1", "caseload"),
+    ("--as", "W1", "next"),
+    ("--as", "S1", "unit"),
+    ("db", "check"),
+]], ids=lambda a: a[0] if a[0] in ("sync", "db") else a[2])  # fmt: skip
+def test_a_full_disk_says_the_disk_is_full(
+    synced: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    before = snapshot(synced)
+    sqlite_cannot_open(monkeypatch, synced, DISK_FULL)
+    disk_reports(monkeypatch, synced.parent, free=0)
+    code, _, err = cli("--db", str(synced), *args)
+    refused(code, err, "disk is full", "free some space")
+    assert "not a casecli store" not in err and "disk I/O error" not in err
+    monkeypatch.undo()
+    assert snapshot(synced) == before
+
 
 # --- 19. an old store opened by three commands at once ------------------------------------
 

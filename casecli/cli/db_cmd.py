@@ -62,11 +62,15 @@ def register(app: typer.Typer) -> None:
         """Integrity, foreign keys, schema version and row counts."""
         from casecli.core import store
 
-        conn = store.connect(settings.db_path(), migrate=False)
-        result = store.check(conn)
-        conn.close()
+        path = settings.db_path()
+        conn = store.connect(path, migrate=False)
+        try:
+            result = store.check(conn)
+        finally:
+            conn.close()
         data = {
             "ok": result.ok,
+            "damaged": result.damaged,
             "schema": result.schema,
             "latest": result.latest,
             "problems": list(result.problems),
@@ -77,11 +81,20 @@ def register(app: typer.Typer) -> None:
 
             write_json(data)
         else:
-            status = "ok" if result.ok else "PROBLEMS"
-            typer.echo(f"{settings.db_path()}: {status}, schema {result.schema} of {result.latest}")
+            status = "ok" if result.ok else "DAMAGED" if result.damaged else "PROBLEMS"
+            typer.echo(f"{path}: {status}, schema {result.schema} of {result.latest}")
             for problem in result.problems:
                 typer.echo(f"  problem: {problem}")
-            typer.echo("  " + ", ".join(f"{k} {v:,}" for k, v in result.counts.items()))
+            typer.echo(
+                "  "
+                + ", ".join(
+                    f"{k} {v:,}" if v is not None else f"{k} unreadable"
+                    for k, v in result.counts.items()
+                )
+            )
+        if result.damaged:
+            reported = [p.removeprefix("integrity: ") for p in result.problems]
+            fail(str(store.damaged(path, "; ".join(reported[:3]))), 1)
         if not result.ok:
             raise typer.Exit(1)
 

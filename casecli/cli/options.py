@@ -181,12 +181,23 @@ def command(
         def wrapper(_ctx: typer.Context, **values: Any) -> Any:
             given = {n: values.pop(n) for n in GLOBAL_NAMES}
             folder = values.pop("playbooks", None)
+            settings: Settings | None = None
             try:
                 settings = _settings(_ctx, given)
                 settings.playbooks = folder
                 return func(settings, **values)
             except CasecliError as exc:
                 fail(str(exc), exc.exit_code)
+            except sqlite3.DatabaseError as exc:
+                # The one place where SQLite's errors from any command become a sentence:
+                # a damaged page met by a read (or a write, which SQLite rolled back), a
+                # full disk, an I/O error. Anything else is a bug (main.run reports it).
+                from casecli.core import store
+
+                problem = store.explain(exc, settings.db if settings else None)
+                if problem is None:
+                    raise
+                fail(str(problem), problem.exit_code)
 
         del wrapper.__wrapped__  # type: ignore[attr-defined]
         params = [CTX_PARAM, *own, *GLOBAL_PARAMS, *([PLAYBOOKS_PARAM] if playbooks else [])]

@@ -10,6 +10,16 @@ backup (``VACUUM INTO`` a new ``STEM.backup-*.db`` beside it, never an existing 
 Every command that opened it meanwhile waits for the lock, reads the version again, and
 finds nothing left to do. A migration that waits longer than the busy timeout is refused
 in one sentence.
+
+**What can go wrong at open, and what users are told** (:func:`explain`, one sentence each):
+the disk is full (SQLITE_FULL, or an I/O error while SQLite makes its ``-shm`` file on a
+disk with no room), the store or its folder or its disk is read-only (SQLITE_READONLY,
+SQLITE_READONLY_DIRECTORY: SQLite cannot create ``STORE-wal`` / ``STORE-shm`` beside it;
+SQLITE_CANTOPEN on a read-only file system), another kind of I/O error (what to check),
+the store is damaged (SQLITE_CORRUPT, SQLITE_NOTADB on a file that was a store: restore
+a backup), the file is not a SQLite database at all (check --db), the store is locked.
+A read that meets a damaged page later is translated the same way, in one place (the
+CLI's command wrapper, ``casecli/cli/options.py``).
 """
 
 from __future__ import annotations
@@ -56,23 +66,178 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA cache_size = -65536")  # 64 MiB
 
 
-def store_error(exc: sqlite3.OperationalError, again: str = "sync again") -> CasecliError:
-    """A write the store refused (locked, disk full, read-only), as one sentence."""
+# --- what went wrong, in one sentence ----------------------------------------------------
+
+# SQLite's primary result codes (the low byte of an extended code).
+BUSY, LOCKED, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB = 5, 6, 8, 10, 11, 13, 14, 26
+READONLY_DBMOVED, READONLY_DIRECTORY = 1032, 1544
+_BY_TEXT = (  # when an error carries no code (raised by hand, an old Python)
+    ("malformed", CORRUPT), ("not a database", NOTADB), ("locked", BUSY), ("busy", BUSY),
+    ("full", FULL), ("readonly", READONLY), ("read-only", READONLY), ("disk I/O", IOERR),
+    ("unable to open", CANTOPEN),
+)  # fmt: skip
+MAGIC = b"SQLite format 3\x00"
+LOW_SPACE = 1 << 20  # a disk with less free room than this is full, for SQLite's purposes
+
+
+def error_code(exc: BaseException) -> tuple[int, int]:
+    """SQLite's (primary, extended) result code of ``exc``; (0, 0) if it has none."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF, code
     text = str(exc)
-    if "locked" in text or "busy" in text:
+    for words, primary in _BY_TEXT:
+        if words in text:
+            return primary, primary
+    return 0, 0
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether SQLite found the file damaged (or not a database at all)."""
+    return error_code(exc)[0] in (CORRUPT, NOTADB)
+
+
+def _backups(path: Path) -> list[Path]:
+    try:
+        return sorted(path.parent.glob(f"{path.stem}.backup-*.db"), key=lambda p: p.stat().st_mtime)
+    except OSError:
+        return []
+
+
+def damaged(path: Path | None, reported: str, *, then: str = "") -> CasecliError:
+    """The store is damaged: say what SQLite reported and how to get a good store back.
+    ``then`` is what it meant for the command (", so nothing was applied")."""
+    where = f"The store {path}" if path else "The store"
+    found = _backups(Path(path)) if path else []
+    if found:
+        restore = f"copy the newest beside it, {found[-1].name}, over it"
+    else:
+        stem = Path(path).stem if path else "STORE"
+        restore = (
+            f"one made by casecli db backup, or a {stem}.backup-*.db a migration left beside it"
+        )
+    reported = reported.strip().rstrip(".") or "no details"
+    return CasecliError(
+        f"{where} is damaged (SQLite reports: {reported}){then}; restore it from a backup "
+        f"({restore}), then sync the latest export again."
+    )
+
+
+def _disk(path: Path) -> str | None:
+    """Why the folder or file of ``path`` cannot be written, if it is plain to see:
+    "read-only disk", "full", "read-only folder", "read-only file"; else None."""
+    folder = path.absolute().parent
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return None
+    if st.f_flag & os.ST_RDONLY:
+        return "read-only disk"
+    free = (st.f_bfree if os.geteuid() == 0 else st.f_bavail) * st.f_frsize
+    if free < LOW_SPACE:
+        return "full"
+    if not os.access(folder, os.W_OK):
+        return "read-only folder"
+    if path.exists() and not os.access(path, os.W_OK):
+        return "read-only file"
+    return None
+
+
+def explain(
+    exc: BaseException, path: Path | None, *, writing: bool = False, again: str = "try again"
+) -> CasecliError | None:
+    """``exc`` from SQLite as one sentence that says what is wrong with the store, its
+    folder or its disk, and what to do; None when it is not about the store (a bug)."""
+    primary, extended = error_code(exc)
+    if not primary:
+        return None
+    path = Path(path) if path is not None else None
+    what = f"the store {path}" if path else "the store"
+    so = ", so nothing was applied" if writing else ", so casecli cannot read it"
+    text = str(exc)
+    if primary in (CORRUPT, NOTADB):
+        if path is not None and primary == NOTADB and not _was_a_store(path):
+            return CasecliError(
+                f"{path} is not a casecli store (it is not a SQLite database); check the --db path."
+            )
+        return damaged(path, text, then=", so nothing was applied" if writing else "")
+    if primary in (BUSY, LOCKED):
         return CasecliError(
             "The store is locked by another sync or writer, so nothing was applied; "
             "try again when it finishes."
+            if writing
+            else "The store is locked by another casecli that is changing it; "
+            "try again when it finishes."
         )
-    if "full" in text:
+    if primary not in (FULL, READONLY, CANTOPEN, IOERR):
+        return None  # not about the store's file, folder or disk: a bug, said as one
+    state = _disk(path) if path is not None else None
+    if primary == FULL or state == "full":
+        return CasecliError(f"The disk is full{so}; free some space and {again}.")
+    subject = f"The store {path}" if path else "The store"
+    name = path.name if path else "STORE"
+    if state == "read-only disk":
         return CasecliError(
-            f"The disk is full, so nothing was applied; free some space and {again}."
+            f"{subject} is on a read-only disk, so nothing was applied; copy it to a disk that "
+            "can be written to change it."
+            if writing
+            else f"{subject} is on a read-only disk, so casecli cannot open it there; copy it "
+            f"(with any {name}-wal beside it) to a writable folder."
         )
-    if "readonly" in text or "read-only" in text:
+    if extended == READONLY_DIRECTORY or state == "read-only folder":
+        folder = path.absolute().parent if path else "of the store"
         return CasecliError(
-            "The store is read-only, so nothing was applied; check the file's permissions."
+            f"The folder {folder} is read-only, so nothing was applied (SQLite must create "
+            f"{name}-wal and {name}-shm beside the store); run casecli where that folder can "
+            "be written, or fix its permissions."
+            if writing
+            else f"The folder {folder} is read-only for you, so casecli cannot open the store "
+            f"there (SQLite must create {name}-shm beside it); copy the store to a folder you "
+            "can write, or ask for write access to this one."
         )
-    return CasecliError(f"The store could not be written ({text}), so nothing was applied.")
+    if extended == READONLY_DBMOVED:
+        return CasecliError(
+            f"{subject} was moved or deleted while casecli had it open{so}; "
+            "check the --db path and try again."
+        )
+    if primary == READONLY:
+        return CasecliError(
+            f"The store is read-only{so}; check the permissions of the file and its folder."
+        )
+    if primary == CANTOPEN:
+        return CasecliError(
+            f"SQLite cannot open {what} ({text}){so}; check that you can read and write "
+            "the file and its folder."
+        )
+    code = getattr(exc, "sqlite_errorname", "") or text
+    return CasecliError(
+        f"A disk I/O error ({code}) stopped casecli while it used {what}{so}; check that "
+        "the disk has room and no errors, and that the folder is still there (a network "
+        f"share still connected), then {again}."
+    )
+
+
+def _was_a_store(path: Path) -> bool:
+    """``path`` does not read as a SQLite database: was it one (damaged), or never one?
+    A file that starts as a SQLite file, or that casecli has used (its lock file or kept
+    actions beside it), was a store."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(len(MAGIC)) == MAGIC:
+                return True
+    except OSError:
+        return False
+    return Path(f"{path}-lock").exists() or Path(f"{path}-cache").exists()
+
+
+def store_error(
+    exc: sqlite3.OperationalError, again: str = "sync again", path: Path | None = None
+) -> CasecliError:
+    """A write the store refused (locked, disk full, read-only, an I/O error, damaged),
+    as one sentence."""
+    return explain(exc, path, writing=True, again=again) or CasecliError(
+        f"The store could not be written ({exc}), so nothing was applied."
+    )
 
 
 def _create_file_0600(path: Path) -> None:
@@ -92,7 +257,13 @@ def connect(path: Path, *, create: bool = False, migrate: bool = True) -> sqlite
     (:func:`upgrade`).
     """
     path = Path(path)
-    existed = path.exists()
+    try:
+        size = path.stat().st_size
+        existed = True
+    except FileNotFoundError:
+        existed, size = False, 0
+    except OSError as exc:
+        raise CasecliError(f"Cannot open the store {path}: {exc.strerror}.") from None
     if not existed:
         if not create:
             raise CasecliError(
@@ -108,14 +279,30 @@ def connect(path: Path, *, create: bool = False, migrate: bool = True) -> sqlite
         except FileExistsError:
             pass  # another process made it a moment ago: open it
         except OSError as exc:
+            state = _disk(path)
+            if state in ("read-only disk", "read-only folder", "full"):
+                raise CasecliError(
+                    f"Cannot create the store {path}: the "
+                    + ("disk is full" if state == "full" else f"{state.split()[1]} is read-only")
+                    + "; choose another place, or make room."
+                ) from None
             raise CasecliError(f"Cannot create the store {path}: {exc.strerror}.") from None
+    elif size == 0 and not create:
+        raise CasecliError(
+            f"The store {path} is empty (0 bytes); sync an export into it (casecli --db {path} "
+            "sync FOLDER), or, if it held cases, restore it from a backup."
+        )
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise _open_error(exc, path, create) from None
+    try:
         _configure(conn)
         conn.execute("PRAGMA journal_mode = WAL")  # read-only media keep their mode; reads work
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
-        raise CasecliError(f"{path} is not a casecli store ({exc}); check the --db path.") from None
+        conn.close()
+        raise _open_error(exc, path, create) from None
     latest = latest_version()
     if version > latest:
         conn.close()
@@ -123,18 +310,40 @@ def connect(path: Path, *, create: bool = False, migrate: bool = True) -> sqlite
             f"The store {path} is at schema {version}, newer than this casecli "
             f"(schema {latest}); upgrade casecli to open it."
         )
+    fresh = not existed or size == 0
+    if version == 0 and not fresh:
+        if conn.execute("SELECT EXISTS (SELECT 1 FROM sqlite_master)").fetchone()[0]:
+            conn.close()
+            raise CasecliError(
+                f"{path} is a SQLite database but not a casecli store; check the --db path."
+            )
+        fresh = True  # an empty SQLite file: casecli may fill it
     if version < latest and migrate:
-        if existed and version > 0:
+        if fresh:
+            apply_migrations(conn)  # a new store: nothing to back up, no one else has it
+        else:
             try:
                 upgrade(conn, path)
             except BaseException:
                 conn.close()
                 raise
-        else:
-            apply_migrations(conn)  # a new store: nothing to back up, no one else has it
-    elif version == 0 and not existed:
-        apply_migrations(conn)
     return conn
+
+
+def _open_error(exc: sqlite3.Error, path: Path, writing: bool) -> CasecliError:
+    return explain(exc, path, writing=writing) or CasecliError(
+        f"{path} is not a casecli store ({exc}); check the --db path."
+    )
+
+
+def _lines(rows: list[tuple[object, ...]]) -> list[str]:
+    """What an integrity or quick check reported, one problem a line ([] for "ok")."""
+    out = []
+    for row in rows:
+        for line in str(row[0]).splitlines():
+            if line.strip() and line != "ok" and not line.startswith("*** in database"):
+                out.append(line.strip())
+    return out
 
 
 # --- migrating ---------------------------------------------------------------------------
@@ -192,6 +401,10 @@ def apply_migrations(conn: sqlite3.Connection) -> list[int]:
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.DatabaseError) and error_code(exc)[0] != 0:
+                problem = explain(exc, None, writing=True)
+                if problem is not None:
+                    raise problem from None
             raise CasecliError(
                 f"Migration {migration.path.name} failed ({exc}); the store is unchanged."
             ) from None
@@ -260,7 +473,11 @@ def backup(
 
 
 def _backup_error(dest: Path, exc: BaseException, path: Path) -> CasecliError:
+    if isinstance(exc, sqlite3.Error) and is_damage(exc):
+        return damaged(Path(path), str(exc), then=", so it cannot be backed up")
     why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    if isinstance(exc, sqlite3.Error) and error_code(exc)[0] == FULL:
+        why = "the disk is full"
     return CasecliError(f"Cannot back up the store to {dest}: {why}.")
 
 
@@ -269,7 +486,8 @@ class CheckResult(NamedTuple):
     schema: int
     latest: int
     problems: tuple[str, ...]
-    counts: dict[str, int]
+    counts: dict[str, int | None]
+    damaged: bool = False  # SQLite found damage: the problems hold what it reported
 
 
 EXPORT_TABLES = (
@@ -287,22 +505,36 @@ EXPORT_TABLES = (
 
 
 def check(conn: sqlite3.Connection) -> CheckResult:
-    problems: list[str] = []
-    integrity = [r[0] for r in conn.execute("PRAGMA integrity_check")]
-    if integrity != ["ok"]:
-        problems.extend(f"integrity: {line}" for line in integrity[:20])
-    fk = conn.execute("PRAGMA foreign_key_check").fetchall()
+    """The full ``integrity_check``, foreign keys, schema version and row counts. A
+    damaged store gives ``damaged`` and SQLite's own lines, never an exception."""
+    damage: list[str] = []
+
+    def guarded(sql: str) -> list[tuple[object, ...]] | None:
+        try:
+            return conn.execute(sql).fetchall()
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+            damage.append(str(exc))
+            return None
+
+    integrity = guarded("PRAGMA integrity_check(20)")
+    if integrity is not None:
+        damage.extend(_lines(integrity))
+    others: list[str] = []
+    fk = guarded("PRAGMA foreign_key_check")
     if fk:
-        problems.append(f"{len(fk)} rows break a foreign key (first in table {fk[0][0]})")
+        others.append(f"{len(fk)} rows break a foreign key (first in table {fk[0][0]})")
     version = schema_version(conn)
     latest = latest_version()
     if version != latest:
-        problems.append(f"schema {version}, latest is {latest}: run casecli db migrate")
-    counts = {
-        table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in EXPORT_TABLES
-    }
-    counts["rejects_outstanding"] = conn.execute(
-        "SELECT count(*) FROM rejects WHERE resolved_sync_id IS NULL"
-    ).fetchone()[0]
-    return CheckResult(not problems, version, latest, tuple(problems), counts)
+        others.append(f"schema {version}, latest is {latest}: run casecli db migrate")
+    counts: dict[str, int | None] = {}
+    for table in EXPORT_TABLES:
+        rows = guarded(f"SELECT count(*) FROM {table}")
+        counts[table] = int(str(rows[0][0])) if rows else None
+    rows = guarded("SELECT count(*) FROM rejects WHERE resolved_sync_id IS NULL")
+    counts["rejects_outstanding"] = int(str(rows[0][0])) if rows else None
+    unique = list(dict.fromkeys(damage))[:20]
+    problems = tuple(f"integrity: {line}" for line in unique) + tuple(others)
+    return CheckResult(not problems, version, latest, problems, counts, bool(unique))
