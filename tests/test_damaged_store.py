@@ -11,6 +11,7 @@ import random
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -205,6 +206,53 @@ def test_a_read_of_a_damaged_store_says_it_is_damaged(
     assert state(db) == before
 
 
+@pytest.mark.parametrize("kind", DAMAGE)
+@pytest.mark.parametrize("write", ["sync", "record", "wait", "progress", "goals set"])
+def test_a_write_refuses_a_damaged_store_and_writes_nothing(
+    demo_store: tuple[Path, Ids], demo_export: Path, cli: Cli, write: str, kind: str
+) -> None:
+    """Damage anywhere in the cases table (which every write reads) stops every write at
+    open; before, ``record`` wrote into the damaged file and ``sync`` said "unchanged"."""
+    db, ids = demo_store
+    damage(db, kind)
+    before = state(db)
+    code, _, err = cli("--db", str(db), *write_args(ids, demo_export)[write])
+    refused(code, err, "is damaged", "nothing was applied", "restore it from a backup")
+    assert state(db) == before
+
+
+@pytest.mark.parametrize("table", ["notes", "barriers", "audit_log"])
+def test_record_refuses_a_store_whose_local_tables_are_damaged(
+    synced: Path, cli: Cli, table: str
+) -> None:
+    """``record`` writes recorded_events and audit_log, and never reads notes nor
+    barriers: their damage went unnoticed, and the record was written beside it."""
+    root, _ = btree(synced, table)
+    overwrite(synced, [root], "random")
+    before = state(synced)
+    code, _, err = cli("--db", str(synced), "--as", "W1", "record", "C100", "court_report")
+    refused(code, err, "is damaged", "nothing was applied")
+    assert state(synced) == before
+
+
+def test_a_write_that_meets_damage_past_its_check_is_rolled_back_and_says_so(
+    demo_store: tuple[Path, Ids], cli: Cli
+) -> None:
+    """The quick check walks what every local write reads (staff, cases); a person's row
+    is read only with --person: damage there is met mid-write, and translated."""
+    db, ids = demo_store
+    _, leaves = btree(db, "people")
+    overwrite(db, leaves, "zeros")  # every person
+    before = state(db)
+    code, _, err = cli(
+        "--db", str(db), "--as", ids.worker, "record", ids.case, "caseworker_visit",
+        "--person", ids.person,
+    )  # fmt: skip
+    refused(code, err, "is damaged", "restore it from a backup")
+    assert "internal error" not in err
+    assert state(db) == before
+
+
 def test_a_store_whose_first_page_is_overwritten_is_damaged_not_a_wrong_path(
     synced: Path, tmp_path: Path, cli: Cli
 ) -> None:
@@ -226,6 +274,19 @@ def test_an_empty_file_is_not_read_as_a_store(tmp_path: Path, cli: Cli) -> None:
     assert empty.read_bytes() == b""
     # a sync fills it
     assert cli("--db", str(empty), "sync", str(FIXTURES / "basic"))[0] == 0
+
+
+def test_the_write_check_passes_a_healthy_store_and_costs_little(
+    demo_store: tuple[Path, Ids],
+) -> None:
+    db, _ = demo_store
+    for write in ("local", "sync", "migrate"):
+        conn = store.connect(db)
+        started = time.perf_counter()
+        store.verify(conn, db, write)
+        took = time.perf_counter() - started
+        conn.close()
+        assert took < 0.5, (write, took)
 
 
 # --- 18. a full disk, a read-only folder or disk, an I/O error ----------------------------
@@ -340,6 +401,35 @@ def test_a_full_disk_says_the_disk_is_full(
     assert "not a casecli store" not in err and "disk I/O error" not in err
     monkeypatch.undo()
     assert snapshot(synced) == before
+
+
+def test_another_io_error_says_what_to_check(
+    synced: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqlite_cannot_open(monkeypatch, synced, IO_ERROR)
+    code, _, err = caseload_of_w1(cli, synced)
+    refused(code, err, "disk I/O error", "SQLITE_IOERR_SHORT_READ", "check that the disk")
+    assert "not a casecli store" not in err
+    code, _, err = cli("--db", str(synced), "--as", "W1", "record", "C100", "court_report")
+    refused(code, err, "disk I/O error", "nothing was applied")
+
+
+@pytest.mark.parametrize("args", [
+    ("sync", str(FIXTURES / "basic"), "--full"),
+    ("--as", "W1", "record", "C100", "caseworker_visit", "--person", "P3"),
+    ("--as", "S1", "goals", "set", "unit:U1", "monthly_visits", "90"),
+], ids=["sync", "record", "goals set"])  # fmt: skip
+def test_a_read_only_folder_refuses_writes_and_names_the_folder(
+    folder_0555: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    db = folder_0555
+    before = snapshot(db)
+    sqlite_cannot_open(monkeypatch, db, READONLY_FOLDER)
+    code, _, err = cli("--db", str(db), *args)
+    refused(code, err, f"The folder {db.parent}", "is read-only", "nothing was applied")
+    assert "not a casecli store" not in err
+    monkeypatch.undo()
+    assert snapshot(db) == before
 
 
 # --- 19. an old store opened by three commands at once ------------------------------------

@@ -101,12 +101,13 @@ class Settings:
             )
         return self.db
 
-    def connect(self, *, create: bool = False) -> sqlite3.Connection:
-        """Open the store. A store made by ``casecli demo`` is as of its export's date
-        unless --today says otherwise, so the sample reads the same on any day."""
+    def connect(self, *, create: bool = False, write: str | None = None) -> sqlite3.Connection:
+        """Open the store (for a write, ``write`` names it: the store must pass its quick
+        check, ``store.verify``). A store made by ``casecli demo`` is as of its export's
+        date unless --today says otherwise, so the sample reads the same on any day."""
         from casecli.core import store
 
-        conn = store.connect(self.db_path(), create=create)
+        conn = store.connect(self.db_path(), create=create, write=write)
         if not self.today_given:
             row = conn.execute(
                 "SELECT source, as_of FROM sync_log ORDER BY sync_id DESC LIMIT 1"

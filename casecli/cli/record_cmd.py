@@ -41,7 +41,7 @@ def _say(settings: Settings, data: dict[str, Any], message: str) -> None:
 def _open(settings: Settings) -> tuple[Any, Any]:
     from casecli.core import scope
 
-    conn = settings.connect()
+    conn = settings.connect(write="local")
     return conn, scope.actor(conn, settings.user)
 
 

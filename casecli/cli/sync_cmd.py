@@ -32,9 +32,14 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Import an export folder into the store: validated, atomic, idempotent."""
-        from casecli.core import config
+        from casecli.core import config, store
         from casecli.core.sync import sync_store
 
+        # A damaged store is refused before the export is read: the sync's quick check
+        # (store.verify), on a store that exists (the first sync makes it).
+        path = settings.db_path()
+        if path.is_file() and path.stat().st_size > 0:
+            store.connect(path, migrate=False, write="sync").close()
         bar = _progress(settings)
         try:
             result = sync_store(
