@@ -6,6 +6,7 @@ migration runs once."""
 # ruff: noqa: F811  (the fixtures of test_hostile, imported by name, are parameters here)
 from __future__ import annotations
 
+import gc
 import os
 import random
 import sqlite3
@@ -430,6 +431,166 @@ def test_a_read_only_folder_refuses_writes_and_names_the_folder(
     assert "not a casecli store" not in err
     monkeypatch.undo()
     assert snapshot(db) == before
+
+
+def test_a_reader_works_in_a_folder_nobody_can_write(
+    folder_0555: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No -wal/-shm and no way to make them: the store is read ``immutable``, safe since
+    nobody can be writing it (a checkout made read-only, a CD)."""
+    db = folder_0555
+    expected = caseload_of_w1(cli, db)
+    assert expected[0] == 0
+    gc.collect()  # the commands' connections, so no -wal or -shm is left
+    assert not Path(f"{db}-wal").exists() and not Path(f"{db}-shm").exists()
+    OPENED.clear()
+    sqlite_cannot_open(monkeypatch, db, READONLY_FOLDER)
+    assert caseload_of_w1(cli, db) == expected
+    assert OPENED and all("immutable=1" in uri for uri in OPENED), OPENED
+
+
+def test_a_reader_works_on_a_read_only_disk(
+    synced: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = caseload_of_w1(cli, synced)
+    gc.collect()
+    OPENED.clear()
+    sqlite_cannot_open(monkeypatch, synced, READONLY_DISK)
+    disk_reports(monkeypatch, synced.parent, read_only=True)
+    assert caseload_of_w1(cli, synced) == expected
+    assert OPENED and all("immutable=1" in uri for uri in OPENED), OPENED
+    code, _, err = cli("--db", str(synced), "--as", "W1", "record", "C100", "court_report")
+    refused(code, err, "read-only disk", "nothing was applied")
+
+
+def test_a_reader_works_in_a_read_only_folder_while_the_store_is_open_elsewhere(
+    synced: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone has the store open, so its -wal and -shm exist: SQLite reads through
+    them even where it could not create them, and a write is refused."""
+    expected = caseload_of_w1(cli, synced)
+    gc.collect()
+    other = sqlite3.connect(synced)
+    other.execute("SELECT count(*) FROM cases").fetchone()  # makes -wal and -shm
+    try:
+        before = snapshot(synced)
+        sqlite_cannot_open(monkeypatch, synced, READONLY_FOLDER)
+        assert caseload_of_w1(cli, synced) == expected
+        code, _, err = cli("--db", str(synced), "--as", "W1", "record", "C100", "court_report")
+        refused(code, err, "read-only", "nothing was applied")
+        monkeypatch.undo()
+        assert snapshot(synced) == before
+    finally:
+        other.close()
+
+
+def test_a_reader_is_refused_where_others_may_be_writing_the_store(
+    synced: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder that is read-only for this user but writable by others (its mode has
+    write bits): an immutable read could see half a sync, so it is refused."""
+    assert synced.parent.stat().st_mode & 0o200
+    gc.collect()
+    sqlite_cannot_open(monkeypatch, synced, READONLY_FOLDER)
+    code, _, err = caseload_of_w1(cli, synced)
+    refused(code, err, "is read-only for you", "copy the store to a folder you can write")
+
+
+def test_a_read_only_disk_with_a_leftover_wal_is_not_read_immutable(
+    synced: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Committed pages may still be in STORE-wal: an immutable read would not see them."""
+    gc.collect()
+    Path(f"{synced}-wal").write_bytes(b"\0" * 4096)
+    try:
+        sqlite_cannot_open(monkeypatch, synced, READONLY_DISK)
+        disk_reports(monkeypatch, synced.parent, read_only=True)
+        code, _, err = caseload_of_w1(cli, synced)
+        refused(code, err, "read-only disk", f"{synced.name}-wal")
+    finally:
+        monkeypatch.undo()
+        Path(f"{synced}-wal").unlink()
+
+
+def _python_for(uid: int, env: dict[str, str]) -> str | None:
+    """A Python that user ``uid`` can run with casecli importable (this one, or the
+    system's with this one's packages on PYTHONPATH), or None."""
+    import shutil
+
+    for exe in (sys.executable, shutil.which("python3"), "/usr/local/bin/python3",
+                "/usr/bin/python3"):  # fmt: skip
+        if not exe:
+            continue
+        try:
+            probe = subprocess.run(
+                [exe, "-c", "import casecli.cli.main"], capture_output=True, env=env,
+                preexec_fn=lambda: (os.setgid(uid), os.setuid(uid)), cwd="/", timeout=60,
+            )  # fmt: skip
+        except OSError:
+            continue
+        if probe.returncode == 0:
+            return exe
+    return None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to act as another user")
+def test_a_real_read_only_folder_as_another_user() -> None:
+    """The same with SQLite's own errors, as user ``nobody``: a store in a folder nobody
+    can write is read (immutable) and refuses a write; in a folder its owner could
+    write, a reader is refused."""
+    import shutil
+    import tempfile
+
+    nobody = 65534
+    top = Path(tempfile.mkdtemp(prefix="casecli-ro-"))
+    try:
+        top.chmod(0o755)
+        folder = top / "ro"
+        folder.mkdir()
+        db = folder / "s.db"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CASECLI_")}
+        import casecli
+
+        packages = [p for p in sys.path if p.endswith("site-packages")]
+        source = str(Path(casecli.__file__).resolve().parents[1])
+        env.update(
+            CASECLI_CONFIG="/nonexistent/c.toml",
+            HOME=str(top),
+            PYTHONPATH=os.pathsep.join([source, *packages]),
+        )
+        python = _python_for(nobody, env)
+        if python is None:
+            pytest.skip("no Python that user nobody may run with casecli importable")
+        run = [python, "-m", "casecli.cli.main", "--db", str(db), "--today", "2026-11-24"]
+
+        def as_nobody(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([*run, *args], capture_output=True, text=True, env=env,
+                                  preexec_fn=lambda: (os.setgid(nobody), os.setuid(nobody)),
+                                  cwd=top, timeout=60)  # fmt: skip
+
+        made = subprocess.run([*run, "sync", str(FIXTURES / "basic")], env=env,
+                              capture_output=True, text=True)  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        for p in folder.iterdir():
+            os.chown(p, nobody, nobody)
+        os.chown(folder, nobody, nobody)
+        expected = as_nobody("--as", "W1", "caseload")
+        assert expected.returncode == 0, expected.stderr
+        assert not Path(f"{db}-wal").exists()
+        folder.chmod(0o555)  # nobody may write it now, not even its owner
+        got = as_nobody("--as", "W1", "caseload")
+        assert (got.returncode, got.stdout) == (0, expected.stdout), got.stderr
+        wrote = as_nobody("--as", "W1", "record", "C100", "court_report")
+        refused(wrote.returncode, wrote.stderr, "is read-only", "nothing was applied")
+        os.chown(folder, 0, 0)
+        folder.chmod(0o755)  # root's folder: writable by its owner, read-only for nobody
+        got = as_nobody("--as", "W1", "caseload")
+        refused(got.returncode, got.stderr, "is read-only for you")
+    finally:
+        for p in (top, *top.rglob("*")):
+            if p.is_dir():
+                p.chmod(0o755)
+        shutil.rmtree(top)
 
 
 # --- 19. an old store opened by three commands at once ------------------------------------

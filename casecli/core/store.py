@@ -21,6 +21,15 @@ a backup), the file is not a SQLite database at all (check --db), the store is l
 A read that meets a damaged page later is translated the same way, in one place (the
 CLI's command wrapper, ``casecli/cli/options.py``).
 
+**Readers on read-only folders.** A reader needs ``STORE-shm``. When it and ``STORE-wal``
+exist (someone has the store open), SQLite reads through them even where it cannot write.
+When they do not and cannot be made, a reader opens the store ``immutable`` (no locks, no
+``-shm``), but only when nobody can be writing it: the store's disk is mounted read-only,
+or its folder has no write permission for anyone (a checkout made read-only, a CD), and
+there is no ``STORE-wal`` holding committed pages. Otherwise a reader is refused in one
+sentence (copy the store to a writable folder), since an immutable read of a store that
+someone is changing may see half of a transaction.
+
 **The quick check a write runs at open** (:func:`verify`). A damaged store must not be
 written to, and a write must stay cheap: ``record`` instant, an unchanged re-sync under
 5% of a full sync. A full ``PRAGMA quick_check`` reads and checks every cell: 6.1 s on
@@ -300,6 +309,7 @@ def connect(
     An existing store at an older schema is backed up, then migrated, when ``migrate``
     (:func:`upgrade`). ``write`` names the write the caller will make (a key of
     ``WRITES``): the store must then pass that write's quick check (:func:`verify`).
+    Without it (a reader), a store in a folder nobody can write is read ``immutable``.
     """
     path = Path(path)
     try:
@@ -337,6 +347,7 @@ def connect(
             f"The store {path} is empty (0 bytes); sync an export into it (casecli --db {path} "
             "sync FOLDER), or, if it held cases, restore it from a backup."
         )
+    immutable = False
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
@@ -347,7 +358,11 @@ def connect(
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise _open_error(exc, path, write is not None or create) from None
+        if write is not None or create or not _immutable_is_safe(exc, path):
+            raise _open_error(exc, path, write is not None or create) from None
+        conn = _open_immutable(path)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        immutable = True
     latest = latest_version()
     if version > latest:
         conn.close()
@@ -364,6 +379,13 @@ def connect(
             )
         fresh = True  # an empty SQLite file: casecli may fill it
     if version < latest and migrate:
+        if immutable:
+            conn.close()
+            raise CasecliError(
+                f"The store {path} is at schema {version}, older than this casecli (schema "
+                f"{latest}), and cannot be upgraded where it is (read-only); run casecli db "
+                "migrate on a copy in a writable folder."
+            )
         if fresh:
             apply_migrations(conn)  # a new store: nothing to back up, no one else has it
         else:
@@ -385,6 +407,35 @@ def _open_error(exc: sqlite3.Error, path: Path, writing: bool) -> CasecliError:
     return explain(exc, path, writing=writing) or CasecliError(
         f"{path} is not a casecli store ({exc}); check the --db path."
     )
+
+
+def _immutable_is_safe(exc: sqlite3.Error, path: Path) -> bool:
+    """A reader that SQLite cannot open for want of a writable folder or disk may read the
+    file ``immutable`` only when nobody can be writing it (see the module docstring)."""
+    primary, _ = error_code(exc)
+    if primary not in (READONLY, CANTOPEN):
+        return False
+    wal = Path(f"{path}-wal")
+    try:
+        if wal.exists() and wal.stat().st_size > 0:
+            return False  # committed pages may still be in the WAL
+        folder = path.absolute().parent
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+        return folder.stat().st_mode & 0o222 == 0
+    except OSError:
+        return False
+
+
+def _open_immutable(path: Path) -> sqlite3.Connection:
+    uri = path.absolute().as_uri() + "?mode=ro&immutable=1"
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        _configure(conn)
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except sqlite3.DatabaseError as again:
+        raise _open_error(again, path, False) from None
+    return conn
 
 
 # --- the quick check a write runs at open ------------------------------------------------
