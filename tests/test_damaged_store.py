@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from casecli.core import store, storelock
+from casecli.core import store, storecheck, storelock
 from tests.conftest import FIXTURES
 from tests.test_hostile import (  # noqa: F401  (fixtures)
     Cli,
@@ -284,7 +284,7 @@ def test_the_write_check_passes_a_healthy_store_and_costs_little(
     for write in ("local", "sync", "migrate"):
         conn = store.connect(db)
         started = time.perf_counter()
-        store.verify(conn, db, write)
+        storecheck.verify(conn, db, write)
         took = time.perf_counter() - started
         conn.close()
         assert took < 0.5, (write, took)

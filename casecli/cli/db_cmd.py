@@ -94,7 +94,9 @@ def register(app: typer.Typer) -> None:
             )
         if result.damaged:
             reported = [p.removeprefix("integrity: ") for p in result.problems]
-            fail(str(store.damaged(path, "; ".join(reported[:3]))), 1)
+            from casecli.core.storefaults import damaged
+
+            fail(str(damaged(path, "; ".join(reported[:3]))), 1)
         if not result.ok:
             raise typer.Exit(1)
 

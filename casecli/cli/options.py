@@ -103,7 +103,7 @@ class Settings:
 
     def connect(self, *, create: bool = False, write: str | None = None) -> sqlite3.Connection:
         """Open the store (for a write, ``write`` names it: the store must pass its quick
-        check, ``store.verify``). A store made by ``casecli demo`` is as of its export's
+        check, ``storecheck.verify``). A store made by ``casecli demo`` is as of its export's
         date unless --today says otherwise, so the sample reads the same on any day."""
         from casecli.core import store
 
@@ -193,9 +193,9 @@ def command(
                 # The one place where SQLite's errors from any command become a sentence:
                 # a damaged page met by a read (or a write, which SQLite rolled back), a
                 # full disk, an I/O error. Anything else is a bug (main.run reports it).
-                from casecli.core import store
+                from casecli.core.storefaults import explain
 
-                problem = store.explain(exc, settings.db if settings else None)
+                problem = explain(exc, settings.db if settings else None)
                 if problem is None:
                     raise
                 fail(str(problem), problem.exit_code)

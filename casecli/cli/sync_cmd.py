@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
         from casecli.core.sync import sync_store
 
         # A damaged store is refused before the export is read: the sync's quick check
-        # (store.verify), on a store that exists (the first sync makes it).
+        # (storecheck.verify), on a store that exists (the first sync makes it).
         path = settings.db_path()
         if path.is_file() and path.stat().st_size > 0:
             store.connect(path, migrate=False, write="sync").close()
