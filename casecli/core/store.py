@@ -376,7 +376,10 @@ def _backup_error(dest: Path, exc: BaseException, path: Path) -> CasecliError:
     why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     if isinstance(exc, sqlite3.Error) and error_code(exc)[0] == FULL:
         why = "the disk is full"
-    return CasecliError(f"Cannot back up the store to {dest}: {why}.")
+    return CasecliError(
+        f"Cannot back up the store to {dest}: {why}; make room there, or give a writable "
+        "place for the copy (casecli db backup DEST)."
+    )
 
 
 class CheckResult(NamedTuple):

@@ -125,7 +125,12 @@ def explain(
         return None  # not about the store's file, folder or disk: a bug, said as one
     state = disk_state(path) if path is not None else None
     if primary == FULL or state == "full":
-        return CasecliError(f"The disk is full{so}; free some space and {again}.")
+        return CasecliError(
+            f"The disk is full{so}; free some space and {again}."
+            if writing or path is None
+            else f"The disk is full, so casecli cannot open the store {path}; free some space "
+            f"and {again}."
+        )
     subject = f"The store {path}" if path else "The store"
     name = path.name if path else "STORE"
     if state == "read-only disk":
