@@ -22,12 +22,13 @@ so each write checks what it will write in full, and walks what it reads:
 * ``db migrate`` (and a migration any command starts) runs the full ``PRAGMA
   quick_check``: it copies every page into its backup anyway.
 
-Measured on the shared 2-core machine (SQLite 3.40.1), with the page cache warm / just
-dropped: on the 1.3M-case store, a local write's check 12 ms / 0.12 s (``record`` 0.215 s
-→ 0.23 s warm, median of 4), a sync's check 0.10 s / 1.27 s (0.1% / 1.5% of a full sync;
-the unchanged re-sync's median moved from 2.50 to 2.51 s, within the noise of a loaded
-machine), the full check of a migration 6.1 s; on sample.db (1,000 cases) 0.4 ms, 1 ms
-and 6.5 ms. Damage the check does not reach (a few bytes inside a cell of a table the
+Measured on the shared 2-core machine (SQLite 3.40.1; other work shares it, so figures
+vary about 2x from one hour to the next), with the page cache warm / just dropped: on the
+1.3M-case store, a local write's check 10-29 ms / 0.12-0.13 s (``record`` 0.215 s → 0.23 s
+warm, median of 4), a sync's check 0.10-0.24 s / 1.3-2.3 s (at most 0.3% / 2.7% of an 86 s
+full sync; the unchanged re-sync's median moved from 2.50 to 2.51 s, within the noise of a
+loaded machine), the full check of a migration 6.1 s; on sample.db (1,000 cases) 0.4 ms,
+1 ms and 6.5 ms. Damage the check does not reach (a few bytes inside a cell of a table the
 write only reads, or of an export table a local write never reads) is reported by the
 first read that touches it, and always by ``db check`` (a full ``integrity_check``).
 """
