@@ -36,13 +36,11 @@ def register(app: typer.Typer) -> None:
 
         path = settings.db_path()
         conn = store.connect(path, migrate=False)
-        before = store.schema_version(conn)
-        backup = None
-        if before < store.latest_version():
-            backup = store.backup(conn, path, reason=f"before-v{store.latest_version()}")
-            store.apply_migrations(conn)
-        after = store.schema_version(conn)
-        conn.close()
+        try:
+            # Under the writer lock, once: see store.upgrade.
+            before, after, backup = store.upgrade(conn, path)
+        finally:
+            conn.close()
         msg = (
             f"Migrated {path} from schema {before} to {after} (backup: {backup})."
             if backup
@@ -64,11 +62,15 @@ def register(app: typer.Typer) -> None:
         """Integrity, foreign keys, schema version and row counts."""
         from casecli.core import store
 
-        conn = store.connect(settings.db_path(), migrate=False)
-        result = store.check(conn)
-        conn.close()
+        path = settings.db_path()
+        conn = store.connect(path, migrate=False)
+        try:
+            result = store.check(conn)
+        finally:
+            conn.close()
         data = {
             "ok": result.ok,
+            "damaged": result.damaged,
             "schema": result.schema,
             "latest": result.latest,
             "problems": list(result.problems),
@@ -79,11 +81,22 @@ def register(app: typer.Typer) -> None:
 
             write_json(data)
         else:
-            status = "ok" if result.ok else "PROBLEMS"
-            echo(f"{settings.db_path()}: {status}, schema {result.schema} of {result.latest}")
+            status = "ok" if result.ok else "DAMAGED" if result.damaged else "PROBLEMS"
+            echo(f"{path}: {status}, schema {result.schema} of {result.latest}")
             for problem in result.problems:
                 echo(f"  problem: {problem}")
-            echo("  " + ", ".join(f"{k} {v:,}" for k, v in result.counts.items()))
+            echo(
+                "  "
+                + ", ".join(
+                    f"{k} {v:,}" if v is not None else f"{k} unreadable"
+                    for k, v in result.counts.items()
+                )
+            )
+        if result.damaged:
+            reported = [p.removeprefix("integrity: ") for p in result.problems]
+            from casecli.core.storefaults import damaged
+
+            fail(str(damaged(path, "; ".join(reported[:3]))), 1)
         if not result.ok:
             raise typer.Exit(1)
 

@@ -131,14 +131,15 @@ class Settings:
 
         return scope.actor(conn, self.staff_id(conn))
 
-    def connect(self, *, create: bool = False) -> sqlite3.Connection:
+    def connect(self, *, create: bool = False, write: str | None = None) -> sqlite3.Connection:
         """Open the store, and note the day of its newest export (``data_as_of``,
-        :mod:`casecli.core.freshness`). A store made by ``casecli demo`` is as of its
-        export's date unless --today says otherwise, so the sample reads the same on
+        :mod:`casecli.core.freshness`); for a write, ``write`` names it: the store must pass
+        its quick check (``storecheck.verify``). A store made by ``casecli demo`` is as of
+        its export's date unless --today says otherwise, so the sample reads the same on
         any day."""
         from casecli.core import freshness, store
 
-        conn = store.connect(self.db_path(), create=create)
+        conn = store.connect(self.db_path(), create=create, write=write)
         source, self.data_as_of = freshness.latest_export(conn)
         if not self.today_given and source == "casecli demo" and self.data_as_of:
             self.today = self.data_as_of
@@ -226,12 +227,23 @@ def command(
         def wrapper(_ctx: typer.Context, **values: Any) -> Any:
             given = {n: values.pop(n) for n in GLOBAL_NAMES}
             folder = values.pop("playbooks", None)
+            settings: Settings | None = None
             try:
                 settings = _settings(_ctx, given)
                 settings.playbooks = folder
                 return func(settings, **values)
             except CasecliError as exc:
                 fail(str(exc), exc.exit_code)
+            except sqlite3.DatabaseError as exc:
+                # The one place where SQLite's errors from any command become a sentence:
+                # a damaged page met by a read (or a write, which SQLite rolled back), a
+                # full disk, an I/O error. Anything else is a bug (main.run reports it).
+                from casecli.core.storefaults import explain
+
+                problem = explain(exc, settings.db if settings else None)
+                if problem is None:
+                    raise
+                fail(str(problem), problem.exit_code)
 
         del wrapper.__wrapped__  # type: ignore[attr-defined]
         params = [CTX_PARAM, *own, *GLOBAL_PARAMS, *([PLAYBOOKS_PARAM] if playbooks else [])]

@@ -30,7 +30,7 @@ class _KindsInHelp(TyperCommand):
 
 
 def _open(settings: Settings) -> tuple[Any, Any]:
-    conn = settings.connect()
+    conn = settings.connect(write="local")
     return conn, settings.actor(conn)
 
 

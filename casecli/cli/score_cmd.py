@@ -18,8 +18,8 @@ PERIOD = Annotated[
 ]
 
 
-def open_store(settings: Settings) -> tuple[Any, Any]:
-    conn = settings.connect()
+def open_store(settings: Settings, write: str | None = None) -> tuple[Any, Any]:
+    conn = settings.connect(write=write)
     return conn, settings.actor(conn)
 
 
@@ -98,7 +98,7 @@ def register(app: typer.Typer) -> None:
         from casecli.core import goals, measures
 
         kind, scope_id = goals.parse_scope(scope)
-        conn, who = open_store(settings)
+        conn, who = open_store(settings, write="local")
         try:
             goal = goals.set_goal(conn, who, kind, scope_id, measure, target, period)
         finally:

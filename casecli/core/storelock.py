@@ -8,6 +8,10 @@ store, ``STORE-lock`` (e.g. ``cases.db-lock``), created 0600 and never deleted: 
 a lock file while another process waits on it would let a third one in. The lock is
 released when the holder's process ends, however it ends (kill -9 included).
 
+The lock is reentrant within one thread: a sync holds it and then opens the store, which
+may migrate it under the same lock (``store.upgrade``). A second ``flock`` on a new
+descriptor of the same file would wait for the first one, in the same process, forever.
+
 The lock file is not the store: holding it never blocks a reader, a local write
 (``record``), or SQLite's own locking. The file descriptor is kept only in this module,
 never on the store file itself (closing any descriptor of a SQLite database drops the
@@ -19,6 +23,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +32,8 @@ from pathlib import Path
 from casecli.core.errors import CasecliError
 
 POLL_SECONDS = 0.05
+
+_held: dict[tuple[int, int, int], int] = {}  # (device, inode of the lock file, thread) -> depth
 
 
 def lock_path(store: Path) -> Path:
@@ -42,6 +49,16 @@ def exclusive(store: Path, timeout_ms: int, busy: str) -> Iterator[None]:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         raise _cannot(path, exc) from None
+    st = os.fstat(fd)
+    key = (st.st_dev, st.st_ino, threading.get_ident())
+    if key in _held:  # this thread holds it already
+        os.close(fd)
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
     try:
         deadline = time.monotonic() + timeout_ms / 1000
         while True:
@@ -52,7 +69,11 @@ def exclusive(store: Path, timeout_ms: int, busy: str) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     raise CasecliError(busy) from None
                 time.sleep(POLL_SECONDS)
-        yield
+        _held[key] = 1
+        try:
+            yield
+        finally:
+            del _held[key]
     finally:
         os.close(fd)  # releases the flock
 

@@ -231,7 +231,8 @@ def sync_store(path: Path, folder: Path, **options: Any) -> SyncResult:
             f"The folder for the store, {path.parent}, does not exist; create it first."
         )
     with storelock.exclusive(path, store.BUSY_TIMEOUT_MS, BUSY):
-        conn = store.connect(path, create=True)
+        # a damaged store is refused before the export is read (storecheck.verify)
+        conn = store.connect(path, create=True, write="sync")
         try:
             fresh = not options.get("dry_run") and _is_empty(conn)
             if not fresh:
