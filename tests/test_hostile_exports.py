@@ -697,3 +697,48 @@ def test_a_dry_run_says_would_apply(tmp_path: Path) -> None:
                      "--dry-run")  # fmt: skip
     assert result.returncode == 0
     assert result.stdout.startswith("Dry run of sync 1: would apply (full")
+
+
+# --- what a fast read sees in a file's bytes ---------------------------------------------------
+
+
+class _Pieces(io.RawIOBase):
+    """Hands out ``data`` ``size`` bytes at a time, as a file read in pieces would."""
+
+    def __init__(self, data: bytes, size: int) -> None:
+        self.data, self.size, self.at = data, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read1(self, n: int = -1) -> bytes:
+        piece = self.data[self.at : self.at + self.size]
+        self.at += len(piece)
+        return piece
+
+    read = read1
+
+
+@pytest.mark.parametrize("size", [1000, 65_536, 70_000, 1 << 20])
+@pytest.mark.parametrize(
+    ("data", "seen"),
+    [
+        (b"a,b\n" + (b"x" * 65_536 + b"\n") * 3, (False, False, False)),  # 64 KiB exactly
+        (b"a,b\n" + b"x" * 65_537 + b"\n", (False, False, True)),  # one byte over
+        (b"a,b\r\n" + (b"x" * 40_000 + b"\r\n") * 5, (False, False, False)),
+        (b"\xef\xbb\xbfa,b\nC1,x\n", (False, False, False)),  # a BOM is not text
+        (b"a,b\nC1,N\xc3\xba\xc3\xb1ez\n", (True, False, False)),  # accented names
+        (b"a,b\nC\xe2\x80\x8b1,x\n", (True, False, False)),  # a zero-width space
+        (b"a,b\nC1,x\ty\n", (False, True, False)),  # a tab
+        (b"a,b\nC\x001,x\n", (False, True, False)),  # NUL
+        (b"a,b\nC\x7f1,x\n", (False, True, False)),  # DEL
+    ],
+)
+def test_a_fast_read_sees_what_the_cheap_checks_must_prove(
+    data: bytes, seen: tuple[bool, bool, bool], size: int
+) -> None:
+    from casecli.core.source import _LineGuard
+
+    guard = _LineGuard(_Pieces(data, size))
+    assert b"".join(iter(lambda: guard.read1(size), b"")) == data
+    assert tuple(guard.seen) == seen

@@ -388,42 +388,31 @@ def _direct_value(col: Column, r: str) -> str:
     return _stored(col, f"NULLIF({r}, '')", canonical=True)
 
 
-def orphans(rt: RecordType) -> list[str]:
-    """For a table just loaded: one query per reference, true if a row points at nothing.
-
-    One set-based pass over the table after the load costs less than a lookup
-    sub-query run once per row."""
-    out = []
+def after_load(rt: RecordType, seen: Seen) -> str | None:
+    """For a table just loaded by ``direct_insert``: one query, true if a row points at
+    nothing (a reference), or holds a value that the file's bytes, as ``seen``, leave
+    unproven by the cheap checks ``direct_insert`` made (they assumed printable ASCII and
+    short lines). One set-based pass over the table after the load costs less than a
+    lookup sub-query run once per row, and one pass for every column less than one each."""
+    bad = []
     for c in rt.columns:
+        col = f"t.{q(c.name)}"
         if c.ref is not None:
-            found = f"SELECT 1 FROM main.{q(c.ref)} r WHERE r.{q(REF_KEY[c.ref])} = t.{q(c.name)}"
-            out.append(
-                f"SELECT EXISTS (SELECT 1 FROM main.{q(rt.name)} t"
-                f" WHERE t.{q(c.name)} IS NOT NULL AND NOT EXISTS ({found}))"
-            )
-    return out
-
-
-def unproven(rt: RecordType, seen: Seen) -> list[str]:
-    """For a table just loaded by ``direct_insert`` (whose cheap checks assumed a file of
-    printable ASCII with short lines): one query per column that the file's bytes, as
-    ``seen``, leave unproven, true if a stored value fails its full cheap check."""
-    out = []
-    for c in rt.columns:
-        full = fast_ok(c, seen, f"t.{q(c.name)}")
-        if full and full != fast_ok(c, NOTHING_SEEN, f"t.{q(c.name)}"):
-            out.append(
-                f"SELECT EXISTS (SELECT 1 FROM main.{q(rt.name)} t"
-                f" WHERE t.{q(c.name)} IS NOT NULL AND NOT coalesce({full}, 0))"
-            )
-    return out
+            found = f"SELECT 1 FROM main.{q(c.ref)} r WHERE r.{q(REF_KEY[c.ref])} = {col}"
+            bad.append(f"({col} IS NOT NULL AND NOT EXISTS ({found}))")
+        full = fast_ok(c, seen, col)
+        if full and full != fast_ok(c, NOTHING_SEEN, col):
+            bad.append(f"({col} IS NOT NULL AND NOT coalesce({full}, 0))")
+    if not bad:
+        return None
+    return f"SELECT EXISTS (SELECT 1 FROM main.{q(rt.name)} t WHERE {' OR '.join(bad)})"
 
 
 def direct_insert(rt: RecordType, file_columns: tuple[str, ...], sync_id: int) -> str:
     """One INSERT that validates, normalises and writes a CSV row bound as ``?1 … ?n``.
 
-    For the first load of a table (references are checked after it: ``orphans``; what the
-    file's bytes leave unproven, after it too: ``unproven``). A row
+    For the first load of a table (references, and what the file's bytes leave unproven,
+    are checked after it: ``after_load``). A row
     that any check could fault gets a NULL key, so
     ``OR IGNORE`` skips it (as it skips a duplicate key); the caller, seeing fewer rows
     written than read, redoes the file through staging, where each problem is found and

@@ -136,13 +136,14 @@ class _CountingReader(io.RawIOBase):
         super().close()
 
 
-class _LineGuard(io.RawIOBase):
+class _LineGuard(io.BufferedIOBase):
     """The bytes of a fast read, looked at once as they pass (a few C-speed scans per MB).
 
     Raises LineTooLong once more than LINE_LIMIT bytes pass without a line break (a line
     is read whole into memory before the csv module sees it: a 1 GB line would cost 1 GB),
     and notes what ``checks.Seen`` tells the cheap checks: a byte outside printable ASCII,
-    a control byte, a line over 64 KiB."""
+    a control byte, a line over 64 KiB. It hands on the very bytes objects it is given
+    (TextIOWrapper reads with ``read1``), so it copies nothing."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -157,10 +158,14 @@ class _LineGuard(io.RawIOBase):
     def seen(self) -> Seen:
         return Seen(self.non_ascii, self.control, self.long_lines)
 
-    def readinto(self, buffer: Any) -> int:
-        data = self.inner.read(len(buffer))
+    def read1(self, size: int = -1) -> bytes:
+        return self._look(self.inner.read1(size))
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._look(self.inner.read(size))
+
+    def _look(self, data: bytes) -> bytes:
         n = len(data)
-        buffer[:n] = data
         scan = data[3:] if self.first and data.startswith(BOM) else data
         self.first = False
         if not self.non_ascii and not scan.isascii():
@@ -173,7 +178,7 @@ class _LineGuard(io.RawIOBase):
         self.run = self.run + n if last < 0 else n - last - 1
         if self.run > LINE_LIMIT:
             raise LineTooLong()
-        return n
+        return data
 
     def _find_long_line(self, data: bytes) -> None:
         """Hop from line break to line break, at most TEXT_LIMIT bytes at a time (the last
@@ -273,7 +278,7 @@ class Reader:
             binary = gzip.GzipFile(fileobj=binary, mode="rb")
         self._guard = None if careful else _LineGuard(binary)
         if self._guard is not None:
-            binary = io.BufferedReader(self._guard, 1 << 20)
+            binary = self._guard
         encoding = (
             "utf-8-sig" if profile.encoding.lower() in ("utf-8", "utf8") else profile.encoding
         )

@@ -153,9 +153,9 @@ class Job:
             conn.execute("SAVEPOINT direct")
             try:
                 written = conn.executemany(sql, reader.raw_rows()).rowcount
-                complete = written == reader.lines_read - 1 and not any(
-                    conn.execute(query).fetchone()[0]
-                    for query in (*ck.orphans(rt), *ck.unproven(rt, reader.seen))
+                after = ck.after_load(rt, reader.seen)
+                complete = written == reader.lines_read - 1 and not (
+                    after and conn.execute(after).fetchone()[0]
                 )
             except (sqlite3.ProgrammingError, sqlite3.IntegrityError, *UNUSUAL):
                 complete = False
