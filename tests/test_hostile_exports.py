@@ -737,8 +737,8 @@ class _Pieces(io.RawIOBase):
 def test_a_fast_read_sees_what_the_cheap_checks_must_prove(
     data: bytes, seen: tuple[bool, bool, bool], size: int
 ) -> None:
-    from casecli.core.source import _LineGuard
+    from casecli.core.lines import LineGuard
 
-    guard = _LineGuard(_Pieces(data, size))
+    guard = LineGuard(_Pieces(data, size))
     assert b"".join(iter(lambda: guard.read1(size), b"")) == data
     assert tuple(guard.seen) == seen

@@ -3,13 +3,13 @@
 Sync stages each file's raw cells as text, then validates every row in one set-based
 pass (one ``CASE`` per row: the first failing check, in column order, wins) and
 applies the good rows with ``INSERT … SELECT``. Keeping the per-cell work in SQLite's
-C code rather than per-row Python is what makes a 1.3-million-case sync fast.
+C code rather than per-row Python is what makes a 1.3-million-case sync fast. The cheap
+checks that let most rows skip these are in ``casecli.core.fastchecks``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from casecli.core.contract import (
     BOOL,
@@ -65,30 +65,6 @@ def lit(value: str) -> str:
 
 def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join(lit(v) for v in values) + ")"
-
-
-def _member(expr: str, values: tuple[str, ...]) -> str:
-    """``expr IN values`` as a CASE: SQLite builds a lookup table for IN on each execution,
-    which dominates when one statement runs once per CSV row, and a CASE of a dozen
-    comparisons costs a quarter of the instructions of searching a joined list (measured
-    with callgrind, benchmarks/RESULTS.md)."""
-    whens = " ".join(f"WHEN {lit(v)} THEN 1" for v in values)
-    return f"(CASE {expr} {whens} ELSE 0 END)"
-
-
-class Seen(NamedTuple):
-    """What a fast read saw in a file's bytes (``casecli.core.source``), which decides how
-    much the cheap checks must prove: a file of printable ASCII with short lines cannot
-    hold a control, zero-width or NUL character nor a cell over 64 KiB, so its ids need
-    only their length and first character checked, and its text cells nothing."""
-
-    non_ascii: bool = True  # a byte over 0x7F (outside a leading BOM)
-    control: bool = True  # a control byte other than a line break (tab and NUL included)
-    long_lines: bool = True  # a line over 64 KiB
-
-
-NOTHING_SEEN = Seen(False, False, False)  # the best case, before a fast read has looked
-UNSEEN_FILE = Seen()  # nothing known: every check
 
 
 def cell(name: str, table: str = "stage") -> str:
@@ -216,10 +192,10 @@ def _limits(col: Column, v: str, raw: str) -> list[tuple[str, str]]:
 
 def normalised(col: Column, table: str = "stage") -> str:
     """SQL turning a valid raw (staged) cell into the stored value."""
-    return _stored(col, trimmed(col, table), canonical=False)
+    return stored(col, trimmed(col, table), canonical=False)
 
 
-def _stored(col: Column, v: str, *, canonical: bool) -> str:
+def stored(col: Column, v: str, *, canonical: bool) -> str:
     """The stored value of ``v``, a valid cell with '' already NULL. ``canonical``: it
     passed ``fast_ok``, so it is lower-case and exactly formatted already."""
     if col.type == ENUM:
@@ -244,7 +220,7 @@ def _stored(col: Column, v: str, *, canonical: bool) -> str:
     else:
         expr = v
     if col.default is not None:
-        default = _stored(
+        default = stored(
             Column(col.name, col.type, values=col.values), lit(col.default), canonical=False
         )
         expr = f"COALESCE({expr}, {default})"
@@ -300,147 +276,3 @@ def case_expression(all_checks: list[Check], rt: RecordType) -> str:
     whens = [f"WHEN {blank_condition(rt)} THEN {BLANK}"]
     whens += [f"WHEN {c.condition} THEN {c.number}" for c in all_checks]
     return "CASE " + " ".join(whens) + " END"
-
-
-_YEAR = "[0-9][0-9][0-9][0-9]"
-
-
-def _iso_equal(r: str) -> str:
-    """True when the cell is already in canonical ISO form (so its date exists)."""
-    return (
-        f"CASE length({r}) WHEN 10 THEN date(julianday({r})) = {r}"
-        f" WHEN 16 THEN strftime('%Y-%m-%dT%H:%M', julianday({r})) = {r}"
-        f" WHEN 19 THEN strftime('%Y-%m-%dT%H:%M:%S', julianday({r})) = {r} ELSE 0 END"
-    )
-
-
-def fast_ok(col: Column, seen: Seen = UNSEEN_FILE, at: str | None = None) -> str | None:
-    """A cheap test on the raw cell that, when true, proves every check of the column passes.
-
-    Nearly every cell of a real export takes this path; a cell it cannot vouch for (spaces
-    around a value, capitals, the 29th-31st of a month, a negative amount) is judged by the
-    exact checks instead, so being conservative here costs speed, never correctness.
-    ``seen``: what the read saw in the file's bytes; ``at``: the cell's SQL (default the
-    staged cell).
-    """
-    r = at or cell(col.name)
-    years = f"{r} BETWEEN {lit(FIRST_DAY)} AND '{LAST_DAY}T99'"
-    if col.type == TEXT:
-        text: str | None = None
-        if col.ref is not None:
-            pass  # a reference must equal a stored key: that proves it an id
-        elif col.is_id:
-            # Starts with a visible character, at most 64 bytes; where the file had other
-            # bytes than printable ASCII, ASCII only (as many bytes as characters: no
-            # zero-width or NUL character), and no control (json_quote() escapes C0).
-            text = f"{r} >= '!' AND length(CAST({r} AS BLOB)) <= {ID_LIMIT}"
-            if seen.non_ascii or seen.control:
-                text += f" AND length({r}) = length(CAST({r} AS BLOB))"
-            if seen.control:
-                text += (
-                    f" AND length(json_quote({r})) = length({r}) + 2 AND instr({r}, char(127)) = 0"
-                )
-            text = f"({text})"
-        elif seen.long_lines:
-            text = f"length(CAST({r} AS BLOB)) <= {TEXT_LIMIT}"
-        if col.required:
-            return f"({r} <> '' AND {text})" if text else f"{r} <> ''"
-        return text
-    if col.type == ENUM:
-        ok = _member(r, col.values)
-    elif col.type == DATE:
-        ok = f"(date(julianday({r})) = {r} AND {years})"
-    elif col.type == DATETIME:
-        ok = f"({_iso_equal(r)} AND {years})"
-    elif col.type == BOOL:
-        ok = _member(r, BOOL_TRUE + BOOL_FALSE)
-    elif col.type == MONEY:  # 125.50 or 125: formatting the number gives the cell back;
-        # 12 characters at most with 2 decimals, 9 without: inside the contract's limit
-        ok = (
-            f"(length({r}) <= 12 AND (printf('%.2f', {r}) = {r}"
-            f" OR (length({r}) <= 9 AND CAST({r} AS INTEGER) || '' = {r})))"
-        )
-    elif col.type in (INT, NUMBER):
-        ok = f"(length({r}) <= 15 AND CAST({r} AS INTEGER) || '' = {r}"
-        if col.low is not None and col.high is not None:
-            low = ">" if col.low_open else ">="
-            ok += f" AND CAST({r} AS INTEGER) {low} {col.low:g} AND CAST({r} AS INTEGER) <= {col.high:g}"
-        ok += ")"
-    elif col.type == MONTH:
-        ok = f"(({r} GLOB '{_YEAR}-0[1-9]' OR {r} GLOB '{_YEAR}-1[0-2]') AND {years})"
-    else:
-        return None
-    if col.required and col.default is None:
-        return ok
-    return f"(coalesce({r}, '') = '' OR {ok})"
-
-
-def any_failure(all_checks: list[Check], rt: RecordType, seen: Seen = UNSEEN_FILE) -> str:
-    """True for rows that need the exact checks: the fast path failed, or a rule or reference."""
-    fast = [f for f in (fast_ok(c, seen) for c in rt.columns) if f]
-    parts = [f"NOT coalesce({' AND '.join(fast)}, 0)"] if fast else []
-    parts += [f"coalesce({c.condition}, 0)" for c in all_checks if c.kind != "cell"]
-    return " OR ".join(parts) if parts else "0"
-
-
-def _direct_value(col: Column, r: str) -> str:
-    """The stored value of a cell that passed ``fast_ok``: it is already canonical."""
-    return _stored(col, f"NULLIF({r}, '')", canonical=True)
-
-
-def after_load(rt: RecordType, seen: Seen) -> str | None:
-    """For a table just loaded by ``direct_insert``: one query, true if a row points at
-    nothing (a reference), or holds a value that the file's bytes, as ``seen``, leave
-    unproven by the cheap checks ``direct_insert`` made (they assumed printable ASCII and
-    short lines). One set-based pass over the table after the load costs less than a
-    lookup sub-query run once per row, and one pass for every column less than one each."""
-    bad = []
-    for c in rt.columns:
-        col = f"t.{q(c.name)}"
-        if c.ref is not None:
-            found = f"SELECT 1 FROM main.{q(c.ref)} r WHERE r.{q(REF_KEY[c.ref])} = {col}"
-            bad.append(f"({col} IS NOT NULL AND NOT EXISTS ({found}))")
-        full = fast_ok(c, seen, col)
-        if full and full != fast_ok(c, NOTHING_SEEN, col):
-            bad.append(f"({col} IS NOT NULL AND NOT coalesce({full}, 0))")
-    if not bad:
-        return None
-    return f"SELECT EXISTS (SELECT 1 FROM main.{q(rt.name)} t WHERE {' OR '.join(bad)})"
-
-
-def direct_insert(rt: RecordType, file_columns: tuple[str, ...], sync_id: int) -> str:
-    """One INSERT that validates, normalises and writes a CSV row bound as ``?1 … ?n``.
-
-    For the first load of a table (references, and what the file's bytes leave unproven,
-    are checked after it: ``after_load``). A row
-    that any check could fault gets a NULL key, so
-    ``OR IGNORE`` skips it (as it skips a duplicate key); the caller, seeing fewer rows
-    written than read, redoes the file through staging, where each problem is found and
-    reported. ``VALUES`` rather than ``SELECT … WHERE``: SQLite runs it far faster once
-    per row.
-    """
-    pos = {name: i + 1 for i, name in enumerate(file_columns) if not name.startswith("_u")}
-    # Past the fast checks (which come first in the AND chain) a cell is canonical, so
-    # rules and references can use the plain stored value.
-    value = {
-        c.name: _direct_value(c, f"?{pos[c.name]}") if c.name in pos else "NULL" for c in rt.columns
-    }
-    values = [value[c.name] for c in rt.columns]
-    for i, c in enumerate(rt.columns):
-        if c.name not in pos and c.default is not None:
-            values[i] = _direct_value(c, "NULL")
-    ok = [
-        f for c in rt.columns if c.name in pos and (f := fast_ok(c, NOTHING_SEEN, f"?{pos[c.name]}"))
-    ]
-    for rule in rt.rules:
-        ok.append(
-            f"NOT coalesce(({rule.when.format(**value)}) AND {value[rule.column]} IS NULL, 0)"
-        )
-    # every parameter must appear, or SQLite counts fewer than the row has
-    ok += [f"(?{i + 1} IS NULL OR 1)" for i, n in enumerate(file_columns) if n.startswith("_u")]
-    values[0] = f"CASE WHEN {' AND '.join(ok) or '1'} THEN {values[0]} END"
-    cols = ", ".join(q(c) for c in rt.names)
-    return (
-        f"INSERT OR IGNORE INTO main.{q(rt.name)} ({cols}, _gone_on, _sync_id)"
-        f" VALUES ({', '.join(values)}, NULL, {sync_id})"
-    )

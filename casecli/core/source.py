@@ -15,23 +15,18 @@ import io
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from casecli.core.checks import UNSEEN_FILE, Seen
-from casecli.core.contract import DATE, DATETIME, TEXT_LIMIT, RecordType
+from casecli.core.contract import RecordType
 from casecli.core.errors import CasecliError
+from casecli.core.fastchecks import UNSEEN_FILE, Seen
+from casecli.core.lines import FIELD_LIMIT, CountingReader, LineGuard, Lines, LineTooLong
 from casecli.core.profiles import FileMap, Profile
+from casecli.core.transforms import transform
 from casecli.core.words import plural
 
-# Bounds that keep memory flat whatever a file holds. A cell past FIELD_LIMIT characters,
-# or a physical line past LINE_LIMIT, is not read into memory: its row is rejected (the
-# contract's own limit for a text cell is 64 KiB; cells up to FIELD_LIMIT are read and
-# rejected by that check, with the column named).
-FIELD_LIMIT = 1 << 20
-LINE_LIMIT = 4 << 20
 csv.field_size_limit(FIELD_LIMIT)
 TOO_LONG = (
     "is too long to read (a line or cell of more than 1 MiB; the contract allows 64 KiB "
@@ -41,10 +36,6 @@ BAD_QUOTE = (
     "cannot be read as CSV ({problem}), so it was not applied; check the quoting on this "
     'line (a quote inside a quoted cell is written twice: "")'
 )
-QUOTE = '"'
-BOM = b"\xef\xbb\xbf"
-CONTROLS = bytes([*range(0x00, 0x0A), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])  # not \n \r
-NOT_CONTROL = bytes(b for b in range(256) if b not in CONTROLS)  # translate() deletes these
 FAST_WIDTH = 500  # wider files (thousands of unknown columns) are read the careful way
 
 
@@ -109,148 +100,6 @@ class Header:
         return tuple(by_pos.get(i, f"_u{i}") for i in range(self.width))
 
 
-class LineTooLong(Exception):
-    """A physical line longer than LINE_LIMIT: its row cannot be read in bounded memory."""
-
-
-class _CountingReader(io.RawIOBase):
-    """Counts the bytes read from the file on disk, for the progress bar."""
-
-    def __init__(self, raw: io.BufferedReader, on_read: Callable[[int], None] | None) -> None:
-        self.raw = raw
-        self.count = 0
-        self.on_read = on_read
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        n = self.raw.readinto(buffer) or 0
-        self.count += n
-        if self.on_read is not None:
-            self.on_read(self.count)
-        return n
-
-    def close(self) -> None:
-        self.raw.close()
-        super().close()
-
-
-class _LineGuard(io.BufferedIOBase):
-    """The bytes of a fast read, looked at once as they pass (a few C-speed scans per MB).
-
-    Raises LineTooLong once more than LINE_LIMIT bytes pass without a line break (a line
-    is read whole into memory before the csv module sees it: a 1 GB line would cost 1 GB),
-    and notes what ``checks.Seen`` tells the cheap checks: a byte outside printable ASCII,
-    a control byte, a line over 64 KiB. It hands on the very bytes objects it is given
-    (TextIOWrapper reads with ``read1``), so it copies nothing."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.run = 0  # bytes since the last line break
-        self.first = True
-        self.non_ascii = self.control = self.long_lines = False
-
-    def readable(self) -> bool:
-        return True
-
-    @property
-    def seen(self) -> Seen:
-        return Seen(self.non_ascii, self.control, self.long_lines)
-
-    def read1(self, size: int = -1) -> bytes:
-        return self._look(self.inner.read1(size))
-
-    def read(self, size: int | None = -1) -> bytes:
-        return self._look(self.inner.read(size))
-
-    def _look(self, data: bytes) -> bytes:
-        n = len(data)
-        scan = data[3:] if self.first and data.startswith(BOM) else data
-        self.first = False
-        if not self.non_ascii and not scan.isascii():
-            self.non_ascii = True
-        if not self.control and scan.translate(None, NOT_CONTROL):
-            self.control = True
-        if not self.long_lines:
-            self._find_long_line(data)
-        last = max(data.rfind(b"\n"), data.rfind(b"\r"))
-        self.run = self.run + n if last < 0 else n - last - 1
-        if self.run > LINE_LIMIT:
-            raise LineTooLong()
-        return data
-
-    def _find_long_line(self, data: bytes) -> None:
-        """Hop from line break to line break, at most TEXT_LIMIT bytes at a time (the last
-        break in each window): a window without one holds a line over 64 KiB."""
-        start, n, run = 0, len(data), self.run
-        while n - start > TEXT_LIMIT - run:
-            end = start + TEXT_LIMIT - run + 1
-            at = max(data.rfind(b"\n", start, end), data.rfind(b"\r", start, end))
-            if at < 0:
-                self.long_lines = True
-                return
-            start, run = at + 1, 0
-
-    def close(self) -> None:
-        self.inner.close()
-        super().close()
-
-
-class _Lines:
-    """Physical lines for the csv module, at most LINE_LIMIT characters each, counted, with
-    the quote parity of the record being read (RFC 4180: inside a quoted cell a quote is
-    written twice, so an odd count of quotes since the record began means a quoted cell is
-    still open). That is what lets a row that cannot be parsed be skipped whole, and an
-    unclosed quote be named at the line where it opened."""
-
-    def __init__(self, text: io.TextIOWrapper) -> None:
-        self.text = text
-        self.line = 0  # physical lines read
-        self.open_quote = False  # inside a quoted cell, by parity since the record began
-        self.opened = 0  # the line where the quote still open was opened
-        self.last = ""  # the last line read, for a reject's value
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        line = self._read()
-        if len(line) >= LINE_LIMIT and not line.endswith(("\n", "\r")):
-            raise LineTooLong()
-        return line
-
-    def _read(self) -> str:
-        line = self.text.readline(LINE_LIMIT)
-        if not line:
-            raise StopIteration
-        physical = self.line + 1  # the line this text is (part of)
-        if line.endswith(("\n", "\r")) or len(line) < LINE_LIMIT:
-            self.line = physical  # the line is complete
-        if line.count(QUOTE) % 2:
-            self.open_quote = not self.open_quote
-            if self.open_quote:
-                self.opened = physical
-        self.last = line
-        return line
-
-    def start_record(self) -> int:
-        """A new record begins at the next line; return that line's number."""
-        self.open_quote = False
-        return self.line + 1
-
-    def skip_record(self) -> bool:
-        """Read on to the end of the record being read (the end of its physical line, and
-        on while a quoted cell is open). False when the file ends inside a quoted cell."""
-        line = self.last
-        while not line.endswith(("\n", "\r")) or self.open_quote:
-            try:
-                line = self._read()
-            except StopIteration:
-                return not self.open_quote
-        return True
-
-
 class Reader:
     """Iterate the staged rows of one source file; use as a context manager.
 
@@ -272,11 +121,11 @@ class Reader:
         self.careful = careful
         self.blank_lines = 0
         self.header_ok = True
-        self._raw = _CountingReader(source.path.open("rb"), on_read)
+        self._raw = CountingReader(source.path.open("rb"), on_read)
         binary: Any = io.BufferedReader(self._raw, 1 << 20)
         if source.path.name.endswith(".gz"):
             binary = gzip.GzipFile(fileobj=binary, mode="rb")
-        self._guard = None if careful else _LineGuard(binary)
+        self._guard = None if careful else LineGuard(binary)
         if self._guard is not None:
             binary = self._guard
         encoding = (
@@ -284,7 +133,7 @@ class Reader:
         )
         self._text = io.TextIOWrapper(binary, encoding=encoding, newline="")
         self._text._CHUNK_SIZE = 1 << 20  # type: ignore[attr-defined]  # 8 KiB reads cost
-        self._lines = _Lines(self._text) if careful else None
+        self._lines = Lines(self._text) if careful else None
         self._reader = csv.reader(self._lines or self._text, strict=True)
         self.header = self._read_header()
 
@@ -407,6 +256,11 @@ class Reader:
         It raises ``csv.Error`` or ``LineTooLong`` where the file needs a careful read."""
         return self._reader
 
+    def _transform(self) -> Callable[[list[str]], list[str]] | None:
+        """Per-cell work the profile asks for (``casecli.core.transforms``), or None."""
+        source = self.source
+        return transform(self.header, source.record_type, source.file_map, self.profile)
+
     @property
     def seen(self) -> Seen:
         """What the fast read saw in the file's bytes so far (all of it, once read)."""
@@ -425,7 +279,7 @@ class Reader:
         if not header.columns:
             return
         width = header.width
-        transform = self._transform()
+        work = self._transform()
         positions = header.positions
         if -1 in positions:
             getter = None
@@ -464,98 +318,7 @@ class Reader:
                 )
                 yield (line, problem, ",".join(row)[:1000], *nulls)
                 continue
-            if transform is not None:
-                yield (line, None, None, *transform(row))
+            if work is not None:
+                yield (line, None, None, *work(row))
             else:
                 yield (line, None, None, *getter(row))  # type: ignore[misc]
-
-    def _transform(self) -> Callable[[list[str]], list[str]] | None:
-        """Per-cell work a profile asks for (defaults, value maps, date formats), or None."""
-        fmap, profile, header = self.source.file_map, self.profile, self.header
-        rt = self.source.record_type
-        steps: list[tuple[int, int, Callable[[str], str]]] = []  # (out index, src pos, fn)
-        needed = False
-        for i, (name, pos) in enumerate(zip(header.columns, header.positions, strict=True)):
-            col = rt.column(name)
-            fns: list[Callable[[str], str]] = []
-            if name in fmap.values:
-                fns.append(_value_map(fmap.values[name]))
-            if col.type in (DATE, DATETIME) and profile.date_formats:
-                fns.append(_date_parser(profile, col.type == DATE))
-            if name in fmap.defaults:
-                fns.append(_default(fmap.defaults[name]))
-            if fns or pos == -1:
-                needed = True
-            steps.append((i, pos, _chain(fns)))
-        if not needed:
-            return None
-
-        def transform(row: list[str]) -> list[str]:
-            return [fn(row[pos] if pos >= 0 else "") for _, pos, fn in steps]
-
-        return transform
-
-
-def _chain(fns: list[Callable[[str], str]]) -> Callable[[str], str]:
-    if not fns:
-        return lambda v: v
-    if len(fns) == 1:
-        return fns[0]
-
-    def run(v: str) -> str:
-        for fn in fns:
-            v = fn(v)
-        return v
-
-    return run
-
-
-def _value_map(mapping: dict[str, str]) -> Callable[[str], str]:
-    lower = {k.strip().lower(): v for k, v in mapping.items()}
-
-    def fn(v: str) -> str:
-        if v in mapping:
-            return mapping[v]
-        return lower.get(v.strip().lower(), v)
-
-    return fn
-
-
-def _default(value: str) -> Callable[[str], str]:
-    return lambda v: v if v.strip() else value
-
-
-def _date_parser(profile: Profile, date_only: bool) -> Callable[[str], str]:
-    formats = profile.date_formats
-    pivot = profile.two_digit_year_pivot
-    cache: dict[str, str] = {}
-
-    def fn(v: str) -> str:
-        s = v.strip()
-        if not s or (len(s) >= 10 and s[4] == "-" and s[7] == "-"):
-            return v  # empty, or already ISO: validation decides
-        hit = cache.get(s)
-        if hit is not None:
-            return hit
-        out = v
-        for fmt in formats:
-            try:
-                parsed = datetime.strptime(s, fmt)
-            except ValueError:
-                continue
-            if pivot is not None and "%y" in fmt:
-                yy = parsed.year % 100
-                try:
-                    parsed = parsed.replace(year=(2000 if yy < pivot else 1900) + yy)
-                except ValueError:  # 29 February in a year that was not a leap year
-                    continue
-            if date_only or (parsed.hour == parsed.minute == parsed.second == 0):
-                out = parsed.date().isoformat()
-            else:
-                out = parsed.strftime("%Y-%m-%dT%H:%M" + (":%S" if parsed.second else ""))
-            break
-        if len(cache) < 100_000:
-            cache[s] = out
-        return out
-
-    return fn

@@ -19,6 +19,7 @@ from casecli.core.contract import RecordType
 
 STAGE = "temp.stage"
 GOOD = "_err IS NULL AND _chk IS NULL"  # a staged row that parsed and passed every check
+LINE = "coalesce(_line, rowid + 1)"  # the fast path leaves _line empty: row n is on line n + 1
 
 
 class Applied(NamedTuple):

@@ -12,14 +12,16 @@ import sqlite3
 from collections.abc import Callable
 
 from casecli.core import checks as ck
+from casecli.core import fastchecks as fast
+from casecli.core import sync_rejects
 from casecli.core.contract import KNOWN_CASE_TYPES, RecordType
+from casecli.core.lines import LineTooLong
 from casecli.core.profiles import Profile
-from casecli.core.source import LineTooLong, Reader, SourceFile
-from casecli.core.sync_apply import GOOD, STAGE, apply_staged
-from casecli.core.sync_result import FileResult, Reject, SyncResult
+from casecli.core.source import Reader, SourceFile
+from casecli.core.sync_apply import GOOD, LINE, STAGE, apply_staged
+from casecli.core.sync_result import FileResult, SyncResult
 from casecli.core.words import noun, plural
 
-LINE = "coalesce(_line, rowid + 1)"  # the fast path leaves _line empty: row n is on line n + 1
 SyncProgress = Callable[[str, int], None]  # (file name, bytes of it read so far)
 # What stops a fast read: the careful read then finds the row and says what is wrong.
 UNUSUAL = (csv.Error, LineTooLong)
@@ -46,8 +48,8 @@ class Job:
         self.checks = ck.checks(rt, "temp.stage")
         self.key = rt.key
         self.header_columns: tuple[str, ...] = rt.names
-        self._skipped_from = 0  # the sync whose copy of the file equals this one
-        self.seen = ck.UNSEEN_FILE  # what a fast read saw in the staged file's bytes
+        self.skipped_from = 0  # the sync whose copy of the file equals this one
+        self.seen = fast.UNSEEN_FILE  # what a fast read saw in the staged file's bytes
 
     # -- the steps -----------------------------------------------------------------
 
@@ -72,7 +74,7 @@ class Job:
             if last is not None and last[0] == fingerprint:
                 fr.skipped = True
                 fr.rows, fr.unchanged = last[1], last[2]
-                self._skipped_from = last[3]
+                self.skipped_from = last[3]
                 if self.progress:
                     self.progress(self.source.name, self.source.size())
             else:
@@ -83,18 +85,18 @@ class Job:
                     fr.rows = self._stage_file(read)
         if retryable:
             self._stage_retries()
-            self.seen = ck.UNSEEN_FILE  # rows from earlier exports: not looked at
+            self.seen = fast.UNSEEN_FILE  # rows from earlier exports: not looked at
         staged = conn.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
         if staged:
             self._validate(fr)
             was_empty = self._apply(fr)
-            self._settle_rejects(fr)
+            sync_rejects.settle(self, fr)
             if self.kind == "full" and self.source is not None and not fr.skipped and not was_empty:
                 fr.gone = self._mark_gone_unless_unreadable(fr)
         if fr.inserted or fr.updated:  # only rows this sync wrote can bring a new case_type
             self._warn_unknown_values()
         if fr.skipped:
-            self._report_again(fr)
+            sync_rejects.report_again(self, fr)
         if self.source is not None:
             conn.execute(
                 "INSERT INTO sync_files (sync_id, record_type, file, sha256, fingerprint, rows, inserted,"
@@ -149,11 +151,11 @@ class Job:
             read.setdefault(source.name, (header.names, set()))[1].update(header.used)
             if not reader.fast:
                 return None
-            sql = ck.direct_insert(rt, header.file_columns, self.sync_id)
+            sql = fast.direct_insert(rt, header.file_columns, self.sync_id)
             conn.execute("SAVEPOINT direct")
             try:
                 written = conn.executemany(sql, reader.raw_rows()).rowcount
-                after = ck.after_load(rt, reader.seen)
+                after = fast.after_load(rt, reader.seen)
                 complete = written == reader.lines_read - 1 and not (
                     after and conn.execute(after).fetchone()[0]
                 )
@@ -188,7 +190,7 @@ class Job:
                 self.seen = reader.seen
         if staged is None:  # profile work, ragged or blank rows, cells with line breaks
             self._create_stage()
-            self.seen = ck.UNSEEN_FILE
+            self.seen = fast.UNSEEN_FILE
             with Reader(self.source, self.profile, on_read, careful=True) as reader:
                 staged = self._stage_careful(reader)
         if self.source.file_map.distinct:
@@ -234,7 +236,7 @@ class Job:
             )
         return int(self.conn.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0])
 
-    def _key_match(self, raw: str) -> str:
+    def key_match(self, raw: str) -> str:
         return " AND ".join(f"s.{ck.q(k)} = json_extract({raw}, '$.{k}')" for k in self.key)
 
     def _stage_retries(self) -> None:
@@ -244,7 +246,7 @@ class Job:
             f"INSERT INTO {STAGE} (_line, _retry, {names})"
             f" SELECT r.line, r.reject_id, {extracts} FROM rejects r"
             f" WHERE r.record_type = ? AND r.resolved_sync_id IS NULL AND r.retryable = 1"
-            f" AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s._retry IS NULL AND {self._key_match('r.raw')})",
+            f" AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s._retry IS NULL AND {self.key_match('r.raw')})",
             (self.rt.name,),
         )
 
@@ -298,7 +300,7 @@ class Job:
         case = ck.case_expression(self.checks, self.rt)
         conn.execute(
             f"UPDATE {STAGE} SET _chk = {case} WHERE _err IS NULL AND _chk IS NULL"
-            f" AND ({ck.any_failure(self.checks, self.rt, self.seen)})"
+            f" AND ({fast.any_failure(self.checks, self.rt, self.seen)})"
         )
 
     def _unreadable_keys(self) -> tuple[int, list[int]]:
@@ -333,87 +335,6 @@ class Job:
             ).rowcount
         return done.was_empty
 
-    def _reject_sql(self) -> tuple[str, str, str, str]:
-        """SQL expressions giving each bad staged row's column, value, reason and retryability."""
-        fmap = self.source.file_map if self.source else None
-
-        def src(col: str | None) -> str:
-            if col is None:
-                return "NULL"
-            return ck.lit(fmap.source_column(col) if fmap else col)
-
-        key_desc = " || '/' || ".join(f"coalesce({ck.q(k)}, '')" for k in self.key)
-        column = ["CASE WHEN _err IS NOT NULL THEN NULL", f"WHEN _chk = -1 THEN {src(self.key[0])}"]
-        value = ["CASE WHEN _err IS NOT NULL THEN _errval", f"WHEN _chk = -1 THEN {key_desc}"]
-        reason = [
-            "CASE WHEN _err IS NOT NULL THEN _err",
-            "WHEN _chk = -1 THEN 'the key appears more than once in this file (lines ' || _errval"
-            " || '), so none of these rows was applied; keep one row per key'",
-        ]
-        retry = ["CASE"]
-        for c in self.checks:
-            column.append(f"WHEN _chk = {c.number} THEN {src(c.column)}")
-            value.append(f"WHEN _chk = {c.number} THEN {ck.cell(c.column) if c.column else 'NULL'}")
-            reason.append(f"WHEN _chk = {c.number} THEN {ck.lit(f'{c.column} {c.reason}')}")
-            if c.retryable:
-                retry.append(f"WHEN _chk = {c.number} THEN 1")
-        end = " END"
-        retry_sql = " ".join(retry) + " ELSE 0 END" if len(retry) > 1 else "0"
-        return (" ".join(column) + end, " ".join(value) + end, " ".join(reason) + end, retry_sql)
-
-    def _settle_rejects(self, fr: FileResult) -> None:
-        conn, rt = self.conn, self.rt
-        column, value, reason, retry = self._reject_sql()
-        raw = "json_object(" + ", ".join(f"'{c}', {ck.q(c)}" for c in self.header_columns) + ")"
-        key_desc = " || '/' || ".join(f"{ck.q(k)}" for k in self.key)
-        bad = "(_err IS NOT NULL OR _chk > 0 OR _chk = -1)"
-        conn.execute("DROP TABLE IF EXISTS temp.new_rejects")
-        conn.execute(
-            "CREATE TEMP TABLE new_rejects (line INTEGER, col TEXT, value TEXT, reason TEXT,"
-            " row_key TEXT, raw TEXT, retryable INTEGER, existing_id INTEGER)"
-        )
-        file = self.source.name if self.source else rt.file
-        conn.execute(
-            f"INSERT INTO temp.new_rejects (line, col, value, reason, row_key, raw, retryable)"
-            f" SELECT {LINE}, {column}, {value}, {reason}, CASE WHEN _err IS NULL THEN {key_desc} END,"
-            f" {raw}, {retry} FROM {STAGE} WHERE {bad} AND _retry IS NULL ORDER BY 1"
-        )
-        conn.execute(
-            "UPDATE temp.new_rejects SET existing_id = (SELECT r.reject_id FROM rejects r"
-            " WHERE r.record_type = ? AND r.resolved_sync_id IS NULL AND r.row_key IS new_rejects.row_key"
-            " AND r.raw = new_rejects.raw AND r.reason = new_rejects.reason AND r.file = ? LIMIT 1)",
-            (rt.name, file),
-        )
-        # A newer row for the same key replaces an older reject, whatever became of it.
-        conn.execute(
-            f"UPDATE rejects SET resolved_sync_id = ?, resolution = 'superseded'"
-            f" WHERE record_type = ? AND resolved_sync_id IS NULL AND reject_id NOT IN"
-            f" (SELECT existing_id FROM temp.new_rejects WHERE existing_id IS NOT NULL)"
-            f" AND EXISTS (SELECT 1 FROM {STAGE} s WHERE s._retry IS NULL AND s._err IS NULL"
-            f" AND {self._key_match('rejects.raw')})",
-            (self.sync_id, rt.name),
-        )
-        conn.execute(
-            'INSERT INTO rejects (sync_id, record_type, file, line, "column", value, reason, row_key,'
-            " raw, retryable, seen_sync_id) SELECT ?, ?, ?, line, col, value, reason, row_key, raw,"
-            " retryable, ? FROM temp.new_rejects WHERE existing_id IS NULL ORDER BY line",
-            (self.sync_id, rt.name, file, self.sync_id),
-        )
-        # the same bad row again: the same reject, now seen in this export too
-        conn.execute(
-            "UPDATE rejects SET seen_sync_id = ? WHERE reject_id IN"
-            " (SELECT existing_id FROM temp.new_rejects WHERE existing_id IS NOT NULL)",
-            (self.sync_id,),
-        )
-        # This export's rejects only: earlier rejects tried again and still failing stay
-        # outstanding, and are counted as older ones (casecli rejects lists them).
-        for line, col, val, why in conn.execute(
-            "SELECT line, col, value, reason FROM temp.new_rejects ORDER BY line"
-        ):
-            self.result.rejects.append(Reject(file, line, col, val, why))
-        fr.rejected = conn.execute("SELECT count(*) FROM temp.new_rejects").fetchone()[0]
-        conn.execute("DROP TABLE temp.new_rejects")
-
     def _mark_gone_unless_unreadable(self, fr: FileResult) -> int:
         """A full export marks what it lacks as gone, unless a row of it had a key that
         could not be read: that row may be any record, and marking it gone would hide it."""
@@ -438,23 +359,6 @@ class Job:
                 (self.gone_on, self.sync_id),
             ).rowcount
         )
-
-    def _report_again(self, fr: FileResult) -> None:
-        """A file not read again (the same bytes as the sync ``_skipped_from``): its rows
-        are this export's too, so are the rejects that sync saw in it, still outstanding."""
-        assert self.source is not None
-        where = "record_type = ? AND file = ? AND seen_sync_id = ? AND resolved_sync_id IS NULL"
-        args = (self.rt.name, self.source.name, self._skipped_from)
-        rows = self.conn.execute(
-            f'SELECT file, line, "column", value, reason FROM rejects WHERE {where}'
-            " ORDER BY reject_id",
-            args,
-        ).fetchall()
-        self.conn.execute(
-            f"UPDATE rejects SET seen_sync_id = ? WHERE {where}", (self.sync_id, *args)
-        )
-        fr.rejected = len(rows)
-        self.result.rejects.extend(Reject(*r) for r in rows)
 
     def _warn_unknown_values(self) -> None:
         if self.rt.name != "cases":
