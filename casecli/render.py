@@ -6,6 +6,7 @@ Rich is imported only by the functions that draw, so ``--json`` paths stay light
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -17,9 +18,16 @@ PERSONAL_COLUMNS = frozenset({"name", "birth_on", "CASEWORKER_NAME", "SUPERVISOR
 
 
 def write_json(obj: Any) -> None:
-    """Machine output: one JSON document on stdout and nothing else."""
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
+    """Machine output: one JSON document on stdout and nothing else. Characters a terminal
+    would act on or that hide text (DEL and C1 controls, zero-width and bidirectional
+    marks, line separators) are written as \\u escapes, the same data for a JSON parser;
+    JSON escapes C0 controls itself."""
+    text = json.dumps(obj, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write(_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
     sys.stdout.flush()
+
+
+_UNSAFE = re.compile("[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 def console(stderr: bool = False) -> Console:
@@ -59,9 +67,16 @@ def plain_styles(stream: Any) -> tuple[Callable[[str], str], Callable[[str], str
     return (lambda t: f"\x1b[1m{t}\x1b[0m"), (lambda t: f"\x1b[2m{t}\x1b[0m")
 
 
+SHOWN_LIMIT = 1000  # characters of one value or sentence a screen shows
+
+
 def printable(text: object) -> str:
-    """Text from an export or a user with control codes (escape sequences) made harmless."""
+    """Text from an export or a user with control codes (escape sequences) made harmless,
+    and cut at SHOWN_LIMIT characters ("…"): a store written before the sync refused cells
+    over 64 KiB may hold a 50 MB name, which took `casecli case` ten minutes to lay out."""
     s = "" if text is None else str(text)
+    if len(s) > SHOWN_LIMIT:
+        s = s[: SHOWN_LIMIT - 1] + "…"
     return "".join(ch if ch.isprintable() or ch == " " else "\N{REPLACEMENT CHARACTER}" for ch in s)
 
 

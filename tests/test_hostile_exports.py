@@ -742,3 +742,39 @@ def test_a_fast_read_sees_what_the_cheap_checks_must_prove(
     guard = LineGuard(_Pieces(data, size))
     assert b"".join(iter(lambda: guard.read1(size), b"")) == data
     assert tuple(guard.seen) == seen
+
+
+# --- a store that already holds what the sync now refuses --------------------------------------
+
+
+def test_a_huge_stored_name_is_shown_cut_not_laid_out_whole(tmp_path: Path) -> None:
+    """A store written before the 64 KiB limit may hold a 50 MB name: `casecli case` took
+    ten minutes to lay it out. Shown values are cut at 1,000 characters."""
+    db = synced_store(tmp_path)
+    conn = _sqlite3.connect(db)
+    conn.execute("UPDATE cases SET name = ? WHERE case_id = 'C100'", ("N" * (5 << 20),))
+    conn.execute("UPDATE people SET name = ? WHERE person_id = 'P3'", ("K" * (5 << 20),))
+    conn.commit()
+    for args in (("case", "C100"), ("next",), ("caseload",), ("waiting",)):
+        result = casecli("--db", str(db), "--today", "2026-11-24", "--as", "W1", *args)
+        assert result.returncode == 0, result.stderr
+        assert len(result.stdout) < 20_000, (args, len(result.stdout))
+        assert "N" * 1000 not in result.stdout and "K" * 1000 not in result.stdout
+    card = casecli("--db", str(db), "--today", "2026-11-24", "--as", "W1", "case", "C100")
+    assert "NNN…" in card.stdout.replace("\n", "")
+
+
+def test_json_output_escapes_what_a_terminal_would_act_on(tmp_path: Path) -> None:
+    import json
+
+    db = synced_store(tmp_path)
+    conn = _sqlite3.connect(db)
+    hostile = "Kai \u202eeloC\u202c \x9b31m \u200bB"
+    conn.execute("UPDATE people SET name = ? WHERE person_id = 'P3'", (hostile,))
+    conn.commit()
+    result = casecli("--db", str(db), "--today", "2026-11-24", "--as", "W1", "--json", "case",
+                     "C100")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for ch in ("\u202e", "\u202c", "\x9b", "\u200b"):
+        assert ch not in result.stdout
+    assert hostile in json.dumps(json.loads(result.stdout), ensure_ascii=False)
