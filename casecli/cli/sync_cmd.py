@@ -206,7 +206,7 @@ def _show(result: Any, settings: Settings) -> None:
     for name in ("rows", "inserted", "updated", "unchanged", "gone", "rejected"):
         table.add_column(name, justify="right")
     for f in result.files:
-        label = f.file + (" (same as last sync)" if f.skipped else "")
+        label = f.file + (" *" if f.skipped else "")
         table.add_row(
             safe(label),
             *(
@@ -215,6 +215,8 @@ def _show(result: Any, settings: Settings) -> None:
             ),
         )
     out.print(table)
+    if any(f.skipped for f in result.files):
+        out.print("* the same bytes as at the last sync: not read again.")
     if result.resolved:
         out.print(f"{plural(result.resolved, 'row')} rejected earlier now applied.")
     if result.rejects:
