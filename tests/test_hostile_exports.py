@@ -778,3 +778,22 @@ def test_json_output_escapes_what_a_terminal_would_act_on(tmp_path: Path) -> Non
     for ch in ("\u202e", "\u202c", "\x9b", "\u200b"):
         assert ch not in result.stdout
     assert hostile in json.dumps(json.loads(result.stdout), ensure_ascii=False)
+
+
+def test_a_row_with_a_value_only_in_an_unknown_column_is_rejected_not_skipped(
+    tmp_path: Path,
+) -> None:
+    """It was taken for a blank row and skipped in silence; in a full export the record it
+    might be was then marked gone. Blank means every cell empty, the unknown ones too."""
+    db = synced_store(tmp_path)
+    folder = basic(tmp_path, "full")
+    lines = (folder / "removals.csv").read_text().splitlines()
+    put(folder, "removals.csv", "\n".join(
+        [lines[0] + ",note", ",,,,,,kept?", ",,,,,,", ",,,,,,"]) + "\n")  # fmt: skip
+    conn = store.connect(db)
+    result = sync(conn, folder, today=TODAY, full=True)
+    mine = [(r.line, r.column) for r in result.rejects if r.file == "removals.csv"]
+    assert mine == [(2, "removal_id")]
+    assert "removals.csv: 2 blank lines skipped." in result.warnings
+    assert any("marked no removals as gone" in w for w in result.warnings)
+    assert conn.execute("SELECT count(*) FROM removals WHERE _gone_on IS NULL").fetchone() == (1,)

@@ -41,7 +41,6 @@ REF_REASON = {
 }
 
 LOCAL_TIME = "casecli_local_time"  # an SQL function a sync defines: casecli.core.when.local_time
-BLANK = 0  # a row with every cell empty (Excel's trailing rows): skipped, not rejected
 
 
 @dataclass(frozen=True)
@@ -268,11 +267,13 @@ def checks(rt: RecordType, stage: str) -> list[Check]:
     return out
 
 
-def blank_condition(rt: RecordType) -> str:
-    return " AND ".join(f"coalesce(trim({cell(c.name)}), '') = ''" for c in rt.columns)
+def blank_condition(columns: tuple[str, ...]) -> str:
+    """True for a staged row whose every cell is empty or spaces: every column of the
+    file, the ones the contract does not know included (a row with a value only there is
+    not blank: it is a row without a key, rejected)."""
+    return " AND ".join(f"coalesce(trim({cell(c)}), '') = ''" for c in columns)
 
 
-def case_expression(all_checks: list[Check], rt: RecordType) -> str:
-    whens = [f"WHEN {blank_condition(rt)} THEN {BLANK}"]
-    whens += [f"WHEN {c.condition} THEN {c.number}" for c in all_checks]
+def case_expression(all_checks: list[Check]) -> str:
+    whens = [f"WHEN {c.condition} THEN {c.number}" for c in all_checks]
     return "CASE " + " ".join(whens) + " END"

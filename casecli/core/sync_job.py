@@ -220,7 +220,12 @@ class Job:
         except (sqlite3.ProgrammingError, *UNUSUAL):  # a row with another number of values…
             return None
         staged = int(self.conn.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0])
-        return staged if reader.lines_read == staged + 1 else None
+        if reader.lines_read != staged + 1:
+            return None
+        blank = ck.blank_condition(reader.header.file_columns)  # Excel's trailing rows
+        reader.blank_lines = self.conn.execute(f"DELETE FROM {STAGE} WHERE {blank}").rowcount
+        self._note_blank_lines(reader)
+        return staged - reader.blank_lines
 
     def _stage_careful(self, reader: Reader) -> int:
         """Row by row with physical line numbers, profile transforms and ragged rows kept."""
@@ -230,11 +235,14 @@ class Job:
         self.conn.executemany(
             f"INSERT INTO {STAGE} (_line, _err, _errval, {names}) VALUES ({marks})", reader.rows()
         )
+        self._note_blank_lines(reader)
+        return int(self.conn.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0])
+
+    def _note_blank_lines(self, reader: Reader) -> None:
         if reader.blank_lines:
             self.result.warnings.append(
                 f"{reader.source.name}: {plural(reader.blank_lines, 'blank line')} skipped."
             )
-        return int(self.conn.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0])
 
     def key_match(self, raw: str) -> str:
         return " AND ".join(f"s.{ck.q(k)} = json_extract({raw}, '$.{k}')" for k in self.key)
@@ -297,7 +305,7 @@ class Job:
                 f" WHERE rowid IN (SELECT rid FROM temp.dup)"
             )
         conn.execute("DROP TABLE temp.dup")
-        case = ck.case_expression(self.checks, self.rt)
+        case = ck.case_expression(self.checks)
         conn.execute(
             f"UPDATE {STAGE} SET _chk = {case} WHERE _err IS NULL AND _chk IS NULL"
             f" AND ({fast.any_failure(self.checks, self.rt, self.seen)})"
