@@ -797,3 +797,33 @@ def test_a_row_with_a_value_only_in_an_unknown_column_is_rejected_not_skipped(
     assert "removals.csv: 2 blank lines skipped." in result.warnings
     assert any("marked no removals as gone" in w for w in result.warnings)
     assert conn.execute("SELECT count(*) FROM removals WHERE _gone_on IS NULL").fetchone() == (1,)
+
+
+def test_a_second_sync_waits_for_the_busy_timeout_then_says_another_is_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = synced_store(tmp_path)
+    before = snapshot(db)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from casecli.core import storelock\n"
+         "with storelock.exclusive(Path(sys.argv[1]), 1000, 'busy'):\n"
+         "    print('held', flush=True); time.sleep(30)\n", str(db)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        from casecli.core import store
+        from casecli.core.sync import sync_store
+
+        monkeypatch.setattr(store, "BUSY_TIMEOUT_MS", 300)
+        with pytest.raises(CasecliError) as refused_:
+            sync_store(db, basic(tmp_path, "again"), today=TODAY)
+        assert str(refused_.value) == (
+            "Another sync (or a migration) is running on this store, so nothing was applied; "
+            "try again when it finishes."
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert snapshot(db) == before
