@@ -827,3 +827,25 @@ def test_a_second_sync_waits_for_the_busy_timeout_then_says_another_is_running(
         holder.kill()
         holder.wait()
     assert snapshot(db) == before
+
+
+@pytest.mark.parametrize(
+    ("file", "row", "column"),
+    [
+        ("payments.csv", "C999,2026-10,10.00,10.00,,", "case_id"),  # leads the key
+        ("events.csv", "E9,C100,case_plan,scheduled,2026-12-01,,P999,,,", "person_id"),
+        ("events.csv", "E9,C100,case_plan,scheduled,2026-12-01,,,W9,,", "staff_id"),
+        ("people.csv", "P9,C999,child,Kim,2019-01-01,,", "case_id"),
+    ],
+)
+def test_a_first_load_finds_a_row_that_points_at_nothing(
+    tmp_path: Path, file: str, row: str, column: str
+) -> None:
+    folder = basic(tmp_path)
+    with (folder / file).open("a") as fh:
+        fh.write(row + "\n")
+    conn = store.connect(tmp_path / "s.db", create=True)
+    result = sync(conn, folder, today=TODAY)
+    mine = [r for r in result.rejects if r.file == file]
+    assert [(r.column, r.reason.split(" refers")[0]) for r in mine] == [(column, column)]
+    assert mine[0].reason.endswith("is not in the store or this export")

@@ -50,7 +50,6 @@ WRITES: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {
     "sync": (SYNC_TABLES, None),
 }
 
-MMAP_FOR_WALK = 1 << 31  # SQLite caps it at its build's limit (2 GB for most builds)
 
 
 def verify(conn: sqlite3.Connection, path: Path, write: str) -> None:
@@ -91,18 +90,17 @@ def _walk(conn: sqlite3.Connection, tables: tuple[str, ...] | None) -> None:
         "SELECT type, name, tbl_name, sql FROM sqlite_master"
         " WHERE type IN ('table', 'index') AND rootpage > 0 AND tbl_name NOT LIKE 'sqlite_%'"
     ).fetchall()
-    conn.execute(f"PRAGMA mmap_size = {MMAP_FOR_WALK}")  # no copy of each page: ~10x faster
+    # Read through SQLite's page cache, not memory-mapped: a mapped walk is faster, but
+    # every page it touches counts in the process's resident memory (1.8 GB for a sync of
+    # the 1.3M store, against the sync's 300 MB promise).
+    conn.execute("BEGIN")  # one snapshot for the walk
     try:
-        conn.execute("BEGIN")  # one snapshot for the walk
-        try:
-            for kind, name, table, sql in rows:
-                if tables is not None and table not in tables:
-                    continue
-                if kind == "table":
-                    conn.execute(f'SELECT count(*) FROM "{name}" NOT INDEXED').fetchone()
-                elif sql is None or " WHERE " not in sql.upper():  # a partial index: skipped
-                    conn.execute(f'SELECT count(*) FROM "{table}" INDEXED BY "{name}"').fetchone()
-        finally:
-            conn.execute("COMMIT")
+        for kind, name, table, sql in rows:
+            if tables is not None and table not in tables:
+                continue
+            if kind == "table":
+                conn.execute(f'SELECT count(*) FROM "{name}" NOT INDEXED').fetchone()
+            elif sql is None or " WHERE " not in sql.upper():  # a partial index: skipped
+                conn.execute(f'SELECT count(*) FROM "{table}" INDEXED BY "{name}"').fetchone()
     finally:
-        conn.execute("PRAGMA mmap_size = 0")
+        conn.execute("COMMIT")
