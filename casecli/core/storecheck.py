@@ -13,9 +13,11 @@ so each write checks what it will write in full, and walks what it reads:
   and ``goals set`` (recorded_events, barriers, goal_progress, notes, performance_goals,
   audit_log); ``sync_log``, ``sync_files`` and ``rejects`` for ``sync``; and the schema.
 * A walk of every page of the b-trees the write reads and may rewrite: ``SELECT count(*)``
-  over each table and index, with the file memory-mapped for the walk, so SQLite loads
-  and checks each page's header (a zeroed or overwritten page, a page beyond the end of
-  the file, a child pointer out of range) at ~0.2 µs a page. A local write walks
+  over each table and index, so SQLite loads and checks each page's header (a zeroed or
+  overwritten page, a page beyond the end of the file, a child pointer out of range),
+  through its page cache (a memory-mapped walk is 3-6x faster, but every page it touches
+  counts in the process's resident memory: 1.8 GB for a sync of the 1.3M store, against
+  the sync's 300 MB promise). A local write walks
   ``staff`` and ``cases`` (its actor, its case and the case's scope); a sync walks every
   table and index (it may rewrite any of them). ``casecli sync`` runs its check before
   ``sync.sync_store`` reads the export.
@@ -24,10 +26,10 @@ so each write checks what it will write in full, and walks what it reads:
 
 Measured on the shared 2-core machine (SQLite 3.40.1; other work shares it, so figures
 vary about 2x from one hour to the next), with the page cache warm / just dropped: on the
-1.3M-case store, a local write's check 10-29 ms / 0.12-0.13 s (``record`` 0.215 s → 0.23 s
-warm, median of 4), a sync's check 0.10-0.24 s / 1.3-2.3 s (at most 0.3% / 2.7% of an 86 s
-full sync; the unchanged re-sync's median moved from 2.50 to 2.51 s, within the noise of a
-loaded machine), the full check of a migration 6.1 s; on sample.db (1,000 cases) 0.4 ms,
+1.3M-case store, a local write's check 64-70 ms warm (10-29 ms memory-mapped), a sync's
+check 0.64 s warm / 3.9 s cold (0.10-0.24 s / 1.3-2.3 s memory-mapped; the unchanged
+re-sync of bench_sync.py takes 1.8-2.1 s in all, 1.7% of a full sync), the full check of a
+migration 6.1 s; on sample.db (1,000 cases) 0.4 ms,
 1 ms and 6.5 ms. Damage the check does not reach (a few bytes inside a cell of a table the
 write only reads, or of an export table a local write never reads) is reported by the
 first read that touches it, and always by ``db check`` (a full ``integrity_check``).
