@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from casecli.cli.main import app
-from casecli.core import config
+from casecli.core import config, urgency
 from casecli.core.errors import CasecliError
 
 runner = CliRunner()
@@ -83,7 +83,7 @@ def test_list_marks_defaults_and_set_values(cfg: Path) -> None:
     assert lines["urgency.idle"] == "2.5"
     assert lines["urgency.overdue"] == "2  (default)"
     assert set(lines) == {"db", "user", "playbooks", "timezone"} | {f"urgency.{t}" for t in
-                                                       ("safety", "due", "overdue", "statutory", "court", "idle", "barrier", "signal", "goal_impact")}  # fmt: skip
+                                                       ("safety", "court_imminent", "signal", "due", "overdue", "statutory", "court", "stuck", "risk", "idle", "barrier", "goal_impact", "stuck_days", "court_imminent_days")}  # fmt: skip
     data = {
         e["key"]: (e["value"], e["source"])
         for e in json.loads(cli("config", "list", "--json").stdout)
@@ -121,9 +121,13 @@ def test_unknown_keys_in_a_hand_edited_file_are_shown_and_can_be_removed(cfg: Pa
         (["unset", "colour"],
          "'colour' is not a config key; use one of db, user, playbooks, timezone or urgency.TERM (casecli config list shows them all)."),
         (["set", "urgency.speed", "3"],
-         "urgency.speed is not an urgency term; use one of urgency.safety, urgency.due, urgency.overdue, urgency.statutory, urgency.court, urgency.idle, urgency.barrier, urgency.signal, urgency.goal_impact."),
+         "urgency.speed is not an urgency term or setting; use one of urgency.safety, urgency.court_imminent, urgency.signal, urgency.due, urgency.overdue, urgency.statutory, urgency.court, urgency.stuck, urgency.risk, urgency.idle, urgency.barrier, urgency.goal_impact, urgency.stuck_days, urgency.court_imminent_days."),
         (["set", "urgency.overdue", "lots"], "urgency.overdue must be a number, like 2.5, not 'lots'."),
         (["set", "urgency.overdue", "nan"], "urgency.overdue must be a number, like 2.5, not 'nan'."),
+        (["set", "urgency.stuck_days", "0"], "urgency.stuck_days is a number of days, like 90, not '0'."),
+        (["set", "urgency.stuck_days", "2.5"], "urgency.stuck_days is a number of days, like 90, not '2.5'."),
+        (["set", "urgency.court_imminent_days", "100000"],
+         "urgency.court_imminent_days is a number of days, like 90, not '100000'."),
         (["set", "user", "W 1"], "user must be a staff id like W1, not 'W 1'."),
         (["set", "user", ""], "user needs a value; to remove it, use casecli config unset user."),
         (["set", "playbooks", "/no/such/folder"],
@@ -154,3 +158,15 @@ def test_get_an_unset_key_and_path(cfg: Path) -> None:
     assert result.stderr == "casecli: db is not set; casecli config set db VALUE sets it.\n"
     assert cli("config", "path").stdout == f"{cfg}\n"
     assert json.loads(cli("config", "path", "--json").stdout) == {"path": str(cfg), "exists": False}
+
+
+def test_stuck_days_is_set_in_days_and_changes_what_next_calls_stuck(cfg: Path) -> None:
+    # issue 12: the age past which an overdue step is "stuck" is the user's to set
+    assert cli("config", "set", "urgency.stuck_days", "120").stdout == "urgency.stuck_days = 120\n"
+    coef = urgency.coefficients(config.urgency_overrides())
+    assert coef["stuck_days"] == 120
+    assert not urgency.is_stuck(120, coef) and urgency.is_stuck(121, coef)
+    cfg.write_text("[urgency]\nstuck_days = 0.5\n")
+    with pytest.raises(CasecliError) as err:
+        config.urgency_overrides()
+    assert "sets urgency.stuck_days to 0.5, not a number of days" in str(err.value)

@@ -19,3 +19,24 @@ def test_every_test_reliability_md_names_exists() -> None:
         if not re.search(rf"^\s*(?:async )?def {test}\b", (ROOT / file).read_text(), re.M)
     ]
     assert not missing, missing
+
+
+def test_the_readmes_sample_of_next_is_what_next_prints() -> None:
+    """README "Try it" shows `casecli next` on sample.db: it must be the ranking users get
+    (issue 12: the sample shows the order of consequences), at 80 columns."""
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = re.search(r"casecli --db sample\.db --as (\S+) next\n", readme)
+    assert command is not None
+    sample = readme[command.end() :].split("```\n")[2]  # the block after the command's
+    shown = sample.rstrip("\n").removesuffix(" …").rstrip("\n").splitlines()
+    result = CliRunner().invoke(
+        app, ["--db", str(ROOT / "sample.db"), "--as", command.group(1), "next"],
+        env={"CASECLI_CONFIG": "/nonexistent/c.toml", "COLUMNS": "80"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[: len(shown)] == shown
+    assert len(shown) >= 8

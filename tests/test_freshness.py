@@ -117,7 +117,12 @@ def test_next_says_first_how_old_its_data_is_and_keeps_its_cache(old: Path) -> N
     assert later[0] == "Data as of 2026-11-23 (10 days ago)." and FAKE not in "".join(later)
     # --json is a list: unchanged, nothing else on stdout
     data = json.loads(run(old, "W1", "2026-12-02", "next", "--json"))
-    assert isinstance(data, list) and data[0]["action"] == "Write the case plan — 306 days overdue"
+    # (the unseen child first: a case plan 306 days late is stuck paperwork, issue 12)
+    assert isinstance(data, list) and data[0]["action"] == (
+        "See the child face to face (Ana) — 9 days overdue"
+    )
+    plan = next(a for a in data if a["step"] == "case_plan")
+    assert plan["action"] == "Write the case plan — stuck, 306 days overdue" and plan["stuck"]
 
 
 def test_next_says_nothing_of_yesterdays_export(old: Path) -> None:

@@ -51,20 +51,26 @@ def test_next_ranks_the_unseen_child_first_then_the_court_report(db: Path) -> No
     result = cli(db, "W1", "next", "--json")
     assert result.exit_code == 0, result.stderr
     actions = json.loads(result.stdout)
+    # The order of consequences (DOMAIN.md, "Urgency"): the unseen child (safety), then the
+    # report for a hearing in 5 days (court imminent), then compliance, then the waits.
     assert [(a["case_id"], a["kind"], a["step"], a["urgency"]) for a in actions] == [
-        ("004", "step", "first_contact", 20.0),  # 9 due x legal + 3 overdue + 8 high risk
-        ("C100", "step", "court_report", 18.85),  # 10.8 due x court + 8.05 for 5 days late
-        ("C100", "step", "monthly_visit", 5.14),  # legal deadline in 6 days
-        ("C100", "step", "periodic_review", 4.5),  # next review due 2026-12-01
-        ("C100", "chase", None, 4.43),  # the waitlist is 38 days old
-        ("C100", "chase", None, 0.71),  # the result has been pending 12 days
+        ("004", "step", "first_contact", 114.39),  # 100 safety + 9 due x legal + 1.39 + 4 risk
+        ("C100", "step", "court_report", 56.38),  # 40 hearing in 5 days + 10.8 + 3.58 + 2 risk
+        ("C100", "step", "monthly_visit", 7.14),  # legal deadline in 6 days + 2 moderate risk
+        ("C100", "step", "periodic_review", 6.5),  # next review due 2026-12-01
+        ("C100", "chase", None, 5.08),  # the waitlist is 38 days old: 3 x ln(38/7)
+        ("C100", "chase", None, 1.62),  # the result has been pending 12 days: 3 x ln(12/7)
     ]
     assert actions[0]["action"] == "See the child face to face (Ana) — 1 day overdue"
     assert actions[0]["due_on"] == "2026-11-23"
     assert actions[0]["terms"] == [
         {"term": "due", "points": 9.0, "why": "legal deadline passed"},
-        {"term": "overdue", "points": 3.0, "why": "1 day overdue"},
-        {"term": "safety", "points": 8.0, "why": "high risk"},
+        {"term": "overdue", "points": 1.39, "why": "1 day overdue"},  # 2 x ln(1 + 1)
+        {"term": "safety", "points": 100.0, "why": "a child's safety"},
+        {"term": "risk", "points": 4.0, "why": "high risk"},
+    ]
+    assert actions[0]["people"] == [
+        {"person_id": "P1", "due_on": "2026-11-23", "urgency": 114.39, "terms": actions[0]["terms"]}
     ]
     assert (
         actions[1]["action"] == "File the court report — court hearing in 5 days, report not filed"
@@ -83,8 +89,9 @@ def test_next_reads_well_at_80_columns(db: Path) -> None:
 
 def test_next_explain_shows_every_term(db: Path) -> None:
     result = cli(db, "W1", "next", "-n", "1", "--explain")
-    assert "overdue       +3.00  1 day overdue" in result.stdout
-    assert "safety        +8.00  high risk" in result.stdout
+    assert "overdue          +1.39  1 day overdue" in result.stdout
+    assert "safety         +100.00  a child's safety" in result.stdout
+    assert "risk             +4.00  high risk" in result.stdout
 
 
 def test_a_job_loss_yesterday_tops_the_child_support_workers_list(db: Path) -> None:
@@ -164,8 +171,8 @@ def test_a_case_outside_the_workers_caseload_is_refused(db: Path) -> None:
 def test_caseload_is_one_line_per_case(db: Path) -> None:
     result = cli(db, "W1", "caseload")
     lines = result.stdout.splitlines()
-    assert lines[1].startswith("004       investigation  20.0  overdue")
-    assert lines[2].startswith("C100      foster care    18.9  overdue")
+    assert lines[1].startswith("004       investigation 114.4  overdue")
+    assert lines[2].startswith("C100      foster care    56.4  overdue")
     assert all(len(line) <= 80 for line in lines)
     data = json.loads(cli(db, "W1", "caseload", "--json").stdout)
     assert [(c["case_id"], c["situation"]) for c in data] == [
@@ -212,3 +219,17 @@ def test_a_visit_recorded_here_and_later_exported_counts_once(db: Path, tmp_path
         conn.execute("SELECT count(*) FROM recorded_events WHERE case_id = 'C100'").fetchone()[0]
         == 1
     )
+
+
+def test_the_case_card_shows_every_term_and_they_add_up(db: Path) -> None:
+    # issue 12 item 5: the card explains each action's number as --explain does
+    card = cli(db, "W1", "case", "004").stdout
+    assert "  114.4  See the child face to face (Ana) — 1 day overdue" in card
+    for line in (
+        "safety         +100.00  a child's safety",
+        "due              +9.00  legal deadline passed",
+        "risk             +4.00  high risk",
+        "overdue          +1.39  1 day overdue",
+    ):
+        assert f"         {line}" in card
+    assert 100.0 + 9.0 + 4.0 + 1.39 == 114.39

@@ -147,3 +147,68 @@ def test_every_command_has_help(env: dict[str, str]) -> None:
         result = cli(env, command, "--help")
         assert result.exit_code == 0 and "--json" in result.stdout, command
     assert "caseworker_visit" in cli(env, "record", "--help").stdout
+
+
+# Issue 12 item 4: what a caseworker must be told before a write, not after ---------------
+
+
+def test_nothing_is_recorded_on_a_closed_case(env: dict[str, str]) -> None:
+    # C300 was closed on 2026-05-01: a visit recorded there would count nowhere.
+    result = cli(env | {"CASECLI_USER": "W2"}, "record", "C300", "caseworker_visit")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "casecli: Case C300 was closed on 2026-05-01, so nothing was recorded; if the work "
+        "goes on, the case must be reopened in the system of record first.\n"
+    )
+    import sqlite3
+
+    with sqlite3.connect(env["CASECLI_DB"]) as conn:
+        assert conn.execute("SELECT count(*) FROM recorded_events").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM audit_log").fetchone() == (0,)
+
+
+def _second_child(env: dict[str, str], tmp_path: Path) -> None:
+    delta = tmp_path / "kids"
+    delta.mkdir()
+    (delta / "people.csv").write_text(
+        "person_id,case_id,role,name,birth_on,born_out_of_wedlock,paternity_established_on\n"
+        "P8,004,child,Bo Smith,2021-05-05,,\n"
+    )
+    assert cli(env, "sync", str(delta)).exit_code == 0
+
+
+def test_a_contact_on_a_case_with_two_children_asks_which(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    # 004 now has two children, each with their own "see the child face to face" step.
+    # Without --person the contact would complete both silently: it asks instead.
+    _second_child(env, tmp_path)
+    asked = cli(env, "record", "004", "face_to_face_contact")
+    assert asked.exit_code == 2
+    assert asked.stderr == (
+        "casecli: Case 004 has 2 children and face_to_face_contact counts for each one "
+        "separately (P1, P8); say which with --person ID, or --person all if it was with "
+        "every one of them.\n"
+    )
+    assert "Bo" not in asked.stderr and "Ana" not in asked.stderr  # ids, never names
+    actions = json.loads(cli(env, "next", "--json").stdout)
+    unseen = next(a for a in actions if a["step"] == "first_contact")
+    assert unseen["action"] == "See the children face to face (Ana, Bo) — 1 day overdue"
+    assert [p["person_id"] for p in unseen["people"]] == ["P1", "P8"]
+    # one child seen: the other child's step stays, named alone
+    assert cli(env, "record", "004", "face_to_face_contact", "--person", "P1").exit_code == 0
+    actions = json.loads(cli(env, "next", "--json").stdout)
+    unseen = next(a for a in actions if a["step"] == "first_contact")
+    assert unseen["action"] == "See the child face to face (Bo) — 1 day overdue"
+    # --person all: said out loud, every child seen
+    done = cli(env, "record", "004", "face_to_face_contact", "--person", "all", "--json")
+    assert done.exit_code == 0 and json.loads(done.stdout)["person_id"] is None
+    actions = json.loads(cli(env, "next", "--json").stdout)
+    assert not any(a["step"] == "first_contact" for a in actions)
+
+
+def test_a_contact_on_a_case_with_one_child_needs_no_person(env: dict[str, str]) -> None:
+    result = cli(env, "record", "004", "face_to_face_contact")
+    assert result.exit_code == 0, result.stderr
+    actions = json.loads(cli(env, "next", "--json").stdout)
+    assert not any(a["step"] == "first_contact" for a in actions)

@@ -203,3 +203,29 @@ def test_bottlenecks_read_lean_equal_the_full_views_waiting() -> None:
         lean = caseload.bottlenecks(conn, where, [value], today=today)
         assert lean == caseload.waiting(views), value
         assert lean and lean[0].what == "substance treatment" or column == "unit_id"
+
+
+def test_steps_stuck_past_90_days_are_counted_for_the_supervisor() -> None:
+    # issue 12 item 2: sample.db as of its export (2026-11-24). A step more than 90 days
+    # overdue is stuck; the unit and the office count them (one per case and step) and say
+    # what to do, so they are a supervisor's signal and not a worker's top line.
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+    sample = Path(__file__).resolve().parents[1] / "sample.db"
+
+    def run(user: str, *args: str) -> str:
+        result = CliRunner().invoke(
+            app, ["--db", str(sample), "--as", user, "unit", *args],
+            env={"CASECLI_CONFIG": "/nonexistent/c.toml", "COLUMNS": "80"},
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        return result.stdout
+
+    unit_json = json.loads(run("S0002", "--json"))
+    assert unit_json["figures"]["stuck"] == 11
+    assert sum(w["stuck"] for w in unit_json["workers"]) == 11
+    assert "11 steps stuck > 90 days — reconcile with the system of record" in run("S0002")
+    office = json.loads(run("S0001", "--json"))
+    assert office["figures"]["stuck"] == sum(u["stuck"] for u in office["units"])
+    assert office["figures"]["stuck"] == 90

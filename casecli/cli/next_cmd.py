@@ -259,8 +259,24 @@ def action_json(a: Any) -> dict[str, Any]:
         "step": a.step,
         "due_on": _iso(a.due_on),
         "urgency": a.urgency,
-        "terms": [{"term": t.term, "points": t.points, "why": t.why} for t in a.terms],
+        "terms": _terms_json(a.terms),
+        "stuck": any(t.term == "stuck" for t in a.terms),
+        "scheduled_on": _iso(a.scheduled_on),
+        "scheduled_after_deadline": a.scheduled_late,
+        "people": [
+            {
+                "person_id": p.person_id,
+                "due_on": _iso(p.due_on),
+                "urgency": p.urgency,
+                "terms": _terms_json(p.terms),
+            }
+            for p in a.people
+        ],
     }
+
+
+def _terms_json(terms: Any) -> list[dict[str, Any]]:
+    return [{"term": t.term, "points": t.points, "why": t.why} for t in terms]
 
 
 def barrier_json(b: Any) -> dict[str, Any]:

@@ -41,7 +41,11 @@ def register(app: typer.Typer) -> None:
         case_id: Annotated[str, typer.Argument(help="The case id.")],
         kind: Annotated[str, typer.Argument(help="What happened, e.g. caseworker_visit.")],
         person: Annotated[
-            str | None, typer.Option("--person", help="The person it was with (person id).")
+            str | None,
+            typer.Option(
+                "--person",
+                help="The person it was with (person id); 'all' for every child of the case.",
+            ),
         ] = None,
         on: Annotated[
             str | None, typer.Option("--on", help="When it happened (default today).")

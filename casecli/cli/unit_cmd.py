@@ -124,6 +124,7 @@ def figures_json(f: Any) -> dict[str, Any]:
         "due_now": f.due_now,
         "overdue": f.overdue,
         "waiting": f.waiting,
+        "stuck": f.stuck,
         "effort_hours": f.effort_hours,
         "hours_available": f.hours_available,
         "capacity_used": round(capacity, 3) if capacity is not None else None,

@@ -49,6 +49,14 @@ def _figures_line(f: Any) -> str:
     )
 
 
+def _stuck_line(out: Any, v: Any) -> None:
+    """'14 steps stuck > 90 days — reconcile with the system of record', when any are."""
+    from casecli.core.unit import stuck_words
+
+    if v.figures.stuck:
+        out.print(f"[bold]{stuck_words(v.figures.stuck, v.stuck_days)}[/]")
+
+
 # (label, width) of the figure columns; the short labels under 100 columns
 WIDE = (("cases", 5), ("due now", 7), ("overdue", 7), ("waiting", 7), ("capacity", 8))
 SHORT = (("cases", 5), ("due", 4), ("overdue", 7), ("wait", 4), ("cap", 4))
@@ -86,6 +94,7 @@ def unit_text(v: Any, settings: Settings) -> None:
     who = f" · supervisor {safe(_name(v.supervisor, settings))}" if v.supervisor else ""
     _heading(out, f"[bold]{safe(v.unit_name)}[/] ({safe(v.unit_id)}){who}", settings)
     out.print(_figures_line(v.figures))
+    _stuck_line(out, v)
     if v.score is not None:
         out.print(_score_line(v.score))
     cols = _columns(width)
@@ -144,6 +153,7 @@ def office_text(v: Any, settings: Settings) -> None:
     width = max(out.width, 60)
     _heading(out, f"[bold]{safe(v.office_name)}[/] ({safe(v.office_id)})", settings)
     out.print(_figures_line(v.figures))
+    _stuck_line(out, v)
     for score in v.scores:
         out.print(_score_line(score))
     cols = (("staff", 5), *_columns(width))

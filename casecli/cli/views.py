@@ -17,8 +17,9 @@ def _reasons(terms: Any, explain: bool, action: str = "", escape: Any = safe) ->
     Rich markup escaped by default, :func:`printable` for plain output."""
     ordered = sorted(terms, key=lambda t: -t.points)
     if explain:
-        return "\n".join(f"{t.term:<11} {t.points:+7.2f}  {escape(t.why)}" for t in ordered)
-    return " · ".join(escape(t.why) for t in ordered if t.why not in action)
+        return "\n".join(f"{t.term:<14} {t.points:+7.2f}  {escape(t.why)}" for t in ordered)
+    said = action.lower()  # "The caregiver was jailed…" already says "the caregiver was jailed…"
+    return " · ".join(escape(t.why) for t in ordered if t.why.lower() not in said)
 
 
 def next_table(actions: list[Any], explain: bool, stale: str | None = None) -> None:
@@ -93,11 +94,10 @@ def case_card(v: Any, events: list[dict[str, Any]], settings: Settings) -> None:
     _section(out, "Now")
     if not v.actions:
         out.print("  nothing to do now")
-    for a in v.actions:
+    for a in v.actions:  # every term with its points: they add up to the urgency
         out.print(f"  {a.urgency:5.1f}  {safe(a.action)}")
-        why = _reasons(a.terms, False, a.action)
-        if why:
-            out.print(f"         [dim]{why}[/]")
+        for line in _reasons(a.terms, True).split("\n") if a.terms else []:
+            out.print(f"         [dim]{line}[/]", highlight=False)
     later = [s for s in v.steps if s.status == "open" and s.due_on and (s.due_on - today).days > 30]
     scheduled = [s for s in v.steps if s.scheduled_on]
     if later or scheduled:

@@ -3,6 +3,7 @@ each with its urgency terms (``urgency.py``)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import NamedTuple
 
@@ -38,6 +39,16 @@ ROLE_WORDS = {
 MODIFICATION_SIGNALS = ("job_loss", "disability")
 
 
+class Part(NamedTuple):
+    """One person's share of an action about several (a visit to each child in care):
+    ``next --json`` lists them under ``people``."""
+
+    person_id: str
+    due_on: date | None
+    urgency: float
+    terms: tuple[u.Term, ...]
+
+
 class Action(NamedTuple):
     case_id: str
     action: str  # the sentence shown
@@ -46,7 +57,17 @@ class Action(NamedTuple):
     due_on: date | None
     urgency: float
     terms: tuple[u.Term, ...]
-    person_id: str | None = None
+    person_id: str | None = None  # the one person it is about, if one
+    people: tuple[Part, ...] = ()  # per person, for a step done per child
+    scheduled_on: date | None = None  # the step's next scheduled event, if any
+
+    @property
+    def scheduled_late(self) -> bool:
+        """Scheduled after its deadline (a hearing or a visit booked too late)."""
+        return bool(self.scheduled_on and self.due_on and self.scheduled_on > self.due_on)
+
+
+_THE_CHILD = re.compile(r"\bthe child\b(?!ren)")
 
 
 def step_actions(
@@ -59,33 +80,70 @@ def step_actions(
     behind: dict[str, float] | None = None,
     whose: str = "you are",
 ) -> list[Action]:
-    out = []
+    """One action per case and step: a step done per child (a monthly visit to each child
+    in care) is one line naming the children, ranked by its most urgent child, with each
+    child's part kept in ``people`` (DOMAIN.md, urgency rule 5)."""
     hearing = next_hearing(data, today)
+    parts: dict[str, list[tuple[StepState, list[u.Term]]]] = {}
     for s in steps:
         if s.status not in ("open", "overdue") or s.due_on is None:
             continue
         left = (s.due_on - today).days
         if left > HORIZON_DAYS:
             continue
-        who = f" ({names.get(s.person_id, s.person_id)})" if s.person_id else ""
-        what = s.step.title + who
-        reason = _due_words(left)
-        if s.step.due is not None and s.step.due.before == "next_hearing" and hearing is not None:
-            reason = f"court hearing {w.in_days((hearing - today).days)}, report not filed"
-        elif s.step.every == "month":
-            reason = f"not yet done this month, {_due_words(left)}"
-        if s.scheduled_on:
-            reason += f"; scheduled {s.scheduled_on.isoformat()}"
         terms = u.due_terms(left, coef, statutory=s.step.statutory, court=s.step.court)
         if s.step.safety:
-            terms += u.safety_term(data.case["risk_level"], coef)
+            terms += u.safety_term(coef, "a child's safety")
+        if s.step.due is not None and s.step.due.before == "next_hearing" and hearing is not None:
+            terms += u.court_imminent_term((hearing - today).days, coef)
+        terms += u.risk_term(data.case["risk_level"], coef)
         terms += u.idle_term(idle, coef)
         if behind:
             terms += u.goal_impact_term(behind, _moves(data, s), coef, whose)
-        out.append(
-            _action(data, f"{what} — {reason}", "step", s.step.id, s.due_on, terms, s.person_id)
+        parts.setdefault(s.step.id, []).append((s, terms))
+    out = []
+    for group in parts.values():
+        group.sort(key=lambda st: (-u.total(st[1]), st[0].due_on or date.max))
+        s, terms = group[0]
+        left = (s.due_on - today).days if s.due_on else 0
+        reason = _step_reason(s, left, today, hearing, coef)
+        people = tuple(
+            Part(g.person_id, g.due_on, u.total(t), tuple(t)) for g, t in group if g.person_id
         )
+        out.append(
+            Action(
+                data.case_id, f"{_title(s, group, names)} — {reason}", "step", s.step.id,
+                s.due_on, u.total(terms), tuple(terms), s.person_id if len(group) == 1 else None,
+                people, s.scheduled_on,
+            )
+        )  # fmt: skip
     return out
+
+
+def _title(s: StepState, group: list[tuple[StepState, list[u.Term]]], names: dict[str, str]) -> str:
+    """'Visit the child (Ana)', 'Visit the children (Ana, Paul, Amy)'."""
+    who = [names.get(g.person_id, g.person_id) for g, _ in group if g.person_id]
+    title = s.step.title
+    if len(who) > 1:
+        title = _THE_CHILD.sub("the children", title)
+    return f"{title} ({', '.join(who)})" if who else title
+
+
+def _step_reason(
+    s: StepState, left: int, today: date, hearing: date | None, coef: dict[str, float]
+) -> str:
+    reason = _due_words(left)
+    if left < 0 and u.is_stuck(-left, coef):
+        reason = f"stuck, {reason}"
+    if s.step.due is not None and s.step.due.before == "next_hearing" and hearing is not None:
+        reason = f"court hearing {w.in_days((hearing - today).days)}, report not filed"
+    elif s.step.every == "month":
+        reason = f"not yet done this month, {_due_words(left)}"
+    if s.scheduled_on:
+        reason += f"; scheduled {s.scheduled_on.isoformat()}"
+        if s.due_on is not None and s.scheduled_on > s.due_on:
+            reason += ", after the deadline"
+    return reason
 
 
 # The measures a playbook step moves when it is done (the goal_impact term).
@@ -167,7 +225,7 @@ def signal_actions(
                 )
             )
         else:
-            terms += u.safety_term(data.case["risk_level"], coef)
+            terms += u.risk_term(data.case["risk_level"], coef)
             out.append(
                 _action(
                     data,
@@ -195,16 +253,10 @@ def merge_signals(actions: list[Action], signals: list[Action]) -> list[Action]:
             out.append(sig)
             continue
         terms = sig.terms + tuple(t for t in twin.terms if t.term != "signal")
-        out[out.index(twin)] = Action(
-            sig.case_id,
-            sig.action,
-            sig.kind,
-            sig.step,
-            twin.due_on,
-            u.total(list(terms)),
-            terms,
-            sig.person_id,
-        )
+        out[out.index(twin)] = twin._replace(
+            action=sig.action, kind=sig.kind, urgency=u.total(list(terms)), terms=terms,
+            person_id=sig.person_id,
+        )  # fmt: skip
     return out
 
 

@@ -70,9 +70,20 @@ class Entry(NamedTuple):
 
 
 def _terms() -> dict[str, tuple[float, str]]:
-    from casecli.core.urgency import TERMS
+    """The urgency terms' coefficients and the urgency settings in days (``stuck_days``)."""
+    from casecli.core.urgency import SETTINGS, TERMS
 
-    return TERMS
+    return {**TERMS, **{k: (float(v), about) for k, (v, about) in SETTINGS.items()}}
+
+
+def _is_days(term: str) -> bool:
+    from casecli.core.urgency import SETTINGS
+
+    return term in SETTINGS
+
+
+def _days_ok(value: float) -> bool:
+    return value == int(value) and 1 <= value <= 36_500
 
 
 def known_keys() -> list[str]:
@@ -88,7 +99,7 @@ def check_key(key: str) -> str:
         if term in _terms():
             return key
         raise UsageError(
-            f"{key} is not an urgency term; use one of "
+            f"{key} is not an urgency term or setting; use one of "
             f"{', '.join(URGENCY_PREFIX + t for t in _terms())}."
         )
     raise UsageError(
@@ -108,6 +119,10 @@ def check_value(key: str, raw: str) -> Any:
             number = math.nan
         if not math.isfinite(number):
             raise UsageError(f"{key} must be a number, like 2.5, not {raw!r}.")
+        if _is_days(key[len(URGENCY_PREFIX) :]):
+            if not _days_ok(number):
+                raise UsageError(f"{key} is a number of days, like 90, not {raw!r}.")
+            return int(number)
         return number
     if not text:
         raise UsageError(f"{key} needs a value; to remove it, use casecli config unset {key}.")
@@ -254,6 +269,11 @@ def urgency_overrides(cfg: dict[str, Any] | None = None) -> dict[str, float]:
             raise CasecliError(
                 f"The config file {config_path()} sets urgency.{term} to {value!r}, not a "
                 f"number; casecli config set urgency.{term} NUMBER."
+            )
+        if _is_days(term) and not _days_ok(float(value)):
+            raise CasecliError(
+                f"The config file {config_path()} sets urgency.{term} to {value!r}, not a "
+                f"number of days; casecli config set urgency.{term} DAYS."
             )
         out[term] = float(value)
     return out

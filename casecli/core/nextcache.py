@@ -44,7 +44,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
-VERSION = 1  # of the file's layout
+VERSION = 2  # of the file's layout
 
 _CODE = Path(__file__).resolve().parent  # casecli/core
 _CODE_DIRS = (_CODE, _CODE.parent / "playbooks")
@@ -66,6 +66,7 @@ class CachedAction(NamedTuple):
     due_on: date | None
     urgency: float
     terms: tuple[Why, ...]
+    stuck: bool = False
 
 
 def folder(db: Path) -> Path:
@@ -162,6 +163,7 @@ def actions(kept: list[dict[str, Any]]) -> list[CachedAction]:
             date.fromisoformat(a["due_on"]) if a["due_on"] else None,
             a["urgency"],
             tuple(Why(t["term"], t["points"], t["why"]) for t in a["terms"]),
+            bool(a.get("stuck")),
         )
         for a in kept
     ]

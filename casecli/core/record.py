@@ -180,6 +180,51 @@ def _check_person(conn: sqlite3.Connection, case_id: str, person_id: str) -> Non
         )
 
 
+ALL_PEOPLE = "all"  # --person all: the event was with every child of the case
+
+
+def _check_open(case: dict[str, Any]) -> None:
+    """Nothing is recorded on a closed case: its steps are over, so a visit recorded there
+    would count nowhere and show nowhere (issue 12)."""
+    if case["status"] == "open":
+        return
+    closed = f" on {str(case['closed_on'])[:10]}" if case.get("closed_on") else ""
+    raise CasecliError(
+        f"Case {case['case_id']} was closed{closed}, so nothing was recorded; if the work "
+        "goes on, the case must be reopened in the system of record first."
+    )
+
+
+def _check_which_child(
+    conn: sqlite3.Connection, case: dict[str, Any], kind: str, books: dict[str, playbooks.Playbook]
+) -> None:
+    """A kind that completes a step done per child (``face_to_face_contact`` in an
+    investigation, ``caseworker_visit`` in foster care), recorded on a case with more than
+    one such child, must say which child: without ``--person`` it would complete every
+    child's step at once, silently (issue 12). Ids only in the message, never names."""
+    book = playbooks.for_case(books, str(case["case_type"]))
+    pers = {s.per for s in book.steps if s.per != "case" and kind in s.done_by}
+    if not pers:
+        return
+    in_care = "child" not in pers  # only steps per child in care
+    rows = conn.execute(
+        "SELECT p.person_id FROM people p WHERE p.case_id = ? AND p.role = 'child'"
+        " AND p._gone_on IS NULL AND (? = 0 OR EXISTS (SELECT 1 FROM removals r"
+        "  WHERE r.case_id = p.case_id AND r.person_id = p.person_id"
+        "  AND r._gone_on IS NULL AND r.discharged_on IS NULL))"
+        " ORDER BY p.person_id",
+        (case["case_id"], int(in_care)),
+    ).fetchall()
+    if len(rows) <= 1:
+        return
+    ids = ", ".join(r[0] for r in rows)
+    raise UsageError(
+        f"Case {case['case_id']} has {len(rows)} children and {kind} counts for each one "
+        f"separately ({ids}); say which with --person ID, or --person {ALL_PEOPLE} if it was "
+        "with every one of them."
+    )
+
+
 def _check_location(location: str) -> None:
     if location not in LOCATIONS:
         raise UsageError(
@@ -217,10 +262,15 @@ def record_event(
     kind = kind.strip()
     person_id, location = _text(person_id), _text(location)
     with transaction(conn):
-        check_case(conn, who, case_id)
+        case = check_case(conn, who, case_id)
+        _check_open(case)
         _check_kind(kind, books)
-        if person_id is not None:
+        if person_id is not None and person_id.lower() == ALL_PEOPLE:
+            person_id = None  # every child's step: said out loud, not assumed
+        elif person_id is not None:
             _check_person(conn, case_id, person_id)
+        else:
+            _check_which_child(conn, case, kind, books)
         if location is not None:
             _check_location(location)
         occurred = _iso(parse_when(on, today))

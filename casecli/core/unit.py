@@ -53,6 +53,7 @@ from casecli.core.unit_score import (  # noqa: F401  (KeyScore, key_measure: use
     key_of,
     programs_of,
 )
+from casecli.core.urgency import stuck_days
 from casecli.core.words import days, plural
 
 CAPACITY_DAYS = 14
@@ -68,6 +69,7 @@ class Figures:
     waiting: int = 0
     effort_hours: float = 0.0
     hours_available: float = 0.0  # two weeks of everyone's hours
+    stuck: int = 0  # step actions overdue past urgency.stuck_days (the "stuck" term)
 
     @property
     def capacity(self) -> float | None:
@@ -81,6 +83,7 @@ class Figures:
             self.waiting + other.waiting,
             self.effort_hours + other.effort_hours,
             self.hours_available + other.hours_available,
+            self.stuck + other.stuck,
         )
 
 
@@ -116,6 +119,7 @@ class UnitView:
     board: tuple[SituationGroup, ...]
     bottlenecks: tuple[WaitGroup, ...]
     score: KeyScore | None = None  # the unit's key measure against its goal
+    stuck_days: int = 90  # urgency.stuck_days: what "stuck" means in figures.stuck
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ class OfficeView:
     board: tuple[SituationGroup, ...]
     bottlenecks: tuple[WaitGroup, ...]
     scores: tuple[KeyScore, ...] = ()  # each program's key measure, office-wide
+    stuck_days: int = 90  # urgency.stuck_days
 
 
 # Pure ---------------------------------------------------------------------------------
@@ -139,19 +144,20 @@ def situation_group(situation: str) -> str:
 
 def case_figures(view: CaseView, today: date) -> Figures:
     """One open case's share of its worker's figures (hours available not included)."""
-    due_now = overdue = 0
+    due_now = overdue = stuck = 0
     for a in view.actions:
         if a.due_on is None or a.due_on <= today:
             due_now += 1
         if a.kind == "step" and a.due_on is not None and a.due_on < today:
             overdue += 1
+            stuck += any(t.term == "stuck" for t in a.terms)
     horizon = today + timedelta(days=CAPACITY_DAYS)
     effort = sum(
         s.step.effort_hours
         for s in view.steps
         if s.status in ("open", "overdue") and s.due_on is not None and s.due_on <= horizon
     )
-    return Figures(1, due_now, overdue, 1 if view.barriers else 0, effort)
+    return Figures(1, due_now, overdue, 1 if view.barriers else 0, effort, stuck=stuck)
 
 
 def worker_load(staff: dict[str, Any], views: list[CaseView], today: date) -> WorkerLoad:
@@ -188,6 +194,14 @@ def _total(loads: list[WorkerLoad] | tuple[WorkerLoad, ...]) -> Figures:
 def bottleneck_words(g: WaitGroup) -> str:
     """'substance treatment — 14 cases, median 38 days'."""
     return f"{g.what} — {wait_counts(g)}"
+
+
+def stuck_words(count: int, stuck_days: int) -> str:
+    """'14 steps stuck > 90 days — reconcile with the system of record' (issue 12): steps
+    overdue so long that the data, not the work, is the likely problem."""
+    return (
+        f"{plural(count, 'step')} stuck > {days(stuck_days)} — reconcile with the system of record"
+    )
 
 
 def wait_counts(g: WaitGroup) -> str:
@@ -317,8 +331,9 @@ def _open_views(
 
 
 def _unit_from(
-    unit: dict[str, Any], staff: list[dict[str, Any]], views: list[CaseView], today: date
-) -> UnitView:
+    unit: dict[str, Any], staff: list[dict[str, Any]], views: list[CaseView], today: date,
+    stuck_days: int,
+) -> UnitView:  # fmt: skip
     by_worker: dict[str, list[CaseView]] = defaultdict(list)
     for v in views:
         by_worker[str(v.case["worker_id"])].append(v)
@@ -327,6 +342,7 @@ def _unit_from(
     return UnitView(
         unit["unit_id"], unit["unit_name"] or unit["unit_id"], unit["office_id"], unit["supervisor"],
         _total(loads), _most_behind(loads), board(views), tuple(caseload.waiting(views)),
+        stuck_days=stuck_days,
     )  # fmt: skip
 
 
@@ -344,7 +360,9 @@ def unit_view(
     unit = check_unit(conn, who, unit_id)
     where = "c.worker_id IN (SELECT staff_id FROM staff WHERE unit_id = ?)"
     views = _open_views(conn, where, (unit_id,), today=today, books=books, coef=coef, redact=redact)
-    view = _unit_from(unit, _staff(conn, "s.unit_id = ?", (unit_id,)), views, today)
+    view = _unit_from(
+        unit, _staff(conn, "s.unit_id = ?", (unit_id,)), views, today, stuck_days(coef)
+    )
     scorer = Scorer(conn, today, books, where, (unit_id,))
     return scorer.unit(view, key_measure(conn, "unit", unit_id))
 
@@ -377,7 +395,8 @@ def office_view(
         unit = _unit_row(conn, unit_id)
         assert unit is not None
         mine = by_unit.get(unit_id, [])
-        view = _unit_from(unit, [s for s in staff if s["unit_id"] == unit_id], mine, today)
+        mine_staff = [s for s in staff if s["unit_id"] == unit_id]
+        view = _unit_from(unit, mine_staff, mine, today, stuck_days(coef))
         units.append(scorer.unit(view, key_of(programs.get(unit_id, {}))))
     office_wide = {p: sum(n.get(p, 0) for n in programs.values()) for p in KEY_MEASURES}
     scores = tuple(
@@ -387,7 +406,7 @@ def office_view(
     )
     return OfficeView(
         office_id, name, _total([w for u in units for w in u.workers]), tuple(units),
-        board(views), tuple(caseload.waiting(views)), scores,
+        board(views), tuple(caseload.waiting(views)), scores, stuck_days(coef),
     )  # fmt: skip
 
 

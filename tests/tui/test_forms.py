@@ -24,16 +24,21 @@ def test_record_a_visit_from_the_case_screen(tmp_path: Path) -> None:
         await press(app, pilot, "v")
         assert "Record a visit or contact · case C0000620" in screen_text(app)
         app.screen.query_one("#note", Input).value = "Met at home"
+        await press(app, pilot, "ctrl+s")  # two children in care: which one? (issue 12)
+        text = screen_text(app)
+        assert "Case C0000620 has 2 children and caseworker_visit counts for each" in text
+        app.screen.query_one("#person_id", Select).value = "P0002259"
         await press(app, pilot, "ctrl+s")
         text = screen_text(app)
         assert "Case C0000620" in text and "caseworker visit completed (recorded here)" in text
 
-    drive("S0002", body, db=db)
+    drive("S0002", body, db=db, size=(100, 40))  # the card's recent activity on screen
     with sqlite3.connect(db) as conn:
         row = conn.execute(
-            "SELECT kind, occurred_at, note, recorded_by FROM recorded_events WHERE case_id = 'C0000620'"
+            "SELECT kind, occurred_at, note, recorded_by, person_id FROM recorded_events"
+            " WHERE case_id = 'C0000620'"
         ).fetchone()
-        assert row == ("caseworker_visit", "2026-11-24", "Met at home", "S0002")
+        assert row == ("caseworker_visit", "2026-11-24", "Met at home", "S0002", "P0002259")
         assert (
             conn.execute("SELECT count(*) FROM audit_log WHERE action = 'record'").fetchone()[0]
             == 1
@@ -47,6 +52,7 @@ def test_a_future_date_is_refused_in_the_form_which_stays_open(tmp_path: Path) -
         await open_case(app, pilot, "C0000620")
         await press(app, pilot, "v")
         app.screen.query_one("#on", Input).value = "2027-01-05"
+        app.screen.query_one("#person_id", Select).value = "all"  # both children
         await press(app, pilot, "ctrl+s")
         text = screen_text(app)
         assert "2027-01-05 is in the future" in text

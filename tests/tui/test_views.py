@@ -11,7 +11,9 @@ def test_supervisor_opens_on_their_unit_with_workers_board_and_bottlenecks() -> 
     async def body(app: Any, pilot: Any) -> None:
         text = screen_text(app)
         assert "Child Welfare Unit 1 (U001)" in text
-        assert "167 open cases" in text and "34 overdue" in text
+        # 32 overdue: one action per case and step (three children unseen are one line)
+        assert "167 open cases" in text and "32 overdue" in text
+        assert "11 steps stuck > 90 days — reconcile with the system of record" in text
         assert "Olivia Wilson" in text and "94%" in text  # most behind first, near full
         assert "Aiden Sanchez (inactive)" in text
         assert "overdue" in text and "on track" in text
@@ -37,12 +39,12 @@ def test_unit_to_worker_to_case_and_back_with_escape() -> None:
         await press(app, pilot, "enter")  # the first worker: Olivia Wilson, most behind
         text = screen_text(app)
         assert "Olivia Wilson (S0004)" in text and "37 open cases" in text
-        assert "C0000620" in text  # her most urgent case first
+        assert "C0000530" in text  # her most urgent case first: a child's safety
         await press(app, pilot, "enter")
         text = screen_text(app)
-        assert "Case C0000620 · foster care" in text
-        assert "Hold the six-month periodic review — 128 days overdue" in text
-        assert "128 days overdue" in text and "+33.94" in text  # the urgency explained
+        assert "Case C0000530 · investigation" in text
+        assert "Complete the safety assessment — due in 1 day" in text
+        assert "safety         +100.00  a child's safety" in text  # the urgency explained
         await press(app, pilot, "escape")
         assert "Olivia Wilson (S0004)" in screen_text(app)
         await press(app, pilot, "escape")
@@ -55,7 +57,7 @@ def test_board_and_bottleneck_open_their_cases() -> None:
     async def body(app: Any, pilot: Any) -> None:
         await press(app, pilot, "tab", "enter")  # the board's first column: overdue
         text = screen_text(app)
-        assert "Child Welfare Unit 1: overdue — 31 cases" in text and "C0000965" in text
+        assert "Child Welfare Unit 1: overdue — 31 cases" in text and "C0000789" in text
         await press(app, pilot, "escape", "tab", "enter")
         text = screen_text(app)
         assert "waiting on substance treatment — 33 cases" in text
@@ -107,7 +109,7 @@ def test_redact_toggle_shows_initials_everywhere() -> None:
         assert "supervisor I.M." in text
         await press(app, pilot, "enter", "enter")
         text = screen_text(app)
-        assert "Case C0000620" in text and "Bailey" not in text and "M.B." in text
+        assert "Case C0000530" in text and "Stewart" not in text and "M.S." in text
 
     drive("S0002", body)
 
@@ -161,7 +163,7 @@ def test_a_change_to_the_store_reloads_the_view_and_keeps_the_cursor(tmp_path: A
     db = copy_sample(tmp_path)
 
     async def body(app: Any, pilot: Any) -> None:
-        await press(app, pilot, "down", "down")  # Angela Wright
+        await press(app, pilot, "down", "down", "down")  # Angela Wright
         table = app.screen.query_one("#main")
         assert table.current_key == "S0007"
         with sqlite3.connect(db) as conn:  # another process: a barrier on an unwaiting case
@@ -191,9 +193,9 @@ def test_case_lists_wrap_the_action_at_80_columns_instead_of_scrolling_sideways(
         await press(app, pilot, "enter")  # Olivia Wilson's cases
         lines = screen_text(app).splitlines()
         assert all(len(line) <= 80 for line in lines)
-        row = next(i for i, line in enumerate(lines) if "C0000620" in line)
-        assert "Hold the six-month periodic review — 128 days" in lines[row]
-        assert lines[row + 1].strip() == "overdue"  # wrapped under the row, not cut off
+        row = next(i for i, line in enumerate(lines) if "C0000885" in line)
+        assert "The caregiver was jailed yesterday — make" in lines[row]
+        assert lines[row + 1].strip() == "contact"  # wrapped under the row, not cut off
         table = app.screen.query_one("#main")
         assert table.virtual_size.width <= table.size.width  # nothing to scroll to
 

@@ -23,9 +23,9 @@ SESSION = f"casecli-check-{os.getpid()}"
 # (keys to send, texts that must then be on screen)
 STEPS: list[tuple[list[str], list[str]]] = [
     ([], ["Child Welfare Unit 1 (U001)", "167 open cases", "Olivia Wilson", "Situation",
-          "substance treatment — 33 cases"]),
-    (["Enter"], ["Olivia Wilson (S0004)", "C0000620"]),
-    (["Enter"], ["Case C0000620", "128 days overdue", "People"]),
+          "substance treatment — 33 cases", "11 steps stuck > 90 days"]),
+    (["Enter"], ["Olivia Wilson (S0004)", "C0000530", "4 steps stuck"]),
+    (["Enter"], ["Case C0000530", "safety assessment", "+100.00", "People"]),
     (["Escape", "Escape", "r"], ["O.W.", "supervisor I.M."]),
     (["r", "?"], ["capacity   effort hours"]),
     (["Escape", "/", "p", "e", "t"], ["Juan Peterson"]),

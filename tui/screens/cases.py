@@ -77,7 +77,7 @@ class WorkerScreen(CaseList):
         self.query_one(FiguresBar).set(
             f"{person(load.name, redact)} ({load.staff_id})", load.figures,
             f"{load.hours_per_week:g} h/week" + ("" if load.active else " · inactive"),
-            stale=self.stale,
+            stale=self.stale, stuck_days=int(self.casecli.session.coef["stuck_days"]),
         )  # fmt: skip
         self.query_one("#main", PagedTable).set_rows(case_rows(views, redact))
 

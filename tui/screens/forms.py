@@ -139,7 +139,11 @@ class RecordForm(Form):
         kinds = list(FIRST_KINDS) + [k for k in record.known_kinds(books) if k not in FIRST_KINDS]
         options = [(k.replace("_", " "), k) for k in kinds]
         yield ("What", Select(options, value="caseworker_visit", allow_blank=False, id="kind"))
-        yield ("With", Select(self.people(), prompt="(optional) a person", id="person_id"))
+        everyone = [("all the children", record.ALL_PEOPLE)]  # --person all
+        yield (
+            "With",
+            Select(self.people() + everyone, prompt="(optional) a person", id="person_id"),
+        )
         yield (
             "When",
             Input(value="today", placeholder="YYYY-MM-DD[THH:MM], today, yesterday", id="on"),

@@ -45,6 +45,7 @@ class OfficeScreen(Overview):
             f"office · as of {self.casecli.session.today.isoformat()}",
             v.scores,
             stale=self.stale,
+            stuck_days=v.stuck_days,
         )
         rows = []
         for u in v.units:

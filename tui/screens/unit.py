@@ -146,7 +146,12 @@ class UnitScreen(Overview):
         boss += f"as of {self.casecli.session.today.isoformat()}"
         scores = (v.score,) if v.score else ()
         self.query_one(FiguresBar).set(
-            f"{v.unit_name} ({v.unit_id})", v.figures, boss, scores, stale=self.stale
+            f"{v.unit_name} ({v.unit_id})",
+            v.figures,
+            boss,
+            scores,
+            stale=self.stale,
+            stuck_days=v.stuck_days,
         )
         rows = []
         for w in v.workers:

@@ -51,7 +51,7 @@ def card_text(card: CaseCard, today: date, redact: bool, stale: str | None = Non
         t.append(printable(a.action) + "\n")
         for term in sorted(a.terms, key=lambda x: -x.points):
             t.append(
-                f"         {term.term:<10} {term.points:+6.2f}  {printable(term.why)}\n",
+                f"         {term.term:<14} {term.points:+7.2f}  {printable(term.why)}\n",
                 style="dim",
             )
     _scheduled(t, v, today, head)

@@ -7,6 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from casecli.core.unit import stuck_words
 from casecli.core.words import noun
 from casecli.render import initials, printable, score_words
 
@@ -27,9 +28,11 @@ class FiguresBar(Static):
         note: str = "",
         scores: tuple[Any, ...] = (),
         stale: str | None = None,
+        stuck_days: int = 90,
     ) -> None:
         """The title, the figures, and a line per key measure against its goal;
-        ``stale``: how old the data is, when it is (in bold after the note)."""
+        ``stale``: how old the data is, when it is (in bold after the note); the steps stuck
+        past ``stuck_days`` on a line of their own, when any are."""
         f = figures
         text = Text()
         text.append(printable(title), style="bold")
@@ -48,6 +51,9 @@ class FiguresBar(Static):
             text.append(f" {label} · ")
         text.append(pct(f.capacity), style="bold")
         text.append(" capacity used")
+        if getattr(f, "stuck", 0):
+            text.append("\n")
+            text.append(printable(stuck_words(f.stuck, stuck_days)), style="bold")
         for score in scores:
             style = "" if score.met is None else ("green" if score.met else "bold")
             text.append("\n")
