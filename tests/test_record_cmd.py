@@ -212,3 +212,17 @@ def test_a_contact_on_a_case_with_one_child_needs_no_person(env: dict[str, str])
     assert result.exit_code == 0, result.stderr
     actions = json.loads(cli(env, "next", "--json").stdout)
     assert not any(a["step"] == "first_contact" for a in actions)
+
+
+def test_a_person_whose_id_is_all_is_that_person(env: dict[str, str], tmp_path: Path) -> None:
+    # --person all means every child, unless the case has a person with that very id
+    delta = tmp_path / "all"
+    delta.mkdir()
+    (delta / "people.csv").write_text(
+        "person_id,case_id,role,name,birth_on,born_out_of_wedlock,paternity_established_on\n"
+        "all,004,child,Cy Smith,2022-02-02,,\n"
+    )
+    assert cli(env, "sync", str(delta)).exit_code == 0
+    done = cli(env, "record", "004", "face_to_face_contact", "--person", "all", "--json")
+    assert done.exit_code == 0, done.stderr
+    assert json.loads(done.stdout)["person_id"] == "all"

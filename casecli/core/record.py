@@ -169,11 +169,17 @@ def _check_kind(kind: str, books: dict[str, playbooks.Playbook]) -> None:
     )
 
 
+def _has_person(conn: sqlite3.Connection, case_id: str, person_id: str) -> bool:
+    return (
+        conn.execute(
+            "SELECT 1 FROM people WHERE case_id = ? AND person_id = ?", (case_id, person_id)
+        ).fetchone()
+        is not None
+    )
+
+
 def _check_person(conn: sqlite3.Connection, case_id: str, person_id: str) -> None:
-    found = conn.execute(
-        "SELECT 1 FROM people WHERE case_id = ? AND person_id = ?", (case_id, person_id)
-    ).fetchone()
-    if found is None:
+    if not _has_person(conn, case_id, person_id):
         raise CasecliError(
             f"There is no person {person_id} in case {case_id}; "
             f"casecli case {case_id} lists its people."
@@ -265,7 +271,11 @@ def record_event(
         case = check_case(conn, who, case_id)
         _check_open(case)
         _check_kind(kind, books)
-        if person_id is not None and person_id.lower() == ALL_PEOPLE:
+        if (
+            person_id is not None
+            and person_id.lower() == ALL_PEOPLE
+            and not _has_person(conn, case_id, person_id)
+        ):  # (a person whose id is "all" is that person)
             person_id = None  # every child's step: said out loud, not assumed
         elif person_id is not None:
             _check_person(conn, case_id, person_id)

@@ -7,8 +7,10 @@ special cases in the code:
 
 1. **A child's safety** (``safety``, 100): an open step marked ``safety = true`` in its
    playbook (a child not yet seen face to face, the safety assessment). With the default
-   coefficients nothing else can add up to 100 (:data:`MOST_ELSE`), so no court or
-   compliance step, however old, outranks it.
+   coefficients nothing else can add up to 100 (at most ~93: a court and legal deadline
+   200 years late, a hearing this week, very high risk, 90 idle days and the goal cap;
+   tests/test_urgency_order.py adds it up), so no court or compliance step, however old,
+   outranks it.
 2. **What a court or a fresh event makes urgent now**: ``court_imminent`` (40), the
    preparation for a hearing held within ``court_imminent_days`` (7) that is not done (the
    court report); ``signal`` (30, fading over 14 days), a life change seen in outside data
