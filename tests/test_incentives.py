@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from casecli.core import incentives
@@ -114,3 +117,40 @@ def test_not_iv_d_or_no_figure_is_none() -> None:
 )
 def test_table_3_cost_effectiveness(ratio: float, expected: int) -> None:
     assert table_3(ratio) == expected
+
+
+@pytest.mark.parametrize(
+    ("due", "paid", "shown", "percentage"),
+    [
+        # 19,999 / 25,000 = 79.996%: shown as 80.0, but 45 CFR 305.33 reads whole percents,
+        # so it is row 79 of Table 2 (80 + 2 x 9 = 98), not row 80 (100)
+        ("25000.00", "19999.00", 80.0, 98),
+        # 399.99 / 1,000 = 39.999%: shown as 40.0; below 40 with no earlier year to improve
+        # on, Table 2 gives 0, not row 40's 50
+        ("1000.00", "399.99", 40.0, 0),
+    ],
+)
+def test_score_reads_the_table_from_the_exact_ratio_not_the_rounded_one(
+    tmp_path: Path, due: str, paid: str, shown: float, percentage: int
+) -> None:
+    """Issue 13 item 1: `score` showed the rounded figure and looked the row up from it."""
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+    from tests.conftest import FIXTURES
+
+    db, delta = tmp_path / "s.db", tmp_path / "october"
+    delta.mkdir()
+    (delta / "payments.csv").write_text(
+        "case_id,month,current_due,current_paid,arrears_due,arrears_paid\n"
+        f"C200,2026-10,{due},{paid},0,0\n"
+    )
+    base = ["--db", str(db), "--as", "A1", "--today", "2026-11-24"]
+    env = {"CASECLI_CONFIG": "/nonexistent/c.toml"}
+    for folder in (FIXTURES / "basic", delta):
+        assert CliRunner().invoke(app, [*base, "sync", str(folder)], env=env).exit_code == 0
+    out = CliRunner().invoke(app, [*base, "score", "--period", "2026-10", "--json"], env=env)
+    line = next(
+        m for m in json.loads(out.stdout)["measures"] if m["measure"] == "current_collections"
+    )
+    assert (line["performance"], line["applicable_percentage"]) == (shown, percentage)

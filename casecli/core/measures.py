@@ -263,6 +263,15 @@ class Result:
     def note(self) -> str | None:
         return "; ".join(self.notes) or None
 
+    @property
+    def exact(self) -> float | None:
+        """The performance unrounded (``performance`` is rounded to 2 decimals for
+        display): what a table is read from, so 79.996% is row 79, never 80 (issue 13)."""
+        if self.performance is None or not self.denominator:
+            return None
+        scale = 1000.0 if self.measure.unit == "rate" else 100.0
+        return scale * self.numerator / self.denominator
+
 
 TO_DATE = "to date: the period runs to {end}"
 

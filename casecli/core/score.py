@@ -270,9 +270,9 @@ def scorecard(
                 gap_work=gap_work(m, own, target, period, today)
                 if res.performance is not None
                 else None,
-                applicable_percentage=incentives.applicable_percentage(
-                    m.id, res.performance, previous.performance if previous else None
-                ),
+                applicable_percentage=incentives.applicable_percentage(  # from the exact
+                    m.id, res.exact, previous.exact if previous else None  # ratios: 45 CFR
+                ),  # 305.33 reads whole percents, so 79.996% is row 79 (not 80 → 100)
                 previous_year=previous.performance if previous else None,
                 trend=trend,
             )
