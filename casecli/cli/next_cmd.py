@@ -117,9 +117,8 @@ def _behind(conn: Any, who: Any, settings: Settings, books: dict[str, Any]) -> d
             params,
         )
     ]
-    book = books.get("investigation")
-    days = int(book.settings.get("closure_days", 30)) if book else 30
-    return focus.points_behind(conn, workers, settings.today, measures.Options(closure_days=days))
+    options = measures.Options.from_playbooks(books)
+    return focus.points_behind(conn, workers, settings.today, options)
 
 
 def register(app: typer.Typer) -> None:

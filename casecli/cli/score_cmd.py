@@ -27,9 +27,7 @@ def measure_options(settings: Settings) -> Any:
     from casecli.cli.common import books
     from casecli.core import measures
 
-    book = books(settings).get("investigation")
-    limits = book.settings if book else {}
-    return measures.Options(closure_days=int(limits.get("closure_days", 30)))
+    return measures.Options.from_playbooks(books(settings))
 
 
 def _scope_choice(worker: str | None, unit: str | None, office: str | None) -> tuple[Any, Any]:

@@ -139,7 +139,7 @@ def timely_response(ctx: _Ctx) -> list[FocusCase]:
         SELECT inv.case_id, p.person_id, p.name, datetime(inv.deadline) AS due
         FROM inv JOIN people p ON p.case_id = inv.case_id AND p.role = 'child'
              AND p._gone_on IS NULL
-        WHERE inv.deadline >= julianday(:today)
+        WHERE inv.deadline > julianday(:today)
           AND NOT EXISTS (SELECT 1 FROM f WHERE f.case_id = inv.case_id
                           AND (f.person_id = p.person_id OR f.person_id IS NULL)
                           AND substr(f.at, 1, 10) >= inv.opened

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -39,6 +39,23 @@ class Options:
 
     closure_days: int = 30  # investigation playbook's closure_days
     response_hours: int = 72  # when a case has no response_hours (the playbook's default)
+
+    @classmethod
+    def from_playbooks(cls, books: Mapping[str, Any]) -> Options:
+        """The settings the engine uses too, read from the same playbooks (issue 13 item 6:
+        a jurisdiction whose investigation playbook says ``hours = 24`` is measured on 24
+        hours, as its caseworkers' deadlines are): ``closure_days`` from the investigation
+        playbook, the default response hours from its step due within ``response_hours``
+        of intake (``due = { from = "opened", hours_from = "response_hours", hours = N }``)."""
+        book = books.get("investigation")
+        if book is None:
+            return cls()
+        hours = next(
+            (s.due.hours for s in book.steps
+             if s.due is not None and s.due.hours_from == "response_hours" and s.due.hours),
+            cls.response_hours,
+        )  # fmt: skip
+        return cls(int(book.settings.get("closure_days", cls.closure_days)), int(hours))
 
 
 @dataclass(frozen=True)

@@ -135,8 +135,10 @@ def timely_response(q: Query) -> dict[str, Rows]:
     completed ``face_to_face_contact`` for the child (or naming no one) on or after the
     intake date and no later than the deadline. An investigation listing no child
     counts as seen when any face-to-face contact was made in time. One not yet seen
-    whose deadline is today or later may still be met: it is left out of both counts
-    and reported as pending.
+    whose deadline is later than the start of today may still be met: it is left out of
+    both counts and reported as pending. A deadline at midnight (an intake dated
+    2026-11-23 with 24 hours) has passed when 2026-11-24 begins: late on the 24th, as the
+    engine's step is overdue then (issue 13 item 9).
     """
     sql = f"""
         WITH {PP} AS ({q.pp()}),
@@ -170,8 +172,8 @@ def timely_response(q: Query) -> dict[str, Rows]:
                        AS on_time
             FROM inv LEFT JOIN kid_seen ks ON ks.case_id = inv.case_id)
         SELECT pp.i, j.worker_id, sum(j.on_time),
-               sum(j.on_time OR j.deadline < julianday(:today)),
-               sum(NOT j.on_time AND j.deadline >= julianday(:today))
+               sum(j.on_time OR j.deadline <= julianday(:today)),
+               sum(NOT j.on_time AND j.deadline > julianday(:today))
         FROM judged j CROSS JOIN pp
         WHERE j.opened BETWEEN pp.p_start AND pp.p_end
         GROUP BY pp.i, j.worker_id"""

@@ -260,6 +260,15 @@ def _prior(
     return max(every, key=lambda s: s.done_on or date.min)
 
 
+def _last_day(at: datetime) -> date:
+    """The last day a deadline given to the minute can be met: a deadline at midnight
+    (an intake dated 2026-11-23, a plain date, starts at its midnight; + 24 hours) has
+    passed when 2026-11-24 begins, so its last day is the 23rd, as the timely-response
+    measure counts it (issue 13 item 9)."""
+    day = at.date()
+    return day - timedelta(days=1) if at.time() == datetime.min.time() else day
+
+
 def _due(
     step: Step, person: str | None, f: Facts, states: dict[tuple[str, str | None], StepState]
 ) -> tuple[date | None, date | None]:
@@ -278,13 +287,13 @@ def _due(
     if spec.after is not None:
         prior = _prior(states, spec.after, person)
         assert prior is not None and prior.done_on is not None  # _one checked it is done
-        return prior.done_on + timedelta(days=days), prior.done_on
+        return add_months(prior.done_on, spec.months) + timedelta(days=days), prior.done_on
     anchor: date | None
     if spec.anchor == "opened":
         if spec.hours or spec.hours_from:
             hours = _hours(f.data.case.get(spec.hours_from)) if spec.hours_from else None
             at = f.opened_at + timedelta(hours=hours or spec.hours, days=days)
-            return at.date(), f.opened_at.date()
+            return _last_day(at), f.opened_at.date()
         anchor = f.opened_at.date()
     elif spec.anchor == "removal":
         anchor = f.removal

@@ -81,9 +81,7 @@ def key_measure(conn: sqlite3.Connection, kind: str, scope_id: str) -> str | Non
 
 def measure_options(books: dict[str, playbooks.Playbook]) -> measures.Options:
     """The jurisdiction settings the measures read, from the playbooks (as ``score``)."""
-    book = books.get("investigation")
-    limits = book.settings if book else {}
-    return measures.Options(closure_days=int(limits.get("closure_days", 30)))
+    return measures.Options.from_playbooks(books)
 
 
 class Scorer:
