@@ -154,3 +154,42 @@ def test_score_reads_the_table_from_the_exact_ratio_not_the_rounded_one(
         m for m in json.loads(out.stdout)["measures"] if m["measure"] == "current_collections"
     )
     assert (line["performance"], line["applicable_percentage"]) == (shown, percentage)
+
+
+def test_the_pep_is_measured_against_the_preceding_years_children_and_can_pass_100(
+    tmp_path: Path,
+) -> None:
+    """Issue 13 item 2, 42 USC 652(g)(2)(A). W2's C200 (open since 2024) has one child
+    born out of wedlock, paternity established in 2016. K20, opened 2026-03-01, adds two
+    more, established 2026-05-01. On 2026-10-31 three children have paternity
+    established; on 2025-10-31 the caseload held one child born out of wedlock (C200's):
+    3 / 1 = 300%, and Table 1 gives 100."""
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+    from tests.conftest import FIXTURES
+
+    db, delta = tmp_path / "s.db", tmp_path / "k20"
+    delta.mkdir()
+    (delta / "cases.csv").write_text(
+        "case_id,program,case_type,status,opened_on,closed_on,worker_id,name,risk_level,"
+        "response_hours,permanency_goal,goal_target_on,order_established_on,updated_at\n"
+        "K20,child_support,establishment,open,2026-03-01,,W2,Lane,,,,,,\n"
+    )
+    (delta / "people.csv").write_text(
+        "person_id,case_id,role,name,birth_on,born_out_of_wedlock,paternity_established_on\n"
+        "P20,K20,child,Mo Lane,2020-01-01,yes,2026-05-01\n"
+        "P21,K20,child,Nia Lane,2021-01-01,yes,2026-05-01\n"
+    )
+    base = ["--db", str(db), "--as", "A1", "--today", "2026-11-24"]
+    env = {"CASECLI_CONFIG": "/nonexistent/c.toml"}
+    for folder in (FIXTURES / "basic", delta):
+        assert CliRunner().invoke(app, [*base, "sync", str(folder)], env=env).exit_code == 0
+    out = CliRunner().invoke(
+        app, [*base, "score", "--worker", "W2", "--period", "2026-10", "--json"], env=env
+    )
+    line = next(
+        m for m in json.loads(out.stdout)["measures"] if m["measure"] == "paternity_establishment"
+    )
+    assert (line["numerator"], line["denominator"], line["performance"]) == (3, 1, 300.0)
+    assert line["applicable_percentage"] == 100

@@ -136,12 +136,19 @@ def test_arrears_collections_counts_cases_paying_of_cases_owing(mstore: sqlite3.
 def test_paternity_counts_children_born_out_of_wedlock_in_open_cases(
     mstore: sqlite3.Connection,
 ) -> None:
-    # W2, open IV-D cases on 2026-10-31: K1 P1 (established 2024: yes; P2 born in
-    # wedlock: not counted), K2 P3 (established 11-10, after: no) and P4 (no; the mother
-    # is not a child), K3 P5 (established on the last day: yes), K4 P6 (yes). K5 is
-    # closed, K8 gone -> 3 of 5.
+    # 42 USC 652(g)(2)(A): established now / born out of wedlock at the end of the
+    # preceding year. Numerator, W2's open IV-D cases on 2026-10-31: K1 P1 (established
+    # 2024: yes; P2 born in wedlock: not counted), K2 P3 (established 11-10, after: no)
+    # and P4 (no; the mother is not a child), K3 P5 (established on the last day: yes),
+    # K4 P6 (yes; closed on the last day: still open). K5 is closed, K8 gone -> 3.
+    # Denominator, W2's IV-D cases open a year earlier, on 2025-10-31 (K3 opened in
+    # 2026-02: not yet): K1 P1, K2 P3 and P4, K4 P6, K5 P7 -> 5.
     assert counts(mstore, "paternity_establishment", "worker", "W2") == (3, 5)
     assert perf(mstore, "paternity_establishment", "worker", "W2") == 60.0
+    # FFY2026, on 2026-09-30: P1 and P6 established (P5 only on 10-31) -> 2; at the end
+    # of FFY2025 (2025-09-30) the same five children -> 2 of 5.
+    ffy = periods.parse("FFY2026", TODAY)
+    assert counts(mstore, "paternity_establishment", "worker", "W2", ffy) == (2, 5)
 
 
 # Child welfare -----------------------------------------------------------------------

@@ -112,25 +112,34 @@ def collections(q: Query) -> dict[str, Rows]:
 
 
 def paternity_establishment(q: Query) -> dict[str, Rows]:
-    """Children born out of wedlock with paternity established / children born out of
-    wedlock, in the open IV-D caseload at a point in time (the IV-D PEP).
+    """The IV-D PEP, as 42 USC 652(g)(2)(A) defines it: children in the IV-D caseload
+    born out of wedlock with paternity established or acknowledged / children in the IV-D
+    caseload born out of wedlock at the end of the **preceding** year. It can exceed 100%.
 
-    Children are ``people`` rows with ``role = child`` and ``born_out_of_wedlock = 1``
-    (born by then, when a birth date is known) in IV-D cases open on the period's last
-    day (today while it runs); the numerator, those with ``paternity_established_on``
-    on or before that day. The count is of (case, child) pairs: a child in two open
-    IV-D cases counts in each, as the caseload does. The denominator is this year's,
-    not the prior year's, so the figure does not exceed 100%.
+    Numerator: ``people`` rows with ``role = child``, ``born_out_of_wedlock = 1`` and
+    ``paternity_established_on`` on or before the period's last day (today while it runs),
+    born by then when a birth date is known, in IV-D cases open on that day. Denominator:
+    such children (paternity established or not) in IV-D cases open on the same day one
+    year earlier, born by then: for a fiscal year, the end of the preceding fiscal year
+    (FFY2026 → 2025-09-30); for a month or a range, the day a year before its last day.
+    Both count (case, child) pairs, under the worker the case is assigned to now. The
+    statewide PEP (against all births out of wedlock in the state, from vital records) is
+    out of scope: the export carries only the caseload.
     """
     sql = f"""
         WITH pp(i, p_start, p_end, as_of, m_first, m_last, c_start, c_end) AS ({q.pp()})
-        SELECT pp.i, c.worker_id,
-               sum(p.paternity_established_on IS NOT NULL
-                   AND p.paternity_established_on <= pp.as_of),
-               count(*)
-        FROM cases c JOIN people p ON p.case_id = c.case_id CROSS JOIN pp
-        WHERE p._gone_on IS NULL AND c._gone_on IS NULL AND c.program = 'child_support'
-          AND p.role = 'child' AND p.born_out_of_wedlock = 1 AND ({q.where})
-          AND (p.birth_on IS NULL OR p.birth_on <= pp.as_of) AND {OPEN_ON}
-        GROUP BY pp.i, c.worker_id"""
+        SELECT i, worker_id, sum(now_established), sum(year_before)
+        FROM (SELECT pp.i, c.worker_id,
+                     {OPEN_ON} AND (p.birth_on IS NULL OR p.birth_on <= pp.as_of)
+                       AND p.paternity_established_on IS NOT NULL
+                       AND p.paternity_established_on <= pp.as_of AS now_established,
+                     {OPEN_ON.replace("pp.as_of", "date(pp.as_of, '-1 year')")}
+                       AND (p.birth_on IS NULL OR p.birth_on <= date(pp.as_of, '-1 year'))
+                       AS year_before
+              FROM cases c JOIN people p ON p.case_id = c.case_id CROSS JOIN pp
+              WHERE p._gone_on IS NULL AND c._gone_on IS NULL
+                AND c.program = 'child_support' AND p.role = 'child'
+                AND p.born_out_of_wedlock = 1 AND ({q.where}))
+        GROUP BY i, worker_id
+        HAVING sum(now_established) > 0 OR sum(year_before) > 0"""
     return {"paternity_establishment": grouped(q.conn, sql, q.params())}
