@@ -171,14 +171,17 @@ def test_monthly_visits_counts_full_child_months(mstore: sqlite3.Connection) -> 
     assert counts(mstore, "monthly_visits", "worker", "W1", sep) == (1, 3)
 
 
-def test_visits_in_home_counts_visits_once(mstore: sqlite3.Connection) -> None:
-    # W1, October: P10 has E1 (home) and E1b (school); the recorded visit on 10-05 is
-    # E1's fact again and does not count twice; P12's recorded visit was in the
-    # placement -> 1 at home of 3 visits.
-    assert counts(mstore, "visits_in_home", "worker", "W1") == (1, 3)
-    # W3: E5 at home, for each of the two children -> 2 of 2; office: 3 of 5.
+def test_visits_in_home_counts_visited_child_months(mstore: sqlite3.Connection) -> None:
+    # The federal figure: visited child-months with at least one visit in the child's
+    # residence / visited child-months (issue 13 item 3); a foster home is the child's
+    # residence. W1, October: P10 visited at home (E1) and at school (E1b; the recorded
+    # visit on 10-05 is E1 again): one child-month, in the residence. P12's recorded visit
+    # was in the placement: in the residence. P14 was not visited: not in either count.
+    # -> 2 of 2 (counting visits, as before, gave 1 at home of 3).
+    assert counts(mstore, "visits_in_home", "worker", "W1") == (2, 2)
+    # W3: E5 at home, naming no child: P15's and P16's child-months -> 2 of 2; office 4 of 4.
     assert counts(mstore, "visits_in_home", "worker", "W3") == (2, 2)
-    assert counts(mstore, "visits_in_home", "office", "O1") == (3, 5)
+    assert counts(mstore, "visits_in_home", "office", "O1") == (4, 4)
 
 
 def test_the_recorded_event_rule_is_the_records(mstore: sqlite3.Connection) -> None:
@@ -379,3 +382,42 @@ def test_core_measures_import_no_typer_rich_or_textual() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(json.loads(done.stdout.replace("'", '"')))
     assert not loaded & {"typer", "rich", "textual", "click"}
+
+
+def test_a_child_month_visited_only_away_from_home_is_not_in_the_residence(
+    tmp_path: Path,
+) -> None:
+    """Issue 13 item 3, on the basic fixture: C100's P3 is in care all of September,
+    October and November. September: one visit, at the office -> a visited child-month,
+    not in the residence: 0 of 1. October: E1 at home -> 1 of 1. November (to 11-24): two
+    visits at school and one in the placement -> one child-month, in the residence: 1 of 1
+    (counting visits would give 1 of 3)."""
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+    from tests.conftest import FIXTURES
+
+    db, delta = tmp_path / "s.db", tmp_path / "visits"
+    delta.mkdir()
+    (delta / "events.csv").write_text(
+        "event_id,case_id,kind,status,scheduled_on,completed_on,person_id,staff_id,location,result\n"
+        "V1,C100,caseworker_visit,completed,,2026-09-14,P3,W1,office,\n"
+        "V2,C100,caseworker_visit,completed,,2026-11-03,P3,W1,school,\n"
+        "V3,C100,caseworker_visit,completed,,2026-11-10,P3,W1,school,\n"
+        "V4,C100,caseworker_visit,completed,,2026-11-17,P3,W1,placement,\n"
+    )
+    base = ["--db", str(db), "--as", "A1", "--today", "2026-11-24"]
+    env = {"CASECLI_CONFIG": "/nonexistent/c.toml"}
+    for folder in (FIXTURES / "basic", delta):
+        assert CliRunner().invoke(app, [*base, "sync", str(folder)], env=env).exit_code == 0
+
+    def in_residence(period: str) -> tuple[int, int]:
+        out = CliRunner().invoke(app, [*base, "score", "--period", period, "--json"], env=env)
+        line = next(
+            m for m in json.loads(out.stdout)["measures"] if m["measure"] == "visits_in_home"
+        )
+        return line["numerator"], line["denominator"]
+
+    assert in_residence("2026-09") == (0, 1)
+    assert in_residence("2026-10") == (1, 1)
+    assert in_residence("2026-11") == (1, 1)

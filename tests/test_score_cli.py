@@ -297,8 +297,11 @@ def test_gap_in_units_of_work() -> None:
         work("current_collections", 0, 1_000_000, 31.2) == "$3,120 more current support this month"
     )
     assert work("support_orders", 20, 50, 50, ffy) == "5 more cases with an order this year"
-    # A visit at home adds to both counts: (12 + x) / (16 + x) >= 85% needs x = 11.
-    assert work("visits_in_home", 12, 16, 85) == "11 more visits at home this month"
+    # Child-months (issue 13 item 3): 85% of 16 visited child-months is 13.6 -> 14; 12 of
+    # them had a visit where the child lives, so 2 more children visited at home (a visit
+    # at home to a child already visited elsewhere this month adds to the numerator only).
+    assert work("visits_in_home", 12, 16, 85) == "2 more children visited at home this month"
+    assert work("visits_in_home", 13, 16, 85) == "1 more child visited at home this month"
     # Closing an overdue investigation takes it off both counts: (2 - x) / (5 - x) <= 10%.
     assert (
         work("investigations_overdue", 2, 5, 10, oct_)

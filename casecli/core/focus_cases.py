@@ -6,7 +6,8 @@ moves the measure most comes first, capped at ``limit``:
 
 - ``monthly_visits``: children in care all month not yet visited in the period's
   current month (the month of its last day, or today's), longest since a visit first;
-- ``visits_in_home``: the same children not yet visited at home that month;
+- ``visits_in_home``: the same children not yet visited at home (or in their placement)
+  that month;
 - ``timely_response``: children in investigations opened in the period not yet seen,
   whose response deadline has not passed, soonest deadline first;
 - ``investigations_overdue``: open investigations past the closure limit, oldest
@@ -35,7 +36,7 @@ from typing import Any
 from casecli.core import words as w
 from casecli.core.measures import Options, Query
 from casecli.core.measures_cs import OPEN_ON
-from casecli.core.measures_cw import done_events
+from casecli.core.measures_cw import RESIDENCE, done_events
 from casecli.core.periods import Period
 
 
@@ -82,7 +83,7 @@ class _Ctx:
 
 def _visits(ctx: _Ctx, at_home: bool) -> list[FocusCase]:
     first, last, month = ctx.month
-    home = " AND v.location = 'home'" if at_home else ""
+    home = f" AND v.location IN {RESIDENCE}" if at_home else ""
     sql = f"""
         WITH kids AS MATERIALIZED (
             SELECT DISTINCT c.case_id, r.person_id, p.name

@@ -30,6 +30,7 @@ PP = "pp(i, p_start, p_end, as_of, m_first, m_last, c_start, c_end)"
 PERMANENT = "('reunification', 'relative', 'guardianship', 'adoption')"
 REUNIFIED = "('reunification', 'relative', 'guardianship')"
 NOT_MOVES = "('trial_home_visit', 'runaway', 'respite')"
+RESIDENCE = "('home', 'placement')"  # where the child lives: a foster home counts
 _UNLINKED = """r.event_id IS NULL AND NOT EXISTS (
     SELECT 1 FROM events e2
     WHERE e2.case_id = r.case_id AND e2.kind = r.kind AND e2.status = 'completed'
@@ -69,8 +70,10 @@ def visits(q: Query) -> dict[str, Rows]:
 
     ``monthly_visits``: child-months with at least one completed ``caseworker_visit``
     for that child in that month / child-months.
-    ``visits_in_home``: of the visits counted for those child-months, the ones with
-    ``location = home`` / all of them (visits, not child-months).
+    ``visits_in_home``: visited child-months in which at least one of the visits was in
+    the child's residence / visited child-months, as the federal standard counts it
+    (child-months, not visits: issue 13 item 3). The residence is where the child lives:
+    ``location`` ``home`` or ``placement`` (a foster home is the child's residence).
     """
     months = sorted({m for period in q.periods for m in q.month_values(period)})
     if not months:
@@ -95,7 +98,7 @@ def visits(q: Query) -> dict[str, Rows]:
         v AS ({done_events("caseworker_visit", "SELECT case_id FROM cm", ":lo", ":hi")}),
         vm AS MATERIALIZED (
             SELECT case_id, person_id, substr(at, 1, 7) AS month, count(*) AS n,
-                   count(CASE WHEN location = 'home' THEN 1 END) AS home
+                   count(CASE WHEN location IN {RESIDENCE} THEN 1 END) AS home
             FROM v GROUP BY case_id, person_id, substr(at, 1, 7)),
         per AS (
             SELECT cm.worker_id, cm.first, coalesce(sum(vm.n), 0) AS n,
@@ -104,7 +107,7 @@ def visits(q: Query) -> dict[str, Rows]:
                  AND vm.month = substr(cm.first, 1, 7)
                  AND (vm.person_id = cm.person_id OR vm.person_id IS NULL)
             GROUP BY cm.worker_id, cm.case_id, cm.person_id, cm.first)
-        SELECT first, worker_id, sum(n > 0), count(*), sum(home), sum(n)
+        SELECT first, worker_id, sum(n > 0), count(*), sum(home > 0), sum(n > 0)
         FROM per GROUP BY first, worker_id"""
     bounds = q.params(
         lo=months[0][0], hi=months[-1][1], last_first=months[-1][0], first_last=months[0][1]

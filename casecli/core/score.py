@@ -160,11 +160,7 @@ def gap_work(
         return None
     n, d = counts.numerator, counts.denominator
     g = target / (1000.0 if measure.unit == "rate" else 100.0)
-    if measure.id == "visits_in_home":  # a new visit at home adds to both counts
-        if g >= 1:
-            return "goal met" if n >= d else f"every visit at home {when_words(period, today)}"
-        need = math.ceil((g * d - n) / (1 - g) - EPS)
-    elif measure.id == "investigations_overdue":  # closing one takes it off both counts
+    if measure.id == "investigations_overdue":  # closing one takes it off both counts
         need = math.ceil((n - g * d) / (1 - g) - EPS) if g < 1 else 0
     elif measure.direction == "higher":
         need = math.ceil(g * d - EPS) - n
