@@ -193,3 +193,73 @@ def test_the_pep_is_measured_against_the_preceding_years_children_and_can_pass_1
     )
     assert (line["numerator"], line["denominator"], line["performance"]) == (3, 1, 300.0)
     assert line["applicable_percentage"] == 100
+
+
+@pytest.mark.parametrize(
+    ("measure", "p", "previous", "below"),
+    [
+        # 45 CFR 305.40(a)(2): orders below 40% without a 5-point rise
+        ("support_orders", 39.999, None, True),
+        ("support_orders", 39.999, 34.999, False),  # rose exactly 5 points
+        ("support_orders", 39.999, 35.0, True),  # 4.999 points
+        ("support_orders", 40.0, None, False),
+        # 305.40(a)(3): current collections below 35% without a 5-point rise
+        ("current_collections", 34.999, None, True),
+        ("current_collections", 35.0, None, False),
+        # 42 USC 652(g)(1): PEP at 90% or more is safe; below, a rise by level
+        ("paternity_establishment", 90.0, None, False),
+        ("paternity_establishment", 89.999, 87.999, False),  # 75-90%: 2 points
+        ("paternity_establishment", 89.999, 88.0, True),
+        ("paternity_establishment", 74.0, 71.0, False),  # 50-75%: 3 points
+        ("paternity_establishment", 74.0, 71.5, True),
+        ("paternity_establishment", 49.0, 45.0, False),  # 45-50%: 4 points
+        ("paternity_establishment", 44.0, 39.0, False),  # 40-45%: 5 points
+        ("paternity_establishment", 39.0, 33.0, False),  # below 40%: 6 points
+        ("paternity_establishment", 39.0, 33.5, True),
+        ("paternity_establishment", 39.0, None, True),  # no earlier year: no rise shown
+    ],
+)
+def test_penalty_floors(measure: str, p: float, previous: float | None, below: bool) -> None:
+    found = incentives.penalty(measure, p, previous)
+    assert found is not None and found.below is below
+
+
+def test_measures_without_a_floor_have_none() -> None:
+    assert incentives.penalty("arrears_collections", 10.0) is None
+    assert incentives.penalty("monthly_visits", 10.0) is None
+    assert incentives.penalty("support_orders", None) is None
+    assert incentives.penalty("current_collections", 30.0).rule == (  # type: ignore[union-attr]
+        "current collections below 35% without a 5-point rise"
+    )
+
+
+def test_score_marks_a_measure_below_its_penalty_floor(tmp_path: Path) -> None:
+    """Issue 13 item 13: W2's C200 paid $100 of $350 due in October 2026: 28.6% current
+    collections, below the 35% floor, with no October 2025 to have risen from."""
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+    from tests.conftest import FIXTURES
+
+    db, delta = tmp_path / "s.db", tmp_path / "october"
+    delta.mkdir()
+    (delta / "payments.csv").write_text(
+        "case_id,month,current_due,current_paid,arrears_due,arrears_paid\n"
+        "C200,2026-10,350.00,100.00,0,0\n"
+    )
+    base = ["--db", str(db), "--as", "A1", "--today", "2026-11-24"]
+    env = {"CASECLI_CONFIG": "/nonexistent/c.toml", "COLUMNS": "80"}
+    for folder in (FIXTURES / "basic", delta):
+        assert CliRunner().invoke(app, [*base, "sync", str(folder)], env=env).exit_code == 0
+    args = [*base, "score", "--worker", "W2", "--period", "2026-10"]
+    card = json.loads(CliRunner().invoke(app, [*args, "--json"], env=env).stdout)
+    by_id = {m["measure"]: m for m in card["measures"]}
+    assert by_id["current_collections"]["performance"] == 28.57
+    assert by_id["current_collections"]["penalty"] is True
+    assert by_id["current_collections"]["penalty_rule"] == (
+        "current collections below 35% without a 5-point rise"
+    )
+    assert by_id["support_orders"]["penalty"] is False  # 1 of 1 cases has an order
+    assert by_id["arrears_collections"]["penalty"] is None  # no federal floor
+    text = CliRunner().invoke(app, args, env=env).stdout
+    assert "below the penalty floor: current collections below 35% without a" in text

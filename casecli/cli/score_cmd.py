@@ -189,6 +189,8 @@ def score_json(card: Any) -> dict[str, Any]:
                 "unit": line.unit,
                 "office": line.office,
                 "applicable_percentage": line.applicable_percentage,
+                "penalty": line.penalty.below if line.penalty else None,
+                "penalty_rule": line.penalty.rule if line.penalty else None,
                 "previous_year": line.previous_year,
                 "complete": r.complete,
                 "note": r.note,
@@ -209,6 +211,8 @@ def score_json(card: Any) -> dict[str, Any]:
                     "unit": None,
                     "office": None,
                     "applicable_percentage": None,
+                    "penalty": None,
+                    "penalty_rule": None,
                     "complete": False,
                     "note": why,
                 }
@@ -287,6 +291,8 @@ def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> N
         row = f"{title:<{title_w}}{''.join(f'{c:>7}' for c in cells)}  {spark}"
         out.print(f"[yellow]{safe(row)}[/]" if behind else safe(row))
         words = [sc.count_words(m, r)]
+        if line.penalty and line.penalty.below:  # first: a state is fined for it
+            words.insert(0, f"below the penalty floor: {line.penalty.rule}")
         if line.gap_work:
             words.append(line.gap_work)
         words += [n for n in r.notes if not n.startswith("to date")]

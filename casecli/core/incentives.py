@@ -15,6 +15,12 @@ the store holds it).
   ≥ 2.00 → 40, else 0. The ratio is compared as given. No measure feeds it yet: the
   export contract carries no cost data.
 
+Penalty floors (45 CFR 305.40(a), 42 USC 652(g)(1); DOMAIN.md), :func:`penalty`:
+support orders below 40% and current collections below 35%, unless the measure improved
+on the previous year by at least 5 points; a PEP below 90% must improve on the previous
+year by 2 points (75% to 90%), 3 (50-75%), 4 (45-50%), 5 (40-45%) or 6 (below 40%).
+Compared on the exact ratios, like the tables.
+
 The federal percentages are set for a state and a fiscal year; for a worker, unit or
 office and any period they are shown as an indication of where the caseload stands.
 """
@@ -22,6 +28,7 @@ office and any period they are shown as an indication of where the caseload stan
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 TABLES = {
     "paternity_establishment": 1,
@@ -99,3 +106,36 @@ def applicable_percentage(
     if table == 1:
         return table_1(performance, previous, points)
     return table_2(performance, previous, points)
+
+
+# PEP below 90%: the rise on the previous year 42 USC 652(g)(1)(B)-(F) asks, by level
+PEP_STEPS = ((75.0, 2.0), (50.0, 3.0), (45.0, 4.0), (40.0, 5.0), (0.0, 6.0))
+FLOORS = {"support_orders": 40.0, "current_collections": 35.0}
+
+
+class Penalty(NamedTuple):
+    below: bool  # below the floor without the improvement that excuses it
+    rule: str  # the rule, in words
+
+
+def penalty(
+    measure_id: str, performance: float | None, previous: float | None = None
+) -> Penalty | None:
+    """Whether ``performance`` (exact, in percent) is below its federal penalty floor
+    without the required improvement on ``previous`` (the previous year's, if known);
+    None for a measure with no floor or no figure."""
+    if performance is None:
+        return None
+    if measure_id == "paternity_establishment":
+        if round(performance, 9) >= 90:
+            return Penalty(False, "PEP 90% or more, or a 2-6 point rise a year")
+        need = next(points for level, points in PEP_STEPS if round(performance, 9) >= level)
+        rule = f"PEP below 90% must rise {need:g} points a year at this level"
+        return Penalty(not improved(performance, previous, need), rule)
+    floor = FLOORS.get(measure_id)
+    if floor is None:
+        return None
+    name = measure_id.replace("_", " ")
+    rule = f"{name} below {floor:g}% without a 5-point rise"
+    below = round(performance, 9) < floor and not improved(performance, previous, 5.0)
+    return Penalty(below, rule)

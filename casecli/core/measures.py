@@ -99,7 +99,7 @@ MEASURES: dict[str, Measure] = {
            federal_table=1),
         _m("monthly_visits", "Children visited monthly", CW, "higher", "percent", cw.visits,
            ("visited", "child-months in care"), ("child visit", "child visits")),
-        _m("visits_in_home", "Visits in the child's residence", CW, "higher", "percent", cw.visits,
+        _m("visits_in_home", "Visits where the child lives", CW, "higher", "percent", cw.visits,
            ("visited where the child lives", "visited child-months"),
            ("child visited at home", "children visited at home")),
         _m("timely_response", "Children seen in time", CW, "higher", "percent",

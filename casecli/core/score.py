@@ -120,6 +120,7 @@ class Line:
     applicable_percentage: int | None  # IV-D only
     previous_year: float | None  # IV-D only: the same period a year earlier
     trend: tuple[tuple[str, float | None], ...]  # (month, performance), oldest first
+    penalty: incentives.Penalty | None = None  # IV-D measures with a federal floor
 
     @property
     def measure(self) -> Measure:
@@ -271,6 +272,7 @@ def scorecard(
                 ),  # 305.33 reads whole percents, so 79.996% is row 79 (not 80 → 100)
                 previous_year=previous.performance if previous else None,
                 trend=trend,
+                penalty=incentives.penalty(m.id, res.exact, previous.exact if previous else None),
             )
         )
     return Scorecard(scope, period, today, lines, dict(measures.SKIPPED))
