@@ -269,3 +269,24 @@ def test_urgency_never_falls_as_a_due_date_approaches(days_left: int) -> None:
         return urgency.total(urgency.due_terms(left, COEF, statutory=False, court=False))
 
     assert points(days_left - 1) >= points(days_left)
+
+
+def test_the_permanency_hearing_is_due_12_months_after_entry_into_care() -> None:
+    # Issue 13 item 8; 42 USC 675(5)(C) and (F): the hearing is due 12 months after the
+    # child entered foster care, the earlier of the adjudication and 60 days after removal.
+    def hearing_due(events: list[dict[str, Any]]) -> date | None:
+        data = foster_case()
+        data.removals[0]["removed_on"] = "2026-01-10"
+        data.events = [e for e in data.events if e["kind"] != "case_plan"] + events
+        v = view(data, date(2026, 11, 24))
+        return next(s.due_on for s in v.steps if s.step.id == "permanency_hearing")
+
+    # No adjudication recorded: entry = 2026-01-10 + 60 days = 2026-03-11 -> 2027-03-11.
+    assert hearing_due([]) == date(2027, 3, 11)
+    # Adjudicated on 2026-02-01, before the 60 days ran out: entry 2026-02-01 -> 2027-02-01.
+    assert hearing_due([event("AD", "F1", "adjudication", on="2026-02-01")]) == date(2027, 2, 1)
+    # An adjudication before this removal (an earlier episode) does not count; one after
+    # the 60 days does not move entry later.
+    before = [event("AD", "F1", "adjudication", on="2025-06-01")]
+    after = [event("AD", "F1", "adjudication", on="2026-04-01")]
+    assert hearing_due(before) == hearing_due(after) == date(2027, 3, 11)

@@ -209,6 +209,7 @@ EVENT_KINDS = (
     "enforcement_action",
     "modification_review",
     "contact_attempt",
+    "adjudication",
 )
 
 EVENTS = RecordType(

@@ -17,7 +17,7 @@ from casecli.core.actions import Action, chase_actions, merge_signals, signal_ac
 from casecli.core.barriers import Barrier, find_barriers, next_hearing
 from casecli.core.casedata import CaseData, Row
 from casecli.core.playbooks import Playbook
-from casecli.core.steps import StepState, add_months, evaluate_steps, to_date
+from casecli.core.steps import StepState, add_months, entry_date, evaluate_steps, to_date
 
 __all__ = ["Action", "Barrier", "CaseView", "Milestone", "evaluate"]
 
@@ -131,12 +131,11 @@ def _milestone(data: CaseData, book: Playbook, today: date) -> Milestone | None:
         d for r in data.removals if not r["discharged_on"] for d in [to_date(r["removed_on"])] if d
     ]
     if removals:
-        entry = min(removals)
-        found.append(
-            (add_months(entry + timedelta(days=60), 12), "permanency deadline (12 months in care)")
-        )
+        removed = min(removals)
+        entry = entry_date(removed, data.events) or removed
+        found.append((add_months(entry, 12), "permanency deadline (12 months in care)"))
         if case["permanency_goal"] not in ("relative", "guardianship"):
-            found.append((add_months(entry, 15), "ASFA month 15 of 22"))
+            found.append((add_months(removed, 15), "ASFA month 15 of 22"))
     target = to_date(case["goal_target_on"])
     if target:
         goal = (case["permanency_goal"] or "case plan").replace("_", " ")

@@ -24,10 +24,12 @@ A step::
     effort_hours = 2.0                   # for capacity
     services = ["substance_treatment"]   # waits while a referral to these is not started
 
-``due`` is relative to ``from`` (opened, removal, order, income_change), to ``after``
+``due`` is relative to ``from`` (opened, removal, entry, order, income_change), to ``after``
 another step's completion, or ``before`` the next hearing; with ``days``, ``months``,
 ``hours`` (or ``hours_from``/``days_from`` a case field or playbook setting) and
-``repeat = true`` for a deadline that recurs every interval after the anchor.
+``repeat = true`` for a deadline that recurs every interval after the anchor. ``entry``
+is the date of entry into foster care (42 USC 675(5)(F)): the earlier of the court's
+``adjudication`` (on or after the removal) and 60 days after the removal.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from typing import Any, NamedTuple
 
 from casecli.core.errors import CasecliError
 
-ANCHORS = ("opened", "removal", "order", "income_change")
+ANCHORS = ("opened", "removal", "entry", "order", "income_change")
 PER = ("case", "child", "child_in_care")
 CONDITIONS = ("paternity_needed", "not_paying", "income_changed", "in_care", "order_recent")
 CASE_FIELDS = ("response_hours",)

@@ -77,6 +77,7 @@ class Facts:
         self.open_removals = [r for r in data.removals if not r["discharged_on"]]
         removal_dates = [d for d in (to_date(r["removed_on"]) for r in self.open_removals) if d]
         self.removal = min(removal_dates) if removal_dates else None
+        self.entry = entry_date(self.removal, data.events)
         self.order = to_date(case["order_established_on"])
         self.completed = sorted(
             (e for e in data.events if e["status"] == "completed" and to_date(e["completed_on"])),
@@ -260,6 +261,23 @@ def _prior(
     return max(every, key=lambda s: s.done_on or date.min)
 
 
+def entry_date(removal: date | None, events: list[Row]) -> date | None:
+    """The date a child entered foster care (42 USC 675(5)(F); DOMAIN.md "Timeframes"):
+    the earlier of the court's finding that the child is dependent (a completed
+    ``adjudication`` event on or after the removal) and 60 days after the removal."""
+    if removal is None:
+        return None
+    latest = removal + timedelta(days=60)
+    found = [
+        d
+        for e in events
+        if e["kind"] == "adjudication" and e["status"] == "completed"
+        for d in [to_date(e["completed_on"])]
+        if d is not None and removal <= d < latest
+    ]
+    return min(found, default=latest)
+
+
 def _last_day(at: datetime) -> date:
     """The last day a deadline given to the minute can be met: a deadline at midnight
     (an intake dated 2026-11-23, a plain date, starts at its midnight; + 24 hours) has
@@ -297,6 +315,8 @@ def _due(
         anchor = f.opened_at.date()
     elif spec.anchor == "removal":
         anchor = f.removal
+    elif spec.anchor == "entry":
+        anchor = f.entry
     elif spec.anchor == "order":
         anchor = f.order
     else:  # income_change
