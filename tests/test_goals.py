@@ -88,11 +88,15 @@ def test_workers_cannot_set_goals(gstore: sqlite3.Connection) -> None:
 def test_supervisors_within_their_unit_managers_their_office(
     gstore: sqlite3.Connection, by: str, allowed: list[str], refused: list[str]
 ) -> None:
+    # (a measure of the program the scope carries: W2 and W4 work child support)
+    support = {"worker:W2", "office:O2", "unit:U3", "worker:W4"}
     for target_scope in allowed:
-        put(gstore, by, target_scope, "monthly_visits", 90)
+        measure = "support_orders" if target_scope in support else "monthly_visits"
+        put(gstore, by, target_scope, measure, 90)
     for target_scope in refused:
+        measure = "support_orders" if target_scope in support else "monthly_visits"
         with pytest.raises(CasecliError, match="is not in it") as exc:
-            put(gstore, by, target_scope, "monthly_visits", 90)
+            put(gstore, by, target_scope, measure, 90)
         assert "\n" not in str(exc.value)
     # Every refusal left nothing behind; every goal has its audit row.
     assert table_counts(gstore) == (len(allowed), len(allowed))
@@ -165,8 +169,8 @@ def test_a_period_goal_beats_an_every_period_goal_and_the_latest_wins(
     assert target(gstore, "unit", "U1", None) == 93.0
     # The nearer scope wins over a period goal further up: the worker's own every-period
     # goal beats the unit's goal for the period.
-    put(gstore, "S1", "worker:W2", "monthly_visits", 80)
-    assert target(gstore, "worker", "W2", "2026-12") == 80.0
+    put(gstore, "S1", "worker:W1", "monthly_visits", 80)
+    assert target(gstore, "worker", "W1", "2026-12") == 80.0
 
 
 def test_goals_for_every_measure_at_once(gstore: sqlite3.Connection) -> None:
@@ -209,3 +213,18 @@ def test_list_latest_only_unless_history(gstore: sqlite3.Connection) -> None:
     ]
     history = goals.list_goals(gstore, s1, history=True, measure="monthly_visits")
     assert [g.target for g in history] == [95.0, 90.0, 99.0]
+
+
+def test_a_goal_on_the_other_programs_measure_is_refused(gstore: sqlite3.Connection) -> None:
+    # Issue 13 item 14: W2 carries only child support cases; a visits goal could never be
+    # met nor missed. U1 carries both programs (W1's and W2's): either is accepted.
+    with pytest.raises(UsageError) as exc:
+        put(gstore, "S1", "worker:W2", "monthly_visits", 90)
+    assert str(exc.value) == (
+        "monthly_visits is a child welfare measure; worker W2 carries child support cases."
+    )
+    with pytest.raises(UsageError, match="is a child support measure; worker W1 carries"):
+        put(gstore, "S1", "worker:W1", "current_collections", 70)
+    put(gstore, "S1", "unit:U1", "current_collections", 70)
+    put(gstore, "S1", "unit:U1", "monthly_visits", 95)
+    assert table_counts(gstore) == (2, 2)

@@ -125,14 +125,18 @@ def test_json_for_an_office_includes_every_measure(db: Path) -> None:
     assert data["scope"]["kind"] == "office" and data["scope"]["id"] == "O1"
     assert [m["measure"] for m in data["measures"]] == [*CS, *CW, "cost_effectiveness"]
     measures = by_id(data)
-    # Orders: 3 of 5 = 60% -> Table 1 row 60 -> 70; goal 80 -> 1 more case with an order.
+    # Orders: 3 of 5 = 60%; goal 80 -> 1 more case with an order. A month has no
+    # applicable percentage (45 CFR 305.33 sets them for a fiscal year: issue 13 item 14).
     orders = measures["support_orders"]
     assert (orders["performance"], orders["applicable_percentage"], orders["unit"]) == (
-        60.0, 70, None,
+        60.0, None, None,
     )  # fmt: skip
     assert orders["office"] == 60.0
     assert orders["gap_work"] == "1 more case with an order in 2026-10"
     assert measures["monthly_visits"]["applicable_percentage"] is None
+    # FFY2027 (to date, 2026-11-24): still 3 of 5 = 60% -> Table 1 row 60 -> 70.
+    ffy = by_id(score_json(db, "M1", "--period", "FFY2027"))["support_orders"]
+    assert (ffy["performance"], ffy["applicable_percentage"]) == (60.0, 70)
     skipped = measures["cost_effectiveness"]
     assert skipped["performance"] is None and "no cost data" in skipped["note"]
 
@@ -141,20 +145,26 @@ def test_iv_d_worker_gets_the_federal_percentage_with_last_year(db: Path) -> Non
     data = score_json(db, "W2", "--period", "2026-10")
     assert [m["measure"] for m in data["measures"]] == [*CS, "cost_effectiveness"]
     current = by_id(data)["current_collections"]
-    # 570.00 of 850.50 = 67.02% -> Table 2 row 67 -> 77; October 2025 was 33.33%. The
-    # goal (W2's, for 2026-10) of 70% needs 70% of 850.50 = 595.35: $25.35 more -> $26.
+    # 570.00 of 850.50 = 67.02%; October 2025 was 33.33%. A month: no applicable
+    # percentage. The goal (W2's, for 2026-10) of 70% needs 70% of 850.50 = 595.35:
+    # $25.35 more -> $26.
     assert current["numerator"] == 57000 and current["denominator"] == 85050
-    assert (current["applicable_percentage"], current["previous_year"]) == (77, 33.33)
+    assert (current["applicable_percentage"], current["previous_year"]) == (None, 33.33)
     assert current["goal"] == 70.0 and current["goal_from"] == "worker:W2"
     assert current["gap_work"] == "$26 more current support in 2026-10"
     # W2's unit U1; the office adds W3's K7.
     assert (current["unit"], current["office"]) == (67.02, 53.58)
-    # Arrears 50% -> Table 2 row 50 -> 60. The office goal for orders (80) reaches W2,
-    # who is at 75%: one more case of 4 with an order.
-    assert by_id(data)["arrears_collections"]["applicable_percentage"] == 60
+    # The office goal for orders (80) reaches W2, who is at 75%: one more case of 4.
     orders = by_id(data)["support_orders"]
     assert (orders["goal"], orders["goal_from"], orders["gap"]) == (80.0, "office:O1", 5.0)
     assert orders["gap_work"] == "1 more case with an order in 2026-10"
+    # FFY2027 to date: October is its only month with payments, so 67.02% -> Table 2 row
+    # 67 -> 77; the year before, FFY2026: K1 paid 100 of 300 (2025-10) and 150 of 300
+    # (2026-09) = 41.67%. Arrears 50% -> row 50 -> 60.
+    fiscal = by_id(score_json(db, "W2", "--period", "FFY2027"))
+    current = fiscal["current_collections"]
+    assert (current["applicable_percentage"], current["previous_year"]) == (77, 41.67)
+    assert fiscal["arrears_collections"]["applicable_percentage"] == 60
 
 
 def test_default_scope_follows_the_role(db: Path) -> None:

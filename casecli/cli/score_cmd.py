@@ -282,9 +282,9 @@ def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> N
         if card.scope.kind in ("worker", "unit"):
             cells.append(measure_number(line.office, m))
         if fed:
-            cells.append(
-                "" if line.applicable_percentage is None else str(line.applicable_percentage)
-            )
+            fiscal = m.iv_d and r.performance is not None and not sc.fiscal_year(card.period)
+            pct = line.applicable_percentage
+            cells.append("—" if fiscal else "" if pct is None else str(pct))
         spark = sparkline([v for _, v in line.trend], 10.0 if m.unit == "percent" else 1.0)
         title = m.title[:title_w]
         behind = line.gap is not None and line.gap > 0
@@ -302,7 +302,12 @@ def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> N
     if not card.period.complete(card.today):
         notes.insert(0, f"{card.period.label} so far, to {card.today.isoformat()}")
     if fed:
-        notes.insert(1, "fed%: 45 CFR 305.33 applicable percentage")
+        fed_note = "fed%: 45 CFR 305.33 applicable percentage"
+        if not sc.fiscal_year(card.period):
+            t = card.today
+            ffy = t.year + 1 if t.month >= 10 else t.year
+            fed_note += f" (—: a fiscal-year measure; --period FFY{ffy} shows it)"
+        notes.insert(1, fed_note)
         notes += [f"{k}: {v}" for k, v in card.skipped.items()]
     for text in textwrap.wrap("; ".join(notes) + ".", width):
         out.print(f"[dim]{safe(text)}[/]")

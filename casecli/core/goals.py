@@ -141,6 +141,32 @@ def _check_target(measure: measures.Measure, target: float) -> float:
     return value
 
 
+PROGRAM_WORDS = {"child_support": "child support", "child_welfare": "child welfare"}
+
+
+def _check_program(
+    conn: sqlite3.Connection, kind: str, scope_id: str, m: measures.Measure
+) -> None:
+    """A goal on a measure of a program the scope carries no case of is refused: it
+    could never be met nor missed (issue 13 item 14). A scope with no open case yet (a
+    new unit) may be given any goal."""
+    clause, params = measures.scope_clause(kind, scope_id)
+    carried = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT DISTINCT c.program FROM cases c WHERE c._gone_on IS NULL"
+            f" AND c.status = 'open' AND ({clause}) ORDER BY 1",
+            params,
+        )
+    ]
+    if carried and m.program not in carried:
+        programs = " and ".join(PROGRAM_WORDS.get(p, p) for p in carried)
+        raise UsageError(
+            f"{m.id} is a {PROGRAM_WORDS.get(m.program, m.program)} measure; {kind} "
+            f"{scope_id} carries {programs} cases."
+        )
+
+
 def set_goal(
     conn: sqlite3.Connection,
     who: Actor,
@@ -162,6 +188,7 @@ def set_goal(
     with transaction(conn):
         check_scope(conn, kind, scope_id)
         may_set(conn, who, kind, scope_id)
+        _check_program(conn, kind, scope_id, m)
         at = now or timestamp()
         cur = conn.execute(
             "INSERT INTO performance_goals (scope_kind, scope_id, measure, target, period,"

@@ -107,6 +107,14 @@ def applicable_measures(conn: sqlite3.Connection, scope: Scope) -> list[Measure]
     return measures.for_programs(programs) or list(measures.MEASURES.values())
 
 
+def fiscal_year(period: Period) -> bool:
+    """Whether ``period`` is a whole federal fiscal year (1 October – 30 September): the
+    only span 45 CFR 305.33's applicable percentages are set for (issue 13 item 14); a
+    month or a range shows none ("fiscal-year measure")."""
+    start = period.start
+    return (start.month, start.day) == (10, 1) and period.end == date(start.year + 1, 9, 30)
+
+
 @dataclass(frozen=True)
 class Line:
     """One measure on the scorecard."""
@@ -269,7 +277,9 @@ def scorecard(
                 else None,
                 applicable_percentage=incentives.applicable_percentage(  # from the exact
                     m.id, res.exact, previous.exact if previous else None  # ratios: 45 CFR
-                ),  # 305.33 reads whole percents, so 79.996% is row 79 (not 80 → 100)
+                )  # 305.33 reads whole percents, so 79.996% is row 79 (not 80 → 100)
+                if fiscal_year(period)  # a fiscal year's figure: none for a month
+                else None,
                 previous_year=previous.performance if previous else None,
                 trend=trend,
                 penalty=incentives.penalty(m.id, res.exact, previous.exact if previous else None),
