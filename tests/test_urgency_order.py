@@ -312,3 +312,31 @@ def test_no_court_or_compliance_step_however_old_outranks_an_overdue_safety_step
     )  # fmt: skip
     assert bound < COEF["safety"]  # the margin the defaults keep, whatever the case
     assert all(a.urgency <= bound for a in actions if a.case_id == "F1")
+
+
+def test_a_trial_home_visit_past_six_months_is_an_action() -> None:
+    # Issue 13 item 15. F1's child went home on a trial visit on 2026-05-10: six months on 2026-11-10, 14
+    # days ago (DOMAIN.md "Timeframes": trial home visits at most 6 months). F2's began
+    # 2026-06-10: 6 months on 2026-12-10, in 16 days, inside the 30-day horizon. F3's
+    # began 2026-07-10 (2027-01-10): not yet an action; F4's ended: none.
+    def with_visit(case_id: str, start: str, end: str | None = None) -> CaseData:
+        data = foster_case(case_id)
+        data.placements = [{"placement_id": f"PL-{case_id}", "case_id": case_id,
+                            "removal_id": "RM1", "setting": "trial_home_visit",
+                            "start_on": start, "end_on": end}]  # fmt: skip
+        return data
+
+    cases = [with_visit("F1", "2026-05-10"), with_visit("F2", "2026-06-10"),
+             with_visit("F3", "2026-07-10"), with_visit("F4", "2026-05-10", "2026-10-01")]  # fmt: skip
+    found = {a.case_id: a for a in rank(*cases) if a.step == "trial_home_visit"}
+    assert set(found) == {"F1", "F2"}
+    assert found["F1"].action == (
+        "Decide the trial home visit (Kai) — 6 months on 2026-11-10, 14 days overdue: "
+        "reunify, or return to care"
+    )
+    assert found["F2"].action.startswith(
+        "Decide the trial home visit (Kai) — 6 months on 2026-12-10, due in 16 days"
+    )
+    # a legal deadline: the same due and overdue terms as a statutory step
+    assert [t.term for t in found["F1"].terms] == ["due", "overdue", "risk"]
+    assert found["F1"].urgency > found["F2"].urgency

@@ -11,7 +11,7 @@ from casecli.core import urgency as u
 from casecli.core import words as w
 from casecli.core.barriers import Barrier, next_hearing
 from casecli.core.casedata import CaseData
-from casecli.core.steps import StepState, to_date
+from casecli.core.steps import StepState, add_months, to_date
 
 HORIZON_DAYS = 30  # open steps due further out than this are "scheduled", not actions
 CHASE_AFTER_DAYS = 7  # a wait older than this becomes a "chase" action
@@ -144,6 +144,49 @@ def _step_reason(
         if s.due_on is not None and s.scheduled_on > s.due_on:
             reason += ", after the deadline"
     return reason
+
+
+TRIAL_VISIT_MONTHS = 6  # DOMAIN.md "Timeframes": trial home visits at most 6 months
+
+
+def trial_visit_actions(
+    data: CaseData, today: date, coef: dict[str, float], names: dict[str, str]
+) -> list[Action]:
+    """A trial home visit runs at most 6 months (DOMAIN.md, "Timeframes"; past it, a
+    return to care counts as a new entry into care, 45 CFR 1355.20): one action per case
+    when a child's open visit reaches 6 months within the horizon or has passed it,
+    naming the children, ranked as a legal deadline (issue 13 item 15)."""
+    in_care = {r["removal_id"]: r["person_id"] for r in data.removals if not r["discharged_on"]}
+    parts: list[tuple[str, date, list[u.Term]]] = []
+    for p in data.placements:
+        start = to_date(p["start_on"])
+        if p["setting"] != "trial_home_visit" or p["end_on"] or start is None:
+            continue
+        if p["removal_id"] not in in_care or start > today:
+            continue
+        due = add_months(start, TRIAL_VISIT_MONTHS)
+        left = (due - today).days
+        if left > HORIZON_DAYS:
+            continue
+        terms = u.due_terms(left, coef, statutory=True, court=False)
+        terms += u.risk_term(data.case["risk_level"], coef)
+        parts.append((in_care[p["removal_id"]], due, terms))
+    if not parts:
+        return []
+    parts.sort(key=lambda x: (-u.total(x[2]), x[1]))
+    person, due, terms = parts[0]
+    who = ", ".join(dict.fromkeys(names.get(pid, pid) for pid, _, _ in parts))
+    left = (due - today).days
+    when = f"6 months on {due.isoformat()}, {_due_words(left)}"
+    sentence = f"Decide the trial home visit ({who}) — {when}: reunify, or return to care"
+    people = tuple(Part(pid, d, u.total(t), tuple(t)) for pid, d, t in parts)
+    lone = person if len(parts) == 1 else None
+    return [
+        Action(
+            data.case_id, sentence, "step", "trial_home_visit", due, u.total(terms),
+            tuple(terms), lone, people,
+        )
+    ]  # fmt: skip
 
 
 # The measures a playbook step moves when it is done (the goal_impact term).

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from casecli.core.actions import Action, chase_actions, merge_signals, signal_actions, step_actions
+from casecli.core.actions import (
+    Action,
+    chase_actions,
+    merge_signals,
+    signal_actions,
+    step_actions,
+    trial_visit_actions,
+)
 from casecli.core.barriers import Barrier, find_barriers, next_hearing
 from casecli.core.casedata import CaseData, Row
 from casecli.core.playbooks import Playbook
@@ -80,6 +87,7 @@ def evaluate(
     names = {p["person_id"]: _label(p, redact) for p in data.people}
     idle = (today - last).days if last else None
     actions = step_actions(data, steps, today, coef, names, idle, behind, whose)
+    actions += trial_visit_actions(data, today, coef, names)
     actions += chase_actions(data, barriers, coef)
     actions = merge_signals(actions, signal_actions(data, today, coef, steps))
     actions.sort(key=lambda a: (-a.urgency, a.due_on or date.max, a.action))
