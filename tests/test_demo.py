@@ -32,7 +32,7 @@ HEADERS = {
     "signals.csv": "signal_id kind observed_on person_id case_id source detail",
     "payments.csv": "case_id month current_due current_paid arrears_due arrears_paid",
     "removals.csv": "removal_id case_id person_id removed_on discharged_on discharge_reason",
-    "placements.csv": "placement_id removal_id setting start_on end_on",
+    "placements.csv": "placement_id removal_id setting start_on end_on provider_id",
     "case_goals.csv": "goal_id case_id description person_id target_on status",
 }
 FORMATS = {
@@ -263,3 +263,26 @@ def test_every_size_has_an_office_and_workers_of_both_programs(tmp_path: Path) -
     assert {s["office_id"] for s in staff if s["role"] == "manager"} == {"O01"}
     units = {s["unit_name"] for s in staff if s["role"] == "worker"}
     assert any("Child Support" in u for u in units) and any("Child Welfare" in u for u in units)
+
+
+def test_placements_name_their_provider_and_a_return_after_a_runaway_keeps_it(export):
+    # EXPORTS.md provider_id (issue 13 item 5): every placement in a home or facility
+    # names one; a runaway or a trial home visit names none; back from a runaway, the
+    # child returns to the home they ran from, which the stability measure does not count
+    # as a move.
+    _, _, data = export
+    by_removal = defaultdict(list)
+    for p in data["placements.csv"]:
+        by_removal[p["removal_id"]].append(p)
+    returns = 0
+    for places in by_removal.values():
+        home = ""
+        for before, p in zip([None, *places[:-1]], places, strict=True):
+            away = p["setting"] in ("runaway", "trial_home_visit")
+            assert (p["provider_id"] == "") == away
+            if before and before["setting"] == "runaway" and not away and p["setting"] != "respite":
+                assert p["provider_id"] == home
+                returns += 1
+            if p["setting"] not in ("runaway", "trial_home_visit", "respite"):
+                home = p["provider_id"]
+    assert returns >= 1

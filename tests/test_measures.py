@@ -421,3 +421,57 @@ def test_a_child_month_visited_only_away_from_home_is_not_in_the_residence(
     assert in_residence("2026-09") == (0, 1)
     assert in_residence("2026-10") == (1, 1)
     assert in_residence("2026-11") == (1, 1)
+
+
+@pytest.mark.parametrize(("providers", "moves"), [(True, 1), (False, 2)])
+def test_placement_stability_a_return_to_the_same_home_and_the_18th_birthday(
+    tmp_path: Path, providers: bool, moves: int
+) -> None:
+    """Issue 13 item 5, on the basic fixture plus F9: P90 (18 on 2026-12-10) removed on
+    2026-10-01, the only child to enter care from 2026-10-01 to 2026-12-31. Placements:
+    H1 (10-01, the first: no move), a runaway (10-10: no move), H1 again (10-12: a
+    return to the same provider, no move when provider_id says so), the group home G1
+    (10-20: a move), H2 (12-15: after the 18th birthday, not counted). Days: 10-01 to the
+    birthday, 70 (not to the period's end: 92). With provider ids: 1 move in 70 days =
+    14.29 per 1,000 days; without them the return cannot be told from a move: 2 -> 28.57.
+    """
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+    from tests.conftest import FIXTURES
+
+    db, delta = tmp_path / "s.db", tmp_path / "f9"
+    delta.mkdir()
+    (delta / "cases.csv").write_text(
+        "case_id,program,case_type,status,opened_on,closed_on,worker_id,name,risk_level,"
+        "response_hours,permanency_goal,goal_target_on,order_established_on,updated_at\n"
+        "F9,child_welfare,foster_care,open,2026-10-01,,W1,Page,moderate,,reunification,,,\n"
+    )
+    (delta / "people.csv").write_text(
+        "person_id,case_id,role,name,birth_on,born_out_of_wedlock,paternity_established_on\n"
+        "P90,F9,child,Ed Page,2008-12-10,,\n"
+    )
+    (delta / "removals.csv").write_text(
+        "removal_id,case_id,person_id,removed_on,discharged_on,discharge_reason\n"
+        "R90,F9,P90,2026-10-01,,\n"
+    )
+    rows = [("PL1", "foster_family", "2026-10-01", "H1"), ("PL2", "runaway", "2026-10-10", ""),
+            ("PL3", "foster_family", "2026-10-12", "H1"), ("PL4", "group_home", "2026-10-20", "G1"),
+            ("PL5", "foster_family", "2026-12-15", "H2")]  # fmt: skip
+    (delta / "placements.csv").write_text(
+        "placement_id,removal_id,setting,start_on,end_on,provider_id\n"
+        + "".join(f"{pid},R90,{s},{on},,{h if providers else ''}\n" for pid, s, on, h in rows)
+    )
+    base = ["--db", str(db), "--as", "A1", "--today", "2027-01-05"]
+    env = {"CASECLI_CONFIG": "/nonexistent/c.toml"}
+    for folder in (FIXTURES / "basic", delta):
+        done = CliRunner().invoke(app, [*base, "sync", str(folder)], env=env)
+        assert done.exit_code == 0, done.stderr
+    out = CliRunner().invoke(
+        app, [*base, "score", "--period", "2026-10-01..2026-12-31", "--json"], env=env
+    )
+    line = next(
+        m for m in json.loads(out.stdout)["measures"] if m["measure"] == "placement_stability"
+    )
+    assert (line["numerator"], line["denominator"]) == (moves, 70)
+    assert line["performance"] == round(1000 * moves / 70, 2)

@@ -352,6 +352,7 @@ PLACEMENTS = RecordType(
         ),
         _c("start_on", DATE, req=True),
         _c("end_on", DATE),
+        _c("provider_id"),  # the home or facility (optional): a return to it is no move
     ),
     ("placement_id",),
 )

@@ -73,5 +73,16 @@ def removal(c: Ctx, cid: str, kid: str, start: int, end: int | None, reason: str
             starts.append(thv)
             settings.append("trial_home_visit")
     ends = [c.d(s) for s in starts[1:]] + ["" if end is None else c.d(end)]
+    home = previous = ""  # the provider of the last real placement; the setting before
     for s, setting, e in zip(starts, settings, ends, strict=True):
-        c.placements.append((c.new_id("PL"), rid, setting, c.d(s), e))
+        pid = c.new_id("PL")  # provider ids come from it: no random draw, the same sample
+        if setting in ("runaway", "trial_home_visit"):
+            provider = ""  # away, or back with the family: no provider
+        elif setting != "respite" and previous in ("runaway", "respite") and home:
+            provider = home  # back to the home the child ran from or left for respite
+        else:
+            provider = f"H{pid[2:]}"  # a new home or facility
+        if setting not in ("runaway", "trial_home_visit", "respite"):
+            home = provider
+        previous = setting
+        c.placements.append((pid, rid, setting, c.d(s), e, provider))

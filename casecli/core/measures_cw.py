@@ -304,17 +304,23 @@ def placement_stability(q: Query) -> dict[str, Rows]:
 
     Children who entered care in the period (``removed_on`` in it; stays under 8 days,
     counted to discharge or today, and youth 18 or over at entry left out). Days: from
-    entry to discharge, the period's end or today, whichever is first (the day of
-    discharge not counted). Moves: placements in those episodes after the first (by
-    ``start_on``, then id) that start by the period's end and today, except trial home
-    visits, runaway and respite. The numerator is moves, the denominator days.
+    entry to discharge, the period's end, today or the 18th birthday, whichever is first
+    (the day of discharge, and days from the 18th birthday on, not counted). Moves:
+    placements in those episodes after the first (by ``start_on``, then id) that start
+    by the period's end, today and the 18th birthday, except trial home visits, runaway
+    and respite, and except a return to the provider of the last placement that was not
+    one of those (same ``provider_id``: back home after a runaway or a respite stay is no
+    move; issue 13 item 5). Without ``provider_id`` a return cannot be told from a move,
+    and counts as one. The numerator is moves, the denominator days.
     """
+    adult = "coalesce(date(p.birth_on, '+18 years'), '9999-12-31')"
     sql = f"""
         WITH {PP} AS ({q.pp()}),
         ep AS MATERIALIZED (
-            SELECT pp.i, c.worker_id, r.removal_id, pp.as_of,
+            SELECT pp.i, c.worker_id, r.removal_id,
+                   min(pp.as_of, date({adult}, '-1 day')) AS until,
                    julianday(min(coalesce(r.discharged_on, '9999-12-31'),
-                                 date(pp.p_end, '+1 day'), date(:today, '+1 day')))
+                                 date(pp.p_end, '+1 day'), date(:today, '+1 day'), {adult}))
                    - julianday(r.removed_on) AS days
             FROM removals r JOIN cases c ON c.case_id = r.case_id
             LEFT JOIN people p ON p.person_id = r.person_id AND p.case_id = r.case_id
@@ -325,16 +331,22 @@ def placement_stability(q: Query) -> dict[str, Rows]:
               AND julianday(min(coalesce(r.discharged_on, '9999-12-31'), date(:today, '+1 day')))
                   - julianday(r.removed_on) >= 8
               AND {_UNDER_18_AT.format(day="r.removed_on")}),
-        pl AS MATERIALIZED (
-            SELECT pl.removal_id, pl.setting, pl.start_on,
+        pl0 AS MATERIALIZED (
+            SELECT pl.removal_id, pl.setting, pl.start_on, pl.provider_id,
                    row_number() OVER (PARTITION BY pl.removal_id
                                       ORDER BY pl.start_on, pl.placement_id) AS nth
             FROM placements pl
             WHERE pl._gone_on IS NULL AND pl.removal_id IN (SELECT removal_id FROM ep)),
+        pl AS MATERIALIZED (
+            SELECT removal_id, start_on, nth, provider_id,
+                   lag(provider_id) OVER (PARTITION BY removal_id ORDER BY nth) AS before
+            FROM pl0 WHERE setting NOT IN {NOT_MOVES}),
         per AS (
             SELECT ep.i, ep.worker_id, ep.days, count(pl.removal_id) AS moves
             FROM ep LEFT JOIN pl ON pl.removal_id = ep.removal_id AND pl.nth > 1
-                 AND pl.setting NOT IN {NOT_MOVES} AND pl.start_on <= ep.as_of
+                 AND pl.start_on <= ep.until
+                 AND (pl.provider_id IS NULL OR pl.before IS NULL
+                      OR pl.provider_id <> pl.before)
             GROUP BY ep.i, ep.removal_id)
         SELECT i, worker_id, sum(moves), sum(days) FROM per GROUP BY i, worker_id"""
     return {"placement_stability": grouped(q.conn, sql, q.params())}
