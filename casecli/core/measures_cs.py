@@ -126,20 +126,23 @@ def paternity_establishment(q: Query) -> dict[str, Rows]:
     statewide PEP (against all births out of wedlock in the state, from vital records) is
     out of scope: the export carries only the caseload.
     """
+    year_ago = OPEN_ON.replace("pp.as_of", "pp.prev")
     sql = f"""
-        WITH pp(i, p_start, p_end, as_of, m_first, m_last, c_start, c_end) AS ({q.pp()})
+        WITH p0(i, p_start, p_end, as_of, m_first, m_last, c_start, c_end) AS ({q.pp()}),
+        pp AS MATERIALIZED (SELECT *, date(as_of, '-1 year') AS prev FROM p0)
         SELECT i, worker_id, sum(now_established), sum(year_before)
         FROM (SELECT pp.i, c.worker_id,
                      {OPEN_ON} AND (p.birth_on IS NULL OR p.birth_on <= pp.as_of)
                        AND p.paternity_established_on IS NOT NULL
                        AND p.paternity_established_on <= pp.as_of AS now_established,
-                     {OPEN_ON.replace("pp.as_of", "date(pp.as_of, '-1 year')")}
-                       AND (p.birth_on IS NULL OR p.birth_on <= date(pp.as_of, '-1 year'))
+                     {year_ago} AND (p.birth_on IS NULL OR p.birth_on <= pp.prev)
                        AS year_before
               FROM cases c JOIN people p ON p.case_id = c.case_id CROSS JOIN pp
               WHERE p._gone_on IS NULL AND c._gone_on IS NULL
                 AND c.program = 'child_support' AND p.role = 'child'
-                AND p.born_out_of_wedlock = 1 AND ({q.where}))
+                AND p.born_out_of_wedlock = 1 AND ({q.where})
+                AND substr(c.opened_on, 1, 10) <= pp.as_of
+                AND (c.closed_on IS NULL OR c.closed_on >= pp.prev))
         GROUP BY i, worker_id
         HAVING sum(now_established) > 0 OR sum(year_before) > 0"""
     return {"paternity_establishment": grouped(q.conn, sql, q.params())}

@@ -31,6 +31,8 @@ PERMANENT = "('reunification', 'relative', 'guardianship', 'adoption')"
 REUNIFIED = "('reunification', 'relative', 'guardianship')"
 NOT_MOVES = "('trial_home_visit', 'runaway', 'respite')"
 RESIDENCE = "('home', 'placement')"  # where the child lives: a foster home counts
+# placement {x} came before placement m in its episode (by start_on, then id)
+_EARLIER = "({x}.start_on < m.start_on OR ({x}.start_on = m.start_on AND {x}.placement_id < m.placement_id))"
 _UNLINKED = """r.event_id IS NULL AND NOT EXISTS (
     SELECT 1 FROM events e2
     WHERE e2.case_id = r.case_id AND e2.kind = r.kind AND e2.status = 'completed'
@@ -331,22 +333,20 @@ def placement_stability(q: Query) -> dict[str, Rows]:
               AND julianday(min(coalesce(r.discharged_on, '9999-12-31'), date(:today, '+1 day')))
                   - julianday(r.removed_on) >= 8
               AND {_UNDER_18_AT.format(day="r.removed_on")}),
-        pl0 AS MATERIALIZED (
-            SELECT pl.removal_id, pl.setting, pl.start_on, pl.provider_id,
-                   row_number() OVER (PARTITION BY pl.removal_id
-                                      ORDER BY pl.start_on, pl.placement_id) AS nth
-            FROM placements pl
-            WHERE pl._gone_on IS NULL AND pl.removal_id IN (SELECT removal_id FROM ep)),
-        pl AS MATERIALIZED (
-            SELECT removal_id, start_on, nth, provider_id,
-                   lag(provider_id) OVER (PARTITION BY removal_id ORDER BY nth) AS before
-            FROM pl0 WHERE setting NOT IN {NOT_MOVES}),
-        per AS (
-            SELECT ep.i, ep.worker_id, ep.days, count(pl.removal_id) AS moves
-            FROM ep LEFT JOIN pl ON pl.removal_id = ep.removal_id AND pl.nth > 1
-                 AND pl.start_on <= ep.until
-                 AND (pl.provider_id IS NULL OR pl.before IS NULL
-                      OR pl.provider_id <> pl.before)
-            GROUP BY ep.i, ep.removal_id)
+        per AS (  -- correlated on the placements_removal index: a few rows per episode
+            SELECT ep.i, ep.worker_id, ep.days,
+                   (SELECT count(*) FROM placements m
+                    WHERE m.removal_id = ep.removal_id AND m._gone_on IS NULL
+                      AND m.setting NOT IN {NOT_MOVES} AND m.start_on <= ep.until
+                      AND EXISTS (SELECT 1 FROM placements f
+                                  WHERE f.removal_id = m.removal_id AND f._gone_on IS NULL
+                                    AND {_EARLIER.format(x="f")})
+                      AND NOT coalesce(m.provider_id = (
+                          SELECT b.provider_id FROM placements b
+                          WHERE b.removal_id = m.removal_id AND b._gone_on IS NULL
+                            AND b.setting NOT IN {NOT_MOVES} AND {_EARLIER.format(x="b")}
+                          ORDER BY b.start_on DESC, b.placement_id DESC LIMIT 1), 0)
+                   ) AS moves
+            FROM ep)
         SELECT i, worker_id, sum(moves), sum(days) FROM per GROUP BY i, worker_id"""
     return {"placement_stability": grouped(q.conn, sql, q.params())}
