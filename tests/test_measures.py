@@ -475,3 +475,58 @@ def test_placement_stability_a_return_to_the_same_home_and_the_18th_birthday(
     )
     assert (line["numerator"], line["denominator"]) == (moves, 70)
     assert line["performance"] == round(1000 * moves / 70, 2)
+
+
+def test_permanency_counts_a_long_trial_visit_from_day_30_and_not_an_exit_at_18(
+    tmp_path: Path,
+) -> None:
+    """Issue 13 item 4 (CFSR 4, DOMAIN.md). Period FFY2027, as of 2027-12-01: the cohort
+    entered care in FFY2026. W1: C100's P3 (removed 2025-12-01, still in care: no), and
+    P91 (removed 2025-10-01; a trial home visit from 2026-08-01, discharged to
+    reunification on 2026-11-01, after 92 days of it: for this count they left on
+    2026-08-31, day 30 of the visit, before the anniversary 2026-10-01: yes) -> 1 of 2
+    (the discharge date itself would give 0). W2: P92 (removed 2025-10-01 at 17,
+    18 on 2025-12-15, discharged to reunification on 2026-02-01: at 18, not permanency)
+    -> 0 of 1 (the discharge date alone would give 1)."""
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+    from tests.conftest import FIXTURES
+
+    db, delta = tmp_path / "s.db", tmp_path / "perm"
+    delta.mkdir()
+    (delta / "cases.csv").write_text(
+        "case_id,program,case_type,status,opened_on,closed_on,worker_id,name,risk_level,"
+        "response_hours,permanency_goal,goal_target_on,order_established_on,updated_at\n"
+        "F91,child_welfare,foster_care,open,2025-10-01,,W1,Ross,moderate,,reunification,,,\n"
+        "F92,child_welfare,foster_care,open,2025-10-01,,W2,Tate,moderate,,reunification,,,\n"
+    )
+    (delta / "people.csv").write_text(
+        "person_id,case_id,role,name,birth_on,born_out_of_wedlock,paternity_established_on\n"
+        "P91,F91,child,Al Ross,2015-01-01,,\nP92,F92,child,Bo Tate,2007-12-15,,\n"
+    )
+    (delta / "removals.csv").write_text(
+        "removal_id,case_id,person_id,removed_on,discharged_on,discharge_reason\n"
+        "R91,F91,P91,2025-10-01,2026-11-01,reunification\n"
+        "R92,F92,P92,2025-10-01,2026-02-01,reunification\n"
+    )
+    (delta / "placements.csv").write_text(
+        "placement_id,removal_id,setting,start_on,end_on,provider_id\n"
+        "Q1,R91,foster_family,2025-10-01,2026-08-01,H1\n"
+        "Q2,R91,trial_home_visit,2026-08-01,2026-11-01,\n"
+        "Q3,R92,group_home,2025-10-01,2026-02-01,G1\n"
+    )
+    base = ["--db", str(db), "--as", "A1", "--today", "2027-12-01"]
+    env = {"CASECLI_CONFIG": "/nonexistent/c.toml"}
+    for folder in (FIXTURES / "basic", delta):
+        done = CliRunner().invoke(app, [*base, "sync", str(folder)], env=env)
+        assert done.exit_code == 0, done.stderr
+
+    def counts_for(worker: str) -> tuple[int, int]:
+        args = [*base, "score", "--worker", worker, "--period", "FFY2027", "--json"]
+        card = json.loads(CliRunner().invoke(app, args, env=env).stdout)
+        line = next(m for m in card["measures"] if m["measure"] == "permanency_12_months")
+        return line["numerator"], line["denominator"]
+
+    assert counts_for("W1") == (1, 2)
+    assert counts_for("W2") == (0, 1)

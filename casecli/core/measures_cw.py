@@ -264,14 +264,24 @@ def permanency(q: Query) -> dict[str, Rows]:
     2024-11-01 to 2025-10-31), so each has been followed for 12 months by the period's
     end; until that day has passed the measure is incomplete (see ``Measure.
     follow_up_months``). Numerator: discharged to reunification, relative, guardianship
-    or adoption before the 12-month anniversary of entry.
+    or adoption before the 12-month anniversary of entry, and before the 18th birthday
+    (CFSR 4: a discharge at 18 or older is not permanency). A child discharged from a
+    trial home visit longer than 30 days left care, for this count, 30 days after the
+    visit began: the days beyond 30 do not count against the 12 months (issue 13 item 4).
     """
+    thv_exit = """(SELECT min(date(t.start_on, '+30 days')) FROM placements t
+                      WHERE t.removal_id = x.removal_id AND t._gone_on IS NULL
+                        AND t.setting = 'trial_home_visit'
+                        AND (t.end_on IS NULL OR t.end_on >= x.discharged_on)
+                        AND date(t.start_on, '+30 days') < x.discharged_on)"""
     sql = f"""
         SELECT x.i, c.worker_id,
                sum(x.discharge_reason IN {PERMANENT}
-                   AND x.discharged_on < date(x.removed_on, '+12 months')),
+                   AND coalesce({thv_exit}, x.discharged_on) < date(x.removed_on, '+12 months')
+                   AND (p.birth_on IS NULL OR x.discharged_on < date(p.birth_on, '+18 years'))),
                count(*)
         FROM ({_entries(q, 12)}) x JOIN cases c ON c.case_id = x.case_id
+        LEFT JOIN people p ON p.person_id = x.person_id AND p.case_id = x.case_id
         GROUP BY x.i, c.worker_id"""
     return {"permanency_12_months": grouped(q.conn, sql, q.cohort_params(12))}
 
