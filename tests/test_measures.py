@@ -296,7 +296,8 @@ def test_measure_ids_and_registry() -> None:
         "support_orders", "current_collections", "arrears_collections",
         "paternity_establishment", "monthly_visits", "visits_in_home", "timely_response",
         "investigations_closed_on_time", "investigations_overdue", "permanency_12_months",
-        "reentry_12_months", "placement_stability",
+        "permanency_12_23_months", "permanency_24_months", "reentry_12_months",
+        "placement_stability",
     ]  # fmt: skip
     assert "cost_effectiveness" in measures.SKIPPED
     with pytest.raises(measures.UsageError, match="no cost data"):
@@ -530,3 +531,50 @@ def test_permanency_counts_a_long_trial_visit_from_day_30_and_not_an_exit_at_18(
 
     assert counts_for("W1") == (1, 2)
     assert counts_for("W2") == (0, 1)
+
+
+def test_permanency_for_children_in_care_12_to_23_and_24_or_more_months(tmp_path: Path) -> None:
+    """Issue 13 item 4, the two in-care cohorts of CFSR 4 (DOMAIN.md). FFY2027 (from
+    2026-10-01), as of 2027-12-01. In care on 2026-10-01: P93 (since 2025-06-01, 16
+    months; home to reunification 2027-03-01: yes), P94 (since 2024-06-01, 28 months,
+    still in care: no), P95 (since 2024-01-01, 33 months; adopted 2027-06-01, after turning
+    18 on 2027-05-01: not permanency). Not in either cohort: the fixture's P3 (10 months
+    on 2026-10-01) and P96 (discharged 2026-09-20, before the first day).
+    -> 12-23 months: 1 of 1; 24 months or more: 0 of 2."""
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+    from tests.conftest import FIXTURES
+
+    db, delta = tmp_path / "s.db", tmp_path / "stay"
+    delta.mkdir()
+    kids = [("93", "2015-01-01", "2025-06-01", "2027-03-01", "reunification"),
+            ("94", "2014-01-01", "2024-06-01", "", ""),
+            ("95", "2009-05-01", "2024-01-01", "2027-06-01", "adoption"),
+            ("96", "2016-01-01", "2025-09-15", "2026-09-20", "guardianship")]  # fmt: skip
+    (delta / "cases.csv").write_text(
+        "case_id,program,case_type,status,opened_on,closed_on,worker_id,name,risk_level,"
+        "response_hours,permanency_goal,goal_target_on,order_established_on,updated_at\n"
+        + "".join(f"F{k},child_welfare,foster_care,open,{r},,W1,Kim,low,,adoption,,,\n"
+                  for k, _, r, _, _ in kids)
+    )  # fmt: skip
+    (delta / "people.csv").write_text(
+        "person_id,case_id,role,name,birth_on,born_out_of_wedlock,paternity_established_on\n"
+        + "".join(f"P{k},F{k},child,Jo Kim,{b},,\n" for k, b, _, _, _ in kids)
+    )
+    (delta / "removals.csv").write_text(
+        "removal_id,case_id,person_id,removed_on,discharged_on,discharge_reason\n"
+        + "".join(f"R{k},F{k},P{k},{r},{d},{why}\n" for k, _, r, d, why in kids)
+    )
+    base = ["--db", str(db), "--as", "A1", "--today", "2027-12-01"]
+    env = {"CASECLI_CONFIG": "/nonexistent/c.toml"}
+    for folder in (FIXTURES / "basic", delta):
+        done = CliRunner().invoke(app, [*base, "sync", str(folder)], env=env)
+        assert done.exit_code == 0, done.stderr
+    args = [*base, "score", "--worker", "W1", "--period", "FFY2027", "--json"]
+    card = json.loads(CliRunner().invoke(app, args, env=env).stdout)
+    by_id = {m["measure"]: m for m in card["measures"]}
+    assert (by_id["permanency_12_23_months"]["numerator"],
+            by_id["permanency_12_23_months"]["denominator"]) == (1, 1)  # fmt: skip
+    assert (by_id["permanency_24_months"]["numerator"],
+            by_id["permanency_24_months"]["denominator"]) == (0, 2)  # fmt: skip

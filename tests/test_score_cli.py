@@ -26,8 +26,8 @@ REQUIRED = {
 }  # fmt: skip
 CW = [
     "monthly_visits", "visits_in_home", "timely_response", "investigations_closed_on_time",
-    "investigations_overdue", "permanency_12_months", "reentry_12_months",
-    "placement_stability",
+    "investigations_overdue", "permanency_12_months", "permanency_12_23_months",
+    "permanency_24_months", "reentry_12_months", "placement_stability",
 ]  # fmt: skip
 CS = ["support_orders", "current_collections", "arrears_collections", "paternity_establishment"]
 

@@ -90,8 +90,9 @@ def register(app: typer.Typer) -> None:
         MEASURE: support_orders, current_collections, arrears_collections,
         paternity_establishment, monthly_visits, visits_in_home, timely_response,
         investigations_closed_on_time, investigations_overdue, permanency_12_months,
-        reentry_12_months or placement_stability (moves per 1,000 days; the others are
-        percents). A worker inherits the unit's goal, a unit the office's.
+        permanency_12_23_months, permanency_24_months, reentry_12_months or
+        placement_stability (moves per 1,000 days; the others are percents). A worker
+        inherits the unit's goal, a unit the office's.
         """
         from casecli.core import goals, measures
 

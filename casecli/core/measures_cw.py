@@ -286,6 +286,43 @@ def permanency(q: Query) -> dict[str, Rows]:
     return {"permanency_12_months": grouped(q.conn, sql, q.cohort_params(12))}
 
 
+def permanency_in_care(q: Query) -> dict[str, Rows]:
+    """CFSR permanency in 12 months for children already in care (observed counts; issue
+    13 item 4): ``permanency_12_23_months`` and ``permanency_24_months``.
+
+    Cohort: children in care on the period's first day (removed before it, not discharged
+    before it), under 18 that day, who had then been in care 12 to 23 months, or 24
+    months or more (whole months from ``removed_on``, the current episode). Numerator:
+    those discharged to reunification, relative, guardianship or adoption from the first
+    day to the period's last day (and today), before their 18th birthday. While the
+    period runs the figure is to date.
+    """
+    stay = "((julianday(pp.p_start) - julianday(r.removed_on)) / 30.4375)"
+    sql = f"""
+        WITH {PP} AS ({q.pp()}),
+        cohort AS MATERIALIZED (
+            SELECT pp.i, c.worker_id, r.discharge_reason, r.discharged_on, p.birth_on,
+                   pp.p_end, {stay} >= 24 AS long_stay
+            FROM removals r JOIN cases c ON c.case_id = r.case_id
+            LEFT JOIN people p ON p.person_id = r.person_id AND p.case_id = r.case_id
+            CROSS JOIN pp
+            WHERE r._gone_on IS NULL AND c._gone_on IS NULL AND ({q.where})
+              AND r.removed_on < pp.p_start
+              AND (r.discharged_on IS NULL OR r.discharged_on >= pp.p_start)
+              AND {stay} >= 12
+              AND {_UNDER_18_AT.format(day="pp.p_start")})
+        SELECT i, worker_id, long_stay,
+               sum(discharge_reason IN {PERMANENT} AND discharged_on <= min(p_end, :today)
+                   AND (birth_on IS NULL OR discharged_on < date(birth_on, '+18 years'))),
+               count(*)
+        FROM cohort GROUP BY i, worker_id, long_stay"""
+    short: Rows = {}
+    long: Rows = {}
+    for i, worker, long_stay, done, total in q.conn.execute(sql, q.params()):
+        (long if long_stay else short)[(int(i), worker)] = (int(done or 0), int(total), 0)
+    return {"permanency_12_23_months": short, "permanency_24_months": long}
+
+
 def reentry(q: Query) -> dict[str, Rows]:
     """CFSR re-entry to care in 12 months (observed counts; lower is better).
 
