@@ -307,6 +307,7 @@ def permanency_in_care(q: Query) -> dict[str, Rows]:
             LEFT JOIN people p ON p.person_id = r.person_id AND p.case_id = r.case_id
             CROSS JOIN pp
             WHERE r._gone_on IS NULL AND c._gone_on IS NULL AND ({q.where})
+              AND (r.discharged_on IS NULL OR r.discharged_on >= :lo)
               AND r.removed_on < pp.p_start
               AND (r.discharged_on IS NULL OR r.discharged_on >= pp.p_start)
               AND {stay} >= 12
