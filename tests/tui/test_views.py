@@ -222,3 +222,16 @@ def test_office_view_scores_each_unit_against_goal_at_80_columns() -> None:
         assert "support 56%/– █▅▅▄▂▁" in text and "visits 75%/– ▂▇▄▃▅▅" in text
 
     drive("S0001", body, size=(80, 24))
+
+
+def test_the_case_card_wraps_a_long_action_under_itself_at_80_columns() -> None:
+    # A long action used to wrap to the card's left edge, under the urgency column.
+    async def body(app: Any, pilot: Any) -> None:
+        await press(app, pilot, "enter", "enter")  # Olivia Wilson, then C0000530
+        lines = screen_text(app).splitlines()
+        row = next(i for i, line in enumerate(lines) if "Complete the safety assessment" in line)
+        assert lines[row].startswith("   114.4  Complete the safety assessment")
+        assert lines[row + 1].startswith("          2026-11-26, after the deadline")
+        assert all(len(line) <= 80 for line in lines)
+
+    drive("S0002", body, size=(80, 24))

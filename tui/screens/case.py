@@ -48,9 +48,15 @@ class CaseScreen(DataScreen):
         self.card = payload
         self.refresh_bindings()
         session = self.casecli.session
-        card = card_text(payload, session.today, session.redact, stale=self.stale)
+        width = self.size.width - 4  # the card's padding (2) and a scrollbar's room (2)
+        card = card_text(payload, session.today, session.redact, stale=self.stale, width=width)
         self.query_one("#card", Static).update(card)
         self.query_one("#card-scroll").focus()
+
+    def on_resize(self) -> None:
+        """Wrap the card again for the new width."""
+        if self.card is not None:
+            self.show(self.card)
 
     def _open_form(self, form: Any) -> None:
         if self.card is None:

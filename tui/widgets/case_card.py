@@ -14,12 +14,27 @@ from casecli.render import initials, printable
 from tui.data import CaseCard
 
 
+def _hanging(text: str, indent: int, width: int) -> str:
+    """``text`` wrapped to ``width`` after ``indent`` columns already used, its further
+    lines indented as far: a long action reads as one block at 80 columns."""
+    if width <= indent + 20 or len(text) <= width - indent:
+        return text
+    import textwrap
+
+    lines = textwrap.wrap(text, width - indent) or [""]
+    return ("\n" + " " * indent).join(lines)
+
+
 def _words(value: object) -> str:
     return printable(str(value or "").replace("_", " "))
 
 
-def card_text(card: CaseCard, today: date, redact: bool, stale: str | None = None) -> Text:
-    """``stale``: how old the data is, when it is (a line of its own under the facts)."""
+def card_text(
+    card: CaseCard, today: date, redact: bool, stale: str | None = None, width: int = 0
+) -> Text:
+    """``stale``: how old the data is, when it is (a line of its own under the facts);
+    ``width``: the card's width, so an action and a term's reason too long for it wrap
+    under their own text instead of at the left edge (0: no wrapping here)."""
     v, c = card.view, card.view.case
     t = Text()
 
@@ -48,12 +63,10 @@ def card_text(card: CaseCard, today: date, redact: bool, stale: str | None = Non
         t.append("  nothing to do now\n")
     for a in v.actions:
         t.append(f"  {a.urgency:5.1f}  ", style="bold")
-        t.append(printable(a.action) + "\n")
+        t.append(_hanging(printable(a.action), 9, width) + "\n")
         for term in sorted(a.terms, key=lambda x: -x.points):
-            t.append(
-                f"         {term.term:<14} {term.points:+7.2f}  {printable(term.why)}\n",
-                style="dim",
-            )
+            lead = f"         {term.term:<14} {term.points:+7.2f}  "
+            t.append(lead + _hanging(printable(term.why), len(lead), width) + "\n", style="dim")
     _scheduled(t, v, today, head)
     blocked = [s for s in v.steps if s.status in ("blocked", "waiting")]
     if v.barriers or blocked:
