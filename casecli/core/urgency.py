@@ -106,11 +106,11 @@ def due_terms(
         Term("due", round(coef["due"] * weight, 2), f"{kind} passed"),
         Term("overdue", round(coef["overdue"] * math.log1p(late), 2), w.days_overdue(late)),
     ]
-    if is_stuck(late, coef) and coef["stuck"]:
+    if is_stuck(late, coef):  # even at urgency.stuck 0: the state is what unit views count
         out.append(
             Term(
                 "stuck",
-                round(-coef["stuck"], 2),
+                round(-coef["stuck"], 2) or 0.0,  # never "-0.00"
                 f"overdue more than {w.days(stuck_days(coef))}: reconcile with the "
                 "system of record",
             )
