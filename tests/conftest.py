@@ -55,3 +55,57 @@ def casecli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
     return subprocess.run(
         [*cmd, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
     )
+
+
+CASES_HEADER = (
+    "case_id,program,case_type,status,opened_on,closed_on,worker_id,name,risk_level,"
+    "response_hours,permanency_goal,goal_target_on,order_established_on,updated_at\n"
+)
+PEOPLE_HEADER = (
+    "person_id,case_id,role,name,birth_on,born_out_of_wedlock,paternity_established_on\n"
+)
+EVENTS_HEADER = (
+    "event_id,case_id,kind,status,scheduled_on,completed_on,person_id,staff_id,location,result\n"
+)
+PAYMENTS_HEADER = "case_id,month,current_due,current_paid,arrears_due,arrears_paid\n"
+REMOVALS_HEADER = "removal_id,case_id,person_id,removed_on,discharged_on,discharge_reason\n"
+
+
+def basic_plus(tmp_path: Path, files: dict[str, str], today: str = "2026-11-24"):  # type: ignore[no-untyped-def]
+    """A store of the basic fixture plus a delta of ``files`` (name -> CSV text), both
+    synced; returns ``run(*args, today=…, playbooks=None)``: casecli as admin A1, its
+    Result (``playbooks`` is given after the command, where its option lives)."""
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+
+    db, delta = tmp_path / "s.db", tmp_path / "delta"
+    delta.mkdir()
+    for name, text in files.items():
+        (delta / name).write_text(text)
+    env = {"CASECLI_CONFIG": "/nonexistent/c.toml", "COLUMNS": "80"}
+
+    def run(*args: str, today: str = today, playbooks: Path | None = None):  # type: ignore[no-untyped-def]
+        extra = ["--playbooks", str(playbooks)] if playbooks else []
+        base = ["--db", str(db), "--as", "A1", "--today", today]
+        return CliRunner().invoke(app, [*base, *args, *extra], env=env)
+
+    for folder in (FIXTURES / "basic", delta):
+        done = run("sync", str(folder))
+        assert done.exit_code == 0, done.stderr
+    return run
+
+
+def run_json(run, *args: str, **kw):  # type: ignore[no-untyped-def]
+    """``run(*args, "--json")``, parsed; the command must succeed."""
+    import json
+
+    done = run(*args, "--json", **kw)
+    assert done.exit_code == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def measure_line(run, measure: str, *args: str, **kw):  # type: ignore[no-untyped-def]
+    """``score *args --json``'s line for ``measure``."""
+    card = run_json(run, "score", *args, **kw)
+    return next(m for m in card["measures"] if m["measure"] == measure)

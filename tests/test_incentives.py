@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from casecli.core import incentives
 from casecli.core.incentives import applicable_percentage, table_1, table_2, table_3
+from tests.conftest import (
+    CASES_HEADER,
+    PAYMENTS_HEADER,
+    PEOPLE_HEADER,
+    basic_plus,
+    measure_line,
+    run_json,
+)
 
 
 @pytest.mark.parametrize(
@@ -134,26 +141,11 @@ def test_score_reads_the_table_from_the_exact_ratio_not_the_rounded_one(
     tmp_path: Path, due: str, paid: str, shown: float, percentage: int
 ) -> None:
     """Issue 13 item 1: `score` showed the rounded figure and looked the row up from it."""
-    from typer.testing import CliRunner
-
-    from casecli.cli.main import app
-    from tests.conftest import FIXTURES
-
-    db, delta = tmp_path / "s.db", tmp_path / "october"
-    delta.mkdir()
-    (delta / "payments.csv").write_text(
-        "case_id,month,current_due,current_paid,arrears_due,arrears_paid\n"
-        f"C200,2026-10,{due},{paid},0,0\n"
+    run = basic_plus(
+        tmp_path, {"payments.csv": f"{PAYMENTS_HEADER}C200,2026-10,{due},{paid},0,0\n"}
     )
-    base = ["--db", str(db), "--as", "A1", "--today", "2026-11-24"]
-    env = {"CASECLI_CONFIG": "/nonexistent/c.toml"}
-    for folder in (FIXTURES / "basic", delta):
-        assert CliRunner().invoke(app, [*base, "sync", str(folder)], env=env).exit_code == 0
     # FFY2027 (to date): October 2026 is its only month with payments
-    out = CliRunner().invoke(app, [*base, "score", "--period", "FFY2027", "--json"], env=env)
-    line = next(
-        m for m in json.loads(out.stdout)["measures"] if m["measure"] == "current_collections"
-    )
+    line = measure_line(run, "current_collections", "--period", "FFY2027")
     assert (line["performance"], line["applicable_percentage"]) == (shown, percentage)
 
 
@@ -165,33 +157,13 @@ def test_the_pep_is_measured_against_the_preceding_years_children_and_can_pass_1
     more, established 2026-05-01. On 2026-10-31 three children have paternity
     established; on 2025-10-31 the caseload held one child born out of wedlock (C200's):
     3 / 1 = 300%, and Table 1 gives 100."""
-    from typer.testing import CliRunner
-
-    from casecli.cli.main import app
-    from tests.conftest import FIXTURES
-
-    db, delta = tmp_path / "s.db", tmp_path / "k20"
-    delta.mkdir()
-    (delta / "cases.csv").write_text(
-        "case_id,program,case_type,status,opened_on,closed_on,worker_id,name,risk_level,"
-        "response_hours,permanency_goal,goal_target_on,order_established_on,updated_at\n"
-        "K20,child_support,establishment,open,2026-03-01,,W2,Lane,,,,,,\n"
-    )
-    (delta / "people.csv").write_text(
-        "person_id,case_id,role,name,birth_on,born_out_of_wedlock,paternity_established_on\n"
-        "P20,K20,child,Mo Lane,2020-01-01,yes,2026-05-01\n"
-        "P21,K20,child,Nia Lane,2021-01-01,yes,2026-05-01\n"
-    )
-    base = ["--db", str(db), "--as", "A1", "--today", "2026-11-24"]
-    env = {"CASECLI_CONFIG": "/nonexistent/c.toml"}
-    for folder in (FIXTURES / "basic", delta):
-        assert CliRunner().invoke(app, [*base, "sync", str(folder)], env=env).exit_code == 0
-    out = CliRunner().invoke(
-        app, [*base, "score", "--worker", "W2", "--period", "FFY2027", "--json"], env=env
-    )
-    line = next(
-        m for m in json.loads(out.stdout)["measures"] if m["measure"] == "paternity_establishment"
-    )
+    run = basic_plus(tmp_path, {
+        "cases.csv": f"{CASES_HEADER}K20,child_support,establishment,open,2026-03-01,,W2,Lane,,,,,,\n",
+        "people.csv": f"{PEOPLE_HEADER}P20,K20,child,Mo Lane,2020-01-01,yes,2026-05-01\n"
+                      "P21,K20,child,Nia Lane,2021-01-01,yes,2026-05-01\n",
+    })  # fmt: skip
+    args = ("--worker", "W2", "--period", "FFY2027")
+    line = measure_line(run, "paternity_establishment", *args)
     assert (line["numerator"], line["denominator"], line["performance"]) == (3, 1, 300.0)
     assert line["applicable_percentage"] == 100
 
@@ -237,23 +209,11 @@ def test_measures_without_a_floor_have_none() -> None:
 def test_score_marks_a_measure_below_its_penalty_floor(tmp_path: Path) -> None:
     """Issue 13 item 13: W2's C200 paid $100 of $350 due in October 2026: 28.6% current
     collections, below the 35% floor, with no October 2025 to have risen from."""
-    from typer.testing import CliRunner
-
-    from casecli.cli.main import app
-    from tests.conftest import FIXTURES
-
-    db, delta = tmp_path / "s.db", tmp_path / "october"
-    delta.mkdir()
-    (delta / "payments.csv").write_text(
-        "case_id,month,current_due,current_paid,arrears_due,arrears_paid\n"
-        "C200,2026-10,350.00,100.00,0,0\n"
+    run = basic_plus(
+        tmp_path, {"payments.csv": f"{PAYMENTS_HEADER}C200,2026-10,350.00,100.00,0,0\n"}
     )
-    base = ["--db", str(db), "--as", "A1", "--today", "2026-11-24"]
-    env = {"CASECLI_CONFIG": "/nonexistent/c.toml", "COLUMNS": "80"}
-    for folder in (FIXTURES / "basic", delta):
-        assert CliRunner().invoke(app, [*base, "sync", str(folder)], env=env).exit_code == 0
-    args = [*base, "score", "--worker", "W2", "--period", "2026-10"]
-    card = json.loads(CliRunner().invoke(app, [*args, "--json"], env=env).stdout)
+    args = ("score", "--worker", "W2", "--period", "2026-10")
+    card = run_json(run, *args)
     by_id = {m["measure"]: m for m in card["measures"]}
     assert by_id["current_collections"]["performance"] == 28.57
     assert by_id["current_collections"]["penalty"] is True
@@ -262,5 +222,5 @@ def test_score_marks_a_measure_below_its_penalty_floor(tmp_path: Path) -> None:
     )
     assert by_id["support_orders"]["penalty"] is False  # 1 of 1 cases has an order
     assert by_id["arrears_collections"]["penalty"] is None  # no federal floor
-    text = CliRunner().invoke(app, args, env=env).stdout
+    text = run(*args).stdout
     assert "below the penalty floor: current collections below 35% without a" in text

@@ -27,7 +27,16 @@ import pytest
 from casecli.core import casedata, measures, periods, playbooks, record, scope, store
 from casecli.core.measures import Calculator, Counts, Options
 from casecli.core.sync import sync
-from tests.conftest import FIXTURES, TODAY
+from tests.conftest import (
+    CASES_HEADER,
+    EVENTS_HEADER,
+    FIXTURES,
+    PEOPLE_HEADER,
+    REMOVALS_HEADER,
+    TODAY,
+    basic_plus,
+    measure_line,
+)
 
 OCT = periods.parse("2026-10", TODAY)
 NOV = periods.parse("2026-11", TODAY)
@@ -393,30 +402,14 @@ def test_a_child_month_visited_only_away_from_home_is_not_in_the_residence(
     not in the residence: 0 of 1. October: E1 at home -> 1 of 1. November (to 11-24): two
     visits at school and one in the placement -> one child-month, in the residence: 1 of 1
     (counting visits would give 1 of 3)."""
-    from typer.testing import CliRunner
-
-    from casecli.cli.main import app
-    from tests.conftest import FIXTURES
-
-    db, delta = tmp_path / "s.db", tmp_path / "visits"
-    delta.mkdir()
-    (delta / "events.csv").write_text(
-        "event_id,case_id,kind,status,scheduled_on,completed_on,person_id,staff_id,location,result\n"
-        "V1,C100,caseworker_visit,completed,,2026-09-14,P3,W1,office,\n"
-        "V2,C100,caseworker_visit,completed,,2026-11-03,P3,W1,school,\n"
-        "V3,C100,caseworker_visit,completed,,2026-11-10,P3,W1,school,\n"
-        "V4,C100,caseworker_visit,completed,,2026-11-17,P3,W1,placement,\n"
-    )
-    base = ["--db", str(db), "--as", "A1", "--today", "2026-11-24"]
-    env = {"CASECLI_CONFIG": "/nonexistent/c.toml"}
-    for folder in (FIXTURES / "basic", delta):
-        assert CliRunner().invoke(app, [*base, "sync", str(folder)], env=env).exit_code == 0
+    run = basic_plus(tmp_path, {"events.csv": EVENTS_HEADER
+        + "V1,C100,caseworker_visit,completed,,2026-09-14,P3,W1,office,\n"
+        + "V2,C100,caseworker_visit,completed,,2026-11-03,P3,W1,school,\n"
+        + "V3,C100,caseworker_visit,completed,,2026-11-10,P3,W1,school,\n"
+        + "V4,C100,caseworker_visit,completed,,2026-11-17,P3,W1,placement,\n"})  # fmt: skip
 
     def in_residence(period: str) -> tuple[int, int]:
-        out = CliRunner().invoke(app, [*base, "score", "--period", period, "--json"], env=env)
-        line = next(
-            m for m in json.loads(out.stdout)["measures"] if m["measure"] == "visits_in_home"
-        )
+        line = measure_line(run, "visits_in_home", "--period", period)
         return line["numerator"], line["denominator"]
 
     assert in_residence("2026-09") == (0, 1)
@@ -436,44 +429,18 @@ def test_placement_stability_a_return_to_the_same_home_and_the_18th_birthday(
     birthday, 70 (not to the period's end: 92). With provider ids: 1 move in 70 days =
     14.29 per 1,000 days; without them the return cannot be told from a move: 2 -> 28.57.
     """
-    from typer.testing import CliRunner
-
-    from casecli.cli.main import app
-    from tests.conftest import FIXTURES
-
-    db, delta = tmp_path / "s.db", tmp_path / "f9"
-    delta.mkdir()
-    (delta / "cases.csv").write_text(
-        "case_id,program,case_type,status,opened_on,closed_on,worker_id,name,risk_level,"
-        "response_hours,permanency_goal,goal_target_on,order_established_on,updated_at\n"
-        "F9,child_welfare,foster_care,open,2026-10-01,,W1,Page,moderate,,reunification,,,\n"
-    )
-    (delta / "people.csv").write_text(
-        "person_id,case_id,role,name,birth_on,born_out_of_wedlock,paternity_established_on\n"
-        "P90,F9,child,Ed Page,2008-12-10,,\n"
-    )
-    (delta / "removals.csv").write_text(
-        "removal_id,case_id,person_id,removed_on,discharged_on,discharge_reason\n"
-        "R90,F9,P90,2026-10-01,,\n"
-    )
     rows = [("PL1", "foster_family", "2026-10-01", "H1"), ("PL2", "runaway", "2026-10-10", ""),
             ("PL3", "foster_family", "2026-10-12", "H1"), ("PL4", "group_home", "2026-10-20", "G1"),
             ("PL5", "foster_family", "2026-12-15", "H2")]  # fmt: skip
-    (delta / "placements.csv").write_text(
-        "placement_id,removal_id,setting,start_on,end_on,provider_id\n"
-        + "".join(f"{pid},R90,{s},{on},,{h if providers else ''}\n" for pid, s, on, h in rows)
-    )
-    base = ["--db", str(db), "--as", "A1", "--today", "2027-01-05"]
-    env = {"CASECLI_CONFIG": "/nonexistent/c.toml"}
-    for folder in (FIXTURES / "basic", delta):
-        done = CliRunner().invoke(app, [*base, "sync", str(folder)], env=env)
-        assert done.exit_code == 0, done.stderr
-    out = CliRunner().invoke(
-        app, [*base, "score", "--period", "2026-10-01..2026-12-31", "--json"], env=env
-    )
-    line = next(
-        m for m in json.loads(out.stdout)["measures"] if m["measure"] == "placement_stability"
-    )
+    run = basic_plus(tmp_path, {
+        "cases.csv": CASES_HEADER
+            + "F9,child_welfare,foster_care,open,2026-10-01,,W1,Page,moderate,,reunification,,,\n",
+        "people.csv": f"{PEOPLE_HEADER}P90,F9,child,Ed Page,2008-12-10,,\n",
+        "removals.csv": f"{REMOVALS_HEADER}R90,F9,P90,2026-10-01,,\n",
+        "placements.csv": "placement_id,removal_id,setting,start_on,end_on,provider_id\n"
+            + "".join(f"{pid},R90,{s},{on},,{h if providers else ''}\n" for pid, s, on, h in rows),
+    }, today="2027-01-05")  # fmt: skip
+    line = measure_line(run, "placement_stability", "--period", "2026-10-01..2026-12-31")
     assert (line["numerator"], line["denominator"]) == (moves, 70)
     assert line["performance"] == round(1000 * moves / 70, 2)
 
@@ -489,44 +456,23 @@ def test_permanency_counts_a_long_trial_visit_from_day_30_and_not_an_exit_at_18(
     (the discharge date itself would give 0). W2: P92 (removed 2025-10-01 at 17,
     18 on 2025-12-15, discharged to reunification on 2026-02-01: at 18, not permanency)
     -> 0 of 1 (the discharge date alone would give 1)."""
-    from typer.testing import CliRunner
-
-    from casecli.cli.main import app
-    from tests.conftest import FIXTURES
-
-    db, delta = tmp_path / "s.db", tmp_path / "perm"
-    delta.mkdir()
-    (delta / "cases.csv").write_text(
-        "case_id,program,case_type,status,opened_on,closed_on,worker_id,name,risk_level,"
-        "response_hours,permanency_goal,goal_target_on,order_established_on,updated_at\n"
-        "F91,child_welfare,foster_care,open,2025-10-01,,W1,Ross,moderate,,reunification,,,\n"
-        "F92,child_welfare,foster_care,open,2025-10-01,,W2,Tate,moderate,,reunification,,,\n"
-    )
-    (delta / "people.csv").write_text(
-        "person_id,case_id,role,name,birth_on,born_out_of_wedlock,paternity_established_on\n"
-        "P91,F91,child,Al Ross,2015-01-01,,\nP92,F92,child,Bo Tate,2007-12-15,,\n"
-    )
-    (delta / "removals.csv").write_text(
-        "removal_id,case_id,person_id,removed_on,discharged_on,discharge_reason\n"
-        "R91,F91,P91,2025-10-01,2026-11-01,reunification\n"
-        "R92,F92,P92,2025-10-01,2026-02-01,reunification\n"
-    )
-    (delta / "placements.csv").write_text(
-        "placement_id,removal_id,setting,start_on,end_on,provider_id\n"
-        "Q1,R91,foster_family,2025-10-01,2026-08-01,H1\n"
-        "Q2,R91,trial_home_visit,2026-08-01,2026-11-01,\n"
-        "Q3,R92,group_home,2025-10-01,2026-02-01,G1\n"
-    )
-    base = ["--db", str(db), "--as", "A1", "--today", "2027-12-01"]
-    env = {"CASECLI_CONFIG": "/nonexistent/c.toml"}
-    for folder in (FIXTURES / "basic", delta):
-        done = CliRunner().invoke(app, [*base, "sync", str(folder)], env=env)
-        assert done.exit_code == 0, done.stderr
+    run = basic_plus(tmp_path, {
+        "cases.csv": CASES_HEADER
+            + "F91,child_welfare,foster_care,open,2025-10-01,,W1,Ross,moderate,,reunification,,,\n"
+            + "F92,child_welfare,foster_care,open,2025-10-01,,W2,Tate,moderate,,reunification,,,\n",
+        "people.csv": f"{PEOPLE_HEADER}P91,F91,child,Al Ross,2015-01-01,,\n"
+            "P92,F92,child,Bo Tate,2007-12-15,,\n",
+        "removals.csv": f"{REMOVALS_HEADER}R91,F91,P91,2025-10-01,2026-11-01,reunification\n"
+            "R92,F92,P92,2025-10-01,2026-02-01,reunification\n",
+        "placements.csv": "placement_id,removal_id,setting,start_on,end_on,provider_id\n"
+            "Q1,R91,foster_family,2025-10-01,2026-08-01,H1\n"
+            "Q2,R91,trial_home_visit,2026-08-01,2026-11-01,\n"
+            "Q3,R92,group_home,2025-10-01,2026-02-01,G1\n",
+    }, today="2027-12-01")  # fmt: skip
 
     def counts_for(worker: str) -> tuple[int, int]:
-        args = [*base, "score", "--worker", worker, "--period", "FFY2027", "--json"]
-        card = json.loads(CliRunner().invoke(app, args, env=env).stdout)
-        line = next(m for m in card["measures"] if m["measure"] == "permanency_12_months")
+        args = ("--worker", worker, "--period", "FFY2027")
+        line = measure_line(run, "permanency_12_months", *args)
         return line["numerator"], line["denominator"]
 
     assert counts_for("W1") == (1, 2)
@@ -541,40 +487,21 @@ def test_permanency_for_children_in_care_12_to_23_and_24_or_more_months(tmp_path
     18 on 2027-05-01: not permanency). Not in either cohort: the fixture's P3 (10 months
     on 2026-10-01) and P96 (discharged 2026-09-20, before the first day).
     -> 12-23 months: 1 of 1; 24 months or more: 0 of 2."""
-    from typer.testing import CliRunner
-
-    from casecli.cli.main import app
-    from tests.conftest import FIXTURES
-
-    db, delta = tmp_path / "s.db", tmp_path / "stay"
-    delta.mkdir()
     kids = [("93", "2015-01-01", "2025-06-01", "2027-03-01", "reunification"),
             ("94", "2014-01-01", "2024-06-01", "", ""),
             ("95", "2009-05-01", "2024-01-01", "2027-06-01", "adoption"),
             ("96", "2016-01-01", "2025-09-15", "2026-09-20", "guardianship")]  # fmt: skip
-    (delta / "cases.csv").write_text(
-        "case_id,program,case_type,status,opened_on,closed_on,worker_id,name,risk_level,"
-        "response_hours,permanency_goal,goal_target_on,order_established_on,updated_at\n"
-        + "".join(f"F{k},child_welfare,foster_care,open,{r},,W1,Kim,low,,adoption,,,\n"
-                  for k, _, r, _, _ in kids)
-    )  # fmt: skip
-    (delta / "people.csv").write_text(
-        "person_id,case_id,role,name,birth_on,born_out_of_wedlock,paternity_established_on\n"
-        + "".join(f"P{k},F{k},child,Jo Kim,{b},,\n" for k, b, _, _, _ in kids)
-    )
-    (delta / "removals.csv").write_text(
-        "removal_id,case_id,person_id,removed_on,discharged_on,discharge_reason\n"
-        + "".join(f"R{k},F{k},P{k},{r},{d},{why}\n" for k, _, r, d, why in kids)
-    )
-    base = ["--db", str(db), "--as", "A1", "--today", "2027-12-01"]
-    env = {"CASECLI_CONFIG": "/nonexistent/c.toml"}
-    for folder in (FIXTURES / "basic", delta):
-        done = CliRunner().invoke(app, [*base, "sync", str(folder)], env=env)
-        assert done.exit_code == 0, done.stderr
-    args = [*base, "score", "--worker", "W1", "--period", "FFY2027", "--json"]
-    card = json.loads(CliRunner().invoke(app, args, env=env).stdout)
-    by_id = {m["measure"]: m for m in card["measures"]}
-    assert (by_id["permanency_12_23_months"]["numerator"],
-            by_id["permanency_12_23_months"]["denominator"]) == (1, 1)  # fmt: skip
-    assert (by_id["permanency_24_months"]["numerator"],
-            by_id["permanency_24_months"]["denominator"]) == (0, 2)  # fmt: skip
+    run = basic_plus(tmp_path, {
+        "cases.csv": CASES_HEADER + "".join(
+            f"F{k},child_welfare,foster_care,open,{r},,W1,Kim,low,,adoption,,,\n"
+            for k, _, r, _, _ in kids),
+        "people.csv": PEOPLE_HEADER
+            + "".join(f"P{k},F{k},child,Jo Kim,{b},,\n" for k, b, _, _, _ in kids),
+        "removals.csv": REMOVALS_HEADER
+            + "".join(f"R{k},F{k},P{k},{r},{d},{why}\n" for k, _, r, d, why in kids),
+    }, today="2027-12-01")  # fmt: skip
+    args = ("--worker", "W1", "--period", "FFY2027")
+    short = measure_line(run, "permanency_12_23_months", *args)
+    long = measure_line(run, "permanency_24_months", *args)
+    assert (short["numerator"], short["denominator"]) == (1, 1)
+    assert (long["numerator"], long["denominator"]) == (0, 2)

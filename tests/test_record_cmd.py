@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from casecli.cli.main import app
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, PEOPLE_HEADER
 
 runner = CliRunner()
 
@@ -167,13 +167,11 @@ def test_nothing_is_recorded_on_a_closed_case(env: dict[str, str]) -> None:
         assert conn.execute("SELECT count(*) FROM audit_log").fetchone() == (0,)
 
 
-def _second_child(env: dict[str, str], tmp_path: Path) -> None:
+def _add_child(env: dict[str, str], tmp_path: Path, row: str) -> None:
+    """Sync one more person into case 004 (``row``: a people.csv line)."""
     delta = tmp_path / "kids"
     delta.mkdir()
-    (delta / "people.csv").write_text(
-        "person_id,case_id,role,name,birth_on,born_out_of_wedlock,paternity_established_on\n"
-        "P8,004,child,Bo Smith,2021-05-05,,\n"
-    )
+    (delta / "people.csv").write_text(f"{PEOPLE_HEADER}{row}\n")
     assert cli(env, "sync", str(delta)).exit_code == 0
 
 
@@ -182,7 +180,7 @@ def test_a_contact_on_a_case_with_two_children_asks_which(
 ) -> None:
     # 004 now has two children, each with their own "see the child face to face" step.
     # Without --person the contact would complete both silently: it asks instead.
-    _second_child(env, tmp_path)
+    _add_child(env, tmp_path, "P8,004,child,Bo Smith,2021-05-05,,")
     asked = cli(env, "record", "004", "face_to_face_contact")
     assert asked.exit_code == 2
     assert asked.stderr == (
@@ -216,13 +214,7 @@ def test_a_contact_on_a_case_with_one_child_needs_no_person(env: dict[str, str])
 
 def test_a_person_whose_id_is_all_is_that_person(env: dict[str, str], tmp_path: Path) -> None:
     # --person all means every child, unless the case has a person with that very id
-    delta = tmp_path / "all"
-    delta.mkdir()
-    (delta / "people.csv").write_text(
-        "person_id,case_id,role,name,birth_on,born_out_of_wedlock,paternity_established_on\n"
-        "all,004,child,Cy Smith,2022-02-02,,\n"
-    )
-    assert cli(env, "sync", str(delta)).exit_code == 0
+    _add_child(env, tmp_path, "all,004,child,Cy Smith,2022-02-02,,")
     done = cli(env, "record", "004", "face_to_face_contact", "--person", "all", "--json")
     assert done.exit_code == 0, done.stderr
     assert json.loads(done.stdout)["person_id"] == "all"
