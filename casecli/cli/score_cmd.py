@@ -305,9 +305,9 @@ def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> N
     if fed:
         fed_note = "fed%: 45 CFR 305.33 applicable percentage"
         if not sc.fiscal_year(card.period):
-            t = card.today
-            ffy = t.year + 1 if t.month >= 10 else t.year
-            fed_note += f" (—: a fiscal-year measure; --period FFY{ffy} shows it)"
+            from casecli.core.periods import ffy_of
+
+            fed_note += f" (—: a fiscal-year measure; --period {ffy_of(card.today).label} shows it)"
         notes.insert(1, fed_note)
         notes += [f"{k}: {v}" for k, v in card.skipped.items()]
     for text in textwrap.wrap("; ".join(notes) + ".", width):

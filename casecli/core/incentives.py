@@ -126,10 +126,11 @@ def penalty(
     None for a measure with no floor or no figure."""
     if performance is None:
         return None
+    p = round(performance, 9)  # as whole_percent and improved() compare
     if measure_id == "paternity_establishment":
-        if round(performance, 9) >= 90:
+        if p >= 90:
             return Penalty(False, "PEP 90% or more, or a 2-6 point rise a year")
-        need = next(points for level, points in PEP_STEPS if round(performance, 9) >= level)
+        need = next(points for level, points in PEP_STEPS if p >= level)
         rule = f"PEP below 90% must rise {need:g} points a year at this level"
         return Penalty(not improved(performance, previous, need), rule)
     floor = FLOORS.get(measure_id)
@@ -137,5 +138,5 @@ def penalty(
         return None
     name = measure_id.replace("_", " ")
     rule = f"{name} below {floor:g}% without a 5-point rise"
-    below = round(performance, 9) < floor and not improved(performance, previous, 5.0)
+    below = p < floor and not improved(performance, previous, 5.0)
     return Penalty(below, rule)

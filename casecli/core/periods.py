@@ -135,7 +135,11 @@ def year_before(period: Period) -> Period:
     return Period(start, end, f"{start.isoformat()}..{end.isoformat()}", "range")
 
 
+def ffy_of(day: date) -> Period:
+    """The federal fiscal year ``day`` falls in (2026-11-24 -> FFY2027)."""
+    return ffy(day.year + (1 if day.month >= 10 else 0))
+
+
 def previous_ffy(period: Period) -> Period:
     """The federal fiscal year before the one the period ends in."""
-    year = period.end.year + (1 if period.end.month >= 10 else 0)
-    return ffy(year - 1)
+    return ffy(ffy_of(period.end).end.year - 1)

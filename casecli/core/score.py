@@ -111,8 +111,8 @@ def fiscal_year(period: Period) -> bool:
     """Whether ``period`` is a whole federal fiscal year (1 October – 30 September): the
     only span 45 CFR 305.33's applicable percentages are set for (issue 13 item 14); a
     month or a range shows none ("fiscal-year measure")."""
-    start = period.start
-    return (start.month, start.day) == (10, 1) and period.end == date(start.year + 1, 9, 30)
+    whole = periods.ffy_of(period.start)
+    return (period.start, period.end) == (whole.start, whole.end)
 
 
 @dataclass(frozen=True)
@@ -265,6 +265,10 @@ def scorecard(
         target = goal.target if goal else None
         previous = later[len(months)] if m.iv_d else None
         trend = tuple((r.period.label, r.performance) for r in later[: len(months)])
+        # 45 CFR 305.33 and 305.40 read the exact ratios (79.996% is row 79, not 80), and
+        # the applicable percentages are set for a fiscal year: none for a month or a range
+        before = previous.exact if previous else None
+        applicable = incentives.applicable_percentage(m.id, res.exact, before)
         lines.append(
             Line(
                 result=res,
@@ -275,14 +279,10 @@ def scorecard(
                 gap_work=gap_work(m, own, target, period, today)
                 if res.performance is not None
                 else None,
-                applicable_percentage=incentives.applicable_percentage(  # from the exact
-                    m.id, res.exact, previous.exact if previous else None  # ratios: 45 CFR
-                )  # 305.33 reads whole percents, so 79.996% is row 79 (not 80 → 100)
-                if fiscal_year(period)  # a fiscal year's figure: none for a month
-                else None,
+                applicable_percentage=applicable if fiscal_year(period) else None,
                 previous_year=previous.performance if previous else None,
                 trend=trend,
-                penalty=incentives.penalty(m.id, res.exact, previous.exact if previous else None),
+                penalty=incentives.penalty(m.id, res.exact, before),
             )
         )
     return Scorecard(scope, period, today, lines, dict(measures.SKIPPED))

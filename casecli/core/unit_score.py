@@ -79,11 +79,6 @@ def key_measure(conn: sqlite3.Connection, kind: str, scope_id: str) -> str | Non
     return key_of(counts)
 
 
-def measure_options(books: dict[str, playbooks.Playbook]) -> measures.Options:
-    """The jurisdiction settings the measures read, from the playbooks (as ``score``)."""
-    return measures.Options.from_playbooks(books)
-
-
 class Scorer:
     """Key measures for the workers and units of one unit or office: each measure's
     counts for every worker and the seven months in one statement (cached by the
@@ -98,7 +93,7 @@ class Scorer:
         params: tuple[Any, ...],
     ) -> None:
         self.conn, self.today, self.where, self.params = conn, today, where, params
-        self.calc = measures.Calculator(conn, today, measure_options(books))
+        self.calc = measures.Calculator(conn, today, measures.Options.from_playbooks(books))
         self.period = periods.month_of(today)
         self.months = periods.last_months(self.period, TREND_MONTHS, today)
 

@@ -51,7 +51,7 @@ class FiguresBar(Static):
             text.append(f" {label} · ")
         text.append(pct(f.capacity), style="bold")
         text.append(" capacity used")
-        if getattr(f, "stuck", 0):
+        if f.stuck:
             text.append("\n")
             text.append(printable(stuck_words(f.stuck, stuck_days)), style="bold")
         for score in scores:
