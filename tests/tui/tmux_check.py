@@ -70,7 +70,9 @@ def main() -> int:
         for keys, texts in STEPS:
             for key in keys:
                 tmux("send-keys", "-t", SESSION, key)
-                time.sleep(0.15)
+                # after Escape, wait past the terminal's escape-sequence window: on a busy
+                # machine "Escape" then "r" 0.15 s later can be read as Alt+R
+                time.sleep(0.6 if key == "Escape" else 0.15)
             ok, shown = wait_for(texts)
             lines = shown.splitlines()
             too_wide = [n for n, line in enumerate(lines, 1) if len(line) > int(width)]
