@@ -290,3 +290,46 @@ def test_the_permanency_hearing_is_due_12_months_after_entry_into_care() -> None
     before = [event("AD", "F1", "adjudication", on="2025-06-01")]
     after = [event("AD", "F1", "adjudication", on="2026-04-01")]
     assert hearing_due(before) == hearing_due(after) == date(2027, 3, 11)
+
+
+def test_income_withholding_is_due_two_business_days_after_a_new_job_is_learned_of() -> None:
+    # 45 CFR 303.100(e) (DOMAIN.md "Timeframes"): the notice goes to the employer within
+    # 2 business days of learning of the employment. Learned on Friday 2026-11-20: Monday
+    # is the first business day, Tuesday 2026-11-24 the second, so it is due today; the
+    # playbook's old "15 days after the order" is gone (issue 13 item 10).
+    def case(signal_on: str, sent_on: str | None = None) -> Any:
+        events = [
+            {"event_id": "E9", "case_id": "C9", "kind": "income_withholding",
+             "status": "completed", "scheduled_on": None, "completed_on": sent_on,
+             "person_id": "P9", "staff_id": "W1", "location": "office", "result": None}
+        ] if sent_on else []  # fmt: skip
+        data = CaseData(
+            {"case_id": "C9", "program": "child_support", "case_type": "enforcement",
+             "status": "open", "opened_on": "2024-01-01", "closed_on": None,
+             "worker_id": "W1", "name": "Doe", "risk_level": None, "response_hours": None,
+             "permanency_goal": None, "goal_target_on": None,
+             "order_established_on": "2024-06-01", "updated_at": None},
+            people=[{"person_id": "P9", "case_id": "C9", "role": "noncustodial_parent",
+                     "name": "Ray Doe", "birth_on": None, "born_out_of_wedlock": None,
+                     "paternity_established_on": None}],
+            events=events,
+            signals=[{"signal_id": "G9", "kind": "new_employment", "observed_on": signal_on,
+                      "person_id": "P9", "case_id": "C9", "source": "new_hires",
+                      "detail": None}],
+        )  # fmt: skip
+        return evaluate(data, BOOKS["enforcement"], TODAY, dict(urgency.DEFAULTS))
+
+    def withholding(view: Any) -> Any:
+        return next((s for s in view.steps if s.step.id == "income_withholding"), None)
+
+    step = withholding(case("2026-11-20"))
+    assert step is not None and (step.status, step.due_on) == ("open", date(2026, 11, 24))
+    assert step.step.statutory is False  # a state plan timeframe, not a per-case deadline
+    # Learned on Wednesday 2026-11-18: Thursday and Friday, due 2026-11-20, 4 days ago.
+    step = withholding(case("2026-11-18"))
+    assert step is not None and (step.status, step.due_on) == ("overdue", date(2026, 11, 20))
+    # A notice sent on or after the day the job was learned of: nothing owed.
+    assert withholding(case("2026-11-18", sent_on="2026-11-19")) is None
+    # A notice sent before it (for an earlier job) does not cover the new one.
+    step = withholding(case("2026-11-18", sent_on="2026-10-01"))
+    assert step is not None and step.status == "overdue"

@@ -156,8 +156,9 @@ def test_a_safety_assessment_due_tomorrow_outranks_a_case_plan_30_days_late() ->
 def test_a_stuck_step_does_not_crowd_out_todays_work() -> None:
     # S1: service was made on 2025-03-01; the order, due 6 months later (2025-09-01, the
     # 45 CFR 303.101 standard), is 449 days overdue: stuck, most likely data that never
-    # came back from the state system (DOMAIN rule 4). S2: an order established on
-    # 2026-11-05 with no withholding order: due in 15 days, 4 days ago. The withholding
+    # came back from the state system (DOMAIN rule 4). S2: the paying parent's new job
+    # was learned of on Wednesday 2026-11-18 and no withholding notice went out: due two
+    # business days later (45 CFR 303.100(e)), on 2026-11-20, 4 days ago. The withholding
     # notice is today's work; the stuck order is shown, marked "stuck", below it.
     stuck = CaseData(
         case("S1", "establishment", program="child_support", risk_level=None,
@@ -169,10 +170,13 @@ def test_a_stuck_step_does_not_crowd_out_todays_work() -> None:
     withholding = support_case("S2", order_established_on="2026-11-05")
     withholding.events = []
     withholding.payments = []
+    withholding.signals.append(signal("S2", "N1", "new_employment", "2026-11-18"))
     actions = rank(stuck, withholding)
     order = actions[first(actions, "S1", "order")]
     assert order.action == "Establish the support order — stuck, 449 days overdue"
     assert next((t.term, t.points) for t in order.terms if t.term == "stuck") == ("stuck", -15.0)
+    notice = actions[first(actions, "S2", "income_withholding")]
+    assert notice.due_on == date(2026, 11, 20)
     assert first(actions, "S2", "income_withholding") < first(actions, "S1", "order")
     # the supervisor's count: one step stuck on S1, none on S2
     views = [

@@ -295,7 +295,9 @@ def _permanency_work(
     c: Ctx, cid: str, worker: str, removed: int, last: int, goal: str, diligence: float
 ):
     """The reunification readiness assessment (month 9) and, at month 15 of care, the TPR
-    petition or a documented ASFA exception; most are done on time, a few are late."""
+    petition or a documented ASFA exception; most are done on time, a few are late. With
+    a goal of relative or guardianship the exception (a relative caring for the child) is
+    recorded on day 440, drawing nothing from the generator."""
     rng = c.rng
     r, ri = rng.random, rng.randint
     if goal == "reunification" and last - removed > 270:
@@ -315,3 +317,5 @@ def _permanency_work(
                 worker,
                 "court" if goal == "adoption" else "office",
             )
+    elif last - removed > 456:  # a relative cares for the child: the exception, documented
+        c.event(cid, "asfa_exception", "completed", c.d(removed + 440), "", worker, "office")

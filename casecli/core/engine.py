@@ -91,7 +91,7 @@ def evaluate(
     actions += chase_actions(data, barriers, coef)
     actions = merge_signals(actions, signal_actions(data, today, coef, steps))
     actions.sort(key=lambda a: (-a.urgency, a.due_on or date.max, a.action))
-    milestone = _milestone(data, book, today)
+    milestone = _milestone(data, book, today, steps)
     plan, why = _plan(data, today)
     situation = _situation(steps, barriers, actions, milestone, data, today)
     return CaseView(
@@ -129,7 +129,12 @@ def _last_activity(data: CaseData, today: date) -> date | None:
     return max(dates) if dates else to_date(data.case["opened_on"])
 
 
-def _milestone(data: CaseData, book: Playbook, today: date) -> Milestone | None:
+def _milestone(
+    data: CaseData, book: Playbook, today: date, steps: list[StepState]
+) -> Milestone | None:
+    """The next of the case's dates ahead (a hearing, the permanency deadline, ASFA month
+    15, the plan's target, an investigation's closure limit); None when all have passed:
+    a passed date is an action (a step overdue), never a "next milestone" in the past."""
     case = data.case
     found: list[tuple[date, str]] = []
     hearing = next_hearing(data, today)
@@ -142,8 +147,14 @@ def _milestone(data: CaseData, book: Playbook, today: date) -> Milestone | None:
         removed = min(removals)
         entry = entry_date(removed, data.events) or removed
         found.append((add_months(entry, 12), "permanency deadline (12 months in care)"))
-        if case["permanency_goal"] not in ("relative", "guardianship"):
-            found.append((add_months(removed, 15), "ASFA month 15 of 22"))
+    # ASFA month 15 of 22, per child, from the playbook's step (casecli/core/asfa.py): a
+    # petition filed or an exception recorded ends it; once passed it is an action.
+    found += [
+        (s.due_on, "ASFA month 15 of 22")
+        for s in steps
+        if s.step.due is not None and s.step.due.anchor == "asfa_month_15"
+        and s.status != "done" and s.due_on is not None
+    ]  # fmt: skip
     target = to_date(case["goal_target_on"])
     if target:
         goal = (case["permanency_goal"] or "case plan").replace("_", " ")
@@ -157,10 +168,10 @@ def _milestone(data: CaseData, book: Playbook, today: date) -> Milestone | None:
                     "investigation closure limit",
                 )
             )
-    if not found:
-        return None
     ahead = [f for f in found if f[0] >= today]
-    when, what = min(ahead) if ahead else max(found)
+    if not ahead:
+        return None
+    when, what = min(ahead)
     return Milestone(what, when, (when - today).days)
 
 

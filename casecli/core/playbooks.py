@@ -24,12 +24,21 @@ A step::
     effort_hours = 2.0                   # for capacity
     services = ["substance_treatment"]   # waits while a referral to these is not started
 
-``due`` is relative to ``from`` (opened, removal, entry, order, income_change), to ``after``
+``due`` is relative to ``from`` (opened, removal, entry, order, income_change,
+employment, asfa_month_15), to ``after``
 another step's completion, or ``before`` the next hearing; with ``days``, ``months``,
-``hours`` (or ``hours_from``/``days_from`` a case field or playbook setting) and
+``hours`` (or ``hours_from``/``days_from`` a case field or playbook setting),
+``business_days`` (Monday to Friday; holidays are not in the exports, so a date is never
+later than the jurisdiction's calendar would make it) and
 ``repeat = true`` for a deadline that recurs every interval after the anchor. ``entry``
 is the date of entry into foster care (42 USC 675(5)(F)): the earlier of the court's
 ``adjudication`` (on or after the removal) and 60 days after the removal.
+``asfa_month_15`` is the day a child's 15th month in care of the most recent 22 ends
+(:mod:`casecli.core.asfa`: months added up across the child's episodes from each entry,
+trial home visits and runaway time left out); a step from it is per child in care.
+``employment`` is the day the agency learned of the paying parent's new job (the latest
+``new_employment`` signal in the last 180 days, on or after the order, with no
+``income_withholding`` since; the condition ``employment_learned``).
 """
 
 from __future__ import annotations
@@ -40,9 +49,12 @@ from typing import Any, NamedTuple
 
 from casecli.core.errors import CasecliError
 
-ANCHORS = ("opened", "removal", "entry", "order", "income_change")
+ANCHORS = ("opened", "removal", "entry", "order", "income_change", "employment", "asfa_month_15")
 PER = ("case", "child", "child_in_care")
-CONDITIONS = ("paternity_needed", "not_paying", "income_changed", "in_care", "order_recent")
+CONDITIONS = (
+    "paternity_needed", "not_paying", "income_changed", "in_care", "order_recent",
+    "employment_learned",
+)  # fmt: skip
 CASE_FIELDS = ("response_hours",)
 STEP_KEYS = {
     "id", "title", "done_by", "due", "requires", "per", "every", "count", "only_if",
@@ -58,6 +70,7 @@ DUE_KEYS = {
     "hours_from",
     "days_from",
     "repeat",
+    "business_days",
 }
 
 
@@ -71,6 +84,7 @@ class Due(NamedTuple):
     hours_from: str | None = None
     days_from: str | None = None
     repeat: bool = False
+    business_days: int = 0  # Monday to Friday, after the rest
 
 
 class Step(NamedTuple):
@@ -170,6 +184,8 @@ def _step(raw: Any, file: str, settings: dict[str, int]) -> Step:
     due = _due(raw.get("due"), file, sid, settings)
     if due is None and every is None:
         raise _fail(file, sid, 'it needs a due = { … } or every = "month"')
+    if due is not None and due.anchor == "asfa_month_15" and per == "case":
+        raise _fail(file, sid, 'due.from "asfa_month_15" is per child: add per = "child_in_care"')
     for key in ("statutory", "court", "safety"):
         if not isinstance(raw.get(key, False), bool):
             raise _fail(file, sid, f"{key} must be true or false")
@@ -221,7 +237,7 @@ def _due(raw: Any, file: str, sid: str, settings: dict[str, int]) -> Due | None:
             sid,
             f"due.days_from names {raw['days_from']!r}, which is not a setting at the top of the file",
         )
-    for key in ("days", "months", "hours"):
+    for key in ("days", "months", "hours", "business_days"):
         if not isinstance(raw.get(key, 0), int) or raw.get(key, 0) < 0:
             raise _fail(file, sid, f"due.{key} must be a whole number")
     return Due(
@@ -234,6 +250,7 @@ def _due(raw: Any, file: str, sid: str, settings: dict[str, int]) -> Due | None:
         hours_from=raw.get("hours_from"),
         days_from=raw.get("days_from"),
         repeat=bool(raw.get("repeat", False)),
+        business_days=raw.get("business_days", 0),
     )
 
 

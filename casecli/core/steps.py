@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from casecli.core import when
+from casecli.core import asfa, when
 from casecli.core.casedata import CaseData, Row
 from casecli.core.playbooks import Playbook, Step
 
@@ -49,6 +49,17 @@ def add_months(d: date, months: int) -> date:
     year = d.year + month // 12
     month = month % 12 + 1
     return date(year, month, min(d.day, _days_in_month(year, month)))
+
+
+def add_business_days(d: date, n: int) -> date:
+    """``d`` moved ``n`` days forward counting Monday to Friday only (a Friday + 2 is the
+    Tuesday after). Holidays are not in the exports: the date is never later than the
+    jurisdiction's own calendar would make it."""
+    while n > 0:
+        d += timedelta(days=1)
+        if d.weekday() < 5:
+            n -= 1
+    return d
 
 
 def month_end(d: date) -> date:
@@ -100,6 +111,37 @@ class Facts:
         ]
         self.last_hearing = max(past) if past else None
         self.income_change = self._income_change()
+        self.employment = self._employment()
+
+    def asfa_month_15(self, person: str | None) -> tuple[date | None, date | None]:
+        """(the day the child's 15th month in care of the most recent 22 ends, the first
+        removal the count includes): :mod:`casecli.core.asfa`, from every episode of the
+        child in this case, each counted from its date of entry (an ``adjudication`` for
+        this child or naming no one), trial home visits and runaway time left out."""
+        mine = [
+            (r, d)
+            for r in self.data.removals
+            if r["person_id"] == person
+            for d in [to_date(r["removed_on"])]
+            if d is not None and d <= self.today
+        ]
+        if not mine:
+            return None, None
+        events = [e for e in self.data.events if e["person_id"] in (None, person)]
+        episodes = [
+            (entry_date(removed, events) or removed, to_date(r["discharged_on"]))
+            for r, removed in mine
+        ]
+        ids = {r["removal_id"] for r, _ in mine}
+        away = [
+            (start, to_date(p["end_on"]))
+            for p in self.data.placements
+            if p["removal_id"] in ids and p["setting"] in asfa.NOT_COUNTED
+            for start in [to_date(p["start_on"])]
+            if start is not None
+        ]
+        due = asfa.month_15(asfa.counted_spans(episodes, away))
+        return due, min(d for _, d in mine)
 
     def children(self, in_care: bool) -> list[Row]:
         kids = [p for p in self.data.people if p["role"] == "child"]
@@ -131,6 +173,35 @@ class Facts:
         )
         return None if reviewed else latest
 
+    def _employment(self) -> date | None:
+        """The day the agency learned of the paying parent's new job, when an income
+        withholding notice is owed for it: the latest ``new_employment`` signal of the
+        last 180 days (for the paying parent, or naming no one), on or after the order,
+        with no ``income_withholding`` completed on or after it (45 CFR 303.100(e))."""
+        if self.order is None:
+            return None
+        payers = {
+            p["person_id"]
+            for p in self.data.people
+            if p["role"] in ("noncustodial_parent", "father", "parent")
+        }
+        learned = [
+            d
+            for s in self.data.signals
+            if s["kind"] == "new_employment"
+            and (s["person_id"] is None or s["person_id"] in payers)
+            for d in [to_date(s["observed_on"])]
+            if d and self.order <= d <= self.today and (self.today - d).days <= 180
+        ]
+        if not learned:
+            return None
+        latest = max(learned)
+        sent = any(
+            e["kind"] == "income_withholding" and (to_date(e["completed_on"]) or date.min) >= latest
+            for e in self.completed
+        )
+        return None if sent else latest
+
     def condition(self, name: str | None) -> bool:
         if name is None:
             return True
@@ -149,6 +220,8 @@ class Facts:
             return bool(last) and last[-1]["current_paid"] < last[-1]["current_due"]
         if name == "income_changed":
             return self.income_change is not None
+        if name == "employment_learned":
+            return self.employment is not None
         if name == "order_recent":  # established in the last year: follow-up work is due
             return self.order is not None and (self.today - self.order).days <= 365
         return False
@@ -319,11 +392,20 @@ def _due(
         anchor = f.entry
     elif spec.anchor == "order":
         anchor = f.order
+    elif spec.anchor == "asfa_month_15":
+        due, first_removal = f.asfa_month_15(person)
+        if due is None:
+            return None, None
+        return add_months(due, spec.months) + timedelta(days=days), first_removal
+    elif spec.anchor == "employment":
+        anchor = f.employment
     else:  # income_change
         anchor = f.income_change
     if anchor is None:
         return None, None
-    first = add_months(anchor, spec.months) + timedelta(days=days)
+    first = add_business_days(
+        add_months(anchor, spec.months) + timedelta(days=days), spec.business_days
+    )
     if not spec.repeat:
         return first, anchor
     # A recurring deadline: one interval after the last time it was done.

@@ -11,8 +11,8 @@ def test_supervisor_opens_on_their_unit_with_workers_board_and_bottlenecks() -> 
     async def body(app: Any, pilot: Any) -> None:
         text = screen_text(app)
         assert "Child Welfare Unit 1 (U001)" in text
-        # 32 overdue: one action per case and step (three children unseen are one line)
-        assert "167 open cases" in text and "32 overdue" in text
+        # 31 overdue: one action per case and step (three children unseen are one line)
+        assert "167 open cases" in text and "31 overdue" in text
         assert "11 steps stuck > 90 days — reconcile with the system of record" in text
         assert "Olivia Wilson" in text and "94%" in text  # most behind first, near full
         assert "Aiden Sanchez (inactive)" in text
@@ -57,7 +57,7 @@ def test_board_and_bottleneck_open_their_cases() -> None:
     async def body(app: Any, pilot: Any) -> None:
         await press(app, pilot, "tab", "enter")  # the board's first column: overdue
         text = screen_text(app)
-        assert "Child Welfare Unit 1: overdue — 31 cases" in text and "C0000789" in text
+        assert "Child Welfare Unit 1: overdue — 30 cases" in text and "C0000789" in text
         await press(app, pilot, "escape", "tab", "enter")
         text = screen_text(app)
         assert "waiting on substance treatment — 33 cases" in text
