@@ -27,7 +27,8 @@ REQUIRED = {
 CW = [
     "monthly_visits", "visits_in_home", "timely_response", "investigations_closed_on_time",
     "investigations_overdue", "permanency_12_months", "permanency_12_23_months",
-    "permanency_24_months", "reentry_12_months", "placement_stability",
+    "permanency_24_months", "reentry_12_months", "placement_stability", "maltreatment_in_care",
+    "recurrence_12_months",
 ]  # fmt: skip
 CS = ["support_orders", "current_collections", "arrears_collections", "paternity_establishment"]
 

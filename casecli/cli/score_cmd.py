@@ -78,7 +78,8 @@ def register(app: typer.Typer) -> None:
         scope: Annotated[str, typer.Argument(help="worker:STAFF_ID, unit:UNIT_ID or office:ID.")],
         measure: Annotated[str, typer.Argument(help="The measure id, e.g. monthly_visits.")],
         target: Annotated[
-            float, typer.Argument(help="The target: a percent, or moves per 1,000 days.")
+            float,
+            typer.Argument(help="The target: a percent, or a rate (per 1,000 or 100,000 days)."),
         ],
         period: Annotated[
             str | None,
@@ -90,8 +91,9 @@ def register(app: typer.Typer) -> None:
         MEASURE: support_orders, current_collections, arrears_collections,
         paternity_establishment, monthly_visits, visits_in_home, timely_response,
         investigations_closed_on_time, investigations_overdue, permanency_12_months,
-        permanency_12_23_months, permanency_24_months, reentry_12_months or
-        placement_stability (moves per 1,000 days; the others are percents). A worker
+        permanency_12_23_months, permanency_24_months, reentry_12_months,
+        placement_stability (moves per 1,000 days), maltreatment_in_care (victimisations
+        per 100,000 days) or recurrence_12_months (the others are percents). A worker
         inherits the unit's goal, a unit the office's.
         """
         from casecli.core import goals, measures
@@ -181,7 +183,7 @@ def score_json(card: Any) -> dict[str, Any]:
                 "denominator": r.denominator,
                 "performance": r.performance,
                 "direction": m.direction,
-                "scale": "percent" if m.unit == "percent" else "per 1,000 days",
+                "scale": "percent" if m.unit == "percent" else f"per {m.per:,} days",
                 "counts": {"numerator": m.counts[0], "denominator": m.counts[1]},
                 "goal": line.goal.target if line.goal else None,
                 "goal_from": line.goal.scope if line.goal else None,

@@ -139,7 +139,9 @@ def _step_reason(
         reason = f"court hearing {w.in_days((hearing - today).days)}, report not filed"
     elif s.step.due is not None and s.step.due.anchor == "asfa_month_15" and s.due_on:
         if left < 0:  # issue 13 item 7: an action, never a milestone in the past
-            reason = f"ASFA month 15 passed on {s.due_on.isoformat()}, no petition or exception recorded"
+            reason = (
+                f"ASFA month 15 passed on {s.due_on.isoformat()}, no petition or exception recorded"
+            )
             reason = f"stuck, {reason}" if u.is_stuck(-left, coef) else reason
         else:
             reason = f"ASFA month 15 ends {s.due_on.isoformat()}, {_due_words(left)}"

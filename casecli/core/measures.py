@@ -64,16 +64,24 @@ class Measure:
     title: str
     program: str  # child_support | child_welfare
     direction: str  # higher | lower: which is better
-    unit: str  # percent | rate (per 1,000 days)
+    unit: str  # percent | rate (per ``per`` days)
     family: Family  # the query that computes it (and perhaps its siblings)
     counts: tuple[str, str]  # what the numerator and the denominator count
     work: tuple[str, str]  # the unit of work in a gap, singular and plural
     follow_up_months: int = 0  # a cohort followed this long after the period's window
     federal_table: int | None = None  # 45 CFR 305.33 table for IV-D measures
+    per: int = 1000  # a rate's days: moves per 1,000 days, victimisations per 100,000
+    cohort: str = "children who entered"  # who a follow-up measure's window holds
 
     @property
     def iv_d(self) -> bool:
         return self.federal_table is not None
+
+    @property
+    def scale(self) -> float:
+        """What the ratio of the counts is multiplied by: 100 for a percent, the days of a
+        rate (1,000 or 100,000)."""
+        return float(self.per) if self.unit == "rate" else 100.0
 
 
 def _m(*args: Any, **kwargs: Any) -> Measure:
@@ -126,6 +134,13 @@ MEASURES: dict[str, Measure] = {
         _m("placement_stability", "Placement moves /1,000 days", CW, "lower", "rate",
            cw.placement_stability, ("placement moves", "days in care"),
            ("placement move", "placement moves")),
+        _m("maltreatment_in_care", "Maltreatment in care /100,000 days", CW, "lower", "rate",
+           cw.maltreatment_in_care, ("victimisations", "days in care"),
+           ("victimisation in care", "victimisations in care"), per=100_000),
+        _m("recurrence_12_months", "Recurrence of maltreatment in 12 months", CW, "lower",
+           "percent", cw.recurrence, ("with another report", "children with a substantiated report"),
+           ("recurrence", "recurrences"), follow_up_months=12,
+           cohort="children first reported"),
     )
 }  # fmt: skip
 # The singular of the count labels above that can be 1 (Measure.counts are plural):
@@ -143,6 +158,8 @@ COUNT_ONE = {
     "children discharged home": "child discharged home",
     "placement moves": "placement move",
     "days in care": "day in care",
+    "victimisations": "victimisation",
+    "children with a substantiated report": "child with a substantiated report",
 }
 SKIPPED = {"cost_effectiveness": "not computed: the export contract carries no cost data"}
 
@@ -278,7 +295,7 @@ class Result:
     period: Period
     numerator: int
     denominator: int
-    performance: float | None  # percent 0-100, or moves per 1,000 days; None: no figure
+    performance: float | None  # percent 0-100, or a rate per ``per`` days; None: no figure
     complete: bool  # False: the period or the measure's follow-up has not ended yet
     notes: tuple[str, ...] = ()  # why it is incomplete, what it covers, what is pending
     pending: int = 0
@@ -293,8 +310,7 @@ class Result:
         display): what a table is read from, so 79.996% is row 79, never 80 (issue 13)."""
         if self.performance is None or not self.denominator:
             return None
-        scale = 1000.0 if self.measure.unit == "rate" else 100.0
-        return scale * self.numerator / self.denominator
+        return self.measure.scale * self.numerator / self.denominator
 
 
 TO_DATE = "to date: the period runs to {end}"
@@ -302,12 +318,15 @@ TO_DATE = "to date: the period runs to {end}"
 
 def result(measure: Measure, period: Period, today: date, counts: Counts) -> Result:
     """The performance from counts, with whether it is final and notes when it is not."""
-    scale = 1000.0 if measure.unit == "rate" else 100.0
-    perf = round(scale * counts.numerator / counts.denominator, 2) if counts.denominator else None
+    perf = (
+        round(measure.scale * counts.numerator / counts.denominator, 2)
+        if counts.denominator
+        else None
+    )
     complete, notes = period.complete(today), []
     if measure.follow_up_months:
         start, end = cohort_window(period, measure.follow_up_months)
-        entered = f"children who entered {start.isoformat()} to {end.isoformat()}"
+        entered = f"{measure.cohort} {start.isoformat()} to {end.isoformat()}"
         if not complete:
             perf = None
             notes.append(

@@ -168,7 +168,7 @@ def gap_work(
     if target is None or counts.denominator == 0:
         return None
     n, d = counts.numerator, counts.denominator
-    g = target / (1000.0 if measure.unit == "rate" else 100.0)
+    g = target / measure.scale
     if measure.id == "investigations_overdue":  # closing one takes it off both counts
         need = math.ceil((n - g * d) / (1 - g) - EPS) if g < 1 else 0
     elif measure.direction == "higher":
