@@ -13,10 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from casecli.core import store
+from casecli.core import periods, playbooks, record, scope, store
+from casecli.core.measures import Calculator, Options, scope_clause
+from casecli.core.measures import compute as _compute
+from casecli.core.sync import sync
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TODAY = date(2026, 11, 24)
+OCT = periods.parse("2026-10", TODAY)
+NOV = periods.parse("2026-11", TODAY)
 
 
 @pytest.fixture
@@ -109,3 +114,68 @@ def measure_line(run, measure: str, *args: str, **kw):  # type: ignore[no-untype
     """``score *args --json``'s line for ``measure``."""
     card = run_json(run, "score", *args, **kw)
     return next(m for m in card["measures"] if m["measure"] == measure)
+
+
+# The measures store: tests/fixtures/measures, as the program modules use it -------------
+#
+# The store: the fixture synced as a full export, then a second full export without case
+# K8 (and its child and payments) and without visit E3, so those are marked gone and
+# must not count; plus three events W1 recorded in casecli:
+# - a visit to P10 in F1 on 2026-10-05 at home: the export's E1 carries the same fact,
+#   so it counts once;
+# - a visit to P12 in F2 on 2026-10-20 in the placement: only recorded, so it counts;
+# - a face-to-face contact with P27 in I7 on 2026-10-31 09:00: only recorded.
+# Organisation: office O1 = unit U1 (W1 child welfare, W2 child support) + unit U2 (W3);
+# office O2 = unit U3 (W4). Today is 2026-11-24; most checks use October 2026.
+
+
+def _drop_lines(path: Path, *starts: str) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(x for x in lines if not x.startswith(starts)))
+
+
+@pytest.fixture(scope="module")
+def mstore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Connection]:
+    tmp = tmp_path_factory.mktemp("measures")
+    conn = store.connect(tmp / "m.db", create=True)
+    assert sync(conn, FIXTURES / "measures", today=TODAY).status == "applied"
+    later = tmp / "later"
+    shutil.copytree(FIXTURES / "measures", later)
+    _drop_lines(later / "cases.csv", "K8,")
+    _drop_lines(later / "people.csv", "P8,")
+    _drop_lines(later / "payments.csv", "K8,")
+    _drop_lines(later / "events.csv", "E3,")
+    assert sync(conn, later, today=TODAY).status == "applied"
+    gone = conn.execute("SELECT count(*) FROM cases WHERE _gone_on IS NOT NULL").fetchone()
+    assert gone == (1,)
+    books = playbooks.load()
+    w1 = scope.actor(conn, "W1")
+    for case_id, kind, person, on, where in (
+        ("F1", "caseworker_visit", "P10", "2026-10-05", "home"),
+        ("F2", "caseworker_visit", "P12", "2026-10-20", "placement"),
+        ("I7", "face_to_face_contact", "P27", "2026-10-31T09:00", None),
+    ):
+        record.record_event(
+            conn, w1, case_id, kind, person_id=person, on=on, location=where,
+            today=TODAY, books=books, now="2026-11-24T09:00:00",
+        )  # fmt: skip
+    yield conn
+    conn.close()
+
+
+def counts(
+    conn: sqlite3.Connection,
+    measure: str,
+    kind: str,
+    scope_id: str | None,
+    period: periods.Period = OCT,
+    **options: int,
+) -> tuple[int, int]:
+    where, params = scope_clause(kind, scope_id)
+    c = Calculator(conn, TODAY, Options(**options)).counts(measure, where, params, period)
+    return c.numerator, c.denominator
+
+
+def perf(conn: sqlite3.Connection, measure: str, kind: str, scope_id: str | None) -> float | None:
+    where, params = scope_clause(kind, scope_id)
+    return _compute(conn, measure, where, params, OCT, TODAY).performance
