@@ -151,27 +151,9 @@ class Facts:
         return kids
 
     def _income_change(self) -> date | None:
-        nc = {
-            p["person_id"]
-            for p in self.data.people
-            if p["role"] in ("noncustodial_parent", "father", "parent")
-        }
-        dates = [
-            d
-            for s in self.data.signals
-            if s["kind"] in INCOME_SIGNALS and (s["person_id"] is None or s["person_id"] in nc)
-            for d in [to_date(s["observed_on"])]
-            if d and (self.today - d).days <= 180
-        ]
-        if not dates:
-            return None
-        latest = max(dates)
-        reviewed = any(
-            e["kind"] == "modification_review"
-            and (to_date(e["completed_on"]) or date.min) >= latest
-            for e in self.completed
-        )
-        return None if reviewed else latest
+        """The latest change in the paying parent's income of the last 180 days that no
+        ``modification_review`` has answered since."""
+        return self._unanswered(INCOME_SIGNALS, "modification_review", date.min)
 
     def _employment(self) -> date | None:
         """The day the agency learned of the paying parent's new job, when an income
@@ -180,27 +162,32 @@ class Facts:
         with no ``income_withholding`` completed on or after it (45 CFR 303.100(e))."""
         if self.order is None:
             return None
+        return self._unanswered(("new_employment",), "income_withholding", self.order)
+
+    def _unanswered(self, kinds: tuple[str, ...], answer: str, since: date) -> date | None:
+        """The latest signal of ``kinds`` about the paying parent (or naming no one),
+        observed from ``since`` to today and in the last 180 days, unless an ``answer``
+        event was completed on or after it."""
         payers = {
             p["person_id"]
             for p in self.data.people
             if p["role"] in ("noncustodial_parent", "father", "parent")
         }
-        learned = [
+        dates = [
             d
             for s in self.data.signals
-            if s["kind"] == "new_employment"
-            and (s["person_id"] is None or s["person_id"] in payers)
+            if s["kind"] in kinds and (s["person_id"] is None or s["person_id"] in payers)
             for d in [to_date(s["observed_on"])]
-            if d and self.order <= d <= self.today and (self.today - d).days <= 180
+            if d and since <= d <= self.today and (self.today - d).days <= 180
         ]
-        if not learned:
+        if not dates:
             return None
-        latest = max(learned)
-        sent = any(
-            e["kind"] == "income_withholding" and (to_date(e["completed_on"]) or date.min) >= latest
+        latest = max(dates)
+        answered = any(
+            e["kind"] == answer and (to_date(e["completed_on"]) or date.min) >= latest
             for e in self.completed
         )
-        return None if sent else latest
+        return None if answered else latest
 
     def condition(self, name: str | None) -> bool:
         if name is None:
