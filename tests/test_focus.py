@@ -87,6 +87,11 @@ def test_digest_content_and_mode(db: Path, tmp_path: Path) -> None:  # noqa: F81
     assert "| measure | you | team | office | goal | gap |" in text
     assert "| Children visited monthly | 0.0% |" in text and "| 95.0% | +95.0 |" in text
     assert "- F3: Ned not yet visited in November" in text
+    # W2 (child support): the IV-D rows, but no row for cost-effectiveness, an office's
+    # measure a worker has no figure for (and a month none at all)
+    support = (out / "W2-2026-11.md").read_text()
+    assert "| Cases with a support order | 50.0% |" in support
+    assert "Cost-effectiveness" not in support
 
 
 def test_markdown_and_formula_injection_neutralised() -> None:
