@@ -133,10 +133,11 @@ def sparkline(values: list[float | None], min_span: float = 0.0) -> str:
 
 
 def measure_value(value: float | None, unit: str, digits: int = 1) -> str:
-    """75.4% for a percent measure, 1.23 for a rate; – when there is no figure."""
-    if value is None:
-        return "–"
-    return f"{value:.{digits}f}%" if unit == "percent" else f"{value:.2f}"
+    """75.4% for a percent measure, 1.23 for a rate, $4.62 for a ratio (dollars per
+    dollar); – when there is no figure."""
+    from casecli.core.measures import figure
+
+    return figure(value, unit, digits)
 
 
 def score_trend(score: Any) -> str:
@@ -166,4 +167,6 @@ def score_words(score: Any) -> str:
 
 
 def _target(score: Any) -> str:
+    if score.unit == "ratio":
+        return f"${score.target:.2f}"
     return f"{score.target:g}%" if score.unit == "percent" else f"{score.target:g}"

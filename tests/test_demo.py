@@ -34,6 +34,7 @@ HEADERS = {
     "removals.csv": "removal_id case_id person_id removed_on discharged_on discharge_reason",
     "placements.csv": "placement_id removal_id setting start_on end_on provider_id",
     "case_goals.csv": "goal_id case_id description person_id target_on status",
+    "costs.csv": "office_id period expenditures",
 }
 FORMATS = {
     "date": r"\d{4}-\d\d-\d\d",
@@ -42,6 +43,7 @@ FORMATS = {
     "int": r"\d+",
     "number": r"\d+(\.\d+)?",
     "month": r"\d{4}-(0[1-9]|1[0-2])",
+    "ffy": r"FFY\d{4}",
     "bool": "|".join(BOOL_TRUE + BOOL_FALSE),
 }
 
@@ -132,7 +134,11 @@ def test_references_resolve_and_keys_are_unique(export):
         key = Counter(tuple(row[k] for k in rt.key) for row in rows)
         assert key.most_common(1)[0][1] == 1, (name, key.most_common(1))
         for col in rt.columns:
-            if col.ref:
+            if col.ref and col.ref_column:  # costs.office_id: an office of staff.csv
+                offices = {s[col.ref_column] for s in data[f"{col.ref}.csv"]}
+                missing = {row[col.name] for row in rows} - offices
+                assert not missing, (name, col.name, sorted(missing)[:5])
+            elif col.ref:
                 missing = {row[col.name] for row in rows} - keys[col.ref] - {""}
                 assert not missing, (name, col.name, sorted(missing)[:5])
     in_case = {(p["person_id"], p["case_id"]) for p in data["people.csv"]}
@@ -286,3 +292,24 @@ def test_placements_name_their_provider_and_a_return_after_a_runaway_keeps_it(ex
             if p["setting"] not in ("runaway", "trial_home_visit", "respite"):
                 home = p["provider_id"]
     assert returns >= 1
+
+
+def test_costs_give_each_office_a_plausible_cost_effectiveness_for_each_fiscal_year(export):
+    """costs.csv (issue 13 item 12): one row per office and fiscal year with collections
+    (the ledger's 13 months reach into FFY2026 and FFY2027), expenditures such that the
+    office collects $3.20-$6.20 (give or take 8%) per dollar spent."""
+    _, _, data = export
+    office = {s["staff_id"]: s["office_id"] for s in data["staff.csv"]}
+    worker = {c["case_id"]: c["worker_id"] for c in data["cases.csv"]}
+    collected: dict[tuple[str, str], int] = defaultdict(int)
+    for p in data["payments.csv"]:
+        year, month = int(p["month"][:4]), int(p["month"][5:])
+        fy = f"FFY{year + (month >= 10)}"
+        cents = round(float(p["current_paid"]) * 100) + round(float(p["arrears_paid"]) * 100)
+        collected[(office[worker[p["case_id"]]], fy)] += cents
+    rows = {(r["office_id"], r["period"]): r for r in data["costs.csv"]}
+    assert sorted(rows) == [("O01", "FFY2026"), ("O01", "FFY2027")]
+    assert sorted(k for k, v in collected.items() if v) == sorted(rows)
+    for key, row in rows.items():
+        ratio = collected[key] / round(float(row["expenditures"]) * 100)
+        assert 3.2 / 1.08 <= ratio <= 6.2 / 0.92, (key, ratio)

@@ -87,6 +87,11 @@ def test_digest_content_and_mode(db: Path, tmp_path: Path) -> None:  # noqa: F81
     assert "| measure | you | team | office | goal | gap |" in text
     assert "| Children visited monthly | 0.0% |" in text and "| 95.0% | +95.0 |" in text
     assert "- F3: Ned not yet visited in November" in text
+    # W2 (child support): the IV-D rows, but no row for cost-effectiveness, an office's
+    # measure a worker has no figure for (and a month none at all)
+    support = (out / "W2-2026-11.md").read_text()
+    assert "| Cases with a support order | 50.0% |" in support
+    assert "Cost-effectiveness" not in support
 
 
 def test_markdown_and_formula_injection_neutralised() -> None:
@@ -244,3 +249,24 @@ def test_digests_into_a_file_say_so_in_one_sentence(db: Path, tmp_path: Path) ->
     assert result.stderr == (
         f"casecli: {not_a_folder} is a file; give a folder for the digests (--out DIR).\n"
     )
+
+
+def test_focus_follows_the_measures_default_periods(db: Path) -> None:  # noqa: F811
+    # Without --period, as score: W2's support orders for FFY2027 (to date, so the same
+    # point in time as the month: 2 of 4 = 50%), W1's visits for November.
+    w2 = _focus(db, "W2")
+    assert (w2["period"], w2["period_given"]) == ("2026-11", False)
+    orders = next(m for m in w2["measures"] if m["measure"] == "support_orders")
+    assert (orders["period"], orders["performance"]) == ("FFY2027", 50.0)
+    assert orders["gap_work"] == "2 more cases with an order this year"
+    w1 = _focus(db, "W1")
+    assert next(m for m in w1["measures"] if m["measure"] == "monthly_visits")["period"] == (
+        "2026-11"
+    )
+    # With --period every measure is for it.
+    oct_ = _focus(db, "W2", "--period", "2026-10")
+    assert {m["period"] for m in oct_["measures"]} <= {"2026-10"} and oct_["period_given"]
+    text = cli(db, "M1", "focus").stdout
+    assert "Focus · office O1 · as of 2026-11-24" in text
+    assert "Cases with a support order (FFY2027):" in text
+    assert max(len(x) for x in text.splitlines()) <= 80

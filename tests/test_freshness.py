@@ -158,7 +158,9 @@ def test_unit_bottlenecks_score_and_focus_say_it_under_their_heading(old: Path) 
     score = run(old, "W1", "2026-12-02", "score").splitlines()
     assert score[0].startswith("You W1 ") and score[1] == STALE
     focus = run(old, "W1", "2026-12-02", "focus").splitlines()
-    assert focus[0] == "Focus · worker W1 · 2026-12" and focus[1] == STALE
+    # W1's measures are for two periods (FFY2027 and 2026-12, issue 13 item 14): the
+    # heading says the day, each measure its period
+    assert focus[0] == "Focus · worker W1 · as of 2026-12-02" and focus[1] == STALE
     for user in ("S1", "M1"):
         data = json.loads(run(old, user, "2026-12-02", "unit", "--json"))
         assert (data["as_of"], data["data_as_of"], data["data_age_days"]) == (

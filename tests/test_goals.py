@@ -106,7 +106,12 @@ def test_supervisors_within_their_unit_managers_their_office(
     ("target_scope", "measure", "value", "period", "error", "says"),
     [
         ("unit:U1", "visits", 95, None, UsageError, "not a measure casecli knows"),
-        ("unit:U1", "cost_effectiveness", 3, None, UsageError, "no cost data"),
+        ("unit:U1", "cost_effectiveness", 3, None, UsageError,
+         "cost_effectiveness is an office-level measure .* not a unit"),
+        ("worker:W1", "cost_effectiveness", 3, None, UsageError, "for an office .* not a worker"),
+        ("office:O1", "cost_effectiveness", 0, None, UsageError,
+         r"dollars collected per dollar spent, above 0 and at most 100 \(4.5 for \$4.50"),
+        ("office:O1", "cost_effectiveness", 101, None, UsageError, "at most 100"),
         ("unit:U9", "monthly_visits", 95, None, CasecliError, "There is no unit U9"),
         ("worker:X9", "monthly_visits", 95, None, CasecliError, "no staff member X9"),
         ("unit:U1", "monthly_visits", 120, None, UsageError, "a percent from 0 to 100"),

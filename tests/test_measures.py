@@ -36,10 +36,10 @@ def test_measure_ids_and_registry() -> None:
         "investigations_closed_on_time", "investigations_overdue", "permanency_12_months",
         "permanency_12_23_months", "permanency_24_months", "reentry_12_months",
         "placement_stability", "maltreatment_in_care", "recurrence_12_months",
+        "cost_effectiveness",
     ]  # fmt: skip
-    assert "cost_effectiveness" in measures.SKIPPED
-    with pytest.raises(measures.UsageError, match="no cost data"):
-        measures.get("cost_effectiveness")
+    ratio = measures.get("cost_effectiveness")
+    assert (ratio.unit, ratio.level, ratio.federal_table) == ("ratio", "office", 3)
     with pytest.raises(measures.UsageError, match="not a measure casecli knows"):
         measures.get("visits")
 

@@ -373,3 +373,16 @@ def test_recurrence_counts_another_report_after_14_days_and_within_12_months(
     assert (line["numerator"], line["denominator"], line["performance"]) == (1, 5, 20.0)
     assert line["direction"] == "lower"
     assert "children first reported 2024-10-01 to 2025-09-30" in line["note"]
+
+
+def test_a_childs_findings_are_found_through_the_partial_index(tmp_path: Path) -> None:
+    # Schema 7 (migrations/0007_findings_index.sql): the CFSR maltreatment measures look a
+    # child's findings up by person in any case; without the index a statewide events
+    # table is read whole for each office's score.
+    from casecli.core import measures_cw, store
+
+    conn = store.connect(tmp_path / "s.db", create=True)
+    sql = f"WITH x(person_id) AS (VALUES ('P1')) {measures_cw._findings_of('x')}"
+    plan = " ".join(str(row[3]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "USING COVERING INDEX events_finding_person" in plan, plan
+    conn.close()

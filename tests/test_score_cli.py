@@ -93,7 +93,10 @@ def by_id(data: dict) -> dict:  # type: ignore[type-arg]
 
 def test_json_shape_for_a_worker(db: Path) -> None:
     data = score_json(db, "W1", "--period", "2026-10")
-    assert set(data) == {"scope", "period", "measures", "data_as_of", "data_age_days"}
+    assert set(data) == {
+        "scope", "period", "period_given", "measures", "data_as_of", "data_age_days",
+    }  # fmt: skip
+    assert data["period_given"] is True
     assert (data["data_as_of"], data["data_age_days"]) == ("2026-11-24", 0)  # the export's day
     assert {"kind": "worker", "id": "W1"}.items() <= data["scope"].items()
     assert data["period"]["label"] == "2026-10" and data["period"]["complete"] is True
@@ -138,8 +141,23 @@ def test_json_for_an_office_includes_every_measure(db: Path) -> None:
     # FFY2027 (to date, 2026-11-24): still 3 of 5 = 60% -> Table 1 row 60 -> 70.
     ffy = by_id(score_json(db, "M1", "--period", "FFY2027"))["support_orders"]
     assert (ffy["performance"], ffy["applicable_percentage"]) == (60.0, 70)
-    skipped = measures["cost_effectiveness"]
-    assert skipped["performance"] is None and "no cost data" in skipped["note"]
+    # Cost-effectiveness is set for a fiscal year (costs.csv gives a year's expenditures):
+    # a month has no figure, and says which period has.
+    ratio = measures["cost_effectiveness"]
+    assert (ratio["performance"], ratio["level"], ratio["period"]["label"]) == (
+        None, "office", "2026-10",
+    )  # fmt: skip
+    assert ratio["note"] == (
+        "a fiscal-year measure (costs.csv gives a year's expenditures): --period FFY2027 "
+        "shows it"
+    )
+    # For the year, the fixture has no costs.csv: one sentence says so.
+    ratio = by_id(score_json(db, "M1", "--period", "FFY2027"))["cost_effectiveness"]
+    assert ratio["performance"] is None and ratio["applicable_percentage"] is None
+    assert ratio["note"].startswith(
+        "no costs.csv rows for office O1 in FFY2027: cost-effectiveness needs the office's "
+        "expenditures"
+    )
 
 
 def test_iv_d_worker_gets_the_federal_percentage_with_last_year(db: Path) -> None:
@@ -241,7 +259,8 @@ def test_text_fits_80_columns(db: Path) -> None:
     assert "1 more child visit in 2026-10" in result.stdout
     assert "cost_effectiveness" not in result.stdout  # no IV-D rows for W1
     result = cli(db, "M1", "score")
-    assert "incomplete" in result.stdout and "no cost data" in result.stdout
+    assert "incomplete" in result.stdout
+    assert "no costs.csv rows for office O1 in FFY2027" in " ".join(result.stdout.split())
     assert "fed%" in result.stdout
 
 
@@ -321,3 +340,69 @@ def test_gap_in_units_of_work() -> None:
     # 2 moves per 1,000 days allow 2 moves in 1,000 days; 5 were made.
     assert work("placement_stability", 5, 1000, 2.0) == "3 fewer placement moves this month"
     assert work("reentry_12_months", 1, 3, 40, oct_) == "goal met"
+
+
+# Periods that fit the measure (issue 13 item 14) ------------------------------------
+
+FISCAL = [
+    *CS, "permanency_12_months", "permanency_12_23_months", "permanency_24_months",
+    "reentry_12_months", "placement_stability", "maltreatment_in_care", "recurrence_12_months",
+    "cost_effectiveness",
+]  # fmt: skip
+MONTHLY = [
+    "monthly_visits", "visits_in_home", "timely_response", "investigations_closed_on_time",
+    "investigations_overdue",
+]  # fmt: skip
+
+
+def test_without_a_period_each_measure_is_for_its_own_default(db: Path) -> None:
+    data = score_json(db, "M1")
+    # The top-level period is still this month, as before; period_given says none was
+    # asked, and each line names its own.
+    assert data["period"]["label"] == "2026-11" and data["period_given"] is False
+    periods = {m["measure"]: m["period"] for m in data["measures"]}
+    assert sorted(periods) == sorted(FISCAL + MONTHLY)
+    for measure in FISCAL:  # 2026-11-24 is in FFY2027 (1 October 2026 - 30 September 2027)
+        assert periods[measure] == {
+            "label": "FFY2027", "start": "2026-10-01", "end": "2027-09-30", "complete": False,
+        }, measure  # fmt: skip
+    for measure in MONTHLY:
+        assert periods[measure] == {
+            "label": "2026-11", "start": "2026-11-01", "end": "2026-11-30", "complete": False,
+        }, measure  # fmt: skip
+    # A fiscal year: support orders gets its applicable percentage (3 of 5 = 60% -> 70,
+    # as with --period FFY2027); a month's line none.
+    orders = by_id(data)["support_orders"]
+    assert (orders["performance"], orders["applicable_percentage"]) == (60.0, 70)
+    assert by_id(data)["monthly_visits"]["applicable_percentage"] is None
+
+
+def test_with_a_period_every_measure_is_for_it(db: Path) -> None:
+    data = score_json(db, "M1", "--period", "2026-10")
+    assert data["period_given"] is True
+    assert {m["period"]["label"] for m in data["measures"]} == {"2026-10"}
+    data = score_json(db, "M1", "--period", "FFY2026")
+    assert {m["period"]["label"] for m in data["measures"]} == {"FFY2026"}
+    assert all(m["period"]["complete"] for m in data["measures"])
+
+
+def test_the_text_groups_the_lines_under_their_periods(db: Path) -> None:
+    lines = cli(db, "M1", "score").stdout.splitlines()
+    assert lines[0] == "Office O1 North Office · as of 2026-11-24"
+    fiscal = lines.index("Fiscal-year measures: FFY2027 to 2026-11-24")
+    monthly = lines.index("Monthly measures: 2026-11 to 2026-11-24")
+    at = {t: i for i, x in enumerate(lines) for t in ("Cases with a support order",
+          "Permanency in 12 months", "Cost-effectiveness", "Children visited monthly",
+          "Open investigations overdue") if x.startswith(t)}  # fmt: skip
+    assert fiscal < at["Cases with a support order"] < at["Permanency in 12 months"]
+    assert at["Permanency in 12 months"] < at["Cost-effectiveness"] < monthly
+    assert monthly < at["Children visited monthly"] < at["Open investigations overdue"]
+    assert all(len(x) <= 80 for x in lines)
+    # With a period: one period, said in the heading, no groups.
+    lines = cli(db, "M1", "score", "--period", "2026-10").stdout.splitlines()
+    assert lines[0] == "Office O1 North Office · 2026-10"
+    assert not any(x.startswith(("Fiscal-year measures", "Monthly measures")) for x in lines)
+    # A worker whose measures are all monthly or all fiscal has one period: no groups.
+    lines = cli(db, "W2", "score").stdout.splitlines()
+    assert lines[0].endswith("· FFY2027 to 2026-11-24")
+    assert all(len(x) <= 80 for x in lines)

@@ -43,6 +43,7 @@ def test_new_store_is_at_the_latest_schema(conn: sqlite3.Connection) -> None:
         "removals",
         "placements",
         "case_goals",
+        "costs",
         "recorded_events",
         "barriers",
         "goal_progress",

@@ -13,7 +13,7 @@ from casecli.core.sync import outstanding_rejects, sync
 from tests.conftest import FIXTURES, TODAY
 
 EXPORT_TABLES = ("staff", "cases", "people", "events", "referrals", "signals", "payments",
-                 "removals", "placements", "case_goals")  # fmt: skip
+                 "removals", "placements", "case_goals", "costs")  # fmt: skip
 
 
 def snapshot(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
@@ -246,6 +246,24 @@ def test_a_typed_key_cell_with_spaces_is_the_stored_key(conn, export, tmp_path) 
     assert (payments.inserted, payments.rejected) == (0, 2)
     assert "more than once" in result.rejects[0].reason
     assert conn.execute("SELECT count(*) FROM payments WHERE month = '2026-11'").fetchone() == (0,)
+
+
+def test_a_full_export_with_a_spaced_typed_key_does_not_mark_that_row_gone(
+    conn, export, tmp_path
+) -> None:
+    """' 2026-09' in a full export is the stored row 2026-09: unchanged, and still there
+    (it was counted unchanged and marked gone at once before costs.csv came)."""
+    run(conn, export("basic"))
+    folder = export("basic")
+    text = (folder / "payments.csv").read_text().replace("C200,2026-09,", "C200, 2026-09 ,")
+    write(folder, "payments.csv", text)
+    write(folder, "manifest.toml", 'as_of = 2026-11-24T01:00:00\nkind = "full"\n')
+    result = run(conn, folder)
+    payments = next(f for f in result.files if f.record_type == "payments")
+    assert (payments.unchanged, payments.gone) == (2, 0)
+    assert conn.execute("SELECT month, _gone_on FROM payments ORDER BY month").fetchall() == [
+        ("2026-09", None), ("2026-10", None),
+    ]  # fmt: skip
 
 
 # -- bad rows: rejected with file, line, column, value and reason; the rest applied ----------

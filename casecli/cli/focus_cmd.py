@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from casecli.cli.options import Settings, command, echo
-from casecli.cli.score_cmd import PERIOD, measure_number, measure_options, open_store
+from casecli.cli.score_cmd import PERIOD, gap_number, measure_number, measure_options, open_store
 
 
 def register(app: typer.Typer) -> None:
@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
             else:
                 from casecli.core import focus as fo
 
-                when = periods.parse(period, settings.today)
+                when = periods.parse(period, settings.today) if period else None
                 result = fo.focus(
                     conn, scope, when, settings.today,
                     options=options, limit=limit, redact=settings.redact,
@@ -77,13 +77,17 @@ def register(app: typer.Typer) -> None:
 
 
 def focus_json(result: Any) -> dict[str, Any]:
+    """``period``: the period asked for (this month when none was, as before); each
+    measure's ``period`` is the one it is for (without --period, its default)."""
     card = result.card
     return {
         "period": card.period.label,
+        "period_given": card.given,
         "scope": {"kind": card.scope.kind, "id": card.scope.id},
         "measures": [
             {
                 "measure": fm.line.measure.id,
+                "period": fm.line.period.label,
                 "performance": fm.line.result.performance,
                 "goal": fm.line.goal.target if fm.line.goal else None,
                 "gap": fm.line.gap,
@@ -114,7 +118,9 @@ def show_focus(result: Any, redact: bool, stale: str | None = None) -> None:
     width = max(60, min(out.width, 100))
     card = result.card
     s = card.scope
-    head = f"Focus · {s.kind} {s.id or ''} · {card.period.label}".replace("  ", " ")
+    mixed = len(card.periods) > 1  # no --period: each measure says its own
+    when = f"as of {card.today.isoformat()}" if mixed else card.periods[0].label
+    head = f"Focus · {s.kind} {s.id or ''} · {when}".replace("  ", " ")
     out.print(f"[bold]{safe(head)}[/]")
     if stale:  # how old the data is, when it is (casecli.core.freshness)
         out.print(f"[bold]{safe(stale)}[/]")
@@ -124,8 +130,9 @@ def show_focus(result: Any, redact: bool, stale: str | None = None) -> None:
         m = fm.line.measure
         goal = fm.line.goal.target if fm.line.goal else None
         line = (
-            f"{m.title}: {measure_number(fm.line.result.performance, m)} against "
-            f"{measure_number(goal, m)} ({fm.line.gap:+.1f})"
+            f"{m.title}{f' ({fm.line.period.label})' if mixed else ''}: "
+            f"{measure_number(fm.line.result.performance, m)} against "
+            f"{measure_number(goal, m)} ({gap_number(fm.line.gap, m)})"
         )
         if fm.line.gap_work:
             line += f" · {fm.line.gap_work}"

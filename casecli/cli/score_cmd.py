@@ -13,9 +13,16 @@ OFFICE = Annotated[str | None, typer.Option("--office", help="An office's score 
 PERIOD = Annotated[
     str | None,
     typer.Option(
-        "--period", help="YYYY-MM, FFY2026 or YYYY-MM-DD..YYYY-MM-DD (default: this month)."
+        "--period",
+        help="YYYY-MM, FFY2026 or YYYY-MM-DD..YYYY-MM-DD (default: each measure's own: this "
+        "federal fiscal year for the fiscal-year measures, this month for the others).",
     ),
 ]
+SCALES = {
+    "percent": "percent",
+    "rate": "per 1,000 days",
+    "ratio": "dollars collected per dollar spent",
+}
 
 
 def open_store(settings: Settings, write: str | None = None) -> tuple[Any, Any]:
@@ -48,14 +55,19 @@ def register(app: typer.Typer) -> None:
         office: OFFICE = None,
         period: PERIOD = None,
     ) -> None:
-        """Measures against goals, beside the unit and the office, with the gap in work."""
+        """Measures against goals, beside the unit and the office, with the gap in work.
+
+        Without --period each measure is for its own period: the fiscal-year measures
+        (IV-D, permanency, re-entry, placement stability, cost-effectiveness) for this
+        federal fiscal year, the others (visits, timely response, investigations) for
+        this month; each line says which."""
         from casecli.core import periods
         from casecli.core import score as sc
 
         kind, scope_id = _scope_choice(worker, unit, office)
         conn, who = open_store(settings)
         try:
-            when = periods.parse(period, settings.today)
+            when = periods.parse(period, settings.today) if period and period.strip() else None
             scope = sc.resolve_scope(conn, who, kind, scope_id)
             card = sc.scorecard(
                 conn, scope, when, settings.today, options=measure_options(settings)
@@ -79,7 +91,10 @@ def register(app: typer.Typer) -> None:
         measure: Annotated[str, typer.Argument(help="The measure id, e.g. monthly_visits.")],
         target: Annotated[
             float,
-            typer.Argument(help="The target: a percent, or a rate (per 1,000 or 100,000 days)."),
+            typer.Argument(
+                help="The target: a percent, a rate (per 1,000 or 100,000 days), or dollars "
+                "collected per dollar spent (4.5)."
+            ),
         ],
         period: Annotated[
             str | None,
@@ -93,8 +108,9 @@ def register(app: typer.Typer) -> None:
         investigations_closed_on_time, investigations_overdue, permanency_12_months,
         permanency_12_23_months, permanency_24_months, reentry_12_months,
         placement_stability (moves per 1,000 days), maltreatment_in_care (victimisations
-        per 100,000 days) or recurrence_12_months (the others are percents). A worker
-        inherits the unit's goal, a unit the office's.
+        per 100,000 days), recurrence_12_months or cost_effectiveness (dollars collected
+        per dollar spent, for an office only); the others are percents. A worker inherits
+        the unit's goal, a unit the office's.
         """
         from casecli.core import goals, measures
 
@@ -154,7 +170,19 @@ def goal_json(goal: Any) -> dict[str, Any]:
     return {k: getattr(goal, k) for k in keys}
 
 
+def period_json(p: Any, today: Any) -> dict[str, Any]:
+    return {
+        "label": p.label,
+        "start": p.start.isoformat(),
+        "end": p.end.isoformat(),
+        "complete": p.complete(today),
+    }
+
+
 def score_json(card: Any) -> dict[str, Any]:
+    """The scorecard for scripts (EXPORTS.md/README): ``period`` is the period asked for
+    (this month when none was, as before); ``period_given`` False says each measure is
+    for its own default period, which its ``period`` names."""
     p = card.period
     out: dict[str, Any] = {
         "scope": {
@@ -170,6 +198,7 @@ def score_json(card: Any) -> dict[str, Any]:
             "complete": p.complete(card.today),
             "as_of": card.today.isoformat(),
         },
+        "period_given": card.given,
         "measures": [],
     }
     for line in card.lines:
@@ -179,11 +208,14 @@ def score_json(card: Any) -> dict[str, Any]:
                 "measure": m.id,
                 "title": m.title,
                 "program": m.program,
-                "numerator": r.numerator,
-                "denominator": r.denominator,
+                "period": period_json(line.period, card.today),
+                "level": m.level,
+                "applicable": line.applicable,
+                "numerator": r.numerator if line.applicable else None,
+                "denominator": r.denominator if line.applicable else None,
                 "performance": r.performance,
                 "direction": m.direction,
-                "scale": "percent" if m.unit == "percent" else f"per {m.per:,} days",
+                "scale": f"per {m.per:,} days" if m.unit == "rate" else SCALES[m.unit],
                 "counts": {"numerator": m.counts[0], "denominator": m.counts[1]},
                 "goal": line.goal.target if line.goal else None,
                 "goal_from": line.goal.scope if line.goal else None,
@@ -200,26 +232,6 @@ def score_json(card: Any) -> dict[str, Any]:
                 "trend": [{"period": k, "performance": v} for k, v in line.trend],
             }
         )
-    if any(line.measure.iv_d for line in card.lines):
-        for measure_id, why in card.skipped.items():
-            out["measures"].append(
-                {
-                    "measure": measure_id,
-                    "numerator": None,
-                    "denominator": None,
-                    "performance": None,
-                    "direction": "higher",
-                    "goal": None,
-                    "gap": None,
-                    "unit": None,
-                    "office": None,
-                    "applicable_percentage": None,
-                    "penalty": None,
-                    "penalty_rule": None,
-                    "complete": False,
-                    "note": why,
-                }
-            )
     return out
 
 
@@ -227,9 +239,21 @@ def score_json(card: Any) -> dict[str, Any]:
 
 
 def measure_number(value: float | None, m: Any) -> str:
+    """75.4%, 1.93 (per 1,000 days), $4.62 (per $1 spent); – for none."""
+    from casecli.core.measures import figure
+
+    return figure(value, m.unit)
+
+
+def gap_number(value: float | None, m: Any) -> str:
     if value is None:
         return "–"
-    return f"{value:.1f}%" if m.unit == "percent" else f"{value:.2f}"
+    return f"{value:+.2f}" if m.unit == "ratio" else f"{value:+.1f}"
+
+
+def period_words(p: Any, today: Any) -> str:
+    """'FFY2027 to 2026-11-24' while it runs, 'FFY2026' once over."""
+    return p.label if p.complete(today) else f"{p.label} to {today.isoformat()}"
 
 
 def _heading(card: Any, who: Any, redact: bool) -> str:
@@ -246,16 +270,20 @@ def _heading(card: Any, who: Any, redact: bool) -> str:
         title = f"{s.kind.capitalize()} {s.id} {s.name or ''}".rstrip()
         if s.kind == "unit":
             title += f" · office {s.office_id}"
-    p = card.period
-    state = "" if p.complete(card.today) else f" to {card.today.isoformat()}"
-    return f"{title} · {p.label}{state}"
+    if len(card.periods) > 1:  # no --period: each group of lines says its own
+        return f"{title} · as of {card.today.isoformat()}"
+    return f"{title} · {period_words(card.periods[0], card.today)}"
+
+
+GROUP_WORDS = {"ffy": "Fiscal-year measures", "month": "Monthly measures"}
 
 
 def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> None:
     """One row per measure (performance, goal, gap, unit, office, federal %, trend) and a
-    line in words under it; fits 80 columns."""
+    line in words under it; fits 80 columns. Without --period the lines come in groups,
+    one per period (this fiscal year, this month), each under its own heading."""
     from casecli.core import score as sc
-    from casecli.render import console, printable, safe, sparkline
+    from casecli.render import console, safe
 
     out = console()
     width = max(60, min(out.width, 100))
@@ -273,47 +301,60 @@ def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> N
     if stale:  # how old the data is, when it is (casecli.core.freshness)
         out.print(f"[bold]{safe(stale)}[/]")
     out.print(f"[bold]{'':<{title_w}}{''.join(f'{c:>7}' for c in cols)}  6 months[/]")
-    for line in card.lines:
-        m, r = line.measure, line.result
-        cells = [
-            measure_number(r.performance, m),
-            measure_number(line.goal.target if line.goal else None, m),
-        ]
-        cells.append("–" if line.gap is None else f"{line.gap:+.1f}")
-        if card.scope.kind == "worker":
-            cells.append(measure_number(line.unit, m))
-        if card.scope.kind in ("worker", "unit"):
-            cells.append(measure_number(line.office, m))
-        if fed:
-            fiscal = m.iv_d and r.performance is not None and not sc.fiscal_year(card.period)
-            pct = line.applicable_percentage
-            cells.append("—" if fiscal else "" if pct is None else str(pct))
-        spark = sparkline([v for _, v in line.trend], 10.0 if m.unit == "percent" else 1.0)
-        title = m.title[:title_w]
-        behind = line.gap is not None and line.gap > 0
-        row = f"{title:<{title_w}}{''.join(f'{c:>7}' for c in cells)}  {spark}"
-        out.print(f"[yellow]{safe(row)}[/]" if behind else safe(row))
-        words = [sc.count_words(m, r)]
-        if line.penalty and line.penalty.below:  # first: a state is fined for it
-            words.insert(0, f"below the penalty floor: {line.penalty.rule}")
-        if line.gap_work:
-            words.append(line.gap_work)
-        words += [n for n in r.notes if not n.startswith("to date")]
-        for text in textwrap.wrap(" · ".join(words), width - 4):
-            out.print(f"  [dim]{safe(printable(text))}[/]")
+    groups = card.periods
+    for period in groups:
+        if len(groups) > 1:
+            kind = GROUP_WORDS.get(period.kind, "Measures")
+            out.print(f"[bold]{kind}: {safe(period_words(period, card.today))}[/]")
+        for line in (x for x in card.lines if x.period == period):
+            _score_row(out, card, line, title_w, width, fed)
     notes = ["gap: short of the goal (+ behind)", "6 months: the months before, oldest first"]
-    if not card.period.complete(card.today):
-        notes.insert(0, f"{card.period.label} so far, to {card.today.isoformat()}")
+    if len(groups) == 1 and not groups[0].complete(card.today):
+        notes.insert(0, f"{groups[0].label} so far, to {card.today.isoformat()}")
     if fed:
         fed_note = "fed%: 45 CFR 305.33 applicable percentage"
-        if not sc.fiscal_year(card.period):
+        if any(x.measure.iv_d and not sc.fiscal_year(x.period) for x in card.lines):
             from casecli.core.periods import ffy_of
 
             fed_note += f" (—: a fiscal-year measure; --period {ffy_of(card.today).label} shows it)"
         notes.insert(1, fed_note)
-        notes += [f"{k}: {v}" for k, v in card.skipped.items()]
+    if any(x.measure.unit == "ratio" for x in card.lines):
+        notes.append("$ per $1: support collected per dollar the office spent (costs.csv)")
     for text in textwrap.wrap("; ".join(notes) + ".", width):
         out.print(f"[dim]{safe(text)}[/]")
+
+
+def _score_row(out: Any, card: Any, line: Any, title_w: int, width: int, fed: bool) -> None:
+    from casecli.core import score as sc
+    from casecli.render import printable, safe, sparkline
+
+    m, r = line.measure, line.result
+    cells = [
+        measure_number(r.performance, m),
+        measure_number(line.goal.target if line.goal else None, m),
+        gap_number(line.gap, m),
+    ]
+    if card.scope.kind == "worker":
+        cells.append(measure_number(line.unit, m))
+    if card.scope.kind in ("worker", "unit"):
+        cells.append(measure_number(line.office, m))
+    if fed:
+        fiscal = m.iv_d and r.performance is not None and not sc.fiscal_year(line.period)
+        pct = line.applicable_percentage
+        cells.append("—" if fiscal else "" if pct is None else str(pct))
+    spark = sparkline([v for _, v in line.trend], 10.0 if m.unit == "percent" else 1.0)
+    title = m.title[:title_w]
+    behind = line.gap is not None and line.gap > 0
+    row = f"{title:<{title_w}}{''.join(f'{c:>7}' for c in cells)}  {spark}"
+    out.print(f"[yellow]{safe(row)}[/]" if behind else safe(row))
+    words = [sc.count_words(m, r)] if line.applicable else []
+    if line.penalty and line.penalty.below:  # first: a state is fined for it
+        words.insert(0, f"below the penalty floor: {line.penalty.rule}")
+    if line.gap_work:
+        words.append(line.gap_work)
+    words += [n for n in r.notes if not n.startswith("to date")]
+    for text in textwrap.wrap(" · ".join(words), width - 4, break_on_hyphens=False):
+        out.print(f"  [dim]{safe(printable(text))}[/]")
 
 
 def show_goals(rows: list[Any]) -> None:

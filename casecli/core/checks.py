@@ -18,6 +18,7 @@ from casecli.core.contract import (
     DATE,
     DATETIME,
     ENUM,
+    FFY,
     FIRST_DAY,
     ID_LIMIT,
     INT,
@@ -26,7 +27,6 @@ from casecli.core.contract import (
     MONEY_LIMIT,
     MONTH,
     NUMBER,
-    REF_KEY,
     TEXT,
     TEXT_LIMIT,
     Column,
@@ -38,7 +38,17 @@ REF_REASON = {
     "cases": "refers to a case that is not in the store or this export",
     "people": "refers to a person who is not in the store or this export",
     "removals": "refers to a removal that is not in the store or this export",
+    "staff.office_id": "refers to an office that no staff member in the store or this export"
+    " belongs to (offices come from staff.csv's office_id)",
 }
+
+
+def ref_reason(col: Column) -> str:
+    """Why a reference that points at nothing is rejected, in words."""
+    if col.ref_column is not None:
+        return REF_REASON[f"{col.ref}.{col.ref_column}"]
+    return REF_REASON[str(col.ref)]
+
 
 LOCAL_TIME = "casecli_local_time"  # an SQL function a sync defines: casecli.core.when.local_time
 
@@ -138,6 +148,10 @@ TYPE_CHECKS = {
         ),
         "is not a month in the form YYYY-MM",
     ),
+    FFY: (
+        lambda v: f"upper({v}) GLOB 'FFY[0-9][0-9][0-9][0-9]'",
+        "is not a federal fiscal year in the form FFY2026",
+    ),
 }
 
 
@@ -172,11 +186,23 @@ def _limits(col: Column, v: str, raw: str) -> list[tuple[str, str]]:
             (f"{v} NOT BETWEEN {lit(FIRST_DAY[:7])} AND {lit(LAST_DAY[:7])}",
              f"is not between {FIRST_DAY[:7]} and {LAST_DAY[:7]}, the months the contract allows")
         )  # fmt: skip
+    elif col.type == FFY:
+        first, last = FIRST_DAY[:4], LAST_DAY[:4]
+        out.append(
+            (f"substr({v}, 4) NOT BETWEEN {lit(first)} AND {lit(last)}",
+             f"is not between FFY{first} and FFY{last}, the years the contract allows")
+        )  # fmt: skip
     elif col.type == MONEY:
         out.append(
             (f"abs(CAST({v} AS REAL)) > {MONEY_LIMIT}",
              f"is more than {MONEY_LIMIT:,}.00 (or less than -{MONEY_LIMIT:,}.00)")
         )  # fmt: skip
+    if col.low is not None and col.high is None:  # a floor only (money above 0)
+        n = f"CAST({v} AS REAL)"
+        if col.low_open:
+            out.append((f"{n} <= {col.low:g}", f"must be above {col.low:g}"))
+        else:
+            out.append((f"{n} < {col.low:g}", f"must be at least {col.low:g}"))
     if col.low is not None and col.high is not None:
         n = f"CAST({v} AS {'INTEGER' if col.type == INT else 'REAL'})"
         low, high = f"{col.low:g}", f"{col.high:g}"
@@ -212,6 +238,8 @@ def stored(col: Column, v: str, *, canonical: bool) -> str:
         expr = f"CAST({v} AS INTEGER)"
     elif col.type == NUMBER:
         expr = f"CAST({v} AS REAL)"
+    elif col.type == FFY and not canonical:
+        expr = f"upper({v})"
     elif col.type == DATETIME and not canonical:
         # stored without offset, in the jurisdiction's local time (casecli.core.when)
         offset = f"(substr({v}, -1) IN ('Z', 'z') OR substr({v}, -6, 1) IN ('+', '-'))"
@@ -258,12 +286,12 @@ def checks(rt: RecordType, stage: str) -> list[Check]:
     for col in rt.columns:
         if col.ref is None:
             continue
-        key = REF_KEY[col.ref]
+        key = str(col.ref_key)
         v = norm[col.name]
         missing = f"NOT EXISTS (SELECT 1 FROM main.{q(col.ref)} WHERE {q(key)} = {v})"
         if col.ref == rt.name:  # e.g. a supervisor listed further down the same file
             missing += f" AND NOT EXISTS (SELECT 1 FROM {stage} s2 WHERE s2.{q(key)} = {v})"
-        add(col.name, f"{v} IS NOT NULL AND {missing}", REF_REASON[col.ref], True, "ref")
+        add(col.name, f"{v} IS NOT NULL AND {missing}", ref_reason(col), True, "ref")
     return out
 
 

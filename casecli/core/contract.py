@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Column types: how a raw cell is checked and how it is stored.
-TEXT, ENUM, DATE, DATETIME, BOOL, MONEY, INT, NUMBER, MONTH = (
+TEXT, ENUM, DATE, DATETIME, BOOL, MONEY, INT, NUMBER, MONTH, FFY = (
     "text",
     "enum",
     "date",
@@ -18,6 +18,7 @@ TEXT, ENUM, DATE, DATETIME, BOOL, MONEY, INT, NUMBER, MONTH = (
     "int",
     "number",
     "month",
+    "ffy",  # a federal fiscal year, FFY2026 (any case on input, stored upper-case)
 )
 
 BOOL_TRUE = ("true", "yes", "y", "1")
@@ -41,6 +42,16 @@ class Column:
     low: float | None = None  # a number's limits (``low_open``: above, not at least)
     high: float | None = None
     low_open: bool = False
+    # The column of ``ref`` the value must match, when not its key: costs.office_id
+    # names an office, which exists as staff.office_id (offices have no file of their own).
+    ref_column: str | None = None
+
+    @property
+    def ref_key(self) -> str | None:
+        """The column of the referenced table a value must be found in."""
+        if self.ref is None:
+            return None
+        return self.ref_column or REF_KEY[self.ref]
 
     @property
     def is_id(self) -> bool:
@@ -90,8 +101,9 @@ def _c(
     low: float | None = None,
     high: float | None = None,
     low_open: bool = False,
+    ref_column: str | None = None,
 ) -> Column:
-    return Column(name, type_, req, tuple(values), ref, default, low, high, low_open)
+    return Column(name, type_, req, tuple(values), ref, default, low, high, low_open, ref_column)
 
 
 STAFF = RecordType(
@@ -378,6 +390,21 @@ CASE_GOALS = RecordType(
     ("goal_id",),
 )
 
+# Optional (EXPORTS.md "costs.csv"): an office's IV-D administrative expenditures in a
+# federal fiscal year, for cost-effectiveness (45 CFR 305.33 Table 3). An office has no
+# file of its own: ``office_id`` must be an office some staff member in staff.csv (the
+# store's or this export's) belongs to, checked like any reference, so a row for an
+# office not known yet is kept and retried. Expenditures are above 0 (a ratio's divisor).
+COSTS = RecordType(
+    "costs",
+    (
+        _c("office_id", req=True, ref="staff", ref_column="office_id"),
+        _c("period", FFY, req=True),
+        _c("expenditures", MONEY, req=True, low=0, low_open=True),
+    ),
+    ("office_id", "period"),
+)
+
 # The order matters: a file may refer only to record types synced before it.
 RECORD_TYPES: tuple[RecordType, ...] = (
     STAFF,
@@ -390,6 +417,7 @@ RECORD_TYPES: tuple[RecordType, ...] = (
     REMOVALS,
     PLACEMENTS,
     CASE_GOALS,
+    COSTS,
 )
 BY_NAME = {rt.name: rt for rt in RECORD_TYPES}
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from casecli.core.demo_base import COLUMNS, Ctx
+from casecli.core.demo_base import COLUMNS, Ctx, money
 from casecli.core.demo_support import support_case
 from casecli.core.demo_welfare import welfare_case
 
@@ -84,6 +84,7 @@ def write_demo(
     staff, programs = _organisation(c, cases, n_welfare)
     welfare, support = programs["child_welfare"], programs["child_support"]
     counts = dict.fromkeys(COLUMNS, 0)
+    collected: dict[int, dict[str, int]] = {}  # office -> FFY -> support distributed, cents
     width = max(7, len(str(cases)))
     with ExitStack() as stack:
         writers = {}
@@ -110,11 +111,14 @@ def write_demo(
                     c, cid, welfare.ids[w], welfare.offices[w], welfare.diligence[w], closed
                 )
             else:
-                support_case(c, cid, support.ids[support.pick(rng.random())], closed)
+                w = support.pick(rng.random())
+                c.collected = collected.setdefault(support.offices[w], {})
+                support_case(c, cid, support.ids[w], closed)
             if (i + 1) % FLUSH_EVERY == 0:
                 flush()
             if progress is not None and (i + 1) % PROGRESS_EVERY == 0:
                 progress(i + 1)
+        c.rows["costs.csv"].extend(_costs(collected, seed))
         flush()
     (folder / "manifest.toml").write_text(
         f'source = "casecli demo"\nas_of = {today.isoformat()}T23:00:00\nkind = "full"\n'
@@ -124,6 +128,22 @@ def write_demo(
     if progress is not None and cases % PROGRESS_EVERY:
         progress(cases)
     return DemoSummary(folder, cases, counts, time.perf_counter() - started)
+
+
+def _costs(collected: dict[int, dict[str, int]], seed: int) -> list[tuple[str, str, str]]:
+    """costs.csv: each office's IV-D expenditures for each fiscal year its cases collected
+    support in, set so that it collects $3.20 to $6.20 per dollar spent (states reported
+    about $4 to $7 in recent years), the running year's to date like its collections.
+    A random stream of its own, so the cases are the same with or without this file."""
+    rng = random.Random(f"costs {seed}")
+    rows = []
+    for office in sorted(collected):
+        ratio = rng.uniform(3.2, 6.2)
+        for fy in sorted(collected[office]):
+            cents = collected[office][fy]
+            spent = max(1, round(cents / (ratio * rng.uniform(0.92, 1.08))))
+            rows.append((f"O{office + 1:02d}", fy, money(spent)))
+    return rows
 
 
 def _unit_sizes(workers: int) -> list[int]:

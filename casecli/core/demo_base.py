@@ -68,6 +68,11 @@ class Ctx:
             self.mstart.setdefault(k, i - PAST)
             self.mend[k] = i - PAST
         self.mlabel = {k: days[PAST + t][:7] for k, t in self.mstart.items()}
+        # the federal fiscal year of each month (October starts the next year's)
+        self.ffy = {k: f"FFY{int(m[:4]) + (m[5:] >= '10')}" for k, m in self.mlabel.items()}
+        # Support distributed (current + arrears, cents) per fiscal year in the office of
+        # the case being written: the demo points it at that office's totals (costs.csv).
+        self.collected: dict[str, int] = {}
         # History that measures need: from the start of the previous federal fiscal year.
         ffy = today.year if today.month >= 10 else today.year - 1
         self.window = date(ffy - 1, 10, 1).toordinal() - today.toordinal()

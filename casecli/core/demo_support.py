@@ -221,5 +221,8 @@ def _ledger(c: Ctx, cid: str, ncp: str, order: int, last: int, pattern: str) -> 
         if balance > 0 and paid == due and r() < 0.7:
             extra = min(balance, instalment if pattern != "irregular" else due)
         rows.append((cid, label[k], money(due), money(paid), money(balance), money(extra)))
+        if paid + extra:
+            fy = c.ffy[k]
+            c.collected[fy] = c.collected.get(fy, 0) + paid + extra
         balance += due - paid - extra
     return balance

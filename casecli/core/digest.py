@@ -56,9 +56,7 @@ def md(text: object) -> str:
 
 
 def num(value: float | None, m: measures.Measure) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.1f}%" if m.unit == "percent" else f"{value:.2f}"
+    return measures.figure(value, m.unit)
 
 
 def render(staff_id: str, name: str | None, result: fo.Focus, stale: str | None = None) -> str:
@@ -79,6 +77,8 @@ def render(staff_id: str, name: str | None, result: fo.Focus, stale: str | None 
         "|---|---:|---:|---:|---:|---:|",
     ]
     for line in card.lines:
+        if not line.applicable:  # an office's measure (cost-effectiveness): no worker's row
+            continue
         m = line.measure
         gap = "–" if line.gap is None else f"{line.gap:+.1f}"
         goal = num(line.goal.target if line.goal else None, m)

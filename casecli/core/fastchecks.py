@@ -25,6 +25,7 @@ from casecli.core.contract import (
     DATE,
     DATETIME,
     ENUM,
+    FFY,
     FIRST_DAY,
     ID_LIMIT,
     INT,
@@ -32,7 +33,6 @@ from casecli.core.contract import (
     MONEY,
     MONTH,
     NUMBER,
-    REF_KEY,
     TEXT,
     TEXT_LIMIT,
     Column,
@@ -121,8 +121,11 @@ def fast_ok(col: Column, seen: Seen = UNSEEN_FILE, at: str | None = None) -> str
         # 12 characters at most with 2 decimals, 9 without: inside the contract's limit
         ok = (
             f"(length({r}) <= 12 AND (printf('%.2f', {r}) = {r}"
-            f" OR (length({r}) <= 9 AND CAST({r} AS INTEGER) || '' = {r})))"
+            f" OR (length({r}) <= 9 AND CAST({r} AS INTEGER) || '' = {r}))"
         )
+        if col.low is not None:  # a floor (costs' expenditures above 0)
+            ok += f" AND CAST({r} AS REAL) {'>' if col.low_open else '>='} {col.low:g}"
+        ok += ")"
     elif col.type in (INT, NUMBER):
         ok = f"(length({r}) <= 15 AND CAST({r} AS INTEGER) || '' = {r}"
         if col.low is not None and col.high is not None:
@@ -131,6 +134,8 @@ def fast_ok(col: Column, seen: Seen = UNSEEN_FILE, at: str | None = None) -> str
         ok += ")"
     elif col.type == MONTH:
         ok = f"(({r} GLOB '{_YEAR}-0[1-9]' OR {r} GLOB '{_YEAR}-1[0-2]') AND {years})"
+    elif col.type == FFY:  # upper-case already, a year the contract allows
+        ok = f"({r} GLOB 'FFY{_YEAR}' AND substr({r}, 4) BETWEEN '{FIRST_DAY[:4]}' AND '{LAST_DAY[:4]}')"
     else:
         return None
     if col.required and col.default is None:
@@ -167,7 +172,9 @@ def after_load(rt: RecordType, seen: Seen) -> str | None:
     for c in rt.columns:
         col = f"t.{q(c.name)}"
         if c.ref is not None:
-            keys = f"SELECT {q(REF_KEY[c.ref])} FROM main.{q(c.ref)}"
+            keys = f"SELECT {q(str(c.ref_key))} FROM main.{q(c.ref)}"
+            if c.ref_column is not None:  # not a key: it may be NULL, and x NOT IN
+                keys += f" WHERE {q(c.ref_column)} IS NOT NULL"  # (…, NULL) is never true
             if len(rt.key) > 1 and c.name == rt.key[0]:
                 leading.append(
                     f"EXISTS (SELECT 1 FROM (SELECT DISTINCT {q(c.name)} AS v"

@@ -5,6 +5,14 @@ their goals, and the points behind that the urgency ``goal_impact`` term reads.
 Everything comes from one :func:`casecli.core.score.scorecard` call (one query per
 measure family, grouped by worker) plus one query per behind measure for its cases;
 each worker's goal is the one they inherit (:func:`casecli.core.goals.goals_for`).
+
+Periods: ``focus`` follows ``score`` (issue 13 item 14). With a period, every measure
+is for it; without one, each measure is for its own default (the current federal fiscal
+year for the fiscal-year measures, the month for the others), so a gap ``score`` shows
+is the gap ``focus`` works on, and its cases are found over that measure's period. The
+urgency ``goal_impact`` term (:func:`points_behind`) stays on this month: it weighs a
+step done today against where the worker stands this month, as the unit view's key
+measure does (:mod:`casecli.core.unit_score`).
 """
 
 from __future__ import annotations
@@ -70,24 +78,28 @@ def worker_gaps(
     conn: sqlite3.Connection,
     calc: Calculator,
     scope: sc.Scope,
-    period: Period,
-    measure_ids: Iterable[str],
+    measure_periods: Iterable[tuple[str, Period]],
 ) -> list[WorkerGap]:
-    """Each worker's distance from their (inherited) goal on each measure, per measure
-    the furthest behind first, those ahead last (most ahead last); a worker with nothing
-    to count or no goal is left out."""
+    """Each worker's distance from their (inherited) goal on each measure (in its
+    period), per measure the furthest behind first, those ahead last (most ahead last); a
+    worker with nothing to count or no goal is left out. An office-level measure
+    (cost-effectiveness) has no worker's figure: it is not ranked."""
     staff = workers_in(conn, scope)
     if not staff:
         return []
     where, params = scope.clause()
-    targets = {w: goals.goals_for(conn, "worker", w, period) for w, _ in staff}
+    targets: dict[Period, dict[str, dict[str, goals.Goal]]] = {}
     out = []
-    for measure_id in measure_ids:
+    for measure_id, period in measure_periods:
         m = measures.get(measure_id)
+        if m.level != "case":
+            continue
+        if period not in targets:
+            targets[period] = {w: goals.goals_for(conn, "worker", w, period) for w, _ in staff}
         rows = calc.by_worker(measure_id, where, params, period)
         ranked = []
         for w, name in staff:
-            goal = targets[w].get(measure_id)
+            goal = targets[period][w].get(measure_id)
             res = measures.result(m, period, calc.today, rows.get(w, Counts()))
             distance = sc.gap(m, res.performance, goal.target if goal else None)
             if goal is None or res.performance is None or distance is None:
@@ -100,7 +112,7 @@ def worker_gaps(
 def focus(
     conn: sqlite3.Connection,
     scope: sc.Scope,
-    period: Period,
+    period: Period | None,
     today: date,
     *,
     options: measures.Options | None = None,
@@ -110,7 +122,8 @@ def focus(
     calc: Calculator | None = None,
 ) -> Focus:
     """The behind measures with their top ``limit`` cases, and (for a unit or an office)
-    the workers ranked on every measure with a goal that the scope or a worker is behind on."""
+    the workers ranked on every measure with a goal that the scope or a worker is behind on.
+    ``period`` None: each measure in its default period, as ``score``."""
     calc = calc or Calculator(conn, today, options)
     card = card or sc.scorecard(
         conn, scope, period, today, options=options, calc=calc, trend_months=0
@@ -120,7 +133,7 @@ def focus(
         FocusMeasure(
             line,
             cases_for(
-                conn, line.measure.id, where, params, period, today,
+                conn, line.measure.id, where, params, line.period, today,
                 options=options, limit=limit, redact=redact,
             ),
         )
@@ -129,8 +142,8 @@ def focus(
     ]  # fmt: skip
     workers: list[WorkerGap] = []
     if scope.kind in ("unit", "office", "all"):
-        with_goal = [line.measure.id for line in card.lines if line.result.denominator]
-        gaps = worker_gaps(conn, calc, scope, period, with_goal)
+        with_goal = [(x.measure.id, x.period) for x in card.lines if x.result.denominator]
+        gaps = worker_gaps(conn, calc, scope, with_goal)
         shown = {line.line.measure.id for line in behind} | {
             g.measure for g in gaps if g.distance > 0
         }

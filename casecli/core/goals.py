@@ -10,6 +10,12 @@ their office, its units and their workers; an admin, anything; a worker, nothing
 Which goal applies (:func:`goal_for`): the scope's own, else its unit's (a worker's),
 else its office's; at each level a goal for the period asked about beats an
 every-period goal (``period`` NULL), and among equals the latest set wins.
+
+Targets are in the measure's unit: a percent (0 to 100), a rate per 1,000 days (0 or
+more), or for ``cost_effectiveness`` a ratio, dollars collected per dollar spent (above
+0, at most 100: 4.5 is "$4.50 per $1"). Cost-effectiveness is an office's measure, so
+its goal is set for an office only; a worker or a unit is refused in one sentence (they
+have no figure to meet it with, and do not inherit it).
 """
 
 from __future__ import annotations
@@ -133,12 +139,31 @@ def _period_label(period: Period | str | None) -> str | None:
     return periods.parse(period, None).label if period.strip() else None
 
 
+RATIO_LIMIT = 100.0  # dollars per dollar: far above any state's (about $4-7)
+
+
 def _check_target(measure: measures.Measure, target: float) -> float:
     value = float(target)
+    if measure.unit == "ratio":
+        if not math.isfinite(value) or not 0 < value <= RATIO_LIMIT:
+            raise UsageError(
+                f"The target for {measure.id} must be dollars collected per dollar spent, "
+                f"above 0 and at most {RATIO_LIMIT:g} (4.5 for $4.50 per $1), not {target}."
+            )
+        return value
     if not math.isfinite(value) or value < 0 or (measure.unit == "percent" and value > 100):
         limit = "a percent from 0 to 100" if measure.unit == "percent" else "a rate of 0 or more"
         raise UsageError(f"The target for {measure.id} must be {limit}, not {target}.")
     return value
+
+
+def _check_level(kind: str, m: measures.Measure) -> None:
+    """An office-level measure's goal is an office's (see the module docstring)."""
+    if m.level == "office" and kind != "office":
+        raise UsageError(
+            f"{m.id} is an office-level measure (dollars collected per dollar the office "
+            f"spends), so its goal is set for an office (office:OFFICE_ID), not a {kind}."
+        )
 
 
 PROGRAM_WORDS = {"child_support": "child support", "child_welfare": "child welfare"}
@@ -183,6 +208,7 @@ def set_goal(
     if kind not in SCOPE_KINDS:
         raise UsageError(f"{scope_kind!r} is not a goal scope; use worker, unit or office.")
     m = measures.get(measure)
+    _check_level(kind, m)
     value = _check_target(m, target)
     label = _period_label(period)
     with transaction(conn):

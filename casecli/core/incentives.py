@@ -10,10 +10,11 @@ the store holds it).
   improved on the previous year by at least 10 points (PEP) or 5 points (orders).
 - Table 2, ``current_collections`` and ``arrears_collections``: as Table 1 from 70 up;
   40–69 → 50 + (p−40); below 40 → 0, or 50 after a 5-point improvement.
-- Table 3, cost-effectiveness, a ratio r (dollars collected per dollar spent):
+- Table 3, ``cost_effectiveness``, a ratio r (dollars collected per dollar spent):
   ≥ 5.00 → 100, ≥ 4.50 → 90, ≥ 4.00 → 80, ≥ 3.50 → 70, ≥ 3.00 → 60, ≥ 2.50 → 50,
-  ≥ 2.00 → 40, else 0. The ratio is compared as given. No measure feeds it yet: the
-  export contract carries no cost data.
+  ≥ 2.00 → 40, else 0. The ratio is compared exactly as collected / spent, never
+  rounded first: $4.4999 per $1 is 80, not 90 (a displayed $4.50 can be row 80). No
+  improvement exception and no penalty floor.
 
 Penalty floors (45 CFR 305.40(a), 42 USC 652(g)(1); DOMAIN.md), :func:`penalty`:
 support orders below 40% and current collections below 35%, unless the measure improved
@@ -35,6 +36,7 @@ TABLES = {
     "support_orders": 1,
     "current_collections": 2,
     "arrears_collections": 2,
+    "cost_effectiveness": 3,
 }
 IMPROVEMENT_POINTS = {
     "paternity_establishment": 10.0,
@@ -102,6 +104,8 @@ def applicable_percentage(
     table = TABLES.get(measure_id)
     if table is None or performance is None:
         return None
+    if table == 3:
+        return table_3(performance)
     points = IMPROVEMENT_POINTS[measure_id]
     if table == 1:
         return table_1(performance, previous, points)

@@ -2,8 +2,17 @@
 
 The measures and their formulas are DOMAIN.md's; the SQL, with every counting choice
 written in its docstring, is in :mod:`casecli.core.measures_cs` (child support, IV-D)
-and :mod:`casecli.core.measures_cw` (child welfare). ``cost_effectiveness`` is not a
-measure here: the export contract has no cost data (see measures_cs).
+and :mod:`casecli.core.measures_cw` (child welfare).
+
+Most measures count cases, children or dollars, so they sum from a worker to a unit and
+an office. ``cost_effectiveness`` (dollars collected per dollar spent, costs.csv) is an
+office's (``Measure.level`` "office"): :func:`office_result` makes it for an office or
+for all offices; a worker or a unit has none.
+
+Each measure has its own default period (issue 13 item 14, :func:`default_period`): the
+federal fiscal year for the measures the federal rules judge by fiscal year (the IV-D
+measures and the CFSR indicators: ``Measure.fiscal``), the month for the operational
+ones (visits, timely response, investigations).
 
 A set of cases is an SQL condition on ``cases c`` (``scope.cases_clause``, or
 :func:`scope_clause` for a worker, unit or office). A case counts under the worker it
@@ -21,14 +30,14 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
 from casecli.core import measures_cs as cs
 from casecli.core import measures_cw as cw
 from casecli.core.errors import UsageError
-from casecli.core.periods import Period, add_months
+from casecli.core.periods import Period, add_months, ffy_of, month_of
 
 Family = Callable[["Query"], dict[str, cs.Rows]]
 
@@ -64,7 +73,7 @@ class Measure:
     title: str
     program: str  # child_support | child_welfare
     direction: str  # higher | lower: which is better
-    unit: str  # percent | rate (per ``per`` days)
+    unit: str  # percent | rate (per ``per`` days) | ratio (dollars per dollar)
     family: Family  # the query that computes it (and perhaps its siblings)
     counts: tuple[str, str]  # what the numerator and the denominator count
     work: tuple[str, str]  # the unit of work in a gap, singular and plural
@@ -72,6 +81,8 @@ class Measure:
     federal_table: int | None = None  # 45 CFR 305.33 table for IV-D measures
     per: int = 1000  # a rate's days: moves per 1,000 days, victimisations per 100,000
     cohort: str = "children who entered"  # who a follow-up measure's window holds
+    fiscal: bool = False  # judged by federal fiscal year: the default period is the FFY
+    level: str = "case"  # case: sums up from workers; office: an office's (costs.csv)
 
     @property
     def iv_d(self) -> bool:
@@ -79,9 +90,30 @@ class Measure:
 
     @property
     def scale(self) -> float:
-        """What the ratio of the counts is multiplied by: 100 for a percent, the days of a
-        rate (1,000 or 100,000)."""
-        return float(self.per) if self.unit == "rate" else 100.0
+        """What the numerator / denominator is multiplied by: 100 for a percent, the days
+        of a rate (1,000 or 100,000), 1 for a ratio."""
+        return float(self.per) if self.unit == "rate" else SCALE[self.unit]
+
+
+SCALE = {"percent": 100.0, "rate": 1000.0, "ratio": 1.0}
+
+
+def figure(value: float | None, unit: str, digits: int = 1) -> str:
+    """A performance or a target as people read it: 75.4% for a percent, 1.93 for a rate
+    per 1,000 days, $4.62 for a ratio (dollars collected per dollar spent); – for none."""
+    if value is None:
+        return "–"
+    if unit == "percent":
+        return f"{value:.{digits}f}%"
+    if unit == "ratio":
+        return f"${value:.2f}"
+    return f"{value:.2f}"
+
+
+def default_period(measure: Measure, today: date) -> Period:
+    """The period a measure is shown for when none is asked: the federal fiscal year
+    ``today`` is in for a fiscal-year measure (FFY2027 on 2026-11-24), else the month."""
+    return ffy_of(today) if measure.fiscal else month_of(today)
 
 
 def _m(*args: Any, **kwargs: Any) -> Measure:
@@ -94,17 +126,18 @@ MEASURES: dict[str, Measure] = {
     for m in (
         _m("support_orders", "Cases with a support order", CS, "higher", "percent",
            cs.support_orders, ("with an order", "open IV-D cases"),
-           ("case with an order", "cases with an order"), federal_table=1),
+           ("case with an order", "cases with an order"), federal_table=1, fiscal=True),
         _m("current_collections", "Current support collected", CS, "higher", "percent",
            cs.collections, ("cents distributed", "cents due"),
-           ("current support", "current support"), federal_table=2),
+           ("current support", "current support"), federal_table=2, fiscal=True),
         _m("arrears_collections", "Cases paying on arrears", CS, "higher", "percent",
            cs.collections, ("paying toward arrears", "cases with arrears due"),
-           ("case paying toward arrears", "cases paying toward arrears"), federal_table=2),
+           ("case paying toward arrears", "cases paying toward arrears"), federal_table=2,
+           fiscal=True),
         _m("paternity_establishment", "Paternity established", CS, "higher", "percent",
            cs.paternity_establishment, ("paternity established", "children born out of wedlock"),
            ("child with paternity established", "children with paternity established"),
-           federal_table=1),
+           federal_table=1, fiscal=True),
         _m("monthly_visits", "Children visited monthly", CW, "higher", "percent", cw.visits,
            ("visited", "child-months in care"), ("child visit", "child visits")),
         _m("visits_in_home", "Visits where the child lives", CW, "higher", "percent", cw.visits,
@@ -121,26 +154,32 @@ MEASURES: dict[str, Measure] = {
            ("overdue investigation", "overdue investigations")),
         _m("permanency_12_months", "Permanency in 12 months", CW, "higher", "percent",
            cw.permanency, ("to permanency in 12 months", "children who entered care"),
-           ("child reaching permanency", "children reaching permanency"), follow_up_months=12),
+           ("child reaching permanency", "children reaching permanency"), follow_up_months=12,
+           fiscal=True),
         _m("permanency_12_23_months", "Permanency, in care 12-23 months", CW, "higher",
            "percent", cw.permanency_in_care, ("to permanency", "in care 12-23 months"),
-           ("child reaching permanency", "children reaching permanency")),
+           ("child reaching permanency", "children reaching permanency"), fiscal=True),
         _m("permanency_24_months", "Permanency, in care 24+ months", CW, "higher", "percent",
            cw.permanency_in_care, ("to permanency", "in care 24 months or more"),
-           ("child reaching permanency", "children reaching permanency")),
+           ("child reaching permanency", "children reaching permanency"), fiscal=True),
         _m("reentry_12_months", "Re-entry within 12 months", CW, "lower", "percent",
            cw.reentry, ("re-entered", "children discharged home"), ("re-entry", "re-entries"),
-           follow_up_months=24),
+           follow_up_months=24, fiscal=True),
         _m("placement_stability", "Placement moves /1,000 days", CW, "lower", "rate",
            cw.placement_stability, ("placement moves", "days in care"),
-           ("placement move", "placement moves")),
+           ("placement move", "placement moves"), fiscal=True),
         _m("maltreatment_in_care", "Maltreatment in care /100,000 days", CW, "lower", "rate",
            cw.maltreatment_in_care, ("victimisations", "days in care"),
-           ("victimisation in care", "victimisations in care"), per=100_000),
+           ("victimisation in care", "victimisations in care"), per=100_000, fiscal=True),
         _m("recurrence_12_months", "Recurrence of maltreatment in 12 months", CW, "lower",
            "percent", cw.recurrence, ("with another report", "children with a substantiated report"),
            ("recurrence", "recurrences"), follow_up_months=12,
-           cohort="children first reported"),
+           cohort="children first reported", fiscal=True),
+        # Last: its counts come from the payments query of current_collections (cached).
+        _m("cost_effectiveness", "Cost-effectiveness", CS, "higher", "ratio",
+           cs.collections, ("cents collected", "cents spent"),
+           ("dollar collected", "dollars collected"), federal_table=3, fiscal=True,
+           level="office"),
     )
 }  # fmt: skip
 # The singular of the count labels above that can be 1 (Measure.counts are plural):
@@ -161,7 +200,6 @@ COUNT_ONE = {
     "victimisations": "victimisation",
     "children with a substantiated report": "child with a substantiated report",
 }
-SKIPPED = {"cost_effectiveness": "not computed: the export contract carries no cost data"}
 
 
 def get(measure_id: str) -> Measure:
@@ -169,8 +207,6 @@ def get(measure_id: str) -> Measure:
     measure = MEASURES.get(measure_id.strip().lower())
     if measure is not None:
         return measure
-    if measure_id.strip().lower() in SKIPPED:
-        raise UsageError(f"{measure_id} is {SKIPPED[measure_id.strip().lower()]}.")
     raise UsageError(
         f"{measure_id!r} is not a measure casecli knows; use one of {', '.join(MEASURES)}."
     )
@@ -349,6 +385,88 @@ def result(measure: Measure, period: Period, today: date, counts: Counts) -> Res
         tuple(notes),
         counts.pending,
     )
+
+
+def whole_ffy(period: Period) -> bool:
+    """Whether ``period`` is a whole federal fiscal year (1 October – 30 September)."""
+    fy = ffy_of(period.start)
+    return (period.start, period.end) == (fy.start, fy.end)
+
+
+def _with_note(res: Result, note: str) -> Result:
+    return replace(res, notes=(note, *res.notes))
+
+
+def office_result(
+    conn: sqlite3.Connection,
+    measure: Measure,
+    period: Period,
+    today: date,
+    by_worker: Mapping[str | None, Counts],
+    office_of: Mapping[str, str | None],
+    office_id: str | None,
+) -> Result:
+    """An office-level measure (``cost_effectiveness``) for ``office_id``, or for all
+    offices (None): dollars collected in the office's IV-D cases (``by_worker``: the
+    collections query's counts per assigned worker, who places a case in an office,
+    ``office_of``) over the dollars it spent in the fiscal year (costs.csv), as a ratio.
+
+    - Only for a whole federal fiscal year: costs.csv gives a year's expenditures, and a
+      month's collections over a year's spending would mean nothing. A running year is
+      to date: its collections so far over the expenditures the row gives.
+    - An office without a costs.csv row for the year has no figure, and the note says so
+      in one sentence. For all offices: the sum of collections over the sum of
+      expenditures of the offices that have a row for the year; an office that
+      collected support but has no row is left out of both sums, and named, since its
+      collections without its costs would flatter the ratio. Support collected in cases
+      of no office (unassigned, or a worker without an office) is in no office's sum.
+    """
+    fy = ffy_of(period.end)
+    if not whole_ffy(period):
+        return Result(
+            measure, period, 0, 0, None, period.complete(today),
+            (f"a fiscal-year measure (costs.csv gives a year's expenditures): --period "
+             f"{fy.label} shows it",),
+        )  # fmt: skip
+    spent = cs.expenditures(conn, period.label)
+    collected: dict[str | None, int] = {}
+    for worker, counts in by_worker.items():
+        office = office_of.get(worker) if worker is not None else None
+        collected[office] = collected.get(office, 0) + counts.numerator
+    if office_id is not None:
+        res = result(
+            measure, period, today, Counts(collected.get(office_id, 0), spent.get(office_id, 0))
+        )
+        if office_id not in spent:
+            return _with_note(
+                res,
+                f"no costs.csv rows for office {office_id} in {period.label}: "
+                "cost-effectiveness needs the office's expenditures",
+            )
+        return res
+    total = Counts(sum(collected.get(o, 0) for o in spent), sum(spent.values()))
+    res = result(measure, period, today, total)
+    if not spent:
+        return _with_note(
+            res,
+            f"no costs.csv rows for any office in {period.label}: cost-effectiveness needs "
+            "the offices' expenditures",
+        )
+    missing = sorted(o for o, n in collected.items() if o is not None and n and o not in spent)
+    if missing:
+        shown = ", ".join(missing[:5]) + (", …" if len(missing) > 5 else "")
+        noun = "office" if len(missing) == 1 else "offices"
+        return _with_note(res, f"{noun} {shown} left out: no costs.csv row for {period.label}")
+    return res
+
+
+def not_applicable(measure: Measure, period: Period, today: date, kind: str) -> Result:
+    """An office-level measure for a worker or a unit: no figure, and why."""
+    return Result(
+        measure, period, 0, 0, None, period.complete(today),
+        (f"an office-level measure (dollars collected per dollar the office spends), not "
+         f"a {kind}'s",),
+    )  # fmt: skip
 
 
 class Calculator:

@@ -16,9 +16,13 @@ measure looks at the period's last day, or at today while the period still runs
 (``as_of``); a case is open on a day when it was opened on or before it and not closed
 before it, so a case closed on the period's last day still counts as open.
 
-``cost_effectiveness`` (dollars collected / dollars spent, agency level) is not
-computed: the export contract carries no cost data. Its table (45 CFR 305.33 Table 3)
-is in :mod:`casecli.core.incentives`, ready for when it does.
+``cost_effectiveness`` (dollars collected / dollars spent, DOMAIN.md; 42 USC
+658a(b)(6)(E): "the total amount collected during the fiscal year … divided by the total
+amount expended during the fiscal year", read on 45 CFR 305.33 Table 3) is an office's
+measure: its numerator, the support distributed in the office's IV-D cases, comes from
+the payments query (:func:`collections`), grouped by worker like the others; its
+divisor is the office's ``expenditures`` for the fiscal year from costs.csv
+(:func:`expenditures`); :func:`casecli.core.measures.office_result` puts them together.
 """
 
 from __future__ import annotations
@@ -90,13 +94,23 @@ def collections(q: Query) -> dict[str, Rows]:
     least one month of the period (months as for current collections). Numerator: those of
     them with ``arrears_paid > 0`` in at least one month of the period (a case that paid
     toward arrears but owed none in the period is not in the denominator, so not counted).
+
+    ``cost_effectiveness``, its numerator only: the dollars collected, in cents, taken
+    as all support distributed in the IV-D cases over the period's months, current and
+    arrears: ``current_paid + arrears_paid`` (payments.csv's "distributed" amounts;
+    the statute's "total amount collected … under the State plan" counts every IV-D
+    collection, not current support alone, and the export has no other collections).
+    Same cases and months as above (so a running year is to date); the denominator is
+    0 here: expenditures belong to an office, not a worker (:func:`expenditures`). One
+    more sum over rows this query reads anyway, so the measure costs no query of its own.
     """
     sql = f"""
         WITH pp(i, p_start, p_end, as_of, m_first, m_last, c_start, c_end) AS ({q.pp()})
         SELECT i, worker_id, sum(paid), sum(due), sum(arrears_paid AND arrears_due),
-               sum(arrears_due)
+               sum(arrears_due), sum(collected)
         FROM (SELECT pp.i, c.worker_id, sum(pm.current_paid) AS paid,
                      sum(pm.current_due) AS due,
+                     sum(pm.current_paid + coalesce(pm.arrears_paid, 0)) AS collected,
                      max(coalesce(pm.arrears_paid, 0) > 0) AS arrears_paid,
                      max(coalesce(pm.arrears_due, 0) > 0) AS arrears_due
               {_PAYMENTS.format(where=q.where)}
@@ -104,11 +118,27 @@ def collections(q: Query) -> dict[str, Rows]:
         GROUP BY i, worker_id"""
     current: Rows = {}
     arrears: Rows = {}
-    for i, worker, paid, due, paying, owing in q.conn.execute(sql, q.params()):
+    collected: Rows = {}
+    for i, worker, paid, due, paying, owing, total in q.conn.execute(sql, q.params()):
         current[(int(i), worker)] = (int(paid or 0), int(due or 0), 0)
         if owing:
             arrears[(int(i), worker)] = (int(paying or 0), int(owing), 0)
-    return {"current_collections": current, "arrears_collections": arrears}
+        collected[(int(i), worker)] = (int(total or 0), 0, 0)
+    return {
+        "current_collections": current,
+        "arrears_collections": arrears,
+        "cost_effectiveness": collected,
+    }
+
+
+def expenditures(conn: sqlite3.Connection, ffy_label: str) -> dict[str, int]:
+    """Each office's IV-D administrative expenditures (cents) for the fiscal year
+    ``ffy_label`` (FFY2026), from costs.csv; rows a full export dropped are left out."""
+    rows = conn.execute(
+        "SELECT office_id, expenditures FROM costs WHERE period = ? AND _gone_on IS NULL",
+        (ffy_label,),
+    )
+    return {str(office): int(cents) for office, cents in rows}
 
 
 def paternity_establishment(q: Query) -> dict[str, Rows]:

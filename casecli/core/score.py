@@ -6,14 +6,28 @@ One query per measure (and period) covers the whole office, grouped by worker, s
 scope's, the unit's and the office's figures come from the same counts
 (:meth:`measures.Calculator.by_worker`); ``focus`` and the digests can rank workers from
 the same call.
+
+**Periods** (issue 13 item 14): asked for a period, every line is for it. Asked for
+none, each measure is for its own default (:func:`measures.default_period`): the
+current federal fiscal year for the measures the federal rules judge by fiscal year
+(IV-D, CFSR permanency, re-entry, placement stability, cost-effectiveness), the current
+month for the operational ones (visits, timely response, investigations); each line's
+``result.period`` says which. ``focus`` follows the same rule (it is built on this).
+
+**Cost-effectiveness** is an office's measure (``Measure.level`` "office"): for an
+office or all offices it is the office's (or the offices') dollars collected per dollar
+spent (:func:`measures.office_result`), from the payments query current collections
+makes anyway (cached: no query of its own) and the office's costs.csv row; for a worker
+or a unit its line has no figure ("an office-level measure"), the office's beside it.
 """
 
 from __future__ import annotations
 
 import math
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from casecli.core import goals, incentives, measures, periods, words
 from casecli.core.errors import CasecliError
@@ -111,8 +125,7 @@ def fiscal_year(period: Period) -> bool:
     """Whether ``period`` is a whole federal fiscal year (1 October – 30 September): the
     only span 45 CFR 305.33's applicable percentages are set for (issue 13 item 14); a
     month or a range shows none ("fiscal-year measure")."""
-    whole = periods.ffy_of(period.start)
-    return (period.start, period.end) == (whole.start, whole.end)
+    return measures.whole_ffy(period)
 
 
 @dataclass(frozen=True)
@@ -129,19 +142,30 @@ class Line:
     previous_year: float | None  # IV-D only: the same period a year earlier
     trend: tuple[tuple[str, float | None], ...]  # (month, performance), oldest first
     penalty: incentives.Penalty | None = None  # IV-D measures with a federal floor
+    applicable: bool = True  # False: an office-level measure on a worker's or unit's card
 
     @property
     def measure(self) -> Measure:
         return self.result.measure
 
+    @property
+    def period(self) -> Period:
+        """The period this line is for (without --period, the measure's own default)."""
+        return self.result.period
+
 
 @dataclass(frozen=True)
 class Scorecard:
     scope: Scope
-    period: Period
+    period: Period  # the period asked for; when none was, this month (as before)
     today: date
     lines: list[Line]
-    skipped: dict[str, str]
+    given: bool = True  # False: no period was asked, each line is for its measure's default
+
+    @property
+    def periods(self) -> list[Period]:
+        """The periods the lines are for, in the order they first appear."""
+        return list(dict.fromkeys(line.period for line in self.lines)) or [self.period]
 
 
 def gap(measure: Measure, performance: float | None, target: float | None) -> float | None:
@@ -180,6 +204,8 @@ def gap_work(
     when = when_words(period, today)
     if measure.id == "current_collections":
         return f"${math.ceil(need / 100):,} more current support {when}"
+    if measure.id == "cost_effectiveness":  # cents collected, against what was spent
+        return f"${math.ceil(need / 100):,} more support collected {when}"
     more = "more" if measure.direction == "higher" else "fewer"
     return f"{words.count(need)} {more} {words.noun(need, *measure.work)} {when}"
 
@@ -190,6 +216,9 @@ def count_words(measure: Measure, result: Result) -> str:
     "no open investigations"."""
     n, d = result.numerator, result.denominator
     what, of = measure.counts
+    if measure.unit == "ratio":  # dollars collected per dollar spent
+        spent = f" for ${d / 100:,.2f} spent" if d else ""
+        return f"collected ${n / 100:,.2f}{spent}"
     if d == 0:
         return f"no {of}"
     if measure.id == "current_collections":
@@ -203,7 +232,7 @@ def count_words(measure: Measure, result: Result) -> str:
 def scorecard(
     conn: sqlite3.Connection,
     scope: Scope,
-    period: Period,
+    period: Period | None,
     today: date,
     *,
     options: measures.Options | None = None,
@@ -211,7 +240,8 @@ def scorecard(
     trend_months: int = 6,
     calc: Calculator | None = None,
 ) -> Scorecard:
-    """Every applicable measure (or ``measure_ids``) for ``scope`` in ``period``."""
+    """Every applicable measure (or ``measure_ids``) for ``scope`` in ``period``; with
+    ``period`` None, each measure in its default period (see the module docstring)."""
     calc = calc or Calculator(conn, today, options)
     chosen = (
         [measures.get(m) for m in measure_ids]
@@ -223,22 +253,31 @@ def scorecard(
         if scope.office_id and scope.kind != "all"
         else scope.clause()
     )
-    units = dict(conn.execute("SELECT staff_id, unit_id FROM staff").fetchall())
-    targets = goals.goals_for(conn, scope.kind, scope.id, period)
+    staff = conn.execute("SELECT staff_id, unit_id, office_id FROM staff").fetchall()
+    units = {s: u for s, u, _ in staff}
+    offices = {s: o for s, _, o in staff}
+    targets: dict[Period, dict[str, Goal]] = {}
     own_where, own_params = scope.clause()
     same = (own_where, own_params) == wide
-    months = periods.last_months(period, trend_months, today)
     lines = []
     for m in chosen:
+        p = period or measures.default_period(m, today)
+        if p not in targets:
+            targets[p] = goals.goals_for(conn, scope.kind, scope.id, p)
+        if m.level == "office":
+            lines.append(_office_line(conn, calc, m, scope, p, today, wide, same, offices,
+                                      targets[p].get(m.id)))  # fmt: skip
+            continue
+        months = periods.last_months(p, trend_months, today)
         # The period over the office (for the unit's and office's figures), the trend
         # and last year over the scope: one query per family, or two for a worker/unit.
-        extra = [*months, *([periods.year_before(period)] if m.iv_d else [])]
-        batch = calc.by_worker_over(m.id, wide[0], wide[1], [period, *(extra if same else [])])
+        extra = [*months, *([periods.year_before(p)] if m.iv_d else [])]
+        batch = calc.by_worker_over(m.id, wide[0], wide[1], [p, *(extra if same else [])])
         rows = batch[0]
         if same:
             later = [
-                measures.result(m, p, today, measures.total(r.values()))
-                for p, r in zip(extra, batch[1:], strict=True)
+                measures.result(m, x, today, measures.total(r.values()))
+                for x, r in zip(extra, batch[1:], strict=True)
             ]
         else:
             later = calc.results(m.id, own_where, own_params, extra)
@@ -252,16 +291,16 @@ def scorecard(
             own = in_unit
         else:
             own = everyone
-        res = measures.result(m, period, today, own)
+        res = measures.result(m, p, today, own)
         unit_perf = (
-            measures.result(m, period, today, in_unit).performance
+            measures.result(m, p, today, in_unit).performance
             if scope.kind in ("worker", "unit")
             else None
         )
         office_perf = (
-            measures.result(m, period, today, everyone).performance if scope.kind != "all" else None
+            measures.result(m, p, today, everyone).performance if scope.kind != "all" else None
         )
-        goal = targets.get(m.id)
+        goal = targets[p].get(m.id)
         target = goal.target if goal else None
         previous = later[len(months)] if m.iv_d else None
         trend = tuple((r.period.label, r.performance) for r in later[: len(months)])
@@ -276,13 +315,66 @@ def scorecard(
                 office=office_perf,
                 goal=goal,
                 gap=gap(m, res.performance, target),
-                gap_work=gap_work(m, own, target, period, today)
+                gap_work=gap_work(m, own, target, p, today)
                 if res.performance is not None
                 else None,
-                applicable_percentage=applicable if fiscal_year(period) else None,
+                applicable_percentage=applicable if fiscal_year(p) else None,
                 previous_year=previous.performance if previous else None,
                 trend=trend,
                 penalty=incentives.penalty(m.id, res.exact, before),
             )
         )
-    return Scorecard(scope, period, today, lines, dict(measures.SKIPPED))
+    return Scorecard(scope, period or periods.month_of(today), today, lines, period is not None)
+
+
+def _office_line(
+    conn: sqlite3.Connection,
+    calc: Calculator,
+    m: Measure,
+    scope: Scope,
+    period: Period,
+    today: date,
+    wide: tuple[str, list[Any]],
+    same: bool,
+    offices: dict[str, str | None],
+    goal: Goal | None,
+) -> Line:
+    """An office-level measure's line (cost-effectiveness): the office's or all offices'
+    ratio with its goal, gap, Table 3 percentage and last year's; for a worker or a unit
+    no figure, the office's beside it. Its counts are the collections query's, already
+    run for current collections over the same cases and periods (cached); no trend: the
+    expenditures are a year's."""
+    office_id = None if scope.kind == "all" else scope.office_id
+    if scope.kind != "all" and office_id is None:  # a worker or unit of no office
+        return Line(measures.not_applicable(m, period, today, scope.kind), None, None, None,
+                    None, None, None, None, (), applicable=False)  # fmt: skip
+    before_p = periods.year_before(period)
+    batch = calc.by_worker_over(m.id, wide[0], wide[1], [period, *([before_p] if same else [])])
+    ratio = measures.office_result(conn, m, period, today, batch[0], offices, office_id)
+    if scope.kind in ("worker", "unit"):  # the office's notes say why it has no figure
+        na = measures.not_applicable(m, period, today, scope.kind)
+        res = replace(na, notes=(*na.notes, *ratio.notes))
+        return Line(res, None, ratio.performance, None, None, None, None, None, (),
+                    applicable=False)  # fmt: skip
+    previous = (
+        measures.office_result(conn, m, before_p, today, batch[1], offices, office_id)
+        if same
+        else None
+    )
+    target = goal.target if goal else None
+    counts = Counts(ratio.numerator, ratio.denominator)
+    # Table 3 is read from the exact ratio: $4.4999 per $1 is 80, never 90
+    applicable = incentives.applicable_percentage(m.id, ratio.exact)
+    return Line(
+        result=ratio,
+        unit=None,
+        office=ratio.performance if scope.kind == "office" else None,
+        goal=goal,
+        gap=gap(m, ratio.performance, target),
+        gap_work=gap_work(m, counts, target, period, today)
+        if ratio.performance is not None
+        else None,
+        applicable_percentage=applicable if fiscal_year(period) else None,
+        previous_year=previous.performance if previous else None,
+        trend=(),
+    )

@@ -403,6 +403,7 @@ EXPORT_TABLES = (
     "removals",
     "placements",
     "case_goals",
+    "costs",
 )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from casecli.core import checks as ck
 from casecli.core import fastchecks as fast
 from casecli.core import sync_rejects
-from casecli.core.contract import KNOWN_CASE_TYPES, RecordType
+from casecli.core.contract import KNOWN_CASE_TYPES, TEXT, RecordType
 from casecli.core.lines import LineTooLong
 from casecli.core.profiles import Profile
 from casecli.core.source import Reader, SourceFile
@@ -358,12 +358,30 @@ class Job:
         return 0
 
     def _mark_gone(self) -> int:
+        """Mark gone the stored rows whose key no staged row of this file has. A typed key
+        cell is stored trimmed and formatted (' 2026-09' is 2026-09, ffy2026 is FFY2026),
+        so a row the staged cell matched in the update must not be marked gone for want
+        of a raw match: the key as stored is compared too, but only for rows the raw
+        comparison (which the staging index serves) found no match for, the few that
+        may be gone, so a full sync of a large table costs what it did."""
         table = ck.q(self.rt.name)
-        match = " AND ".join(f"s.{ck.q(k)} = {table}.{ck.q(k)}" for k in self.key)
+        raw = " AND ".join(f"s.{ck.q(k)} = {table}.{ck.q(k)}" for k in self.key)
+        missing = f"NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s._retry IS NULL AND {raw})"
+        typed = [self.rt.column(k) for k in self.key if self.rt.column(k).type != TEXT]
+        if typed:
+            stored = " AND ".join(
+                f"s.{ck.q(k)} = {table}.{ck.q(k)}"
+                if self.rt.column(k).type == TEXT
+                else f"{ck.normalised(self.rt.column(k), 's')} = {table}.{ck.q(k)}"
+                for k in self.key
+            )
+            missing += (
+                f" AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s._retry IS NULL AND {stored})"
+            )
         return int(
             self.conn.execute(
                 f"UPDATE {table} SET _gone_on = ?, _sync_id = ? WHERE _gone_on IS NULL"
-                f" AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s._retry IS NULL AND {match})",
+                f" AND {missing}",
                 (self.gone_on, self.sync_id),
             ).rowcount
         )

@@ -3,6 +3,12 @@ with the months before it as a trend, for the unit view and ``casecli unit``.
 
 A unit is scored on the measure of the program most of its open cases are in
 (``KEY_MEASURES``); one batched measure statement gives every worker's figures.
+
+Always this month, though current collections is a fiscal-year measure whose default
+in ``score`` and ``focus`` is the federal fiscal year (issue 13 item 14): the unit and
+office views are the month's dashboard, read beside the months before as a trend, and
+current collections is also reported monthly (DOMAIN.md). ``casecli score`` gives the
+year.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ class KeyScore:
 
     measure: str  # the measure id
     title: str
-    unit: str  # percent | rate
+    unit: str  # percent | rate | ratio (measures.Measure.unit)
     direction: str  # higher | lower: which is better
     period: str  # the month scored (to date while it runs)
     performance: float | None  # None: nothing to count yet

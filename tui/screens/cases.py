@@ -116,8 +116,8 @@ class NextScreen(DataScreen):
 
         who = self.casecli.who
         scope = f"worker:{who.staff_id}"
-        self.app.push_screen(GoalForm([(f"you ({who.staff_id})", scope)], scope,
-                                      list(measures.MEASURES), None))  # fmt: skip
+        ids = [m.id for m in measures.MEASURES.values() if m.level == "case"]
+        self.app.push_screen(GoalForm([(f"you ({who.staff_id})", scope)], scope, ids, None))
 
     def compose(self) -> ComposeResult:
         yield Static("[b]Your next actions[/] · Enter opens the case", id="figures")

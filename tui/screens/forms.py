@@ -265,7 +265,8 @@ class GoalForm(Form):
         options = [(f"{measures.get(m).title} ({m})", m) for m in self.measure_ids]
         start = self.measure if self.measure in self.measure_ids else Select.NULL
         yield ("Measure", Select(options, value=start, prompt="choose the measure", id="measure"))
-        yield ("Target", Input(placeholder="e.g. 95 (percent), or a rate", id="target"))
+        yield ("Target", Input(placeholder="e.g. 95 (percent), a rate, or 4.5 ($ per $1)",
+                               id="target"))  # fmt: skip
         yield ("Period", Input(placeholder="(optional) every month; or 2026-12, FFY2027",
                                id="period"))  # fmt: skip
 

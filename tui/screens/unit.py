@@ -181,4 +181,5 @@ class UnitScreen(Overview):
         key = v.score.measure if v.score else None
         programs = [measures.get(key).program] if key else []
         ids = [m.id for m in measures.for_programs(programs)] or list(measures.MEASURES)
+        ids = [m for m in ids if measures.get(m).level == "case"]  # a unit or its workers
         return scopes, chosen, ids, key
