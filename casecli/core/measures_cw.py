@@ -463,22 +463,28 @@ def maltreatment_in_care(q: Query) -> dict[str, Rows]:
               AND julianday(min(coalesce(r.discharged_on, '9999-12-31'), date(:today, '+1 day')))
                   - julianday(r.removed_on) >= 8),
         f AS MATERIALIZED ({_findings_of("stay")}),
-        part AS (
-            SELECT pp.i, s.worker_id, s.removal_id, s.person_id,
+        part AS MATERIALIZED (
+            SELECT pp.i, s.worker_id, s.person_id,
                    max(s.removed_on, pp.p_start) AS first,
                    min(s.stop, date(pp.p_end, '+1 day')) AS after
             FROM stay s CROSS JOIN pp
-            WHERE s.removed_on <= pp.p_end AND s.stop > pp.p_start)
-        SELECT part.i, part.worker_id,
-               (SELECT count(DISTINCT f.report_on) FROM f
-                WHERE f.person_id = part.person_id
-                  AND f.report_on >= part.first AND f.report_on < part.after),
-               julianday(part.after) - julianday(part.first)
-        FROM part WHERE part.after > part.first"""
-    rows: Rows = {}
-    for i, worker, victims, days in q.conn.execute(sql, q.params()):
-        a, b, _ = rows.get((int(i), worker), (0, 0, 0))
-        rows[(int(i), worker)] = (a + int(victims), b + int(days), 0)
+            WHERE s.removed_on <= pp.p_end AND s.stop > pp.p_start
+              AND min(s.stop, date(pp.p_end, '+1 day')) > max(s.removed_on, pp.p_start)),
+        days AS (
+            SELECT i, worker_id, sum(julianday(after) - julianday(first)) AS days
+            FROM part GROUP BY i, worker_id),
+        victims AS (  -- the few findings joined to the stays, not each stay to the findings
+            SELECT part.i, part.worker_id,
+                   count(DISTINCT part.person_id || '|' || f.report_on) AS n
+            FROM f JOIN part ON part.person_id = f.person_id
+            WHERE f.report_on >= part.first AND f.report_on < part.after
+            GROUP BY part.i, part.worker_id)
+        SELECT d.i, d.worker_id, coalesce(v.n, 0), d.days
+        FROM days d LEFT JOIN victims v ON v.i = d.i AND v.worker_id IS d.worker_id"""
+    rows: Rows = {
+        (int(i), worker): (int(victims), int(days), 0)
+        for i, worker, victims, days in q.conn.execute(sql, q.params())
+    }
     return {"maltreatment_in_care": rows}
 
 
