@@ -121,3 +121,27 @@ def test_core_measures_import_no_typer_rich_or_textual() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(json.loads(done.stdout.replace("'", '"')))
     assert not loaded & {"typer", "rich", "textual", "click"}
+
+
+def test_a_scorecard_computes_its_statements_side_by_side_first(mstore: sqlite3.Connection) -> None:
+    # Calculator.prefetch runs the families on read connections of their own, in threads;
+    # the scorecard's loop then finds every figure computed (no statement on its own
+    # connection but the staff and goals look-ups), and the figures are the ones the
+    # loop computes one after another without it.
+    from casecli.core import score
+
+    seen: list[str] = []
+    mstore.set_trace_callback(seen.append)
+    try:
+        office = score.Scope("office", "O1", None, None, "O1")
+        ahead = score.scorecard(mstore, office, None, TODAY)
+    finally:
+        mstore.set_trace_callback(None)
+    assert not [s for s in seen if "pp(i" in s or "FROM payments" in s], seen
+    alone = Calculator(mstore, TODAY)
+    alone.prefetch = lambda jobs: None  # type: ignore[method-assign]
+    before = score.scorecard(mstore, office, None, TODAY, calc=alone)
+    assert [(x.measure.id, x.result, x.trend, x.previous_year) for x in ahead.lines] == [
+        (x.measure.id, x.result, x.trend, x.previous_year) for x in before.lines
+    ]
+    assert len(ahead.lines) == 17

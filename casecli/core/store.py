@@ -227,6 +227,30 @@ def _immutable_is_safe(exc: sqlite3.Error, path: Path) -> bool:
         return False
 
 
+def sibling(conn: sqlite3.Connection) -> sqlite3.Connection | None:
+    """Another connection to the store ``conn`` has open, for reading only (``query_only``),
+    configured the same, for a reader that runs statements side by side in threads
+    (:meth:`casecli.core.measures.Calculator.prefetch`); None when there is no file to open
+    again (an in-memory store) or it cannot be opened as ``conn`` was (read ``immutable``
+    on read-only media): the caller then reads on ``conn`` alone."""
+    files = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
+    if not files or not files[0]:
+        return None
+    try:
+        other = sqlite3.connect(files[0], isolation_level=None, check_same_thread=False)
+    except sqlite3.Error:
+        return None
+    try:
+        _configure(other)
+        other.execute("PRAGMA cache_size = -16384")  # 16 MiB: one statement at a time
+        other.execute("PRAGMA query_only = ON")
+        other.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    except sqlite3.Error:
+        other.close()
+        return None
+    return other
+
+
 def _open_immutable(path: Path) -> sqlite3.Connection:
     uri = path.absolute().as_uri() + "?mode=ro&immutable=1"
     try:
