@@ -83,7 +83,7 @@ def test_list_marks_defaults_and_set_values(cfg: Path) -> None:
     assert lines["urgency.idle"] == "2.5"
     assert lines["urgency.overdue"] == "2  (default)"
     assert set(lines) == {"db", "user", "playbooks", "timezone"} | {f"urgency.{t}" for t in
-                                                       ("safety", "court_imminent", "signal", "due", "overdue", "statutory", "court", "stuck", "risk", "idle", "barrier", "goal_impact", "stuck_days", "court_imminent_days")}  # fmt: skip
+                                                       ("safety", "court_imminent", "signal", "due", "overdue", "statutory", "court", "stuck", "risk", "idle", "barrier", "unpaid", "goal_impact", "stuck_days", "court_imminent_days", "no_payment_months")}  # fmt: skip
     data = {
         e["key"]: (e["value"], e["source"])
         for e in json.loads(cli("config", "list", "--json").stdout)
@@ -121,7 +121,7 @@ def test_unknown_keys_in_a_hand_edited_file_are_shown_and_can_be_removed(cfg: Pa
         (["unset", "colour"],
          "'colour' is not a config key; use one of db, user, playbooks, timezone or urgency.TERM (casecli config list shows them all)."),
         (["set", "urgency.speed", "3"],
-         "urgency.speed is not an urgency term or setting; use one of urgency.safety, urgency.court_imminent, urgency.signal, urgency.due, urgency.overdue, urgency.statutory, urgency.court, urgency.stuck, urgency.risk, urgency.idle, urgency.barrier, urgency.goal_impact, urgency.stuck_days, urgency.court_imminent_days."),
+         "urgency.speed is not an urgency term or setting; use one of urgency.safety, urgency.court_imminent, urgency.signal, urgency.due, urgency.overdue, urgency.statutory, urgency.court, urgency.stuck, urgency.risk, urgency.idle, urgency.barrier, urgency.unpaid, urgency.goal_impact, urgency.stuck_days, urgency.court_imminent_days, urgency.no_payment_months."),
         (["set", "urgency.overdue", "lots"], "urgency.overdue must be a number, like 2.5, not 'lots'."),
         (["set", "urgency.overdue", "nan"], "urgency.overdue must be a number, like 2.5, not 'nan'."),
         (["set", "urgency.stuck_days", "0"], "urgency.stuck_days is a number of days, like 90, not '0'."),

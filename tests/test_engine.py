@@ -217,7 +217,7 @@ def test_a_waitlisted_service_blocks_its_step_and_shows_in_waiting() -> None:
     groups = waiting([v])
     assert [(g.what, g.count, g.median_days) for g in groups] == [("substance treatment", 1, 38.0)]
     assert any(
-        a.action == "Chase the substance treatment (waitlisted) — waiting 38 days"
+        a.action == "Chase the substance treatment referral — waitlisted for 38 days"
         for a in v.actions
     )
 

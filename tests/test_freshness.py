@@ -134,7 +134,8 @@ def test_next_says_nothing_of_yesterdays_export(old: Path) -> None:
 def test_the_case_card_says_it_under_the_facts_and_in_json(old: Path) -> None:
     lines = run(old, "W1", "2026-12-02", "case", "004").splitlines()
     assert lines[0].startswith("Case 004 · investigation")
-    assert lines[2] == STALE
+    assert lines[2] == "Worker Avery Cole (W1), Unit One"  # the facts are two lines (issue 14)
+    assert lines[3] == STALE
     data = json.loads(run(old, "W1", "2026-12-02", "case", "004", "--json"))
     assert (data["data_as_of"], data["data_age_days"]) == ("2026-11-23", 9)
     assert data["case_id"] == "004" and data["situation"]  # the old fields are still there
@@ -234,7 +235,8 @@ def test_the_tui_header_says_it_and_drops_it_after_a_sync(tmp_path: Path) -> Non
             await press(app, pilot, "enter")  # a worker
             assert note in screen_text(app).splitlines()[0]
             await press(app, pilot, "enter")  # a case
-            assert "Data as of 2026-11-24 (15 days ago)." in screen_text(app).splitlines()[2]
+            # under the facts: the case's, then its worker's (issue 14 item 10)
+            assert "Data as of 2026-11-24 (15 days ago)." in screen_text(app).splitlines()[3]
             conn = sqlite3.connect(store_path)  # a sync of last night's export lands
             conn.execute(
                 "INSERT INTO sync_log (started_at, finished_at, folder, source, as_of, kind,"

@@ -231,7 +231,7 @@ def test_a_write_inside_the_callers_transaction_uses_a_savepoint(
         (lambda c, w: record.add_barrier(c, w, "C100", "x", step="intake", today=TODAY, books=BOOKS),
          CasecliError, "Step intake is not in the foster_care playbook (its steps: monthly_visit, case_plan, court_report, periodic_review, reunification_assessment, permanency_hearing, tpr_petition)."),
         (lambda c, w: record.add_barrier(c, w, "004", "x", step="case_plan", today=TODAY, books=BOOKS),
-         CasecliError, "Step case_plan is not in the investigation playbook (its steps: first_contact, safety_assessment, collaterals, finding)."),
+         CasecliError, "Step case_plan is not in the investigation playbook (its steps: first_contact, safety_assessment, collaterals, finding, closure)."),
         (lambda c, w: record.add_barrier(c, w, "C100", "x", expect="2026-12-32", today=TODAY, books=BOOKS),
          UsageError, "--expect 2026-12-32 is not a real date; use YYYY-MM-DD."),
         (lambda c, w: record.add_barrier(c, w, "C100", "x", expect="soon", today=TODAY, books=BOOKS),
@@ -322,21 +322,27 @@ def test_recorded_events_link_to_the_exports_copy(store: sqlite3.Connection) -> 
     assert loaded == unlinked
 
 
-def test_the_engine_is_given_only_the_latest_payments_month_before_today(
+def test_the_engine_is_given_only_the_payments_rows_it_reads(
     store: sqlite3.Connection,
 ) -> None:
-    """caseload.views loads each case's payments row for the latest month before today's
-    (all the engine reads: is the case paying?), not its whole ledger. C200 has 2026-09
-    and 2026-10 rows (and, here, one for the current month)."""
+    """caseload.views loads, per case, only the payments rows the engine reads, not its
+    whole ledger: the latest month before today's (is the case paying?), the last month
+    with a payment up to today's and the first month anything was owed (how long without
+    a payment, issue 14 item 8). C200 has 2026-09 (paid) and 2026-10 (partly paid) rows
+    (and, here, one for the current month, paid)."""
     store.execute(
         "INSERT INTO payments (case_id, month, current_due, current_paid) VALUES ('C200', '2026-11', 1, 1)"
     )
     whole = casedata.load(store, "c.case_id = 'C200'")["C200"].payments
     assert [p["month"] for p in whole] == ["2026-09", "2026-10", "2026-11"]
     latest = casedata.load(store, "c.case_id = 'C200'", payments_before="2026-11")["C200"]
-    assert [(p["month"], p["current_paid"]) for p in latest.payments] == [("2026-10", 17550)]
+    assert [(p["month"], p["current_paid"]) for p in latest.payments] == [
+        ("2026-09", 35000),  # the first owed
+        ("2026-10", 17550),  # the latest before November
+        ("2026-11", 1),  # the last paid, up to November
+    ]
     earlier = casedata.load(store, "c.case_id = 'C200'", payments_before="2026-10")["C200"]
-    assert [p["month"] for p in earlier.payments] == ["2026-09"]
+    assert [p["month"] for p in earlier.payments] == ["2026-09", "2026-10"]
     assert (
         casedata.load(store, "c.case_id = 'C200'", payments_before="2026-01")["C200"].payments == []
     )

@@ -349,3 +349,32 @@ def test_a_trial_home_visit_past_six_months_is_an_action() -> None:
     # a legal deadline: the same due and overdue terms as a statutory step
     assert [t.term for t in found["F1"].terms] == ["due", "overdue", "risk"]
     assert found["F1"].urgency > found["F2"].urgency
+
+
+def test_a_case_unpaid_for_months_ranks_above_routine_enforcement_below_fresh_news() -> None:
+    # Issue 14 item 8. S1: nothing paid since June (July to October: 4 whole months; a
+    # case with no payment for two months or more is worked, DOMAIN.md "Timeframes").
+    # S2: October's payment missed only, the routine monthly enforcement step due at the
+    # month's end, as S1's. S3: the paying parent lost a job yesterday. The debt that has
+    # grown four months grows again each month it is not worked: above the routine step
+    # of the same day (the ``unpaid`` term), but below a fresh life change (rule 2: the
+    # moment to reach the parent passes) and below any legal deadline passed (``due``
+    # alone gives those 9 points; four months unpaid with the month's end in 6 days, 8.26).
+    from tests.test_case_card import _ledger
+
+    unpaid, routine, news = support_case("S1"), support_case("S2"), support_case("S3")
+    for d in (unpaid, routine, news):  # not idle: the parent was located last week
+        d.events = [e for e in d.events if e["kind"] != "enforcement_action"]
+        d.events.append(event("LC", d.case_id, "locate", on="2026-11-17"))
+    unpaid.payments = _ledger("S1", "2026-06")
+    news.signals.append(signal("S3", "N1", "job_loss", "2026-11-23"))
+    actions = rank(unpaid, routine, news)
+    assert [(a.case_id, a.kind) for a in actions] == [
+        ("S3", "modification"), ("S1", "no_payment"), ("S2", "step"), ("S3", "step"),
+    ]  # fmt: skip
+    s1 = actions[1]
+    assert s1.action == (
+        "No payment since June (4 months) — check employment, consider withholding"
+    )
+    assert [(t.term, t.points) for t in s1.terms] == [("due", 3.43), ("unpaid", 4.83)]
+    assert s1.urgency < COEF["due"] * COEF["statutory"]  # below a legal deadline passed

@@ -215,9 +215,9 @@ def test_waiting_and_caseload_counts(capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert not bad_counts(out), out
     assert "parenting — 1 case, median 1 day, oldest 1" in out
-    assert "C0            1 day   parenting" in out
-    assert "C0            2 days  parenting" in out
-    assert "C0            0 days  parenting" in out
+    assert "C0            1 day   #0 parenting" in out  # a recorded barrier's number
+    assert "C0            2 days  #0 parenting" in out
+    assert "C0            0 days  #0 parenting" in out
     for n in (1, 2):
         view = SimpleNamespace(case_id="C1", case={"case_type": "in_home"}, urgency=1.0,
                                situation="on track", actions=[])  # fmt: skip
@@ -239,7 +239,7 @@ def test_unit_figures_and_more_kinds_of_wait(capsys: pytest.CaptureFixture[str])
         out = capsys.readouterr().out
         assert not bad_counts(out), out
         assert f"… and {n} more kind{'s' if n > 1 else ''} of wait" in out
-        assert "C0            1 day   parenting" in out
+        assert "C0            1 day   #0 parenting" in out  # a recorded barrier's number
 
 
 def test_sync_summary_counts(capsys: pytest.CaptureFixture[str]) -> None:

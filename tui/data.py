@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from casecli.core import card as cards
 from casecli.core import (
     caseload,
     config,
@@ -24,14 +25,9 @@ from casecli.core import (
     urgency,
 )
 from casecli.core import unit as units
+from casecli.core.card import Card as CaseCard  # the CLI's card, the same sentences
 from casecli.core.engine import Action, CaseView
 from casecli.core.scope import Actor
-
-
-@dataclass
-class CaseCard:
-    view: CaseView
-    recent: list[dict[str, Any]]
 
 
 @dataclass
@@ -114,12 +110,12 @@ class Session:
     def case(self, case_id: str) -> CaseCard:
         with self.connect() as conn:
             scope.check_case(conn, scope.actor(conn, self.user), case_id)
-            views = caseload.views(conn, "c.case_id = ?", [case_id], **self._kw())
-            if not views:
+            card = cards.load(conn, case_id, **self._kw())
+            if card is None:
                 from casecli.core.errors import CasecliError
 
                 raise CasecliError(f"Case {case_id} was marked gone by a full export.")
-            return CaseCard(views[0], recent_activity(conn, case_id))
+            return card
 
     def units(self) -> list[tuple[str, str]]:
         """The units this user may open: (unit id, name)."""
@@ -176,14 +172,3 @@ class Session:
         with self.connect() as conn:
             who = scope.actor(conn, self.user)
             return goals.set_goal(conn, who, kind, scope_id, measure, target, period)
-
-
-def recent_activity(conn: sqlite3.Connection, case_id: str, n: int = 6) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        "SELECT kind, status, coalesce(completed_on, scheduled_on) AS on_, 'export'"
-        " FROM events WHERE case_id = ? AND status IN ('completed', 'missed', 'cancelled')"
-        " UNION ALL SELECT kind, 'completed', occurred_at, 'recorded' FROM recorded_events"
-        " WHERE case_id = ? ORDER BY 3 DESC LIMIT ?",
-        (case_id, case_id, n),
-    ).fetchall()
-    return [dict(zip(("kind", "status", "on", "source"), r, strict=True)) for r in rows]

@@ -147,38 +147,32 @@ def register(app: typer.Typer) -> None:
         settings: Settings, case_id: Annotated[str, typer.Argument(help="The case id.")]
     ) -> None:
         """The case card: now, scheduled, next milestone, people, barriers, goals, signals."""
-        from casecli.core import caseload, scope
+        from casecli.core import card as cards
+        from casecli.core import scope
 
         conn, who, books, coef = _context(settings)
         scope.check_case(conn, who, case_id)
-        views = caseload.views(
-            conn,
-            "c.case_id = ?",
-            [case_id],
-            today=settings.today,
-            books=books,
-            coef=coef,
-            redact=settings.redact,
+        card = cards.load(
+            conn, case_id, today=settings.today, books=books, coef=coef, redact=settings.redact
         )
-        if not views:
+        if card is None:
             from casecli.core.errors import CasecliError
 
             raise CasecliError(
                 f"Case {case_id} was marked gone by a full export; it is kept but not shown."
             )
-        view = views[0]
-        events = _recent(conn, case_id)
         if settings.json:
             from casecli.render import write_json
 
             write_json(
-                case_json(view, events, settings.today, settings.redact)
+                case_json(card.view, card.recent, settings.today, settings.redact)
+                | card_json(card, settings.redact)
                 | settings.freshness_fields()
             )
             return
         from casecli.cli import views as show
 
-        show.case_card(view, events, settings)
+        show.case_card(card, settings)
 
     @command(app, "caseload", playbooks=True)
     def caseload_(settings: Settings) -> None:
@@ -233,19 +227,6 @@ def register(app: typer.Typer) -> None:
         show.waiting_table(groups, settings.freshness())
 
 
-def _recent(conn: Any, case_id: str) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        "SELECT kind, status, coalesce(completed_on, scheduled_on) AS on_, person_id, 'export' AS source"
-        " FROM events WHERE case_id = ? AND status IN ('completed', 'missed', 'cancelled')"
-        " UNION ALL SELECT kind, 'completed', occurred_at, person_id, 'recorded' FROM recorded_events"
-        " WHERE case_id = ? ORDER BY 3 DESC LIMIT 6",
-        (case_id, case_id),
-    ).fetchall()
-    return [
-        dict(zip(("kind", "status", "on", "person_id", "source"), r, strict=True)) for r in rows
-    ]
-
-
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
@@ -281,6 +262,7 @@ def _terms_json(terms: Any) -> list[dict[str, Any]]:
 def barrier_json(b: Any) -> dict[str, Any]:
     return {
         "id": b.id,
+        "number": b.number,  # what casecli resolve takes; None: ends by itself
         "kind": b.kind,
         "what": b.what,
         "since": _iso(b.since),
@@ -294,6 +276,56 @@ def barrier_json(b: Any) -> dict[str, Any]:
 def milestone_json(v: Any) -> dict[str, Any] | None:
     m = v.milestone
     return {"what": m.what, "on": _iso(m.on), "days_left": m.days_left} if m else None
+
+
+def card_json(card: Any, redact: bool) -> dict[str, Any]:
+    """What the card adds to the engine's view (:mod:`casecli.core.card`): the worker,
+    a support case's money (cents, as stored), each child in care."""
+    from dataclasses import asdict
+
+    from casecli.core.card import worker_words
+    from casecli.render import initials
+
+    c, w, s = card.view.case, card.worker, card.support
+    out: dict[str, Any] = {
+        "worker": None
+        if w is None
+        else {
+            "staff_id": w.staff_id,
+            "name": initials(w.name) if redact else w.name,
+            "unit_id": w.unit_id,
+            "unit_name": w.unit_name,
+        },
+        "worker_words": worker_words(w, c["worker_id"], redact),
+        "support": None,
+        "children_in_care": [
+            {
+                "person_id": k.person_id,
+                "removed_on": _iso(k.removed_on),
+                "entered_on": _iso(k.entered_on),
+                "days_in_care": k.days_in_care,
+                "asfa_month": k.asfa_month,
+                "asfa_month_15": _iso(k.asfa_month_15),
+                "asfa_done_on": _iso(k.asfa_done_on),
+                "placement": k.placement,
+                "placement_since": _iso(k.placement_since),
+                "placement_moves": k.moves,
+            }
+            for k in card.children
+        ],
+    }
+    if s is not None:
+        out["support"] = {
+            "order_established_on": _iso(s.order_on),
+            "months": [asdict(m) for m in s.months],
+            "current_due": s.current_due,
+            "current_paid": s.current_paid,
+            "arrears_balance": s.arrears_balance,
+            "arrears_paid": s.arrears_paid,
+            "last_paid_month": s.last_paid,
+            "months_without_payment": s.months_unpaid,
+        }
+    return out
 
 
 def case_json(v: Any, events: list[dict[str, Any]], today: date, redact: bool) -> dict[str, Any]:

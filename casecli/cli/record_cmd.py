@@ -129,23 +129,29 @@ def register(app: typer.Typer) -> None:
     @command(app, "resolve")
     def resolve(
         settings: Settings,
-        barrier_id: Annotated[int, typer.Argument(help="The barrier number (casecli waiting).")],
+        barrier: Annotated[
+            str,
+            typer.Argument(
+                help="The barrier number casecli waiting and casecli case show: 5, #5 or barrier:5."
+            ),
+        ],
         note: Annotated[str | None, typer.Option("--note", help="How it was resolved.")] = None,
     ) -> None:
         """Clear a barrier: what the case waited for has happened."""
         from casecli.core import record as rec
 
+        barrier_id = rec.barrier_number(barrier)
         conn, who = _open(settings)
         try:
             rec.resolve_barrier(conn, who, barrier_id, today=settings.today, note=note)
-            barrier = _barrier(conn, barrier_id)
+            done = _barrier(conn, barrier_id)
         finally:
             conn.close()
         say(
             settings,
-            barrier,
-            f"Resolved barrier #{barrier_id} on case {barrier['case_id']} ({barrier['what']}) "
-            f"on {barrier['resolved_on']}.",
+            done,
+            f"Resolved barrier #{barrier_id} on case {done['case_id']} ({done['what']}) "
+            f"on {done['resolved_on']}.",
         )
         refresh_next(settings)
 

@@ -141,7 +141,13 @@ def _groups(
         out.print(f"  {safe(_fit(f'{bottleneck_words(g)}, oldest {g.oldest_days}', width - 2))}")
         for cid, b in g.items[:top]:
             out.print(
-                f"    {safe(cid):<10} {age_cell(b.age_days)}  {safe(_fit(b.what, width - 26))}"
+                f"    {safe(cid):<10} {age_cell(b.age_days)}  "
+                + (f"#{b.number} " if b.number is not None else "")
+                + safe(
+                    _fit(
+                        b.what, width - 26 - (len(str(b.number)) + 2 if b.number is not None else 0)
+                    )
+                )
             )
     if len(shown) < len(groups):
         more = plural(len(groups) - len(shown), "more kind of wait", "more kinds of wait")

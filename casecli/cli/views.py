@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from casecli.cli.options import Settings
-from casecli.core.words import days, in_days, noun, plural
+from casecli.core.words import in_days, noun, plural
 from casecli.render import console, initials, printable, safe
 
 
@@ -68,19 +68,18 @@ def _name(value: str | None, redact: bool) -> str:
     return initials(value) if redact else (value or "")
 
 
-def case_card(v: Any, events: list[dict[str, Any]], settings: Settings) -> None:
+def case_card(card: Any, settings: Settings) -> None:
+    """The card's sentences come from :mod:`casecli.core.card`, the TUI's too."""
+    from casecli.core import card as cards
+
     out = console()
-    c, today, redact = v.case, settings.today, settings.redact
+    v, today, redact = card.view, settings.today, settings.redact
+    c = v.case
     kind = str(c["case_type"]).replace("_", " ")
     head = f"[bold]Case {safe(c['case_id'])}[/] · {safe(kind)} · {safe(_name(c['name'], redact))}"
     out.print(head)
-    facts = [
-        f"{c['status']} since {str(c['opened_on'])[:10]}",
-        f"worker {c['worker_id'] or 'unassigned'}",
-    ]
-    if c["risk_level"]:
-        facts.append(f"risk {str(c['risk_level']).replace('_', ' ')}")
-    out.print(safe(" · ".join(facts)))
+    out.print(safe(cards.facts_line(card)))
+    out.print(safe(cards.worker_line(card, redact)))
     stale = settings.freshness()
     if stale:
         out.print(f"[bold]{safe(stale)}[/]")
@@ -95,9 +94,18 @@ def case_card(v: Any, events: list[dict[str, Any]], settings: Settings) -> None:
     if not v.actions:
         out.print("  nothing to do now")
     for a in v.actions:  # every term with its points: they add up to the urgency
-        out.print(f"  {a.urgency:5.1f}  {safe(a.action)}")
-        for line in _reasons(a.terms, True).split("\n") if a.terms else []:
-            out.print(f"         [dim]{line}[/]", highlight=False)
+        _hang(out, f"  {a.urgency:5.1f}  ", a.action)
+        for line in _reasons(a.terms, True, escape=printable).split("\n") if a.terms else []:
+            _hang(out, "         ", line, style="dim")
+    if card.support is not None:
+        _section(out, "Support")
+        for line in cards.support_lines(card.support, today):
+            _hang(out, "  ", line)
+    if card.children:
+        _section(out, "Children in care")
+        for child in card.children:
+            for line in cards.child_lines(child, today, redact):
+                _hang(out, "  ", line)
     later = [s for s in v.steps if s.status == "open" and s.due_on and (s.due_on - today).days > 30]
     scheduled = [s for s in v.steps if s.scheduled_on]
     if later or scheduled:
@@ -112,10 +120,7 @@ def case_card(v: Any, events: list[dict[str, Any]], settings: Settings) -> None:
     if v.barriers or blocked:
         _section(out, "Waiting on")
         for b in v.barriers:
-            step = f" · holds {b.step}" if b.step else ""
-            out.print(
-                f"  {safe(b.what)} — {days(b.age_days)} (since {b.since.isoformat()}){safe(step)}"
-            )
+            out.print(f"  {safe(cards.barrier_words(b))}")
         for s in blocked:
             out.print(f"  {safe(s.step.title)}: {safe(s.blocked_by)}")
     if v.people:
@@ -128,10 +133,8 @@ def case_card(v: Any, events: list[dict[str, Any]], settings: Settings) -> None:
     if v.goals:
         _section(out, "Plan goals")
         for g in v.goals:
-            pct = f" {g['percent']}%" if g["percent"] is not None else ""
             target = f", target {g['target_on']}" if g["target_on"] else ""
-            status = safe(str(g["status"]).replace("_", " "))
-            out.print(f"  {safe(g['goal_id'])}  {status}{pct}{target}")
+            out.print(f"  {safe(g['goal_id'])}  {safe(cards.goal_words(g))}{target}")
             out.print(f"    {safe(g['description'])}")
     if v.signals:
         _section(out, "Signals")
@@ -139,13 +142,26 @@ def case_card(v: Any, events: list[dict[str, Any]], settings: Settings) -> None:
             out.print(
                 f"  {s['observed_on']}  {safe(str(s['kind']).replace('_', ' '))} ({safe(s['source'] or 'outside data')})"
             )
-    if events:
+    if card.recent:
         _section(out, "Recent activity")
-        for e in events:
+        for e in card.recent:
             mark = " (recorded here)" if e["source"] == "recorded" else ""
             out.print(
                 f"  {str(e['on'])[:10]}  {safe(str(e['kind']).replace('_', ' '))} {e['status']}{mark}"
             )
+
+
+def _hang(out: Any, lead: str, text: str, style: str = "") -> None:
+    """``lead`` then ``text`` wrapped to the console's width, its further lines indented
+    under its first (a long action reads as one block at 80 columns). ``text`` is plain:
+    it is printed without markup."""
+    width = max(out.width, 40) - len(lead)
+    lines = textwrap.wrap(printable(text), width) or [""]
+    pad = " " * len(lead)
+    for i, line in enumerate(lines):
+        out.print(
+            (lead if i == 0 else pad) + line, markup=False, highlight=False, style=style or None
+        )
 
 
 def _section(out: Any, title: str) -> None:
@@ -196,6 +212,7 @@ def waiting_table(groups: list[Any], stale: str | None = None) -> None:
     for g in groups:
         out.print(f"[bold]{safe(g.what)}[/] — {wait_counts(g)}, oldest {g.oldest_days}")
         for cid, b in g.items[:5]:
-            out.print(f"  {safe(cid):<10} {age_cell(b.age_days)}  {safe(b.what)}")
+            ref = f"#{b.number} " if b.number is not None else ""
+            out.print(f"  {safe(cid):<10} {age_cell(b.age_days)}  {ref}{safe(b.what)}")
         if g.count > 5:
             out.print(f"  [dim]… and {g.count - 5} more[/]")

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from casecli.core import urgency as u
 from casecli.core import words as w
 from casecli.core.barriers import Barrier, next_hearing
 from casecli.core.casedata import CaseData
-from casecli.core.steps import StepState, add_months, to_date
+from casecli.core.steps import StepState, add_months, month_end, to_date
 
 HORIZON_DAYS = 30  # open steps due further out than this are "scheduled", not actions
 CHASE_AFTER_DAYS = 7  # a wait older than this becomes a "chase" action
@@ -52,7 +52,7 @@ class Part(NamedTuple):
 class Action(NamedTuple):
     case_id: str
     action: str  # the sentence shown
-    kind: str  # step | chase | contact | modification
+    kind: str  # step | chase | contact | modification | no_payment
     step: str | None
     due_on: date | None
     urgency: float
@@ -106,7 +106,7 @@ def step_actions(
         group.sort(key=lambda st: (-u.total(st[1]), st[0].due_on or date.max))
         s, terms = group[0]
         left = (s.due_on - today).days if s.due_on else 0
-        reason = _step_reason(s, left, today, hearing, coef)
+        reason = _after_words(s, steps) + _step_reason(s, left, today, hearing, coef)
         people = tuple(
             Part(g.person_id, g.due_on, u.total(t), tuple(t)) for g, t in group if g.person_id
         )
@@ -118,6 +118,21 @@ def step_actions(
             )
         )  # fmt: skip
     return out
+
+
+# A step done, said in the sentence of the step that follows it: what is left to do once
+# it is done ("Close the investigation — the finding is recorded (2026-11-14); 18 days
+# overdue", issue 14 item 3), by the id of the step required.
+AFTER_WORDS = {"finding": "the finding is recorded"}
+
+
+def _after_words(s: StepState, steps: list[StepState]) -> str:
+    for req in s.step.requires:
+        words = AFTER_WORDS.get(req)
+        done = [p.done_on for p in steps if p.step.id == req and p.done_on is not None]
+        if words and done:
+            return f"{words} ({max(done).isoformat()}); "
+    return ""
 
 
 def _title(s: StepState, group: list[tuple[StepState, list[u.Term]]], names: dict[str, str]) -> str:
@@ -229,18 +244,92 @@ def _due_words(left: int) -> str:
     return f"due in {w.days(left)}"
 
 
+def chase_sentence(b: Barrier) -> tuple[str, str]:
+    """(the sentence, the word for the wait) of the action that chases ``b``: one template
+    per kind of barrier, so no sentence is ever "Chase the a new hearing date" or "Chase
+    the mental health (waitlisted)" (issue 14 item 7). A recorded barrier is the worker's
+    own words, quoted after its number, so whatever they wrote reads right."""
+    age = w.days(b.age_days)
+    if b.kind == "service":
+        service = (b.service or b.what).replace("_", " ")
+        if b.status == "referred":
+            sentence = f"Chase the {service} referral — referred {age} ago, not started"
+        else:
+            sentence = f"Chase the {service} referral — waitlisted for {age}"
+        verb = "waitlisted" if b.status != "referred" else "not started"
+    elif b.kind == "result":
+        sentence, verb = f"Chase the {b.what} — pending {age}", "pending"
+    elif b.kind == "court":
+        sentence = f"Ask the court for a new hearing date — continued {age} ago, none set"
+        verb = "no new hearing date"
+    elif b.kind == "approval":
+        sentence, verb = f"Chase the supervisor's approval — waiting {age}", "waiting"
+    else:  # recorded: "#5: court date from the clerk"
+        sentence = f"Follow up on barrier #{b.number}: {b.what} — waiting {age}"
+        verb = "waiting"
+    if b.expect_on is not None:
+        sentence += f" (expected {b.expect_on.isoformat()})"
+    return sentence, verb
+
+
 def chase_actions(data: CaseData, barriers: list[Barrier], coef: dict[str, float]) -> list[Action]:
     out = []
     for b in barriers:
         if b.age_days <= CHASE_AFTER_DAYS:
             continue
-        verb = "pending" if b.kind == "result" else "waiting"
-        sentence = f"Chase the {b.what} — {verb} {w.days(b.age_days)}"
-        if b.expect_on is not None:
-            sentence += f" (expected {b.expect_on.isoformat()})"
+        sentence, verb = chase_sentence(b)
         terms = u.barrier_term(b.age_days, coef, verb)
         out.append(_action(data, sentence, "chase", b.step, None, terms))
     return out
+
+
+NO_PAYMENT_STEP = "enforcement_action"  # the monthly step whose work answers it
+
+
+def no_payment_actions(
+    data: CaseData, actions: list[Action], steps: list[StepState], today: date,
+    coef: dict[str, float], idle: int | None,
+) -> list[Action]:  # fmt: skip
+    """A support case with no payment for ``urgency.no_payment_months`` (2) whole months
+    or more is worked (DOMAIN.md "Timeframes"; issue 14 item 8): "No payment since April
+    (6 months) — check employment, consider withholding", due by the end of this month,
+    ranked by ``due`` (not a legal deadline) plus ``unpaid`` (:func:`urgency.unpaid_term`).
+
+    Worked this month (the playbook's ``enforcement_action`` step done: an enforcement
+    action or a contact attempt this month) it is not an action. The step's own action,
+    when listed, becomes this one (one action per case and step), its terms kept."""
+    from casecli.core import payments
+
+    if data.case["program"] != "child_support":
+        return actions
+    gap = payments.gap(data.payments, today)
+    if gap is None or gap.months < u.no_payment_months(coef):
+        return actions
+    if any(s.step.id == NO_PAYMENT_STEP and s.status == "done" for s in steps):
+        return actions
+    sentence = no_payment_sentence(gap, today)
+    twin = next((a for a in actions if a.kind == "step" and a.step == NO_PAYMENT_STEP), None)
+    if twin is not None:
+        terms = list(twin.terms) + u.unpaid_term(gap.months, coef)
+        merged = twin._replace(
+            action=sentence, kind="no_payment", urgency=u.total(terms), terms=tuple(terms)
+        )
+        return [merged if a is twin else a for a in actions]
+    due = month_end(today)
+    terms = u.due_terms((due - today).days, coef, statutory=False, court=False)
+    terms += u.unpaid_term(gap.months, coef) + u.idle_term(idle, coef)
+    return [*actions, _action(data, sentence, "no_payment", NO_PAYMENT_STEP, due, terms)]
+
+
+def no_payment_sentence(gap: Any, today: date) -> str:
+    from casecli.core.payments import month_words
+
+    months = w.plural(gap.months, "month")
+    if gap.last_paid is None:
+        since = f"No payment on record since {month_words(gap.counted_from, today)} ({months})"
+    else:
+        since = f"No payment since {month_words(gap.last_paid, today)} ({months})"
+    return f"{since} — check employment, consider withholding"
 
 
 def signal_actions(

@@ -21,6 +21,14 @@ class Barrier(NamedTuple):
     step: str | None = None
     service: str | None = None
     expect_on: date | None = None
+    status: str | None = None  # a referral's: waitlisted | referred
+
+    @property
+    def number(self) -> int | None:
+        """A recorded barrier's number, as ``casecli resolve`` takes it (``barrier:5`` ->
+        5); None for a wait the store's records end by themselves (a referral, a result)."""
+        kind, _, rest = self.id.partition(":")
+        return int(rest) if kind == "barrier" and rest.isdigit() else None
 
 
 def find_barriers(data: CaseData, today: date) -> list[Barrier]:
@@ -34,7 +42,7 @@ def find_barriers(data: CaseData, today: date) -> list[Barrier]:
         if r["status"] in ("waitlisted", "referred") and not r["started_on"]:
             service = r["service"]
             add(f"referral:{r['referral_id']}", "service", f"{service.replace('_', ' ')} ({r['status']})",
-                to_date(r["referred_on"]), service=service)  # fmt: skip
+                to_date(r["referred_on"]), service=service, status=r["status"])  # fmt: skip
     for e in data.events:
         if e["kind"] in PENDING_RESULTS and e["status"] == "completed" and not e["result"]:
             add(

@@ -52,9 +52,11 @@ def load(
 
     ``only`` names the CaseData lists to fill (default: all); ``event_kinds`` limits the
     events loaded. A caller that needs a part of the picture (the bottlenecks) reads less.
-    ``payments_before`` (a month, ``YYYY-MM``): load only each case's latest payments row
-    before that month, all the engine looks at (``steps.Facts``: is the case paying?),
-    instead of its whole ledger (13 rows a case in the demo; 180k rows for an office).
+    ``payments_before`` (a month, ``YYYY-MM``): load only the payments rows the engine
+    looks at — each case's latest month before that month (``steps.Facts``: is the case
+    paying?), its last month with a payment up to that month and its first month with
+    anything owed (:func:`casecli.core.payments.gap`) — instead of its whole ledger (13
+    rows a case in the demo; 180k rows for an office).
     """
     conn.execute("DROP TABLE IF EXISTS temp.sel")
     conn.execute(
@@ -109,7 +111,7 @@ def _load_selected(
         "removals",
     )
     each(
-        "SELECT p.placement_id, r.case_id, p.removal_id, p.setting, p.start_on, p.end_on FROM placements p"
+        "SELECT p.placement_id, r.case_id, p.removal_id, p.setting, p.start_on, p.end_on, p.provider_id FROM placements p"
         " JOIN removals r USING (removal_id) WHERE p._gone_on IS NULL AND r.case_id IN (SELECT case_id FROM sel)",
         "placements",
     )
@@ -119,26 +121,41 @@ def _load_selected(
         and payments_before[5:].isdigit()
     ):
         raise ValueError(f"payments_before must be YYYY-MM, not {payments_before!r}")
-    latest = (
-        " AND month = (SELECT max(q.month) FROM payments q WHERE q.case_id = payments.case_id"
-        f" AND q._gone_on IS NULL AND q.month < '{payments_before}')"
-        if payments_before
-        else ""
-    )
-    each(
-        "SELECT case_id, month, current_due, current_paid, arrears_due, arrears_paid FROM payments"
-        f" WHERE {live}{latest} ORDER BY month",
-        "payments",
-    )
+    if payments_before:
+        # Per case, in one pass over its ledger: the latest month before ``payments_before``
+        # (is the case paying?), the last month with a payment up to it and the first
+        # month anything was owed (how long without a payment: casecli.core.payments).
+        pay = "(q.current_paid > 0 OR coalesce(q.arrears_paid, 0) > 0)"
+        owe = "(q.current_due > 0 OR coalesce(q.arrears_due, 0) > 0)"
+        each(
+            "WITH k AS (SELECT q.case_id,"
+            f" max(q.month) FILTER (WHERE q.month < '{payments_before}') AS a,"
+            f" max(q.month) FILTER (WHERE q.month <= '{payments_before}' AND {pay}) AS b,"
+            f" min(q.month) FILTER (WHERE q.month <= '{payments_before}' AND {owe}) AS c"
+            " FROM payments q WHERE q._gone_on IS NULL AND q.case_id IN (SELECT case_id FROM sel)"
+            " GROUP BY q.case_id)"
+            " SELECT p.case_id, p.month, p.current_due, p.current_paid, p.arrears_due, p.arrears_paid"
+            " FROM k JOIN payments p ON p.case_id = k.case_id AND p.month IN (k.a, k.b, k.c)"
+            " WHERE p._gone_on IS NULL ORDER BY p.case_id, p.month",
+            "payments",
+        )
+    else:
+        each(
+            "SELECT case_id, month, current_due, current_paid, arrears_due, arrears_paid FROM payments"
+            f" WHERE {live} ORDER BY month",
+            "payments",
+        )
     each(
         "SELECT g.goal_id, g.case_id, g.description, g.person_id, g.target_on, g.status AS export_status,"
         " (SELECT percent FROM goal_progress p WHERE p.goal_id = g.goal_id AND p.percent IS NOT NULL ORDER BY p.id DESC LIMIT 1) AS percent,"
-        " (SELECT status FROM goal_progress p WHERE p.goal_id = g.goal_id AND p.status IS NOT NULL ORDER BY p.id DESC LIMIT 1) AS local_status"
+        " (SELECT max(id) FROM goal_progress p WHERE p.goal_id = g.goal_id AND p.percent IS NOT NULL) AS percent_id,"
+        " (SELECT status FROM goal_progress p WHERE p.goal_id = g.goal_id AND p.status IS NOT NULL ORDER BY p.id DESC LIMIT 1) AS local_status,"
+        " (SELECT max(id) FROM goal_progress p WHERE p.goal_id = g.goal_id AND p.status IS NOT NULL) AS status_id"
         " FROM case_goals g WHERE g._gone_on IS NULL AND g.case_id IN (SELECT case_id FROM sel)",
         "goals",
     )
     for goal in (g for d in out.values() for g in d.goals):  # empty unless loaded
-        goal["status"] = goal["local_status"] or goal["export_status"] or "not_started"
+        _goal_progress(goal)
     each(
         "SELECT barrier_id, case_id, what, service, step, expect_on, opened_on, opened_by, note FROM barriers"
         " WHERE resolved_on IS NULL AND case_id IN (SELECT case_id FROM sel)",
@@ -165,6 +182,33 @@ def _load_selected(
             out[row["case_id"]].signals.append(row)
     _merge_recorded(conn, out)
     return out
+
+
+def _goal_progress(goal: Row) -> None:
+    """A goal's status and percent, the latest recorded progress winning (issue 14 item
+    4): a status recorded after the last percent sets it (achieved is 100%, not started
+    and not achieved have none; in progress keeps the percent); a percent recorded after
+    the last status sets the percent (100 is achieved, less is in progress)."""
+    status = goal["local_status"] or goal["export_status"] or "not_started"
+    percent = goal["percent"]
+    status_newer = goal["status_id"] is not None and (
+        goal["percent_id"] is None or goal["status_id"] > goal["percent_id"]
+    )
+    if status_newer or percent is None:
+        if status == "achieved":
+            percent = 100
+        elif status != "in_progress":
+            percent = None
+    else:
+        if percent >= 100:
+            status = "achieved"
+        elif percent > 0:
+            status = "in_progress"
+        elif status == "achieved":
+            status = "not_started"
+    goal["status"], goal["percent"] = status, percent
+    for key in ("percent_id", "status_id"):
+        del goal[key]
 
 
 def _merge_recorded(conn: sqlite3.Connection, out: dict[str, CaseData]) -> None:

@@ -70,7 +70,8 @@ class Entry(NamedTuple):
 
 
 def _terms() -> dict[str, tuple[float, str]]:
-    """The urgency terms' coefficients and the urgency settings in days (``stuck_days``)."""
+    """The urgency terms' coefficients and the urgency settings in days (``stuck_days``)
+    or months (``no_payment_months``)."""
     from casecli.core.urgency import SETTINGS, TERMS
 
     return {**TERMS, **{k: (float(v), about) for k, (v, about) in SETTINGS.items()}}
@@ -80,6 +81,11 @@ def _is_days(term: str) -> bool:
     from casecli.core.urgency import SETTINGS
 
     return term in SETTINGS
+
+
+def _unit(term: str) -> str:
+    """What a setting counts: ``no_payment_months`` months, the others days."""
+    return "months" if term.endswith("_months") else "days"
 
 
 def _days_ok(value: float) -> bool:
@@ -121,7 +127,8 @@ def check_value(key: str, raw: str) -> Any:
             raise UsageError(f"{key} must be a number, like 2.5, not {raw!r}.")
         if _is_days(key[len(URGENCY_PREFIX) :]):
             if not _days_ok(number):
-                raise UsageError(f"{key} is a number of days, like 90, not {raw!r}.")
+                unit, like = ("months", "2") if key.endswith("_months") else ("days", "90")
+                raise UsageError(f"{key} is a number of {unit}, like {like}, not {raw!r}.")
             return int(number)
         return number
     if not text:
@@ -273,7 +280,7 @@ def urgency_overrides(cfg: dict[str, Any] | None = None) -> dict[str, float]:
         if _is_days(term) and not _days_ok(float(value)):
             raise CasecliError(
                 f"The config file {config_path()} sets urgency.{term} to {value!r}, not a "
-                f"number of days; casecli config set urgency.{term} DAYS."
+                f"number of {_unit(term)}; casecli config set urgency.{term} {_unit(term).upper()}."
             )
         out[term] = float(value)
     return out

@@ -17,6 +17,7 @@ from casecli.core.actions import (
     Action,
     chase_actions,
     merge_signals,
+    no_payment_actions,
     signal_actions,
     step_actions,
     trial_visit_actions,
@@ -88,6 +89,7 @@ def evaluate(
     idle = (today - last).days if last else None
     actions = step_actions(data, steps, today, coef, names, idle, behind, whose)
     actions += trial_visit_actions(data, today, coef, names)
+    actions = no_payment_actions(data, actions, steps, today, coef, idle)
     actions += chase_actions(data, barriers, coef)
     actions = merge_signals(actions, signal_actions(data, today, coef, steps))
     actions.sort(key=lambda a: (-a.urgency, a.due_on or date.max, a.action))
@@ -132,14 +134,57 @@ def _last_activity(data: CaseData, today: date) -> date | None:
 def _milestone(
     data: CaseData, book: Playbook, today: date, steps: list[StepState]
 ) -> Milestone | None:
-    """The next of the case's dates ahead (a hearing, the permanency deadline, ASFA month
-    15, the plan's target, an investigation's closure limit); None when all have passed:
-    a passed date is an action (a step overdue), never a "next milestone" in the past."""
+    """The next of the case's dates ahead, from its own program (issue 14 item 5): a
+    hearing for any case; for child welfare the permanency deadline, ASFA month 15, the
+    plan's target, an investigation's closure limit; for child support the order's next
+    review. None when all have passed: a passed date is an action (a step overdue),
+    never a "next milestone" in the past.
+
+    The order review: 45 CFR 303.8(b) has a support order reviewed at least every 36
+    months (``order_review_months`` in the playbook, default 36) from the order or the
+    last ``modification_review``. The federal rule makes it due on request (or for a
+    family on assistance), so a passed review is not an action by default: it simply
+    stops being a milestone."""
     case = data.case
     found: list[tuple[date, str]] = []
     hearing = next_hearing(data, today)
     if hearing is not None:
         found.append((hearing, "court hearing"))
+    if case["program"] == "child_support":
+        found += _order_review(data, book)
+    else:
+        found += _welfare_milestones(data, book, steps)
+    ahead = [f for f in found if f[0] >= today]
+    if not ahead:
+        return None
+    when, what = min(ahead)
+    return Milestone(what, when, (when - today).days)
+
+
+ORDER_REVIEW_MONTHS = 36  # 45 CFR 303.8(b)(1): at least every three years
+
+
+def _order_review(data: CaseData, book: Playbook) -> list[tuple[date, str]]:
+    order = to_date(data.case["order_established_on"])
+    if order is None:
+        return []
+    reviews = [
+        d
+        for e in data.events
+        if e["kind"] == "modification_review" and e["status"] == "completed"
+        for d in [to_date(e["completed_on"])]
+        if d is not None
+    ]
+    months = book.settings.get("order_review_months", ORDER_REVIEW_MONTHS)
+    return [(add_months(max([order, *reviews]), months), "order review (every 3 years)"
+             if months == 36 else f"order review (every {months} months)")]  # fmt: skip
+
+
+def _welfare_milestones(
+    data: CaseData, book: Playbook, steps: list[StepState]
+) -> list[tuple[date, str]]:
+    case = data.case
+    found: list[tuple[date, str]] = []
     removals = [
         d for r in data.removals if not r["discharged_on"] for d in [to_date(r["removed_on"])] if d
     ]
@@ -168,11 +213,7 @@ def _milestone(
                     "investigation closure limit",
                 )
             )
-    ahead = [f for f in found if f[0] >= today]
-    if not ahead:
-        return None
-    when, what = min(ahead)
-    return Milestone(what, when, (when - today).days)
+    return found
 
 
 def _plan(data: CaseData, today: date) -> tuple[str | None, str | None]:
@@ -212,7 +253,7 @@ def _situation(
     soon = any(
         a.due_on is not None and (a.due_on - today).days <= 2 for a in actions if a.kind == "step"
     )
-    if soon or any(a.kind in ("contact", "modification") for a in actions):
+    if soon or any(a.kind in ("contact", "modification", "no_payment") for a in actions):
         return "act now"
     if milestone is not None and "hearing" in milestone.what and milestone.days_left <= 14:
         return "court soon"

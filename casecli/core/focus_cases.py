@@ -164,26 +164,37 @@ def timely_response(ctx: _Ctx) -> list[FocusCase]:
 def _investigations(ctx: _Ctx, overdue_first: bool) -> list[FocusCase]:
     keep = "" if overdue_first else "AND age <= :closure_days"
     sql = f"""
-        SELECT case_id, age FROM (
+        WITH inv AS MATERIALIZED (
             SELECT c.case_id,
                    CAST(julianday(:as_of) - julianday(substr(c.opened_on, 1, 10)) AS INTEGER) AS age
             FROM cases c CROSS JOIN (SELECT :as_of AS as_of) pp
             WHERE c._gone_on IS NULL AND c.program = 'child_welfare'
               AND c.case_type = 'investigation' AND ({ctx.q.where}) AND {OPEN_ON}
-              AND (c.closed_on IS NULL OR c.closed_on > :as_of))
-        WHERE 1 {keep}
-        ORDER BY age DESC, case_id LIMIT :limit"""
+              AND (c.closed_on IS NULL OR c.closed_on > :as_of)),
+        top AS (SELECT case_id, age FROM inv WHERE 1 {keep}
+                ORDER BY age DESC, case_id LIMIT :limit),
+        f AS ({done_events("finding", "SELECT case_id FROM top", "", ":as_of")})
+        SELECT top.case_id, top.age,
+               (SELECT max(substr(f.at, 1, 10)) FROM f WHERE f.case_id = top.case_id) AS found
+        FROM top ORDER BY top.age DESC, top.case_id"""
     limit = ctx.q.options.closure_days
     out = []
     as_of = ctx.period.as_of(ctx.today)
-    for case_id, age in ctx.rows(sql, as_of=as_of.isoformat()):
+    for case_id, age, found in ctx.rows(sql, as_of=as_of.isoformat()):
+        # The rule the playbook's steps follow (investigation.toml, issue 14 item 3): the
+        # finding first, then closing the case; once the finding is recorded, what is left
+        # is closing it, as the card and `next` say.
+        todo = (
+            f"the finding is recorded ({found}), close the investigation"
+            if found
+            else "record the finding"
+        )
         if age > limit:
-            reason = (
-                f"open {w.days(age)}, {age - limit} past the {limit}-day limit: record the finding"
-            )
+            reason = f"open {w.days(age)}, {w.days(age - limit)} past the {limit}-day limit: {todo}"
         else:
             reason = (
-                f"open {w.days(age)}; the {limit}-day closure limit is {w.in_days(limit - age)}"
+                f"open {w.days(age)}; the {limit}-day closure limit is "
+                f"{w.in_days(limit - age)}" + (f"; {todo}" if found else "")
             )
         out.append(FocusCase(case_id, reason))
     return out

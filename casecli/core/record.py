@@ -376,6 +376,26 @@ def add_barrier(
     return new_id
 
 
+def barrier_number(text: str) -> int:
+    """The number of a recorded barrier as a user may give it: ``5``, ``#5`` or the
+    ``--json`` id ``barrier:5`` (issue 14 item 6). Anything else is one sentence (exit 2):
+    a referral's or an event's id names a wait that ends by itself."""
+    raw = str(text).strip()
+    kind, sep, rest = raw.partition(":")
+    number = rest if sep and kind == "barrier" else raw.removeprefix("#")
+    if number.isascii() and number.isdigit() and int(number) > 0:
+        return int(number)
+    if sep and kind in ("referral", "event"):
+        raise UsageError(
+            f"{raw} is not a recorded barrier: it ends when the service starts or the result "
+            "comes in; casecli resolve takes the numbers casecli waiting shows (#5, or barrier:5)."
+        )
+    raise UsageError(
+        f"{raw!r} is not a barrier number; give the number casecli waiting shows "
+        "(5, #5 or barrier:5)."
+    )
+
+
 def resolve_barrier(
     conn: sqlite3.Connection,
     who: Actor,

@@ -280,27 +280,37 @@ def _waiting(state: StepState, data: CaseData) -> StepState:
 def _one(
     step: Step, person: str | None, f: Facts, states: dict[tuple[str, str | None], StepState]
 ) -> StepState | None:
+    """A step whose completing events exist is done, whatever its prerequisites: the
+    card must never call work blocked that its own recent activity lists as done (the
+    collateral contacts made before the face-to-face contact was recorded, issue 14 item
+    2). Only a step not yet done waits for what it requires ("blocked")."""
     today = f.today
     needs = step.requires + ((step.due.after,) if step.due and step.due.after else ())
+    blocker: StepState | None = None
     for req in dict.fromkeys(needs):
         prior = _prior(states, req, person)
         if prior is None:
             return None  # what it follows does not apply to this case
-        if prior.status != "done":
-            return StepState(
-                step, "blocked", None, person, blocked_by=f"{prior.step.title.lower()} first"
-            )
+        if prior.status != "done" and blocker is None:
+            blocker = prior
     since: date | None
+    due: date | None
     if step.every == "month":
         due, since = month_end(today), today.replace(day=1)
+    elif blocker is not None and step.due is not None and step.due.after is not None:
+        due, since = None, None  # due a time after a step not yet done: not known yet
     else:
-        maybe_due, since = _due(step, person, f, states)
-        if maybe_due is None:
+        due, since = _due(step, person, f, states)
+        if due is None:
             return None  # its anchor does not exist (no removal, no order, no hearing)
-        due = maybe_due
     done = f.completions(step, person, since)
     if len(done) >= step.count:
         return StepState(step, "done", due, person, done_on=done[step.count - 1])
+    if blocker is not None:
+        return StepState(
+            step, "blocked", None, person, blocked_by=f"{blocker.step.title.lower()} first"
+        )
+    assert due is not None
     status = "overdue" if due < today else "open"
     return StepState(step, status, due, person, scheduled_on=f.scheduled(step, person))
 

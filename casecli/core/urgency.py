@@ -26,8 +26,10 @@ special cases in the code:
 
 ``risk`` (4 per level: moderate 0.5, high 1, very high 1.5) puts the riskier case first
 among like actions; ``idle``, ``barrier`` (the natural log of a wait's weeks) and
-``goal_impact`` add what their names say. ``stuck_days`` and ``court_imminent_days`` are
-settings, not terms: days, set like the coefficients (``casecli config set
+``goal_impact`` add what their names say; ``unpaid`` ranks a support case that has gone
+``no_payment_months`` (2) or more without a payment (:func:`unpaid_term`).
+``stuck_days``, ``court_imminent_days`` and ``no_payment_months`` are settings, not
+terms: days (months), set like the coefficients (``casecli config set
 urgency.stuck_days 120``). Every action's terms add up to its urgency (``--explain``).
 """
 
@@ -55,16 +57,25 @@ TERMS: dict[str, tuple[float, str]] = {
     "risk": (4.0, "per risk level of the case (moderate 0.5, high 1, very high 1.5)"),
     "idle": (1.0, "per 30 days since anything happened on the case (up to 90)"),
     "barrier": (3.0, "per ln(days ÷ 7) a wait has gone on past a week: chase it"),
+    "unpaid": (
+        3.0,
+        "per ln(1 + months) a support case has gone without a payment, from no_payment_months on",
+    ),
     "goal_impact": (
         0.2,
         "per point the worker is behind their goal on a measure the action moves "
         "(capped at 25 points: at most 5 with the default)",
     ),
 }
-# settings in days -> (default, what it means); set like the coefficients (urgency.X)
+# settings, whole days (or months: *_months) -> (default, what it means); set like the
+# coefficients (urgency.X)
 SETTINGS: dict[str, tuple[int, str]] = {
     "stuck_days": (90, "days overdue after which a step is stuck (a supervisor's signal)"),
     "court_imminent_days": (7, "a hearing this many days away or fewer is imminent"),
+    "no_payment_months": (
+        2,
+        "whole months without a support payment after which the case is worked",
+    ),
 }
 DEFAULTS: dict[str, float] = {
     **{name: value for name, (value, _) in TERMS.items()},
@@ -103,7 +114,10 @@ def due_terms(
         return [Term("due", round(points, 2), f"{kind} {when}")]
     late = -days_left
     out = [
-        Term("due", round(coef["due"] * weight, 2), f"{kind} passed"),
+        # "due date passed", never "due passed" (issue 14 item 7)
+        Term(
+            "due", round(coef["due"] * weight, 2), f"{'due date' if kind == 'due' else kind} passed"
+        ),
         Term("overdue", round(coef["overdue"] * math.log1p(late), 2), w.days_overdue(late)),
     ]
     if is_stuck(late, coef):  # even at urgency.stuck 0: the state is what unit views count
@@ -200,6 +214,23 @@ def goal_impact_term(
         for m, p in hit
     )
     return [Term("goal_impact", round(points, 2), f"{whose} {words}")]
+
+
+def no_payment_months(coef: Mapping[str, float]) -> int:
+    return max(int(coef["no_payment_months"]), 1)
+
+
+def unpaid_term(months: int, coef: dict[str, float]) -> list[Term]:
+    """A support case ``months`` whole months without a payment (DOMAIN.md "Timeframes":
+    a case with no payment for two months or more is worked): ``unpaid`` per ln(1 +
+    months), rising with the debt but slowly, like ``overdue``. With the default 3, two
+    months give 3.3 points, four 4.8, a year 7.7: enough to put the unpaid case above a
+    routine enforcement step due the same day, never above a legal deadline passed (9
+    points for ``due`` alone) nor a fresh life change (``signal``, up to 30)."""
+    if months < no_payment_months(coef) or not coef["unpaid"]:
+        return []
+    points = coef["unpaid"] * math.log1p(months)
+    return [Term("unpaid", round(points, 2), f"no support payment for {w.plural(months, 'month')}")]
 
 
 def total(terms: list[Term]) -> float:

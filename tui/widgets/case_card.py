@@ -8,8 +8,9 @@ from typing import Any
 
 from rich.text import Text
 
+from casecli.core import card as cards
 from casecli.core.freshness import as_sentence
-from casecli.core.words import days, in_days
+from casecli.core.words import in_days
 from casecli.render import initials, printable
 from tui.data import CaseCard
 
@@ -44,10 +45,8 @@ def card_text(
     name = initials(c.get("name")) if redact else printable(c.get("name") or "")
     t.append(f"Case {printable(c['case_id'])}", style="bold")
     t.append(f" · {_words(c['case_type'])} · {name}\n")
-    facts = [f"{c['status']} since {str(c['opened_on'])[:10]}", f"worker {c['worker_id'] or '—'}"]
-    if c.get("risk_level"):
-        facts.append(f"risk {_words(c['risk_level'])}")
-    t.append(" · ".join(facts) + "\n")
+    t.append(printable(cards.facts_line(card)) + "\n")
+    t.append(printable(cards.worker_line(card, redact)) + "\n")
     if stale:
         t.append(as_sentence(stale) + "\n", style="bold")
     t.append("Situation: ")
@@ -67,16 +66,21 @@ def card_text(
         for term in sorted(a.terms, key=lambda x: -x.points):
             lead = f"         {term.term:<14} {term.points:+7.2f}  "
             t.append(lead + _hanging(printable(term.why), len(lead), width) + "\n", style="dim")
+    if card.support is not None:
+        head("Support")
+        for line in cards.support_lines(card.support, today):
+            t.append("  " + _hanging(printable(line), 2, width) + "\n")
+    if card.children:
+        head("Children in care")
+        for child in card.children:
+            for line in cards.child_lines(child, today, redact):
+                t.append("  " + _hanging(printable(line), 2, width) + "\n")
     _scheduled(t, v, today, head)
     blocked = [s for s in v.steps if s.status in ("blocked", "waiting")]
     if v.barriers or blocked:
         head("Waiting on")
         for b in v.barriers:
-            ref = f"#{b.id.split(':', 1)[1]} " if b.id.startswith("barrier:") else ""
-            step = f" · holds {b.step}" if b.step else ""
-            t.append(
-                f"  {ref}{printable(b.what)} — {days(b.age_days)} (since {b.since.isoformat()}){step}\n"
-            )
+            t.append(f"  {printable(cards.barrier_words(b))}\n")
         for s in blocked:
             t.append(f"  {printable(s.step.title)}: {printable(s.blocked_by)}\n")
     if v.people:
@@ -88,9 +92,8 @@ def card_text(
     if v.goals:
         head("Plan goals")
         for g in v.goals:
-            pct = f" {g['percent']}%" if g.get("percent") is not None else ""
             target = f", target {g['target_on']}" if g.get("target_on") else ""
-            t.append(f"  {printable(g['goal_id'])}  {_words(g['status'])}{pct}{target}\n")
+            t.append(f"  {printable(g['goal_id'])}  {printable(cards.goal_words(g))}{target}\n")
             t.append(f"    {printable(g['description'])}\n", style="dim")
     if v.signals:
         head("Signals")
