@@ -25,7 +25,7 @@ STEPS: list[tuple[list[str], list[str]]] = [
     ([], ["Child Welfare Unit 1 (U001)", "167 open cases", "Olivia Wilson", "Situation",
           "substance treatment — 33 cases", "11 steps stuck > 90 days"]),
     (["Enter"], ["Olivia Wilson (S0004)", "C0000530", "4 steps stuck"]),
-    (["Enter"], ["Case C0000530", "safety assessment", "+100.00", "People"]),
+    (["Enter"], ["Case C0000530", "Worker Olivia Wilson (S0004)", "+100.00", "Waiting on"]),
     (["Escape", "Escape", "r"], ["O.W.", "supervisor I.M."]),
     (["r", "?"], ["capacity   effort hours"]),
     (["Escape", "/", "p", "e", "t"], ["Juan Peterson"]),
