@@ -26,11 +26,11 @@ from casecli.core.contract import (
     MONEY_LIMIT,
     MONTH,
     NUMBER,
-    REF_KEY,
     TEXT,
     TEXT_LIMIT,
     Column,
     RecordType,
+    ref_target,
 )
 
 REF_REASON = {
@@ -38,6 +38,8 @@ REF_REASON = {
     "cases": "refers to a case that is not in the store or this export",
     "people": "refers to a person who is not in the store or this export",
     "removals": "refers to a removal that is not in the store or this export",
+    "units": "refers to a unit that no staff member in the store or this export belongs to",
+    "offices": "refers to an office that no staff member in the store or this export belongs to",
 }
 
 LOCAL_TIME = "casecli_local_time"  # an SQL function a sync defines: casecli.core.when.local_time
@@ -258,9 +260,9 @@ def checks(rt: RecordType, stage: str) -> list[Check]:
     for col in rt.columns:
         if col.ref is None:
             continue
-        key = REF_KEY[col.ref]
+        table, key = ref_target(col.ref)
         v = norm[col.name]
-        missing = f"NOT EXISTS (SELECT 1 FROM main.{q(col.ref)} WHERE {q(key)} = {v})"
+        missing = f"NOT EXISTS (SELECT 1 FROM main.{q(table)} WHERE {q(key)} = {v})"
         if col.ref == rt.name:  # e.g. a supervisor listed further down the same file
             missing += f" AND NOT EXISTS (SELECT 1 FROM {stage} s2 WHERE s2.{q(key)} = {v})"
         add(col.name, f"{v} IS NOT NULL AND {missing}", REF_REASON[col.ref], True, "ref")

@@ -134,6 +134,9 @@ CASES = RecordType(
         _c("opened_on", DATETIME, req=True),
         _c("closed_on", DATE),
         _c("worker_id", ref="staff"),
+        # the unit and office responsible: they matter for a case with no worker_id
+        _c("unit_id", ref="units"),
+        _c("office_id", ref="offices"),
         _c("name"),
         _c("risk_level", ENUM, "low", "moderate", "high", "very_high"),
         _c("response_hours", INT, low=1, high=8760),
@@ -395,5 +398,14 @@ BY_NAME = {rt.name: rt for rt in RECORD_TYPES}
 
 # What a reference column must match: record type -> its key column for lookups.
 REF_KEY = {"staff": "staff_id", "cases": "case_id", "people": "person_id", "removals": "removal_id"}
+# References to what staff.csv describes without a file of its own: a unit or an office
+# exists when a staff member belongs to it (ref name -> (table, column)).
+REF_COLUMN = {"units": ("staff", "unit_id"), "offices": ("staff", "office_id")}
+
+
+def ref_target(ref: str) -> tuple[str, str]:
+    """The table and column a reference ``ref`` (a Column's ``ref``) must match."""
+    return REF_COLUMN.get(ref) or (ref, REF_KEY[ref])
+
 
 KNOWN_CASE_TYPES = ("investigation", "in_home", "foster_care", "establishment", "enforcement")

@@ -37,6 +37,7 @@ from casecli.core.contract import (
     TEXT_LIMIT,
     Column,
     RecordType,
+    ref_target,
 )
 
 
@@ -167,7 +168,10 @@ def after_load(rt: RecordType, seen: Seen) -> str | None:
     for c in rt.columns:
         col = f"t.{q(c.name)}"
         if c.ref is not None:
-            keys = f"SELECT {q(REF_KEY[c.ref])} FROM main.{q(c.ref)}"
+            table, key = ref_target(c.ref)
+            keys = f"SELECT {q(key)} FROM main.{q(table)}"
+            if key != REF_KEY.get(c.ref):  # not a key: NULLs would make NOT IN unknown
+                keys += f" WHERE {q(key)} IS NOT NULL"
             if len(rt.key) > 1 and c.name == rt.key[0]:
                 leading.append(
                     f"EXISTS (SELECT 1 FROM (SELECT DISTINCT {q(c.name)} AS v"
