@@ -243,3 +243,32 @@ def test_a_workers_own_lists_name_nobody(store_path: Path) -> None:
         "urg",
     ]
     assert out(store_path, "W1", "caseload").splitlines()[0].split()[:2] == ["case", "type"]
+
+
+def test_digests_leave_out_inactive_workers_and_focus_names_whose_case(
+    store_path: Path, tmp_path: Path
+) -> None:
+    done = cli(store_path, "M1", "focus", "--month", "2026-11", "--out", str(tmp_path / "d"))
+    assert done.exit_code == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == [
+        "W1-2026-11.md",
+        "W2-2026-11.md",
+        "W4-2026-11.md",
+    ]  # fmt: skip  (W3, inactive, gets none)
+    db = tmp_path / "goal.db"
+    db.write_bytes(store_path.read_bytes())
+    assert cli(db, "S1", "goals", "set", "unit:U1", "monthly_visits", "95").exit_code == 0
+    focus = as_json(db, "S1", "focus")
+    (visits,) = focus["measures"]
+    assert visits["cases"] == [
+        {
+            "case_id": "C100",
+            "reason": visits["cases"][0]["reason"],
+            "worker_id": "W1",
+            "worker": "Avery Cole",
+            "worker_active": True,
+        }
+    ]
+    assert "  C100 · Avery Cole — Kai not yet visited in November" in out(db, "S1", "focus")
+    mine = as_json(db, "W1", "focus")["measures"][0]["cases"][0]
+    assert set(mine) == {"case_id", "reason"}  # a worker's own list names nobody
