@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from casecli.core import demo
-from casecli.core.contract import BOOL_FALSE, BOOL_TRUE, BY_NAME, REF_KEY
+from casecli.core.contract import BOOL_FALSE, BOOL_TRUE, BY_NAME, REF_COLUMN, REF_KEY
 from casecli.core.demo import write_demo
 
 TODAY = date(2026, 11, 24)
@@ -22,8 +22,9 @@ TODAY = date(2026, 11, 24)
 HEADERS = {
     "staff.csv": "staff_id name role unit_id unit_name office_id office_name supervisor_id "
     "hours_per_week active login",
-    "cases.csv": "case_id program case_type status opened_on closed_on worker_id name risk_level "
-    "response_hours permanency_goal goal_target_on order_established_on updated_at",
+    "cases.csv": "case_id program case_type status opened_on closed_on worker_id unit_id "
+    "office_id name risk_level response_hours permanency_goal goal_target_on order_established_on"
+    " updated_at",
     "people.csv": "person_id case_id role name birth_on born_out_of_wedlock paternity_established_on",
     "events.csv": "event_id case_id kind status scheduled_on completed_on person_id staff_id location "
     "result",
@@ -129,16 +130,13 @@ def test_conditional_requirements_hold(export):
 def test_references_resolve_and_keys_are_unique(export):
     _, _, data = export
     keys = {rt: {row[key] for row in data[f"{rt}.csv"]} for rt, key in REF_KEY.items()}
+    keys |= {ref: {row[key] for row in data[f"{t}.csv"]} for ref, (t, key) in REF_COLUMN.items()}
     for name, rows in data.items():
         rt = BY_NAME[name.removesuffix(".csv")]
         key = Counter(tuple(row[k] for k in rt.key) for row in rows)
         assert key.most_common(1)[0][1] == 1, (name, key.most_common(1))
         for col in rt.columns:
-            if col.ref and col.ref_column:  # costs.office_id: an office of staff.csv
-                offices = {s[col.ref_column] for s in data[f"{col.ref}.csv"]}
-                missing = {row[col.name] for row in rows} - offices
-                assert not missing, (name, col.name, sorted(missing)[:5])
-            elif col.ref:
+            if col.ref:
                 missing = {row[col.name] for row in rows} - keys[col.ref] - {""}
                 assert not missing, (name, col.name, sorted(missing)[:5])
     in_case = {(p["person_id"], p["case_id"]) for p in data["people.csv"]}

@@ -35,6 +35,7 @@ from casecli.core.contract import (
     RECORD_TYPES,
     Column,
     RecordType,
+    ref_target,
 )
 from casecli.core.errors import CasecliError
 from casecli.core.sync import SyncResult, sync
@@ -61,10 +62,10 @@ def _known(rt: RecordType, col: Column) -> list[str]:
     header, rows = _fixture_rows(rt)
     values = {r[header.index(col.name)] for r in rows} if col.name in header else set()
     if col.ref is not None:
-        ref_rt = next(r for r in RECORD_TYPES if r.name == col.ref)
+        table, key = ref_target(col.ref)
+        ref_rt = next(r for r in RECORD_TYPES if r.name == table)
         ref_header, ref_rows = _fixture_rows(ref_rt)
-        at = ref_header.index(col.ref_column) if col.ref_column else 0  # staff.office_id
-        values |= {r[at] for r in ref_rows}
+        values |= {r[ref_header.index(key)] for r in ref_rows}
     return sorted(v for v in values if v)
 
 

@@ -21,6 +21,7 @@ from casecli.core import (
     playbooks,
     record,
     scope,
+    staffing,
     store,
     urgency,
 )
@@ -99,6 +100,14 @@ class Session:
             conn.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(c,) for c in case_ids])
             where = f"{clause} AND c.case_id IN (SELECT case_id FROM temp.wanted)"
             return caseload.views(conn, where, params, **self._kw())
+
+    def cases_and_workers(
+        self, case_ids: list[str]
+    ) -> tuple[list[CaseView], dict[str, staffing.Worker]]:
+        """:meth:`cases`, and the workers whose cases they are (by staff id)."""
+        views = self.cases(case_ids)
+        with self.connect() as conn:
+            return views, staffing.workers(conn, {v.case["worker_id"] for v in views})
 
     def next_actions(self) -> list[Action]:
         with self.connect() as conn:

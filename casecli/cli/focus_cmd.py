@@ -92,7 +92,19 @@ def focus_json(result: Any) -> dict[str, Any]:
                 "goal": fm.line.goal.target if fm.line.goal else None,
                 "gap": fm.line.gap,
                 "gap_work": fm.line.gap_work,
-                "cases": [{"case_id": c.case_id, "reason": c.reason} for c in fm.cases],
+                "cases": [
+                    {"case_id": c.case_id, "reason": c.reason}
+                    | (
+                        {
+                            "worker_id": c.worker_id,
+                            "worker": c.worker,
+                            "worker_active": c.worker_active,
+                        }
+                        if card.scope.kind != "worker"
+                        else {}
+                    )
+                    for c in fm.cases
+                ],  # fmt: skip
             }
             for fm in result.measures
         ],
@@ -103,6 +115,7 @@ def focus_json(result: Any) -> dict[str, Any]:
                 "performance": g.performance,
                 "goal": g.goal,
                 "distance": g.distance,
+                "active": g.active,
             }
             for g in result.workers
         ],
@@ -142,7 +155,13 @@ def show_focus(result: Any, redact: bool, stale: str | None = None) -> None:
         if not fm.cases:
             out.print("  [dim]no single case closes this gap this month[/]")
         for c in fm.cases:
-            lines = textwrap.wrap(f"{c.case_id} — {c.reason}", width - 2, subsequent_indent="  ")
+            whose = ""
+            if s.kind != "worker":  # a unit's or office's list spans workers: name each
+                name = initials(c.worker) if redact else c.worker
+                whose = f" · {name or c.worker_id or 'unassigned'}"
+                whose += " (inactive)" if c.worker_active is False else ""
+            text = f"{c.case_id}{whose} — {c.reason}"
+            lines = textwrap.wrap(text, width - 2, subsequent_indent="  ")
             for text in lines:
                 out.print(f"  {safe(text)}")
     if result.workers:
@@ -157,7 +176,9 @@ def show_focus(result: Any, redact: bool, stale: str | None = None) -> None:
                 current = g.measure
                 out.print(f"[bold]{safe(m.title)}[/]")
             name = initials(g.name) if redact else (g.name or "")
-            label = f"{g.staff_id} {name}".strip()[: width - 32]
+            label = f"{g.staff_id} {name}".strip()
+            mark = "" if g.active else " (inactive)"  # cut the name, never the mark
+            label = label[: width - 32 - len(mark)] + mark
             row = f"  {label:<{width - 32}}{measure_number(g.performance, m):>8}{measure_number(g.goal, m):>8}"
             row += f"{g.distance:>+10.1f}"
             out.print(f"[yellow]{safe(row)}[/]" if g.distance > 0 else safe(row))

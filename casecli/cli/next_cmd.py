@@ -34,10 +34,25 @@ def _stamp(settings: Settings, conn: Any, cfg: dict[str, Any] | None = None) -> 
     )  # fmt: skip
 
 
-def _my_views(settings: Settings, conn: Any = None) -> list[Any]:
+def _my_views(settings: Settings, conn: Any = None) -> tuple[list[Any], dict[str, Any], str]:
     """The open cases in the user's scope, evaluated for today (their ranked actions are
-    kept for the next ``casecli next``: :mod:`casecli.core.nextcache`)."""
-    return _evaluate(settings, conn)[0]
+    kept for the next ``casecli next``: :mod:`casecli.core.nextcache`), the workers whose
+    cases they are (``staffing.Worker`` by staff id) and the user's staff id."""
+    from casecli.core import staffing
+
+    conn = conn or settings.connect()
+    views = _evaluate(settings, conn)[0]
+    ids = {v.case["worker_id"] for v in views}
+    return views, staffing.workers(conn, ids), (settings.staff_id(conn) or "").strip()
+
+
+def _whose(case: Any, staff: dict[str, Any], redact: bool) -> dict[str, Any]:
+    """``worker_id``, ``worker`` (name) and ``worker_active`` for a case's JSON."""
+    sid = case["worker_id"]
+    w = staff.get(str(sid)) if sid is not None else None
+    if w is None and sid is not None:  # a worker missing from staff: the id alone
+        return {"worker_id": sid, "worker": None, "worker_active": None}
+    return worker_json(w, None, redact)
 
 
 def _evaluate(
@@ -63,7 +78,12 @@ def _evaluate(
         conn, f"{clause} AND c.status = 'open'", params, today=settings.today, books=books, coef=coef,
         redact=settings.redact, behind=_behind(conn, who, settings, books), me=who.staff_id,
     )  # fmt: skip
-    ranked = [action_json(a) for a in caseload.ranked_actions(views)]
+    from casecli.core import staffing
+
+    ranked = [
+        action_json(a) | worker_json(w, a, settings.redact)
+        for a, w in staffing.ranked(conn, who, views, settings.today, _namer(settings.redact))
+    ]
     nextcache.write(settings.db_path(), who.staff_id, settings.redact, stamp, ranked)
     return views, ranked
 
@@ -85,9 +105,9 @@ def refresh_next(settings: Settings) -> None:
             conn.close()
 
 
-def _next_actions(settings: Settings) -> list[dict[str, Any]]:
+def _next_actions(settings: Settings) -> tuple[list[dict[str, Any]], str]:
     """Every ranked action for the user (``next --json``'s objects), most urgent first:
-    the kept ones when their stamp is current, else worked out (and kept)."""
+    the kept ones when their stamp is current, else worked out (and kept); and the user."""
     from casecli.core import config, nextcache
 
     conn = settings.connect()
@@ -97,8 +117,29 @@ def _next_actions(settings: Settings) -> list[dict[str, Any]]:
     if user:
         kept = nextcache.read(settings.db_path(), user, settings.redact, stamp)
         if kept is not None:
-            return kept
-    return _evaluate(settings, conn, stamp, cfg=cfg)[1]
+            return kept, user
+    return _evaluate(settings, conn, stamp, cfg=cfg)[1], user
+
+
+def _namer(redact: bool) -> Any:
+    from casecli.render import initials
+
+    def name(n: str | None) -> str:
+        return (initials(n) or "") if redact else (n or "")
+
+    return name
+
+
+def worker_json(w: Any, a: Any, redact: bool) -> dict[str, Any]:
+    """Whose case an action is on: ``worker_id`` (None: an unassigned case), ``worker``
+    (the name; initials with --redact) and ``worker_active``; for an "assign" or
+    "reassign" action, ``case_ids`` too."""
+    out: dict[str, Any] = {
+        "worker_id": w.staff_id if w else None,
+        "worker": _namer(redact)(w.name) if w else None,
+        "worker_active": w.active if w else None,
+    }
+    return out
 
 
 def _behind(conn: Any, who: Any, settings: Settings, books: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +172,8 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Your prioritised actions across your caseload, each with its reasons."""
-        actions = _next_actions(settings)[:n]
+        everything, user = _next_actions(settings)
+        actions = everything[:n]
         if settings.json:
             from casecli.render import write_json
 
@@ -140,7 +182,9 @@ def register(app: typer.Typer) -> None:
         from casecli.cli import views as show
         from casecli.core.nextcache import actions as shown
 
-        show.next_table(shown(actions), explain, settings.freshness())
+        # a list that spans workers (a supervisor's, a manager's) names whose each one is
+        spans = any(a.get("worker_id") != user for a in everything)
+        show.next_table(shown(actions), explain, settings.freshness(), workers=spans)
 
     @command(app, "case", playbooks=True)
     def case(
@@ -177,7 +221,7 @@ def register(app: typer.Typer) -> None:
     @command(app, "caseload", playbooks=True)
     def caseload_(settings: Settings) -> None:
         """Your cases, one line each: situation, next action, urgency."""
-        views = _my_views(settings)
+        views, staff, user = _my_views(settings)
         if settings.json:
             from casecli.render import write_json
 
@@ -191,21 +235,24 @@ def register(app: typer.Typer) -> None:
                         "urgency": v.urgency,
                         "milestone": milestone_json(v),
                     }
+                    | _whose(v.case, staff, settings.redact)
                     for v in views
                 ]
             )
             return
         from casecli.cli import views as show
 
-        show.caseload_table(views, settings)
+        whose = _workers_shown(views, staff, user, settings.redact)
+        show.caseload_table(views, settings, whose)
 
     @command(app, "waiting", playbooks=True)
     def waiting(settings: Settings) -> None:
         """What your cases wait on, grouped by what is awaited, with counts and ages."""
         from casecli.core import caseload
 
-        views = _my_views(settings)
+        views, staff, user = _my_views(settings)
         groups = caseload.waiting(views)
+        case_of = {v.case_id: v.case for v in views}
         if settings.json:
             from casecli.render import write_json
 
@@ -216,7 +263,12 @@ def register(app: typer.Typer) -> None:
                         "count": g.count,
                         "median_days": g.median_days,
                         "oldest_days": g.oldest_days,
-                        "cases": [barrier_json(b) | {"case_id": cid} for cid, b in g.items],
+                        "cases": [
+                            barrier_json(b)
+                            | {"case_id": cid}
+                            | _whose(case_of[cid], staff, settings.redact)
+                            for cid, b in g.items
+                        ],
                     }
                     for g in groups
                 ]
@@ -224,7 +276,22 @@ def register(app: typer.Typer) -> None:
             return
         from casecli.cli import views as show
 
-        show.waiting_table(groups, settings.freshness())
+        whose = _workers_shown(views, staff, user, settings.redact)
+        show.waiting_table(groups, settings.freshness(), whose)
+
+
+def _workers_shown(
+    views: list[Any], staff: dict[str, Any], user: str, redact: bool
+) -> dict[str, tuple[str | None, str | None, bool | None]] | None:
+    """Per case, (worker id, name as shown, active) when the list spans workers (any case
+    is not the user's), else None: a worker's own list names nobody."""
+    if all(v.case["worker_id"] == user for v in views):
+        return None
+    out = {}
+    for v in views:
+        j = _whose(v.case, staff, redact)
+        out[v.case_id] = (j["worker_id"], j["worker"], j["worker_active"])
+    return out
 
 
 def _iso(d: date | None) -> str | None:

@@ -158,6 +158,47 @@ def group_json(g: Any) -> dict[str, Any]:
     }
 
 
+def owners_json(o: Any, settings: Settings) -> dict[str, Any]:
+    """The unassigned cases (with who could take each) and the inactive workers still
+    holding open cases (``casecli.core.staffing.Owners``)."""
+    from casecli.core import staffing
+
+    def name(n: str | None) -> str | None:
+        return _name(n, settings)
+
+    return {
+        "unassigned": [
+            {
+                "case_id": u.case_id,
+                "case_type": u.view.case["case_type"],
+                "opened_on": u.view.case["opened_on"],
+                "unit_id": u.view.case.get("unit_id"),
+                "office_id": u.view.case.get("office_id"),
+                "urgency": u.view.urgency,
+                "action": staffing.assign_sentence(u, name),
+                "candidates": [
+                    {
+                        "staff_id": w.staff_id,
+                        "name": name(w.name),
+                        "capacity_used": None if w.capacity is None else round(w.capacity, 3),
+                    }
+                    for w in u.candidates
+                ],
+            }
+            for u in o.unassigned
+        ],
+        "held_by_inactive": [
+            {
+                "staff_id": h.worker.staff_id,
+                "name": name(h.worker.name),
+                "case_ids": list(h.case_ids),
+                "action": staffing.reassign_sentence(h, name),
+            }
+            for h in o.held
+        ],
+    }
+
+
 def unit_json(v: Any, settings: Settings) -> dict[str, Any]:
     return {
         "unit_id": v.unit_id,
@@ -185,7 +226,7 @@ def unit_json(v: Any, settings: Settings) -> dict[str, Any]:
             for g in v.board
         ],
         "bottlenecks": [group_json(g) for g in v.bottlenecks],
-    }
+    } | owners_json(v.owners, settings)
 
 
 def office_json(v: Any, settings: Settings) -> dict[str, Any]:
@@ -210,4 +251,4 @@ def office_json(v: Any, settings: Settings) -> dict[str, Any]:
         ],  # fmt: skip
         "board": [{"situation": g.situation, "count": g.count} for g in v.board],
         "bottlenecks": [group_json(g) for g in v.bottlenecks],
-    }
+    } | owners_json(v.owners, settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from casecli.cli.options import Settings
@@ -72,9 +73,52 @@ def _head(first: str, name_w: int, cols: tuple[tuple[str, int], ...]) -> str:
     return f"[bold]{first:<{name_w}}  {cells}  {'vs goal':<{GOAL_W}}[/]"
 
 
-def _row(label: str, name_w: int, cols: tuple[tuple[str, int], ...], values: list[str]) -> str:
+def _row(
+    label: str, name_w: int, cols: tuple[tuple[str, int], ...], values: list[str],
+    active: bool = True,
+) -> str:  # fmt: skip
+    """A table row; an inactive worker's label ends '(inactive)', never cut away."""
     cells = "  ".join(f"{v:>{w}}" for v, (_, w) in zip(values, cols, strict=True))
-    return f"{safe(_fit(label, name_w)):<{name_w}}  {cells}"
+    return f"{safe(fit_marked(label, name_w, active)):<{name_w}}  {cells}"
+
+
+def fit_marked(name: str, width: int, active: bool) -> str:
+    """``name`` cut to ``width``, with ' (inactive)' kept whole at the end when the worker
+    is inactive: the name is cut, never the mark."""
+    if active:
+        return _fit(name, width)
+    mark = " (inactive)"
+    return _fit(name, max(width - len(mark), 1)) + mark
+
+
+def owners_text(out: Any, owners: Any, width: int, settings: Settings, limit: int = 8) -> None:
+    """'Needs an owner': the unassigned cases, most urgent first, each with who could take
+    it, then the inactive workers still holding open cases. Nothing when there are none."""
+    from casecli.core import staffing
+
+    if not owners.unassigned and not owners.held:
+        return
+    out.print("\n[bold]Needs an owner[/]")
+    text_w = max(width - 12, 30)
+
+    def lines(key: str, text: str) -> None:
+        for i, line in enumerate(textwrap.wrap(printable(text), text_w) or [""]):
+            out.print(f"  {safe(key if i == 0 else ''):<10}{safe(line)}", highlight=False)
+
+    def name(n: str | None) -> str:
+        return _name(n, settings)
+
+    for u in owners.unassigned[:limit]:
+        lines(u.case_id, staffing.assign_sentence(u, name))
+        top = max(u.view.actions, key=lambda a: a.urgency, default=None)
+        if top is not None:
+            lines("", f"now: {top.action}")
+    if len(owners.unassigned) > limit:
+        more = plural(len(owners.unassigned) - limit, "more unassigned case")
+        out.print(f"  [dim]… and {more}: casecli unit UNIT_ID lists a unit's.[/]")
+    for h in owners.held:
+        ids = " ".join(h.case_ids[:TOP]) + (" …" if len(h.case_ids) > TOP else "")
+        lines(h.worker.staff_id, f"{staffing.reassign_sentence(h, name)}: {ids}")
 
 
 def _score_line(score: Any) -> str:
@@ -97,17 +141,19 @@ def unit_text(v: Any, settings: Settings) -> None:
     _stuck_line(out, v)
     if v.score is not None:
         out.print(_score_line(v.score))
+    owners_text(out, v.owners, width, settings)
     cols = _columns(width)
     name_w = max(16, width - sum(w + 2 for _, w in cols) - GOAL_W - 2)
     out.print("\n" + _head("worker", name_w, cols))
     for w in v.workers:
-        label = f"{w.staff_id} {_name(w.name, settings)}" + ("" if w.active else " (inactive)")
         f = w.figures
         values = [str(f.open_cases), str(f.due_now), str(f.overdue), str(f.waiting)]
         out.print(
-            _row(label, name_w, cols, [*values, _pct(f.capacity)]) + "  " + _goal_cell(w.score),
+            _row(f"{w.staff_id} {_name(w.name, settings)}", name_w, cols,
+                 [*values, _pct(f.capacity)], active=w.active)
+            + "  " + _goal_cell(w.score),
             highlight=False,
-        )
+        )  # fmt: skip
     out.print("[dim]capacity: effort hours due in the next 14 days over two weeks of hours.[/]")
     if v.score is not None:
         out.print(
@@ -162,6 +208,7 @@ def office_text(v: Any, settings: Settings) -> None:
     _stuck_line(out, v)
     for score in v.scores:
         out.print(_score_line(score))
+    owners_text(out, v.owners, width, settings)
     cols = (("staff", 5), *_columns(width))
     name_w = max(16, width - sum(w + 2 for _, w in cols) - GOAL_W - 2)
     out.print("\n" + _head("unit", name_w, cols))

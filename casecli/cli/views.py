@@ -22,7 +22,33 @@ def _reasons(terms: Any, explain: bool, action: str = "", escape: Any = safe) ->
     return " · ".join(escape(t.why) for t in ordered if t.why.lower() not in said)
 
 
-def next_table(actions: list[Any], explain: bool, stale: str | None = None) -> None:
+def short_name(name: str | None) -> str:
+    """'Olivia Wilson' -> 'O. Wilson' (initials, as --redact gives them, stay as they are)."""
+    parts = (name or "").split()
+    if len(parts) < 2 or name is None or name.endswith("."):
+        return name or ""
+    return f"{parts[0][0]}. {parts[-1]}"
+
+
+def worker_lines(
+    worker_id: str | None, name: str | None, active: bool | None, width: int
+) -> list[str]:
+    """A worker cell of a wrapped table: the name (short under 18 columns) cut to
+    ``width``, and '(inactive)' on a line of its own when they are: the mark is never cut."""
+    if worker_id is None:
+        return ["unassigned"]
+    shown = printable(name or worker_id)
+    if width < 18:
+        shown = short_name(shown)
+    lines = [_fit(shown, width)]
+    if active is False:
+        lines.append("(inactive)")
+    return lines
+
+
+def next_table(
+    actions: list[Any], explain: bool, stale: str | None = None, workers: bool = False
+) -> None:
     """Rank, case, action, due, urgency; the reasons in words under each action.
 
     Written without Rich: this is the command people run most, and importing
@@ -30,6 +56,7 @@ def next_table(actions: list[Any], explain: bool, stale: str | None = None) -> N
     the libraries' own start-up). It needs only bold and dim, written as Rich would write
     them (:func:`casecli.render.plain_styles`), at the width Rich would use. ``stale``:
     the sentence that says the data is old (:mod:`casecli.core.freshness`), first.
+    ``workers``: the list spans workers (a supervisor's): a column names whose each is.
     """
     import sys
 
@@ -45,19 +72,31 @@ def next_table(actions: list[Any], explain: bool, stale: str | None = None) -> N
         return
     case_w = max(4, *(len(printable(a.case_id)) for a in actions))
     width = max(terminal_width(), 60)
-    text_w = width - (3 + case_w + 2 + 2 + 10 + 2 + 5)
+    worker_w = (18 if width >= 100 else 11) if workers else 0
+    gap = worker_w + 2 if workers else 0
+    text_w = width - (3 + case_w + 2 + 2 + 10 + 2 + 5) - gap
     pad = " " * (3 + case_w + 2)
-    shown = [bold(f"{'#':>2} {'case':<{case_w}}  {'action':<{text_w}}  {'due':<10}  {'urg':>5}")]
+    head = f"{'worker':<{worker_w}}  " if workers else ""
+    shown = [
+        bold(f"{'#':>2} {'case':<{case_w}}  {head}{'action':<{text_w}}  {'due':<10}  {'urg':>5}")
+    ]
     for rank, a in enumerate(actions, 1):
         lines = textwrap.wrap(printable(a.action), text_w) or [""]
         why = _reasons(a.terms, explain, a.action, escape=printable)
         due = a.due_on.isoformat() if a.due_on else ""
+        who = worker_lines(a.worker_id, a.worker, a.worker_active, worker_w) if workers else []
+
+        def cell(i: int, who: list[str] = who) -> str:
+            return f"{who[i] if i < len(who) else '':<{worker_w}}  " if workers else ""
+
         shown.append(
-            f"{rank:>2} {printable(a.case_id):<{case_w}}  {lines[0]:<{text_w}}  {due:<10}  {a.urgency:>5.1f}"
+            f"{rank:>2} {printable(a.case_id):<{case_w}}  {cell(0)}{lines[0]:<{text_w}}  {due:<10}  {a.urgency:>5.1f}"
         )
-        shown.extend(pad + line for line in lines[1:])
+        shown.extend(pad + cell(i) + line for i, line in enumerate(lines[1:], 1))
+        shown.extend(pad + cell(i) for i in range(len(lines), len(who)))
+        pad_why = pad + " " * gap
         for reason in why.split("\n") if why else []:
-            shown.extend(f"{pad}{dim(line)}" for line in textwrap.wrap(reason, text_w))
+            shown.extend(f"{pad_why}{dim(line)}" for line in textwrap.wrap(reason, text_w))
     if not explain:
         hint = "casecli next --explain shows every term; casecli case ID shows a case."
         shown.extend(dim(line) for line in textwrap.wrap(hint, width))
@@ -172,8 +211,24 @@ def _fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def caseload_table(views: list[Any], settings: Settings) -> None:
-    """One line per case, cut to the terminal's width rather than wrapped."""
+def worker_cell(whose: Any, width: int) -> str:
+    """A one-line worker cell: the name (short under 18 columns) cut so that an inactive
+    worker's ' (inactive)' always shows whole; 'unassigned' for nobody's."""
+    worker_id, name, active = whose
+    if worker_id is None:
+        return "unassigned"
+    shown = printable(name or worker_id)
+    if width < 18:
+        shown = short_name(shown)
+    if active is False:
+        mark = " (inactive)"
+        return _fit(shown, max(width - len(mark), 2)) + mark
+    return _fit(shown, width)
+
+
+def caseload_table(views: list[Any], settings: Settings, whose: Any = None) -> None:
+    """One line per case, cut to the terminal's width rather than wrapped; ``whose``
+    (case id -> (worker id, name, active)): the list spans workers, name each."""
     out = console()
     stale = settings.freshness()
     if stale:
@@ -182,15 +237,26 @@ def caseload_table(views: list[Any], settings: Settings) -> None:
         out.print("No open cases in your caseload.")
         return
     width = max(out.width, 60)
+    worker_w = 0
+    if whose is not None:
+        worker_w = 18 if width >= 100 else 11
+        if width < 100 and any(w[2] is False for w in whose.values()):
+            worker_w = 16  # 'A. Sanc… (inactive)': room for a few letters of the name
+    head = f"{'worker':<{worker_w + 1}}" if worker_w else ""
+    sit_w = 12 if worker_w and width < 100 else 17  # room for the next action at 80
     out.print(
-        _fit(f"{'case':<10}{'type':<14}{'urg':>5}  {'situation':<18} next action", width),
+        _fit(
+            f"{'case':<10}{head}{'type':<14}{'urg':>5}  {'situation':<{sit_w + 1}} next action",
+            width,
+        ),
         style="bold",
         markup=False,
     )
     for v in views:
         nxt = v.actions[0].action if v.actions else ""
         kind = str(v.case["case_type"]).replace("_", " ")
-        line = f"{_fit(v.case_id, 9):<10}{_fit(kind, 13):<14}{v.urgency:>5.1f}  {_fit(v.situation, 17):<18} {nxt}"
+        who = f"{worker_cell(whose[v.case_id], worker_w):<{worker_w + 1}}" if worker_w else ""
+        line = f"{_fit(v.case_id, 9):<10}{who}{_fit(kind, 13):<14}{v.urgency:>5.1f}  {_fit(v.situation, sit_w):<{sit_w + 1}} {nxt}"
         out.print(_fit(printable(line), width), markup=False, highlight=False, soft_wrap=True)
     out.print(f"[dim]{plural(len(views), 'open case')}.[/]")
 
@@ -200,7 +266,9 @@ def age_cell(n: int) -> str:
     return f"{n:>4} {noun(n, 'day'):<4}"
 
 
-def waiting_table(groups: list[Any], stale: str | None = None) -> None:
+def waiting_table(groups: list[Any], stale: str | None = None, whose: Any = None) -> None:
+    """Each wait, its five oldest cases; ``whose`` (case id -> (worker id, name,
+    active)): the list spans workers, name each case's."""
     from casecli.core.unit import wait_counts
 
     out = console()
@@ -213,6 +281,10 @@ def waiting_table(groups: list[Any], stale: str | None = None) -> None:
         out.print(f"[bold]{safe(g.what)}[/] — {wait_counts(g)}, oldest {g.oldest_days}")
         for cid, b in g.items[:5]:
             ref = f"#{b.number} " if b.number is not None else ""
-            out.print(f"  {safe(cid):<10} {age_cell(b.age_days)}  {ref}{safe(b.what)}")
+            who = ""
+            if whose is not None:
+                w = 16 if any(x[2] is False for x in whose.values()) else 11
+                who = f"{safe(worker_cell(whose[cid], w)):<{w}} "
+            out.print(f"  {safe(cid):<10} {who}{age_cell(b.age_days)}  {ref}{safe(b.what)}")
         if g.count > 5:
             out.print(f"  [dim]… and {g.count - 5} more[/]")

@@ -77,7 +77,7 @@ def _load_selected(
     payments_before: str | None,
 ) -> dict[str, CaseData]:
     out: dict[str, CaseData] = {}
-    cases_cols = "case_id, program, case_type, status, opened_on, closed_on, worker_id, name, risk_level, response_hours, permanency_goal, goal_target_on, order_established_on, updated_at"
+    cases_cols = "case_id, program, case_type, status, opened_on, closed_on, worker_id, name, risk_level, response_hours, permanency_goal, goal_target_on, order_established_on, updated_at, unit_id, office_id"
     for row in _rows(
         conn.execute(f"SELECT {cases_cols} FROM cases WHERE case_id IN (SELECT case_id FROM sel)")
     ):

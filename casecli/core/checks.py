@@ -31,6 +31,7 @@ from casecli.core.contract import (
     TEXT_LIMIT,
     Column,
     RecordType,
+    ref_target,
 )
 
 REF_REASON = {
@@ -38,15 +39,15 @@ REF_REASON = {
     "cases": "refers to a case that is not in the store or this export",
     "people": "refers to a person who is not in the store or this export",
     "removals": "refers to a removal that is not in the store or this export",
-    "staff.office_id": "refers to an office that no staff member in the store or this export"
-    " belongs to (offices come from staff.csv's office_id)",
+    "units": "refers to a unit that no staff member in the store or this export belongs to"
+    " (units come from staff.csv's unit_id)",
+    "offices": "refers to an office that no staff member in the store or this export belongs to"
+    " (offices come from staff.csv's office_id)",
 }
 
 
 def ref_reason(col: Column) -> str:
     """Why a reference that points at nothing is rejected, in words."""
-    if col.ref_column is not None:
-        return REF_REASON[f"{col.ref}.{col.ref_column}"]
     return REF_REASON[str(col.ref)]
 
 
@@ -286,9 +287,9 @@ def checks(rt: RecordType, stage: str) -> list[Check]:
     for col in rt.columns:
         if col.ref is None:
             continue
-        key = str(col.ref_key)
+        table, key = ref_target(col.ref)
         v = norm[col.name]
-        missing = f"NOT EXISTS (SELECT 1 FROM main.{q(col.ref)} WHERE {q(key)} = {v})"
+        missing = f"NOT EXISTS (SELECT 1 FROM main.{q(table)} WHERE {q(key)} = {v})"
         if col.ref == rt.name:  # e.g. a supervisor listed further down the same file
             missing += f" AND NOT EXISTS (SELECT 1 FROM {stage} s2 WHERE s2.{q(key)} = {v})"
         add(col.name, f"{v} IS NOT NULL AND {missing}", ref_reason(col), True, "ref")

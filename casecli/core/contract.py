@@ -42,16 +42,6 @@ class Column:
     low: float | None = None  # a number's limits (``low_open``: above, not at least)
     high: float | None = None
     low_open: bool = False
-    # The column of ``ref`` the value must match, when not its key: costs.office_id
-    # names an office, which exists as staff.office_id (offices have no file of their own).
-    ref_column: str | None = None
-
-    @property
-    def ref_key(self) -> str | None:
-        """The column of the referenced table a value must be found in."""
-        if self.ref is None:
-            return None
-        return self.ref_column or REF_KEY[self.ref]
 
     @property
     def is_id(self) -> bool:
@@ -101,9 +91,8 @@ def _c(
     low: float | None = None,
     high: float | None = None,
     low_open: bool = False,
-    ref_column: str | None = None,
 ) -> Column:
-    return Column(name, type_, req, tuple(values), ref, default, low, high, low_open, ref_column)
+    return Column(name, type_, req, tuple(values), ref, default, low, high, low_open)
 
 
 STAFF = RecordType(
@@ -146,6 +135,9 @@ CASES = RecordType(
         _c("opened_on", DATETIME, req=True),
         _c("closed_on", DATE),
         _c("worker_id", ref="staff"),
+        # the unit and office responsible: they matter for a case with no worker_id
+        _c("unit_id", ref="units"),
+        _c("office_id", ref="offices"),
         _c("name"),
         _c("risk_level", ENUM, "low", "moderate", "high", "very_high"),
         _c("response_hours", INT, low=1, high=8760),
@@ -398,7 +390,7 @@ CASE_GOALS = RecordType(
 COSTS = RecordType(
     "costs",
     (
-        _c("office_id", req=True, ref="staff", ref_column="office_id"),
+        _c("office_id", req=True, ref="offices"),
         _c("period", FFY, req=True),
         _c("expenditures", MONEY, req=True, low=0, low_open=True),
     ),
@@ -423,5 +415,14 @@ BY_NAME = {rt.name: rt for rt in RECORD_TYPES}
 
 # What a reference column must match: record type -> its key column for lookups.
 REF_KEY = {"staff": "staff_id", "cases": "case_id", "people": "person_id", "removals": "removal_id"}
+# References to what staff.csv describes without a file of its own: a unit or an office
+# exists when a staff member belongs to it (ref name -> (table, column)).
+REF_COLUMN = {"units": ("staff", "unit_id"), "offices": ("staff", "office_id")}
+
+
+def ref_target(ref: str) -> tuple[str, str]:
+    """The table and column a reference ``ref`` (a Column's ``ref``) must match."""
+    return REF_COLUMN.get(ref) or (ref, REF_KEY[ref])
+
 
 KNOWN_CASE_TYPES = ("investigation", "in_home", "foster_care", "establishment", "enforcement")

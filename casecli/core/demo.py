@@ -232,6 +232,7 @@ def _organisation(c: Ctx, cases: int, n_welfare: int) -> tuple[list[tuple], dict
                 )
                 workers.cum.append(weight[program])
                 c.supervisor[wid] = supervisor
+                c.unit_of[wid] = uid
                 rows.append(
                     (wid, name(), "worker", uid, uname, oid, oname, supervisor, str(hours),
                      "true" if active else "false")

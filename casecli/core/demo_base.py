@@ -88,6 +88,7 @@ class Ctx:
         self.recent: deque[tuple[str, str, bool, str, int]] = deque(maxlen=64)
         self.professionals: list[dict[str, list[tuple[str, str]]]] = []  # per office, by role
         self.supervisor: dict[str, str] = {}  # worker -> their supervisor
+        self.unit_of: dict[str, str] = {}  # worker -> their unit
 
     # -- formatting -------------------------------------------------------------------
     def d(self, t: int) -> str:

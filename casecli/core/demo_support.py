@@ -104,7 +104,7 @@ def support_case(c: Ctx, cid: str, worker: str, closed: bool) -> None:
         updated = c.dt(close_t * 1440 + ri(8 * 60, 18 * 60))
     c.cases.append(
         (cid, "child_support", ctype, "open" if close_t is None else "closed", c.d(open_t),
-         "" if close_t is None else c.d(close_t), worker, family, "", "", "",
+         "" if close_t is None else c.d(close_t), worker, "", "", family, "", "", "",
          c.d(open_t + 180) if establishment else "", "" if order is None else c.d(order), updated)
     )  # fmt: skip
 

@@ -56,9 +56,11 @@ def welfare_case(c: Ctx, cid: str, worker: str, office: int, diligence: float, c
 
 
 def _case(
-    c: Ctx, cid, ctype, opened: int, close_t, worker, family, risk, hours="", goal="", target=""
-):
-    """The case row; ``opened`` in minutes (a whole day for all but investigations)."""
+    c: Ctx, cid, ctype, opened: int, close_t, worker, family, risk, hours="", goal="", target="",
+    unit="",
+):  # fmt: skip
+    """The case row; ``opened`` in minutes (a whole day for all but investigations);
+    ``unit``: the unit responsible for a case with no worker."""
     ri = c.rng.randint
     if close_t is None:
         updated = c.dt(max(opened + 5, -ri(0, 20) * 1440 + ri(8 * 60, NOW)))
@@ -67,8 +69,8 @@ def _case(
     day = c.dt(opened) if ctype == "investigation" else c.d(opened // 1440)
     c.cases.append(
         (cid, "child_welfare", ctype, "open" if close_t is None else "closed", day,
-         "" if close_t is None else c.d(close_t), worker, family, risk, hours, goal, target, "",
-         updated)
+         "" if close_t is None else c.d(close_t), worker, "" if worker else unit, "", family,
+         risk, hours, goal, target, "", updated)
     )  # fmt: skip
 
 
@@ -106,6 +108,8 @@ def _household(c: Ctx, cid: str, office: int, born_by: int, fc: bool) -> Househo
 
 def _investigation(c: Ctx, cid: str, worker: str, office: int, closed: bool):
     rng = c.rng
+    unit = c.unit_of.get(worker, "")  # the unit the intake was routed to
+    events_before = len(c.events)
     r, ri = rng.random, rng.randint
     risk = rng.choices(RISKS, cum_weights=(25, 65, 90, 100))[0]
     hours = 24 if risk in ("high", "very_high") or r() < 0.15 else 72
@@ -168,7 +172,12 @@ def _investigation(c: Ctx, cid: str, worker: str, office: int, closed: bool):
                     c.supervisor.get(worker, ""), "", "approved")  # fmt: skip
     if close_t is None and age > 7 and r() < 0.2:
         referrals_and_goals(c, cid, kids, adults, open_t, None, 1, goals=False)
-    _case(c, cid, "investigation", opened, close_t, worker, family, risk, str(hours))
+    if close_t is None and not was_seen and open_t >= -1:
+        mine = c.events[events_before:]
+        if not any(e[3] == "completed" for e in mine):  # nothing done yet (no draw here):
+            worker = ""  # an intake waiting for assignment, nobody's bookings on it
+            c.events[events_before:] = []
+    _case(c, cid, "investigation", opened, close_t, worker, family, risk, str(hours), unit=unit)
     return adults
 
 

@@ -163,7 +163,8 @@ def write_digests(
     """One digest per worker in ``scope`` (a worker: theirs; a unit, an office: each of
     their workers'), written into ``out_dir`` as ``<staff id>-<period>.md``."""
     own = [(str(scope.id), scope.name)]
-    staff = own if scope.kind == "worker" else fo.workers_in(conn, scope)
+    # inactive workers (staff.active false) get no digest: nobody would read it
+    staff = own if scope.kind == "worker" else fo.workers_in(conn, scope, active_only=True)
     names = file_names([staff_id for staff_id, _ in staff], period.label)
     if out_dir.exists() and not out_dir.is_dir():
         raise CasecliError(f"{out_dir} is a file; give a folder for the digests (--out DIR).")

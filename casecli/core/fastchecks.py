@@ -33,10 +33,12 @@ from casecli.core.contract import (
     MONEY,
     MONTH,
     NUMBER,
+    REF_KEY,
     TEXT,
     TEXT_LIMIT,
     Column,
     RecordType,
+    ref_target,
 )
 
 
@@ -172,9 +174,10 @@ def after_load(rt: RecordType, seen: Seen) -> str | None:
     for c in rt.columns:
         col = f"t.{q(c.name)}"
         if c.ref is not None:
-            keys = f"SELECT {q(str(c.ref_key))} FROM main.{q(c.ref)}"
-            if c.ref_column is not None:  # not a key: it may be NULL, and x NOT IN
-                keys += f" WHERE {q(c.ref_column)} IS NOT NULL"  # (…, NULL) is never true
+            table, key = ref_target(c.ref)
+            keys = f"SELECT {q(key)} FROM main.{q(table)}"
+            if key != REF_KEY.get(c.ref):  # not a key: NULLs would make NOT IN unknown
+                keys += f" WHERE {q(key)} IS NOT NULL"
             if len(rt.key) > 1 and c.name == rt.key[0]:
                 leading.append(
                     f"EXISTS (SELECT 1 FROM (SELECT DISTINCT {q(c.name)} AS v"

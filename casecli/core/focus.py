@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from casecli.core import goals, measures, periods
@@ -48,6 +48,7 @@ class WorkerGap:
     performance: float
     goal: float
     distance: float  # > 0 behind the goal, <= 0 at or ahead of it
+    active: bool = True  # staff.active: an inactive worker is never "practice worth sharing"
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,16 @@ def is_behind(line: sc.Line) -> bool:
     return line.gap is not None and line.gap > 0
 
 
-def workers_in(conn: sqlite3.Connection, scope: sc.Scope) -> list[tuple[str, str | None]]:
-    """(staff id, name) of the workers a unit or an office has (none for a worker)."""
+def workers_in(
+    conn: sqlite3.Connection, scope: sc.Scope, *, active_only: bool = False
+) -> list[tuple[str, str | None]]:
+    """(staff id, name) of the workers a unit or an office has (none for a worker);
+    ``active_only``: those not marked inactive (the digests are for people at work)."""
     if scope.kind not in ("unit", "office", "all"):
         return []
     where, params = ("1", []) if scope.kind == "all" else (f"{scope.kind}_id = ?", [scope.id])
+    if active_only:
+        where += " AND coalesce(active, 1) <> 0"
     rows = conn.execute(
         f"SELECT staff_id, name FROM staff WHERE role = 'worker' AND {where}"
         " AND _gone_on IS NULL ORDER BY staff_id",
@@ -87,6 +93,7 @@ def worker_gaps(
     staff = workers_in(conn, scope)
     if not staff:
         return []
+    active = set(dict(workers_in(conn, scope, active_only=True)))
     where, params = scope.clause()
     targets: dict[Period, dict[str, dict[str, goals.Goal]]] = {}
     out = []
@@ -104,7 +111,9 @@ def worker_gaps(
             distance = sc.gap(m, res.performance, goal.target if goal else None)
             if goal is None or res.performance is None or distance is None:
                 continue
-            ranked.append(WorkerGap(w, name, measure_id, res.performance, goal.target, distance))
+            ranked.append(
+                WorkerGap(w, name, measure_id, res.performance, goal.target, distance, w in active)
+            )
         out += sorted(ranked, key=lambda g: (-g.distance, g.staff_id))
     return out
 
@@ -147,8 +156,30 @@ def focus(
         shown = {line.line.measure.id for line in behind} | {
             g.measure for g in gaps if g.distance > 0
         }
-        workers = [g for g in gaps if g.measure in shown]
+        # an inactive worker ahead of goal is no practice to share; behind, they are marked
+        workers = [g for g in gaps if g.measure in shown and (g.active or g.distance > 0)]
+        behind = [FocusMeasure(fm.line, _named(conn, fm.cases)) for fm in behind]
     return Focus(card, behind, workers)
+
+
+def _named(conn: sqlite3.Connection, cases: list[FocusCase]) -> list[FocusCase]:
+    """The cases with whose each one is (a list over a unit or an office spans workers)."""
+    if not cases:
+        return cases
+    marks = ", ".join("?" for _ in cases)
+    whose = {
+        r[0]: (r[1], r[2], None if r[3] is None else bool(r[3]))
+        for r in conn.execute(
+            "SELECT c.case_id, c.worker_id, s.name, coalesce(s.active, 1) FROM cases c"
+            f" LEFT JOIN staff s ON s.staff_id = c.worker_id WHERE c.case_id IN ({marks})",
+            [c.case_id for c in cases],
+        )
+    }
+    out = []
+    for c in cases:
+        worker_id, name, active = whose.get(c.case_id, (None, None, None))
+        out.append(replace(c, worker_id=worker_id, worker=name, worker_active=active))
+    return out
 
 
 def points_behind(

@@ -45,6 +45,9 @@ class FocusCase:
     case_id: str
     reason: str
     person_id: str | None = None
+    worker_id: str | None = None  # whose case, named on a list that spans workers
+    worker: str | None = None  # their name
+    worker_active: bool | None = None
 
 
 def first_name(name: str | None, redact: bool, fallback: str = "the child") -> str:

@@ -44,7 +44,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
-VERSION = 2  # of the file's layout
+VERSION = 3  # of the file's layout
 
 _CODE = Path(__file__).resolve().parent  # casecli/core
 _CODE_DIRS = (_CODE, _CODE.parent / "playbooks")
@@ -67,6 +67,9 @@ class CachedAction(NamedTuple):
     urgency: float
     terms: tuple[Why, ...]
     stuck: bool = False
+    worker_id: str | None = None  # whose case (None: nobody's)
+    worker: str | None = None  # their name as shown (initials with --redact)
+    worker_active: bool | None = None
 
 
 def folder(db: Path) -> Path:
@@ -164,6 +167,9 @@ def actions(kept: list[dict[str, Any]]) -> list[CachedAction]:
             a["urgency"],
             tuple(Why(t["term"], t["points"], t["why"]) for t in a["terms"]),
             bool(a.get("stuck")),
+            a.get("worker_id"),
+            a.get("worker"),
+            a.get("worker_active"),
         )
         for a in kept
     ]

@@ -3,6 +3,13 @@
 A worker sees their own cases, a supervisor every case of a worker in their unit, a
 manager every case of a worker in their office, an admin everything (DESIGN.md). The
 role, unit and office come from the staff table (staff.csv in the export).
+
+A case with no worker (``worker_id`` empty: an intake waiting for assignment) is its
+unit's and office's: cases.csv names the unit responsible (``unit_id``) or, with no
+unit, the office (``office_id``). A supervisor sees the unassigned cases of their unit;
+a manager those of their office: with a unit of the office (the unit's office is its
+staff's), or with no unit and the office's id. An unassigned case naming neither is
+an admin's only. An assigned case is its worker's, whatever unit it names.
 """
 
 from __future__ import annotations
@@ -82,16 +89,42 @@ def cases_clause(who: Actor, alias: str = "c") -> tuple[str, list[Any]]:
     if who.role == "worker":
         return f"{alias}.worker_id = ?", [who.staff_id]
     if who.role == "supervisor" and who.unit_id:
-        return (
-            f"{alias}.worker_id IN (SELECT staff_id FROM staff WHERE unit_id = ?)",
-            [who.unit_id],
-        )
+        return unit_clause(who.unit_id, alias)
     if who.role == "manager" and who.office_id:
-        return (
-            f"{alias}.worker_id IN (SELECT staff_id FROM staff WHERE office_id = ?)",
-            [who.office_id],
-        )
+        return office_clause(who.office_id, alias)
     return "0", []  # an unknown role, or a supervisor/manager without a unit/office: nothing
+
+
+def unit_clause(unit_id: str, alias: str = "c") -> tuple[str, list[Any]]:
+    """The cases of a unit: its workers' and its unassigned ones."""
+    return (
+        f"({alias}.worker_id IN (SELECT staff_id FROM staff WHERE unit_id = ?)"
+        f" OR ({unassigned_clause(alias)} AND {alias}.unit_id = ?))",
+        [unit_id, unit_id],
+    )
+
+
+def office_clause(office_id: str, alias: str = "c") -> tuple[str, list[Any]]:
+    """The cases of an office: its workers' and its unassigned ones (those of its units,
+    and those naming the office and no unit)."""
+    return (
+        f"({alias}.worker_id IN (SELECT staff_id FROM staff WHERE office_id = ?)"
+        f" OR ({unassigned_clause(alias)} AND {unassigned_of_office(alias)}))",
+        [office_id, office_id, office_id],
+    )
+
+
+def unassigned_clause(alias: str = "c") -> str:
+    """A case nobody is assigned to (open or closed)."""
+    return f"{alias}.worker_id IS NULL"
+
+
+def unassigned_of_office(alias: str = "c") -> str:
+    """For an unassigned case: it is the office's (two parameters: the office id twice)."""
+    return (
+        f"({alias}.unit_id IN (SELECT unit_id FROM staff WHERE office_id = ?)"
+        f" OR ({alias}.unit_id IS NULL AND {alias}.office_id = ?))"
+    )
 
 
 def _scope_words(who: Actor) -> str:

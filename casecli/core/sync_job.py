@@ -399,3 +399,14 @@ class Job:
                 f"cases: {plural(n, 'case')} {'has' if n == 1 else 'have'} case_type {value!r}, "
                 f"which has no playbook; {'it gets' if n == 1 else 'they get'} the generic one."
             )
+        (n,) = self.conn.execute(
+            "SELECT count(*) FROM main.cases WHERE _sync_id = ? AND status = 'open'"
+            " AND worker_id IS NULL AND unit_id IS NULL AND office_id IS NULL",
+            (self.sync_id,),
+        ).fetchone()
+        if n:  # kept (nothing is lost), but no supervisor or manager can see them
+            self.result.warnings.append(
+                f"cases: {plural(n, 'open case')} {'has' if n == 1 else 'have'} no worker_id, "
+                f"unit_id or office_id, so only an admin sees {'it' if n == 1 else 'them'}; "
+                "give each unassigned case the unit (or office) responsible."
+            )

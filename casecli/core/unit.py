@@ -44,7 +44,8 @@ from casecli.core import caseload, playbooks
 from casecli.core.caseload import WaitGroup
 from casecli.core.engine import CaseView
 from casecli.core.errors import CasecliError
-from casecli.core.scope import Actor
+from casecli.core.scope import Actor, office_clause, unit_clause
+from casecli.core.staffing import Owners, Worker, owners, pool_from
 from casecli.core.unit_score import (  # noqa: F401  (KeyScore, key_measure: used by callers)
     KEY_MEASURES,
     KeyScore,
@@ -120,6 +121,7 @@ class UnitView:
     bottlenecks: tuple[WaitGroup, ...]
     score: KeyScore | None = None  # the unit's key measure against its goal
     stuck_days: int = 90  # urgency.stuck_days: what "stuck" means in figures.stuck
+    owners: Owners = Owners()  # unassigned cases, inactive workers holding cases
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ class OfficeView:
     bottlenecks: tuple[WaitGroup, ...]
     scores: tuple[KeyScore, ...] = ()  # each program's key measure, office-wide
     stuck_days: int = 90  # urgency.stuck_days
+    owners: Owners = Owners()  # the units' and the office's own: unassigned, held
 
 
 # Pure ---------------------------------------------------------------------------------
@@ -334,15 +337,24 @@ def _unit_from(
     unit: dict[str, Any], staff: list[dict[str, Any]], views: list[CaseView], today: date,
     stuck_days: int,
 ) -> UnitView:  # fmt: skip
+    """The unit from its open ``views``: its workers' cases and its unassigned ones (in
+    the figures, the board and the bottlenecks, and first in ``owners``)."""
     by_worker: dict[str, list[CaseView]] = defaultdict(list)
+    nobody = Figures()
     for v in views:
-        by_worker[str(v.case["worker_id"])].append(v)
+        if v.case["worker_id"] is None:
+            nobody += case_figures(v, today)
+        else:
+            by_worker[str(v.case["worker_id"])].append(v)
     loads = [worker_load(s, by_worker.get(s["staff_id"], []), today) for s in staff]
     loads = [w for w in loads if w.active or w.figures.open_cases]
+    pool = [
+        Worker(w.staff_id, w.name, unit["unit_id"], w.active, w.figures.capacity) for w in loads
+    ]
     return UnitView(
         unit["unit_id"], unit["unit_name"] or unit["unit_id"], unit["office_id"], unit["supervisor"],
-        _total(loads), _most_behind(loads), board(views), tuple(caseload.waiting(views)),
-        stuck_days=stuck_days,
+        _total(loads) + nobody, _most_behind(loads), board(views), tuple(caseload.waiting(views)),
+        stuck_days=stuck_days, owners=owners(views, pool),
     )  # fmt: skip
 
 
@@ -358,8 +370,11 @@ def unit_view(
 ) -> UnitView:
     """The unit view for ``who``: workers most behind first, the board, the bottlenecks."""
     unit = check_unit(conn, who, unit_id)
-    where = "c.worker_id IN (SELECT staff_id FROM staff WHERE unit_id = ?)"
-    views = _open_views(conn, where, (unit_id,), today=today, books=books, coef=coef, redact=redact)
+    where = "c.worker_id IN (SELECT staff_id FROM staff WHERE unit_id = ?)"  # measures
+    cases, params = unit_clause(unit_id)  # with its unassigned cases
+    views = _open_views(
+        conn, cases, tuple(params), today=today, books=books, coef=coef, redact=redact
+    )
     view = _unit_from(
         unit, _staff(conn, "s.unit_id = ?", (unit_id,)), views, today, stuck_days(coef)
     )
@@ -379,17 +394,19 @@ def office_view(
 ) -> OfficeView:
     """Every unit of the office side by side, with the office's board and bottlenecks."""
     name = check_office(conn, who, office_id)
-    where = "c.worker_id IN (SELECT staff_id FROM staff WHERE office_id = ?)"
+    where = "c.worker_id IN (SELECT staff_id FROM staff WHERE office_id = ?)"  # measures
+    cases, params = office_clause(office_id)  # with its unassigned cases
     views = _open_views(
-        conn, where, (office_id,), today=today, books=books, coef=coef, redact=redact
+        conn, cases, tuple(params), today=today, books=books, coef=coef, redact=redact
     )
     staff = _staff(conn, "s.office_id = ?", (office_id,))
     unit_of = {s["staff_id"]: s["unit_id"] for s in staff}
     scorer = Scorer(conn, today, books, where, (office_id,))
     programs = programs_of(conn, where, (office_id,))
     by_unit: dict[str | None, list[CaseView]] = defaultdict(list)
-    for v in views:  # once, not once per unit
-        by_unit[unit_of.get(v.case["worker_id"])].append(v)
+    for v in views:  # once, not once per unit; an unassigned case by the unit it names
+        worker = v.case["worker_id"]
+        by_unit[unit_of.get(worker) if worker is not None else v.case.get("unit_id")].append(v)
     units = []
     for unit_id in units_of(conn, office_id):
         unit = _unit_row(conn, unit_id)
@@ -404,9 +421,23 @@ def office_view(
         for p, _ in sorted(office_wide.items(), key=lambda kv: -kv[1])
         if office_wide[p]
     )
+    # the office's own unassigned cases: those naming no unit of it (only the office)
+    shown = {u.unit_id for u in units}
+    theirs = [v for key, vs in by_unit.items() if key not in shown for v in vs]
+    figures = Figures()
+    for u in units:
+        figures += u.figures
+    for v in theirs:
+        figures += case_figures(v, today)
+    own = owners(theirs, pool_from(staff, views, today))
+    everyone = Owners(
+        tuple(sorted((*own.unassigned, *(x for u in units for x in u.owners.unassigned)),
+                     key=lambda x: (-x.view.urgency, x.case_id))),
+        tuple(x for u in units for x in u.owners.held) + own.held,
+    )  # fmt: skip
     return OfficeView(
-        office_id, name, _total([w for u in units for w in u.workers]), tuple(units),
-        board(views), tuple(caseload.waiting(views)), scores, stuck_days(coef),
+        office_id, name, figures, tuple(units),
+        board(views), tuple(caseload.waiting(views)), scores, stuck_days(coef), everyone,
     )  # fmt: skip
 
 

@@ -34,7 +34,31 @@ ACTION_COLUMNS: list[str | tuple[str, int]] = [
 ]
 
 
-def case_rows(views: list[CaseView], redact: bool) -> list[Row]:
+GROUP_COLUMNS: list[str | tuple[str, int]] = [
+    ("case", 9),
+    ("worker", 12),  # a board column or a wait spans workers: whose each case is
+    ("urg", 5),
+    ("situation", 10),
+    ("next action", 0),
+]
+
+
+def worker_cell(worker: Any, redact: bool) -> str:
+    """'O. Wilson' ('O.W.' redacted); an inactive worker's '(inactive)' on its own line
+    (the cell wraps): the mark is never cut; 'unassigned' for nobody's."""
+    if worker is None:
+        return "unassigned"
+    name = person(worker.name, redact) or worker.staff_id
+    parts = name.split()
+    short = f"{parts[0][0]}. {parts[-1]}" if len(parts) > 1 and not redact else name
+    short = short if len(short) <= 12 else short[:11] + "…"
+    return short if worker.active else f"{short}\n(inactive)"
+
+
+def case_rows(
+    views: list[CaseView], redact: bool, workers: dict[str, Any] | None = None
+) -> list[Row]:
+    """One row per case; with ``workers`` (staff id -> staffing.Worker), a worker column."""
     rows = []
     for v in views:
         nxt = printable(v.actions[0].action) if v.actions else ""
@@ -43,7 +67,15 @@ def case_rows(views: list[CaseView], redact: bool) -> list[Row]:
         family = person(v.case.get("name"), redact)
         text = f"{v.case_id} {kind} {printable(v.situation)} {nxt} {family}".lower()
         urg = Text(f"{v.urgency:.1f}", justify="right")
-        rows.append(Row(v.case_id, (v.case_id, urg, situation, nxt), text))
+        if workers is None:
+            rows.append(Row(v.case_id, (v.case_id, urg, situation, nxt), text))
+            continue
+        sid = v.case.get("worker_id")
+        who = worker_cell(workers.get(str(sid)) if sid is not None else None, redact)
+        if sid is not None and str(sid) not in workers:
+            who = str(sid)
+        text += f" {who}".lower()
+        rows.append(Row(v.case_id, (v.case_id, who, urg, situation, nxt), text))
     return rows
 
 
@@ -83,23 +115,31 @@ class WorkerScreen(CaseList):
 
 
 class GroupScreen(CaseList):
-    """The cases of a board column or of a bottleneck."""
+    """The cases of a board column or of a bottleneck, with whose each one is."""
+
+    def compose(self) -> ComposeResult:
+        yield FiguresBar(Text(printable(self.heading or "Loading…"), style="bold"), id="figures")
+        yield PagedTable(GROUP_COLUMNS, wrap=True, id="main")
+        yield FilterInput()
+        yield Static(id="status")
+        yield Footer()
 
     def __init__(self, title: str, case_ids: list[str]) -> None:
         super().__init__()
         self.heading = f"{title} — {plural(len(case_ids), 'case')}"
         self.case_ids = case_ids
 
-    def fetch(self) -> list[CaseView]:
-        return self.casecli.session.cases(self.case_ids)
+    def fetch(self) -> tuple[list[CaseView], dict[str, Any]]:
+        return self.casecli.session.cases_and_workers(self.case_ids)
 
     def show(self, payload: Any) -> None:
         heading = Text(printable(self.heading), style="bold")
         if self.stale:
             heading.append(f" · {self.stale}")
         self.query_one(FiguresBar).update(heading)
+        views, workers = payload
         self.query_one("#main", PagedTable).set_rows(
-            case_rows(payload, self.casecli.session.redact)
+            case_rows(views, self.casecli.session.redact, workers)
         )
 
 

@@ -58,6 +58,7 @@ class OfficeScreen(Overview):
             text = f"{u.unit_id} {u.unit_name} {person(u.supervisor, redact)}".lower()
             rows.append(Row(u.unit_id, cells, text))
         self.query_one("#main", PagedTable).set_rows(rows)
+        self.show_owners(v.owners)
         self.show_lower(v.office_name, v.board, v.bottlenecks)
 
     def open_main(self, key: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from rich.text import Text
@@ -10,9 +11,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Static
 
+from casecli.core import staffing
 from casecli.core.caseload import WaitGroup
+from casecli.core.staffing import Owners
 from casecli.core.unit import KeyScore, SituationGroup, UnitView, bottleneck_words
-from casecli.render import SHORT_MEASURES, score_cell
+from casecli.render import SHORT_MEASURES, printable, score_cell
 from tui.screens.base import DataScreen
 from tui.widgets.figures import FiguresBar, pct, person
 from tui.widgets.filter import FilterInput
@@ -22,6 +25,16 @@ WORKER_COLUMNS = [("worker", 24), "cases", "due now", "overdue", "waiting", "cap
                   ("vs goal", 15)]  # fmt: skip
 NARROW_WORKER_COLUMNS = [("worker", 20), "cases", "due", "overdue", "wait", "cap",
                          ("vs goal", 15)]  # fmt: skip
+
+
+def marked(name: str, active: bool, width: int) -> str:
+    """A worker's name in a column ``width`` wide: an inactive worker's name is cut so
+    that ' (inactive)' always shows whole."""
+    if active:
+        return name
+    mark = " (inactive)"
+    room = max(width - len(mark), 2)
+    return (name if len(name) <= room else name[: room - 1] + "…") + mark
 
 
 def num(value: object) -> Text:
@@ -56,6 +69,7 @@ class Overview(DataScreen):
 
     def compose(self) -> ComposeResult:
         yield FiguresBar("Loading…", id="figures")
+        yield PagedTable([("", 9), "owner"], wrap=True, show_header=False, id="owners")
         yield PagedTable(
             self.MAIN_COLUMNS, narrow=self.NARROW_COLUMNS, narrow_below=self.NARROW_BELOW, id="main"
         )
@@ -67,6 +81,7 @@ class Overview(DataScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#owners").border_title = "Needs an owner"
         self.query_one("#board").border_title = "Situation"
         self.query_one("#bottlenecks").border_title = "Bottlenecks"
         super().on_mount()
@@ -85,10 +100,52 @@ class Overview(DataScreen):
             ]
         )
 
+    def show_owners(self, owners: Owners) -> None:
+        """Unassigned cases (who could take each) and inactive workers holding cases,
+        over the main table; hidden when there are none."""
+        self.owners = owners
+        redact = self.casecli.session.redact
+
+        def name(n: str | None) -> str:
+            return person(n, redact)
+
+        # wrapped here, to the width the bordered table leaves (key column, padding,
+        # scroll bar), so that no sentence runs past the border at 80 columns
+        width = max(30, self.app.size.width - 22)
+        rows = []
+        for u in owners.unassigned:
+            text = printable(staffing.assign_sentence(u, name))
+            cell = "\n".join(textwrap.wrap(text, width))
+            rows.append(Row(f"case:{u.case_id}", (u.case_id, cell), text.lower()))
+        for h in owners.held:
+            text = printable(staffing.reassign_sentence(h, name))
+            sid = h.worker.staff_id
+            cell = "\n".join(textwrap.wrap(text, width))
+            rows.append(Row(f"worker:{sid}", (sid, cell), text.lower()))
+        table = self.query_one("#owners", PagedTable)
+        table.set_class(bool(rows), "shown")
+        table.set_rows(rows)
+        if not self.owners_shown and table.has_focus:  # the screen opens on its main table
+            self.query_one("#main", PagedTable).focus()
+        self.owners_shown = True
+
+    owners_shown = False  # the first load has been shown (later ones keep the focus)
+    owners: Owners | None = None
+
+    def on_resize(self) -> None:
+        if self.owners is not None:  # wrapped again for the new width
+            self.show_owners(self.owners)
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         key = str(event.row_key.value)
         table = event.data_table.id
-        if table == "main":
+        if table == "owners":
+            kind, _, ident = key.partition(":")
+            if kind == "case":
+                self.casecli.open_case(ident)
+            else:
+                self.casecli.open_worker(ident)
+        elif table == "main":
             self.open_main(key)
         elif table == "board":
             group = next(g for g in self.board if g.situation == key)
@@ -153,15 +210,21 @@ class UnitScreen(Overview):
             stale=self.stale,
             stuck_days=v.stuck_days,
         )
+        self.show_owners(v.owners)
         rows = []
         for w in v.workers:
             f = w.figures
-            name = person(w.name, redact) + ("" if w.active else " (inactive)")
+            name = marked(person(w.name, redact), w.active, self.name_width())
             counts = (f.open_cases, f.due_now, f.overdue, f.waiting)
             cells = (name, *map(num, counts), capacity_cell(f.capacity), score_text(w.score))
             rows.append(Row(w.staff_id, cells, f"{w.staff_id} {name}".lower()))
         self.query_one("#main", PagedTable).set_rows(rows)
         self.show_lower(v.unit_name, v.board, v.bottlenecks)
+
+    def name_width(self) -> int:
+        """The worker column's width at this terminal size (WORKER_COLUMNS)."""
+        narrow = self.app.size.width < self.NARROW_BELOW
+        return int((NARROW_WORKER_COLUMNS if narrow else WORKER_COLUMNS)[0][1])
 
     def open_main(self, key: str) -> None:
         self.casecli.open_worker(key)
