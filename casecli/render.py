@@ -109,27 +109,57 @@ SPARKS = "▁▂▃▄▅▆▇█"
 SHORT_MEASURES = {"monthly_visits": "visits", "current_collections": "support"}
 
 
-def sparkline(values: list[float | None], min_span: float = 0.0) -> str:
-    """▁▂▃▄▅▆▇█ from the lowest to the highest value, over at least ``min_span`` (so that
-    a wobble of a point does not look like a cliff); a blank where there is no value.
-    """
+def sparkline(values: list[float | None], unit: str = "percent", goal: float | None = None) -> str:
+    """▁▂▃▄▅▆▇█ on one absolute scale, so that two lines side by side compare: 0-100 for a
+    percent (▁ under 7%, █ 93% and over), 0 to the highest value or goal otherwise; a
+    blank where there is no value. (A wobble of a point stays a wobble.)"""
     known = [v for v in values if v is not None]
     if not known:
         return " " * len(values)
-    low, high = min(known), max(known)
-    if high - low < min_span:
-        low = (low + high - min_span) / 2
-        high = low + min_span
+    high = 100.0 if unit == "percent" else max([*known, goal or 0.0])
     top = len(SPARKS) - 1
     out = []
     for v in values:
         if v is None:
             out.append(" ")
-        elif high - low < 1e-9:
-            out.append(SPARKS[3])
+        elif high <= 0:
+            out.append(SPARKS[0])
         else:
-            out.append(SPARKS[min(top, max(0, round((v - low) / (high - low) * top)))])
+            out.append(SPARKS[min(top, max(0, round(v / high * top)))])
     return "".join(out)
+
+
+def trend_text(values: list[float | None], unit: str = "percent", goal: float | None = None) -> str:
+    """The sparkline and its last value as a number: '▃█▅▁▆▇ 97%' (blank: none)."""
+    last = next((v for v in reversed(values) if v is not None), None)
+    spark = sparkline(values, unit, goal)
+    return f"{spark} {measure_value(last, unit, 0)}" if last is not None else spark
+
+
+def trend_markup(
+    values: list[float | None], unit: str, goal: float | None, direction: str = "higher"
+) -> str:
+    """``trend_text`` in Rich markup with the goal marked: the months short of the goal in
+    yellow (with no goal, plain)."""
+    text = trend_text(values, unit, goal)
+    if goal is None:
+        return text
+    out = []
+    for ch, v in zip(text, [*values, *[None] * len(text)], strict=False):
+        missed = v is not None and (v < goal if direction == "higher" else v > goal)
+        out.append(f"[yellow]{ch}[/]" if missed else ch)
+    return "".join(out)
+
+
+def months_text(trend: Any, unit: str) -> str:
+    """'May 83% · Jun 100% · Jul 89% · …': the months of a trend as numbers."""
+    import calendar
+
+    def label(period: str) -> str:
+        year, _, month = period.partition("-")
+        return calendar.month_abbr[int(month)] if month.isdigit() else period
+
+    return " · ".join(f"{label(p)} {measure_value(v, unit, 0)}" for p, v in trend)
 
 
 def measure_value(value: float | None, unit: str, digits: int = 1) -> str:
@@ -142,20 +172,28 @@ def measure_value(value: float | None, unit: str, digits: int = 1) -> str:
 
 def score_trend(score: Any) -> str:
     """A key measure's months before this one as a sparkline (a ``unit.KeyScore``)."""
-    return sparkline([v for _, v in score.trend], 10.0 if score.unit == "percent" else 1.0)
+    return trend_text([v for _, v in score.trend], score.unit, score.target)
 
 
-def score_cell(score: Any) -> str:
-    """'76%/90% ▃█▅▁▆▇' (this month / the goal, then the six months before); '–' for none."""
+def score_cell(score: Any, markup: bool = False) -> str:
+    """'76%/90% ▃█▅▁▆▇ 97%' (this month / the goal, then the six months before and the
+    last of them); '–' for none. ``markup``: Rich markup, the months short of the goal in
+    yellow."""
     if score is None:
         return "–"
     goal = _target(score) if score.target is not None else "–"
-    return f"{measure_value(score.performance, score.unit, 0)}/{goal} {score_trend(score)}"
+    values = [v for _, v in score.trend]
+    trend = (
+        trend_markup(values, score.unit, score.target, score.direction)
+        if markup
+        else score_trend(score)
+    )
+    return f"{measure_value(score.performance, score.unit, 0)}/{goal} {trend}"
 
 
 def score_words(score: Any) -> str:
-    """'Children visited monthly 75.4% · goal 90% (14.6 short) · trend ▃█▅▁▆▇' (the
-    months before this one, oldest first)."""
+    """'Children visited monthly 75.4% · goal 90% (14.6 short) · trend ▃█▅▁▆▇ 97%' (the
+    months before this one, oldest first, on a 0-100 scale, and the last of them)."""
     now = measure_value(score.performance, score.unit)
     if score.target is None:
         goal = "no goal set"

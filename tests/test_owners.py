@@ -166,7 +166,9 @@ def test_the_unit_view_lists_what_needs_an_owner_first(store_path: Path) -> None
     assert "worker" not in head  # before the workers table
     assert rest.startswith(
         "  N1        Assign this investigation (opened 2026-11-24) — nobody holds it;\n"
-        "            could take it: Avery Cole (16%)\n"
+        # an investigation and a foster care case, 10 + 7 = 17 h a month: 17 x 14 / 30.4375
+        # = 7.82 h, + 11 h of dated steps due = 18.82 h of 80 h = 24%
+        "            could take it: Avery Cole (24%)\n"
         "            now: See the child face to face (Ava) — due in 1 day\n"
         "  W3        2 open cases assigned to Stephanie Nguyen (inactive) — reassign:\n"
         "            C600 C601\n"

@@ -6,18 +6,27 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
-from casecli.core import unit
+import pytest
+
+from casecli.core import playbooks, unit
 from casecli.core.engine import Action, Barrier, CaseView
 from casecli.core.playbooks import Step
 from casecli.core.steps import StepState
 from tests.test_next_cli import cli, db  # noqa: F401  (the fixture)
 
 TODAY = date(2026, 11, 24)
+BOOKS = playbooks.load()
+# every playbook with no steady case hours: only the steps' effort counts
+NO_CASE_HOURS = {k: b._replace(case_hours_per_month=0.0) for k, b in BOOKS.items()}
 
 
-def _view(steps: list[StepState], actions: list[Action], barriers: list[Barrier]) -> CaseView:
-    case = {"case_id": "X1", "worker_id": "W1", "status": "open"}
+def _view(
+    steps: list[StepState], actions: list[Action], barriers: list[Barrier],
+    case_type: str = "foster_care",
+) -> CaseView:  # fmt: skip
+    case = {"case_id": "X1", "worker_id": "W1", "status": "open", "case_type": case_type}
     return CaseView(case, steps, barriers, None, None, None, "on track", actions)
 
 
@@ -33,14 +42,14 @@ def test_due_now_counts_overdue_due_today_and_undated_actions_but_not_later_ones
         _action("chase", None),  # chase a wait: due now
         _action("modification", TODAY - timedelta(days=1)),  # past, but not a step: not overdue
     ]
-    f = unit.case_figures(_view([], actions, []), TODAY)
+    f = unit.case_figures(_view([], actions, []), TODAY, BOOKS)
     assert (f.open_cases, f.due_now, f.overdue, f.waiting) == (1, 4, 1, 0)
 
 
-def test_capacity_counts_effort_of_open_steps_due_within_14_days_over_two_weeks() -> None:
-    def state(hours: float, status: str, days: int | None) -> StepState:
+def test_capacity_counts_effort_of_dated_steps_due_within_14_days_over_two_weeks() -> None:
+    def state(hours: float, status: str, days: int | None, every: str | None = None) -> StepState:
         due = TODAY + timedelta(days=days) if days is not None else None
-        return StepState(Step("s", "S", ("x",), effort_hours=hours), status, due)
+        return StepState(Step("s", "S", ("x",), every=every, effort_hours=hours), status, due)
 
     steps = [
         state(2.0, "overdue", -10),  # still to do: counts
@@ -49,17 +58,98 @@ def test_capacity_counts_effort_of_open_steps_due_within_14_days_over_two_weeks(
         state(7.0, "blocked", 1),  # cannot be worked
         state(11.0, "done", 1),
         state(13.0, "open", None),  # no due date
+        state(17.0, "open", 6, every="month"),  # recurring: in the case hours, not again
     ]
     barrier = Barrier("barrier:1", "recorded", "a result", TODAY, 0)
     load = unit.worker_load(
         {"staff_id": "W1", "name": "A", "hours_per_week": 20, "active": 1},
-        [_view(steps, [], [barrier])],
+        [_view(steps, [], [barrier], case_type="none")],  # a type whose playbook has 0 hours
         TODAY,
+        NO_CASE_HOURS,
     )
     assert load.figures.effort_hours == 5.0
     assert load.figures.hours_available == 40.0
     assert load.figures.capacity == 5.0 / 40.0
     assert load.figures.waiting == 1
+
+
+def _worker(cases: int, case_type: str, hours_per_week: float, steps: list[StepState]) -> Any:
+    views = [_view(steps if i == 0 else [], [], [], case_type=case_type) for i in range(cases)]
+    staff = {"staff_id": "W1", "name": "A", "hours_per_week": hours_per_week, "active": 1}
+    return unit.worker_load(staff, views, TODAY, BOOKS)
+
+
+def test_capacity_of_15_foster_care_cases_and_an_overdue_case_plan_is_65_percent() -> None:
+    # The default foster care playbook: 7 hours a month per case (visits included).
+    # 15 cases x 7 h = 105 h a month; over 14 days: 105 x 14 / 30.4375 = 48.30 h.
+    # A case plan (4 h) overdue on one case: 48.30 + 4 = 52.30 h needed;
+    # the worker has 40 x 14 / 7 = 80 h in the fortnight: 52.30 / 80 = 65.4%.
+    plan = StepState(Step("case_plan", "Write the case plan", ("x",), effort_hours=4.0),
+                     "overdue", TODAY - timedelta(days=3))  # fmt: skip
+    visit = StepState(Step("monthly_visit", "Visit", ("x",), every="month", effort_hours=2.0),
+                      "open", TODAY + timedelta(days=6))  # fmt: skip
+    f = _worker(15, "foster_care", 40, [plan, visit]).figures
+    assert (f.case_hours_per_month, round(f.case_hours, 2), f.effort_hours) == (105.0, 48.3, 4.0)
+    assert (round(f.hours_needed, 2), f.hours_available) == (52.3, 80.0)
+    assert round(f.capacity * 100, 1) == 65.4
+
+
+def test_capacity_of_35_foster_care_cases_is_well_over_a_full_fortnight() -> None:
+    # 35 cases x 7 h = 245 h a month; over 14 days 245 x 14 / 30.4375 = 112.69 h;
+    # no steps due; 112.69 / 80 = 140.9%: the caseload needs more hours than there are.
+    f = _worker(35, "foster_care", 40, []).figures
+    assert round(f.capacity * 100, 1) == 140.9
+
+
+def test_capacity_of_an_investigator_with_8_investigations_at_32_hours_a_week() -> None:
+    # 8 investigations x 10 h a month = 80 h; over 14 days 80 x 14 / 30.4375 = 36.80 h;
+    # a 32-hour week gives 32 x 2 = 64 h: 36.80 / 64 = 57.5%.
+    f = _worker(8, "investigation", 32, []).figures
+    assert (f.hours_available, round(f.capacity * 100, 1)) == (64.0, 57.5)
+
+
+def test_capacity_of_a_child_support_worker_with_300_enforcement_cases() -> None:
+    # Child support: 0.4 h a month per case. 300 x 0.4 = 120 h a month; over 14 days
+    # 120 x 14 / 30.4375 = 55.19 h; / 80 h = 69.0%: hundreds of cases is a normal load.
+    f = _worker(300, "enforcement", 40, []).figures
+    assert (round(f.case_hours_per_month, 2), round(f.capacity * 100, 1)) == (120.0, 69.0)
+
+
+def test_a_jurisdictions_playbook_sets_the_case_hours_and_an_old_one_keeps_the_default(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "foster_care.toml").write_text(
+        'name = "FC"\ncase_hours_per_month = 9.5\n'
+        '[[steps]]\nid = "v"\ntitle = "Visit"\ndone_by = ["caseworker_visit"]\nevery = "month"\n'
+    )
+    (tmp_path / "in_home.toml").write_text(
+        'name = "IH"\n[[steps]]\nid = "v"\ntitle = "Visit"\ndone_by = ["x"]\nevery = "month"\n'
+    )
+    (tmp_path / "kinship.toml").write_text(
+        'name = "K"\n[[steps]]\nid = "v"\ntitle = "Visit"\ndone_by = ["x"]\nevery = "month"\n'
+    )
+    books = playbooks.load(tmp_path)
+    assert playbooks.case_hours_per_month(books, "foster_care") == 9.5
+    assert playbooks.case_hours_per_month(books, "in_home") == 6.0  # the default's
+    assert playbooks.case_hours_per_month(books, "kinship") == 2.0  # generic's
+    assert playbooks.case_hours_per_month(books, "unknown_type") == 2.0
+
+
+def test_a_case_hours_setting_that_is_not_a_number_is_one_sentence() -> None:
+    text = 'case_hours_per_month = "lots"\n[[steps]]\nid = "v"\ntitle = "V"\ndone_by = ["x"]\nevery = "month"\n'
+    with pytest.raises(playbooks.PlaybookError) as err:
+        playbooks.parse(text, "foster_care", "foster_care.toml")
+    assert str(err.value) == (
+        "The playbook foster_care.toml: case_hours_per_month must be a number of hours"
+        " (0 or more); fix the file."
+    )
+
+
+def test_capacity_words_name_the_rates() -> None:
+    assert unit.capacity_words((("foster_care", 7.0), ("enforcement", 0.4))) == (
+        "each open case's steady hours a month (foster care 7, enforcement 0.4) for 14 days,"
+        " plus the effort of the dated steps due in them, over 2 weeks of the worker's hours"
+    )
 
 
 def test_unit_view_of_the_fixture(db: Path) -> None:  # noqa: F811
@@ -212,6 +302,7 @@ def test_steps_stuck_past_90_days_are_counted_for_the_supervisor() -> None:
     from typer.testing import CliRunner
 
     from casecli.cli.main import app
+
     sample = Path(__file__).resolve().parents[1] / "sample.db"
 
     def run(user: str, *args: str) -> str:
@@ -229,3 +320,14 @@ def test_steps_stuck_past_90_days_are_counted_for_the_supervisor() -> None:
     office = json.loads(run("S0001", "--json"))
     assert office["figures"]["stuck"] == sum(u["stuck"] for u in office["units"])
     assert office["figures"]["stuck"] == 82  # mostly child support: orders and locates
+
+
+def test_unit_json_shows_the_parts_of_capacity_used(db: Path) -> None:  # noqa: F811
+    v = json.loads(cli(db, "S1", "unit", "--json").stdout)
+    assert v["capacity"]["days"] == 14 and v["capacity"]["days_per_month"] == 30.4375
+    assert v["capacity"]["case_hours_per_month"]["foster_care"] == 7.0
+    for f in [v["figures"], *v["workers"]]:
+        if f["hours_available"]:  # (case hours + step hours) / hours available
+            assert f["hours_needed"] == round(f["case_hours"] + f["effort_hours"], 2)
+            assert f["capacity_used"] == round(f["hours_needed"] / f["hours_available"], 3)
+            assert f["case_hours"] == round(f["case_hours_per_month"] * 14 / 30.4375, 2)

@@ -96,7 +96,9 @@ class CasecliApp(App[None]):
         from tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            from casecli.core.unit import all_case_hours, capacity_words
+
+            self.push_screen(HelpScreen(capacity_words(all_case_hours(self.session.books))))
 
     def action_toggle_redact(self) -> None:
         self.session.redact = not self.session.redact

@@ -82,7 +82,9 @@ def _evaluate(
 
     ranked = [
         action_json(a) | worker_json(w, a, settings.redact)
-        for a, w in staffing.ranked(conn, who, views, settings.today, _namer(settings.redact))
+        for a, w in staffing.ranked(
+            conn, who, views, settings.today, _namer(settings.redact), books=books
+        )
     ]
     nextcache.write(settings.db_path(), who.staff_id, settings.redact, stamp, ranked)
     return views, ranked

@@ -201,8 +201,11 @@ def score_json(card: Any) -> dict[str, Any]:
         "period_given": card.given,
         "measures": [],
     }
+    from casecli.render import trend_text
+
     for line in card.lines:
         m, r = line.measure, line.result
+        target = line.goal.target if line.goal else None
         out["measures"].append(
             {
                 "measure": m.id,
@@ -230,6 +233,10 @@ def score_json(card: Any) -> dict[str, Any]:
                 "complete": r.complete,
                 "note": r.note,
                 "trend": [{"period": k, "performance": v} for k, v in line.trend],
+                # the trend as the text shows it: one 0-100 scale for a percent, the last
+                # month as a number, and each month against the goal (None: no goal)
+                "trend_text": trend_text([v for _, v in line.trend], m.unit, target),
+                "trend_met": [_met(v, target, m.direction) for _, v in line.trend],
             }
         )
     return out
@@ -278,6 +285,13 @@ def _heading(card: Any, who: Any, redact: bool) -> str:
 GROUP_WORDS = {"ffy": "Fiscal-year measures", "month": "Monthly measures"}
 
 
+def _met(value: float | None, goal: float | None, direction: str) -> bool | None:
+    """Whether a month met the goal (None: no goal, or no figure that month)."""
+    if value is None or goal is None:
+        return None
+    return value >= goal if direction == "higher" else value <= goal
+
+
 def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> None:
     """One row per measure (performance, goal, gap, unit, office, federal %, trend) and a
     line in words under it; fits 80 columns. Without --period the lines come in groups,
@@ -295,7 +309,7 @@ def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> N
     cols += ["office"] if card.scope.kind in ("worker", "unit") else []
     fed = any(line.measure.iv_d for line in card.lines)
     cols += ["fed%"] if fed else []
-    title_w = width - 7 * len(cols) - 10
+    title_w = width - 7 * len(cols) - 15  # the trend: '▃█▅▁▆▇ 97%', up to 12
     for text in textwrap.wrap(_heading(card, who, redact), width):
         out.print(f"[bold]{safe(text)}[/]")
     if stale:  # how old the data is, when it is (casecli.core.freshness)
@@ -308,7 +322,11 @@ def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> N
             out.print(f"[bold]{kind}: {safe(period_words(period, card.today))}[/]")
         for line in (x for x in card.lines if x.period == period):
             _score_row(out, card, line, title_w, width, fed)
-    notes = ["gap: short of the goal (+ behind)", "6 months: the months before, oldest first"]
+    notes = [
+        "gap: short of the goal (+ behind)",
+        "6 months: the months before, oldest first, on a 0-100% scale, then the last of them"
+        " (yellow: short of the goal)",
+    ]
     if len(groups) == 1 and not groups[0].complete(card.today):
         notes.insert(0, f"{groups[0].label} so far, to {card.today.isoformat()}")
     if fed:
@@ -326,7 +344,7 @@ def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> N
 
 def _score_row(out: Any, card: Any, line: Any, title_w: int, width: int, fed: bool) -> None:
     from casecli.core import score as sc
-    from casecli.render import printable, safe, sparkline
+    from casecli.render import months_text, printable, safe, trend_markup
 
     m, r = line.measure, line.result
     cells = [
@@ -342,11 +360,12 @@ def _score_row(out: Any, card: Any, line: Any, title_w: int, width: int, fed: bo
         fiscal = m.iv_d and r.performance is not None and not sc.fiscal_year(line.period)
         pct = line.applicable_percentage
         cells.append("—" if fiscal else "" if pct is None else str(pct))
-    spark = sparkline([v for _, v in line.trend], 10.0 if m.unit == "percent" else 1.0)
+    target = line.goal.target if line.goal else None
+    spark = trend_markup([v for _, v in line.trend], m.unit, target, m.direction)
     title = m.title[:title_w]
     behind = line.gap is not None and line.gap > 0
-    row = f"{title:<{title_w}}{''.join(f'{c:>7}' for c in cells)}  {spark}"
-    out.print(f"[yellow]{safe(row)}[/]" if behind else safe(row))
+    row = f"{title:<{title_w}}{''.join(f'{c:>7}' for c in cells)}  "
+    out.print((f"[yellow]{safe(row)}[/]" if behind else safe(row)) + spark)
     words = [sc.count_words(m, r)] if line.applicable else []
     if line.penalty and line.penalty.below:  # first: a state is fined for it
         words.insert(0, f"below the penalty floor: {line.penalty.rule}")
@@ -355,6 +374,10 @@ def _score_row(out: Any, card: Any, line: Any, title_w: int, width: int, fed: bo
     words += [n for n in r.notes if not n.startswith("to date")]
     for text in textwrap.wrap(" · ".join(words), width - 4, break_on_hyphens=False):
         out.print(f"  [dim]{safe(printable(text))}[/]")
+    if any(v is not None for _, v in line.trend):  # the six months as numbers
+        months = f"6 months: {months_text(line.trend, m.unit)}"
+        for text in textwrap.wrap(months, width - 4, break_on_hyphens=False):
+            out.print(f"  [dim]{safe(text)}[/]")
 
 
 def show_goals(rows: list[Any]) -> None:

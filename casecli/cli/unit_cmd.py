@@ -128,6 +128,27 @@ def figures_json(f: Any) -> dict[str, Any]:
         "effort_hours": f.effort_hours,
         "hours_available": f.hours_available,
         "capacity_used": round(capacity, 3) if capacity is not None else None,
+        # the parts of capacity_used: (case_hours + effort_hours) / hours_available
+        "case_hours_per_month": round(f.case_hours_per_month, 2),
+        "case_hours": round(f.case_hours, 2),
+        "hours_needed": round(f.hours_needed, 2),
+    }
+
+
+def capacity_json(v: Any) -> dict[str, Any]:
+    """How capacity_used is worked out, with the playbook rates the view's cases carry."""
+    from casecli.core import unit
+
+    return {
+        "capacity": {
+            "days": unit.CAPACITY_DAYS,
+            "days_per_month": unit.DAYS_PER_MONTH,
+            "case_hours_per_month": dict(v.case_hours),
+            "rule": "capacity_used = (case_hours + effort_hours) / hours_available;"
+            " case_hours = case_hours_per_month * days / days_per_month;"
+            " effort_hours: dated steps open or overdue, due within days;"
+            " hours_available = hours_per_week * days / 7",
+        }
     }
 
 
@@ -200,55 +221,63 @@ def owners_json(o: Any, settings: Settings) -> dict[str, Any]:
 
 
 def unit_json(v: Any, settings: Settings) -> dict[str, Any]:
-    return {
-        "unit_id": v.unit_id,
-        "unit_name": v.unit_name,
-        "office_id": v.office_id,
-        "supervisor": _name(v.supervisor, settings),
-        "as_of": settings.today.isoformat(),
-        **settings.freshness_fields(),
-        "figures": figures_json(v.figures),
-        "key_measure": score_json(v.score),
-        "workers": [
-            {
-                "staff_id": w.staff_id,
-                "name": _name(w.name, settings),
-                "active": w.active,
-                "hours_per_week": w.hours_per_week,
-                "behind": w.behind,
-            }
-            | figures_json(w.figures)
-            | {"key_measure": score_json(w.score)}
-            for w in v.workers
-        ],  # fmt: skip
-        "board": [
-            {"situation": g.situation, "count": g.count, "case_ids": list(g.case_ids)}
-            for g in v.board
-        ],
-        "bottlenecks": [group_json(g) for g in v.bottlenecks],
-    } | owners_json(v.owners, settings)
+    return (
+        {
+            "unit_id": v.unit_id,
+            "unit_name": v.unit_name,
+            "office_id": v.office_id,
+            "supervisor": _name(v.supervisor, settings),
+            "as_of": settings.today.isoformat(),
+            **settings.freshness_fields(),
+            "figures": figures_json(v.figures),
+            "key_measure": score_json(v.score),
+            "workers": [
+                {
+                    "staff_id": w.staff_id,
+                    "name": _name(w.name, settings),
+                    "active": w.active,
+                    "hours_per_week": w.hours_per_week,
+                    "behind": w.behind,
+                }
+                | figures_json(w.figures)
+                | {"key_measure": score_json(w.score)}
+                for w in v.workers
+            ],  # fmt: skip
+            "board": [
+                {"situation": g.situation, "count": g.count, "case_ids": list(g.case_ids)}
+                for g in v.board
+            ],
+            "bottlenecks": [group_json(g) for g in v.bottlenecks],
+        }
+        | owners_json(v.owners, settings)
+        | capacity_json(v)
+    )
 
 
 def office_json(v: Any, settings: Settings) -> dict[str, Any]:
-    return {
-        "office_id": v.office_id,
-        "office_name": v.office_name,
-        "as_of": settings.today.isoformat(),
-        **settings.freshness_fields(),
-        "figures": figures_json(v.figures),
-        "key_measures": [score_json(s) for s in v.scores],
-        "units": [
-            {
-                "unit_id": u.unit_id,
-                "unit_name": u.unit_name,
-                "supervisor": _name(u.supervisor, settings),
-                "workers": len(u.workers),
-                "board": {g.situation: g.count for g in u.board},
-            }
-            | figures_json(u.figures)
-            | {"key_measure": score_json(u.score)}
-            for u in v.units
-        ],  # fmt: skip
-        "board": [{"situation": g.situation, "count": g.count} for g in v.board],
-        "bottlenecks": [group_json(g) for g in v.bottlenecks],
-    } | owners_json(v.owners, settings)
+    return (
+        {
+            "office_id": v.office_id,
+            "office_name": v.office_name,
+            "as_of": settings.today.isoformat(),
+            **settings.freshness_fields(),
+            "figures": figures_json(v.figures),
+            "key_measures": [score_json(s) for s in v.scores],
+            "units": [
+                {
+                    "unit_id": u.unit_id,
+                    "unit_name": u.unit_name,
+                    "supervisor": _name(u.supervisor, settings),
+                    "workers": len(u.workers),
+                    "board": {g.situation: g.count for g in u.board},
+                }
+                | figures_json(u.figures)
+                | {"key_measure": score_json(u.score)}
+                for u in v.units
+            ],  # fmt: skip
+            "board": [{"situation": g.situation, "count": g.count} for g in v.board],
+            "bottlenecks": [group_json(g) for g in v.bottlenecks],
+        }
+        | owners_json(v.owners, settings)
+        | capacity_json(v)
+    )

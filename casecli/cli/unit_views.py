@@ -7,6 +7,7 @@ from typing import Any
 
 from casecli.cli.options import Settings
 from casecli.cli.views import age_cell
+from casecli.core.unit import capacity_words
 from casecli.core.words import plural
 from casecli.render import (
     SHORT_MEASURES,
@@ -61,16 +62,17 @@ def _stuck_line(out: Any, v: Any) -> None:
 # (label, width) of the figure columns; the short labels under 100 columns
 WIDE = (("cases", 5), ("due now", 7), ("overdue", 7), ("waiting", 7), ("capacity", 8))
 SHORT = (("cases", 5), ("due", 4), ("overdue", 7), ("wait", 4), ("cap", 4))
-GOAL_W = 20  # "support 56%/90% ▂▇▄▃▅▅"
+GOAL_W = 20  # a worker's "76%/90% ▂▇▄▃▅▅ 97%"
+UNIT_GOAL_W = 26  # an office's unit, labelled: "support 56%/90% ▂▇▄▃▅▅ 56%"
 
 
 def _columns(width: int) -> tuple[tuple[str, int], ...]:
     return WIDE if width >= 100 else SHORT
 
 
-def _head(first: str, name_w: int, cols: tuple[tuple[str, int], ...]) -> str:
+def _head(first: str, name_w: int, cols: tuple[tuple[str, int], ...], goal_w: int = GOAL_W) -> str:
     cells = "  ".join(f"{label:>{w}}" for label, w in cols)
-    return f"[bold]{first:<{name_w}}  {cells}  {'vs goal':<{GOAL_W}}[/]"
+    return f"[bold]{first:<{name_w}}  {cells}  {'vs goal':<{goal_w}}[/]"
 
 
 def _row(
@@ -129,7 +131,7 @@ def _goal_cell(score: Any, label: bool = False) -> str:
     if score is None:
         return "–"
     short = f"{SHORT_MEASURES.get(score.measure, score.measure)} " if label else ""
-    return safe(short + score_cell(score))
+    return safe(short) + score_cell(score, markup=True)  # the months short of goal: yellow
 
 
 def unit_text(v: Any, settings: Settings) -> None:
@@ -154,7 +156,7 @@ def unit_text(v: Any, settings: Settings) -> None:
             + "  " + _goal_cell(w.score),
             highlight=False,
         )  # fmt: skip
-    out.print("[dim]capacity: effort hours due in the next 14 days over two weeks of hours.[/]")
+    out.print(f"[dim]capacity: {safe(capacity_words(v.case_hours))}.[/]")
     if v.score is not None:
         out.print(
             f"[dim]vs goal: {safe(v.score.title.lower())} in {v.score.period} / the goal,"
@@ -210,8 +212,8 @@ def office_text(v: Any, settings: Settings) -> None:
         out.print(_score_line(score))
     owners_text(out, v.owners, width, settings)
     cols = (("staff", 5), *_columns(width))
-    name_w = max(16, width - sum(w + 2 for _, w in cols) - GOAL_W - 2)
-    out.print("\n" + _head("unit", name_w, cols))
+    name_w = max(12, width - sum(w + 2 for _, w in cols) - UNIT_GOAL_W - 2)
+    out.print("\n" + _head("unit", name_w, cols, UNIT_GOAL_W))
     for u in v.units:
         f = u.figures
         values = [str(len(u.workers)), str(f.open_cases), str(f.due_now), str(f.overdue)]
@@ -221,6 +223,7 @@ def office_text(v: Any, settings: Settings) -> None:
             _row(label, name_w, cols, values) + "  " + _goal_cell(u.score, label=True),
             highlight=False,
         )
+    out.print(f"[dim]capacity: {safe(capacity_words(v.case_hours))}.[/]")
     _board(out, v.board, width)
     _groups(out, v.bottlenecks, width, top=0, limit=8)
     out.print("[dim]casecli unit UNIT_ID shows a unit's workers.[/]")

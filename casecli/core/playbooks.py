@@ -39,6 +39,14 @@ trial home visits and runaway time left out); a step from it is per child in car
 ``employment`` is the day the agency learned of the paying parent's new job (the latest
 ``new_employment`` signal in the last 180 days, on or after the order, with no
 ``income_withholding`` since; the condition ``employment_learned``).
+
+**Workload** (``case_hours_per_month``, a number at the top of the file): the steady hours
+an open case of this type needs each month: visits, contacts, documentation, travel,
+including the recurring steps (``every = "month"``), whose ``effort_hours`` therefore do
+not count again. Capacity used (:mod:`casecli.core.unit`) adds it to the ``effort_hours``
+of the dated steps due. A jurisdiction's playbook without it keeps the default playbook's
+figure for its case type (else ``generic.toml``'s), so an older override is not silently
+counted as no work.
 """
 
 from __future__ import annotations
@@ -111,6 +119,7 @@ class Playbook(NamedTuple):
     steps: tuple[Step, ...]
     settings: dict[str, int]
     source: str = ""
+    case_hours_per_month: float | None = None  # None: not in the file (load fills it in)
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
@@ -137,6 +146,11 @@ def parse(text: str, case_type: str, file: str) -> Playbook:
         raise _fail(file, None, f"is not valid TOML ({exc})") from None
     name = data.pop("name", case_type)
     raw_steps = data.pop("steps", [])
+    case_hours = data.pop("case_hours_per_month", None)
+    if case_hours is not None and (
+        not isinstance(case_hours, int | float) or isinstance(case_hours, bool) or case_hours < 0
+    ):
+        raise _fail(file, None, "case_hours_per_month must be a number of hours (0 or more)")
     settings: dict[str, int] = {}
     for key, value in data.items():
         if not isinstance(value, int) or isinstance(value, bool):
@@ -152,7 +166,8 @@ def parse(text: str, case_type: str, file: str) -> Playbook:
         for req in s.requires + ((s.due.after,) if s.due and s.due.after else ()):
             if req not in ids:
                 raise _fail(file, s.id, f"it refers to step {req!r}, which is not in this playbook")
-    return Playbook(case_type, str(name), tuple(steps), settings, file)
+    hours = None if case_hours is None else float(case_hours)
+    return Playbook(case_type, str(name), tuple(steps), settings, file, hours)
 
 
 def _step(raw: Any, file: str, settings: dict[str, int]) -> Step:
@@ -265,8 +280,18 @@ def load(override_dir: Path | None = None) -> dict[str, Playbook]:
                 f"The playbooks folder {override_dir} does not exist; check the path."
             )
         for path in sorted(override_dir.glob("*.toml")):
-            books[path.stem] = parse(path.read_text(encoding="utf-8"), path.stem, str(path))
+            book = parse(path.read_text(encoding="utf-8"), path.stem, str(path))
+            if book.case_hours_per_month is None:  # keep the default's figure for the type
+                shipped = books.get(path.stem) or books["generic"]
+                book = book._replace(case_hours_per_month=shipped.case_hours_per_month)
+            books[path.stem] = book
     return books
+
+
+def case_hours_per_month(books: dict[str, Playbook], case_type: str) -> float:
+    """The steady hours a month an open case of ``case_type`` needs (its playbook's
+    ``case_hours_per_month``; 0 when no playbook gives one)."""
+    return for_case(books, case_type).case_hours_per_month or 0.0
 
 
 def for_case(books: dict[str, Playbook], case_type: str) -> Playbook:

@@ -12,8 +12,9 @@ Two kinds, both a supervisor's (or a manager's) to act on:
 
 **Who could take it**: the active workers of the case's unit (for a case with only an
 office, of the office) who carry an open case of the same case type, least capacity
-used first (``unit.Figures.capacity``: effort hours due in the next 14 days over two
-weeks of hours), then by staff id; at most ``CANDIDATES`` of them.
+used first (``unit.Figures.capacity``, the one rule of the unit view: the open cases'
+steady hours and the dated steps' effort due in the next 14 days, over two weeks of the
+worker's hours), then by staff id; at most ``CANDIDATES`` of them.
 
 Pure functions over the engine's case views and the staff rows; the one query that
 reads the staff of a scope is :func:`staff_of`.
@@ -170,7 +171,9 @@ def owners(views: list[CaseView], pool: Iterable[Worker]) -> Owners:
     return Owners(tuple(unassigned), tuple(out))
 
 
-def pool_from(staff: list[dict[str, Any]], views: list[CaseView], today: date) -> list[Worker]:
+def pool_from(
+    staff: list[dict[str, Any]], views: list[CaseView], today: date, books: dict[str, Any]
+) -> list[Worker]:
     """Each staff row as a Worker with the capacity used its open ``views`` give."""
     from casecli.core import unit
 
@@ -180,7 +183,7 @@ def pool_from(staff: list[dict[str, Any]], views: list[CaseView], today: date) -
             mine[str(v.case["worker_id"])].append(v)
     out = []
     for s in staff:
-        load = unit.worker_load(s, mine.get(str(s["staff_id"]), []), today)
+        load = unit.worker_load(s, mine.get(str(s["staff_id"]), []), today, books)
         out.append(
             Worker(load.staff_id, load.name, s.get("unit_id"), load.active, load.figures.capacity)
         )
@@ -254,7 +257,13 @@ def actions(o: Owners, name: Any = None) -> tuple[list[Action], list[Action]]:
 
 
 def ranked(
-    conn: sqlite3.Connection, who: Actor, views: list[CaseView], today: date, name: Any = None
+    conn: sqlite3.Connection,
+    who: Actor,
+    views: list[CaseView],
+    today: date,
+    name: Any = None,
+    *,
+    books: dict[str, Any],
 ) -> list[tuple[Action, Worker | None]]:
     """``who``'s ranked actions over ``views`` (their scope's open cases), each with the
     worker whose case it is (None: nobody's). For a supervisor, a manager or an admin the
@@ -266,7 +275,7 @@ def ranked(
     rest = caseload.ranked_actions(views)
     first: list[Action] = []
     if who.role != "worker":
-        pool = pool_from(staff_of(conn, who), views, today)
+        pool = pool_from(staff_of(conn, who), views, today, books)
         assign, reassign = actions(owners(views, pool), name)
         first = assign
         rest = sorted(

@@ -11,9 +11,24 @@ say who works in a unit or an office and who may look at it. Definitions, per wo
 - **overdue**: step actions whose due date is before today. **behind** is the same
   count; a worker with any is behind.
 - **waiting**: open cases with at least one barrier (a wait the case cannot move past).
-- **capacity used**: the effort hours (a playbook step's ``effort_hours``) of the open
-  and overdue steps due within the next 14 days, over two weeks of the worker's
-  ``hours_per_week`` (40 when the export leaves it blank). 1.0 is a full fortnight.
+- **capacity used**: the hours the caseload needs over the next 14 days, over the hours
+  the worker has in them (two weeks of ``hours_per_week``; 40 when the export leaves it
+  blank); 1.0 is a full fortnight. The hours needed are two parts (DOMAIN.md,
+  "Workload"), both playbook settings:
+
+  - **case hours**: each open case's steady work, its playbook's
+    ``case_hours_per_month`` (foster care 7, investigation 10, in-home 6, child support
+    0.4 by default), for 14 days of a month: × 14 / 30.4375 (a month being 365.25 / 12
+    days). The recurring steps (``every = "month"``: the monthly visit, contact or
+    enforcement action) are part of this steady work, so their effort is not counted
+    again below.
+  - **step hours** (``effort_hours``): the ``effort_hours`` of the dated steps, open or
+    overdue, due within the next 14 days (every overdue one counts: it is still to do).
+
+  So 20 foster care cases and 3 hours of steps due for a 40-hour worker:
+  (20 × 7 × 14 / 30.4375 + 3) / 80 = (64.4 + 3) / 80 = 84%. The same rule gives the
+  unit's and the office's figure (the sums of hours over the sums of hours), the TUI's,
+  and the "could take it" order for unassigned cases (``staffing``).
 
 A unit's figures are the sums over its workers; an office's, the sums over its units.
 
@@ -58,6 +73,7 @@ from casecli.core.urgency import stuck_days
 from casecli.core.words import days, plural
 
 CAPACITY_DAYS = 14
+DAYS_PER_MONTH = 365.25 / 12  # 30.4375: case hours a month -> case hours in CAPACITY_DAYS
 DEFAULT_HOURS_PER_WEEK = 40.0
 SITUATIONS = ("overdue", "act now", "court soon", "waiting", "on track")
 
@@ -71,10 +87,21 @@ class Figures:
     effort_hours: float = 0.0
     hours_available: float = 0.0  # two weeks of everyone's hours
     stuck: int = 0  # step actions overdue past urgency.stuck_days (the "stuck" term)
+    case_hours_per_month: float = 0.0  # the open cases' steady work a month (playbooks)
+
+    @property
+    def case_hours(self) -> float:
+        """The open cases' steady work over the CAPACITY_DAYS window."""
+        return self.case_hours_per_month * CAPACITY_DAYS / DAYS_PER_MONTH
+
+    @property
+    def hours_needed(self) -> float:
+        """Case hours plus step hours (``effort_hours``) over the window."""
+        return self.case_hours + self.effort_hours
 
     @property
     def capacity(self) -> float | None:
-        return self.effort_hours / self.hours_available if self.hours_available else None
+        return self.hours_needed / self.hours_available if self.hours_available else None
 
     def __add__(self, other: Figures) -> Figures:
         return Figures(
@@ -85,6 +112,7 @@ class Figures:
             self.effort_hours + other.effort_hours,
             self.hours_available + other.hours_available,
             self.stuck + other.stuck,
+            self.case_hours_per_month + other.case_hours_per_month,
         )
 
 
@@ -122,6 +150,7 @@ class UnitView:
     score: KeyScore | None = None  # the unit's key measure against its goal
     stuck_days: int = 90  # urgency.stuck_days: what "stuck" means in figures.stuck
     owners: Owners = Owners()  # unassigned cases, inactive workers holding cases
+    case_hours: tuple[tuple[str, float], ...] = ()  # case_hours_per_month by case type here
 
 
 @dataclass(frozen=True)
@@ -135,6 +164,7 @@ class OfficeView:
     scores: tuple[KeyScore, ...] = ()  # each program's key measure, office-wide
     stuck_days: int = 90  # urgency.stuck_days
     owners: Owners = Owners()  # the units' and the office's own: unassigned, held
+    case_hours: tuple[tuple[str, float], ...] = ()  # case_hours_per_month by case type here
 
 
 # Pure ---------------------------------------------------------------------------------
@@ -145,8 +175,9 @@ def situation_group(situation: str) -> str:
     return "waiting" if situation.startswith("waiting") else situation
 
 
-def case_figures(view: CaseView, today: date) -> Figures:
-    """One open case's share of its worker's figures (hours available not included)."""
+def case_figures(view: CaseView, today: date, books: dict[str, playbooks.Playbook]) -> Figures:
+    """One open case's share of its worker's figures (hours available not included): its
+    playbook's ``case_hours_per_month`` and the effort of its dated steps due in the window."""
     due_now = overdue = stuck = 0
     for a in view.actions:
         if a.due_on is None or a.due_on <= today:
@@ -158,18 +189,52 @@ def case_figures(view: CaseView, today: date) -> Figures:
     effort = sum(
         s.step.effort_hours
         for s in view.steps
-        if s.status in ("open", "overdue") and s.due_on is not None and s.due_on <= horizon
+        if s.status in ("open", "overdue")
+        and s.due_on is not None
+        and s.due_on <= horizon
+        and s.step.every is None  # a recurring step is in the case hours
     )
-    return Figures(1, due_now, overdue, 1 if view.barriers else 0, effort, stuck=stuck)
+    monthly = playbooks.case_hours_per_month(books, str(view.case.get("case_type")))
+    return Figures(
+        1, due_now, overdue, 1 if view.barriers else 0, effort, stuck=stuck,
+        case_hours_per_month=monthly,
+    )  # fmt: skip
 
 
-def worker_load(staff: dict[str, Any], views: list[CaseView], today: date) -> WorkerLoad:
+def worker_load(
+    staff: dict[str, Any], views: list[CaseView], today: date, books: dict[str, playbooks.Playbook]
+) -> WorkerLoad:
     hours = float(staff.get("hours_per_week") or DEFAULT_HOURS_PER_WEEK)
     active = bool(staff.get("active", 1))
     figures = Figures(hours_available=hours * CAPACITY_DAYS / 7 if active else 0.0)
     for v in views:
-        figures += case_figures(v, today)
+        figures += case_figures(v, today, books)
     return WorkerLoad(str(staff["staff_id"]), str(staff["name"]), active, hours, figures)
+
+
+def case_hours(
+    views: list[CaseView], books: dict[str, playbooks.Playbook]
+) -> tuple[tuple[str, float], ...]:
+    """The ``case_hours_per_month`` of each case type among ``views``, by case type: the
+    rates behind the case hours, for a reader to check the figure."""
+    types = sorted({str(v.case.get("case_type")) for v in views})
+    return tuple((t, playbooks.case_hours_per_month(books, t)) for t in types)
+
+
+def all_case_hours(books: dict[str, playbooks.Playbook]) -> tuple[tuple[str, float], ...]:
+    """Every playbook's ``case_hours_per_month``, by case type."""
+    return tuple((t, playbooks.case_hours_per_month(books, t)) for t in sorted(books))
+
+
+def capacity_words(rates: tuple[tuple[str, float], ...]) -> str:
+    """What capacity used is, with the hours a month per case type: "each open case's
+    steady hours a month (foster care 7, investigation 10) for 14 days, plus …"."""
+    each = ", ".join(f"{t.replace('_', ' ')} {h:g}" for t, h in rates)
+    return (
+        f"each open case's steady hours a month ({each or 'none'}) for {CAPACITY_DAYS} days,"
+        f" plus the effort of the dated steps due in them, over {CAPACITY_DAYS // 7} weeks"
+        " of the worker's hours"
+    )
 
 
 def board(views: list[CaseView]) -> tuple[SituationGroup, ...]:
@@ -335,7 +400,7 @@ def _open_views(
 
 def _unit_from(
     unit: dict[str, Any], staff: list[dict[str, Any]], views: list[CaseView], today: date,
-    stuck_days: int,
+    stuck_days: int, books: dict[str, playbooks.Playbook],
 ) -> UnitView:  # fmt: skip
     """The unit from its open ``views``: its workers' cases and its unassigned ones (in
     the figures, the board and the bottlenecks, and first in ``owners``)."""
@@ -343,10 +408,10 @@ def _unit_from(
     nobody = Figures()
     for v in views:
         if v.case["worker_id"] is None:
-            nobody += case_figures(v, today)
+            nobody += case_figures(v, today, books)
         else:
             by_worker[str(v.case["worker_id"])].append(v)
-    loads = [worker_load(s, by_worker.get(s["staff_id"], []), today) for s in staff]
+    loads = [worker_load(s, by_worker.get(s["staff_id"], []), today, books) for s in staff]
     loads = [w for w in loads if w.active or w.figures.open_cases]
     pool = [
         Worker(w.staff_id, w.name, unit["unit_id"], w.active, w.figures.capacity) for w in loads
@@ -354,7 +419,7 @@ def _unit_from(
     return UnitView(
         unit["unit_id"], unit["unit_name"] or unit["unit_id"], unit["office_id"], unit["supervisor"],
         _total(loads) + nobody, _most_behind(loads), board(views), tuple(caseload.waiting(views)),
-        stuck_days=stuck_days, owners=owners(views, pool),
+        stuck_days=stuck_days, owners=owners(views, pool), case_hours=case_hours(views, books),
     )  # fmt: skip
 
 
@@ -376,7 +441,7 @@ def unit_view(
         conn, cases, tuple(params), today=today, books=books, coef=coef, redact=redact
     )
     view = _unit_from(
-        unit, _staff(conn, "s.unit_id = ?", (unit_id,)), views, today, stuck_days(coef)
+        unit, _staff(conn, "s.unit_id = ?", (unit_id,)), views, today, stuck_days(coef), books
     )
     scorer = Scorer(conn, today, books, where, (unit_id,))
     return scorer.unit(view, key_measure(conn, "unit", unit_id))
@@ -413,7 +478,7 @@ def office_view(
         assert unit is not None
         mine = by_unit.get(unit_id, [])
         mine_staff = [s for s in staff if s["unit_id"] == unit_id]
-        view = _unit_from(unit, mine_staff, mine, today, stuck_days(coef))
+        view = _unit_from(unit, mine_staff, mine, today, stuck_days(coef), books)
         units.append(scorer.unit(view, key_of(programs.get(unit_id, {}))))
     office_wide = {p: sum(n.get(p, 0) for n in programs.values()) for p in KEY_MEASURES}
     scores = tuple(
@@ -428,8 +493,8 @@ def office_view(
     for u in units:
         figures += u.figures
     for v in theirs:
-        figures += case_figures(v, today)
-    own = owners(theirs, pool_from(staff, views, today))
+        figures += case_figures(v, today, books)
+    own = owners(theirs, pool_from(staff, views, today, books))
     everyone = Owners(
         tuple(sorted((*own.unassigned, *(x for u in units for x in u.owners.unassigned)),
                      key=lambda x: (-x.view.urgency, x.case_id))),
@@ -438,6 +503,7 @@ def office_view(
     return OfficeView(
         office_id, name, figures, tuple(units),
         board(views), tuple(caseload.waiting(views)), scores, stuck_days(coef), everyone,
+        case_hours(views, books),
     )  # fmt: skip
 
 
@@ -456,7 +522,7 @@ def worker_cases(
     views = _open_views(
         conn, "c.worker_id = ?", (staff_id,), today=today, books=books, coef=coef, redact=redact
     )
-    return worker_load(staff, views, today), views
+    return worker_load(staff, views, today, books), views
 
 
 # Key measure against goal ------------------------------------------------------------------

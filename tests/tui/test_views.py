@@ -16,7 +16,7 @@ def test_supervisor_opens_on_their_unit_with_workers_board_and_bottlenecks() -> 
         # their limit, overdue for closing (issue 14 item 3; before, "on track")
         assert "167 open cases" in text and "45 overdue" in text
         assert "11 steps stuck > 90 days — reconcile with the system of record" in text
-        assert "Olivia Wilson" in text and "94%" in text  # most behind first, near full
+        assert "Olivia Wilson" in text and "237%" in text  # most behind first, far over full
         assert "Aiden Sanchez (inactive)" in text
         assert "overdue" in text and "on track" in text
         assert "substance treatment — 33 cases, median 38 days" in text
@@ -119,7 +119,7 @@ def test_redact_toggle_shows_initials_everywhere() -> None:
 def test_help_and_command_palette_open_a_case_by_id() -> None:
     async def body(app: Any, pilot: Any) -> None:
         await press(app, pilot, "question_mark")
-        assert "capacity   effort hours" in screen_text(app)
+        assert "capacity   the hours the caseload needs" in screen_text(app)
         await press(app, pilot, "escape", "ctrl+p", *"C0000494")
         await pilot.pause(0.3)
         await press(app, pilot, "enter")
@@ -184,8 +184,8 @@ def test_a_change_to_the_store_reloads_the_view_and_keeps_the_cursor(tmp_path: A
 def test_unit_view_shows_the_key_measure_against_goal_with_a_trend() -> None:
     async def body(app: Any, pilot: Any) -> None:
         text = screen_text(app)
-        assert "Children visited monthly 75.4% · no goal set · trend ▂▇▄▃▅▅" in text
-        assert "vs goal" in text and "76%/– ▃█▅▁▆▇" in text  # Olivia Wilson's row
+        assert "Children visited monthly 75.4% · no goal set · trend ▇█████ 96%" in text
+        assert "vs goal" in text and "76%/– ▇█▇▆██ 97%" in text  # Olivia Wilson's row
 
     drive("S0002", body)
 
@@ -221,7 +221,7 @@ def test_office_view_scores_each_unit_against_goal_at_80_columns() -> None:
         assert all(len(line) <= 80 for line in lines)
         text = "\n".join(lines)
         assert "Current support collected 55.8% · no goal set" in text
-        assert "support 56%/– █▅▅▄▂▁" in text and "visits 75%/– ▂▇▄▃▅▅" in text
+        assert "support 56%/– ▆▆▆▆▅▅ 62%" in text and "visits 75%/– ▇█████ 96%" in text
 
     drive("S0001", body, size=(80, 24))
 

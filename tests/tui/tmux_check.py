@@ -27,7 +27,7 @@ STEPS: list[tuple[list[str], list[str]]] = [
     (["Enter"], ["Olivia Wilson (S0004)", "C0000530", "4 steps stuck"]),
     (["Enter"], ["Case C0000530", "Worker Olivia Wilson (S0004)", "+100.00", "Waiting on"]),
     (["Escape", "Escape", "r"], ["O.W.", "supervisor I.M."]),
-    (["r", "?"], ["capacity   effort hours"]),
+    (["r", "?"], ["capacity   the hours the caseload needs"]),
     (["Escape", "/", "p", "e", "t"], ["Juan Peterson"]),
 ]  # fmt: skip
 

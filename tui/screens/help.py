@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import textwrap
+
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -26,8 +29,7 @@ HELP = """\
   due now    actions due today or before; chases and contacts (undated)
   overdue    step actions past their due date (a worker with any is behind)
   waiting    cases with at least one barrier
-  capacity   effort hours of open steps due in the next 14 days over two
-             weeks of the worker's hours (100% = a full fortnight)
+  capacity   CAPACITY
   vs goal    the key measure (children visited monthly; current support
              collected) this month / its goal; the 6 months before ▁▂▃▄▅▆▇█
 [dim]Esc or ? closes this.[/]"""
@@ -36,6 +38,12 @@ HELP = """\
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape", "dismiss", "close"), Binding("question_mark", "dismiss", "close")]
 
+    def __init__(self, capacity: str = "") -> None:
+        super().__init__()
+        self.capacity = capacity  # unit.capacity_words: the rule, with the playbooks' hours
+
     def compose(self) -> ComposeResult:
+        words = f"the hours the caseload needs, as a share of the hours the worker has (100% = a full fortnight): {self.capacity}"
+        lines = textwrap.wrap(escape(words), 60)
         with VerticalScroll(id="help"):
-            yield Static(HELP)
+            yield Static(HELP.replace("CAPACITY", "\n             ".join(lines)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,9 +23,9 @@ from tui.widgets.filter import FilterInput
 from tui.widgets.table import PagedTable, Row
 
 WORKER_COLUMNS = [("worker", 24), "cases", "due now", "overdue", "waiting", "capacity",
-                  ("vs goal", 15)]  # fmt: skip
+                  ("vs goal", 20)]  # fmt: skip  # "76%/90% ▇█▇▆██ 97%"
 NARROW_WORKER_COLUMNS = [("worker", 20), "cases", "due", "overdue", "wait", "cap",
-                         ("vs goal", 15)]  # fmt: skip
+                         ("vs goal", 20)]  # fmt: skip
 
 
 def marked(name: str, active: bool, width: int) -> str:
@@ -52,7 +53,9 @@ def score_text(score: KeyScore | None, label: bool = False) -> Text:
         return Text("–")
     style = "" if score.met is None or score.met else "bold"
     short = f"{SHORT_MEASURES.get(score.measure, score.measure)} " if label else ""
-    return Text(short + score_cell(score), style=style)
+    text = Text.from_markup(escape(short) + score_cell(score, markup=True))  # short of goal: yellow
+    text.stylize(style)
+    return text
 
 
 class Overview(DataScreen):
