@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from casecli.cli.options import Settings
-from casecli.core.words import in_days, noun, plural
+from casecli.core.words import count, in_days, noun, plural
 from casecli.render import console, initials, printable, safe
 
 
@@ -287,4 +287,4 @@ def waiting_table(groups: list[Any], stale: str | None = None, whose: Any = None
                 who = f"{safe(worker_cell(whose[cid], w)):<{w}} "
             out.print(f"  {safe(cid):<10} {who}{age_cell(b.age_days)}  {ref}{safe(b.what)}")
         if g.count > 5:
-            out.print(f"  [dim]… and {g.count - 5} more[/]")
+            out.print(f"  [dim]… and {count(g.count - 5)} more[/]")
