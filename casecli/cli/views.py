@@ -46,6 +46,9 @@ def worker_lines(
     return lines
 
 
+ACTION_W = 90  # the widest the action column of `next` gets
+
+
 def next_table(
     actions: list[Any], explain: bool, stale: str | None = None, workers: bool = False
 ) -> None:
@@ -74,7 +77,9 @@ def next_table(
     width = max(terminal_width(), 60)
     worker_w = (18 if width >= 100 else 11) if workers else 0
     gap = worker_w + 2 if workers else 0
-    text_w = width - (3 + case_w + 2 + 2 + 10 + 2 + 5) - gap
+    # The action column stops at ACTION_W: on a wide terminal due and urgency stay beside
+    # the action, not 150 characters to its right (issue 14 item 16).
+    text_w = min(width - (3 + case_w + 2 + 2 + 10 + 2 + 5) - gap, ACTION_W)
     pad = " " * (3 + case_w + 2)
     head = f"{'worker':<{worker_w}}  " if workers else ""
     shown = [
