@@ -40,3 +40,14 @@ def test_the_readmes_sample_of_next_is_what_next_prints() -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[: len(shown)] == shown
     assert len(shown) >= 8
+
+
+def test_the_fast_subset_names_test_files_that_exist() -> None:
+    """README: `./scripts/fast-tests` runs a list of files; a renamed one must not vanish."""
+    import re
+
+    script = (ROOT / "scripts" / "fast-tests").read_text(encoding="utf-8")
+    files = re.findall(r"tests/\S+\.py", script)
+    assert len(files) >= 10
+    assert [f for f in files if not (ROOT / f).is_file()] == []
+    assert "./scripts/fast-tests" in (ROOT / "README.md").read_text(encoding="utf-8")

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 import typer
 
 from casecli.cli.options import Settings, command, echo, say
+from casecli.cli.usage import Group
 
 KeyArg = Annotated[str, typer.Argument(help="db, user, playbooks or urgency.TERM.")]
 
@@ -17,6 +18,7 @@ def _show(value: Any) -> str:
 
 def register(app: typer.Typer) -> None:
     config_app = typer.Typer(
+        cls=Group,
         help="Your settings: default store, staff id, playbooks folder, urgency coefficients.",
         no_args_is_help=True,
     )

@@ -6,10 +6,13 @@ from typing import Annotated
 import typer
 
 from casecli.cli.options import Settings, command, echo, fail, say
+from casecli.cli.usage import Group
 
 
 def register(app: typer.Typer) -> None:
-    db_app = typer.Typer(help="Store upkeep: init, migrate, check, backup.", no_args_is_help=True)
+    db_app = typer.Typer(
+        cls=Group, help="Store upkeep: init, migrate, check, backup.", no_args_is_help=True
+    )
     app.add_typer(db_app, name="db")
 
     @command(db_app, "init")

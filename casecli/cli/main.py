@@ -12,6 +12,7 @@ import typer
 
 from casecli import __version__
 from casecli.cli import options as o
+from casecli.cli.usage import Group
 
 # Which module registers each command. run() builds the app with only the module the
 # command line names (Typer turns every registered command into a Click command on each
@@ -55,8 +56,9 @@ def make_app(modules: list[str] | None = None) -> typer.Typer:
     new = typer.Typer(
         name="casecli",
         help="A visibility engine and success coach for casework: what matters most now, and why.",
+        cls=Group,
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,
         pretty_exceptions_enable=False,
         context_settings={"help_option_names": ["-h", "--help"]},
     )

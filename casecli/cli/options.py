@@ -36,7 +36,13 @@ AsOpt = Annotated[
 ]
 TodayOpt = Annotated[
     str | None,
-    typer.Option("--today", envvar="CASECLI_TODAY", help="Treat this date (YYYY-MM-DD) as today."),
+    typer.Option(
+        "--today",
+        envvar="CASECLI_TODAY",
+        metavar="YYYY-MM-DD",
+        help="Treat this date as today.",
+        show_default=False,
+    ),
 ]
 JsonOpt = Annotated[
     bool,
@@ -249,6 +255,10 @@ def command(
         params = [CTX_PARAM, *own, *GLOBAL_PARAMS, *([PLAYBOOKS_PARAM] if playbooks else [])]
         wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
         wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        from casecli.cli.usage import Command, reflow
+
+        kwargs.setdefault("cls", Command)
+        kwargs.setdefault("help", reflow(inspect.getdoc(func)))
         app.command(name, **kwargs)(wrapper)
         return func
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 import typer
 
 from casecli.cli.options import Settings, command, echo
+from casecli.cli.usage import Group
 
 WORKER = Annotated[str | None, typer.Option("--worker", help="A worker's score (staff id).")]
 UNIT = Annotated[str | None, typer.Option("--unit", help="A unit's score (unit id).")]
@@ -81,7 +82,7 @@ def register(app: typer.Typer) -> None:
             return
         show_score(card, who, settings.redact, settings.freshness())
 
-    goals_app = typer.Typer(help="Performance goals: set, list.", no_args_is_help=True)
+    goals_app = typer.Typer(cls=Group, help="Performance goals: set, list.", no_args_is_help=True)
     app.add_typer(goals_app, name="goals")
 
     @command(goals_app, "set")
@@ -90,10 +91,12 @@ def register(app: typer.Typer) -> None:
         scope: Annotated[str, typer.Argument(help="worker:STAFF_ID, unit:UNIT_ID or office:ID.")],
         measure: Annotated[str, typer.Argument(help="The measure id, e.g. monthly_visits.")],
         target: Annotated[
-            float,
+            str,
             typer.Argument(
+                metavar="TARGET",
+                show_default=False,
                 help="The target: a percent, a rate (per 1,000 or 100,000 days), or dollars "
-                "collected per dollar spent (4.5)."
+                "collected per dollar spent (4.5).",
             ),
         ],
         period: Annotated[
@@ -115,9 +118,10 @@ def register(app: typer.Typer) -> None:
         from casecli.core import goals, measures
 
         kind, scope_id = goals.parse_scope(scope)
+        value = parse_target(target, measures.get(measure))
         conn, who = open_store(settings, write="local")
         try:
-            goal = goals.set_goal(conn, who, kind, scope_id, measure, target, period)
+            goal = goals.set_goal(conn, who, kind, scope_id, measure, value, period)
         finally:
             conn.close()
         if settings.json:
@@ -152,6 +156,7 @@ def register(app: typer.Typer) -> None:
             rows = goals.list_goals(
                 conn, who, scope_kind=kind, scope_id=scope_id, measure=measure, history=history
             )
+            example = goals.example_scope(conn, who)
         finally:
             conn.close()
         if settings.json:
@@ -159,7 +164,26 @@ def register(app: typer.Typer) -> None:
 
             write_json([goal_json(g) for g in rows])
             return
-        show_goals(rows)
+        show_goals(rows, example)
+
+
+def parse_target(text: str, m: Any) -> float:
+    """A goal's TARGET as typed: a number, a percent with or without '%' ('95%' is 95)."""
+    import math
+
+    from casecli.core.errors import UsageError
+
+    raw = text.strip()
+    percent = raw.endswith("%")
+    try:
+        value = float(raw.removesuffix("%").strip())
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise UsageError(f"TARGET must be a number like 95 or 4.5, not {text!r}.")
+    if percent and m.unit != "percent":
+        raise UsageError(f"{m.id} is not a percent: give TARGET as a plain number, like 4.5.")
+    return value
 
 
 # JSON ---------------------------------------------------------------------------------
@@ -380,13 +404,16 @@ def _score_row(out: Any, card: Any, line: Any, title_w: int, width: int, fed: bo
             out.print(f"  [dim]{safe(text)}[/]")
 
 
-def show_goals(rows: list[Any]) -> None:
+def show_goals(rows: list[Any], example: str | None = None) -> None:
+    """The goals, or 'No goals set.' with an example for a scope that exists (``example``,
+    goals.example_scope), so the hint can be typed as it stands."""
     from casecli.core import measures
     from casecli.render import console, safe
 
     out = console()
     if not rows:
-        out.print("No goals set. [dim](casecli goals set unit:U1 monthly_visits 95)[/]")
+        hint = f" [dim](casecli goals set {safe(example)} monthly_visits 95)[/]" if example else ""
+        out.print(f"No goals set.{hint}")
         return
     scope_w = max(5, *(len(g.scope) for g in rows))
     measure_w = max(7, *(len(g.measure) for g in rows))

@@ -8,7 +8,7 @@ from typing import Any
 from casecli.cli.options import Settings
 from casecli.cli.views import age_cell
 from casecli.core.unit import capacity_words
-from casecli.core.words import plural
+from casecli.core.words import count, plural
 from casecli.render import (
     SHORT_MEASURES,
     console,
@@ -46,8 +46,9 @@ def _name(name: str | None, settings: Settings) -> str:
 
 def _figures_line(f: Any) -> str:
     return (
-        f"{plural(f.open_cases, 'open case')} · {f.due_now} due now · {f.overdue} overdue · "
-        f"{f.waiting} waiting · capacity used {_pct(f.capacity)}"
+        f"{plural(f.open_cases, 'open case')} · {count(f.due_now)} due now · "
+        f"{count(f.overdue)} overdue · {count(f.waiting)} waiting · "
+        f"capacity used {_pct(f.capacity)}"
     )
 
 
@@ -149,7 +150,7 @@ def unit_text(v: Any, settings: Settings) -> None:
     out.print("\n" + _head("worker", name_w, cols))
     for w in v.workers:
         f = w.figures
-        values = [str(f.open_cases), str(f.due_now), str(f.overdue), str(f.waiting)]
+        values = [count(f.open_cases), count(f.due_now), count(f.overdue), count(f.waiting)]
         out.print(
             _row(f"{w.staff_id} {_name(w.name, settings)}", name_w, cols,
                  [*values, _pct(f.capacity)], active=w.active)
@@ -171,7 +172,7 @@ def _board(out: Any, board: Any, width: int) -> None:
     out.print("\n[bold]Situation[/]")
     for g in board:
         ids = " ".join(g.case_ids[:TOP]) + (" …" if g.count > TOP else "")
-        out.print(f"  {g.situation:<11} {g.count:>5}  {safe(_fit(ids, width - 21))}")
+        out.print(f"  {g.situation:<11} {count(g.count):>5}  {safe(_fit(ids, width - 21))}")
 
 
 def _groups(
@@ -216,8 +217,8 @@ def office_text(v: Any, settings: Settings) -> None:
     out.print("\n" + _head("unit", name_w, cols, UNIT_GOAL_W))
     for u in v.units:
         f = u.figures
-        values = [str(len(u.workers)), str(f.open_cases), str(f.due_now), str(f.overdue)]
-        values += [str(f.waiting), _pct(f.capacity)]
+        values = [count(len(u.workers)), count(f.open_cases), count(f.due_now)]
+        values += [count(f.overdue), count(f.waiting), _pct(f.capacity)]
         label = f"{u.unit_id} {u.unit_name}"
         out.print(
             _row(label, name_w, cols, values) + "  " + _goal_cell(u.score, label=True),

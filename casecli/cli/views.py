@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from casecli.cli.options import Settings
-from casecli.core.words import in_days, noun, plural
+from casecli.core.words import count, in_days, noun, plural
 from casecli.render import console, initials, printable, safe
 
 
@@ -46,6 +46,9 @@ def worker_lines(
     return lines
 
 
+ACTION_W = 90  # the widest the action column of `next` gets
+
+
 def next_table(
     actions: list[Any], explain: bool, stale: str | None = None, workers: bool = False
 ) -> None:
@@ -74,7 +77,9 @@ def next_table(
     width = max(terminal_width(), 60)
     worker_w = (18 if width >= 100 else 11) if workers else 0
     gap = worker_w + 2 if workers else 0
-    text_w = width - (3 + case_w + 2 + 2 + 10 + 2 + 5) - gap
+    # The action column stops at ACTION_W: on a wide terminal due and urgency stay beside
+    # the action, not 150 characters to its right (issue 14 item 16).
+    text_w = min(width - (3 + case_w + 2 + 2 + 10 + 2 + 5) - gap, ACTION_W)
     pad = " " * (3 + case_w + 2)
     head = f"{'worker':<{worker_w}}  " if workers else ""
     shown = [
@@ -287,4 +292,4 @@ def waiting_table(groups: list[Any], stale: str | None = None, whose: Any = None
                 who = f"{safe(worker_cell(whose[cid], w)):<{w}} "
             out.print(f"  {safe(cid):<10} {who}{age_cell(b.age_days)}  {ref}{safe(b.what)}")
         if g.count > 5:
-            out.print(f"  [dim]… and {g.count - 5} more[/]")
+            out.print(f"  [dim]… and {count(g.count - 5)} more[/]")

@@ -29,7 +29,7 @@ from casecli.core import measures, periods
 from casecli.core.errors import CasecliError, UsageError
 from casecli.core.periods import Period
 from casecli.core.record import audit, timestamp, transaction
-from casecli.core.scope import Actor
+from casecli.core.scope import Actor, close_ids
 
 SCOPE_KINDS = ("worker", "unit", "office")
 _COLUMNS = "id, scope_kind, scope_id, measure, target, period, set_by, set_at"
@@ -49,6 +49,24 @@ class Goal:
     @property
     def scope(self) -> str:
         return f"{self.scope_kind}:{self.scope_id}"
+
+
+def example_scope(conn: sqlite3.Connection, who: Actor) -> str | None:
+    """A scope ``who`` may set a goal for, for the example under an empty goal list:
+    their unit (a supervisor), the first unit of their office (a manager), the first unit
+    in the store (an admin); None for a worker, who sets none."""
+    if who.role == "supervisor" and who.unit_id:
+        return f"unit:{who.unit_id}"
+    if who.role not in ("manager", "admin"):
+        return None
+    sql = "SELECT min(unit_id) FROM staff WHERE unit_id IS NOT NULL AND _gone_on IS NULL"
+    args: tuple[str, ...] = ()
+    if who.role == "manager":
+        sql, args = sql + " AND office_id = ?", (str(who.office_id),)
+    row = conn.execute(sql, args).fetchone()
+    if row and row[0]:
+        return f"unit:{row[0]}"
+    return f"office:{who.office_id}" if who.role == "manager" and who.office_id else None
 
 
 def parse_scope(text: str) -> tuple[str, str]:
@@ -91,7 +109,11 @@ def check_scope(conn: sqlite3.Connection, kind: str, scope_id: str) -> None:
         raise UsageError(f"{kind!r} is not a goal scope; use worker, unit or office.")
     if not found:
         what = "staff member" if kind == "worker" else kind
-        raise CasecliError(f"There is no {what} {scope_id} in the store; check the id.")
+        column = "staff_id" if kind == "worker" else f"{kind}_id"
+        raise CasecliError(
+            f"There is no {what} {scope_id} in the store; check the id"
+            + close_ids(conn, column, scope_id)
+        )
 
 
 def chain(conn: sqlite3.Connection, kind: str, scope_id: str | None) -> list[tuple[str, str]]:
@@ -169,9 +191,7 @@ def _check_level(kind: str, m: measures.Measure) -> None:
 PROGRAM_WORDS = {"child_support": "child support", "child_welfare": "child welfare"}
 
 
-def _check_program(
-    conn: sqlite3.Connection, kind: str, scope_id: str, m: measures.Measure
-) -> None:
+def _check_program(conn: sqlite3.Connection, kind: str, scope_id: str, m: measures.Measure) -> None:
     """A goal on a measure of a program the scope carries no case of is refused: it
     could never be met nor missed (issue 13 item 14). A scope with no open case yet (a
     new unit) may be given any goal."""

@@ -208,9 +208,10 @@ def get(measure_id: str) -> Measure:
     measure = MEASURES.get(measure_id.strip().lower())
     if measure is not None:
         return measure
-    raise UsageError(
-        f"{measure_id!r} is not a measure casecli knows; use one of {', '.join(MEASURES)}."
-    )
+    from casecli.core.words import did_you_mean
+
+    hint = did_you_mean(measure_id, MEASURES) or f"use one of {', '.join(MEASURES)}."
+    raise UsageError(f"{measure_id!r} is not a measure casecli knows; {hint}")
 
 
 def for_programs(programs: Iterable[str]) -> list[Measure]:

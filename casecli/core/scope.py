@@ -78,8 +78,22 @@ def actor(conn: sqlite3.Connection, staff_id: str | None) -> Actor:
         (staff_id,),
     ).fetchone()
     if row is None:
-        raise CasecliError(f"There is no staff member {staff_id} in the store; check --as.")
+        raise CasecliError(
+            f"There is no staff member {staff_id} in the store; check --as"
+            + close_ids(conn, "staff_id", staff_id)
+        )
     return Actor(*row)
+
+
+def close_ids(conn: sqlite3.Connection, column: str, given: str) -> str:
+    """': did you mean S0004?' (then a full stop) for a mistyped staff, unit or office id,
+    or '.' when no id in staff.csv is close. ``column``: staff_id, unit_id or office_id."""
+    from casecli.core.words import did_you_mean
+
+    assert column in ("staff_id", "unit_id", "office_id")
+    rows = conn.execute(f"SELECT DISTINCT {column} FROM staff WHERE {column} IS NOT NULL")
+    hint = did_you_mean(given, (str(r[0]) for r in rows))
+    return f": {hint}" if hint else "."
 
 
 def cases_clause(who: Actor, alias: str = "c") -> tuple[str, list[Any]]:

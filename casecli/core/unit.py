@@ -59,7 +59,7 @@ from casecli.core import caseload, playbooks
 from casecli.core.caseload import WaitGroup
 from casecli.core.engine import CaseView
 from casecli.core.errors import CasecliError
-from casecli.core.scope import Actor, office_clause, unit_clause
+from casecli.core.scope import Actor, close_ids, office_clause, unit_clause
 from casecli.core.staffing import Owners, Worker, owners, pool_from
 from casecli.core.unit_score import (  # noqa: F401  (KeyScore, key_measure: used by callers)
     KEY_MEASURES,
@@ -296,7 +296,10 @@ def check_unit(conn: sqlite3.Connection, who: Actor, unit_id: str) -> dict[str, 
     """The unit (id, name, office, supervisor's name) if it exists and ``who`` may see it."""
     unit = _unit_row(conn, unit_id)
     if unit is None:
-        raise CasecliError(f"There is no unit {unit_id} in the store; check the unit id.")
+        raise CasecliError(
+            f"There is no unit {unit_id} in the store; check the unit id"
+            + close_ids(conn, "unit_id", unit_id)
+        )
     allowed = (
         who.role == "admin"
         or (who.role == "supervisor" and who.unit_id == unit_id)
@@ -322,7 +325,10 @@ def check_office(conn: sqlite3.Connection, who: Actor, office_id: str) -> str:
         "SELECT max(office_name) FROM staff WHERE office_id = ? AND _gone_on IS NULL", (office_id,)
     ).fetchone()
     if not _has_office(conn, office_id):
-        raise CasecliError(f"There is no office {office_id} in the store; check the office id.")
+        raise CasecliError(
+            f"There is no office {office_id} in the store; check the office id"
+            + close_ids(conn, "office_id", office_id)
+        )
     if who.role == "admin" or (who.role == "manager" and who.office_id == office_id):
         return str(row[0] or office_id)
     if who.role == "supervisor":
@@ -351,7 +357,10 @@ def check_worker(conn: sqlite3.Connection, who: Actor, staff_id: str) -> dict[st
     )
     row = cur.fetchone()
     if row is None:
-        raise CasecliError(f"There is no staff member {staff_id} in the store.")
+        raise CasecliError(
+            f"There is no staff member {staff_id} in the store; check the id"
+            + close_ids(conn, "staff_id", staff_id)
+        )
     staff = dict(zip([d[0] for d in cur.description], row, strict=True))
     allowed = (
         who.role == "admin"

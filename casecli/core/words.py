@@ -7,6 +7,8 @@ number is printed apart, as in a column), so no view ever says "1 days" or "2 ca
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 # Nouns whose plural is not the singular plus -s or -es.
 IRREGULAR = {
     "child": "children",
@@ -79,3 +81,27 @@ def days_ago(n: int) -> str:
 def days_overdue(n: int) -> str:
     """'1 day overdue', '5 days overdue'."""
     return f"{days(n)} overdue"
+
+
+def did_you_mean(given: str, known: Iterable[str], n: int = 3) -> str | None:
+    """'did you mean S0004?' for a mistyped id or name, or None when nothing in ``known``
+    is close: the closest spellings (the best only: among equally close, the one with more
+    characters in the same places, counted from either end), else the names that contain
+    what was typed ('visits' → monthly_visits, visits_in_home)."""
+    from difflib import SequenceMatcher
+
+    names = list(dict.fromkeys(known))
+    typed = given.strip()
+    matcher = SequenceMatcher(b=typed)
+
+    def score(name: str) -> tuple[float, int]:
+        matcher.set_seq1(name)
+        same = sum(a == b for a, b in zip(name, typed, strict=False))
+        same += sum(a == b for a, b in zip(reversed(name), reversed(typed), strict=False))
+        return round(matcher.ratio(), 6), same
+
+    scored = sorted(((score(k), k) for k in names), reverse=True)
+    scored = [(s, k) for s, k in scored if s[0] >= 0.7]
+    close = [k for s, k in scored if s == scored[0][0]][:n] if scored else []
+    close = close or [k for k in names if typed and typed.lower() in k.lower()][:n]
+    return f"did you mean {' or '.join(close)}?" if close else None
