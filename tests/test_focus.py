@@ -270,3 +270,68 @@ def test_focus_follows_the_measures_default_periods(db: Path) -> None:  # noqa: 
     assert "Focus · office O1 · as of 2026-11-24" in text
     assert "Cases with a support order (FFY2027):" in text
     assert max(len(x) for x in text.splitlines()) <= 80
+
+
+def test_with_no_goal_a_worker_well_below_the_unit_and_office_is_behind() -> None:
+    # Issue 14 item 17: with no goal set, a worker at least 10 points worse than both the
+    # unit and the office on a percent measure, over at least 5 counted, is behind, the
+    # gap measured to the unit's figure. November 2026, monthly visits, 52.0% (13 of 25
+    # child-months): the unit 75.4%, the office 69.4% -> 23.4 points short of the unit;
+    # 75.4% of 25 is 18.85, so 19 visited child-months reach it: 6 more child visits.
+    from datetime import date
+
+    from casecli.core import focus, measures, periods, score
+
+    today = date(2026, 11, 24)
+    nov = periods.month_of(today)
+    worker = score.Scope("worker", "W1", None, "U1", "O1")
+
+    def line(n: int, d: int, unit: float | None, office: float | None, goal: object = None):  # type: ignore[no-untyped-def]
+        m = measures.get("monthly_visits")
+        res = measures.result(m, nov, today, measures.Counts(n, d))
+        return score.Line(res, unit, office, goal, None, None, None, None, ())  # type: ignore[arg-type]
+
+    peer = focus.below_peers(line(13, 25, 75.4, 69.4), worker, today)
+    assert peer is not None and round(peer.gap or 0, 1) == 23.4
+    assert peer.gap_work == "6 more child visits this month"
+    assert focus.peers_words(line(13, 25, 75.4, 69.4)) == (
+        "the unit 75.4%, the office 69.4%; no goal set"
+    )
+    # Not behind: 10 points worse than the unit but 9.4 worse than the office; fewer than
+    # 5 counted; a goal set (the goal decides); a unit's card (no unit above it to compare).
+    assert focus.below_peers(line(13, 25, 62.0, 61.4), worker, today) is None
+    assert focus.below_peers(line(1, 4, 75.4, 69.4), worker, today) is None
+    assert focus.below_peers(line(13, 25, 75.4, 69.4, goal=object()), worker, today) is None
+    unit = score.Scope("unit", "U1", None, "U1", "O1")
+    assert focus.below_peers(line(13, 25, 75.4, 69.4), unit, today) is None
+    # A lower-is-better measure: worse is higher. 40% of open investigations overdue
+    # against the unit's 20% and the office's 25%: behind by 20 points.
+    m = measures.get("investigations_overdue")
+    res = measures.result(m, nov, today, measures.Counts(4, 10))
+    over = score.Line(res, 20.0, 25.0, None, None, None, None, None, ())
+    assert (focus.below_peers(over, worker, today) or over).gap == 20.0
+
+
+def test_focus_names_the_unit_and_office_when_no_goal_is_set(tmp_path: Path) -> None:
+    # sample.db, worker S0005, no goal set: children seen in time in November 57.1%
+    # against the unit's 76.5% and the office's 77.9% (the figures `score` shows).
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+
+    store_copy = tmp_path / "s.db"
+    shutil.copy(Path(__file__).resolve().parents[1] / "sample.db", store_copy)
+    base = ["--db", str(store_copy), "--as", "S0005", "--today", "2026-11-24", "focus"]
+    env = {"CASECLI_CONFIG": "/nonexistent/c.toml", "COLUMNS": "80"}
+    done = CliRunner().invoke(app, [*base, "--json"], env=env)
+    assert done.exit_code == 0, done.stderr
+    seen = next(m for m in json.loads(done.stdout)["measures"] if m["measure"] == "timely_response")
+    assert seen["goal"] is None and seen["performance"] == 57.14
+    assert seen["against"] == "the unit 76.5%, the office 77.9%; no goal set"
+    text = CliRunner().invoke(app, base, env=env).stdout
+    assert (
+        "Children seen in time (2026-11): 57.1% against the unit 76.5%, the office 77.9%;" in text
+    )
+    assert "nothing to catch up on" not in text

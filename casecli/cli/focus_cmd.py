@@ -92,6 +92,7 @@ def focus_json(result: Any) -> dict[str, Any]:
                 "goal": fm.line.goal.target if fm.line.goal else None,
                 "gap": fm.line.gap,
                 "gap_work": fm.line.gap_work,
+                "against": fm.against,
                 "cases": [
                     {"case_id": c.case_id, "reason": c.reason}
                     | (
@@ -138,14 +139,18 @@ def show_focus(result: Any, redact: bool, stale: str | None = None) -> None:
     if stale:  # how old the data is, when it is (casecli.core.freshness)
         out.print(f"[bold]{safe(stale)}[/]")
     if not result.measures:
-        out.print("Every goal is met (or none is set): nothing to catch up on.")
+        out.print("No goal missed, nothing well below the unit and the office: nothing to catch up on.")
     for fm in result.measures:
         m = fm.line.measure
         goal = fm.line.goal.target if fm.line.goal else None
+        against = (
+            f"{fm.against} ({gap_number(fm.line.gap, m)} to the unit)"
+            if fm.against
+            else f"{measure_number(goal, m)} ({gap_number(fm.line.gap, m)})"
+        )
         line = (
             f"{m.title}{f' ({fm.line.period.label})' if mixed else ''}: "
-            f"{measure_number(fm.line.result.performance, m)} against "
-            f"{measure_number(goal, m)} ({gap_number(fm.line.gap, m)})"
+            f"{measure_number(fm.line.result.performance, m)} against {against}"
         )
         if fm.line.gap_work:
             line += f" · {fm.line.gap_work}"

@@ -88,11 +88,14 @@ def render(staff_id: str, name: str | None, result: fo.Focus, stale: str | None 
         )
     lines += ["", "## Where to focus", ""]
     if not result.measures:
-        lines.append("Every goal is met (or has no goal set): nothing to catch up on.")
+        lines.append("No goal missed, nothing well below the unit and the office: nothing to catch up on.")
     for fm in result.measures:
         m = fm.line.measure
         work = f": {md(fm.line.gap_work)}" if fm.line.gap_work else ""
-        lines += ["", f"### {md(m.title)} ({fm.line.gap:+.1f} behind){work}", ""]
+        behind = f"{fm.line.gap:+.1f} behind" + (
+            f" the unit: {md(fm.against)}" if fm.against else ""
+        )
+        lines += ["", f"### {md(m.title)} ({behind}){work}", ""]
         if not fm.cases:
             lines.append("No single case closes this gap this month.")
         for c in fm.cases:

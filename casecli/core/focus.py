@@ -6,6 +6,12 @@ Everything comes from one :func:`casecli.core.score.scorecard` call (one query p
 measure family, grouped by worker) plus one query per behind measure for its cases;
 each worker's goal is the one they inherit (:func:`casecli.core.goals.goals_for`).
 
+Behind means short of the goal. With no goal set, a worker is also behind on a percent
+measure where they are well below both their unit and their office (at least
+:data:`PEER_POINTS` points worse than each, over at least :data:`PEER_MIN` counted):
+the gap is then measured to the unit's figure and says so (issue 14 item 17), so a
+worker far behind their team is never told there is "nothing to catch up on".
+
 Periods: ``focus`` follows ``score`` (issue 13 item 14). With a period, every measure
 is for it; without one, each measure is for its own default (the current federal fiscal
 year for the fiscal-year measures, the month for the others), so a gap ``score`` shows
@@ -38,6 +44,17 @@ STEP_MEASURE_IDS = tuple(
 class FocusMeasure:
     line: sc.Line
     cases: list[FocusCase]
+    # No goal set, but well below the unit and the office (issue 14 item 17): what the
+    # worker is compared with ("the unit 75.4%, the office 69.4%"); ``line.gap`` and
+    # ``line.gap_work`` are then measured to the unit's figure. None: behind a goal.
+    against: str | None = None
+
+
+# "Well below" with no goal set (issue 14 item 17): a worker's figure on a percent measure
+# at least PEER_POINTS worse than both the unit's and the office's, over at least
+# PEER_MIN counted (cases, child-months…), so that a handful of cases is not "behind".
+PEER_POINTS = 10.0
+PEER_MIN = 5
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,37 @@ class Focus:
 
 def is_behind(line: sc.Line) -> bool:
     return line.gap is not None and line.gap > 0
+
+
+def below_peers(line: sc.Line, scope: sc.Scope, today: date) -> sc.Line | None:
+    """A worker's line with no goal, when it is well below both the unit and the office
+    (:data:`PEER_POINTS`, :data:`PEER_MIN`): the line with its gap and gap work measured
+    to the unit's figure ("7 more child visits this month"); else None. Higher or lower
+    is better as the measure says."""
+    m, res = line.measure, line.result
+    if scope.kind != "worker" or line.goal is not None or m.unit != "percent":
+        return None
+    if res.performance is None or res.denominator < PEER_MIN:
+        return None
+    if line.unit is None or line.office is None:
+        return None
+    worse = [sc.gap(m, res.performance, peer) for peer in (line.unit, line.office)]
+    if any(w is None or w < PEER_POINTS for w in worse):
+        return None
+    counts = Counts(res.numerator, res.denominator)
+    return replace(
+        line,
+        gap=worse[0],
+        gap_work=sc.gap_work(m, counts, line.unit, line.period, today),
+    )
+
+
+def peers_words(line: sc.Line) -> str:
+    m = line.measure
+    return (
+        f"the unit {measures.figure(line.unit, m.unit)}, "
+        f"the office {measures.figure(line.office, m.unit)}; no goal set"
+    )
 
 
 def workers_in(
@@ -138,17 +186,19 @@ def focus(
         conn, scope, period, today, options=options, calc=calc, trend_months=0
     )
     where, params = scope.clause()
-    behind = [
-        FocusMeasure(
-            line,
-            cases_for(
-                conn, line.measure.id, where, params, line.period, today,
-                options=options, limit=limit, redact=redact,
-            ),
-        )
-        for line in card.lines
-        if is_behind(line)
-    ]  # fmt: skip
+    behind = []
+    for line in card.lines:
+        peer = None if is_behind(line) else below_peers(line, scope, today)
+        if not is_behind(line) and peer is None:
+            continue
+        cases = cases_for(
+            conn, line.measure.id, where, params, line.period, today,
+            options=options, limit=limit, redact=redact,
+        )  # fmt: skip
+        if peer is None:
+            behind.append(FocusMeasure(line, cases))
+        else:
+            behind.append(FocusMeasure(peer, cases, peers_words(line)))
     workers: list[WorkerGap] = []
     if scope.kind in ("unit", "office", "all"):
         with_goal = [(x.measure.id, x.period) for x in card.lines if x.result.denominator]
