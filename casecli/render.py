@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from casecli.core.words import initials as initials  # re-exported: the one rule is in core
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -85,18 +87,6 @@ def safe(text: object) -> str:
     from rich.markup import escape
 
     return escape(printable(text))
-
-
-def initials(name: str | None) -> str:
-    """'Maria Lopez' -> 'M.L.'; 'Lopez, Maria' -> 'M.L.'."""
-    if not name:
-        return ""
-    if "," in name:
-        last, _, first = name.partition(",")
-        parts = first.split() + last.split()
-    else:
-        parts = name.split()
-    return "".join(p[0].upper() + "." for p in parts if p)
 
 
 def redact_value(column: str | None, value: object, redact: bool) -> object:

@@ -257,21 +257,10 @@ def children_in_care(
 # The card's sentences ------------------------------------------------------------------
 
 
-def _initials(name: str | None) -> str:
-    if not name:
-        return ""
-    if "," in name:
-        last, _, first = name.partition(",")
-        parts = first.split() + last.split()
-    else:
-        parts = name.split()
-    return "".join(p[0].upper() + "." for p in parts if p)
-
-
 def _first(name: str | None, redact: bool) -> str:
     """'Kai Brown' or 'Brown, Kai' -> 'Kai'; initials when redacting."""
     if redact:
-        return _initials(name)
+        return w.initials(name)
     name = (name or "").strip()
     if "," in name:
         name = name.split(",", 1)[1]
@@ -284,7 +273,7 @@ def worker_words(who: Worker | None, staff_id: str | None, redact: bool) -> str:
         return "worker unassigned"
     if who is None or not who.name:
         return f"worker {staff_id}"
-    name = _initials(who.name) if redact else who.name
+    name = w.initials(who.name) if redact else who.name
     unit = who.unit_name or who.unit_id
     return f"worker {name} ({staff_id})" + (f", {unit}" if unit else "")
 

@@ -105,3 +105,15 @@ def did_you_mean(given: str, known: Iterable[str], n: int = 3) -> str | None:
     close = [k for s, k in scored if s == scored[0][0]][:n] if scored else []
     close = close or [k for k in names if typed and typed.lower() in k.lower()][:n]
     return f"did you mean {' or '.join(close)}?" if close else None
+
+
+def initials(name: str | None) -> str:
+    """'Maria Lopez' -> 'M.L.'; 'Lopez, Maria' -> 'M.L.' (a redacted name)."""
+    if not name:
+        return ""
+    if "," in name:
+        last, _, first = name.partition(",")
+        parts = first.split() + last.split()
+    else:
+        parts = name.split()
+    return "".join(p[0].upper() + "." for p in parts if p)
