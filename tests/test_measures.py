@@ -145,3 +145,23 @@ def test_a_scorecard_computes_its_statements_side_by_side_first(mstore: sqlite3.
         (x.measure.id, x.result, x.trend, x.previous_year) for x in before.lines
     ]
     assert len(ahead.lines) == 17
+
+
+def test_inside_a_transaction_the_statements_stay_on_its_connection(
+    mstore: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another connection could not see what this one wrote and has not committed: the
+    # figures are computed on this one, one after another.
+    from casecli.core import store
+
+    def no_sibling(conn: sqlite3.Connection) -> None:
+        raise AssertionError("a sibling connection was opened inside a transaction")
+
+    monkeypatch.setattr(store, "sibling", no_sibling)
+    calc = Calculator(mstore, TODAY)
+    mstore.execute("BEGIN")
+    try:
+        calc.prefetch([("monthly_visits", "1", [], [OCT]), ("support_orders", "1", [], [OCT])])
+    finally:
+        mstore.execute("ROLLBACK")
+    assert calc.counts("support_orders", "1", [], OCT).denominator > 0

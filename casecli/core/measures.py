@@ -509,7 +509,8 @@ class Calculator:
         machine: an office's 13 statements take ~1.6 s instead of ~3 s at 1.3M cases). As
         when they run one after another on one connection, each statement reads the store
         as it is when it runs. A store with no file to open twice, one core, or a single
-        statement to make: computed here, one after another."""
+        statement to make, or a connection inside a transaction of its own (what it wrote
+        is not yet for others to see): computed here, one after another."""
         wanted: dict[tuple[Any, ...], dict[Period, None]] = {}
         for measure_id, where, params, periods in jobs:
             family = get(measure_id).family
@@ -521,7 +522,7 @@ class Calculator:
             return
         workers = min(len(wanted), os.cpu_count() or 1, 2)
         conns = []
-        if workers > 1:
+        if workers > 1 and not self.conn.in_transaction:  # others could not see its writes
             from casecli.core import store
 
             conns = [c for c in (store.sibling(self.conn) for _ in range(workers)) if c]
