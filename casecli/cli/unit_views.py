@@ -65,6 +65,7 @@ WIDE = (("cases", 5), ("due now", 7), ("overdue", 7), ("waiting", 7), ("capacity
 SHORT = (("cases", 5), ("due", 4), ("overdue", 7), ("wait", 4), ("cap", 4))
 GOAL_W = 20  # a worker's "76%/90% ▂▇▄▃▅▅ 97%"
 UNIT_GOAL_W = 26  # an office's unit, labelled: "support 56%/90% ▂▇▄▃▅▅ 56%"
+UNIT_GOAL_NARROW_W = 16  # the same under 100 columns, without the trend: "support 56%/90%"
 
 
 def _columns(width: int) -> tuple[tuple[str, int], ...]:
@@ -128,11 +129,22 @@ def _score_line(score: Any) -> str:
     return safe(score_words(score)) if score is not None else ""
 
 
-def _goal_cell(score: Any, label: bool = False) -> str:
+def _goal_cell(score: Any, label: bool = False, trend: bool = True) -> str:
+    """'visits 76%/90% ▃█▅▁▆▇ 97%'; without ``trend`` (an office's table under 100
+    columns, where the unit's name needs the room; the trend is on the unit's own view)
+    'visits 76%/90%'."""
     if score is None:
         return "–"
     short = f"{SHORT_MEASURES.get(score.measure, score.measure)} " if label else ""
+    if not trend:
+        return safe(short + score_cell(score).split(" ")[0])
     return safe(short) + score_cell(score, markup=True)  # the months short of goal: yellow
+
+
+def _name_width(room: int, labels: list[str], least: int) -> int:
+    """The name column: the room the figures leave, but no wider than the longest label,
+    so that at 200 columns the figures sit beside the names, not 150 characters away."""
+    return max(least, min(room, max((len(x) for x in labels), default=least)))
 
 
 def unit_text(v: Any, settings: Settings) -> None:
@@ -146,7 +158,11 @@ def unit_text(v: Any, settings: Settings) -> None:
         out.print(_score_line(v.score))
     owners_text(out, v.owners, width, settings)
     cols = _columns(width)
-    name_w = max(16, width - sum(w + 2 for _, w in cols) - GOAL_W - 2)
+    labels = [
+        f"{w.staff_id} {_name(w.name, settings)}" + ("" if w.active else " (inactive)")
+        for w in v.workers
+    ]
+    name_w = _name_width(width - sum(w + 2 for _, w in cols) - GOAL_W - 2, labels, 16)
     out.print("\n" + _head("worker", name_w, cols))
     for w in v.workers:
         f = w.figures
@@ -212,16 +228,25 @@ def office_text(v: Any, settings: Settings) -> None:
     for score in v.scores:
         out.print(_score_line(score))
     owners_text(out, v.owners, width, settings)
-    cols = (("staff", 5), *_columns(width))
-    name_w = max(12, width - sum(w + 2 for _, w in cols) - UNIT_GOAL_W - 2)
-    out.print("\n" + _head("unit", name_w, cols, UNIT_GOAL_W))
-    for u in v.units:
+    # The unit's name reads whole first: the staff count, then the trend, give way when
+    # it would not (both are on the unit's own view): "U001 Child Welfare Unit 1" at 80.
+    labels = [f"{u.unit_id} {u.unit_name}" for u in v.units]
+    longest = max((len(x) for x in labels), default=12)
+    for staff, trend in ((True, True), (False, True), (False, False)):
+        cols = (("staff", 5), *_columns(width)) if staff else _columns(width)
+        goal_w = UNIT_GOAL_W if trend else UNIT_GOAL_NARROW_W
+        room = width - sum(w + 2 for _, w in cols) - goal_w - 2
+        if room >= longest:
+            break
+    name_w = _name_width(room, labels, 12)
+    out.print("\n" + _head("unit", name_w, cols, goal_w))
+    for u, label in zip(v.units, labels, strict=True):
         f = u.figures
-        values = [count(len(u.workers)), count(f.open_cases), count(f.due_now)]
+        values = [count(len(u.workers))] if staff else []
+        values += [count(f.open_cases), count(f.due_now)]
         values += [count(f.overdue), count(f.waiting), _pct(f.capacity)]
-        label = f"{u.unit_id} {u.unit_name}"
         out.print(
-            _row(label, name_w, cols, values) + "  " + _goal_cell(u.score, label=True),
+            _row(label, name_w, cols, values) + "  " + _goal_cell(u.score, True, trend),
             highlight=False,
         )
     out.print(f"[dim]capacity: {safe(capacity_words(v.case_hours))}.[/]")

@@ -127,10 +127,14 @@ def case_card(card: Any, settings: Settings) -> None:
     stale = settings.freshness()
     if stale:
         out.print(f"[bold]{safe(stale)}[/]")
-    out.print(
-        f"Situation: [bold]{safe(v.situation)}[/]"
-        + (f"   Plan: {safe(v.plan)} ({safe(v.plan_why)})" if v.plan else "")
-    )
+    situation = f"Situation: {v.situation}"
+    plan = f"Plan: {v.plan} ({v.plan_why})" if v.plan else ""
+    if plan and len(situation) + 3 + len(plan) <= out.width:
+        out.print(f"Situation: [bold]{safe(v.situation)}[/]   {safe(plan)}")
+    else:  # the plan on a line of its own rather than broken mid-phrase
+        out.print(f"Situation: [bold]{safe(v.situation)}[/]")
+        if plan:
+            out.print(safe(plan))
     if v.milestone:
         m = v.milestone
         out.print(f"Next milestone: {safe(m.what)} on {m.on.isoformat()} ({in_days(m.days_left)})")
@@ -249,6 +253,9 @@ def caseload_table(views: list[Any], settings: Settings, whose: Any = None) -> N
             worker_w = 16  # 'A. Sanc… (inactive)': room for a few letters of the name
     head = f"{'worker':<{worker_w + 1}}" if worker_w else ""
     sit_w = 12 if worker_w and width < 100 else 17  # room for the next action at 80
+    if width >= 120:  # the situation whole as width allows ("waiting on child care
+        # (waitlisted)" from 120, "waiting on substance treatment (waitlisted)" from 160)
+        sit_w = min(max(sit_w, *(len(v.situation) for v in views)), 44 if width >= 160 else 34)
     out.print(
         _fit(
             f"{'case':<10}{head}{'type':<14}{'urg':>5}  {'situation':<{sit_w + 1}} next action",
