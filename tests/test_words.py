@@ -369,3 +369,12 @@ def test_engine_sentences_on_the_fixture_read_right(tmp_path: Path) -> None:
     assert seen
     assert [s for s in sorted(seen) if bad_counts(s)] == []
     assert any("1 day overdue" in s for s in seen) and any("2 days overdue" in s for s in seen)
+
+
+def test_initials_with_id_keep_two_people_with_the_same_initials_apart() -> None:
+    """Redacted names in a list (issue 14 item 21d): 'J.P.' twice would read as one
+    person; the staff or person id beside the initials tells them apart."""
+    assert words.initials_with_id("Juan Peterson", "S0007") == "J.P. (S0007)"
+    assert words.initials_with_id("Peterson, Jane", "S0011") == "J.P. (S0011)"
+    assert words.initials_with_id(None, "S0007") == "S0007"
+    assert words.initials_with_id("Juan Peterson", None) == "J.P."

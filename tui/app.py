@@ -141,7 +141,10 @@ class CasecliApp(App[None]):
             self.changed()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        """Textual's commands, less its "Keys" (the help panel): our "Help" (``?``) lists
+        the keys with what the figures mean, and two entries for one thing read as a
+        command listed twice (issue 14 item 21e)."""
+        yield from (c for c in super().get_system_commands(screen) if c.title != "Keys")
         yield SystemCommand(
             "Redact names", "Initials instead of names (r)", self.action_toggle_redact
         )

@@ -16,7 +16,9 @@ class CaseCommands(Provider):
         words = text.split()
         if words and words[0].lower() == "case":
             text = " ".join(words[1:])
-        if CASE_ID.fullmatch(text):
+        units = {u for u, _ in getattr(self.app, "units", [])}
+        # a unit id has the shape of a case id too: "U001" is offered once, as the unit
+        if CASE_ID.fullmatch(text) and text.upper() not in units:
             open_case = getattr(self.app, "open_case", None)
             if open_case is not None:
                 yield Hit(1.0, f"Open case {text.upper()}", partial(open_case, text),

@@ -18,9 +18,11 @@ from casecli.core import (
     config,
     freshness,
     goals,
+    measures,
     playbooks,
     record,
     scope,
+    score,
     staffing,
     store,
     urgency,
@@ -109,12 +111,28 @@ class Session:
         with self.connect() as conn:
             return views, staffing.workers(conn, {v.case["worker_id"] for v in views})
 
-    def next_actions(self) -> list[Action]:
+    def my_cases(self) -> list[CaseView]:
+        """The open cases in the user's scope, most urgent first (``casecli caseload``)."""
         with self.connect() as conn:
             who = scope.actor(conn, self.user)
             clause, params = scope.cases_clause(who, "c")
-            views = caseload.views(conn, f"{clause} AND c.status = 'open'", params, **self._kw())
-        return caseload.ranked_actions(views)
+            return caseload.views(conn, f"{clause} AND c.status = 'open'", params, **self._kw())
+
+    def next_actions(self) -> list[Action]:
+        """Their actions, ranked (``casecli next``)."""
+        return caseload.ranked_actions(self.my_cases())
+
+    def waiting(self) -> list[caseload.WaitGroup]:
+        """What those cases wait on, grouped (``casecli waiting``)."""
+        return caseload.waiting(self.my_cases())
+
+    def score(self) -> score.Scorecard:
+        """The user's measures against goals, beside unit and office (``casecli score``
+        with no options: each measure for its own period)."""
+        with self.connect() as conn:
+            where = score.resolve_scope(conn, scope.actor(conn, self.user))
+            options = measures.Options.from_playbooks(self.books)
+            return score.scorecard(conn, where, None, self.today, options=options)
 
     def case(self, case_id: str) -> CaseCard:
         with self.connect() as conn:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -333,13 +333,21 @@ def add_barrier(
     today: date,
     books: dict[str, playbooks.Playbook],
     now: str | None = None,
+    fields: Mapping[str, str] | None = None,
 ) -> int:
-    """Record what a case is waiting for (a barrier); its new id."""
+    """Record what a case is waiting for (a barrier); its new id. ``fields``: what a form
+    calls its inputs (``what``, ``expect``), so that an error names the field the user
+    filled in rather than the command line's ``--expect`` (issue 14 item 21)."""
     what_text = _text(what)
     step, service = _text(step), _text(service)
     with transaction(conn):
         case = check_case(conn, who, case_id)
         if what_text is None:
+            if fields is not None:
+                raise UsageError(
+                    f"Say what case {case_id} is waiting for in “{fields.get('what', 'what')}”, "
+                    'e.g. "drug screen result".'
+                )
             raise UsageError(
                 f'Say what case {case_id} is waiting for, e.g. casecli wait {case_id} "drug screen result".'
             )
@@ -350,7 +358,8 @@ def add_barrier(
                     f"Step {step} is not in the {book.case_type} playbook "
                     f"(its steps: {', '.join(s.id for s in book.steps)})."
                 )
-        expect_on = parse_date(expect, "--expect").isoformat() if expect is not None else None
+        expect_name = f"“{fields.get('expect', 'expect')}”" if fields is not None else "--expect"
+        expect_on = parse_date(expect, expect_name).isoformat() if expect is not None else None
         at = now or timestamp()
         cur = conn.execute(
             "INSERT INTO barriers (case_id, what, service, step, expect_on, opened_on, opened_by)"

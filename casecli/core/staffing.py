@@ -202,29 +202,31 @@ def percent(capacity: float | None) -> str:
     return "—" if capacity is None else f"{capacity * 100:.0f}%"
 
 
-def could_take(candidates: tuple[Worker, ...], name: Any = None) -> str:
+def could_take(candidates: tuple[Worker, ...], name: Any = None, label: Any = None) -> str:
     """'could take it: Priya Ward (31%), Ava Ward (39%)' or 'nobody in the unit carries
-    this case type'. ``name``: how a name is shown (initials when redacting)."""
+    this case type'. ``name``: how a name is shown (initials when redacting); ``label``,
+    when given, how a worker is shown (their name and id: 'P.W. (S0007)')."""
     show = name or (lambda n: n or "")
+    shown = label or (lambda w: show(w.name))
     if not candidates:
         return "no active worker of the unit carries this case type"
-    people = ", ".join(f"{show(w.name)} ({percent(w.capacity)})" for w in candidates)
+    people = ", ".join(f"{shown(w)} ({percent(w.capacity)})" for w in candidates)
     return f"could take it: {people}"
 
 
-def assign_sentence(u: Unassigned, name: Any = None) -> str:
-    """'Assign this investigation (opened 2026-11-23) — nobody holds it; could take it: …'"""
+def assign_sentence(u: Unassigned, name: Any = None, label: Any = None) -> str:
+    """'Assign this investigation (opened 2026-11-23) — nobody holds it; could take it: …'
+    (``name``, ``label``: as :func:`could_take`)."""
     kind = str(u.view.case["case_type"]).replace("_", " ")
     opened = str(u.view.case["opened_on"])[:10]
-    return (
-        f"Assign this {kind} (opened {opened}) — nobody holds it; {could_take(u.candidates, name)}"
-    )
+    take = could_take(u.candidates, name, label)
+    return f"Assign this {kind} (opened {opened}) — nobody holds it; {take}"
 
 
-def reassign_sentence(h: HeldByInactive, name: Any = None) -> str:
+def reassign_sentence(h: HeldByInactive, name: Any = None, label: Any = None) -> str:
     """'2 open cases assigned to Stephanie Nguyen (inactive) — reassign'."""
     show = name or (lambda n: n or "")
-    who = show(h.worker.name) or h.worker.staff_id
+    who = (label(h.worker) if label else show(h.worker.name)) or h.worker.staff_id
     return f"{plural(len(h.case_ids), 'open case')} assigned to {who} (inactive) — reassign"
 
 

@@ -117,3 +117,14 @@ def initials(name: str | None) -> str:
     else:
         parts = name.split()
     return "".join(p[0].upper() + "." for p in parts if p)
+
+
+def initials_with_id(name: str | None, ident: str | None) -> str:
+    """A redacted name that stays distinguishable: 'Olivia Wilson', 'S0004' ->
+    'O.W. (S0004)', so two 'J.P.' in one list are not taken for one person; the id alone
+    when there is no name, the initials alone when there is no id."""
+    short = initials(name)
+    ident = (ident or "").strip()
+    if short and ident:
+        return f"{short} ({ident})"
+    return short or ident

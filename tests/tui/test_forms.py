@@ -112,7 +112,7 @@ def test_goal_progress_must_be_a_percent_or_a_status(tmp_path: Path) -> None:
 
     async def body(app: Any, pilot: Any) -> None:
         await open_case(app, pilot, "C0000620")
-        await press(app, pilot, "g")
+        await press(app, pilot, "u")  # g sets a performance goal elsewhere
         select = app.screen.query_one("#goal_id", Select)
         select.value = select._options[-1][1]
         await press(app, pilot, "ctrl+s")
@@ -219,3 +219,54 @@ def test_manager_sets_a_goal_for_a_unit_from_the_office_view(tmp_path: Path) -> 
         assert "support 56%/60% " in screen_text(app)
 
     drive("S0001", body, db=db)
+
+
+def test_the_barrier_form_records_the_step_it_holds_and_names_its_own_fields(
+    tmp_path: Path,
+) -> None:
+    """Issue 14 item 21a: the step (as casecli wait --step), and errors that name the
+    form's fields ("Expected by"), never the command line's flags."""
+    db = copy_sample(tmp_path)
+
+    async def body(app: Any, pilot: Any) -> None:
+        await open_case(app, pilot, "C0000620")
+        await press(app, pilot, "b", "ctrl+s")
+        text = screen_text(app)
+        assert "Say what case C0000620 is waiting for in “Waiting for”" in text
+        assert "casecli wait" not in text
+        app.screen.query_one("#what", Input).value = "court date from the clerk"
+        step = app.screen.query_one("#step", Select)
+        assert "periodic_review" in [value for _, value in step._options]
+        step.value = "periodic_review"
+        app.screen.query_one("#expect", Input).value = "soon"
+        await press(app, pilot, "ctrl+s")
+        text = screen_text(app)
+        assert "“Expected by” 'soon' is not a date; use YYYY-MM-DD." in text
+        assert "--" not in text  # no flag quoted: neither --expect nor --step
+        app.screen.query_one("#expect", Input).value = "2026-12-01"
+        await press(app, pilot, "ctrl+s")
+        assert "court date from the clerk — 0 days (since 2026-11-24) · holds periodic_review" in (
+            screen_text(app)
+        )
+
+    drive("S0002", body, db=db, size=(100, 40))
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("SELECT what, step, expect_on FROM barriers").fetchone()
+        assert row == ("court date from the clerk", "periodic_review", "2026-12-01")
+
+
+def test_g_on_a_case_sets_no_goal_progress_u_does(tmp_path: Path) -> None:
+    """Issue 14 item 21b: g is "set a goal" wherever it is bound; on a case, plan goal
+    progress is u."""
+    db = copy_sample(tmp_path)
+
+    async def body(app: Any, pilot: Any) -> None:
+        await open_case(app, pilot, "C0000620")
+        await press(app, pilot, "g")
+        assert "Record plan goal progress" not in screen_text(app)
+        footer = screen_text(app).splitlines()[-1]
+        assert "u progress" in footer and "g " not in footer
+        await press(app, pilot, "u")
+        assert "Record plan goal progress" in screen_text(app)
+
+    drive("S0002", body, db=db)

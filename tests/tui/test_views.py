@@ -19,7 +19,8 @@ def test_supervisor_opens_on_their_unit_with_workers_board_and_bottlenecks() -> 
         assert "Olivia Wilson" in text and "237%" in text  # most behind first, far over full
         assert "Aiden Sanchez (inactive)" in text
         assert "overdue" in text and "on track" in text
-        assert "substance treatment — 33 cases, median 38 days" in text
+        wait = next(line for line in text.splitlines() if "substance treatment" in line)
+        assert wait.split()[-4:-2] == ["33", "38d"]  # cases, median days (then the oldest)
 
     drive("S0002", body)
 
@@ -73,7 +74,8 @@ def test_manager_opens_on_the_office_and_drills_to_a_unit() -> None:
         assert "North County Office (O01)" in text and "859 open cases" in text
         for unit in ("U001 Child Welfare Unit 1", "U004 Child Support Unit 1"):
             assert unit in text
-        assert "substance treatment — 100 cases" in text
+        wait = next(line for line in text.splitlines() if "substance treatment" in line)
+        assert wait.split()[-4] == "100"
         await press(app, pilot, "down", "down", "down", "enter")
         text = screen_text(app)
         assert "Child Support Unit 1 (U004)" in text and "Miguel Turner" in text
@@ -208,7 +210,7 @@ def test_case_screen_footer_shows_every_key_at_80_columns() -> None:
     async def body(app: Any, pilot: Any) -> None:
         await press(app, pilot, "enter", "enter")
         footer = screen_text(app).splitlines()[-1]
-        for key in ("esc back", "v visit", "b barrier", "x resolve", "g progress", "q quit",
+        for key in ("esc back", "v visit", "b barrier", "x resolve", "u progress", "q quit",
                     "? help"):  # fmt: skip
             assert key in footer
 
@@ -237,3 +239,100 @@ def test_the_case_card_wraps_a_long_action_under_itself_at_80_columns() -> None:
         assert all(len(line) <= 80 for line in lines)
 
     drive("S0002", body, size=(80, 24))
+
+
+def test_a_worker_has_caseload_waiting_and_score_beside_next_actions() -> None:
+    """Issue 14 item 21c: c, w and s (a back to next actions), as casecli caseload,
+    waiting and score show them; each key in the footer."""
+
+    async def body(app: Any, pilot: Any) -> None:
+        footer = screen_text(app).splitlines()[-1]
+        for key in ("a next", "c caseload", "w waiting", "s score"):
+            assert key in footer
+        await press(app, pilot, "c")
+        text = screen_text(app)
+        assert "Your caseload · 37 open cases" in text
+        assert "C0000530   114.4  act now     Complete the safety assessment" in text
+        await press(app, pilot, "w")
+        text = screen_text(app)
+        assert "What your cases wait on · 13 cases" in text
+        assert (
+            "substance treatment       C0000450   41 days   substance treatment (waitlisted)"
+            in (text)
+        )
+        assert "7 cases, median 34 days" in text
+        await press(app, pilot, "s")
+        text = screen_text(app)
+        assert "Your score" in text
+        assert "Children visited monthly (this month)" in text
+        assert "visited: 22 of 29 child-months in care" in text
+        await press(app, pilot, "escape")  # back to the next actions, from any of them
+        assert "Your next actions" in screen_text(app)
+        await press(app, pilot, "w", "enter")
+        assert "Case C0000450" in screen_text(app)
+        await press(app, pilot, "escape")
+        assert "What your cases wait on" in screen_text(app)
+
+    drive("S0004", body)
+
+
+def test_redacted_workers_keep_their_staff_id_so_two_initials_differ() -> None:
+    """Issue 14 item 21d: 'O.W. (S0004)', not 'O.W.' alone."""
+
+    async def body(app: Any, pilot: Any) -> None:
+        await press(app, pilot, "r")
+        text = screen_text(app)
+        assert "O.W. (S0004)" in text and "Olivia Wilson" not in text
+
+    drive("S0002", body)
+
+
+def test_the_palette_lists_each_command_once() -> None:
+    """Issue 14 item 21e: one entry for the keys (our Help, not Textual's Keys too), and
+    a unit id offered as the unit only, not also as a case."""
+    from textual.command import CommandList
+
+    async def titles(app: Any, pilot: Any, query: str) -> list[str]:
+        await press(app, pilot, "ctrl+p", *query)
+        await pilot.pause(0.3)
+        options = app.screen.query_one(CommandList)
+        found = [
+            str(options.get_option_at_index(i).prompt).split("\n")[0]
+            for i in range(options.option_count)
+        ]
+        await press(app, pilot, "escape")
+        return found
+
+    async def body(app: Any, pilot: Any) -> None:
+        everything = await titles(app, pilot, "")
+        assert len(everything) == len(set(everything))
+        assert "Help" in everything and "Keys" not in everything
+        assert await titles(app, pilot, "U001") == ["Open unit U001"]
+
+    drive("S0001", body)
+
+
+def test_office_bottlenecks_read_whole_at_100_columns() -> None:
+    """A long wait is not cut ("— 7 c"): its counts have columns of their own."""
+
+    async def body(app: Any, pilot: Any) -> None:
+        lines = screen_text(app).splitlines()
+        assert any("cases  median  oldest" in line for line in lines)
+        hearing = next(line for line in lines if "a new hearing date" in line)
+        assert "a new hearing date after the continuance" in hearing
+        assert hearing.split()[-4:-1] == ["7", "74d", "120d"]
+        substance = next(line for line in lines if "substance treatment" in line)
+        assert substance.split()[-4:-1] == ["100", "35d", "73d"]
+
+    drive("S0001", body, size=(100, 30))
+
+
+def test_a_workers_footer_shows_the_views_and_help_at_80_columns() -> None:
+    async def body(app: Any, pilot: Any) -> None:
+        for keys in ((), ("c",), ("w",), ("s",)):
+            await press(app, pilot, *keys)
+            footer = screen_text(app).splitlines()[-1]
+            for key in ("a next", "c caseload", "w waiting", "s score", "? help"):
+                assert key in footer, (keys, footer)
+
+    drive("S0004", body, size=(80, 24))

@@ -23,10 +23,10 @@ SESSION = f"casecli-check-{os.getpid()}"
 # (keys to send, texts that must then be on screen)
 STEPS: list[tuple[list[str], list[str]]] = [
     ([], ["Child Welfare Unit 1 (U001)", "167 open cases", "Olivia Wilson", "Situation",
-          "substance treatment — 33 cases", "11 steps stuck > 90 days"]),
+          "substance treatment", "cases  median  oldest", "11 steps stuck > 90 days"]),
     (["Enter"], ["Olivia Wilson (S0004)", "C0000530", "4 steps stuck"]),
     (["Enter"], ["Case C0000530", "Worker Olivia Wilson (S0004)", "+100.00", "Waiting on"]),
-    (["Escape", "Escape", "r"], ["O.W.", "supervisor I.M."]),
+    (["Escape", "Escape", "r"], ["O.W. (S0004)", "supervisor I.M."]),
     (["r", "?"], ["capacity   the hours the caseload needs"]),
     (["Escape", "/", "p", "e", "t"], ["Juan Peterson"]),
 ]  # fmt: skip

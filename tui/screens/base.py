@@ -123,3 +123,37 @@ class DataScreen(Screen[None]):
             table = self._filter_target()
             if table is not None:
                 table.focus()
+
+
+class MyWork(DataScreen):
+    """A worker's own views of their work, side by side: next actions (``a``), caseload
+    (``c``), waiting (``w``) and score (``s``), as ``casecli next``, ``caseload``,
+    ``waiting`` and ``score`` show them. A key swaps the view in place over the next
+    actions, so Esc goes back to them from any of the others."""
+
+    VIEW = ""
+    BINDINGS = [
+        Binding("a", "view('next')", "next", tooltip="Your next actions"),
+        Binding("c", "view('caseload')", "caseload", tooltip="Your cases, one line each"),
+        Binding("w", "view('waiting')", "waiting", tooltip="What your cases wait on"),
+        Binding("s", "view('score')", "score", tooltip="Your measures against goals"),
+    ]
+
+    def action_view(self, name: str) -> None:
+        if name == self.VIEW:
+            return
+        from tui.screens.cases import NextScreen
+        from tui.screens.mine import CaseloadScreen, ScoreScreen, WaitingScreen
+
+        views: dict[str, type[MyWork]] = {
+            "next": NextScreen, "caseload": CaseloadScreen, "waiting": WaitingScreen,
+            "score": ScoreScreen,
+        }  # fmt: skip
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) > 1 else None
+        if isinstance(below, MyWork) and name == below.VIEW:
+            self.app.pop_screen()  # back to the view underneath (the next actions)
+        elif below is None:
+            self.app.push_screen(views[name]())  # the first screen is never switched out
+        else:
+            self.app.switch_screen(views[name]())

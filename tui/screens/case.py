@@ -22,7 +22,8 @@ class CaseScreen(DataScreen):
         Binding("v", "record", "visit", tooltip="Record a visit or contact"),
         Binding("b", "barrier", "barrier", tooltip="Add a barrier: what the case waits on"),
         Binding("x", "resolve", "resolve", tooltip="Resolve a barrier"),
-        Binding("g", "progress", "progress", tooltip="Record plan goal progress"),
+        # g sets a performance goal everywhere else: plan goal progress is u ("update")
+        Binding("u", "progress", "progress", tooltip="Update plan goal progress"),
     ]
 
     def __init__(self, case_id: str) -> None:

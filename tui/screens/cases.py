@@ -14,7 +14,7 @@ from casecli.core.engine import Action, CaseView
 from casecli.core.unit import WorkerLoad, situation_group
 from casecli.core.words import plural
 from casecli.render import printable
-from tui.screens.base import DataScreen
+from tui.screens.base import DataScreen, MyWork
 from tui.widgets.figures import FiguresBar, person
 from tui.widgets.filter import FilterInput
 from tui.widgets.table import PagedTable, Row
@@ -36,7 +36,7 @@ ACTION_COLUMNS: list[str | tuple[str, int]] = [
 
 GROUP_COLUMNS: list[str | tuple[str, int]] = [
     ("case", 9),
-    ("worker", 12),  # a board column or a wait spans workers: whose each case is
+    ("worker", 14),  # a board column or a wait spans workers: whose each case is ('O.W. (S0004)')
     ("urg", 5),
     ("situation", 10),
     ("next action", 0),
@@ -44,14 +44,14 @@ GROUP_COLUMNS: list[str | tuple[str, int]] = [
 
 
 def worker_cell(worker: Any, redact: bool) -> str:
-    """'O. Wilson' ('O.W.' redacted); an inactive worker's '(inactive)' on its own line
+    """'O. Wilson' ('O.W. (S0004)' redacted); an inactive worker's '(inactive)' on its own line
     (the cell wraps): the mark is never cut; 'unassigned' for nobody's."""
     if worker is None:
         return "unassigned"
-    name = person(worker.name, redact) or worker.staff_id
+    name = person(worker.name, redact, worker.staff_id) or worker.staff_id
     parts = name.split()
     short = f"{parts[0][0]}. {parts[-1]}" if len(parts) > 1 and not redact else name
-    short = short if len(short) <= 12 else short[:11] + "…"
+    short = short if len(short) <= 14 else short[:13] + "…"
     return short if worker.active else f"{short}\n(inactive)"
 
 
@@ -143,9 +143,10 @@ class GroupScreen(CaseList):
         )
 
 
-class NextScreen(DataScreen):
+class NextScreen(MyWork):
     """A worker's next actions across their caseload, ranked (``casecli next``)."""
 
+    VIEW = "next"
     BINDINGS = [Binding("g", "set_goal", "set goal", show=False)]
 
     def action_set_goal(self) -> None:
@@ -164,7 +165,7 @@ class NextScreen(DataScreen):
         yield PagedTable(ACTION_COLUMNS, wrap=True, id="main")
         yield FilterInput()
         yield Static(id="status")
-        yield Footer()
+        yield Footer(compact=True)  # a c w s beside the rest, at 80 columns
 
     def fetch(self) -> list[Action]:
         return self.casecli.session.next_actions()

@@ -163,15 +163,39 @@ class RecordForm(Form):
 class BarrierForm(Form):
     TITLE_TEXT = "Add a barrier: what the case waits on"
 
+    # what each input is called on the form: core.record's errors name these, not the
+    # command line's --expect (issue 14 item 21)
+    LABELS = {"what": "Waiting for", "step": "Step", "service": "Service", "expect": "Expected by"}
+
+    def steps(self) -> list[tuple[str, str]]:
+        """The steps of the case's playbook, the ones the card shows open first: (label, id)."""
+        from casecli.core import playbooks
+
+        assert self.card is not None
+        books = self.app.session.books  # type: ignore[attr-defined]
+        book = playbooks.for_case(books, str(self.card.view.case["case_type"]))
+        current = [s.step.id for s in self.card.view.steps if s.status != "done"]
+        order = {sid: i for i, sid in enumerate(dict.fromkeys(current))}
+        ranked = sorted(book.steps, key=lambda s: order.get(s.id, len(order)))
+        return [(f"{printable(s.title)} ({s.id})"[:56], s.id) for s in ranked]
+
     def fields(self) -> Iterator[tuple[str, Input | Select[Any]] | Static]:
-        yield ("Waiting for", Input(placeholder="e.g. drug screen result", id="what"))
-        yield ("Service", Input(placeholder="(optional) e.g. substance_treatment", id="service"))
-        yield ("Expected by", Input(placeholder="(optional) YYYY-MM-DD", id="expect"))
+        label = self.LABELS
+        yield (label["what"], Input(placeholder="e.g. drug screen result", id="what"))
+        yield (
+            label["step"],
+            Select(self.steps(), prompt="(optional) the playbook step it holds", id="step"),
+        )
+        yield (label["service"], Input(placeholder="(optional) e.g. substance_treatment",
+                                       id="service"))  # fmt: skip
+        yield (label["expect"], Input(placeholder="(optional) YYYY-MM-DD", id="expect"))
 
     def save(self, session: Session, values: dict[str, str | None]) -> str:
         what = values.pop("what") or ""
-        new_id = session.add_barrier(self.case_id, what, **values)
-        return f"Barrier #{new_id} added to case {self.case_id}."
+        new_id = session.add_barrier(self.case_id, what, fields=self.LABELS, **values)
+        step = values.get("step")
+        holds = f", holding step {step}" if step else ""
+        return f"Barrier #{new_id} added to case {self.case_id}{holds}."
 
 
 class ResolveForm(Form):

@@ -15,16 +15,16 @@ HELP = """\
 [b]Keys[/]
   Enter   open the worker, unit, group or case under the cursor
   Esc     back            /   filter the list (Esc closes the filter)
-  n / p   next / previous page of a long list
-  Tab     move between the tables
+  n / p   next / previous page of a long list     Tab  move between tables
   g       set a goal (unit, office): the highlighted row's, else the whole's
-  r       initials instead of names (screen sharing)   t  light / dark
+  r       initials and id, not names (screen sharing)   t  light / dark
+  a c w s your next actions, caseload, waits, score (a worker)
   Ctrl+P  palette: open a unit, a case (type its id), redact, theme
   F5      read the store again (it also reloads itself after a sync)
   q       quit
 [b]On a case[/]
-  v  record a visit or contact     b  add a barrier (what it waits on)
-  x  resolve a barrier             g  record plan goal progress
+  v  record a visit or contact     b  add a barrier (what, which step)
+  x  resolve a barrier             u  update plan goal progress
 [b]The figures[/]
   due now    actions due today or before; chases and contacts (undated)
   overdue    step actions past their due date (a worker with any is behind)

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Static
 from casecli.core import staffing
 from casecli.core.caseload import WaitGroup
 from casecli.core.staffing import Owners
-from casecli.core.unit import KeyScore, SituationGroup, UnitView, bottleneck_words
+from casecli.core.unit import KeyScore, SituationGroup, UnitView
 from casecli.render import SHORT_MEASURES, printable, score_cell
 from tui.screens.base import DataScreen
 from tui.widgets.figures import FiguresBar, pct, person
@@ -24,6 +24,7 @@ from tui.widgets.table import PagedTable, Row
 
 WORKER_COLUMNS = [("worker", 24), "cases", "due now", "overdue", "waiting", "capacity",
                   ("vs goal", 20)]  # fmt: skip  # "76%/90% ▇█▇▆██ 97%"
+BOTTLENECK_COLUMNS: list[str | tuple[str, int]] = [("waiting on", 0), "cases", "median", "oldest"]
 NARROW_WORKER_COLUMNS = [("worker", 20), "cases", "due", "overdue", "wait", "cap",
                          ("vs goal", 20)]  # fmt: skip
 
@@ -78,7 +79,10 @@ class Overview(DataScreen):
         )
         with Horizontal(id="lower"):
             yield PagedTable([("situation", 10), ("cases", 5)], id="board")
-            yield PagedTable([("waiting on", 46), ("oldest", 6)], id="bottlenecks")
+            # what is awaited takes the box's width (wrapping if it must), its figures in
+            # columns of their own: a wait reads whole at 100 columns (a fixed 46 wide
+            # "what — 7 cases, median 35 days" was cut to "— 7 c")
+            yield PagedTable(BOTTLENECK_COLUMNS, wrap=True, id="bottlenecks")
         yield FilterInput()
         yield Static(id="status")
         yield Footer()
@@ -98,7 +102,16 @@ class Overview(DataScreen):
         )
         self.query_one("#bottlenecks", PagedTable).set_rows(
             [
-                Row(g.what, (bottleneck_words(g), num(f"{g.oldest_days}d")), g.what.lower())
+                Row(
+                    g.what,
+                    (
+                        printable(g.what),
+                        num(g.count),
+                        num(f"{round(g.median_days)}d"),
+                        num(f"{g.oldest_days}d"),
+                    ),
+                    g.what.lower(),
+                )  # fmt: skip
                 for g in waits
             ]
         )
@@ -112,16 +125,19 @@ class Overview(DataScreen):
         def name(n: str | None) -> str:
             return person(n, redact)
 
+        def label(w: staffing.Worker) -> str:  # 'P.W. (S0007)' redacted: two P.W. stay two
+            return person(w.name, redact, w.staff_id)
+
         # wrapped here, to the width the bordered table leaves (key column, padding,
         # scroll bar), so that no sentence runs past the border at 80 columns
         width = max(30, self.app.size.width - 22)
         rows = []
         for u in owners.unassigned:
-            text = printable(staffing.assign_sentence(u, name))
+            text = printable(staffing.assign_sentence(u, name, label))
             cell = "\n".join(textwrap.wrap(text, width))
             rows.append(Row(f"case:{u.case_id}", (u.case_id, cell), text.lower()))
         for h in owners.held:
-            text = printable(staffing.reassign_sentence(h, name))
+            text = printable(staffing.reassign_sentence(h, name, label))
             sid = h.worker.staff_id
             cell = "\n".join(textwrap.wrap(text, width))
             rows.append(Row(f"worker:{sid}", (sid, cell), text.lower()))
@@ -217,7 +233,7 @@ class UnitScreen(Overview):
         rows = []
         for w in v.workers:
             f = w.figures
-            name = marked(person(w.name, redact), w.active, self.name_width())
+            name = marked(person(w.name, redact, w.staff_id), w.active, self.name_width())
             counts = (f.open_cases, f.due_now, f.overdue, f.waiting)
             cells = (name, *map(num, counts), capacity_cell(f.capacity), score_text(w.score))
             rows.append(Row(w.staff_id, cells, f"{w.staff_id} {name}".lower()))

@@ -8,16 +8,20 @@ from rich.text import Text
 from textual.widgets import Static
 
 from casecli.core.unit import stuck_words
-from casecli.core.words import noun
-from casecli.render import initials, printable, score_words
+from casecli.core.words import initials, initials_with_id, noun
+from casecli.render import printable, score_words
 
 
 def pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
-def person(name: str | None, redact: bool) -> str:
-    return printable(initials(name) if redact else (name or ""))
+def person(name: str | None, redact: bool, ident: str | None = None) -> str:
+    """A name as the TUI shows it: redacted, its initials; with ``ident`` (a staff id),
+    the initials and the id ('O.W. (S0004)'), so that two 'J.P.' stay two people."""
+    if not redact:
+        return printable(name or "")
+    return printable(initials_with_id(name, ident) if ident else initials(name))
 
 
 class FiguresBar(Static):
