@@ -465,10 +465,18 @@ def record_progress(
     note: str | None = None,
     today: date,
     now: str | None = None,
+    fields: Mapping[str, str] | None = None,
 ) -> int:
-    """Record progress on a case plan goal: a percent done or a status; the new id."""
+    """Record progress on a case plan goal: a percent done or a status; the new id.
+    ``fields``: what a form calls the percent and the status (the TUI's “Percent done”,
+    “Status”), so its errors name them instead of the CLI's --percent and --status."""
     del today  # progress is dated by when it was recorded; kept for a uniform signature
     status = _text(status)
+    pct, st = (
+        (f"“{fields.get('percent', 'percent')}”", f"“{fields.get('status', 'status')}”")
+        if fields is not None
+        else ("--percent", "--status")
+    )
     with transaction(conn):
         check_case(conn, who, case_id)
         goal = conn.execute(
@@ -481,14 +489,14 @@ def record_progress(
             )
         if (percent is None) == (status is None):
             raise UsageError(
-                "Give exactly one of --percent N (0 to 100) or --status "
-                f"({', '.join(GOAL_STATUSES)})."
+                f"Give exactly one of {pct}{' N' if fields is None else ''} (0 to 100) or "
+                f"{st} ({', '.join(GOAL_STATUSES)})."
             )
         if percent is not None and not 0 <= percent <= 100:
-            raise UsageError(f"--percent must be between 0 and 100, not {percent}.")
+            raise UsageError(f"{pct} must be between 0 and 100, not {percent}.")
         if status is not None and status not in GOAL_STATUSES:
             raise UsageError(
-                f"--status {status!r} is not a goal status; use one of {', '.join(GOAL_STATUSES)}."
+                f"{st} {status!r} is not a goal status; use one of {', '.join(GOAL_STATUSES)}."
             )
         at = now or timestamp()
         cur = conn.execute(

@@ -116,7 +116,9 @@ def test_goal_progress_must_be_a_percent_or_a_status(tmp_path: Path) -> None:
         select = app.screen.query_one("#goal_id", Select)
         select.value = select._options[-1][1]
         await press(app, pilot, "ctrl+s")
-        assert "Give exactly one of --percent" in screen_text(app)
+        # the form's own fields, not the CLI's flags (issue 14 item 21)
+        assert "Give exactly one of “Percent done” (0 to 100) or “Status”" in screen_text(app)
+        assert "--percent" not in screen_text(app)
         app.screen.query_one("#percent", Input).value = "60"
         await press(app, pilot, "ctrl+s")
         assert "Case C0000620" in screen_text(app)

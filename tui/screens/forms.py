@@ -258,7 +258,8 @@ class ProgressForm(Form):
                 f"Percent must be a whole number from 0 to 100, not {raw!r}."
             ) from None
         session.record_progress(self.case_id, goal, percent=percent, status=values.get("status"),
-                                note=values.get("note"))  # fmt: skip
+                                note=values.get("note"),
+                                fields={"percent": "Percent done", "status": "Status"})  # fmt: skip
         return f"Progress on goal {goal} of case {self.case_id} recorded."
 
 
