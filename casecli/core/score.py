@@ -27,7 +27,7 @@ import math
 import sqlite3
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from casecli.core import goals, incentives, measures, periods, words
 from casecli.core.errors import CasecliError
@@ -259,20 +259,18 @@ def scorecard(
     targets: dict[Period, dict[str, Goal]] = {}
     own_where, own_params = scope.clause()
     same = (own_where, own_params) == wide
-    calc.prefetch(_jobs(chosen, period, today, trend_months, scope, wide, (own_where, own_params)))
+    plans = _plans(chosen, period, today, trend_months)
+    calc.prefetch(_jobs(plans, scope, wide, (own_where, own_params)))
     lines = []
-    for m in chosen:
-        p = period or measures.default_period(m, today)
+    for m, p, months, extra in plans:
         if p not in targets:
             targets[p] = goals.goals_for(conn, scope.kind, scope.id, p)
         if m.level == "office":
-            lines.append(_office_line(conn, calc, m, scope, p, today, wide, same, offices,
-                                      targets[p].get(m.id)))  # fmt: skip
+            lines.append(_office_line(conn, calc, m, scope, p, extra[0], today, wide, same,
+                                      offices, targets[p].get(m.id)))  # fmt: skip
             continue
-        months = periods.last_months(p, trend_months, today)
         # The period over the office (for the unit's and office's figures), the trend
         # and last year over the scope: one query per family, or two for a worker/unit.
-        extra = [*months, *([periods.year_before(p)] if m.iv_d else [])]
         batch = calc.by_worker_over(m.id, wide[0], wide[1], [p, *(extra if same else [])])
         rows = batch[0]
         if same:
@@ -328,25 +326,46 @@ def scorecard(
     return Scorecard(scope, period or periods.month_of(today), today, lines, period is not None)
 
 
-def _jobs(
-    chosen: list[Measure], period: Period | None, today: date, trend_months: int, scope: Scope,
-    wide: tuple[str, list[Any]], own: tuple[str, list[Any]],
-) -> list[tuple[str, str, list[Any], list[Period]]]:  # fmt: skip
-    """What :func:`scorecard`'s loop will ask the Calculator for, so it can be computed
-    side by side first (:meth:`measures.Calculator.prefetch`); the loop's own calls then
-    find it all computed. Kept beside the loop: the two must ask for the same periods."""
-    same = own == wide
+class _Plan(NamedTuple):
+    """What the scorecard asks of a measure: its period, the months of its trend, and the
+    other periods computed with it (the trend and, for IV-D, the year before; an office's
+    measure, the year before alone)."""
+
+    measure: Measure
+    period: Period
+    months: list[Period]
+    extra: list[Period]
+
+
+def _plans(
+    chosen: list[Measure], period: Period | None, today: date, trend_months: int
+) -> list[_Plan]:
     out = []
     for m in chosen:
         p = period or measures.default_period(m, today)
         if m.level == "office":
-            if scope.kind == "all" or scope.office_id:
-                out.append((m.id, *wide, [p, *([periods.year_before(p)] if same else [])]))
+            out.append(_Plan(m, p, [], [periods.year_before(p)]))
             continue
         months = periods.last_months(p, trend_months, today)
-        extra = [*months, *([periods.year_before(p)] if m.iv_d else [])]
+        out.append(_Plan(m, p, months, [*months, *([periods.year_before(p)] if m.iv_d else [])]))
+    return out
+
+
+def _jobs(
+    plans: list[_Plan], scope: Scope, wide: tuple[str, list[Any]], own: tuple[str, list[Any]]
+) -> list[tuple[str, str, list[Any], list[Period]]]:
+    """What :func:`scorecard` asks the Calculator for, from the same plans as its loop,
+    so it can be computed side by side first (:meth:`measures.Calculator.prefetch`): the
+    period and, when the scope's cases are the office's, the other periods over them;
+    otherwise the other periods over the scope's own cases. An office's measure for a
+    scope of no office asks for nothing."""
+    same = own == wide
+    out = []
+    for m, p, _, extra in plans:
+        if m.level == "office" and not (scope.kind == "all" or scope.office_id):
+            continue
         out.append((m.id, *wide, [p, *(extra if same else [])]))
-        if not same:
+        if not same and m.level != "office":
             out.append((m.id, *own, extra))
     return out
 
@@ -357,6 +376,7 @@ def _office_line(
     m: Measure,
     scope: Scope,
     period: Period,
+    before_p: Period,
     today: date,
     wide: tuple[str, list[Any]],
     same: bool,
@@ -372,7 +392,6 @@ def _office_line(
     if scope.kind != "all" and office_id is None:  # a worker or unit of no office
         return Line(measures.not_applicable(m, period, today, scope.kind), None, None, None,
                     None, None, None, None, (), applicable=False)  # fmt: skip
-    before_p = periods.year_before(period)
     batch = calc.by_worker_over(m.id, wide[0], wide[1], [period, *([before_p] if same else [])])
     ratio = measures.office_result(conn, m, period, today, batch[0], offices, office_id)
     if scope.kind in ("worker", "unit"):  # the office's notes say why it has no figure
