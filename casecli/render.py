@@ -171,14 +171,19 @@ def score_cell(score: Any, markup: bool = False) -> str:
     yellow."""
     if score is None:
         return "–"
-    goal = _target(score) if score.target is not None else "–"
     values = [v for _, v in score.trend]
     trend = (
         trend_markup(values, score.unit, score.target, score.direction)
         if markup
         else score_trend(score)
     )
-    return f"{measure_value(score.performance, score.unit, 0)}/{goal} {trend}"
+    return f"{score_now(score)} {trend}"
+
+
+def score_now(score: Any) -> str:
+    """'76%/90%': this month against the goal ('–' for none), without the trend."""
+    goal = _target(score) if score.target is not None else "–"
+    return f"{measure_value(score.performance, score.unit, 0)}/{goal}"
 
 
 def score_words(score: Any) -> str:

@@ -16,6 +16,7 @@ from casecli.render import (
     printable,
     safe,
     score_cell,
+    score_now,
     score_words,
 )
 
@@ -137,7 +138,7 @@ def _goal_cell(score: Any, label: bool = False, trend: bool = True) -> str:
         return "–"
     short = f"{SHORT_MEASURES.get(score.measure, score.measure)} " if label else ""
     if not trend:
-        return safe(short + score_cell(score).split(" ")[0])
+        return safe(short + score_now(score))
     return safe(short) + score_cell(score, markup=True)  # the months short of goal: yellow
 
 
