@@ -143,13 +143,7 @@ def trend_markup(
 
 def months_text(trend: Any, unit: str) -> str:
     """'May 83% · Jun 100% · Jul 89% · …': the months of a trend as numbers."""
-    import calendar
-
-    def label(period: str) -> str:
-        year, _, month = period.partition("-")
-        return calendar.month_abbr[int(month)] if month.isdigit() else period
-
-    return " · ".join(f"{label(p)} {measure_value(v, unit, 0)}" for p, v in trend)
+    return " · ".join(f"{month_name(p)} {measure_value(v, unit, 0)}" for p, v in trend)
 
 
 def measure_value(value: float | None, unit: str, digits: int = 1) -> str:
@@ -187,16 +181,31 @@ def score_now(score: Any) -> str:
 
 
 def score_words(score: Any) -> str:
-    """'Children visited monthly 75.4% · goal 90% (14.6 short) · trend ▃█▅▁▆▇ 97%' (the
-    months before this one, oldest first, on a 0-100 scale, and the last of them)."""
+    """'Children visited monthly 75.4% in Nov · 14.6 short of 90% · trend ▃█▅▁▆▇ 97%': this
+    month so far (the unit views' period; ``score`` gives the fiscal year), the goal, and
+    the months before it, oldest first, on a 0-100 scale, with the last of them."""
     now = measure_value(score.performance, score.unit)
     if score.target is None:
         goal = "no goal set"
-    else:
+    elif score.gap is None:
         goal = f"goal {_target(score)}"
-        if score.gap is not None:
-            goal += " (met)" if score.gap <= 0 else f" ({score.gap:g} short)"
-    return f"{score.title} {now} · {goal} · trend {score_trend(score)}"
+    elif score.gap <= 0:
+        goal = f"goal {_target(score)} met"
+    else:
+        amount = f"${score.gap:.2f}" if score.unit == "ratio" else f"{score.gap:.1f}"
+        word = "over" if score.direction == "lower" else "short of"
+        goal = f"{amount} {word} {_target(score)}"
+    return (
+        f"{score.title} {now} in {month_name(score.period)} · {goal} · trend {score_trend(score)}"
+    )
+
+
+def month_name(period: str) -> str:
+    """'Nov' for '2026-11'; any other period label as it is."""
+    import calendar
+
+    year, _, month = period.partition("-")
+    return calendar.month_abbr[int(month)] if month.isdigit() and 1 <= int(month) <= 12 else period
 
 
 def _target(score: Any) -> str:

@@ -70,12 +70,30 @@ def test_periods_parse() -> None:
         ("2026-06-30..2026-01-01", "ends before it starts"),
         ("2026-02-30..2026-03-01", "a date that does not exist"),
         ("last month", "is not a period casecli knows"),
+        # the contract's dates, as --today (a month or FFY past 2100 once overflowed)
+        ("9999-12", "outside the dates casecli counts"),
+        ("FFY9999", "outside the dates casecli counts"),
+        ("FFY1900", "outside the dates casecli counts"),  # began 1899-10-01
+        ("0000-01", "outside the dates casecli counts"),
+        ("9999-12-31..9999-12-31", "outside the dates casecli counts"),
     ],
 )
 def test_bad_periods_are_one_sentence(text: str, says: str) -> None:
     with pytest.raises(periods.UsageError, match=says) as exc:
         periods.parse(text, TODAY)
     assert str(exc.value).count(". ") == 0 and "\n" not in str(exc.value)
+
+
+def test_a_measure_period_must_have_started_a_goal_may_be_ahead() -> None:
+    # A score of December on 24 November counts nothing and would read as a bare 0%.
+    for text in ("2026-12", "FFY2028", "2026-12-01..2027-01-31"):
+        with pytest.raises(periods.UsageError, match="has not started yet"):
+            periods.parse(text, TODAY, started=True)
+        assert periods.parse(text, TODAY).start > TODAY  # goals set --period FFY2028
+    assert periods.parse("2026-11", TODAY, started=True).label == "2026-11"
+    assert periods.parse("FFY2027", TODAY, started=True).label == "FFY2027"
+    with pytest.raises(periods.UsageError, match=r"^--month 2026-12 has not"):
+        periods.parse("2026-12", TODAY, started=True, option="--month")
 
 
 def test_period_helpers() -> None:

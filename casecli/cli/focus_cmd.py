@@ -34,7 +34,10 @@ def register(app: typer.Typer) -> None:
 
         if (month is None) != (out is None):
             raise UsageError("Give --month YYYY-MM and --out DIR together to write digests.")
-        if month is not None and not periods.parse(month, settings.today).kind == "month":
+        if (
+            month is not None
+            and periods.parse(month, settings.today, started=True, option="--month").kind != "month"
+        ):
             raise UsageError(f"--month {month} is not a month; use YYYY-MM.")
         conn, who = open_store(settings)
         try:
@@ -51,7 +54,7 @@ def register(app: typer.Typer) -> None:
             else:
                 from casecli.core import focus as fo
 
-                when = periods.parse(period, settings.today) if period else None
+                when = periods.parse(period, settings.today, started=True) if period else None
                 result = fo.focus(
                     conn, scope, when, settings.today,
                     options=options, limit=limit, redact=settings.redact,
@@ -139,7 +142,9 @@ def show_focus(result: Any, redact: bool, stale: str | None = None) -> None:
     if stale:  # how old the data is, when it is (casecli.core.freshness)
         out.print(f"[bold]{safe(stale)}[/]")
     if not result.measures:
-        out.print("No goal missed, nothing well below the unit and the office: nothing to catch up on.")
+        out.print(
+            "No goal missed, nothing well below the unit and the office: nothing to catch up on."
+        )
     for fm in result.measures:
         m = fm.line.measure
         goal = fm.line.goal.target if fm.line.goal else None

@@ -68,7 +68,11 @@ def register(app: typer.Typer) -> None:
         kind, scope_id = _scope_choice(worker, unit, office)
         conn, who = open_store(settings)
         try:
-            when = periods.parse(period, settings.today) if period and period.strip() else None
+            when = (
+                periods.parse(period, settings.today, started=True)
+                if period and period.strip()
+                else None
+            )
             scope = sc.resolve_scope(conn, who, kind, scope_id)
             card = sc.scorecard(
                 conn, scope, when, settings.today, options=measure_options(settings)
@@ -93,7 +97,6 @@ def register(app: typer.Typer) -> None:
         target: Annotated[
             str,
             typer.Argument(
-                metavar="TARGET",
                 show_default=False,
                 help="The target: a percent, a rate (per 1,000 or 100,000 days), or dollars "
                 "collected per dollar spent (4.5).",

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from casecli.core.contract import FIRST_DAY, LAST_DAY
 from casecli.core.errors import UsageError
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -77,33 +78,59 @@ def ffy(year: int) -> Period:
     return Period(date(year - 1, 10, 1), date(year, 9, 30), f"FFY{year}", "ffy")
 
 
-def parse(text: str | None, today: date | None) -> Period:
+def parse(
+    text: str | None, today: date | None, *, started: bool = False, option: str = "--period"
+) -> Period:
     """``YYYY-MM``, ``FFY2026`` or ``YYYY-MM-DD..YYYY-MM-DD``; None means the month of
-    ``today`` (and is an error when ``today`` is None too)."""
+    ``today`` (and is an error when ``today`` is None too).
+
+    Every period lies within the contract's dates (1900-01-01 to 2100-12-31, as
+    ``--today`` does). ``started``: the period must have begun by ``today`` (a measure of
+    a period that has not started counts nothing and would read as a bare zero; a goal
+    may be set ahead)."""
     if text is None or not text.strip():
         if today is None:
             raise UsageError(f"Say which period; {HINT}.")
         return month_of(today)
-    raw = text.strip()
+    found = _parse(text.strip(), option)
+    if found.start < date.fromisoformat(FIRST_DAY) or found.end > date.fromisoformat(LAST_DAY):
+        raise _outside(found.label, option)
+    if started and today is not None and found.start > today:
+        raise UsageError(
+            f"{option} {found.label} has not started yet (today is {today.isoformat()});"
+            " choose this month or one before it."
+        )
+    return found
+
+
+def _outside(label: str, option: str) -> UsageError:
+    return UsageError(
+        f"{option} {label} is outside the dates casecli counts ({FIRST_DAY} to {LAST_DAY}); {HINT}."
+    )
+
+
+def _parse(raw: str, option: str) -> Period:
     if m := _MONTH.fullmatch(raw):
         year, month_no = int(m[1]), int(m[2])
-        if not 1 <= month_no <= 12 or year < 1900:
-            raise UsageError(f"--period {raw} is not a real month; {HINT}.")
+        if not 1 <= month_no <= 12:
+            raise UsageError(f"{option} {raw} is not a real month; {HINT}.")
+        if not 1900 <= year <= 2100:
+            raise _outside(raw, option)
         return month(year, month_no)
     if m := _FFY.fullmatch(raw):
         year = int(m[1])
-        if year < 1900:
-            raise UsageError(f"--period {raw} is not a federal fiscal year; {HINT}.")
+        if not 1901 <= year <= 2100:
+            raise _outside(raw, option)
         return ffy(year)
     if m := _RANGE.fullmatch(raw):
         try:
             start, end = date.fromisoformat(m[1]), date.fromisoformat(m[2])
         except ValueError:
-            raise UsageError(f"--period {raw} has a date that does not exist; {HINT}.") from None
+            raise UsageError(f"{option} {raw} has a date that does not exist; {HINT}.") from None
         if end < start:
-            raise UsageError(f"--period {raw} ends before it starts; put the earlier date first.")
+            raise UsageError(f"{option} {raw} ends before it starts; put the earlier date first.")
         return Period(start, end, f"{start.isoformat()}..{end.isoformat()}", "range")
-    raise UsageError(f"--period {raw!r} is not a period casecli knows; {HINT}.")
+    raise UsageError(f"{option} {raw!r} is not a period casecli knows; {HINT}.")
 
 
 def months_before(period: Period, n: int) -> list[Period]:

@@ -132,7 +132,7 @@ def test_supervisor_sets_a_unit_goal_and_the_unit_view_scores_against_it(tmp_pat
     db = copy_sample(tmp_path)
 
     async def body(app: Any, pilot: Any) -> None:
-        assert "Children visited monthly 75.4% · no goal set" in screen_text(app)
+        assert "Children visited monthly 75.4% in Nov · no goal set" in screen_text(app)
         await press(app, pilot, "tab", "g")  # the board has the focus: the unit's goal
         text = screen_text(app)
         assert "Set a goal · unit U001 Child Welfare Unit 1" in text
@@ -148,7 +148,7 @@ def test_supervisor_sets_a_unit_goal_and_the_unit_view_scores_against_it(tmp_pat
         app.screen.query_one("#target", Input).value = "95"
         await press(app, pilot, "ctrl+s")
         text = screen_text(app)
-        assert "Children visited monthly 75.4% · goal 95% (19.6 short)" in text
+        assert "Children visited monthly 75.4% in Nov · 19.6 short of 95%" in text
         assert "76%/95% " in text  # each worker inherits the unit's goal
 
     drive("S0002", body, db=db)

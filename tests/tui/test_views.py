@@ -186,7 +186,7 @@ def test_a_change_to_the_store_reloads_the_view_and_keeps_the_cursor(tmp_path: A
 def test_unit_view_shows_the_key_measure_against_goal_with_a_trend() -> None:
     async def body(app: Any, pilot: Any) -> None:
         text = screen_text(app)
-        assert "Children visited monthly 75.4% · no goal set · trend ▇█████ 96%" in text
+        assert "Children visited monthly 75.4% in Nov · no goal set · trend ▇█████ 96%" in text
         assert "vs goal" in text and "76%/– ▇█▇▆██ 97%" in text  # Olivia Wilson's row
 
     drive("S0002", body)
@@ -222,7 +222,7 @@ def test_office_view_scores_each_unit_against_goal_at_80_columns() -> None:
         lines = screen_text(app).splitlines()
         assert all(len(line) <= 80 for line in lines)
         text = "\n".join(lines)
-        assert "Current support collected 55.8% · no goal set" in text
+        assert "Current support collected 55.8% in Nov · no goal set" in text
         assert "support 56%/– ▆▆▆▆▅▅ 62%" in text and "visits 75%/– ▇█████ 96%" in text
 
     drive("S0001", body, size=(80, 24))
@@ -336,3 +336,14 @@ def test_a_workers_footer_shows_the_views_and_help_at_80_columns() -> None:
                 assert key in footer, (keys, footer)
 
     drive("S0004", body, size=(80, 24))
+
+
+def test_an_inactive_redacted_worker_keeps_a_whole_id_at_80_columns() -> None:
+    # Issue 14 item 12/21: at 80 columns the worker column is 20 wide; 'A.S. (S0006)
+    # (inactive)' cut to 'A.S. (S0… (inactive)' loses what tells two A.S. apart.
+    from tui.screens.unit import marked
+
+    assert marked("A.S. (S0006)", False, 20, "S0006") == "S0006 (inactive)"
+    assert marked("A.S. (S0006)", False, 24, "S0006") == "A.S. (S0006) (inactive)"
+    assert marked("Stephanie Nguyen-Hernandez", False, 20, "S0006") == "Stephani… (inactive)"
+    assert marked("A.S. (S0006)", True, 20, "S0006") == "A.S. (S0006)"

@@ -18,8 +18,10 @@ from tui.widgets.table import PagedTable, Row
 
 UNIT_COLUMNS = [("unit", 25), ("staff", 5), "cases", "due now", "overdue", "waiting", "capacity",
                 ("key measure vs goal", 0)]  # fmt: skip
-NARROW_UNIT_COLUMNS = [("unit", 0), "staff", "cases", "due", "overdue", "wait", "cap",
-                       ("vs goal", 24)]  # fmt: skip  # "support 56%/– ▆▆▆▆▅▅ 62%"
+# Under 115 columns the staff count is left out (the unit view has it) so that the unit's
+# name and "support 56%/70% ▆▆▆▆▅▅ 62%" both fit at 80.
+NARROW_UNIT_COLUMNS = [("unit", 0), None, "cases", "due", "overdue", "wait", "cap",
+                       "vs goal"]  # fmt: skip
 
 
 class OfficeScreen(Overview):

@@ -29,13 +29,17 @@ NARROW_WORKER_COLUMNS = [("worker", 20), "cases", "due", "overdue", "wait", "cap
                          ("vs goal", 20)]  # fmt: skip
 
 
-def marked(name: str, active: bool, width: int) -> str:
+def marked(name: str, active: bool, width: int, staff_id: str = "") -> str:
     """A worker's name in a column ``width`` wide: an inactive worker's name is cut so
-    that ' (inactive)' always shows whole."""
+    that ' (inactive)' always shows whole. A redacted name ('A.S. (S0006)') that does
+    not fit gives way to its id ('S0006'), never cut: two cut ids could be taken for
+    one worker."""
     if active:
         return name
     mark = " (inactive)"
     room = max(width - len(mark), 2)
+    if len(name) > room and staff_id and name.endswith(f"({staff_id})"):
+        name = staff_id
     return (name if len(name) <= room else name[: room - 1] + "…") + mark
 
 
@@ -233,7 +237,9 @@ class UnitScreen(Overview):
         rows = []
         for w in v.workers:
             f = w.figures
-            name = marked(person(w.name, redact, w.staff_id), w.active, self.name_width())
+            name = marked(
+                person(w.name, redact, w.staff_id), w.active, self.name_width(), w.staff_id
+            )
             counts = (f.open_cases, f.due_now, f.overdue, f.waiting)
             cells = (name, *map(num, counts), capacity_cell(f.capacity), score_text(w.score))
             rows.append(Row(w.staff_id, cells, f"{w.staff_id} {name}".lower()))

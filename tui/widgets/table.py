@@ -6,8 +6,9 @@ in it; the rest wait in a plain list (``n``/``p`` page through, ``/`` filters).
 Columns are ``"label"`` (as wide as its cells), ``("label", width)`` or
 ``("label", 0)``: the one column that takes what is left of the terminal's width, so
 that the table never scrolls sideways; with ``wrap`` its text wraps onto more lines
-of the row. ``narrow`` is another set of the same columns (shorter labels, narrower)
-used while the terminal is less than ``narrow_below`` (``NARROW``) columns wide.
+of the row. ``narrow`` is another set of the same columns (shorter labels, narrower;
+``None`` leaves that column out) used while the terminal is less than ``narrow_below``
+(``NARROW``) columns wide.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from textual.widgets import DataTable
 
 PAGE = 200
 NARROW = 100
-Columns = Sequence[str | tuple[str, int]]
+Columns = Sequence[str | tuple[str, int] | None]
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class PagedTable(DataTable[Any]):
         self._narrow_below = narrow_below
         self._wrap = wrap
         self._layout: tuple[Any, ...] | None = None
+        self._kept: list[int] = []  # the indices of the cells shown at this width
         self._rows: list[Row] = []
         self._shown: list[Row] = []
         self._filter = ""
@@ -72,15 +74,21 @@ class PagedTable(DataTable[Any]):
         wide_enough = self.app.size.width >= self._narrow_below or self._narrow is None
         spec = self._wide if wide_enough else self._narrow
         assert spec is not None
+        kept = [i for i, col in enumerate(spec) if col is not None]
         widths = []
         for i, col in enumerate(spec):
+            if col is None:
+                continue
             if isinstance(col, tuple):
                 widths.append(col[1])
             else:
                 cells = (_cell_len(r.cells[i]) for r in page if i < len(r.cells))
                 widths.append(max([len(col), *cells]))
-        fill = max(12, width - sum(widths) - 2 * len(spec) - 2)  # 2: the scroll bar
-        layout = tuple((c[0], c[1] or fill) if isinstance(c, tuple) else c for c in spec)
+        fill = max(12, width - sum(widths) - 2 * len(kept) - 2)  # 2: the scroll bar
+        layout = tuple(
+            (c[0], c[1] or fill) if isinstance(c, tuple) else c for c in spec if c is not None
+        )
+        self._kept = kept
         if layout == self._layout:
             return
         self._layout = layout
@@ -127,7 +135,9 @@ class PagedTable(DataTable[Any]):
         self._lay_out(page)
         self.clear()
         for r in page:
-            self.add_row(*r.cells, key=r.key, height=None if self._wrap else 1)
+            self.add_row(
+                *(r.cells[i] for i in self._kept), key=r.key, height=None if self._wrap else 1
+            )
         keys = [r.key for r in page]
         if keep in keys:
             self.move_cursor(row=keys.index(keep), animate=False)
