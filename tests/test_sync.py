@@ -777,3 +777,47 @@ def test_a_store_with_local_work_is_never_rebuilt(tmp_path) -> None:
     conn = store.connect(path)
     assert conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 1
     assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 4
+
+
+def _touched(conn: sqlite3.Connection, sync_id: int) -> list[str]:
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT case_id FROM sync_cases WHERE sync_id = ? ORDER BY case_id", (sync_id,)
+        )
+    ]
+
+
+def test_each_sync_records_the_cases_it_changed(conn, export, tmp_path) -> None:
+    # Issue 15 item 3: kept evaluations are refreshed for the cases a sync touched alone.
+    folder = export("basic")
+    first = run(conn, folder)
+    assert _touched(conn, first.sync_id) == ["*"]  # loaded whole: every case may be new
+    again = run(conn, folder)
+    assert _touched(conn, again.sync_id) == []  # unchanged: nothing to refresh
+    delta = tmp_path / "delta"
+    delta.mkdir()
+    write(delta, "manifest.toml", 'source = "t"\nas_of = 2026-11-24T23:00:00\nkind = "delta"\n')
+    write(  # one event changed (C100), one new (C200); the same rows again leave C300 out
+        delta,
+        "events.csv",
+        "event_id,case_id,kind,status,scheduled_on,completed_on,person_id,staff_id,location,result\n"
+        "E1,C100,caseworker_visit,completed,2026-10-10,2026-10-11T15:00,P3,W1,home,\n"
+        "E99,C200,modification_review,scheduled,2026-12-01,,,W2,office,\n",
+    )
+    write(  # a placement names its removal, whose case is C100
+        delta,
+        "placements.csv",
+        "placement_id,removal_id,setting,start_on,end_on\nPL2,RM1,foster_family,2025-12-10,2026-11-20\n",
+    )
+    result = run(conn, delta)
+    assert result.status == "applied"
+    assert _touched(conn, result.sync_id) == ["C100", "C200"]
+    # the full export again, without C300's person: that person is marked gone (C300), E1
+    # and PL2 go back to the full export's values (C100), E99 is not in it, gone (C200)
+    lines = (folder / "people.csv").read_text().splitlines(keepends=True)
+    write(folder, "people.csv", "".join(x for x in lines if ",C300," not in x))
+    write(folder, "manifest.toml", 'source = "t"\nas_of = 2026-11-25T23:00:00\nkind = "full"\n')
+    full = run(conn, folder)
+    assert _touched(conn, full.sync_id) == ["C100", "C200", "C300"]
+    assert _touched(conn, run(conn, folder).sync_id) == []

@@ -157,11 +157,15 @@ def sync(
         assert sync_id is not None
         result.sync_id = sync_id
         read: dict[str, tuple[tuple[str, ...], set[str]]] = {}  # file -> (header, columns used)
+        jobs = []
         for rt in RECORD_TYPES:
             job = Job(conn, rt, sources[rt.name], prof, kind, sync_id, gone_on, result, progress)
             job.run(read)
+            jobs.append(job)
             if fail_after == rt.name:
                 raise RuntimeError(f"injected failure after {rt.name}")
+        for job in jobs:  # after removals, which placements lead to
+            job.record_touched()
         for file, (names, used) in read.items():
             note = unread_columns_note(file, names, used)
             if note:

@@ -29,30 +29,68 @@ class Applied(NamedTuple):
     updated: int
 
 
+def case_link(rt: RecordType) -> str | None:
+    """The column of ``rt`` that names (or leads to) the case a row belongs to: its
+    ``case_id``, a placement's ``removal_id``; None for staff and costs."""
+    names = set(rt.names)
+    return "case_id" if "case_id" in names else "removal_id" if "removal_id" in names else None
+
+
+def _counted(
+    conn: sqlite3.Connection, sql: str, table: str, link: str | None, touched: set[str]
+) -> int:
+    """Run an INSERT or UPDATE of ``table``; with ``link``, add the linked ids of the rows
+    it wrote to ``touched`` (RETURNING: one value per row written, none for rows left)."""
+    if link is None:
+        return int(conn.execute(sql).rowcount)
+    rows = conn.execute(f"{sql} RETURNING {table}.{ck.q(link)}").fetchall()
+    touched.update(str(r[0]) for r in rows if r[0] is not None)
+    return len(rows)
+
+
 def apply_staged(
-    conn: sqlite3.Connection, rt: RecordType, header_columns: tuple[str, ...], sync_id: int
+    conn: sqlite3.Connection,
+    rt: RecordType,
+    header_columns: tuple[str, ...],
+    sync_id: int,
+    touched: set[str] | None = None,
 ) -> Applied:
-    """Apply the good staged rows of ``rt`` with the file's ``header_columns``."""
+    """Apply the good staged rows of ``rt`` with the file's ``header_columns``; into
+    ``touched``, the ``case_link`` ids of the rows written (not when the table was empty:
+    then every case may have changed, which the caller records)."""
     table = ck.q(rt.name)
     was_empty = not conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
     good = conn.execute(f"SELECT count(*) FROM {STAGE} WHERE {GOOD}").fetchone()[0]
     if not good:
         return Applied(was_empty, 0, 0, 0)
-    updated = 0 if was_empty else _update_existing(conn, rt, header_columns, sync_id)
+    link = case_link(rt) if touched is not None and not was_empty else None
+    ids: set[str] = set()
+    updated = 0 if was_empty else _update_existing(conn, rt, header_columns, sync_id, link, ids)
     select = ", ".join(ck.normalised(rt.column(c)) for c in rt.names)
     # The key as stored (a typed key cell is trimmed and formatted), as the update matched it.
     match = " AND ".join(f"t.{ck.q(k)} = {ck.normalised(rt.column(k))}" for k in rt.key)
-    inserted = conn.execute(
+    inserted = _counted(
+        conn,
         f"INSERT INTO {table} ({', '.join(ck.q(c) for c in rt.names)}, _gone_on, _sync_id)"
         f" SELECT {select}, NULL, {sync_id} FROM {STAGE} WHERE {GOOD}"
         + ("" if was_empty else f" AND NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})")
-        + " ORDER BY rowid"
-    ).rowcount
+        + " ORDER BY rowid",
+        table,
+        link,
+        ids,
+    )
+    if touched is not None:
+        touched.update(ids)
     return Applied(was_empty, good, inserted, updated)
 
 
 def _update_existing(
-    conn: sqlite3.Connection, rt: RecordType, header_columns: tuple[str, ...], sync_id: int
+    conn: sqlite3.Connection,
+    rt: RecordType,
+    header_columns: tuple[str, ...],
+    sync_id: int,
+    link: str | None = None,
+    touched: set[str] | None = None,
 ) -> int:
     """Update the stored rows that the good staged rows change (or bring back from gone);
     return how many."""
@@ -70,12 +108,14 @@ def _update_existing(
 
     def update(columns: list[str], where: str) -> int:
         sets = "".join(f"{ck.q(c)} = s.{ck.q(c)}, " for c in columns)
-        return int(
-            conn.execute(
-                f"UPDATE {table} SET {sets}_gone_on = NULL, _sync_id = {sync_id}"
-                f" FROM (SELECT {staged} FROM {STAGE} WHERE {GOOD} ORDER BY {', '.join(key_cols)})"
-                f" AS s WHERE {match} AND ({where})"
-            ).rowcount
+        return _counted(
+            conn,
+            f"UPDATE {table} SET {sets}_gone_on = NULL, _sync_id = {sync_id}"
+            f" FROM (SELECT {staged} FROM {STAGE} WHERE {GOOD} ORDER BY {', '.join(key_cols)})"
+            f" AS s WHERE {match} AND ({where})",
+            table,
+            link,
+            touched if touched is not None else set(),
         )
 
     revived = f"{table}._gone_on IS NOT NULL"

@@ -18,7 +18,7 @@ from casecli.core.contract import KNOWN_CASE_TYPES, TEXT, RecordType
 from casecli.core.lines import LineTooLong
 from casecli.core.profiles import Profile
 from casecli.core.source import Reader, SourceFile
-from casecli.core.sync_apply import GOOD, LINE, STAGE, apply_staged
+from casecli.core.sync_apply import GOOD, LINE, STAGE, apply_staged, case_link
 from casecli.core.sync_result import FileResult, SyncResult
 from casecli.core.words import noun, plural
 
@@ -50,6 +50,38 @@ class Job:
         self.header_columns: tuple[str, ...] = rt.names
         self.skipped_from = 0  # the sync whose copy of the file equals this one
         self.seen = fast.UNSEEN_FILE  # what a fast read saw in the staged file's bytes
+        # The cases this job changed (sync_cases): ``case_link`` ids of the rows written;
+        # ``touched_all`` when the table was loaded whole (empty before, nothing listed).
+        self.touched: set[str] = set()
+        self.touched_all = False
+
+    def record_touched(self) -> None:
+        """Write the cases this job changed into ``sync_cases`` (a placement's through its
+        removal), or '*' when it loaded its table whole."""
+        if self.touched_all:
+            ids: list[tuple[str]] = [("*",)]
+        elif case_link(self.rt) == "removal_id":
+            ids = self._cases_of_removals()
+        else:
+            ids = [(c,) for c in sorted(self.touched)]
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO sync_cases (sync_id, case_id) VALUES (?, ?)",
+            [(self.sync_id, c) for (c,) in ids],
+        )
+
+    def _cases_of_removals(self) -> list[tuple[str]]:
+        removals = sorted(self.touched)
+        out: set[str] = set()
+        for i in range(0, len(removals), 500):
+            chunk = removals[i : i + 500]
+            marks = ", ".join("?" for _ in chunk)
+            out.update(
+                str(r[0])
+                for r in self.conn.execute(
+                    f"SELECT case_id FROM removals WHERE removal_id IN ({marks})", chunk
+                )
+            )
+        return [(c,) for c in sorted(out)]
 
     # -- the steps -----------------------------------------------------------------
 
@@ -81,6 +113,7 @@ class Job:
                 loaded = self._load_direct(read) if not retryable else None
                 if loaded is not None:
                     fr.rows = fr.inserted = loaded
+                    self.touched_all = self.touched_all or loaded > 0
                 else:
                     fr.rows = self._stage_file(read)
         if retryable:
@@ -327,8 +360,9 @@ class Job:
 
     def _apply(self, fr: FileResult) -> bool:
         """Apply the good rows and fill the counts; say whether the table was empty before."""
-        done = apply_staged(self.conn, self.rt, self.header_columns, self.sync_id)
+        done = apply_staged(self.conn, self.rt, self.header_columns, self.sync_id, self.touched)
         fr.inserted, fr.updated = done.inserted, done.updated
+        self.touched_all = self.touched_all or (done.was_empty and done.inserted > 0)
         fr.unchanged = done.good - done.inserted - done.updated
         if (
             done.good
@@ -378,13 +412,15 @@ class Job:
             missing += (
                 f" AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s._retry IS NULL AND {stored})"
             )
-        return int(
-            self.conn.execute(
-                f"UPDATE {table} SET _gone_on = ?, _sync_id = ? WHERE _gone_on IS NULL"
-                f" AND {missing}",
-                (self.gone_on, self.sync_id),
-            ).rowcount
-        )
+        sql = f"UPDATE {table} SET _gone_on = ?, _sync_id = ? WHERE _gone_on IS NULL AND {missing}"
+        link = case_link(self.rt)
+        if link is None:
+            return int(self.conn.execute(sql, (self.gone_on, self.sync_id)).rowcount)
+        rows = self.conn.execute(
+            f"{sql} RETURNING {table}.{ck.q(link)}", (self.gone_on, self.sync_id)
+        ).fetchall()
+        self.touched.update(str(r[0]) for r in rows if r[0] is not None)
+        return len(rows)
 
     def _warn_unknown_values(self) -> None:
         if self.rt.name != "cases":

@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from casecli.core import caseload, playbooks
+from casecli.core import caseload, kept, playbooks
 from casecli.core.caseload import WaitGroup
 from casecli.core.engine import CaseView
 from casecli.core.errors import CasecliError
@@ -175,9 +175,15 @@ def situation_group(situation: str) -> str:
     return "waiting" if situation.startswith("waiting") else situation
 
 
-def case_figures(view: CaseView, today: date, books: dict[str, playbooks.Playbook]) -> Figures:
+def case_figures(
+    view: CaseView | kept.Brief, today: date, books: dict[str, playbooks.Playbook]
+) -> Figures:
     """One open case's share of its worker's figures (hours available not included): its
-    playbook's ``case_hours_per_month`` and the effort of its dated steps due in the window."""
+    playbook's ``case_hours_per_month`` and the effort of its dated steps due in the window
+    (a kept brief carries them worked out)."""
+    if isinstance(view, kept.Brief):
+        d, o, w, effort, stuck_, monthly = view.figures
+        return Figures(1, d, o, w, effort, stuck=stuck_, case_hours_per_month=monthly)
     due_now = overdue = stuck = 0
     for a in view.actions:
         if a.due_on is None or a.due_on <= today:
@@ -402,9 +408,51 @@ def _staff(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> lis
 
 
 def _open_views(
-    conn: sqlite3.Connection, where: str, params: tuple[Any, ...], **kw: Any
-) -> list[CaseView]:
-    return caseload.views(conn, f"c.status = 'open' AND {where}", list(params), **kw)
+    conn: sqlite3.Connection,
+    where: str,
+    params: tuple[Any, ...],
+    *,
+    today: date,
+    books: dict[str, playbooks.Playbook],
+    coef: dict[str, float],
+    redact: bool = False,
+) -> list[Any]:
+    """The open cases ``where`` selects, most urgent first: the assigned ones as kept
+    briefs (``casecli.core.kept``: evaluated only where nothing true is kept), the
+    unassigned ones evaluated whole (the owners list shows their actions; they are few)."""
+    kw: dict[str, Any] = {"today": today, "books": books, "coef": coef, "redact": redact}
+    ids = [
+        str(r[0])
+        for r in conn.execute(
+            f"SELECT c.case_id FROM cases c WHERE c.status = 'open' AND c._gone_on IS NULL"
+            f" AND c.worker_id IS NOT NULL AND ({where}) ORDER BY c.case_id",
+            params,
+        )
+    ]
+
+    def evaluate(missing: list[str]) -> list[kept.Brief]:
+        conn.execute("DROP TABLE IF EXISTS temp.kept_ids")
+        conn.execute("CREATE TEMP TABLE kept_ids (case_id TEXT PRIMARY KEY) WITHOUT ROWID")
+        try:
+            conn.executemany("INSERT INTO temp.kept_ids VALUES (?)", [(c,) for c in missing])
+            views = caseload.views(
+                conn, "c.case_id IN (SELECT case_id FROM temp.kept_ids)", [], **kw
+            )
+        finally:
+            conn.execute("DROP TABLE IF EXISTS temp.kept_ids")
+        return [kept.brief_of(v, _parts(case_figures(v, today, books))) for v in views]
+
+    assigned = kept.briefs(
+        conn, ids, today=today, books=books, coef=coef, redact=redact, evaluate=evaluate
+    )
+    nobody = caseload.views(
+        conn, f"c.status = 'open' AND c.worker_id IS NULL AND ({where})", list(params), **kw
+    )
+    return sorted([*assigned, *nobody], key=lambda v: (-v.urgency, v.case_id))
+
+
+def _parts(f: Figures) -> tuple[int, int, int, float, int, float]:
+    return (f.due_now, f.overdue, f.waiting, f.effort_hours, f.stuck, f.case_hours_per_month)
 
 
 def _unit_from(
@@ -528,9 +576,10 @@ def worker_cases(
 ) -> tuple[WorkerLoad, list[CaseView]]:
     """One worker's load and open cases, most urgent first (the drill-down from a unit)."""
     staff = check_worker(conn, who, staff_id)
-    views = _open_views(
-        conn, "c.worker_id = ?", (staff_id,), today=today, books=books, coef=coef, redact=redact
-    )
+    views = caseload.views(
+        conn, "c.status = 'open' AND c.worker_id = ?", (staff_id,),
+        today=today, books=books, coef=coef, redact=redact,
+    )  # fmt: skip
     return worker_load(staff, views, today, books), views
 
 

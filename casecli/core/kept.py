@@ -1,0 +1,303 @@
+"""Kept evaluations: each open case's evaluation, kept beside the store so that a unit or
+an office view re-evaluates only the cases that changed (issue 15).
+
+What is kept is a :class:`Brief` per case: exactly what the unit and office views read
+of a case's evaluation (its situation, urgency, its share of the worker's figures, what it
+waits on, its most urgent action), not the whole ``CaseView``.
+
+Where (the choice issue 15 item 1 leaves open): a SQLite file beside the store,
+``STORE-cache/evals.db`` (the folder of ``casecli.core.nextcache``, 0700, the file 0600).
+A read never writes the store: a read-only store, a store on a share, ``sample.db`` under
+version control stay as they are; deleting the folder is always safe (the next view
+rebuilds what it needs); when the folder cannot be written, views work as before, without
+the shortcut. A cache table inside the store, written only by sync and local writes, would
+have made every sync evaluate the state (minutes at 1.3M cases, breaking the sync's
+targets) or left the first view to write the store anyway.
+
+When a kept brief is used, for ``today``:
+
+* it was made for the same ``today`` (a brief's ages, urgency and due counts are a day's:
+  a brief kept across days needs the date until which it stays true, which is the next
+  step of issue 15 and not done here);
+* the store is the same (its first sync's start and its schema), and so are casecli's
+  code, the playbooks and the urgency settings (the *stamp*; any change drops them all);
+* no sync since it was made touched its case (``sync_cases``: the cases each sync
+  changed, '*' for all), and no local write since names its case (``audit_log``; a local
+  write that names no case, a goal, drops them all).
+
+Marks are read *before* the cases are, so a write landing in between leaves a brief
+older than its data, which only costs a re-evaluation, never a stale answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from casecli.core import nextcache
+from casecli.core.actions import Action, Part
+from casecli.core.barriers import Barrier
+from casecli.core.engine import CaseView
+from casecli.core.urgency import Term
+
+VERSION = 1  # of the brief's layout
+FILE = "evals.db"
+TABLE = f"kept_v{VERSION}"  # a new layout, a new table
+
+
+@dataclass(frozen=True)
+class Brief:
+    """What the unit and office views read of one open case's evaluation. Duck-types the
+    parts of ``CaseView`` they use (``case``, ``case_id``, ``situation``, ``urgency``,
+    ``barriers``, ``actions`` (the most urgent only), ``steps`` (none: the figures are
+    worked out)."""
+
+    case: dict[str, Any]  # case_id, worker_id, unit_id, case_type, status
+    situation: str
+    urgency: float
+    figures: tuple[int, int, int, float, int, float]  # unit.case_figures' parts
+    barriers: list[Barrier]
+    actions: list[Action]  # the most urgent action, if any
+
+    @property
+    def case_id(self) -> str:
+        return str(self.case["case_id"])
+
+    @property
+    def steps(self) -> list[Any]:
+        return []
+
+
+CASE_FIELDS = ("case_id", "worker_id", "unit_id", "case_type", "status")
+
+
+def brief_of(view: CaseView, figures: tuple[int, int, int, float, int, float]) -> Brief:
+    return Brief(
+        {k: view.case.get(k) for k in CASE_FIELDS},
+        view.situation,
+        view.urgency,
+        figures,
+        list(view.barriers),
+        list(view.actions[:1]),
+    )
+
+
+# JSON ---------------------------------------------------------------------------------
+
+
+def _day(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _undate(s: str | None) -> date | None:
+    return date.fromisoformat(s) if s else None
+
+
+def _terms(terms: Iterable[Term]) -> list[list[Any]]:
+    return [[t.term, t.points, t.why] for t in terms]
+
+
+def _unterms(raw: list[list[Any]]) -> tuple[Term, ...]:
+    return tuple(Term(str(t), float(p), str(w)) for t, p, w in raw)
+
+
+def dumps(b: Brief) -> str:
+    a = [
+        [
+            x.case_id, x.action, x.kind, x.step, _day(x.due_on), x.urgency, _terms(x.terms),
+            x.person_id,
+            [[p.person_id, _day(p.due_on), p.urgency, _terms(p.terms)] for p in x.people],
+            _day(x.scheduled_on),
+        ]
+        for x in b.actions
+    ]  # fmt: skip
+    bars = [
+        [x.id, x.kind, x.what, _day(x.since), x.age_days, x.step, x.service, _day(x.expect_on),
+         x.status]
+        for x in b.barriers
+    ]  # fmt: skip
+    return json.dumps(
+        [b.case, b.situation, b.urgency, list(b.figures), bars, a], separators=(",", ":")
+    )
+
+
+def loads(text: str) -> Brief:
+    case, situation, urgency, fig, bars, acts = json.loads(text)
+    barriers = [
+        Barrier(i, k, w, date.fromisoformat(s), int(age), st, sv, _undate(e), status)
+        for i, k, w, s, age, st, sv, e, status in bars
+    ]
+    actions = [
+        Action(
+            cid, text_, kind, step, _undate(due), float(urg), _unterms(terms), person,
+            tuple(Part(p, _undate(d), float(u), _unterms(t)) for p, d, u, t in people),
+            _undate(sched),
+        )
+        for cid, text_, kind, step, due, urg, terms, person, people, sched in acts
+    ]  # fmt: skip
+    d, o, w, effort, stuck, monthly = fig
+    figures = (int(d), int(o), int(w), float(effort), int(stuck), float(monthly))
+    return Brief(case, str(situation), float(urgency), figures, barriers, actions)
+
+
+# The file -----------------------------------------------------------------------------
+
+
+def store_path(conn: sqlite3.Connection) -> Path | None:
+    """The store's file (None for an in-memory or temporary database)."""
+    for _, name, file in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return Path(file) if file else None
+    return None
+
+
+def stamp(conn: sqlite3.Connection, books: object, coef: object, redact: bool) -> str:
+    """Everything a brief depends on besides its case's rows and ``today``."""
+    first, schema = conn.execute(
+        "SELECT (SELECT sync_id || '@' || started_at FROM sync_log ORDER BY sync_id LIMIT 1),"
+        " (SELECT user_version FROM pragma_user_version)"
+    ).fetchone()
+    code = "|".join(nextcache._files_signature(d, (".py", ".toml")) for d in nextcache._CODE_DIRS)
+    settings = repr(sorted(books.items())) if isinstance(books, dict) else repr(books)
+    urgency = repr(sorted(coef.items())) if isinstance(coef, dict) else repr(coef)
+    parts = (VERSION, first, schema, int(redact), code, settings, urgency)
+    return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()
+
+
+# The local tables whose rows name a case, and their id column: a row written there
+# since a brief was made (audited or not: another program may write the store) makes it
+# stale, as does an audited change to an older row (a barrier resolved).
+LOCAL = (("recorded_events", "id"), ("barriers", "barrier_id"), ("goal_progress", "id"),
+         ("notes", "id"))  # fmt: skip
+MARKS = ("sync_cases", "audit_log", *(t for t, _ in LOCAL))
+
+
+def marks(conn: sqlite3.Connection) -> tuple[int, ...]:
+    """The latest sync, audit entry and local row of each LOCAL table: what a brief made
+    now has seen (in MARKS' order)."""
+    parts = [
+        "(SELECT max(sync_id) FROM sync_log)",
+        "(SELECT max(id) FROM audit_log)",
+        *(f"(SELECT max({c}) FROM {t})" for t, c in LOCAL),
+    ]
+    row = conn.execute(f"SELECT {', '.join(parts)}").fetchone()
+    return tuple(int(v or 0) for v in row)
+
+
+def _open(folder: Path) -> sqlite3.Connection | None:
+    """The kept file, made 0600 in a 0700 folder; None when it cannot be (read-only)."""
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        path = folder / FILE
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        side = sqlite3.connect(path, timeout=5, isolation_level=None)
+        side.execute("PRAGMA journal_mode = WAL")
+        side.execute("PRAGMA synchronous = NORMAL")
+        side.execute(
+            f"CREATE TABLE IF NOT EXISTS {TABLE} (case_id TEXT PRIMARY KEY,"
+            " stamp TEXT NOT NULL, made_on TEXT NOT NULL, marks TEXT NOT NULL,"
+            " brief TEXT NOT NULL) WITHOUT ROWID"
+        )
+        return side
+    except (OSError, sqlite3.Error):
+        return None
+
+
+def _changed_since(conn: sqlite3.Connection, low: tuple[int, ...]) -> list[dict[str, int]]:
+    """Per mark (MARKS' order), the cases written after ``low`` and the latest id that
+    wrote each; the key '*' holds the latest that touched every case."""
+    out: list[dict[str, int]] = []
+    queries = [
+        "SELECT case_id, max(sync_id) FROM sync_cases WHERE sync_id > ? GROUP BY case_id",
+        "SELECT CASE WHEN json_valid(detail) THEN coalesce(json_extract(detail, '$.case_id'),"
+        " '*') ELSE '*' END, max(id) FROM audit_log WHERE id > ? GROUP BY 1",
+        *(f"SELECT case_id, max({c}) FROM {t} WHERE {c} > ? GROUP BY case_id" for t, c in LOCAL),
+    ]
+    for sql, mark in zip(queries, low, strict=True):
+        found: dict[str, int] = {}
+        for case_id, last in conn.execute(sql, (mark,)):
+            if last is not None:
+                found["*" if case_id is None else str(case_id)] = int(last)
+        out.append(found)
+    return out
+
+
+def briefs(
+    conn: sqlite3.Connection,
+    case_ids: list[str],
+    *,
+    today: date,
+    books: dict[str, Any],
+    coef: dict[str, float],
+    redact: bool,
+    evaluate: Callable[[list[str]], list[Brief]],
+) -> list[Brief]:
+    """The briefs of ``case_ids`` for ``today``: kept ones still true, the rest made by
+    ``evaluate`` (given the ids to evaluate) and kept for the next view. Best effort: with
+    no cache folder (an in-memory store, a read-only folder) every case is evaluated."""
+    path = store_path(conn)
+    side = _open(nextcache.folder(path)) if path is not None else None
+    if side is None:
+        return evaluate(case_ids)
+    try:
+        current = stamp(conn, books, coef, redact)
+        now = marks(conn)  # before the cases are read
+        wanted = set(case_ids)
+        rows = [
+            (case_id, tuple(json.loads(seen)), text)
+            for case_id, seen, text in side.execute(
+                f"SELECT case_id, marks, brief FROM {TABLE} WHERE stamp = ? AND made_on = ?",
+                (current, today.isoformat()),
+            )
+            if case_id in wanted
+        ]
+        rows = [r for r in rows if len(r[1]) == len(MARKS)]
+        low = tuple(min((r[1][i] for r in rows), default=now[i]) for i in range(len(MARKS)))
+        changed = _changed_since(conn, low)
+        good: dict[str, Brief] = {}
+        for case_id, seen, text in rows:
+            if any(
+                max(found.get("*", 0), found.get(case_id, 0)) > mark
+                for found, mark in zip(changed, seen, strict=True)
+            ):
+                continue
+            with contextlib.suppress(ValueError, TypeError, KeyError):
+                good[case_id] = loads(text)
+        missing = [c for c in case_ids if c not in good]
+        fresh = evaluate(missing) if missing else []
+        _keep(side, current, today, now, fresh)
+    except sqlite3.Error:
+        side.close()
+        return evaluate(case_ids)
+    side.close()
+    made = {b.case_id: b for b in fresh}
+    return [good[c] if c in good else made[c] for c in case_ids if c in good or c in made]
+
+
+def _keep(
+    side: sqlite3.Connection, current: str, today: date, seen: tuple[int, ...], fresh: list[Brief]
+) -> None:
+    if not fresh:
+        return
+    try:
+        side.execute("BEGIN IMMEDIATE")
+        side.execute(
+            f"DELETE FROM {TABLE} WHERE stamp <> ? OR made_on <> ?", (current, today.isoformat())
+        )
+        side.executemany(
+            f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?)",
+            [(b.case_id, current, today.isoformat(), json.dumps(seen), dumps(b)) for b in fresh],
+        )
+        side.execute("COMMIT")
+    except sqlite3.Error:
+        with contextlib.suppress(sqlite3.Error):
+            side.execute("ROLLBACK")

@@ -1,0 +1,240 @@
+"""Kept evaluations (casecli.core.kept, issue 15 items 1 and 5): a unit or office view
+built from kept briefs equals one evaluated afresh, whatever changed in between, and only
+the cases that changed are evaluated again."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from casecli.core import caseload, kept, nextcache, playbooks, record, scope, store, unit, urgency
+from casecli.core.sync import sync
+from tests.tui.helpers import copy_sample
+
+TODAY = date(2026, 11, 24)
+BOOKS = playbooks.load()
+COEF = urgency.coefficients()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return copy_sample(tmp_path)
+
+
+@pytest.fixture
+def evaluated(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """How many cases each view evaluated through the kept path (caseload.views on
+    temp.kept_ids), one entry per view."""
+    counts: list[int] = []
+    real = caseload.views
+
+    def spy(conn: sqlite3.Connection, where: str, params: Any, **kw: Any) -> Any:
+        out = real(conn, where, params, **kw)
+        if "temp.kept_ids" in where:
+            counts.append(len(out))
+        return out
+
+    monkeypatch.setattr(caseload, "views", spy)
+    yield counts
+
+
+def office(db: Path, today: date = TODAY, books: Any = BOOKS, coef: Any = COEF) -> Any:
+    conn = store.connect(db)
+    try:
+        who = scope.actor(conn, "S0001")
+        return unit.office_view(conn, who, "O01", today=today, books=books, coef=coef)
+    finally:
+        conn.close()
+
+
+def fresh(db: Path, tmp: Path, **kw: Any) -> Any:
+    """The same view on a copy of the store with nothing kept beside it."""
+    copy = tmp / "fresh" / db.name
+    copy.parent.mkdir(exist_ok=True)
+    src, out = sqlite3.connect(db), sqlite3.connect(copy)
+    src.backup(out)  # the WAL's writes too
+    src.close()
+    out.close()
+    try:
+        return office(copy, **kw)
+    finally:
+        shutil.rmtree(copy.parent)
+
+
+def test_a_second_view_reads_what_the_first_kept_and_equals_a_fresh_one(
+    db: Path, tmp_path: Path, evaluated: list[int]
+) -> None:
+    first = office(db)
+    open_assigned = (
+        store.connect(db)
+        .execute(
+            "SELECT count(*) FROM cases WHERE status = 'open' AND worker_id IS NOT NULL"
+            " AND worker_id IN (SELECT staff_id FROM staff WHERE office_id = 'O01')"
+        )
+        .fetchone()[0]
+    )
+    assert evaluated == [open_assigned]  # all of them, once
+    assert (nextcache.folder(db) / kept.FILE).stat().st_mode & 0o777 == 0o600
+    second = office(db)
+    assert evaluated == [open_assigned]  # nothing evaluated again
+    assert second == first
+    assert second == fresh(db, tmp_path)
+    assert first.figures.open_cases == 859  # as `casecli unit` shows it for sample.db
+
+
+def test_a_local_write_re_evaluates_its_case_alone(
+    db: Path, tmp_path: Path, evaluated: list[int]
+) -> None:
+    office(db)
+    conn = store.connect(db)
+    who = scope.actor(conn, "S0004")
+    record.add_barrier(conn, who, "C0000530", "housing", today=TODAY, books=BOOKS)
+    conn.close()
+    after = office(db)
+    assert evaluated[1:] == [1]
+    assert after == fresh(db, tmp_path)
+    assert any(
+        cid == "C0000530" for g in after.bottlenecks for cid, _ in g.items if g.what == "housing"
+    )
+
+
+def test_a_write_by_another_program_without_an_audit_row_is_seen(
+    db: Path, tmp_path: Path, evaluated: list[int]
+) -> None:
+    before = office(db)
+    with sqlite3.connect(db) as raw:
+        raw.execute(
+            "INSERT INTO barriers (case_id, what, opened_on, opened_by)"
+            " VALUES ('C0000740', 'a court date', '2026-11-20', 'S0002')"
+        )
+    after = office(db)
+    assert evaluated[1:] == [1]
+    assert after.figures.waiting == before.figures.waiting + 1
+    assert after == fresh(db, tmp_path)
+
+
+def test_a_goal_set_drops_everything_kept(db: Path, evaluated: list[int]) -> None:
+    # A local write that names no case (a goal) may change any case's actions.
+    from casecli.core import goals
+
+    office(db)
+    conn = store.connect(db)
+    goals.set_goal(conn, scope.actor(conn, "S0001"), "unit", "U001", "monthly_visits", 95.0)
+    conn.close()
+    office(db)
+    assert evaluated[0] == evaluated[1] > 100
+
+
+def test_a_sync_re_evaluates_the_cases_it_touched_alone(
+    db: Path, tmp_path: Path, evaluated: list[int]
+) -> None:
+    office(db)
+    delta = tmp_path / "delta"
+    delta.mkdir()
+    (delta / "manifest.toml").write_text(
+        'source = "t"\nas_of = 2026-11-24T23:00:00\nkind = "delta"\n', encoding="utf-8"
+    )
+    (delta / "referrals.csv").write_text(  # C0000530 waits on a new referral
+        "referral_id,case_id,service,status,referred_on\n"
+        "RX1,C0000530,housing,waitlisted,2026-11-10\n",
+        encoding="utf-8",
+    )
+    conn = store.connect(db)
+    assert sync(conn, delta, today=TODAY).status == "applied"
+    conn.close()
+    after = office(db)
+    assert evaluated[1:] == [1]
+    assert after == fresh(db, tmp_path)
+
+
+@pytest.mark.parametrize("change", ["today", "coef", "books", "code"])
+def test_what_every_case_depends_on_drops_everything_kept(
+    db: Path, tmp_path: Path, evaluated: list[int], monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    office(db)
+    kw: dict[str, Any] = {}
+    if change == "today":
+        kw["today"] = date(2026, 11, 25)
+    elif change == "coef":
+        kw["coef"] = urgency.coefficients({"overdue": 5})
+    elif change == "books":
+        kw["books"] = {k: b._replace(case_hours_per_month=1.0) for k, b in BOOKS.items()}
+    else:  # an upgrade of casecli: its files' signature changes
+        real = nextcache._files_signature
+        monkeypatch.setattr(nextcache, "_files_signature", lambda d, s: real(d, s) + "new")
+    after = office(db, **kw)
+    assert evaluated[0] == evaluated[1] > 100
+    assert after == fresh(db, tmp_path, **kw)
+
+
+def test_a_damaged_or_unwritable_cache_never_changes_the_answer(
+    db: Path, tmp_path: Path, evaluated: list[int]
+) -> None:
+    expected = fresh(db, tmp_path)
+    folder = nextcache.folder(db)
+    folder.mkdir(mode=0o700)
+    (folder / kept.FILE).write_bytes(b"not a database" * 100)
+    assert office(db) == expected
+    shutil.rmtree(folder)
+    folder.mkdir(mode=0o700)
+    conn = sqlite3.connect(folder / kept.FILE)
+    office(db)  # keeps
+    conn.execute(f"UPDATE {kept.TABLE} SET brief = 'garbage'")  # a brief that does not read
+    conn.commit()
+    conn.close()
+    assert office(db) == expected
+
+
+def test_kept_equals_fresh_over_random_days_writes_and_deltas(db: Path, tmp_path: Path) -> None:
+    # Item 5's property, on a fixed random walk (a seed, so a failure replays): each step
+    # moves the day, writes locally, or syncs a delta changing some cases' events; the
+    # view from what is kept equals the view evaluated afresh after every step.
+    import random
+
+    rng = random.Random(15)
+    conn = store.connect(db)
+    ids = [r[0] for r in conn.execute("SELECT case_id FROM cases WHERE status = 'open'")]
+    events = conn.execute(
+        "SELECT event_id, case_id, kind, status, scheduled_on, completed_on FROM events"
+        " WHERE case_id IN (SELECT case_id FROM cases WHERE status = 'open') ORDER BY event_id"
+    ).fetchall()
+    conn.close()
+    day, as_of = TODAY, 24
+    for step in range(8):
+        move = rng.choice(["day", "write", "delta", "delta"])
+        if move == "day":
+            day = date(2026, 11, rng.choice([24, 25, 26, 30]))
+        elif move == "write":
+            conn = store.connect(db)
+            case_id = rng.choice(ids)
+            worker = conn.execute("SELECT worker_id FROM cases WHERE case_id = ?", (case_id,))
+            who = scope.actor(conn, worker.fetchone()[0] or "S0001")
+            record.add_barrier(conn, who, case_id, "housing", today=day, books=BOOKS)
+            conn.close()
+        else:
+            as_of += 0 if as_of >= 29 else 1
+            delta = tmp_path / f"delta{step}"
+            delta.mkdir()
+            (delta / "manifest.toml").write_text(
+                f'source = "t"\nas_of = 2026-11-{as_of:02d}T23:{step:02d}:00\nkind = "delta"\n',
+                encoding="utf-8",
+            )
+            picked = rng.sample(events, 5)
+            rows = "".join(
+                f"{e},{c},{k},completed,{s or ''},2026-11-{rng.randint(1, 23):02d}T10:00\n"
+                for e, c, k, _, s, _ in picked
+            )
+            (delta / "events.csv").write_text(
+                "event_id,case_id,kind,status,scheduled_on,completed_on\n" + rows,
+                encoding="utf-8",
+            )
+            conn = store.connect(db)
+            sync(conn, delta, today=date(2026, 11, 30), allow_older=True)
+            conn.close()
+        assert office(db, today=day) == fresh(db, tmp_path, today=day), (step, move)
