@@ -32,6 +32,7 @@ older than its data, which only costs a re-evaluation, never a stale answer.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -65,7 +66,19 @@ class Brief:
     urgency: float
     figures: tuple[int, int, int, float, int, float]  # unit.case_figures' parts
     barriers: list[Barrier]
-    actions: list[Action]  # the most urgent action, if any
+    top: list[Any]  # the most urgent action, if any, as kept (``actions`` reads it)
+
+    @functools.cached_property
+    def actions(self) -> list[Action]:
+        """The most urgent action, if any (read only when asked: few views need it)."""
+        return [
+            Action(
+                cid, text_, kind, step, _undate(due), float(urg), _unterms(terms), person,
+                tuple(Part(p, _undate(d), float(u), _unterms(t)) for p, d, u, t in people),
+                _undate(sched),
+            )
+            for cid, text_, kind, step, due, urg, terms, person, people, sched in self.top
+        ]  # fmt: skip
 
     @property
     def case_id(self) -> str:
@@ -86,7 +99,7 @@ def brief_of(view: CaseView, figures: tuple[int, int, int, float, int, float]) -
         view.urgency,
         figures,
         list(view.barriers),
-        list(view.actions[:1]),
+        [_action_raw(x) for x in view.actions[:1]],
     )
 
 
@@ -109,23 +122,23 @@ def _unterms(raw: list[list[Any]]) -> tuple[Term, ...]:
     return tuple(Term(str(t), float(p), str(w)) for t, p, w in raw)
 
 
-def dumps(b: Brief) -> str:
-    a = [
-        [
-            x.case_id, x.action, x.kind, x.step, _day(x.due_on), x.urgency, _terms(x.terms),
-            x.person_id,
-            [[p.person_id, _day(p.due_on), p.urgency, _terms(p.terms)] for p in x.people],
-            _day(x.scheduled_on),
-        ]
-        for x in b.actions
+def _action_raw(x: Action) -> list[Any]:
+    return [
+        x.case_id, x.action, x.kind, x.step, _day(x.due_on), x.urgency, _terms(x.terms),
+        x.person_id,
+        [[p.person_id, _day(p.due_on), p.urgency, _terms(p.terms)] for p in x.people],
+        _day(x.scheduled_on),
     ]  # fmt: skip
+
+
+def dumps(b: Brief) -> str:
     bars = [
         [x.id, x.kind, x.what, _day(x.since), x.age_days, x.step, x.service, _day(x.expect_on),
          x.status]
         for x in b.barriers
     ]  # fmt: skip
     return json.dumps(
-        [b.case, b.situation, b.urgency, list(b.figures), bars, a], separators=(",", ":")
+        [b.case, b.situation, b.urgency, list(b.figures), bars, b.top], separators=(",", ":")
     )
 
 
@@ -135,17 +148,11 @@ def loads(text: str) -> Brief:
         Barrier(i, k, w, date.fromisoformat(s), int(age), st, sv, _undate(e), status)
         for i, k, w, s, age, st, sv, e, status in bars
     ]
-    actions = [
-        Action(
-            cid, text_, kind, step, _undate(due), float(urg), _unterms(terms), person,
-            tuple(Part(p, _undate(d), float(u), _unterms(t)) for p, d, u, t in people),
-            _undate(sched),
-        )
-        for cid, text_, kind, step, due, urg, terms, person, people, sched in acts
-    ]  # fmt: skip
+    if not isinstance(acts, list) or any(len(a) != 10 for a in acts):
+        raise ValueError("a kept action that does not read")
     d, o, w, effort, stuck, monthly = fig
     figures = (int(d), int(o), int(w), float(effort), int(stuck), float(monthly))
-    return Brief(case, str(situation), float(urgency), figures, barriers, actions)
+    return Brief(case, str(situation), float(urgency), figures, barriers, acts)
 
 
 # The file -----------------------------------------------------------------------------
@@ -251,14 +258,15 @@ def briefs(
     try:
         current = stamp(conn, books, coef, redact)
         now = marks(conn)  # before the cases are read
-        wanted = set(case_ids)
+        side.execute("CREATE TEMP TABLE want (case_id TEXT PRIMARY KEY) WITHOUT ROWID")
+        side.executemany("INSERT OR IGNORE INTO temp.want VALUES (?)", [(c,) for c in case_ids])
         rows = [
             (case_id, tuple(json.loads(seen)), text)
             for case_id, seen, text in side.execute(
-                f"SELECT case_id, marks, brief FROM {TABLE} WHERE stamp = ? AND made_on = ?",
+                f"SELECT k.case_id, k.marks, k.brief FROM temp.want w JOIN {TABLE} k"
+                " ON k.case_id = w.case_id WHERE k.stamp = ? AND k.made_on = ?",
                 (current, today.isoformat()),
             )
-            if case_id in wanted
         ]
         rows = [r for r in rows if len(r[1]) == len(MARKS)]
         low = tuple(min((r[1][i] for r in rows), default=now[i]) for i in range(len(MARKS)))
