@@ -27,8 +27,9 @@ TODAY = "2026-11-24"  # the demo's anchor date: same seed + same date = same byt
 BOOKKEEPING = ("_gone_on", "_sync_id", "_line")
 
 
-def export_dir(cases: int) -> Path:
-    return DATA / f"export-{cases}"
+def export_dir(cases: int, office_cases: int | None = None) -> Path:
+    """``export-N``, or ``export-N-office-M`` with office O01 holding M open cases."""
+    return DATA / (f"export-{cases}" + ("" if office_cases is None else f"-office-{office_cases}"))
 
 
 def tool(name: str) -> list[str]:

@@ -5,6 +5,14 @@ case by case, everything that hangs off each case, streaming every file at once,
 memory stays flat from 300 to 1.3 million cases. The same cases, seed and day give
 byte-identical files: one ``random.Random(seed)`` drives everything and the clock is read
 only to time the run.
+
+Offices hold about 25,000 cases each, their units spread over them in turn. With
+``office_cases`` the first office, O01, holds exactly that many open cases instead (and
+closed ones in the same proportion as every office), with as many units and workers as
+that takes at the usual caseloads: the benchmarks' "office of 60,000 open cases". The rest
+are spread over the other offices as usual. Exact counts need exact shares, so in that mode
+15% of each program's cases are closed exactly (drawn at random) rather than each case
+being closed with a 15% chance; without it the stream, and the files, are as they were.
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ OFFICES = (
 )  # fmt: skip
 PROGRAMS = {"child_welfare": "Child Welfare", "child_support": "Child Support"}
 CASES_PER_WORKER = {"child_welfare": 20, "child_support": 225}  # open cases, on average
+CASES_PER_OFFICE = 25_000
+CLOSED_SHARE = 0.15
 FLUSH_EVERY = 1000  # cases between writes: bounds memory
 PROGRESS_EVERY = 10_000
 
@@ -56,6 +66,87 @@ class _Workers:
         return bisect_right(self.cum, u * self.cum[-1])
 
 
+@dataclass(frozen=True)
+class _Group:
+    """Offices ``first`` to ``first + count - 1``, whose units share out ``open_cases``
+    (per program) in turn; ``has`` the programs with any case there. Its workers form
+    their own pool (``_Workers`` per program), so that its cases go to its workers only.
+    ``professionals``: how many times the usual GALs and attorneys each office has."""
+
+    first: int
+    count: int
+    open_cases: dict[str, float]
+    has: frozenset[str]
+    professionals: int = 1
+
+
+class _BigOffice:
+    """``office_cases`` mode: which cases are closed and which belong to O01, drawn so that
+    the counts are exact (selection sampling: each case is picked with the chance
+    still-needed / still-left, so the last ones are forced when the quota needs them)."""
+
+    def __init__(self, cases: int, n_welfare: int, office_cases: int) -> None:
+        total = {"child_welfare": n_welfare, "child_support": cases - n_welfare}
+        closed = {p: round(n * CLOSED_SHARE) for p, n in total.items()}
+        opened = {p: total[p] - closed[p] for p in total}
+        all_open = sum(opened.values())
+        if not 1 <= office_cases <= all_open:
+            raise ValueError(f"office_cases must be from 1 to {all_open} for {cases} cases")
+        w = round(office_cases * opened["child_welfare"] / all_open)
+        office_open = {"child_welfare": w, "child_support": office_cases - w}
+        office_closed = {
+            p: round(closed[p] * office_open[p] / opened[p]) if opened[p] else 0 for p in total
+        }
+        self.left = dict(total)  # program -> cases still to write
+        self.closed_left = dict(closed)
+        # (program, closed) -> cases of that kind still to write / still wanted in O01
+        self.kind_left = {(p, k): (closed if k else opened)[p] for p in total for k in (0, 1)}
+        self.wanted = {
+            (p, k): (office_closed if k else office_open)[p] for p in total for k in (0, 1)
+        }
+        office_total = sum(office_open.values()) + sum(office_closed.values())
+        rest = {p: total[p] - office_open[p] - office_closed[p] for p in total}
+        rest_open = {p: opened[p] - office_open[p] for p in total}
+        n_rest = max(1, round(sum(rest.values()) / CASES_PER_OFFICE)) if any(rest.values()) else 0
+        self.groups = [
+            _Group(
+                0,
+                1,
+                dict(office_open),
+                frozenset(p for p in total if office_open[p] or office_closed[p]),
+                max(1, round(office_total / CASES_PER_OFFICE)),
+            )
+        ]
+        if n_rest:
+            self.groups.append(
+                _Group(1, n_rest, dict(rest_open), frozenset(p for p in total if rest[p]))
+            )
+
+    def draw(self, rng: random.Random, program: str) -> tuple[bool, int]:
+        """Whether the next case of ``program`` is closed, and its pool (0: O01, 1: the rest)."""
+        closed = _take(rng, self.closed_left[program], self.left[program])
+        self.left[program] -= 1
+        self.closed_left[program] -= closed
+        kind = (program, int(closed))
+        ours = _take(rng, self.wanted[kind], self.kind_left[kind])
+        self.kind_left[kind] -= 1
+        self.wanted[kind] -= ours
+        return closed, 0 if ours else 1
+
+
+def _take(rng: random.Random, needed: int, left: int) -> bool:
+    """Pick this one of ``left`` items when ``needed`` more must be picked: always when all
+    that are left are needed, never when none are, else at random (one draw, always)."""
+    u = rng.random()
+    return needed >= left or (needed > 0 and u * left < needed)
+
+
+def most_office_cases(cases: int) -> int:
+    """The most open cases ``office_cases`` can ask for: every open case of ``cases``."""
+    n_welfare = round(cases * welfare_share(cases))
+    return sum(n - round(n * CLOSED_SHARE) for n in (n_welfare, cases - n_welfare))
+
+
 def welfare_share(cases: int) -> float:
     """Child welfare's share of cases: 60% in a small sample, 15% at state scale."""
     if cases <= 5_000:
@@ -71,18 +162,30 @@ def write_demo(
     seed: int = 1,
     today: date = date(2026, 11, 24),
     progress: Callable[[int], None] | None = None,
+    office_cases: int | None = None,
 ) -> DemoSummary:
-    """Write a synthetic export of ``cases`` cases, as of ``today`` 23:00, into ``folder``."""
+    """Write a synthetic export of ``cases`` cases, as of ``today`` 23:00, into ``folder``;
+    with ``office_cases``, office O01 holds exactly that many open cases (see the module)."""
     if cases < 1:
         raise ValueError("cases must be at least 1")
+    n_welfare = round(cases * welfare_share(cases))
+    big = None if office_cases is None else _BigOffice(cases, n_welfare, office_cases)
     started = time.perf_counter()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     c = Ctx(random.Random(seed), today, cases)
     rng = c.rng
-    n_welfare = round(cases * welfare_share(cases))
-    staff, programs = _organisation(c, cases, n_welfare)
-    welfare, support = programs["child_welfare"], programs["child_support"]
+    if big is None:
+        open_cases = {
+            "child_welfare": n_welfare * (1 - CLOSED_SHARE),
+            "child_support": (cases - n_welfare) * (1 - CLOSED_SHARE),
+        }
+        n_offices = max(1, round(cases / CASES_PER_OFFICE))  # at least one
+        has = frozenset(p for p, n in open_cases.items() if n)
+        groups = [_Group(0, n_offices, open_cases, has)]
+    else:
+        groups = big.groups
+    staff, programs = _organisation(c, groups)
     counts = dict.fromkeys(COLUMNS, 0)
     collected: dict[int, dict[str, int]] = {}  # office -> FFY -> support distributed, cents
     width = max(7, len(str(cases)))
@@ -104,13 +207,21 @@ def write_demo(
 
         for i in range(cases):
             cid = f"C{i + 1:0{width}d}"
-            closed = rng.random() < 0.15
+            pool = 0
+            if big is None:
+                closed = rng.random() < CLOSED_SHARE
             if (i + 1) * n_welfare // cases != i * n_welfare // cases:  # evenly interleaved
+                if big is not None:
+                    closed, pool = big.draw(rng, "child_welfare")
+                welfare = programs["child_welfare", pool]
                 w = welfare.pick(rng.random())
                 welfare_case(
                     c, cid, welfare.ids[w], welfare.offices[w], welfare.diligence[w], closed
                 )
             else:
+                if big is not None:
+                    closed, pool = big.draw(rng, "child_support")
+                support = programs["child_support", pool]
                 w = support.pick(rng.random())
                 c.collected = collected.setdefault(support.offices[w], {})
                 support_case(c, cid, support.ids[w], closed)
@@ -122,7 +233,8 @@ def write_demo(
         flush()
     (folder / "manifest.toml").write_text(
         f'source = "casecli demo"\nas_of = {today.isoformat()}T23:00:00\nkind = "full"\n'
-        f'profile = "standard"\nseed = {seed}\ncases = {cases}\n',
+        f'profile = "standard"\nseed = {seed}\ncases = {cases}\n'
+        + ("" if office_cases is None else f"office_cases = {office_cases}\n"),
         encoding="utf-8",
     )
     if progress is not None and cases % PROGRESS_EVERY:
@@ -154,8 +266,11 @@ def _unit_sizes(workers: int) -> list[int]:
     return [workers // n + (i < workers % n) for i in range(n)]
 
 
-def _organisation(c: Ctx, cases: int, n_welfare: int) -> tuple[list[tuple], dict[str, _Workers]]:
-    """Offices with a manager, program units with a supervisor, workers, one admin.
+def _organisation(
+    c: Ctx, groups: list[_Group]
+) -> tuple[list[tuple], dict[tuple[str, int], _Workers]]:
+    """Offices with a manager, program units with a supervisor, workers, one admin; the
+    workers by program and pool (the index of their group in ``groups``).
 
     Loads are uneven on purpose: about 15% of workers take far more than their share,
     15% far less, part-timers less still; a couple of workers have left (inactive) with a
@@ -163,15 +278,19 @@ def _organisation(c: Ctx, cases: int, n_welfare: int) -> tuple[list[tuple], dict
     """
     rng = c.rng
     r, uniform = rng.random, rng.uniform
-    n_offices = max(1, round(cases / 25_000))  # one per ~25,000 cases, at least one
-    open_cases = {"child_welfare": n_welfare * 0.85, "child_support": (cases - n_welfare) * 0.85}
-    units = [
-        (program, size)
-        for program, n in open_cases.items()
-        if n
-        for size in _unit_sizes(max(5, round(n / CASES_PER_WORKER[program])))
+    n_offices = sum(g.count for g in groups)
+    units = [  # (program, size, office, pool)
+        (program, size, g.first + k % g.count, pool)
+        for pool, g in enumerate(groups)
+        for k, (program, size) in enumerate(
+            (program, size)
+            for program, n in g.open_cases.items()
+            if program in g.has
+            for size in _unit_sizes(max(5, round(n / CASES_PER_WORKER[program])))
+        )
     ]
-    total = n_offices + len(units) + sum(size for _, size in units) + 1
+    professionals = {o: g.professionals for g in groups for o in range(g.first, g.first + g.count)}
+    total = n_offices + len(units) + sum(size for _, size, _, _ in units) + 1
     staff_width = max(4, len(str(total)))
     unit_width = max(3, len(str(len(units))))
     serial = iter(range(1, total + 1))
@@ -183,8 +302,10 @@ def _organisation(c: Ctx, cases: int, n_welfare: int) -> tuple[list[tuple], dict
         return c.name(r() < 0.6)
 
     rows: list[tuple] = []
-    programs = {p: _Workers([], [], [], []) for p in PROGRAMS}
-    weight = dict.fromkeys(PROGRAMS, 0.0)
+    programs = {
+        (p, pool): _Workers([], [], [], []) for p in PROGRAMS for pool in range(len(groups))
+    }
+    weight = dict.fromkeys(programs, 0.0)
     n_workers = 0
     for office in range(n_offices):
         oid = f"O{office + 1:02d}"
@@ -194,13 +315,13 @@ def _organisation(c: Ctx, cases: int, n_welfare: int) -> tuple[list[tuple], dict
         rows.append((manager, name(), "manager", "", "", oid, oname, "", "40", "true"))
         c.professionals.append(
             {
-                role: [(c.new_id("P"), name()) for _ in range(k)]
+                role: [(c.new_id("P"), name()) for _ in range(k * professionals[office])]
                 for role, k in (("gal", 8), ("attorney", 12))
             }
         )
         numbers = dict.fromkeys(PROGRAMS, 0)
-        for u, (program, size) in enumerate(units):
-            if u % n_offices != office:
+        for u, (program, size, at, pool) in enumerate(units):
+            if at != office:
                 continue
             numbers[program] += 1
             uid = f"U{u + 1:0{unit_width}d}"
@@ -211,7 +332,7 @@ def _organisation(c: Ctx, cases: int, n_welfare: int) -> tuple[list[tuple], dict
             rows.append(
                 (supervisor, name(), "supervisor", uid, uname, oid, oname, manager, "40", "true")
             )
-            workers = programs[program]
+            workers = programs[program, pool]
             for j in range(size):
                 wid = staff_id()
                 hours = rng.choices((40, 32, 20), cum_weights=(85, 95, 100))[0]
@@ -224,13 +345,13 @@ def _organisation(c: Ctx, cases: int, n_welfare: int) -> tuple[list[tuple], dict
                     load = uniform(0.8, 1.2)
                 active = n_workers not in (3, 11) and r() > 0.01
                 n_workers += 1
-                weight[program] += load * hours / 40 * (1 if active else 0.06)
+                weight[program, pool] += load * hours / 40 * (1 if active else 0.06)
                 workers.ids.append(wid)
                 workers.offices.append(office)
                 workers.diligence.append(
                     min(0.995, 0.99 - 0.15 * max(0.0, load - 1.1) - 0.05 * r())
                 )
-                workers.cum.append(weight[program])
+                workers.cum.append(weight[program, pool])
                 c.supervisor[wid] = supervisor
                 c.unit_of[wid] = uid
                 rows.append(

@@ -6,7 +6,7 @@ that some work is done on time, some is overdue and some waits on services or re
 
 from __future__ import annotations
 
-from casecli.core.demo_base import LAST, NOW, YEAR, Ctx
+from casecli.core.demo_base import FUTURE, LAST, NOW, YEAR, Ctx
 from casecli.core.demo_care import court, removal
 from casecli.core.demo_services import referrals_and_goals
 
@@ -292,7 +292,9 @@ def _foster_care(c: Ctx, cid: str, worker: str, office: int, diligence: float, c
     _supervision(c, cid, worker, removed, last)
     _permanency_work(c, cid, worker, removed, last, goal, diligence)
     days = {"reunification": 365, "adoption": 730, "none": 0}.get(goal, 540)
-    target = removed + days + ri(-30, 90) if days else None
+    # An adoption planned two years from a removal weeks ago can reach past the furthest
+    # day a date can be written for (demo_base.FUTURE): it is then due on that day.
+    target = min(removed + days + ri(-30, 90), FUTURE - 1) if days else None
     n = ri(1, 4) if close_t is None else ri(0, 2)
     referrals_and_goals(c, cid, kids, adults, open_t, close_t, n, target=target)
     _case(c, cid, "foster_care", open_t * 1440, close_t, worker, family, risk, "", goal,
