@@ -238,3 +238,32 @@ def test_kept_equals_fresh_over_random_days_writes_and_deltas(db: Path, tmp_path
             sync(conn, delta, today=date(2026, 11, 30), allow_older=True)
             conn.close()
         assert office(db, today=day) == fresh(db, tmp_path, today=day), (step, move)
+
+
+def test_key_measure_counts_are_kept_until_anything_changes(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The office view's key measures (seven months of two families) are computed once a
+    # day; any sync or local write anywhere computes them again.
+    from casecli.core import measures
+
+    filled: list[str] = []
+    real = measures.Calculator._fill
+
+    def spy(self: Any, family: Any, *rest: Any) -> Any:
+        filled.append(family.__name__)
+        return real(self, family, *rest)
+
+    monkeypatch.setattr(measures.Calculator, "_fill", spy)
+    first = office(db)
+    computed = len(filled)
+    assert computed >= 2  # visits and collections
+    assert office(db) == first and len(filled) == computed  # all read back
+    conn = store.connect(db)
+    record.add_barrier(
+        conn, scope.actor(conn, "S0004"), "C0000530", "housing", today=TODAY, books=BOOKS
+    )
+    conn.close()
+    after = office(db)
+    assert len(filled) == 2 * computed
+    assert after.scores == fresh(db, tmp_path).scores

@@ -221,7 +221,9 @@ def _sample_kw() -> dict[str, object]:
     return {"today": TODAY, "books": books, "coef": urgency.coefficients()}
 
 
-def test_key_measure_against_goal_is_batched_and_matches_the_scorecard(tmp_path: Path) -> None:
+def test_key_measure_against_goal_is_batched_and_matches_the_scorecard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """sample.db: a child-welfare unit is scored on monthly visits, a child-support unit
     on current collections; the office's figures take one measure statement per key
     measure (not one per worker or per month) and one goal read per unit and program."""
@@ -232,11 +234,21 @@ def test_key_measure_against_goal_is_batched_and_matches_the_scorecard(tmp_path:
     manager, supervisor = scope.actor(conn, "S0001"), scope.actor(conn, "S0002")
     goals.set_goal(conn, manager, "office", "O01", "monthly_visits", 90)
     goals.set_goal(conn, supervisor, "worker", "S0004", "monthly_visits", 80, "2026-11")
+    from casecli.core import measures
+
     statements: list[str] = []
+    filled: list[tuple[str, int]] = []  # the measure statements (run side by side: prefetch)
+    real = measures.Calculator._fill
+
+    def spy(self: Any, family: Any, where: str, params: Any, periods: Any, c: Any) -> None:
+        filled.append((family.__name__, len(periods)))
+        real(self, family, where, params, periods, c)
+
+    monkeypatch.setattr(measures.Calculator, "_fill", spy)
     conn.set_trace_callback(statements.append)
     office = unit.office_view(conn, manager, "O01", **_sample_kw())  # type: ignore[arg-type]
     conn.set_trace_callback(None)
-    assert sum("WITH" in s and "2026-05" in s for s in statements) == 2  # one per measure
+    assert sorted(filled) == [("collections", 7), ("visits", 7)]  # one per measure, 7 months
     assert sum("performance_goals" in s for s in statements) == len(office.units) + 2
     keys = {u.unit_id: u.score.measure for u in office.units if u.score}
     assert keys == {"U001": "monthly_visits", "U002": "monthly_visits",

@@ -52,6 +52,7 @@ from casecli.core.urgency import Term
 VERSION = 1  # of the brief's layout
 FILE = "evals.db"
 TABLE = f"kept_v{VERSION}"  # a new layout, a new table
+COUNTS = f"counts_v{VERSION}"
 
 
 @dataclass(frozen=True)
@@ -309,3 +310,76 @@ def _keep(
     except sqlite3.Error:
         with contextlib.suppress(sqlite3.Error):
             side.execute("ROLLBACK")
+
+
+# Measure counts ----------------------------------------------------------------------------
+
+
+class KeptCounts:
+    """A measure family's counts per worker for one scope and period, kept beside the
+    store for the views of the same day (``measures.Calculator(keep=...)``): a unit or an
+    office view asks for the same seven months of its key measures every time.
+
+    Kept while nothing at all has changed: the same ``today`` (in the key), the same store,
+    code and settings (the key carries the measure options), and the very same latest sync,
+    audit entry and local rows (``marks``). Any sync or local write anywhere recomputes
+    them: cheaper to trust than to work out which scopes a change reaches. Best effort:
+    with no cache folder, nothing is kept."""
+
+    def __init__(self, conn: sqlite3.Connection, today: date) -> None:
+        path = store_path(conn)
+        self.side = _open(nextcache.folder(path)) if path is not None else None
+        self.today = today
+        if self.side is not None:
+            try:
+                self.side.execute(
+                    f"CREATE TABLE IF NOT EXISTS {COUNTS} (key TEXT PRIMARY KEY, stamp TEXT NOT"
+                    " NULL, made_on TEXT NOT NULL, value TEXT NOT NULL) WITHOUT ROWID"
+                )
+            except sqlite3.Error:
+                self.close()
+        self.stamp = stamp(conn, None, None, False) + json.dumps(marks(conn))  # before counts
+
+    def get(self, key: str) -> dict[str, dict[str | None, tuple[int, int, int]]] | None:
+        if self.side is None:
+            return None
+        try:
+            row = self.side.execute(
+                f"SELECT value FROM {COUNTS} WHERE key = ? AND stamp = ? AND made_on = ?",
+                (key, self.stamp, self.today.isoformat()),
+            ).fetchone()
+            if row is None:
+                return None
+            out: dict[str, dict[str | None, tuple[int, int, int]]] = {}
+            for m, w, a, b, c in json.loads(row[0]):
+                out.setdefault(str(m), {})[None if w is None else str(w)] = (int(a), int(b), int(c))
+            return out
+        except (sqlite3.Error, ValueError, TypeError):
+            return None
+
+    def put(
+        self, items: list[tuple[str, dict[str, dict[str | None, tuple[int, int, int]]]]]
+    ) -> None:
+        if self.side is None or not items:
+            return
+        rows = [
+            (key, self.stamp, self.today.isoformat(),
+             json.dumps([[m, w, *row] for m, ws in value.items() for w, row in ws.items()]))
+            for key, value in items
+        ]  # fmt: skip
+        try:
+            self.side.execute("BEGIN IMMEDIATE")
+            self.side.execute(
+                f"DELETE FROM {COUNTS} WHERE stamp <> ? OR made_on <> ?",
+                (self.stamp, self.today.isoformat()),
+            )
+            self.side.executemany(f"INSERT OR REPLACE INTO {COUNTS} VALUES (?, ?, ?, ?)", rows)
+            self.side.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                self.side.execute("ROLLBACK")
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+            self.side = None

@@ -476,11 +476,46 @@ class Calculator:
     (one query can serve several measures, and several callers)."""
 
     def __init__(
-        self, conn: sqlite3.Connection, today: date, options: Options | None = None
+        self,
+        conn: sqlite3.Connection,
+        today: date,
+        options: Options | None = None,
+        keep: Any = None,
     ) -> None:
+        """``keep``: a ``kept.KeptCounts``, where counts computed earlier today (and still
+        true) are found and new ones are kept; None computes everything."""
         self.conn, self.today, self.options = conn, today, options or Options()
+        self.keep = keep
         # (family, where, params, period) -> measure id -> worker -> counts
         self._cache: dict[tuple[Any, ...], dict[str, dict[str | None, tuple[int, int, int]]]] = {}
+
+    def _kept_key(self, family: Family, where: str, params: tuple[Any, ...], p: Period) -> str:
+        name = f"{getattr(family, '__module__', '')}.{getattr(family, '__qualname__', family)}"
+        return "|".join(
+            (name, where, repr(params), p.label, p.start.isoformat(), p.end.isoformat(),
+             repr(self.options), self.today.isoformat())
+        )  # fmt: skip
+
+    def _from_kept(
+        self, family: Family, where: str, params: tuple[Any, ...], periods: Iterable[Period]
+    ) -> None:
+        """Fill the cache with what ``keep`` holds of these periods."""
+        if self.keep is None:
+            return
+        for p in periods:
+            if (family, where, params, p) not in self._cache:
+                found = self.keep.get(self._kept_key(family, where, params, p))
+                if found is not None:
+                    self._cache[(family, where, params, p)] = found
+
+    def _to_kept(
+        self, family: Family, where: str, params: tuple[Any, ...], periods: Iterable[Period]
+    ) -> None:
+        if self.keep is not None:
+            self.keep.put(
+                [(self._kept_key(family, where, params, p), self._cache[(family, where, params, p)])
+                 for p in periods]
+            )  # fmt: skip
 
     def by_worker_over(
         self, measure_id: str, where: str, params: Iterable[Any], periods: Iterable[Period]
@@ -489,6 +524,7 @@ class Calculator:
         each period: one query per measure family for every period not yet computed."""
         measure = get(measure_id)
         params, periods = tuple(params), tuple(periods)
+        self._from_kept(measure.family, where, params, periods)
         missing = tuple(
             dict.fromkeys(
                 p for p in periods if (measure.family, where, params, p) not in self._cache
@@ -496,6 +532,7 @@ class Calculator:
         )
         if missing:
             self._fill(measure.family, where, params, missing, self.conn)
+            self._to_kept(measure.family, where, params, missing)
         out = []
         for p in periods:
             rows = self._cache[(measure.family, where, params, p)].get(measure.id, {})
@@ -515,6 +552,8 @@ class Calculator:
         for measure_id, where, params, periods in jobs:
             family = get(measure_id).family
             key = (family, where, tuple(params))
+            periods = tuple(periods)
+            self._from_kept(family, where, tuple(params), periods)
             for p in periods:
                 if (*key, p) not in self._cache:
                     wanted.setdefault(key, {})[p] = None
@@ -551,6 +590,9 @@ class Calculator:
         finally:
             for c in conns:
                 c.close()
+            for (family, where, params), periods in wanted.items():
+                if all((family, where, params, p) in self._cache for p in periods):
+                    self._to_kept(family, where, params, periods)
 
     def _fill(
         self, family: Family, where: str, params: tuple[Any, ...], periods: tuple[Period, ...],

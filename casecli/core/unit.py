@@ -525,6 +525,9 @@ def office_view(
     unit_of = {s["staff_id"]: s["unit_id"] for s in staff}
     scorer = Scorer(conn, today, books, where, (office_id,))
     programs = programs_of(conn, where, (office_id,))
+    scorer.prefetch(
+        [KEY_MEASURES[p] for p in KEY_MEASURES if any(p in n for n in programs.values())]
+    )
     by_unit: dict[str | None, list[CaseView]] = defaultdict(list)
     for v in views:  # once, not once per unit; an unassigned case by the unit it names
         worker = v.case["worker_id"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from casecli.core import goals, measures, periods, playbooks
+from casecli.core import goals, kept, measures, periods, playbooks
 from casecli.core.score import gap
 
 if TYPE_CHECKING:
@@ -99,9 +99,18 @@ class Scorer:
         params: tuple[Any, ...],
     ) -> None:
         self.conn, self.today, self.where, self.params = conn, today, where, params
-        self.calc = measures.Calculator(conn, today, measures.Options.from_playbooks(books))
+        self.calc = measures.Calculator(
+            conn, today, measures.Options.from_playbooks(books), keep=kept.KeptCounts(conn, today)
+        )
         self.period = periods.month_of(today)
         self.months = periods.last_months(self.period, TREND_MONTHS, today)
+
+    def prefetch(self, measure_ids: list[str]) -> None:
+        """Compute these key measures' seven months ahead, side by side (what was kept
+        earlier today and is still true is read instead)."""
+        self.calc.prefetch(
+            (m, self.where, self.params, [self.period, *self.months]) for m in measure_ids
+        )
 
     def _counts(self, measure: str) -> list[dict[str | None, measures.Counts]]:
         return self.calc.by_worker_over(
