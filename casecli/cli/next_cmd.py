@@ -74,10 +74,16 @@ def _evaluate(
     if only_worker and who.role != "worker":
         return [], []
     clause, params = scope.cases_clause(who, "c")
-    views = caseload.views(
-        conn, f"{clause} AND c.status = 'open'", params, today=settings.today, books=books, coef=coef,
-        redact=settings.redact, behind=_behind(conn, who, settings, books), me=who.staff_id,
-    )  # fmt: skip
+    kw: dict[str, Any] = {
+        "today": settings.today, "books": books, "coef": coef, "redact": settings.redact,
+        "behind": _behind(conn, who, settings, books), "me": who.staff_id,
+    }  # fmt: skip
+    if who.role == "worker":  # one caseload: evaluated whole (next keeps its ranking)
+        views = caseload.views(conn, f"{clause} AND c.status = 'open'", params, **kw)
+    else:  # a unit's or an office's: kept briefs, re-evaluated only where they changed
+        from casecli.core import unit
+
+        views = unit.kept_views(conn, clause, params, full=True, **kw)
     from casecli.core import staffing
 
     ranked = [

@@ -36,7 +36,7 @@ from datetime import date
 from pathlib import Path
 
 from casecli.core import focus as fo
-from casecli.core import freshness, measures
+from casecli.core import freshness, kept, measures
 from casecli.core import score as sc
 from casecli.core.errors import CasecliError
 from casecli.core.periods import Period
@@ -88,7 +88,9 @@ def render(staff_id: str, name: str | None, result: fo.Focus, stale: str | None 
         )
     lines += ["", "## Where to focus", ""]
     if not result.measures:
-        lines.append("No goal missed, nothing well below the unit and the office: nothing to catch up on.")
+        lines.append(
+            "No goal missed, nothing well below the unit and the office: nothing to catch up on."
+        )
     for fm in result.measures:
         m = fm.line.measure
         work = f": {md(fm.line.gap_work)}" if fm.line.gap_work else ""
@@ -171,7 +173,7 @@ def write_digests(
     names = file_names([staff_id for staff_id, _ in staff], period.label)
     if out_dir.exists() and not out_dir.is_dir():
         raise CasecliError(f"{out_dir} is a file; give a folder for the digests (--out DIR).")
-    calc = measures.Calculator(conn, today, options)
+    calc = measures.Calculator(conn, today, options, keep=kept.KeptCounts(conn, today))
     stale = freshness.note(freshness.latest_export(conn)[1], today)
     written = []
     try:

@@ -26,7 +26,16 @@ When a kept brief is used, for ``today``:
   write that names no case, a goal, drops them all).
 
 Marks are read *before* the cases are, so a write landing in between leaves a brief
-older than its data, which only costs a re-evaluation, never a stale answer.
+older than its data, which only costs a re-evaluation, never a stale answer. A connection
+inside a transaction of its own keeps nothing (what it sees may be rolled back).
+
+The same file keeps measure counts (:class:`KeptCounts`) for ``score``, ``focus``, the
+digests and the views' key measures: the same day, and while no sync or local write at all
+happened since.
+
+What none of this sees: another program editing a row of the store in place, bypassing
+casecli (a new row it does see). The store's promise is that only ``sync`` and casecli's
+audited writes change it.
 """
 
 from __future__ import annotations
@@ -46,21 +55,22 @@ from typing import Any
 from casecli.core import nextcache
 from casecli.core.actions import Action, Part
 from casecli.core.barriers import Barrier
-from casecli.core.engine import CaseView
+from casecli.core.engine import CaseView, Milestone
 from casecli.core.urgency import Term
 
-VERSION = 1  # of the brief's layout
+VERSION = 2  # of the brief's layout
 FILE = "evals.db"
 TABLE = f"kept_v{VERSION}"  # a new layout, a new table
-COUNTS = f"counts_v{VERSION}"
+COUNTS = "counts_v1"
 
 
 @dataclass(frozen=True)
 class Brief:
-    """What the unit and office views read of one open case's evaluation. Duck-types the
+    """What the views over many cases read of one open case's evaluation. Duck-types the
     parts of ``CaseView`` they use (``case``, ``case_id``, ``situation``, ``urgency``,
-    ``barriers``, ``actions`` (the most urgent only), ``steps`` (none: the figures are
-    worked out)."""
+    ``barriers``, ``milestone``, ``actions``, ``steps`` (none: the figures are worked
+    out)). ``actions`` is the most urgent one alone unless the rest was read too
+    (``briefs(full=True)``: the ranked lists of ``next`` and ``caseload``)."""
 
     case: dict[str, Any]  # case_id, worker_id, unit_id, case_type, status
     situation: str
@@ -68,18 +78,28 @@ class Brief:
     figures: tuple[int, int, int, float, int, float]  # unit.case_figures' parts
     barriers: list[Barrier]
     top: list[Any]  # the most urgent action, if any, as kept (``actions`` reads it)
+    mile: list[Any] | None = None  # the next milestone: what, on, days left
+    rest: list[Any] | None = None  # the other actions as kept; None: not read
 
     @functools.cached_property
     def actions(self) -> list[Action]:
-        """The most urgent action, if any (read only when asked: few views need it)."""
+        """The most urgent action (and the rest when read), made when first asked."""
         return [
             Action(
-                cid, text_, kind, step, _undate(due), float(urg), _unterms(terms), person,
-                tuple(Part(p, _undate(d), float(u), _unterms(t)) for p, d, u, t in people),
+                cid, text_, kind, step, _undate(due), urg, _unterms(terms), person,
+                tuple(Part(p, _undate(d), u, _unterms(t)) for p, d, u, t in people),
                 _undate(sched),
             )
-            for cid, text_, kind, step, due, urg, terms, person, people, sched in self.top
+            for cid, text_, kind, step, due, urg, terms, person, people, sched
+            in [*self.top, *(self.rest or [])]
         ]  # fmt: skip
+
+    @property
+    def milestone(self) -> Milestone | None:
+        if self.mile is None:
+            return None
+        what, on, days_left = self.mile
+        return Milestone(str(what), date.fromisoformat(on), int(days_left))
 
     @property
     def case_id(self) -> str:
@@ -101,6 +121,8 @@ def brief_of(view: CaseView, figures: tuple[int, int, int, float, int, float]) -
         figures,
         list(view.barriers),
         [_action_raw(x) for x in view.actions[:1]],
+        [m.what, m.on.isoformat(), m.days_left] if (m := view.milestone) else None,
+        [_action_raw(x) for x in view.actions[1:]],
     )
 
 
@@ -120,7 +142,7 @@ def _terms(terms: Iterable[Term]) -> list[list[Any]]:
 
 
 def _unterms(raw: list[list[Any]]) -> tuple[Term, ...]:
-    return tuple(Term(str(t), float(p), str(w)) for t, p, w in raw)
+    return tuple(Term(t, p, w) for t, p, w in raw)  # as kept: 0 stays 0, 0.0 stays 0.0
 
 
 def _action_raw(x: Action) -> list[Any]:
@@ -139,12 +161,23 @@ def dumps(b: Brief) -> str:
         for x in b.barriers
     ]  # fmt: skip
     return json.dumps(
-        [b.case, b.situation, b.urgency, list(b.figures), bars, b.top], separators=(",", ":")
+        [b.case, b.situation, b.urgency, list(b.figures), bars, b.top, b.mile],
+        separators=(",", ":"),
     )
 
 
-def loads(text: str) -> Brief:
-    case, situation, urgency, fig, bars, acts = json.loads(text)
+def dumps_rest(b: Brief) -> str:
+    return json.dumps(b.rest or [], separators=(",", ":"))
+
+
+def loads(text: str, rest: str | None = None) -> Brief:
+    """A brief from ``dumps``' text, with the rest of its actions from ``dumps_rest``'s."""
+    case, situation, urgency, fig, bars, acts, mile = json.loads(text)
+    more = json.loads(rest) if rest is not None else None
+    if more is not None and (not isinstance(more, list) or any(len(a) != 10 for a in more)):
+        raise ValueError("a kept action that does not read")
+    if mile is not None and len(mile) != 3:
+        raise ValueError("a kept milestone that does not read")
     barriers = [
         Barrier(i, k, w, date.fromisoformat(s), int(age), st, sv, _undate(e), status)
         for i, k, w, s, age, st, sv, e, status in bars
@@ -152,8 +185,8 @@ def loads(text: str) -> Brief:
     if not isinstance(acts, list) or any(len(a) != 10 for a in acts):
         raise ValueError("a kept action that does not read")
     d, o, w, effort, stuck, monthly = fig
-    figures = (int(d), int(o), int(w), float(effort), int(stuck), float(monthly))
-    return Brief(case, str(situation), float(urgency), figures, barriers, acts)
+    figures = (d, o, w, effort, stuck, monthly)  # as kept: an int stays an int
+    return Brief(case, situation, urgency, figures, barriers, acts, mile, more)
 
 
 # The file -----------------------------------------------------------------------------
@@ -210,10 +243,12 @@ def _open(folder: Path) -> sqlite3.Connection | None:
         side = sqlite3.connect(path, timeout=5, isolation_level=None)
         side.execute("PRAGMA journal_mode = WAL")
         side.execute("PRAGMA synchronous = NORMAL")
+        side.execute("DROP TABLE IF EXISTS kept_v1")  # an earlier layout
         side.execute(
-            f"CREATE TABLE IF NOT EXISTS {TABLE} (case_id TEXT PRIMARY KEY,"
+            f"CREATE TABLE IF NOT EXISTS {TABLE} (case_id TEXT NOT NULL, variant TEXT NOT NULL,"
             " stamp TEXT NOT NULL, made_on TEXT NOT NULL, marks TEXT NOT NULL,"
-            " brief TEXT NOT NULL) WITHOUT ROWID"
+            " brief TEXT NOT NULL, rest TEXT NOT NULL, PRIMARY KEY (case_id, variant))"
+            " WITHOUT ROWID"
         )
         return side
     except (OSError, sqlite3.Error):
@@ -248,24 +283,41 @@ def briefs(
     coef: dict[str, float],
     redact: bool,
     evaluate: Callable[[list[str]], list[Brief]],
+    variants: dict[str, str] | None = None,
+    full: bool = False,
 ) -> list[Brief]:
     """The briefs of ``case_ids`` for ``today``: kept ones still true, the rest made by
     ``evaluate`` (given the ids to evaluate) and kept for the next view. Best effort: with
-    no cache folder (an in-memory store, a read-only folder) every case is evaluated."""
+    no cache folder (an in-memory store, a read-only folder) every case is evaluated.
+
+    ``variants``: per case, what else its evaluation was given (``variant``: the goals its
+    worker is behind on, whether the user is its worker); a brief kept for another variant
+    is not used (default ""). ``full``: read every action, not only the most urgent."""
+    variants = variants or {}
     path = store_path(conn)
-    side = _open(nextcache.folder(path)) if path is not None else None
+    # inside a transaction of its own the connection sees writes that may yet be rolled
+    # back (and their ids reused): nothing it reads is kept
+    usable = path is not None and not conn.in_transaction
+    side = _open(nextcache.folder(path)) if usable and path is not None else None
     if side is None:
         return evaluate(case_ids)
     try:
         current = stamp(conn, books, coef, redact)
         now = marks(conn)  # before the cases are read
-        side.execute("CREATE TEMP TABLE want (case_id TEXT PRIMARY KEY) WITHOUT ROWID")
-        side.executemany("INSERT OR IGNORE INTO temp.want VALUES (?)", [(c,) for c in case_ids])
+        side.execute(
+            "CREATE TEMP TABLE want (case_id TEXT PRIMARY KEY, variant TEXT) WITHOUT ROWID"
+        )
+        side.executemany(
+            "INSERT OR IGNORE INTO temp.want VALUES (?, ?)",
+            [(c, variants.get(c, "")) for c in case_ids],
+        )
+        rest = "k.rest" if full else "NULL"
         rows = [
-            (case_id, tuple(json.loads(seen)), text)
-            for case_id, seen, text in side.execute(
-                f"SELECT k.case_id, k.marks, k.brief FROM temp.want w JOIN {TABLE} k"
-                " ON k.case_id = w.case_id WHERE k.stamp = ? AND k.made_on = ?",
+            (case_id, tuple(json.loads(seen)), text, more)
+            for case_id, seen, text, more in side.execute(
+                f"SELECT k.case_id, k.marks, k.brief, {rest} FROM temp.want w JOIN {TABLE} k"
+                " ON k.case_id = w.case_id AND k.variant = w.variant"
+                " WHERE k.stamp = ? AND k.made_on = ?",
                 (current, today.isoformat()),
             )
         ]
@@ -273,17 +325,17 @@ def briefs(
         low = tuple(min((r[1][i] for r in rows), default=now[i]) for i in range(len(MARKS)))
         changed = _changed_since(conn, low)
         good: dict[str, Brief] = {}
-        for case_id, seen, text in rows:
+        for case_id, seen, text, more in rows:
             if any(
                 max(found.get("*", 0), found.get(case_id, 0)) > mark
                 for found, mark in zip(changed, seen, strict=True)
             ):
                 continue
             with contextlib.suppress(ValueError, TypeError, KeyError):
-                good[case_id] = loads(text)
+                good[case_id] = loads(text, more)
         missing = [c for c in case_ids if c not in good]
         fresh = evaluate(missing) if missing else []
-        _keep(side, current, today, now, fresh)
+        _keep(side, current, today, now, fresh, variants)
     except sqlite3.Error:
         side.close()
         return evaluate(case_ids)
@@ -293,8 +345,9 @@ def briefs(
 
 
 def _keep(
-    side: sqlite3.Connection, current: str, today: date, seen: tuple[int, ...], fresh: list[Brief]
-) -> None:
+    side: sqlite3.Connection, current: str, today: date, seen: tuple[int, ...],
+    fresh: list[Brief], variants: dict[str, str],
+) -> None:  # fmt: skip
     if not fresh:
         return
     try:
@@ -303,8 +356,19 @@ def _keep(
             f"DELETE FROM {TABLE} WHERE stamp <> ? OR made_on <> ?", (current, today.isoformat())
         )
         side.executemany(
-            f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?)",
-            [(b.case_id, current, today.isoformat(), json.dumps(seen), dumps(b)) for b in fresh],
+            f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    b.case_id,
+                    variants.get(b.case_id, ""),
+                    current,
+                    today.isoformat(),
+                    json.dumps(seen),
+                    dumps(b),
+                    dumps_rest(b),
+                )
+                for b in fresh
+            ],
         )
         side.execute("COMMIT")
     except sqlite3.Error:
@@ -328,7 +392,8 @@ class KeptCounts:
 
     def __init__(self, conn: sqlite3.Connection, today: date) -> None:
         path = store_path(conn)
-        self.side = _open(nextcache.folder(path)) if path is not None else None
+        usable = path is not None and not conn.in_transaction  # as in ``briefs``
+        self.side = _open(nextcache.folder(path)) if usable and path is not None else None
         self.today = today
         if self.side is not None:
             try:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, NamedTuple
 
-from casecli.core import goals, incentives, measures, periods, words
+from casecli.core import goals, incentives, kept, measures, periods, words
 from casecli.core.errors import CasecliError
 from casecli.core.goals import Goal
 from casecli.core.measures import Calculator, Counts, Measure, Result
@@ -242,7 +242,7 @@ def scorecard(
 ) -> Scorecard:
     """Every applicable measure (or ``measure_ids``) for ``scope`` in ``period``; with
     ``period`` None, each measure in its default period (see the module docstring)."""
-    calc = calc or Calculator(conn, today, options)
+    calc = calc or Calculator(conn, today, options, keep=kept.KeptCounts(conn, today))
     chosen = (
         [measures.get(m) for m in measure_ids]
         if measure_ids is not None

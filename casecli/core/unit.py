@@ -49,10 +49,12 @@ an admin at anything; a worker at none (``casecli next`` is theirs).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from casecli.core import caseload, kept, playbooks
@@ -417,38 +419,128 @@ def _open_views(
     coef: dict[str, float],
     redact: bool = False,
 ) -> list[Any]:
-    """The open cases ``where`` selects, most urgent first: the assigned ones as kept
-    briefs (``casecli.core.kept``: evaluated only where nothing true is kept), the
-    unassigned ones evaluated whole (the owners list shows their actions; they are few)."""
+    return kept_views(
+        conn, f"c.status = 'open' AND ({where})", params,
+        today=today, books=books, coef=coef, redact=redact,
+    )  # fmt: skip
+
+
+def kept_views(
+    conn: sqlite3.Connection,
+    where: str,
+    params: list[Any] | tuple[Any, ...],
+    *,
+    today: date,
+    books: dict[str, playbooks.Playbook],
+    coef: dict[str, float],
+    redact: bool = False,
+    behind: dict[str, dict[str, float]] | None = None,
+    me: str | None = None,
+    full: bool = False,
+) -> list[Any]:
+    """``caseload.views`` for the open cases ``where`` selects, most urgent first, for
+    the views over many cases: the assigned ones as kept briefs (``casecli.core.kept``:
+    evaluated only where nothing true is kept; ``full``: with every action, for ranked
+    lists), the unassigned ones evaluated whole (the owners list shows their actions; they
+    are few). ``behind`` and ``me`` as ``caseload.views`` takes them; a case's brief is
+    kept per what they give its worker (the variant)."""
+    behind = behind or {}
     kw: dict[str, Any] = {"today": today, "books": books, "coef": coef, "redact": redact}
-    ids = [
-        str(r[0])
-        for r in conn.execute(
-            f"SELECT c.case_id FROM cases c WHERE c.status = 'open' AND c._gone_on IS NULL"
-            f" AND c.worker_id IS NOT NULL AND ({where}) ORDER BY c.case_id",
-            params,
-        )
-    ]
+    kw |= {"behind": behind, "me": me}
+    rows = conn.execute(
+        f"SELECT c.case_id, c.worker_id FROM cases c WHERE c.status = 'open'"
+        f" AND c._gone_on IS NULL AND c.worker_id IS NOT NULL AND ({where}) ORDER BY c.case_id",
+        tuple(params),
+    ).fetchall()
+    ids = [str(r[0]) for r in rows]
+    variants = {
+        str(c): v
+        for c, w in rows
+        if (v := variant(behind.get(str(w)), me is not None and str(w) == me))
+    }
 
     def evaluate(missing: list[str]) -> list[kept.Brief]:
-        conn.execute("DROP TABLE IF EXISTS temp.kept_ids")
-        conn.execute("CREATE TEMP TABLE kept_ids (case_id TEXT PRIMARY KEY) WITHOUT ROWID")
-        try:
-            conn.executemany("INSERT INTO temp.kept_ids VALUES (?)", [(c,) for c in missing])
-            views = caseload.views(
-                conn, "c.case_id IN (SELECT case_id FROM temp.kept_ids)", [], **kw
-            )
-        finally:
-            conn.execute("DROP TABLE IF EXISTS temp.kept_ids")
-        return [kept.brief_of(v, _parts(case_figures(v, today, books))) for v in views]
+        return _briefs_apart(conn, missing, kw) or _briefs_here(conn, missing, kw)
 
     assigned = kept.briefs(
-        conn, ids, today=today, books=books, coef=coef, redact=redact, evaluate=evaluate
-    )
+        conn, ids, today=today, books=books, coef=coef, redact=redact, evaluate=evaluate,
+        variants=variants, full=full,
+    )  # fmt: skip
     nobody = caseload.views(
         conn, f"c.status = 'open' AND c.worker_id IS NULL AND ({where})", list(params), **kw
     )
     return sorted([*assigned, *nobody], key=lambda v: (-v.urgency, v.case_id))
+
+
+def variant(behind: dict[str, float] | None, mine: bool) -> str:
+    """What an evaluation was given besides the case's rows: the goals its worker is
+    behind on (the goal_impact term) and whether the user is its worker ("you are");
+    '' for neither, the variant every view without goals shares."""
+    if not behind and not mine:
+        return ""
+    return json.dumps([sorted((behind or {}).items()), mine])
+
+
+PARALLEL_AT = 4000  # cases to evaluate before a second process is worth its start-up
+
+
+def _briefs_here(conn: sqlite3.Connection, ids: list[str], kw: dict[str, Any]) -> list[kept.Brief]:
+    """Evaluate the cases ``ids`` on ``conn`` into briefs."""
+    conn.execute("DROP TABLE IF EXISTS temp.kept_ids")
+    conn.execute("CREATE TEMP TABLE kept_ids (case_id TEXT PRIMARY KEY) WITHOUT ROWID")
+    try:
+        conn.executemany("INSERT INTO temp.kept_ids VALUES (?)", [(c,) for c in ids])
+        views = caseload.views(conn, "c.case_id IN (SELECT case_id FROM temp.kept_ids)", [], **kw)
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.kept_ids")
+    return [kept.brief_of(v, _parts(case_figures(v, kw["today"], kw["books"]))) for v in views]
+
+
+def _briefs_apart(
+    conn: sqlite3.Connection, ids: list[str], kw: dict[str, Any]
+) -> list[kept.Brief] | None:
+    """Many cases to evaluate (the first view of a day, of a large office) on a machine
+    with more than one core: a second process evaluates part of them while this one does
+    the rest (issue 15 item 3: the first view pays once, in parallel). A fresh process
+    (spawn: forking a process that may run threads, the TUI's, is unsafe) reading the
+    store on its own connection; it may see a sync that landed since, which only makes
+    a brief newer than its marks (re-evaluated later, never stale). None, to evaluate here
+    alone: few cases, one core, no store file, a connection inside its own transaction,
+    or the other process failed."""
+    import os
+
+    path = kept.store_path(conn)
+    if len(ids) < PARALLEL_AT or (os.cpu_count() or 1) < 2 or path is None or conn.in_transaction:
+        return None
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    cut = len(ids) * 9 // 20  # the other process starts later: it takes a little less
+    try:
+        ex = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        theirs = ex.submit(_evaluate_apart, str(path), ids[:cut], kw)
+    except Exception:  # noqa: BLE001  (no second process here: evaluate alone)
+        return None
+    try:
+        mine = _briefs_here(conn, ids[cut:], kw)
+        try:
+            got = [kept.loads(t) for t in theirs.result()]
+        except Exception:  # noqa: BLE001  (the other process failed: its part here)
+            got = _briefs_here(conn, ids[:cut], kw)
+    finally:
+        ex.shutdown(wait=False, cancel_futures=True)
+    return [*got, *mine]
+
+
+def _evaluate_apart(path: str, ids: list[str], kw: dict[str, Any]) -> list[str]:
+    """In the second process: the briefs of ``ids`` as kept text."""
+    from casecli.core import store
+
+    conn = store.connect(Path(path))
+    try:
+        return [kept.dumps(b) for b in _briefs_here(conn, ids, kw)]
+    finally:
+        conn.close()
 
 
 def _parts(f: Figures) -> tuple[int, int, int, float, int, float]:
