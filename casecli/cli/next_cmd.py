@@ -41,7 +41,7 @@ def _my_views(settings: Settings, conn: Any = None) -> tuple[list[Any], dict[str
     from casecli.core import staffing
 
     conn = conn or settings.connect()
-    views = _evaluate(settings, conn)[0]
+    views = _evaluate(settings, conn, rank_others=False)[0]
     ids = {v.case["worker_id"] for v in views}
     return views, staffing.workers(conn, ids), (settings.staff_id(conn) or "").strip()
 
@@ -62,8 +62,12 @@ def _evaluate(
     *,
     cfg: dict[str, Any] | None = None,
     only_worker: bool = False,
+    rank_others: bool = True,
 ) -> tuple[list[Any], list[dict[str, Any]]]:
-    """The user's case views and ranked actions (as ``next --json`` objects), kept."""
+    """The user's case views and ranked actions (as ``next --json`` objects), kept.
+    ``rank_others`` False: for a supervisor, a manager or an admin the views alone (their
+    ``caseload`` and ``waiting`` need no ranking; ranking tens of thousands of actions is
+    left to their ``next``)."""
     from casecli.core import caseload, config, nextcache, scope
 
     conn = conn or settings.connect()
@@ -86,6 +90,8 @@ def _evaluate(
         views = unit.kept_views(conn, clause, params, full=True, **kw)
     from casecli.core import staffing
 
+    if who.role != "worker" and not rank_others:
+        return views, []
     ranked = [
         action_json(a) | worker_json(w, a, settings.redact)
         for a, w in staffing.ranked(

@@ -264,12 +264,15 @@ def caseload_table(views: list[Any], settings: Settings, whose: Any = None) -> N
         style="bold",
         markup=False,
     )
+    lines = []
     for v in views:
         nxt = v.actions[0].action if v.actions else ""
         kind = str(v.case["case_type"]).replace("_", " ")
         who = f"{worker_cell(whose[v.case_id], worker_w):<{worker_w + 1}}" if worker_w else ""
         line = f"{_fit(v.case_id, 9):<10}{who}{_fit(kind, 13):<14}{v.urgency:>5.1f}  {_fit(v.situation, sit_w):<{sit_w + 1}} {nxt}"
-        out.print(_fit(printable(line), width), markup=False, highlight=False, soft_wrap=True)
+        lines.append(_fit(printable(line), width))
+    # one print, not one per case: an office's tens of thousands of lines
+    out.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
     out.print(f"[dim]{plural(len(views), 'open case')}.[/]")
 
 

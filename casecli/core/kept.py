@@ -312,24 +312,35 @@ def briefs(
             [(c, variants.get(c, "")) for c in case_ids],
         )
         rest = "k.rest" if full else "NULL"
-        rows = [
-            (case_id, tuple(json.loads(seen)), text, more)
-            for case_id, seen, text, more in side.execute(
-                f"SELECT k.case_id, k.marks, k.brief, {rest} FROM temp.want w JOIN {TABLE} k"
-                " ON k.case_id = w.case_id AND k.variant = w.variant"
-                " WHERE k.stamp = ? AND k.made_on = ?",
-                (current, today.isoformat()),
-            )
-        ]
+        parsed: dict[str, tuple[int, ...]] = {}  # the marks' text, read once (most share it)
+        rows = []
+        for case_id, text_marks, text, more in side.execute(
+            f"SELECT k.case_id, k.marks, k.brief, {rest} FROM temp.want w JOIN {TABLE} k"
+            " ON k.case_id = w.case_id AND k.variant = w.variant"
+            " WHERE k.stamp = ? AND k.made_on = ?",
+            (current, today.isoformat()),
+        ):
+            if text_marks not in parsed:
+                parsed[text_marks] = tuple(json.loads(text_marks))
+            rows.append((case_id, parsed[text_marks], text, more))
         rows = [r for r in rows if len(r[1]) == len(MARKS)]
         low = tuple(min((r[1][i] for r in rows), default=now[i]) for i in range(len(MARKS)))
         changed = _changed_since(conn, low)
+        stale: dict[tuple[int, ...], set[str] | None] = {}  # per marks: the cases changed since
+        for seen in set(parsed.values()):
+            if len(seen) != len(MARKS):
+                continue
+            since: set[str] | None = set()
+            for found, mark in zip(changed, seen, strict=True):
+                if found.get("*", 0) > mark:
+                    since = None  # every case
+                    break
+                since.update(c for c, last in found.items() if last > mark)  # type: ignore[union-attr]
+            stale[seen] = since
         good: dict[str, Brief] = {}
         for case_id, seen, text, more in rows:
-            if any(
-                max(found.get("*", 0), found.get(case_id, 0)) > mark
-                for found, mark in zip(changed, seen, strict=True)
-            ):
+            since = stale[seen]
+            if since is None or case_id in since:
                 continue
             with contextlib.suppress(ValueError, TypeError, KeyError):
                 good[case_id] = loads(text, more)
