@@ -79,6 +79,8 @@ def printable(text: object) -> str:
     s = "" if text is None else str(text)
     if len(s) > SHOWN_LIMIT:
         s = s[: SHOWN_LIMIT - 1] + "…"
+    if s.isprintable():  # the usual case, checked in C: nothing to replace
+        return s
     return "".join(ch if ch.isprintable() or ch == " " else "\N{REPLACEMENT CHARACTER}" for ch in s)
 
 

@@ -87,7 +87,8 @@ def _evaluate(
     else:  # a unit's or an office's: kept briefs, re-evaluated only where they changed
         from casecli.core import unit
 
-        views = unit.kept_views(conn, clause, params, full=True, **kw)
+        # every action only for the ranking (next); caseload and waiting read the top one
+        views = unit.kept_views(conn, clause, params, full=rank_others, **kw)
     from casecli.core import staffing
 
     if who.role != "worker" and not rank_others:

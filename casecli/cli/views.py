@@ -271,8 +271,9 @@ def caseload_table(views: list[Any], settings: Settings, whose: Any = None) -> N
         who = f"{worker_cell(whose[v.case_id], worker_w):<{worker_w + 1}}" if worker_w else ""
         line = f"{_fit(v.case_id, 9):<10}{who}{_fit(kind, 13):<14}{v.urgency:>5.1f}  {_fit(v.situation, sit_w):<{sit_w + 1}} {nxt}"
         lines.append(_fit(printable(line), width))
-    # one print, not one per case: an office's tens of thousands of lines
-    out.print("\n".join(lines), markup=False, highlight=False, soft_wrap=True)
+    # written as they are, not laid out by Rich line by line: an office's tens of thousands
+    # of lines, each already cut to the width and made printable
+    out.file.write("\n".join(lines) + "\n")
     out.print(f"[dim]{plural(len(views), 'open case')}.[/]")
 
 
