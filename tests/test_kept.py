@@ -187,8 +187,13 @@ def test_a_damaged_or_unwritable_cache_never_changes_the_answer(
     office(db)  # keeps
     conn.execute(f"UPDATE {kept.TABLE} SET brief = 'garbage'")  # a brief that does not read
     conn.commit()
-    conn.close()
     assert office(db) == expected
+    for damage in ("marks = 'garbage'", "marks = '[1, \"x\"]'", "brief = '[[1], 2, 3, 4, 5, 6, 7]'",
+                   "rest = '{\"a\": 1}'"):  # fmt: skip
+        conn.execute(f"UPDATE {kept.TABLE} SET {damage}")
+        conn.commit()
+        assert office(db) == expected, damage
+    conn.close()
 
 
 def test_kept_equals_fresh_over_random_days_writes_and_deltas(db: Path, tmp_path: Path) -> None:

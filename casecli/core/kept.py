@@ -173,6 +173,8 @@ def dumps_rest(b: Brief) -> str:
 def loads(text: str, rest: str | None = None) -> Brief:
     """A brief from ``dumps``' text, with the rest of its actions from ``dumps_rest``'s."""
     case, situation, urgency, fig, bars, acts, mile = json.loads(text)
+    if not isinstance(case, dict) or not all(k in case for k in CASE_FIELDS):
+        raise ValueError("a kept case that does not read")
     more = json.loads(rest) if rest is not None else None
     if more is not None and (not isinstance(more, list) or any(len(a) != 10 for a in more)):
         raise ValueError("a kept action that does not read")
@@ -321,7 +323,10 @@ def briefs(
             (current, today.isoformat()),
         ):
             if text_marks not in parsed:
-                parsed[text_marks] = tuple(json.loads(text_marks))
+                try:
+                    parsed[text_marks] = tuple(int(m) for m in json.loads(text_marks))
+                except (ValueError, TypeError):  # damaged: never matches, re-evaluated
+                    parsed[text_marks] = ()
             rows.append((case_id, parsed[text_marks], text, more))
         rows = [r for r in rows if len(r[1]) == len(MARKS)]
         low = tuple(min((r[1][i] for r in rows), default=now[i]) for i in range(len(MARKS)))
@@ -338,6 +343,7 @@ def briefs(
                 since.update(c for c, last in found.items() if last > mark)  # type: ignore[union-attr]
             stale[seen] = since
         good: dict[str, Brief] = {}
+        rows = [r for r in rows if r[1] in stale]
         for case_id, seen, text, more in rows:
             since = stale[seen]
             if since is None or case_id in since:
@@ -345,12 +351,14 @@ def briefs(
             with contextlib.suppress(ValueError, TypeError, KeyError):
                 good[case_id] = loads(text, more)
         missing = [c for c in case_ids if c not in good]
-        fresh = evaluate(missing) if missing else []
-        _keep(side, current, today, now, fresh, variants)
-    except sqlite3.Error:
+    except sqlite3.Error:  # the kept file, not the store: evaluate as if nothing were kept
         side.close()
         return evaluate(case_ids)
-    side.close()
+    try:
+        fresh = evaluate(missing) if missing else []
+        _keep(side, current, today, now, fresh, variants)
+    finally:
+        side.close()
     made = {b.case_id: b for b in fresh}
     return [good[c] if c in good else made[c] for c in case_ids if c in good or c in made]
 
