@@ -104,6 +104,7 @@ class Scorer:
         )
         self.period = periods.month_of(today)
         self.months = periods.last_months(self.period, TREND_MONTHS, today)
+        self._rows: dict[str, list[dict[str | None, measures.Counts]]] = {}  # per measure
 
     def prefetch(self, measure_ids: list[str]) -> None:
         """Compute these key measures' seven months ahead, side by side (what was kept
@@ -113,9 +114,13 @@ class Scorer:
         )
 
     def _counts(self, measure: str) -> list[dict[str | None, measures.Counts]]:
-        return self.calc.by_worker_over(
-            measure, self.where, self.params, [self.period, *self.months]
-        )
+        """Every worker's counts for the seven months, made once per measure (an office's
+        76 units each read the office's)."""
+        if measure not in self._rows:
+            self._rows[measure] = self.calc.by_worker_over(
+                measure, self.where, self.params, [self.period, *self.months]
+            )
+        return self._rows[measure]
 
     def _score(
         self,
@@ -127,7 +132,9 @@ class Scorer:
         m = measures.get(measure)
 
         def perf(p: periods.Period, r: dict[str | None, measures.Counts]) -> float | None:
-            counts = measures.total(c for w, c in r.items() if who is None or w in who)
+            # a worker's or a unit's: look its members up, not every worker of the office
+            chosen = r.values() if who is None else (r[w] for w in who if w in r)
+            counts = measures.total(chosen)
             return measures.result(m, p, self.today, counts).performance
 
         now = perf(self.period, rows[0])
