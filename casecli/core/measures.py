@@ -488,6 +488,8 @@ class Calculator:
         self.keep = keep
         # (family, where, params, period) -> measure id -> worker -> counts
         self._cache: dict[tuple[Any, ...], dict[str, dict[str | None, tuple[int, int, int]]]] = {}
+        self._made: dict[tuple[Any, ...], dict[str | None, Counts]] = {}  # as Counts
+        self._totals: dict[tuple[Any, ...], Counts] = {}
 
     def _kept_key(self, family: Family, where: str, params: tuple[Any, ...], p: Period) -> str:
         name = f"{getattr(family, '__module__', '')}.{getattr(family, '__qualname__', family)}"
@@ -535,9 +537,19 @@ class Calculator:
             self._to_kept(measure.family, where, params, missing)
         out = []
         for p in periods:
-            rows = self._cache[(measure.family, where, params, p)].get(measure.id, {})
-            out.append({worker: Counts(*row) for worker, row in rows.items()})
+            key = (measure.family, where, params, p, measure.id)
+            if key not in self._made:  # made once: a digest run asks again per worker
+                rows = self._cache[(measure.family, where, params, p)].get(measure.id, {})
+                self._made[key] = {worker: Counts(*row) for worker, row in rows.items()}
+            out.append(self._made[key])  # shared: callers read it, never change it
         return out
+
+    def total_of(self, key: tuple[Any, ...], counts: Callable[[], Iterable[Counts]]) -> Counts:
+        """``total(counts())``, worked out once per ``key`` (an office's or a unit's
+        figure, asked again for each of its workers' scorecards)."""
+        if key not in self._totals:
+            self._totals[key] = total(counts())
+        return self._totals[key]
 
     def prefetch(self, jobs: Iterable[tuple[str, str, Iterable[Any], Iterable[Period]]]) -> None:
         """Compute ahead, side by side, what :meth:`by_worker_over` will be asked for

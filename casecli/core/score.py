@@ -280,9 +280,13 @@ def scorecard(
             ]
         else:
             later = calc.results(m.id, own_where, own_params, extra)
-        everyone = measures.total(rows.values())
-        in_unit = measures.total(
-            c for w, c in rows.items() if scope.unit_id and units.get(w) == scope.unit_id
+        # the same office's and unit's figures for each of its workers: summed once
+        everyone = calc.total_of(("all", id(rows)), lambda rows=rows: rows.values())  # type: ignore[misc]
+        in_unit = calc.total_of(
+            ("unit", id(rows), scope.unit_id),
+            lambda rows=rows: (  # type: ignore[misc]
+                c for w, c in rows.items() if scope.unit_id and units.get(w) == scope.unit_id
+            ),
         )
         if scope.kind == "worker":
             own = rows.get(scope.id, Counts())
