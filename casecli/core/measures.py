@@ -489,7 +489,7 @@ class Calculator:
         # (family, where, params, period) -> measure id -> worker -> counts
         self._cache: dict[tuple[Any, ...], dict[str, dict[str | None, tuple[int, int, int]]]] = {}
         self._made: dict[tuple[Any, ...], dict[str | None, Counts]] = {}  # as Counts
-        self._totals: dict[tuple[Any, ...], Counts] = {}
+        self._once: dict[tuple[Any, ...], Any] = {}
 
     def _kept_key(self, family: Family, where: str, params: tuple[Any, ...], p: Period) -> str:
         name = f"{getattr(family, '__module__', '')}.{getattr(family, '__qualname__', family)}"
@@ -547,9 +547,14 @@ class Calculator:
     def total_of(self, key: tuple[Any, ...], counts: Callable[[], Iterable[Counts]]) -> Counts:
         """``total(counts())``, worked out once per ``key`` (an office's or a unit's
         figure, asked again for each of its workers' scorecards)."""
-        if key not in self._totals:
-            self._totals[key] = total(counts())
-        return self._totals[key]
+        return self.once(("total", *key), lambda: total(counts()))
+
+    def once(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """``make()``, worked out once per ``key`` for this calculator's run (what every
+        scorecard of a digest run reads alike: the staff's units, an office's sums)."""
+        if key not in self._once:
+            self._once[key] = make()
+        return self._once[key]
 
     def prefetch(self, jobs: Iterable[tuple[str, str, Iterable[Any], Iterable[Period]]]) -> None:
         """Compute ahead, side by side, what :meth:`by_worker_over` will be asked for

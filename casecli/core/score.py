@@ -168,6 +168,13 @@ class Scorecard:
         return list(dict.fromkeys(line.period for line in self.lines)) or [self.period]
 
 
+def _staff_maps(conn: sqlite3.Connection) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    """Every staff member's unit and office (read once per run: a digest for each of an
+    office's 666 workers read the state's staff table 666 times)."""
+    staff = conn.execute("SELECT staff_id, unit_id, office_id FROM staff").fetchall()
+    return {s: u for s, u, _ in staff}, {s: o for s, _, o in staff}
+
+
 def gap(measure: Measure, performance: float | None, target: float | None) -> float | None:
     """How far short of the target: positive when behind, zero or negative when met."""
     if performance is None or target is None:
@@ -253,9 +260,7 @@ def scorecard(
         if scope.office_id and scope.kind != "all"
         else scope.clause()
     )
-    staff = conn.execute("SELECT staff_id, unit_id, office_id FROM staff").fetchall()
-    units = {s: u for s, u, _ in staff}
-    offices = {s: o for s, _, o in staff}
+    units, offices = calc.once(("staff units and offices",), lambda: _staff_maps(conn))
     targets: dict[Period, dict[str, Goal]] = {}
     own_where, own_params = scope.clause()
     same = (own_where, own_params) == wide
