@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -295,8 +296,26 @@ def test_many_cases_are_evaluated_in_two_processes_with_the_same_answer(
     assert here == [total - total * 9 // 20]  # the rest went to the other process
 
 
-def _boom(*args: object) -> list[str]:
-    raise RuntimeError("the other process failed")
+def test_from_a_worker_thread_two_other_processes_evaluate_them_all(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The TUI evaluates in a worker thread while its event loop runs: both halves go to
+    # other processes, none shares the event loop's core.
+    import threading
+
+    expected = fresh(db, tmp_path)
+    here: list[int] = []
+    real = unit._briefs_here
+    monkeypatch.setattr(unit, "PARALLEL_AT", 100)
+    monkeypatch.setattr(
+        unit, "_briefs_here", lambda c, ids, kw: here.append(len(ids)) or real(c, ids, kw)
+    )
+    got: list[Any] = []
+    worker = threading.Thread(target=lambda: got.append(office(db)))
+    worker.start()
+    worker.join()
+    assert got == [expected]
+    assert here == []  # nothing evaluated in this process
 
 
 def test_the_other_process_failing_changes_nothing(
@@ -306,7 +325,10 @@ def test_the_other_process_failing_changes_nothing(
     here: list[int] = []
     real = unit._briefs_here
     monkeypatch.setattr(unit, "PARALLEL_AT", 100)
-    monkeypatch.setattr(unit, "_evaluate_apart", _boom)
+    # the other process exits with an error, having written nothing
+    monkeypatch.setattr(
+        unit, "_child_command", lambda: [sys.executable, "-c", "raise SystemExit(3)"]
+    )
     monkeypatch.setattr(
         unit, "_briefs_here", lambda c, ids, kw: here.append(len(ids)) or real(c, ids, kw)
     )
@@ -320,7 +342,10 @@ def _shape(v: Any) -> tuple[Any, ...]:
             v.milestone, list(v.barriers), list(v.actions))  # fmt: skip
 
 
-def test_a_managers_ranked_lists_from_kept_briefs_equal_the_engines_with_goals(db: Path) -> None:
+@pytest.mark.parametrize("apart", [False, True])
+def test_a_managers_ranked_lists_from_kept_briefs_equal_the_engines_with_goals(
+    db: Path, monkeypatch: pytest.MonkeyPatch, apart: bool
+) -> None:
     # next, caseload and waiting as a supervisor or a manager read kept briefs with every
     # action (full), kept per what the worker's goals add (the goal_impact term): equal to
     # caseload.views, the engine's own, when some workers are behind their goals.
@@ -340,6 +365,8 @@ def test_a_managers_ranked_lists_from_kept_briefs_equal_the_engines_with_goals(d
                           "me": "S0001"}  # fmt: skip
     engine = caseload.views(conn, f"{clause} AND c.status = 'open'", params, **kw)
     assert any(t.term == "goal_impact" for v in engine for a in v.actions for t in a.terms)
+    if apart:  # 45% evaluated in another process: its briefs come back with every action
+        monkeypatch.setattr(unit, "PARALLEL_AT", 100)
     first = unit.kept_views(conn, clause, params, full=True, **kw)
     second = unit.kept_views(conn, clause, params, full=True, **kw)
     assert isinstance(second[0], kept.Brief) or isinstance(second[-1], kept.Brief)

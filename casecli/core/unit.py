@@ -501,46 +501,107 @@ def _briefs_apart(
 ) -> list[kept.Brief] | None:
     """Many cases to evaluate (the first view of a day, of a large office) on a machine
     with more than one core: a second process evaluates part of them while this one does
-    the rest (issue 15 item 3: the first view pays once, in parallel). A fresh process
-    (spawn: forking a process that may run threads, the TUI's, is unsafe) reading the
-    store on its own connection; it may see a sync that landed since, which only makes
-    a brief newer than its marks (re-evaluated later, never stale). None, to evaluate here
-    alone: few cases, one core, no store file, a connection inside its own transaction,
-    or the other process failed."""
+    the rest, or, called from a worker thread (the TUI's), two other processes evaluate
+    them all (issue 15 item 3: the first view pays once, in parallel).
+
+    The second process is a fresh Python (``_child_command``) reading the store on its own
+    connection, given its cases on stdin and answering on stdout: not a fork (unsafe in a
+    process that runs threads, the TUI's) and not multiprocessing's spawn (which runs the
+    parent's main script again in the child, and fails for a script read from stdin). It
+    may see a sync that landed since, which only makes a brief newer than its marks
+    (re-evaluated later, never stale). None, to evaluate here alone: few cases, one core,
+    no store file, a connection inside its own transaction, or no process could start;
+    when the other process fails, its part is evaluated here."""
     import os
+    import pickle
+    import subprocess
+    import threading
 
     path = kept.store_path(conn)
     if len(ids) < PARALLEL_AT or (os.cpu_count() or 1) < 2 or path is None or conn.in_transaction:
         return None
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    cut = len(ids) * 9 // 20  # the other process starts later: it takes a little less
+    # From a worker thread (the TUI's, while its event loop keeps the screen alive) both
+    # parts go to other processes: this one would share its core with the event loop.
+    # Otherwise this process takes a part, the other starts later so takes a little less.
+    here_too = threading.current_thread() is threading.main_thread()
+    cut = len(ids) * 9 // 20 if here_too else len(ids) // 2
+    parts = [ids[:cut]] if here_too else [ids[:cut], ids[cut:]]
+    children: list[tuple[list[str], Any, dict[str, bytes], threading.Thread]] = []
     try:
-        ex = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        theirs = ex.submit(_evaluate_apart, str(path), ids[:cut], kw)
-    except Exception:  # noqa: BLE001  (no second process here: evaluate alone)
+        for part in parts:
+            payload = pickle.dumps((str(path), part, kw))
+            child = subprocess.Popen(
+                _child_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, env=_child_env(),
+            )  # fmt: skip
+            answer: dict[str, bytes] = {}
+            talking = threading.Thread(target=_talk, args=(child, payload, answer), daemon=True)
+            talking.start()
+            children.append((part, child, answer, talking))
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        for _, child, _, _ in children:
+            child.kill()
         return None
     try:
-        mine = _briefs_here(conn, ids[cut:], kw)
+        mine = _briefs_here(conn, ids[cut:], kw) if here_too else []
+    except BaseException:
+        for _, child, _, _ in children:
+            child.kill()
+        raise
+    got: list[kept.Brief] = []
+    for part, child, answer, talking in children:
+        talking.join()
         try:
-            got = [kept.loads(t) for t in theirs.result()]
-        except Exception:  # noqa: BLE001  (the other process failed: its part here)
-            got = _briefs_here(conn, ids[:cut], kw)
-    finally:
-        ex.shutdown(wait=False, cancel_futures=True)
+            if child.returncode != 0 or "out" not in answer:
+                raise ValueError("the other process failed")
+            got += [kept.loads(text, rest) for text, rest in pickle.loads(answer["out"])]
+        except Exception:  # noqa: BLE001  (whatever it answered: its part here)
+            got += _briefs_here(conn, part, kw)
     return [*got, *mine]
 
 
-def _evaluate_apart(path: str, ids: list[str], kw: dict[str, Any]) -> list[str]:
-    """In the second process: the briefs of ``ids`` as kept text."""
+def _talk(child: Any, payload: bytes, answer: dict[str, bytes]) -> None:
+    """Give a child process its cases and keep its answer (in a thread of this one)."""
+    try:
+        answer["out"] = child.communicate(payload)[0]
+    except Exception:  # noqa: BLE001  (a broken pipe: the part is evaluated here)
+        child.kill()
+
+
+def _child_command() -> list[str]:
+    import sys
+
+    return [
+        sys.executable,
+        "-c",
+        "from casecli.core.unit import _evaluate_child; _evaluate_child()",
+    ]
+
+
+def _child_env() -> dict[str, str]:
+    """This process's environment, with its module path: the child imports the same
+    casecli (an editable checkout, a test run's) as this process did."""
+    import os
+    import sys
+
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+
+
+def _evaluate_child() -> None:
+    """In the second process: read (store, case ids, evaluation settings) on stdin, write
+    the briefs (kept text and the rest of their actions) on stdout."""
+    import pickle
+    import sys
+
     from casecli.core import store
 
+    path, ids, kw = pickle.load(sys.stdin.buffer)
     conn = store.connect(Path(path))
     try:
-        return [kept.dumps(b) for b in _briefs_here(conn, ids, kw)]
+        briefs = _briefs_here(conn, ids, kw)
     finally:
         conn.close()
+    sys.stdout.buffer.write(pickle.dumps([(kept.dumps(b), kept.dumps_rest(b)) for b in briefs]))
 
 
 def _parts(f: Figures) -> tuple[int, int, int, float, int, float]:
