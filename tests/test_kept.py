@@ -378,3 +378,106 @@ def test_a_managers_ranked_lists_from_kept_briefs_equal_the_engines_with_goals(
                           books=BOOKS, coef=COEF)  # fmt: skip
     assert [_shape(v) for v in plain] == [_shape(v) for v in bare] != [_shape(v) for v in engine]
     conn.close()
+
+
+def _delta(tmp_path: Path, name: str, files: dict[str, str], as_of: str) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "manifest.toml").write_text(
+        f'source = "t"\nas_of = {as_of}\nkind = "delta"\n', encoding="utf-8"
+    )
+    for file, text in files.items():
+        (folder / file).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _synced(db: Path, folder: Path) -> None:
+    conn = store.connect(db)
+    assert sync(conn, folder, today=TODAY).status == "applied"
+    conn.close()
+
+
+def test_a_signal_naming_a_person_but_no_case_refreshes_the_persons_case(
+    db: Path, tmp_path: Path
+) -> None:
+    # A signal reaches every case of its person (casedata); the contract allows an empty
+    # case_id. P0000001 is on C0000165: its evaluation changes ("jailed — make contact").
+    office(db)
+    _synced(db, _delta(tmp_path, "d1", {"signals.csv": (
+        "signal_id,kind,observed_on,person_id,case_id,source,detail\n"
+        "GX1,incarceration,2026-11-20,P0000001,,jail,booked\n")}, "2026-11-24T23:00:00"))  # fmt: skip
+    conn = store.connect(db)
+    assert ("C0000165",) in conn.execute("SELECT case_id FROM sync_cases").fetchall()
+    conn.close()
+    assert office(db) == fresh(db, tmp_path)
+
+
+def test_a_row_moved_to_another_case_refreshes_the_case_it_left(db: Path, tmp_path: Path) -> None:
+    # E0003134 (a completed safety assessment) moves from C0000262 to C0001000: both
+    # cases changed, though RETURNING only gives the new case_id.
+    office(db)
+    conn = store.connect(db)
+    row = conn.execute(
+        "SELECT event_id, case_id, kind, status, scheduled_on, completed_on FROM events"
+        " WHERE event_id = 'E0003134'"
+    ).fetchone()
+    conn.close()
+    assert row[1] == "C0000262"
+    moved = ",".join(str(x or "") for x in (row[0], "C0001000", *row[2:]))
+    _synced(db, _delta(tmp_path, "d2", {"events.csv": (
+        "event_id,case_id,kind,status,scheduled_on,completed_on\n" + moved + "\n")},
+        "2026-11-24T23:00:00"))  # fmt: skip
+    conn = store.connect(db)
+    touched = {r[0] for r in conn.execute("SELECT case_id FROM sync_cases WHERE sync_id ="
+                                          " (SELECT max(sync_id) FROM sync_log)")}  # fmt: skip
+    conn.close()
+    assert touched == {"C0000262", "C0001000"}
+    assert office(db) == fresh(db, tmp_path)
+
+
+def test_a_kept_action_that_does_not_read_is_evaluated_again_not_shown(
+    db: Path, tmp_path: Path
+) -> None:
+    import json
+
+    expected = fresh(db, tmp_path)
+    office(db)
+    side = sqlite3.connect(nextcache.folder(db) / kept.FILE)
+    for case_id, text in side.execute(f"SELECT case_id, brief FROM {kept.TABLE}").fetchall():
+        parts = json.loads(text)
+        if parts[5]:
+            parts[5][0][4] = "not a date"  # the top action's due date
+            side.execute(f"UPDATE {kept.TABLE} SET brief = ? WHERE case_id = ?",
+                         (json.dumps(parts), case_id))  # fmt: skip
+    side.commit()
+    side.close()
+    conn = store.connect(db)
+    clause, params = scope.cases_clause(scope.actor(conn, "S0001"), "c")
+    views = unit.kept_views(conn, clause, params, today=TODAY, books=BOOKS, coef=COEF)
+    assert all(v.actions is not None for v in views)  # every one reads
+    conn.close()
+    assert office(db) == expected
+
+
+def test_a_store_restored_from_a_backup_is_not_read_through_what_was_kept(
+    db: Path, tmp_path: Path
+) -> None:
+    # Kept after a local write, then the store goes back to its backup: the kept brief
+    # and counts belong to a history this store no longer has.
+    backup = tmp_path / "backup.db"
+    shutil.copyfile(db, backup)
+    conn = store.connect(db)
+    record.add_barrier(conn, scope.actor(conn, "S0004"), "C0000530", "housing", today=TODAY,
+                       books=BOOKS)  # fmt: skip
+    conn.close()
+    office(db)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(backup, db)
+    assert office(db) == fresh(db, tmp_path)
+    # and written again after the restore: the same ids, other times
+    conn = store.connect(db)
+    record.add_barrier(conn, scope.actor(conn, "S0004"), "C0000530", "housing", today=TODAY,
+                       books=BOOKS, now="2026-11-24T09:00:00")  # fmt: skip
+    conn.close()
+    assert office(db) == fresh(db, tmp_path)

@@ -188,7 +188,11 @@ def loads(text: str, rest: str | None = None) -> Brief:
         raise ValueError("a kept action that does not read")
     d, o, w, effort, stuck, monthly = fig
     figures = (d, o, w, effort, stuck, monthly)  # as kept: an int stays an int
-    return Brief(case, situation, urgency, figures, barriers, acts, mile, more)
+    if not isinstance(situation, str) or not isinstance(urgency, int | float):
+        raise ValueError("a kept situation that does not read")
+    brief = Brief(case, situation, urgency, figures, barriers, acts, mile, more)
+    brief.actions  # noqa: B018  (made now: a kept action that does not read fails here,
+    return brief  # where the case is then evaluated again, not later in a view)
 
 
 # The file -----------------------------------------------------------------------------
@@ -233,6 +237,27 @@ def marks(conn: sqlite3.Connection) -> tuple[int, ...]:
     ]
     row = conn.execute(f"SELECT {', '.join(parts)}").fetchone()
     return tuple(int(v or 0) for v in row)
+
+
+def lineage(conn: sqlite3.Connection, seen: tuple[int, ...]) -> str:
+    """When the sync and the audit entry ``seen`` names were made, as this store has them:
+    a store restored from a backup, then written again, reuses the ids with other times."""
+    row = conn.execute(
+        "SELECT (SELECT started_at FROM sync_log WHERE sync_id = ?),"
+        " (SELECT at FROM audit_log WHERE id = ?)",
+        (seen[0], seen[1]),
+    ).fetchone()
+    return f"{row[0]}|{row[1]}"
+
+
+def _still_true(conn: sqlite3.Connection, seen: tuple[Any, ...], now: tuple[int, ...]) -> bool:
+    """Whether marks kept with a brief (ints in MARKS' order, then their lineage) belong to
+    this store's history: none beyond what it has now (a restored store is behind them),
+    and the same sync and audit entry at those ids."""
+    if len(seen) != len(MARKS) + 1 or not all(isinstance(m, int) for m in seen[:-1]):
+        return False
+    ints = tuple(seen[:-1])
+    return all(m <= n for m, n in zip(ints, now, strict=True)) and lineage(conn, ints) == seen[-1]
 
 
 def _open(folder: Path) -> sqlite3.Connection | None:
@@ -306,6 +331,7 @@ def briefs(
     try:
         current = stamp(conn, books, coef, redact)
         now = marks(conn)  # before the cases are read
+        now_text = json.dumps([*now, lineage(conn, now)])
         side.execute(
             "CREATE TEMP TABLE want (case_id TEXT PRIMARY KEY, variant TEXT) WITHOUT ROWID"
         )
@@ -324,9 +350,12 @@ def briefs(
         ):
             if text_marks not in parsed:
                 try:
-                    parsed[text_marks] = tuple(int(m) for m in json.loads(text_marks))
+                    kept_marks = tuple(json.loads(text_marks))
                 except (ValueError, TypeError):  # damaged: never matches, re-evaluated
-                    parsed[text_marks] = ()
+                    kept_marks = ()
+                parsed[text_marks] = (
+                    tuple(kept_marks[:-1]) if _still_true(conn, kept_marks, now) else ()
+                )
             rows.append((case_id, parsed[text_marks], text, more))
         rows = [r for r in rows if len(r[1]) == len(MARKS)]
         low = tuple(min((r[1][i] for r in rows), default=now[i]) for i in range(len(MARKS)))
@@ -356,7 +385,7 @@ def briefs(
         return evaluate(case_ids)
     try:
         fresh = evaluate(missing) if missing else []
-        _keep(side, current, today, now, fresh, variants)
+        _keep(side, current, today, now_text, fresh, variants)
     finally:
         side.close()
     made = {b.case_id: b for b in fresh}
@@ -364,7 +393,7 @@ def briefs(
 
 
 def _keep(
-    side: sqlite3.Connection, current: str, today: date, seen: tuple[int, ...],
+    side: sqlite3.Connection, current: str, today: date, seen: str,
     fresh: list[Brief], variants: dict[str, str],
 ) -> None:  # fmt: skip
     if not fresh:
@@ -382,7 +411,7 @@ def _keep(
                     variants.get(b.case_id, ""),
                     current,
                     today.isoformat(),
-                    json.dumps(seen),
+                    seen,
                     dumps(b),
                     dumps_rest(b),
                 )
@@ -422,7 +451,8 @@ class KeptCounts:
                 )
             except sqlite3.Error:
                 self.close()
-        self.stamp = stamp(conn, None, None, False) + json.dumps(marks(conn))  # before counts
+        now = marks(conn)  # before the counts; the lineage tells a restored store apart
+        self.stamp = stamp(conn, None, None, False) + json.dumps([*now, lineage(conn, now)])
 
     def get(self, key: str) -> dict[str, dict[str | None, tuple[int, int, int]]] | None:
         if self.side is None:

@@ -29,23 +29,32 @@ class Applied(NamedTuple):
     updated: int
 
 
-def case_link(rt: RecordType) -> str | None:
-    """The column of ``rt`` that names (or leads to) the case a row belongs to: its
-    ``case_id``, a placement's ``removal_id``; None for staff and costs."""
+Touched = set[tuple[str, str]]  # (link column, value): the cases a sync changed, found later
+
+
+def case_links(rt: RecordType) -> tuple[str, ...]:
+    """The columns of ``rt`` that name (or lead to) the cases a row bears on: its
+    ``case_id``; a placement's ``removal_id``; and a signal's ``person_id`` too (a signal
+    reaches every case its person is on, ``casedata``). None for staff and costs."""
     names = set(rt.names)
-    return "case_id" if "case_id" in names else "removal_id" if "removal_id" in names else None
+    if "case_id" in names:
+        return ("case_id", "person_id") if rt.name == "signals" else ("case_id",)
+    return ("removal_id",) if "removal_id" in names else ()
 
 
 def _counted(
-    conn: sqlite3.Connection, sql: str, table: str, link: str | None, touched: set[str]
+    conn: sqlite3.Connection, sql: str, table: str, links: tuple[str, ...], touched: Touched
 ) -> int:
-    """Run an INSERT or UPDATE of ``table``; with ``link``, add the linked ids of the rows
-    it wrote to ``touched`` (RETURNING: one value per row written, none for rows left)."""
-    if link is None:
+    """Run an INSERT or UPDATE of ``table``; with ``links``, add the linked ids of the rows
+    it wrote to ``touched`` (RETURNING: the values after the write, for each row written)."""
+    if not links:
         return int(conn.execute(sql).rowcount)
-    rows = conn.execute(f"{sql} RETURNING {table}.{ck.q(link)}").fetchall()
-    touched.update(str(r[0]) for r in rows if r[0] is not None)
-    return len(rows)
+    rows = conn.execute(f"{sql} RETURNING {', '.join(f'{table}.{ck.q(c)}' for c in links)}")
+    n = 0
+    for row in rows:
+        n += 1
+        touched.update((c, str(v)) for c, v in zip(links, row, strict=True) if v is not None)
+    return n
 
 
 def apply_staged(
@@ -53,19 +62,19 @@ def apply_staged(
     rt: RecordType,
     header_columns: tuple[str, ...],
     sync_id: int,
-    touched: set[str] | None = None,
+    touched: Touched | None = None,
 ) -> Applied:
     """Apply the good staged rows of ``rt`` with the file's ``header_columns``; into
-    ``touched``, the ``case_link`` ids of the rows written (not when the table was empty:
-    then every case may have changed, which the caller records)."""
+    ``touched``, the ``case_links`` of the rows written, before and after (not when the
+    table was empty: then every case may have changed, which the caller records)."""
     table = ck.q(rt.name)
     was_empty = not conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
     good = conn.execute(f"SELECT count(*) FROM {STAGE} WHERE {GOOD}").fetchone()[0]
     if not good:
         return Applied(was_empty, 0, 0, 0)
-    link = case_link(rt) if touched is not None and not was_empty else None
-    ids: set[str] = set()
-    updated = 0 if was_empty else _update_existing(conn, rt, header_columns, sync_id, link, ids)
+    links = case_links(rt) if touched is not None and not was_empty else ()
+    ids: Touched = set()
+    updated = 0 if was_empty else _update_existing(conn, rt, header_columns, sync_id, links, ids)
     select = ", ".join(ck.normalised(rt.column(c)) for c in rt.names)
     # The key as stored (a typed key cell is trimmed and formatted), as the update matched it.
     match = " AND ".join(f"t.{ck.q(k)} = {ck.normalised(rt.column(k))}" for k in rt.key)
@@ -76,7 +85,7 @@ def apply_staged(
         + ("" if was_empty else f" AND NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})")
         + " ORDER BY rowid",
         table,
-        link,
+        links,
         ids,
     )
     if touched is not None:
@@ -89,8 +98,8 @@ def _update_existing(
     rt: RecordType,
     header_columns: tuple[str, ...],
     sync_id: int,
-    link: str | None = None,
-    touched: set[str] | None = None,
+    links: tuple[str, ...] = (),
+    touched: Touched | None = None,
 ) -> int:
     """Update the stored rows that the good staged rows change (or bring back from gone);
     return how many."""
@@ -106,16 +115,27 @@ def _update_existing(
     def changed(columns: list[str]) -> str:
         return " OR ".join(f"{table}.{ck.q(c)} IS NOT s.{ck.q(c)}" for c in columns)
 
+    source = f"(SELECT {staged} FROM {STAGE} WHERE {GOOD} ORDER BY {', '.join(key_cols)}) AS s"
+    out: Touched = touched if touched is not None else set()
+    # A row that moves to another case (its case_id or removal_id changes) changed the case
+    # it leaves as well: RETURNING gives the new value, so the old one is read first.
+    moving = [c for c in links if c in settable]
+    if moving:
+        for row in conn.execute(
+            f"SELECT {', '.join(f'{table}.{ck.q(c)}' for c in moving)} FROM {table}, {source}"
+            f" WHERE {match} AND ({changed(moving)})"
+        ):
+            out.update((c, str(v)) for c, v in zip(moving, row, strict=True) if v is not None)
+
     def update(columns: list[str], where: str) -> int:
         sets = "".join(f"{ck.q(c)} = s.{ck.q(c)}, " for c in columns)
         return _counted(
             conn,
             f"UPDATE {table} SET {sets}_gone_on = NULL, _sync_id = {sync_id}"
-            f" FROM (SELECT {staged} FROM {STAGE} WHERE {GOOD} ORDER BY {', '.join(key_cols)})"
-            f" AS s WHERE {match} AND ({where})",
+            f" FROM {source} WHERE {match} AND ({where})",
             table,
-            link,
-            touched if touched is not None else set(),
+            links,
+            out,
         )
 
     revived = f"{table}._gone_on IS NOT NULL"

@@ -18,7 +18,7 @@ from casecli.core.contract import KNOWN_CASE_TYPES, TEXT, RecordType
 from casecli.core.lines import LineTooLong
 from casecli.core.profiles import Profile
 from casecli.core.source import Reader, SourceFile
-from casecli.core.sync_apply import GOOD, LINE, STAGE, apply_staged, case_link
+from casecli.core.sync_apply import GOOD, LINE, STAGE, Touched, apply_staged, case_links
 from casecli.core.sync_result import FileResult, SyncResult
 from casecli.core.words import noun, plural
 
@@ -52,36 +52,38 @@ class Job:
         self.seen = fast.UNSEEN_FILE  # what a fast read saw in the staged file's bytes
         # The cases this job changed (sync_cases): ``case_link`` ids of the rows written;
         # ``touched_all`` when the table was loaded whole (empty before, nothing listed).
-        self.touched: set[str] = set()
+        self.touched: Touched = set()  # (link column, value): sync_apply.case_links
         self.touched_all = False
 
     def record_touched(self) -> None:
         """Write the cases this job changed into ``sync_cases`` (a placement's through its
         removal), or '*' when it loaded its table whole."""
         if self.touched_all:
-            ids: list[tuple[str]] = [("*",)]
-        elif case_link(self.rt) == "removal_id":
-            ids = self._cases_of_removals()
+            ids = {"*"}
         else:
-            ids = [(c,) for c in sorted(self.touched)]
+            ids = {v for c, v in self.touched if c == "case_id"}
+            ids |= self._cases_of("removals", "removal_id")  # a placement's
+            ids |= self._cases_of("people", "person_id")  # a signal's person's
         self.conn.executemany(
             "INSERT OR IGNORE INTO sync_cases (sync_id, case_id) VALUES (?, ?)",
-            [(self.sync_id, c) for (c,) in ids],
+            [(self.sync_id, c) for c in sorted(ids)],
         )
 
-    def _cases_of_removals(self) -> list[tuple[str]]:
-        removals = sorted(self.touched)
+    def _cases_of(self, table: str, column: str) -> set[str]:
+        """The cases of the ``column`` values touched (every case a person is on)."""
+        values = sorted(v for c, v in self.touched if c == column)
         out: set[str] = set()
-        for i in range(0, len(removals), 500):
-            chunk = removals[i : i + 500]
+        for i in range(0, len(values), 500):
+            chunk = values[i : i + 500]
             marks = ", ".join("?" for _ in chunk)
             out.update(
                 str(r[0])
                 for r in self.conn.execute(
-                    f"SELECT case_id FROM removals WHERE removal_id IN ({marks})", chunk
+                    f"SELECT case_id FROM {table} WHERE {column} IN ({marks})", chunk
                 )
+                if r[0] is not None
             )
-        return [(c,) for c in sorted(out)]
+        return out
 
     # -- the steps -----------------------------------------------------------------
 
@@ -413,13 +415,17 @@ class Job:
                 f" AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s._retry IS NULL AND {stored})"
             )
         sql = f"UPDATE {table} SET _gone_on = ?, _sync_id = ? WHERE _gone_on IS NULL AND {missing}"
-        link = case_link(self.rt)
-        if link is None:
+        links = case_links(self.rt)
+        if not links:
             return int(self.conn.execute(sql, (self.gone_on, self.sync_id)).rowcount)
         rows = self.conn.execute(
-            f"{sql} RETURNING {table}.{ck.q(link)}", (self.gone_on, self.sync_id)
+            f"{sql} RETURNING {', '.join(f'{table}.{ck.q(c)}' for c in links)}",
+            (self.gone_on, self.sync_id),
         ).fetchall()
-        self.touched.update(str(r[0]) for r in rows if r[0] is not None)
+        for row in rows:
+            self.touched.update(
+                (c, str(v)) for c, v in zip(links, row, strict=True) if v is not None
+            )
         return len(rows)
 
     def _warn_unknown_values(self) -> None:
