@@ -275,6 +275,18 @@ def test_key_measure_counts_are_kept_until_anything_changes(
     assert after.scores == fresh(db, tmp_path).scores
 
 
+def _counting_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Two processes from 100 cases on (sample.db's office is small), and the sizes of the
+    parts this process evaluates (the other process runs its own, unpatched code)."""
+    here: list[int] = []
+    real = unit._briefs_here
+    monkeypatch.setattr(unit, "PARALLEL_AT", 100)
+    monkeypatch.setattr(
+        unit, "_briefs_here", lambda c, ids, kw: here.append(len(ids)) or real(c, ids, kw)
+    )
+    return here
+
+
 def test_many_cases_are_evaluated_in_two_processes_with_the_same_answer(
     db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -285,12 +297,7 @@ def test_many_cases_are_evaluated_in_two_processes_with_the_same_answer(
     if (os.cpu_count() or 1) < 2:
         pytest.skip("one core: evaluated in one process")
     expected = fresh(db, tmp_path)
-    here: list[int] = []  # the cases this process evaluated (the other runs its own code)
-    real = unit._briefs_here
-    monkeypatch.setattr(unit, "PARALLEL_AT", 100)
-    monkeypatch.setattr(
-        unit, "_briefs_here", lambda c, ids, kw: here.append(len(ids)) or real(c, ids, kw)
-    )
+    here = _counting_here(monkeypatch)  # the cases this process evaluated
     assert office(db) == expected
     total = expected.figures.open_cases - len(expected.owners.unassigned)
     assert here == [total - total * 9 // 20]  # the rest went to the other process
@@ -304,12 +311,7 @@ def test_from_a_worker_thread_two_other_processes_evaluate_them_all(
     import threading
 
     expected = fresh(db, tmp_path)
-    here: list[int] = []
-    real = unit._briefs_here
-    monkeypatch.setattr(unit, "PARALLEL_AT", 100)
-    monkeypatch.setattr(
-        unit, "_briefs_here", lambda c, ids, kw: here.append(len(ids)) or real(c, ids, kw)
-    )
+    here = _counting_here(monkeypatch)
     got: list[Any] = []
     worker = threading.Thread(target=lambda: got.append(office(db)))
     worker.start()
@@ -322,15 +324,10 @@ def test_the_other_process_failing_changes_nothing(
     db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     expected = fresh(db, tmp_path)
-    here: list[int] = []
-    real = unit._briefs_here
-    monkeypatch.setattr(unit, "PARALLEL_AT", 100)
+    here = _counting_here(monkeypatch)
     # the other process exits with an error, having written nothing
     monkeypatch.setattr(
         unit, "_child_command", lambda: [sys.executable, "-c", "raise SystemExit(3)"]
-    )
-    monkeypatch.setattr(
-        unit, "_briefs_here", lambda c, ids, kw: here.append(len(ids)) or real(c, ids, kw)
     )
     assert office(db) == expected
     assert len(here) == 2  # its part, then the other's, here

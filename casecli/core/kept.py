@@ -260,6 +260,16 @@ def _still_true(conn: sqlite3.Connection, seen: tuple[Any, ...], now: tuple[int,
     return all(m <= n for m, n in zip(ints, now, strict=True)) and lineage(conn, ints) == seen[-1]
 
 
+def _open_for(conn: sqlite3.Connection) -> sqlite3.Connection | None:
+    """The kept file beside ``conn``'s store; None for a store with no file, or for a
+    connection inside a transaction of its own (it sees writes that may yet be rolled
+    back, and their ids reused: nothing it reads is kept)."""
+    path = store_path(conn)
+    if path is None or conn.in_transaction:
+        return None
+    return _open(nextcache.folder(path))
+
+
 def _open(folder: Path) -> sqlite3.Connection | None:
     """The kept file, made 0600 in a 0700 folder; None when it cannot be (read-only)."""
     try:
@@ -321,11 +331,7 @@ def briefs(
     worker is behind on, whether the user is its worker); a brief kept for another variant
     is not used (default ""). ``full``: read every action, not only the most urgent."""
     variants = variants or {}
-    path = store_path(conn)
-    # inside a transaction of its own the connection sees writes that may yet be rolled
-    # back (and their ids reused): nothing it reads is kept
-    usable = path is not None and not conn.in_transaction
-    side = _open(nextcache.folder(path)) if usable and path is not None else None
+    side = _open_for(conn)
     if side is None:
         return evaluate(case_ids)
     try:
@@ -340,8 +346,8 @@ def briefs(
             [(c, variants.get(c, "")) for c in case_ids],
         )
         rest = "k.rest" if full else "NULL"
-        parsed: dict[str, tuple[int, ...]] = {}  # the marks' text, read once (most share it)
-        rows = []
+        parsed: dict[str, tuple[int, ...] | None] = {}  # marks' text, read once (most share it)
+        rows = []  # the kept briefs whose marks belong to this store's history
         for case_id, text_marks, text, more in side.execute(
             f"SELECT k.case_id, k.marks, k.brief, {rest} FROM temp.want w JOIN {TABLE} k"
             " ON k.case_id = w.case_id AND k.variant = w.variant"
@@ -354,16 +360,15 @@ def briefs(
                 except (ValueError, TypeError):  # damaged: never matches, re-evaluated
                     kept_marks = ()
                 parsed[text_marks] = (
-                    tuple(kept_marks[:-1]) if _still_true(conn, kept_marks, now) else ()
+                    tuple(kept_marks[:-1]) if _still_true(conn, kept_marks, now) else None
                 )
-            rows.append((case_id, parsed[text_marks], text, more))
-        rows = [r for r in rows if len(r[1]) == len(MARKS)]
+            seen = parsed[text_marks]
+            if seen is not None:
+                rows.append((case_id, seen, text, more))
         low = tuple(min((r[1][i] for r in rows), default=now[i]) for i in range(len(MARKS)))
         changed = _changed_since(conn, low)
         stale: dict[tuple[int, ...], set[str] | None] = {}  # per marks: the cases changed since
-        for seen in set(parsed.values()):
-            if len(seen) != len(MARKS):
-                continue
+        for seen in {r[1] for r in rows}:
             since: set[str] | None = set()
             for found, mark in zip(changed, seen, strict=True):
                 if found.get("*", 0) > mark:
@@ -372,7 +377,6 @@ def briefs(
                 since.update(c for c, last in found.items() if last > mark)  # type: ignore[union-attr]
             stale[seen] = since
         good: dict[str, Brief] = {}
-        rows = [r for r in rows if r[1] in stale]
         for case_id, seen, text, more in rows:
             since = stale[seen]
             if since is None or case_id in since:
@@ -439,9 +443,7 @@ class KeptCounts:
     with no cache folder, nothing is kept."""
 
     def __init__(self, conn: sqlite3.Connection, today: date) -> None:
-        path = store_path(conn)
-        usable = path is not None and not conn.in_transaction  # as in ``briefs``
-        self.side = _open(nextcache.folder(path)) if usable and path is not None else None
+        self.side = _open_for(conn)
         self.today = today
         if self.side is not None:
             try:

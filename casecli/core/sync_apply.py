@@ -12,7 +12,7 @@ full export had marked gone comes back.
 from __future__ import annotations
 
 import sqlite3
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from casecli.core import checks as ck
 from casecli.core.contract import RecordType
@@ -42,18 +42,24 @@ def case_links(rt: RecordType) -> tuple[str, ...]:
     return ("removal_id",) if "removal_id" in names else ()
 
 
-def _counted(
-    conn: sqlite3.Connection, sql: str, table: str, links: tuple[str, ...], touched: Touched
-) -> int:
+def _note(touched: Touched, links: tuple[str, ...] | list[str], row: tuple[Any, ...]) -> None:
+    """Add a written row's link values (``links``, in the row's order) to ``touched``."""
+    touched.update((c, str(v)) for c, v in zip(links, row, strict=True) if v is not None)
+
+
+def counted(
+    conn: sqlite3.Connection, sql: str, table: str, links: tuple[str, ...], touched: Touched,
+    params: tuple[Any, ...] = (),
+) -> int:  # fmt: skip
     """Run an INSERT or UPDATE of ``table``; with ``links``, add the linked ids of the rows
     it wrote to ``touched`` (RETURNING: the values after the write, for each row written)."""
     if not links:
-        return int(conn.execute(sql).rowcount)
-    rows = conn.execute(f"{sql} RETURNING {', '.join(f'{table}.{ck.q(c)}' for c in links)}")
+        return int(conn.execute(sql, params).rowcount)
+    rows = conn.execute(f"{sql} RETURNING {', '.join(f'{table}.{ck.q(c)}' for c in links)}", params)
     n = 0
     for row in rows:
         n += 1
-        touched.update((c, str(v)) for c, v in zip(links, row, strict=True) if v is not None)
+        _note(touched, links, row)
     return n
 
 
@@ -78,7 +84,7 @@ def apply_staged(
     select = ", ".join(ck.normalised(rt.column(c)) for c in rt.names)
     # The key as stored (a typed key cell is trimmed and formatted), as the update matched it.
     match = " AND ".join(f"t.{ck.q(k)} = {ck.normalised(rt.column(k))}" for k in rt.key)
-    inserted = _counted(
+    inserted = counted(
         conn,
         f"INSERT INTO {table} ({', '.join(ck.q(c) for c in rt.names)}, _gone_on, _sync_id)"
         f" SELECT {select}, NULL, {sync_id} FROM {STAGE} WHERE {GOOD}"
@@ -125,11 +131,11 @@ def _update_existing(
             f"SELECT {', '.join(f'{table}.{ck.q(c)}' for c in moving)} FROM {table}, {source}"
             f" WHERE {match} AND ({changed(moving)})"
         ):
-            out.update((c, str(v)) for c, v in zip(moving, row, strict=True) if v is not None)
+            _note(out, moving, row)
 
     def update(columns: list[str], where: str) -> int:
         sets = "".join(f"{ck.q(c)} = s.{ck.q(c)}, " for c in columns)
-        return _counted(
+        return counted(
             conn,
             f"UPDATE {table} SET {sets}_gone_on = NULL, _sync_id = {sync_id}"
             f" FROM {source} WHERE {match} AND ({where})",

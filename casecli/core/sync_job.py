@@ -18,7 +18,15 @@ from casecli.core.contract import KNOWN_CASE_TYPES, TEXT, RecordType
 from casecli.core.lines import LineTooLong
 from casecli.core.profiles import Profile
 from casecli.core.source import Reader, SourceFile
-from casecli.core.sync_apply import GOOD, LINE, STAGE, Touched, apply_staged, case_links
+from casecli.core.sync_apply import (
+    GOOD,
+    LINE,
+    STAGE,
+    Touched,
+    apply_staged,
+    case_links,
+    counted,
+)
 from casecli.core.sync_result import FileResult, SyncResult
 from casecli.core.words import noun, plural
 
@@ -415,18 +423,9 @@ class Job:
                 f" AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s._retry IS NULL AND {stored})"
             )
         sql = f"UPDATE {table} SET _gone_on = ?, _sync_id = ? WHERE _gone_on IS NULL AND {missing}"
-        links = case_links(self.rt)
-        if not links:
-            return int(self.conn.execute(sql, (self.gone_on, self.sync_id)).rowcount)
-        rows = self.conn.execute(
-            f"{sql} RETURNING {', '.join(f'{table}.{ck.q(c)}' for c in links)}",
-            (self.gone_on, self.sync_id),
-        ).fetchall()
-        for row in rows:
-            self.touched.update(
-                (c, str(v)) for c, v in zip(links, row, strict=True) if v is not None
-            )
-        return len(rows)
+        return counted(
+            self.conn, sql, table, case_links(self.rt), self.touched, (self.gone_on, self.sync_id)
+        )
 
     def _warn_unknown_values(self) -> None:
         if self.rt.name != "cases":
