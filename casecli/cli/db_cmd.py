@@ -1,4 +1,4 @@
-"""``casecli db init | migrate | check | backup``: store upkeep."""
+"""``casecli db init | migrate | check | backup | warm``: store upkeep."""
 
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +11,7 @@ from casecli.cli.usage import Group
 
 def register(app: typer.Typer) -> None:
     db_app = typer.Typer(
-        cls=Group, help="Store upkeep: init, migrate, check, backup.", no_args_is_help=True
+        cls=Group, help="Store upkeep: init, migrate, check, backup, warm.", no_args_is_help=True
     )
     app.add_typer(db_app, name="db")
 
@@ -118,3 +118,23 @@ def register(app: typer.Typer) -> None:
         out = store.backup(conn, path, dest=dest)
         conn.close()
         say(settings, {"db": str(path), "backup": str(out)}, f"Backed up {path} to {out}.")
+
+    @command(db_app, "warm", playbooks=True)
+    def warm(settings: Settings) -> None:
+        """Work out today's views of your scope ahead, after the nightly sync, so the
+        morning's first next, unit, score and focus read them instead of evaluating."""
+        import time
+
+        from casecli.cli.next_cmd import warm_views
+        from casecli.core.words import plural
+
+        started = time.perf_counter()
+        who, cases = warm_views(settings)
+        took = time.perf_counter() - started
+        say(
+            settings,
+            {"db": str(settings.db_path()), "staff_id": who.staff_id, "role": who.role,
+             "today": settings.today.isoformat(), "cases": cases, "seconds": round(took, 1)},
+            f"Kept {settings.today.isoformat()}'s evaluations of {plural(cases, 'open case')}"
+            f" for {who.staff_id} ({who.role}) in {took:.1f} s.",
+        )  # fmt: skip

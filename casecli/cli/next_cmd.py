@@ -120,6 +120,44 @@ def refresh_next(settings: Settings) -> None:
             conn.close()
 
 
+def warm_views(settings: Settings) -> tuple[Any, int]:
+    """``casecli db warm``: run, for ``settings.today``, what the user's morning commands
+    evaluate, so that they read it kept: their ranked ``next`` (and with it every open
+    case's brief in their scope), their unit's or office's view (the briefs without goals'
+    weight and the key measures), ``score``'s and ``focus``'s counts. The user and the
+    number of open cases evaluated. A brief changes every day for most cases (urgency
+    rises with each day overdue, idle, waiting), so what is kept is a day's; this is what
+    makes the first view of a day read it (README: "The nightly run")."""
+    from casecli.core import config, kept, measures, nextcache, unit
+    from casecli.core import focus as fo
+    from casecli.core import score as sc
+    from casecli.core.errors import CasecliError
+
+    conn = settings.connect()
+    try:
+        if not kept.can_keep(conn):
+            raise CasecliError(
+                f"Nothing can be kept beside {settings.db_path()}: {nextcache.folder(settings.db_path())}"
+                " cannot be made or written; make it writable (the views work without it,"
+                " evaluating as they go)."
+            )
+        cfg = config.load()
+        views = _evaluate(settings, conn, cfg=cfg)[0]
+        conn, who, books, coef = _context(settings, conn, cfg)
+        kw = {"today": settings.today, "books": books, "coef": coef, "redact": settings.redact}
+        if who.role == "supervisor" and who.unit_id:
+            unit.unit_view(conn, who, who.unit_id, **kw)
+        elif who.role == "manager" and who.office_id:
+            unit.office_view(conn, who, who.office_id, **kw)
+        options = measures.Options.from_playbooks(books)
+        scope = sc.resolve_scope(conn, who)
+        sc.scorecard(conn, scope, None, settings.today, options=options)
+        fo.focus(conn, scope, None, settings.today, options=options, redact=settings.redact)
+    finally:
+        conn.close()
+    return who, sum(1 for v in views if v.case.get("status") == "open")
+
+
 def _next_actions(settings: Settings) -> tuple[list[dict[str, Any]], str]:
     """Every ranked action for the user (``next --json``'s objects), most urgent first:
     the kept ones when their stamp is current, else worked out (and kept); and the user."""
