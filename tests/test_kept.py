@@ -440,18 +440,24 @@ def test_a_kept_action_that_does_not_read_is_evaluated_again_not_shown(
     expected = fresh(db, tmp_path)
     office(db)
     side = sqlite3.connect(nextcache.folder(db) / kept.FILE)
-    for case_id, text in side.execute(f"SELECT case_id, brief FROM {kept.TABLE}").fetchall():
-        parts = json.loads(text)
-        if parts[5]:
+    rows = side.execute(f"SELECT case_id, brief, rest FROM {kept.TABLE}").fetchall()
+    for n, (case_id, text, rest) in enumerate(rows):
+        parts, more = json.loads(text), json.loads(rest)
+        if n % 2 and parts[5]:
             parts[5][0][4] = "not a date"  # the top action's due date
-            side.execute(f"UPDATE {kept.TABLE} SET brief = ? WHERE case_id = ?",
-                         (json.dumps(parts), case_id))  # fmt: skip
+        elif more:
+            more[0][4] = "not a date"  # the second action's, read by ranked lists (full)
+        side.execute(f"UPDATE {kept.TABLE} SET brief = ?, rest = ? WHERE case_id = ?",
+                     (json.dumps(parts), json.dumps(more), case_id))  # fmt: skip
     side.commit()
     side.close()
     conn = store.connect(db)
     clause, params = scope.cases_clause(scope.actor(conn, "S0001"), "c")
-    views = unit.kept_views(conn, clause, params, today=TODAY, books=BOOKS, coef=COEF)
-    assert all(v.actions is not None for v in views)  # every one reads
+    for full in (False, True):  # each row's digest no longer matches: evaluated again
+        views = unit.kept_views(
+            conn, clause, params, today=TODAY, books=BOOKS, coef=COEF, full=full
+        )
+        assert all(v.actions is not None for v in views)  # every one reads
     conn.close()
     assert office(db) == expected
 

@@ -62,7 +62,7 @@ from casecli.core.barriers import Barrier
 from casecli.core.engine import CaseView, Milestone
 from casecli.core.urgency import Term
 
-VERSION = 2  # of the brief's layout
+VERSION = 3  # of the brief's layout (3: with its digest)
 FILE = "evals.db"
 TABLE = f"kept_v{VERSION}"  # a new layout, a new table
 COUNTS = "counts_v1"
@@ -194,9 +194,19 @@ def loads(text: str, rest: str | None = None) -> Brief:
     figures = (d, o, w, effort, stuck, monthly)  # as kept: an int stays an int
     if not isinstance(situation, str) or not isinstance(urgency, int | float):
         raise ValueError("a kept situation that does not read")
-    brief = Brief(case, situation, urgency, figures, barriers, acts, mile, more)
-    brief.actions  # noqa: B018  (made now: a kept action that does not read fails here,
-    return brief  # where the case is then evaluated again, not later in a view)
+    return Brief(case, situation, urgency, figures, barriers, acts, mile, more)
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _intact(text: str, rest: str | None, digest: str) -> bool:
+    """Whether a kept row reads as it was written: its brief's digest (and its other
+    actions', when read). A row damaged or edited since is evaluated again, so the actions
+    a brief makes when first asked (``Brief.actions``) come from text casecli wrote from
+    actions it had: they read, and a view never meets one that does not."""
+    return digest[:16] == _digest(text) and (rest is None or digest[16:] == _digest(rest))
 
 
 # The file -----------------------------------------------------------------------------
@@ -294,11 +304,13 @@ def _open(folder: Path) -> sqlite3.Connection | None:
         side = sqlite3.connect(path, timeout=5, isolation_level=None)
         side.execute("PRAGMA journal_mode = WAL")
         side.execute("PRAGMA synchronous = NORMAL")
-        side.execute("DROP TABLE IF EXISTS kept_v1")  # an earlier layout
+        for old in range(1, VERSION):  # earlier layouts
+            side.execute(f"DROP TABLE IF EXISTS kept_v{old}")
         side.execute(
             f"CREATE TABLE IF NOT EXISTS {TABLE} (case_id TEXT NOT NULL, variant TEXT NOT NULL,"
             " stamp TEXT NOT NULL, made_on TEXT NOT NULL, marks TEXT NOT NULL,"
-            " brief TEXT NOT NULL, rest TEXT NOT NULL, PRIMARY KEY (case_id, variant))"
+            " brief TEXT NOT NULL, rest TEXT NOT NULL, digest TEXT NOT NULL,"
+            " PRIMARY KEY (case_id, variant))"
             " WITHOUT ROWID"
         )
         return side
@@ -362,8 +374,8 @@ def briefs(
         rest = "k.rest" if full else "NULL"
         parsed: dict[str, tuple[int, ...] | None] = {}  # marks' text, read once (most share it)
         rows = []  # the kept briefs whose marks belong to this store's history
-        for case_id, text_marks, text, more in side.execute(
-            f"SELECT k.case_id, k.marks, k.brief, {rest} FROM temp.want w JOIN {TABLE} k"
+        for case_id, text_marks, text, more, digest in side.execute(
+            f"SELECT k.case_id, k.marks, k.brief, {rest}, k.digest FROM temp.want w JOIN {TABLE} k"
             " ON k.case_id = w.case_id AND k.variant = w.variant"
             " WHERE k.stamp = ? AND k.made_on = ?",
             (current, today.isoformat()),
@@ -377,7 +389,7 @@ def briefs(
                     tuple(kept_marks[:-1]) if _still_true(conn, kept_marks, now) else None
                 )
             seen = parsed[text_marks]
-            if seen is not None:
+            if seen is not None and _intact(text, more, digest):
                 rows.append((case_id, seen, text, more))
         low = tuple(min((r[1][i] for r in rows), default=now[i]) for i in range(len(MARKS)))
         changed = _changed_since(conn, low)
@@ -422,20 +434,14 @@ def _keep(
             f"DELETE FROM {TABLE} WHERE stamp <> ? OR made_on <> ?", (current, today.isoformat())
         )
         side.executemany(
-            f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (
-                    b.case_id,
-                    variants.get(b.case_id, ""),
-                    current,
-                    today.isoformat(),
-                    seen,
-                    dumps(b),
-                    dumps_rest(b),
-                )
+                (b.case_id, variants.get(b.case_id, ""), current, today.isoformat(), seen,
+                 text, rest, _digest(text) + _digest(rest))
                 for b in fresh
+                for text, rest in [(dumps(b), dumps_rest(b))]
             ],
-        )
+        )  # fmt: skip
         side.execute("COMMIT")
     except sqlite3.Error:
         with contextlib.suppress(sqlite3.Error):

@@ -214,10 +214,52 @@ def worker_load(
 ) -> WorkerLoad:
     hours = float(staff.get("hours_per_week") or DEFAULT_HOURS_PER_WEEK)
     active = bool(staff.get("active", 1))
-    figures = Figures(hours_available=hours * CAPACITY_DAYS / 7 if active else 0.0)
-    for v in views:
-        figures += case_figures(v, today, books)
+    figures = add_up(
+        Figures(hours_available=hours * CAPACITY_DAYS / 7 if active else 0.0), views, today, books
+    )
     return WorkerLoad(str(staff["staff_id"]), str(staff["name"]), active, hours, figures)
+
+
+def add_up(
+    start: Figures, views: list[Any], today: date, books: dict[str, playbooks.Playbook]
+) -> Figures:
+    """``start`` plus each view's :func:`case_figures`, in order (the same sums, to the
+    last bit, as adding Figures one by one), without making a Figures per case: a large
+    office's view adds up each of its cases twice (its worker's load, the pool's)."""
+    n, due, late, waits, effort = (
+        start.open_cases,
+        start.due_now,
+        start.overdue,
+        start.waiting,
+        start.effort_hours,
+    )
+    stuck, monthly = start.stuck, start.case_hours_per_month
+    for v in views:
+        if isinstance(v, kept.Brief):
+            d, o, w, e, s, m = v.figures
+            n, due, late, waits, effort, stuck, monthly = (
+                n + 1,
+                due + d,
+                late + o,
+                waits + w,
+                effort + e,
+                stuck + s,
+                monthly + m,
+            )
+        else:
+            f = case_figures(v, today, books)
+            n, due, late, waits = (
+                n + f.open_cases,
+                due + f.due_now,
+                late + f.overdue,
+                waits + f.waiting,
+            )
+            effort, stuck, monthly = (
+                effort + f.effort_hours,
+                stuck + f.stuck,
+                monthly + f.case_hours_per_month,
+            )
+    return Figures(n, due, late, waits, effort, start.hours_available, stuck, monthly)
 
 
 def case_hours(
