@@ -186,11 +186,13 @@ def test_a_damaged_or_unwritable_cache_never_changes_the_answer(
     folder.mkdir(mode=0o700)
     conn = sqlite3.connect(folder / kept.FILE)
     office(db)  # keeps
-    conn.execute(f"UPDATE {kept.TABLE} SET brief = 'garbage'")  # a brief that does not read
+    conn.execute(f"UPDATE {kept.TABLE} SET body = 'garbage'")  # a brief that does not read
     conn.commit()
     assert office(db) == expected
-    for damage in ("marks = 'garbage'", "marks = '[1, \"x\"]'", "brief = '[[1], 2, 3, 4, 5, 6, 7]'",
-                   "rest = '{\"a\": 1}'"):  # fmt: skip
+    for damage in ("marks = 'garbage'", "marks = '[1, \"x\"]'", "body = '[[1], 2]'", "bars = '[[1]]'",
+                   "rest = '{\"a\": 1}'", "situation = 'on track'", "urgency = 'x'",
+                   "due_now = due_now + 1", "worker_id = NULL"):  # fmt: skip
+        # each reads, or is a wrong answer that reads: the digest sends the case back
         conn.execute(f"UPDATE {kept.TABLE} SET {damage}")
         conn.commit()
         assert office(db) == expected, damage
@@ -440,14 +442,14 @@ def test_a_kept_action_that_does_not_read_is_evaluated_again_not_shown(
     expected = fresh(db, tmp_path)
     office(db)
     side = sqlite3.connect(nextcache.folder(db) / kept.FILE)
-    rows = side.execute(f"SELECT case_id, brief, rest FROM {kept.TABLE}").fetchall()
+    rows = side.execute(f"SELECT case_id, body, rest FROM {kept.TABLE}").fetchall()
     for n, (case_id, text, rest) in enumerate(rows):
         parts, more = json.loads(text), json.loads(rest)
-        if n % 2 and parts[5]:
-            parts[5][0][4] = "not a date"  # the top action's due date
+        if n % 2 and parts[0]:
+            parts[0][0][4] = "not a date"  # the top action's due date
         elif more:
             more[0][4] = "not a date"  # the second action's, read by ranked lists (full)
-        side.execute(f"UPDATE {kept.TABLE} SET brief = ?, rest = ? WHERE case_id = ?",
+        side.execute(f"UPDATE {kept.TABLE} SET body = ?, rest = ? WHERE case_id = ?",
                      (json.dumps(parts), json.dumps(more), case_id))  # fmt: skip
     side.commit()
     side.close()

@@ -596,7 +596,7 @@ def _briefs_apart(
         try:
             if child.returncode != 0 or "out" not in answer:
                 raise ValueError("the other process failed")
-            got += [kept.loads(text, rest) for text, rest in pickle.loads(answer["out"])]
+            got += [kept.from_row(row) for row in pickle.loads(answer["out"])]
         except Exception:  # noqa: BLE001  (whatever it answered: its part here)
             got += _briefs_here(conn, part, kw)
     return [*got, *mine]
@@ -631,7 +631,7 @@ def _child_env() -> dict[str, str]:
 
 def _evaluate_child() -> None:
     """In the second process: read (store, case ids, evaluation settings) on stdin, write
-    the briefs (kept text and the rest of their actions) on stdout."""
+    the briefs (as kept rows: kept.row_of) on stdout."""
     import pickle
     import sys
 
@@ -643,7 +643,7 @@ def _evaluate_child() -> None:
         briefs = _briefs_here(conn, ids, kw)
     finally:
         conn.close()
-    sys.stdout.buffer.write(pickle.dumps([(kept.dumps(b), kept.dumps_rest(b)) for b in briefs]))
+    sys.stdout.buffer.write(pickle.dumps([kept.row_of(b) for b in briefs]))
 
 
 def _parts(f: Figures) -> tuple[int, int, int, float, int, float]:
