@@ -60,7 +60,8 @@ def work(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
 MANAGER = [
     ("next",), ("next", "--json", "-n", "40"), ("unit",), ("unit", "--json"), ("caseload",),
-    ("waiting",), ("score",), ("score", "--office", "O01"), ("focus",),
+    ("waiting",), ("score",), ("score", "--office", "O01"),
+    ("score", "--period", "2026-11"), ("focus",),
     ("bottlenecks", "--office", "O01"),
 ]  # fmt: skip
 SUPERVISOR = [("next",), ("unit",), ("caseload",), ("waiting",), ("score",), ("focus",)]

@@ -124,11 +124,11 @@ def warm_views(settings: Settings) -> tuple[Any, int]:
     """``casecli db warm``: run, for ``settings.today``, what the user's morning commands
     evaluate, so that they read it kept: their ranked ``next`` (and with it every open
     case's brief in their scope), their unit's or office's view (the briefs without goals'
-    weight and the key measures), ``score``'s and ``focus``'s counts. The user and the
+    weight and the key measures), ``score``'s counts (each measure's period, and this month) and ``focus``'s. The user and the
     number of open cases evaluated. A brief changes every day for most cases (urgency
     rises with each day overdue, idle, waiting), so what is kept is a day's; this is what
     makes the first view of a day read it (README: "The nightly run")."""
-    from casecli.core import config, kept, measures, nextcache, unit
+    from casecli.core import config, kept, measures, nextcache, periods, unit
     from casecli.core import focus as fo
     from casecli.core import score as sc
     from casecli.core.errors import CasecliError
@@ -152,6 +152,9 @@ def warm_views(settings: Settings) -> tuple[Any, int]:
         options = measures.Options.from_playbooks(books)
         scope = sc.resolve_scope(conn, who)
         sc.scorecard(conn, scope, None, settings.today, options=options)
+        # and every measure for this month: score --period and the month's digests
+        month = periods.parse(settings.today.strftime("%Y-%m"), settings.today)
+        sc.scorecard(conn, scope, month, settings.today, options=options)
         fo.focus(conn, scope, None, settings.today, options=options, redact=settings.redact)
     finally:
         conn.close()
