@@ -124,8 +124,8 @@ def warm_views(settings: Settings) -> tuple[Any, int]:
     """``casecli db warm``: run, for ``settings.today``, what the user's morning commands
     evaluate, so that they read it kept: their ranked ``next`` (and with it every open
     case's brief in their scope), their unit's or office's view (the briefs without goals'
-    weight and the key measures), ``score``'s counts (each measure's period, and this month) and ``focus``'s. The user and the
-    number of open cases evaluated. A brief changes every day for most cases (urgency
+    weight and the key measures), ``score``'s counts (each measure's period, and this
+    month) and ``focus``'s. The user and the number of open cases evaluated. A brief changes every day for most cases (urgency
     rises with each day overdue, idle, waiting), so what is kept is a day's; this is what
     makes the first view of a day read it (README: "The nightly run")."""
     from casecli.core import config, kept, measures, nextcache, periods, unit
