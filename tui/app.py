@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -164,9 +165,11 @@ def make_app(
     *,
     playbooks: Path | None = None,
     watch: bool = True,
+    prefetched: Any = None,
 ) -> CasecliApp:
-    """The app for ``user`` on the store ``db`` as of ``today`` (tests call this too)."""
-    session = Session(Path(db), user, today, redact, playbooks)
+    """The app for ``user`` on the store ``db`` as of ``today`` (tests call this too);
+    ``prefetched``: its first screen's view, being worked out (``tui.prefetch``)."""
+    session = Session(Path(db), user, today, redact, playbooks, prefetched=prefetched)
     app = CasecliApp(session, session.actor(), watch=watch)
     app.units = session.units()
     return app

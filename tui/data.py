@@ -42,6 +42,8 @@ class Session:
     playbooks_dir: Path | None = None
     books: dict[str, playbooks.Playbook] = field(default_factory=dict)
     coef: dict[str, float] = field(default_factory=dict)
+    # the first screen's view, being worked out in another process (tui.prefetch)
+    prefetched: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.books = playbooks.load(self.playbooks_dir or config.playbooks_dir())
@@ -80,11 +82,25 @@ class Session:
 
     # Reads -------------------------------------------------------------------------
 
+    def _taken(self, method: str, arg: str) -> Any | None:
+        """The prefetched view, when it is this one (once: a reload reads the store)."""
+        pending, self.prefetched = self.prefetched, None
+        if pending is None:
+            return None
+        if pending.key != (method, arg, self.redact):
+            pending.cancel()
+            return None
+        return pending.get()
+
     def unit(self, unit_id: str) -> units.UnitView:
+        if (kept := self._taken("unit", unit_id)) is not None:
+            return kept
         with self.connect() as conn:
             return units.unit_view(conn, scope.actor(conn, self.user), unit_id, **self._kw())
 
     def office(self, office_id: str) -> units.OfficeView:
+        if (kept := self._taken("office", office_id)) is not None:
+            return kept
         with self.connect() as conn:
             return units.office_view(conn, scope.actor(conn, self.user), office_id, **self._kw())
 

@@ -13,9 +13,19 @@ def register(app: typer.Typer) -> None:
         conn = settings.connect()  # fails early, in one sentence, on a bad store or user
         who = settings.actor(conn)  # the user given, or the one whose login is yours
         conn.close()
+        # the first screen's view, read in another process while this one starts Textual
+        from tui import prefetch
+
+        pending = prefetch.for_actor(
+            settings.db_path(), who, settings.today, settings.redact, settings.playbooks
+        )
         from tui.app import make_app
 
-        make_app(
-            settings.db_path(), who.staff_id, settings.today, settings.redact,
-            playbooks=settings.playbooks,
-        ).run()  # fmt: skip
+        try:
+            make_app(
+                settings.db_path(), who.staff_id, settings.today, settings.redact,
+                playbooks=settings.playbooks, prefetched=pending,
+            ).run()  # fmt: skip
+        finally:
+            if pending is not None:
+                pending.cancel()

@@ -82,7 +82,8 @@ class Overview(DataScreen):
             self.MAIN_COLUMNS, narrow=self.NARROW_COLUMNS, narrow_below=self.NARROW_BELOW, id="main"
         )
         with Horizontal(id="lower"):
-            yield PagedTable([("situation", 10), ("cases", 5)], id="board")
+            # an office's counts run to six figures ("14,903" was cut to "14,90")
+            yield PagedTable([("situation", 10), ("cases", 7)], id="board")
             # what is awaited takes the box's width (wrapping if it must), its figures in
             # columns of their own: a wait reads whole at 100 columns (a fixed 46 wide
             # "what — 7 cases, median 35 days" was cut to "— 7 c")

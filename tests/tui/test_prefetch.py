@@ -1,0 +1,99 @@
+"""The first screen's view worked out in another process (tui.prefetch, issue 15 item 4):
+the same view the screen would read, taken once, and the store read as before whenever
+that process gives nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from casecli.core import unit as units
+from tests.tui.helpers import TODAY, copy_sample, screen_text, settle
+from tui import prefetch
+from tui.data import Session
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The views this process read from the store."""
+    seen: list[str] = []
+    for name in ("office_view", "unit_view"):
+        real = getattr(units, name)
+
+        def spy(*a: Any, _real: Any = real, _name: str = name, **k: Any) -> Any:
+            seen.append(_name)
+            return _real(*a, **k)
+
+        monkeypatch.setattr(units, name, spy)
+    return seen
+
+
+@pytest.mark.parametrize(
+    "user, role, method, arg", [("S0001", "manager", "office", "O01"),
+                                ("S0002", "supervisor", "unit", "U001")],
+)  # fmt: skip
+def test_the_view_from_the_other_process_is_the_one_read_here_and_taken_once(
+    tmp_path: Path, reads: list[str], user: str, role: str, method: str, arg: str
+) -> None:
+    db = copy_sample(tmp_path)
+    here = getattr(Session(db, user, TODAY), method)(arg)
+    reads.clear()
+    pending = prefetch.start(db, user, TODAY, False, None, role, arg)
+    assert pending is not None
+    session = Session(db, user, TODAY, prefetched=pending)
+    assert getattr(session, method)(arg) == here
+    assert reads == []  # read by the other process, not this one
+    assert getattr(session, method)(arg) == here  # a reload reads the store
+    assert reads == [f"{method}_view"]
+
+
+def test_a_worker_or_an_admin_opens_on_a_screen_nobody_prefetches(tmp_path: Path) -> None:
+    db = copy_sample(tmp_path)
+    assert prefetch.start(db, "S0004", TODAY, False, None, "worker", "U001") is None
+    assert prefetch.start(db, "S0037", TODAY, False, None, "admin", None) is None
+
+
+def test_when_the_other_process_fails_the_store_is_read_here(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = copy_sample(tmp_path)
+    # a store the other process cannot open (it is given a path that is not there)
+    pending = prefetch.start(tmp_path / "missing.db", "S0001", TODAY, False, None, "manager", "O01")
+    assert pending is not None and pending.get() is None
+    pending = prefetch.start(tmp_path / "missing.db", "S0001", TODAY, False, None, "manager", "O01")
+    session = Session(db, "S0001", TODAY, prefetched=pending)
+    assert session.office("O01").office_id == "O01"
+    assert reads == ["office_view"]
+
+
+def test_a_view_prefetched_for_another_setting_is_not_shown(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    # redact turned on before the first load: the names-shown view is not used
+    db = copy_sample(tmp_path)
+    pending = prefetch.start(db, "S0001", TODAY, False, None, "manager", "O01")
+    session = Session(db, "S0001", TODAY, prefetched=pending)
+    session.redact = True
+    session.office("O01")
+    assert reads == ["office_view"] and session.prefetched is None
+
+
+def test_the_app_opens_on_the_prefetched_office(tmp_path: Path, reads: list[str]) -> None:
+    from tui.app import make_app
+
+    db = copy_sample(tmp_path)
+
+    async def run(prefetched: Any) -> str:
+        app = make_app(db, "S0001", TODAY, watch=False, prefetched=prefetched)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            return screen_text(app)
+
+    plain = asyncio.run(run(None))
+    reads.clear()
+    pending = prefetch.start(db, "S0001", TODAY, False, None, "manager", "O01")
+    assert asyncio.run(run(pending)) == plain
+    assert reads == []
