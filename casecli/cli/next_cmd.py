@@ -287,7 +287,7 @@ def register(app: typer.Typer) -> None:
                         "case_id": v.case_id,
                         "case_type": v.case["case_type"],
                         "situation": v.situation,
-                        "next_action": v.actions[0].action if v.actions else None,
+                        "next_action": v.next_action,
                         "urgency": v.urgency,
                         "milestone": milestone_json(v),
                     }

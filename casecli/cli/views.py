@@ -266,7 +266,7 @@ def caseload_table(views: list[Any], settings: Settings, whose: Any = None) -> N
     )
     lines = []
     for v in views:
-        nxt = v.actions[0].action if v.actions else ""
+        nxt = v.next_action or ""
         kind = str(v.case["case_type"]).replace("_", " ")
         who = f"{worker_cell(whose[v.case_id], worker_w):<{worker_w + 1}}" if worker_w else ""
         line = f"{_fit(v.case_id, 9):<10}{who}{_fit(kind, 13):<14}{v.urgency:>5.1f}  {_fit(v.situation, sit_w):<{sit_w + 1}} {nxt}"

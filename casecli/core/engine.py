@@ -59,6 +59,11 @@ class CaseView:
     def urgency(self) -> float:
         return max((a.urgency for a in self.actions), default=0.0)
 
+    @property
+    def next_action(self) -> str | None:
+        """The most urgent action's words (a caseload's line), None when there is none."""
+        return self.actions[0].action if self.actions else None
+
 
 def evaluate(
     data: CaseData, book: Playbook, today: date, coef: dict[str, float], *, redact: bool = False,

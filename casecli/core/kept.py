@@ -61,18 +61,19 @@ from casecli.core.barriers import Barrier
 from casecli.core.engine import CaseView, Milestone
 from casecli.core.urgency import Term
 
-VERSION = 4  # of the brief's layout (4: its case and figures in columns, with a digest)
+VERSION = 5  # of the brief's layout (4: in columns, with a digest; 5: the next action's words)
 FILE = "evals.db"
 TABLE = f"kept_v{VERSION}"  # a new layout, a new table
 COUNTS = "counts_v1"
 # A kept row's columns after its case_id, in the order ``row_of`` gives them: what every
 # view reads of each case (its worker, unit, type, status, situation, urgency and share of
-# the figures) as plain values; what fewer read (its waits: ``bars``; its most urgent
+# the figures, the words of its next action: a caseload's line) as plain values; what fewer read (its waits: ``bars``; its most urgent
 # action and milestone: ``body``) and what only the ranked lists read (the other actions:
 # ``rest``) as JSON text, read when first asked. Reading 60,000 briefs whole took a second.
 COLUMNS = (
     "worker_id", "unit_id", "case_type", "status", "situation", "urgency",
-    "due_now", "overdue", "waiting", "effort", "stuck", "monthly", "bars", "body", "rest",
+    "due_now", "overdue", "waiting", "effort", "stuck", "monthly", "next_action", "bars",
+    "body", "rest",
 )  # fmt: skip
 CASE_FIELDS = ("case_id", "worker_id", "unit_id", "case_type", "status")
 Figures6 = tuple[int, int, int, float, int, float]  # unit.case_figures' parts
@@ -92,7 +93,7 @@ class Brief:
 
     def __init__(
         self, case: dict[str, Any], situation: str, urgency: float, figures: Figures6,
-        bars: list[Barrier] | str,
+        next_action: str | None, bars: list[Barrier] | str,
         body: tuple[list[Any], list[Any] | None] | str,
         rest: list[Any] | str | None = None,
     ) -> None:  # fmt: skip
@@ -100,6 +101,7 @@ class Brief:
         self.situation = situation
         self.urgency = urgency
         self.figures = figures
+        self.next_action = next_action  # the most urgent action's words (None: no action)
         self._bars = bars
         self._body = body
         self._rest = rest
@@ -166,8 +168,8 @@ class Brief:
         return []
 
     def _key(self) -> tuple[Any, ...]:
-        return (self.case, self.situation, self.urgency, self.figures, self.barriers,
-                self.top, self.mile, self.rest)  # fmt: skip
+        return (self.case, self.situation, self.urgency, self.figures, self.next_action,
+                self.barriers, self.top, self.mile, self.rest)  # fmt: skip
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Brief) and self._key() == other._key()
@@ -184,6 +186,7 @@ def brief_of(view: CaseView, figures: Figures6) -> Brief:
         view.situation,
         view.urgency,
         figures,
+        view.next_action,
         list(view.barriers),
         (
             [_action_raw(x) for x in view.actions[:1]],
@@ -236,7 +239,7 @@ def row_of(b: Brief) -> tuple[Any, ...]:
     c = b.case
     return (
         c["case_id"], c["worker_id"], c["unit_id"], c["case_type"], c["status"], b.situation,
-        b.urgency, *b.figures, bars, body, rest,
+        b.urgency, *b.figures, b.next_action, bars, body, rest,
     )  # fmt: skip
 
 
@@ -246,12 +249,27 @@ def _json(value: Any) -> str:
 
 def from_row(row: tuple[Any, ...] | list[Any]) -> Brief:
     """A brief from ``row_of``'s values (``rest`` None: not read)."""
-    case_id, worker, unit, case_type, status, situation, urgency, *fig, bars, body, rest = row
+    (
+        case_id,
+        worker,
+        unit,
+        case_type,
+        status,
+        situation,
+        urgency,
+        *fig,
+        next_action,
+        bars,
+        body,
+        rest,
+    ) = row
     if not isinstance(situation, str) or not isinstance(urgency, int | float) or len(fig) != 6:
         raise ValueError("a kept brief that does not read")
     case = {"case_id": case_id, "worker_id": worker, "unit_id": unit,
             "case_type": case_type, "status": status}  # fmt: skip
-    return Brief(case, situation, urgency, tuple(fig), bars, body, rest)
+    if next_action is not None and not isinstance(next_action, str):
+        raise ValueError("a kept brief that does not read")
+    return Brief(case, situation, urgency, tuple(fig), next_action, bars, body, rest)
 
 
 def _digest(text: str) -> str:

@@ -61,7 +61,7 @@ def case_rows(
     """One row per case; with ``workers`` (staff id -> staffing.Worker), a worker column."""
     rows = []
     for v in views:
-        nxt = printable(v.actions[0].action) if v.actions else ""
+        nxt = printable(v.next_action or "")
         kind = str(v.case["case_type"]).replace("_", " ")
         situation = situation_group(v.situation)  # "waiting on …": the card says on what
         family = person(v.case.get("name"), redact)
