@@ -486,3 +486,17 @@ def test_a_store_restored_from_a_backup_is_not_read_through_what_was_kept(
                        books=BOOKS, now="2026-11-24T09:00:00")  # fmt: skip
     conn.close()
     assert office(db) == fresh(db, tmp_path)
+
+
+def test_a_kept_table_of_another_layout_is_replaced_not_left_to_keep_nothing(
+    db: Path, evaluated: list[int]
+) -> None:
+    # a store opened by another branch's casecli: the same table name, other columns
+    folder = nextcache.folder(db)
+    folder.mkdir(mode=0o700)
+    side = sqlite3.connect(folder / kept.FILE)
+    side.execute(f"CREATE TABLE {kept.TABLE} (case_id TEXT, brief TEXT)")
+    side.close()
+    first = office(db)
+    assert office(db) == first
+    assert len(evaluated) == 1  # kept by the first view, read by the second

@@ -75,6 +75,7 @@ COLUMNS = (
     "due_now", "overdue", "waiting", "effort", "stuck", "monthly", "next_action", "bars",
     "body", "rest",
 )  # fmt: skip
+HEAD = ("case_id", "variant", "stamp", "made_on", "marks", "digest")  # then COLUMNS
 CASE_FIELDS = ("case_id", "worker_id", "unit_id", "case_type", "status")
 Figures6 = tuple[int, int, int, float, int, float]  # unit.case_figures' parts
 
@@ -393,10 +394,13 @@ def _open(folder: Path) -> sqlite3.Connection | None:
         side.execute("PRAGMA synchronous = NORMAL")
         for old in range(1, VERSION):  # earlier layouts
             side.execute(f"DROP TABLE IF EXISTS kept_v{old}")
+        have = [r[1] for r in side.execute(f"PRAGMA table_info({TABLE})")]
+        if have and have != list(HEAD + COLUMNS):  # another layout under this name (a
+            side.execute(f"DROP TABLE {TABLE}")  # branch's): it would keep nothing, ever
         side.execute(
-            f"CREATE TABLE IF NOT EXISTS {TABLE} (case_id TEXT NOT NULL, variant TEXT NOT NULL,"
-            " stamp TEXT NOT NULL, made_on TEXT NOT NULL, marks TEXT NOT NULL, digest TEXT NOT"
-            f" NULL, {', '.join(COLUMNS)}, PRIMARY KEY (case_id, variant)) WITHOUT ROWID"
+            f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+            + ", ".join(f"{c} TEXT NOT NULL" for c in HEAD)
+            + f", {', '.join(COLUMNS)}, PRIMARY KEY (case_id, variant)) WITHOUT ROWID"
         )  # the values' columns have no type: an int stays an int, a float a float
         return side
     except (OSError, sqlite3.Error):
