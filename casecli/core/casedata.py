@@ -50,7 +50,8 @@ def load(
 ) -> dict[str, CaseData]:
     """Every case matching ``where`` (SQL on the cases table aliased ``c``), with its records.
 
-    ``only`` names the CaseData lists to fill (default: all); ``event_kinds`` limits the
+    ``only`` names the CaseData lists to fill (default: all; "case" for the case's own row,
+    else ``case`` holds its id alone); ``event_kinds`` limits the
     events loaded. A caller that needs a part of the picture (the bottlenecks) reads less.
     ``payments_before`` (a month, ``YYYY-MM``): load only the payments rows the engine
     looks at — each case's latest month before that month (``steps.Facts``: is the case
@@ -78,9 +79,11 @@ def _load_selected(
 ) -> dict[str, CaseData]:
     out: dict[str, CaseData] = {}
     cases_cols = "case_id, program, case_type, status, opened_on, closed_on, worker_id, name, risk_level, response_hours, permanency_goal, goal_target_on, order_established_on, updated_at, unit_id, office_id"
-    for row in _rows(
-        conn.execute(f"SELECT {cases_cols} FROM cases WHERE case_id IN (SELECT case_id FROM sel)")
-    ):
+    if only is not None and "case" not in only:  # the case's own row is not asked for: its id
+        cases_sql = "SELECT case_id FROM sel"
+    else:
+        cases_sql = f"SELECT {cases_cols} FROM cases WHERE case_id IN (SELECT case_id FROM sel)"
+    for row in _rows(conn.execute(cases_sql)):
         out[row["case_id"]] = CaseData(row)
 
     def each(sql: str, attr: str) -> None:

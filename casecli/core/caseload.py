@@ -117,4 +117,8 @@ def bottlenecks(
         conn, f"({where}) AND c.status = 'open'", params,
         only=("referrals", "events", "barriers"), event_kinds=BARRIER_EVENT_KINDS,
     )  # fmt: skip
-    return waiting([_Waits(cid, find_barriers(d, today)) for cid, d in data.items()])
+    # a case with none of these records waits on nothing (most of an office's)
+    return waiting(
+        [_Waits(cid, find_barriers(d, today)) for cid, d in data.items()
+         if d.referrals or d.events or d.barriers]
+    )  # fmt: skip
