@@ -220,7 +220,7 @@ def test_waiting_and_caseload_counts(capsys: pytest.CaptureFixture[str]) -> None
     assert "C0            0 days  #0 parenting" in out
     for n in (1, 2):
         view = SimpleNamespace(case_id="C1", case={"case_type": "in_home"}, urgency=1.0,
-                               situation="on track", actions=[])  # fmt: skip
+                               situation="on track", actions=[], next_action=None)  # fmt: skip
         settings = SimpleNamespace(freshness=lambda: None)
         views.caseload_table([view] * n, settings)  # type: ignore[arg-type]
         out = capsys.readouterr().out
