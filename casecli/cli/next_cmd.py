@@ -7,6 +7,8 @@ import typer
 
 from casecli.cli.options import Settings, command
 
+HEAD = 200  # a supervisor's or manager's ranked actions kept: the most urgent 200
+
 
 def _context(
     settings: Settings, conn: Any = None, cfg: dict[str, Any] | None = None
@@ -63,11 +65,14 @@ def _evaluate(
     cfg: dict[str, Any] | None = None,
     only_worker: bool = False,
     rank_others: bool = True,
-) -> tuple[list[Any], list[dict[str, Any]]]:
-    """The user's case views and ranked actions (as ``next --json`` objects), kept.
+    want: int | None = None,
+) -> tuple[list[Any], list[dict[str, Any]], bool]:
+    """The user's case views, ranked actions (as ``next --json`` objects, kept) and whether
+    the whole list names anyone but the user.
     ``rank_others`` False: for a supervisor, a manager or an admin the views alone (their
     ``caseload`` and ``waiting`` need no ranking; ranking tens of thousands of actions is
-    left to their ``next``)."""
+    left to their ``next``). ``want``: how many actions the caller shows (a supervisor's or
+    a manager's list is ranked and kept up to the most urgent ``max(want, HEAD)``)."""
     from casecli.core import caseload, config, nextcache, scope
 
     conn = conn or settings.connect()
@@ -76,7 +81,7 @@ def _evaluate(
     stamp = stamp or _stamp(settings, conn, cfg)  # before the cases are read
     conn, who, books, coef = _context(settings, conn, cfg)
     if only_worker and who.role != "worker":
-        return [], []
+        return [], [], False
     clause, params = scope.cases_clause(who, "c")
     kw: dict[str, Any] = {
         "today": settings.today, "books": books, "coef": coef, "redact": settings.redact,
@@ -92,15 +97,18 @@ def _evaluate(
     from casecli.core import staffing
 
     if who.role != "worker" and not rank_others:
-        return views, []
-    ranked = [
-        action_json(a) | worker_json(w, a, settings.redact)
-        for a, w in staffing.ranked(
-            conn, who, views, settings.today, _namer(settings.redact), books=books
-        )
-    ]
-    nextcache.write(settings.db_path(), who.staff_id, settings.redact, stamp, ranked)
-    return views, ranked
+        return views, [], False
+    # a worker's whole list; a supervisor's or a manager's head of it (want: next -n)
+    cut = None if who.role == "worker" else max(want or 0, HEAD)
+    found = staffing.ranked(
+        conn, who, views, settings.today, _namer(settings.redact), books=books, limit=cut
+    )
+    ranked = [action_json(a) | worker_json(w, a, settings.redact) for a, w in found.pairs]
+    nextcache.write(
+        settings.db_path(), who.staff_id, settings.redact, stamp, ranked,
+        cut=None if found.complete else cut, spans=found.spans,
+    )  # fmt: skip
+    return views, ranked, found.spans
 
 
 def refresh_next(settings: Settings) -> None:
@@ -161,9 +169,10 @@ def warm_views(settings: Settings) -> tuple[Any, int]:
     return who, sum(1 for v in views if v.case.get("status") == "open")
 
 
-def _next_actions(settings: Settings) -> tuple[list[dict[str, Any]], str]:
-    """Every ranked action for the user (``next --json``'s objects), most urgent first:
-    the kept ones when their stamp is current, else worked out (and kept); and the user."""
+def _next_actions(settings: Settings, want: int) -> tuple[list[dict[str, Any]], str, bool]:
+    """The user's ranked actions (``next --json``'s objects), most urgent first, at least
+    the first ``want`` of them: the kept ones when their stamp is current, else worked out
+    (and kept); the user; whether the whole list names anyone but the user."""
     from casecli.core import config, nextcache
 
     conn = settings.connect()
@@ -171,10 +180,16 @@ def _next_actions(settings: Settings) -> tuple[list[dict[str, Any]], str]:
     stamp = _stamp(settings, conn, cfg)
     user = (settings.staff_id(conn) or "").strip()  # a login's user is kept under their id
     if user:
-        kept = nextcache.read(settings.db_path(), user, settings.redact, stamp)
+        kept = nextcache.load(settings.db_path(), user, settings.redact, stamp, want)
         if kept is not None:
-            return kept, user
-    return _evaluate(settings, conn, stamp, cfg=cfg)[1], user
+            actions, spans = kept
+            return actions, user, _spans(actions, user) if spans is None else spans
+    _, actions, spans = _evaluate(settings, conn, stamp, cfg=cfg, want=want)
+    return actions, user, spans
+
+
+def _spans(actions: list[dict[str, Any]], user: str) -> bool:
+    return any(a.get("worker_id") != user for a in actions)
 
 
 def _namer(redact: bool) -> Any:
@@ -228,7 +243,7 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Your prioritised actions across your caseload, each with its reasons."""
-        everything, user = _next_actions(settings)
+        everything, user, spans = _next_actions(settings, n)
         actions = everything[:n]
         if settings.json:
             from casecli.render import write_json
@@ -239,7 +254,6 @@ def register(app: typer.Typer) -> None:
         from casecli.core.nextcache import actions as shown
 
         # a list that spans workers (a supervisor's, a manager's) names whose each one is
-        spans = any(a.get("worker_id") != user for a in everything)
         show.next_table(shown(actions), explain, settings.freshness(), workers=spans)
 
     @command(app, "case", playbooks=True)

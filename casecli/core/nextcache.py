@@ -29,8 +29,10 @@ What is kept, and when it is used (the choice, since issue 6 left it open):
   everyone's: precomputing 1.3 million cases would cost minutes per sync, while one user's
   caseload costs tens of milliseconds once a day.
 
-The data read and written is the same JSON ``casecli next --json`` prints (plus nothing):
-the actions, most urgent first, with their terms.
+The data read and written is the same JSON ``casecli next --json`` prints: the actions,
+most urgent first, with their terms; for a supervisor's or a manager's list, only its head
+(``cut``: the most urgent few hundred, what ``next -n`` asks for; more is worked out
+whole) and whether the whole list names anyone but the user (``spans``).
 """
 
 from __future__ import annotations
@@ -124,8 +126,21 @@ def stamp(
     )
 
 
-def read(db: Path, user: str, redact: bool, current: str) -> list[dict[str, Any]] | None:
-    """The user's ranked actions (``next --json``'s objects) if kept under ``current``."""
+def read(
+    db: Path, user: str, redact: bool, current: str, want: int | None = None
+) -> list[dict[str, Any]] | None:
+    """The user's ranked actions (``next --json``'s objects) if kept under ``current``
+    and ``want`` of them (None: all) are there."""
+    found = load(db, user, redact, current, want)
+    return None if found is None else found[0]
+
+
+def load(
+    db: Path, user: str, redact: bool, current: str, want: int | None = None
+) -> tuple[list[dict[str, Any]], bool | None] | None:
+    """:func:`read`'s actions, and whether the whole list names anyone but the user (None:
+    not kept; tell from the actions). A list kept cut (a supervisor's or a manager's head
+    of the list) serves ``want`` up to its cut, not more, and not "all"."""
     try:
         with open(_file(db, user, redact), encoding="utf-8") as f:
             kept = json.load(f)
@@ -133,13 +148,22 @@ def read(db: Path, user: str, redact: bool, current: str) -> list[dict[str, Any]
         return None
     if not isinstance(kept, dict) or kept.get("stamp") != current:
         return None
-    actions = kept.get("actions")
-    return actions if isinstance(actions, list) else None
+    actions, cut, spans = kept.get("actions"), kept.get("cut"), kept.get("spans")
+    if not isinstance(actions, list):
+        return None
+    if isinstance(cut, int) and (want is None or want > cut):
+        return None
+    return actions, spans if isinstance(spans, bool) else None
 
 
-def write(db: Path, user: str, redact: bool, current: str, actions: list[dict[str, Any]]) -> bool:
-    """Keep ``actions`` for ``user`` under ``current``. Best effort: False when the folder
-    cannot be written (a read-only folder, a full disk); the caller carries on."""
+def write(
+    db: Path, user: str, redact: bool, current: str, actions: list[dict[str, Any]],
+    *, cut: int | None = None, spans: bool | None = None,
+) -> bool:  # fmt: skip
+    """Keep ``actions`` for ``user`` under ``current`` (``cut``: the list is its head, good
+    for ``next -n`` up to that many; ``spans``: whether the whole list names anyone but
+    the user). Best effort: False when the folder cannot be written (a read-only folder, a
+    full disk); the caller carries on."""
     path = _file(db, user, redact)
     temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
@@ -148,7 +172,8 @@ def write(db: Path, user: str, redact: bool, current: str, actions: list[dict[st
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             # dumps, not dump: dump writes through the pure-Python encoder (10x slower for
             # a manager's tens of thousands of actions)
-            f.write(json.dumps({"stamp": current, "actions": actions}, separators=(",", ":")))
+            kept = {"stamp": current, "actions": actions, "cut": cut, "spans": spans}
+            f.write(json.dumps(kept, separators=(",", ":")))
         os.replace(temp, path)
     except OSError:
         with contextlib.suppress(OSError):

@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from casecli.core.engine import Action, CaseView
 from casecli.core.scope import Actor
@@ -258,6 +258,16 @@ def actions(o: Owners, name: Any = None) -> tuple[list[Action], list[Action]]:
     return assign, reassign
 
 
+class Ranked(NamedTuple):
+    """A user's ranked actions (each with whose case it is), whether they are every one of
+    them (``complete``: not cut at the ``limit`` asked), and whether the whole list, cut or
+    not, names anyone but the user (``spans``: the list then shows whose each action is)."""
+
+    pairs: list[tuple[Action, Worker | None]]
+    complete: bool
+    spans: bool
+
+
 def ranked(
     conn: sqlite3.Connection,
     who: Actor,
@@ -266,20 +276,27 @@ def ranked(
     name: Any = None,
     *,
     books: dict[str, Any],
-) -> list[tuple[Action, Worker | None]]:
+    limit: int | None = None,
+) -> Ranked:
     """``who``'s ranked actions over ``views`` (their scope's open cases), each with the
     worker whose case it is (None: nobody's). For a supervisor, a manager or an admin the
     unassigned cases come first ("Assign …", most urgent first), and each inactive worker
     holding open cases is one "reassign" action ranked among the rest by the most urgent
-    action on those cases; a worker's list is unchanged."""
+    action on those cases; a worker's list is unchanged. ``limit``: the assign actions and
+    the ``limit`` most urgent of the rest (the head of the whole list, as long)."""
     from casecli.core import caseload
 
-    rest = caseload.ranked_actions(views)
+    if limit is None:
+        rest, complete = caseload.ranked_actions(views), True
+    else:
+        rest, complete = caseload.top_actions(views, limit)
     first: list[Action] = []
+    reassign: list[Action] = []
     if who.role != "worker":
         pool = pool_from(staff_of(conn, who), views, today, books)
         assign, reassign = actions(owners(views, pool), name)
         first = assign
+        # the same order among the rest as ranked_actions', a reassign after a tie
         rest = sorted(
             [*rest, *reassign],
             key=lambda a: (
@@ -290,10 +307,18 @@ def ranked(
                 a.action,
             ),
         )
+        if limit is not None:
+            complete = complete and len(rest) <= limit
+            rest = rest[:limit]
     whose = {v.case_id: v.case.get("worker_id") for v in views}
+    # the whole list names someone else if any case with an action is another's (or
+    # nobody's), or an assign or reassign action is
+    spans = any(
+        v.next_action is not None and v.case.get("worker_id") != who.staff_id for v in views
+    ) or any(whose.get(a.case_id) != who.staff_id for a in [*first, *reassign])
     staff = workers(conn, {w for w in whose.values() if w is not None})
     out: list[tuple[Action, Worker | None]] = []
     for a in [*first, *rest]:
         sid = whose.get(a.case_id)
         out.append((a, staff.get(str(sid)) if sid is not None else None))
-    return out
+    return Ranked(out, complete, spans)
