@@ -182,6 +182,8 @@ def test_a_damaged_or_unwritable_cache_never_changes_the_answer(
     folder.mkdir(mode=0o700)
     (folder / kept.FILE).write_bytes(b"not a database" * 100)
     assert office(db) == expected
+    assert office(db) == expected and evaluated[-1] == evaluated[-2]  # made anew, and kept
+    assert len(evaluated) == 2
     shutil.rmtree(folder)
     folder.mkdir(mode=0o700)
     conn = sqlite3.connect(folder / kept.FILE)
@@ -500,3 +502,32 @@ def test_a_kept_table_of_another_layout_is_replaced_not_left_to_keep_nothing(
     first = office(db)
     assert office(db) == first
     assert len(evaluated) == 1  # kept by the first view, read by the second
+
+
+def test_a_damaged_list_of_other_actions_is_evaluated_again_not_shown_short(
+    db: Path, tmp_path: Path
+) -> None:
+    # the ranked lists (next) read every action: a cell of the other actions that is not
+    # text, or is empty, sends its case back to be evaluated (not an error, not fewer actions)
+    from casecli.core import staffing
+
+    def ranked() -> list[Any]:
+        conn = store.connect(db)
+        who = scope.actor(conn, "S0001")
+        clause, params = scope.cases_clause(who, "c")
+        views = unit.kept_views(
+            conn, clause, params, today=TODAY, books=BOOKS, coef=COEF, full=True
+        )
+        out = staffing.ranked(conn, who, views, TODAY, books=BOOKS).pairs
+        conn.close()
+        return out
+
+    expected = ranked()
+    side = sqlite3.connect(nextcache.folder(db) / kept.FILE)
+    ids = [r[0] for r in side.execute(f"SELECT case_id FROM {kept.TABLE} WHERE rest <> '[]'")]
+    side.execute(f"UPDATE {kept.TABLE} SET rest = 5 WHERE case_id = ?", (ids[0],))
+    side.execute(f"UPDATE {kept.TABLE} SET rest = NULL WHERE case_id = ?", (ids[1],))
+    side.execute(f"UPDATE {kept.TABLE} SET digest = 7 WHERE case_id = ?", (ids[2],))
+    side.commit()
+    side.close()
+    assert ranked() == expected

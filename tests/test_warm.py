@@ -178,3 +178,35 @@ def test_an_admins_warm_covers_every_office(tmp_path: Path, work: dict[str, int]
     work["briefs"] = 0
     cli(db, "S0001", "unit")  # the manager's view reads what the admin's run kept
     assert work["briefs"] == 0
+
+
+def test_a_warm_for_tomorrow_and_redacted_views_are_kept_beside_todays(
+    tmp_path: Path, work: dict[str, int]
+) -> None:
+    db = copy_sample(tmp_path)
+    cli(db, "S0001", "db", "warm", today="2026-11-25")  # before midnight, for the morning
+    cli(db, "S0002", "unit")  # someone's view of today keeps today's briefs...
+    seen = work["briefs"]
+    cli(db, "S0001", "unit", today="2026-11-25")  # ...and leaves tomorrow's
+    assert work["briefs"] == seen
+    cli(db, "S0001", "unit")
+    cli(db, "S0001", "--redact", "unit")  # initials: kept apart
+    seen = work["briefs"]
+    cli(db, "S0001", "unit")
+    cli(db, "S0001", "--redact", "unit")
+    assert work["briefs"] == seen
+
+
+def test_a_warm_whose_evaluations_were_not_kept_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from casecli.core import kept
+
+    db = copy_sample(tmp_path)
+    monkeypatch.setattr(kept, "_keep", lambda *a, **k: None)  # the kept file busy or full
+    result = runner.invoke(app, ["--db", str(db), "--as", "S0001", "db", "warm"], env=ENV)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == (
+        f"casecli: What was worked out could not all be kept in {nextcache.folder(db)} (another"
+        " casecli held it too long, or the disk is full); run casecli db warm again.\n"
+    )

@@ -164,6 +164,26 @@ def warm_views(settings: Settings) -> tuple[Any, int]:
         month = periods.parse(settings.today.strftime("%Y-%m"), settings.today)
         sc.scorecard(conn, scope, month, settings.today, options=options)
         fo.focus(conn, scope, None, settings.today, options=options, redact=settings.redact)
+        # what was evaluated must have been kept (a kept file busy past its timeout, or
+        # full, keeps nothing and says nothing): else say so, not "Kept"
+        if who.role == "worker":
+            user = (settings.staff_id(conn) or "").strip()
+            lost = (
+                nextcache.read(
+                    settings.db_path(), user, settings.redact, _stamp(settings, conn, cfg)
+                )
+                is None
+            )
+        else:
+            assigned = {v.case_id for v in views if isinstance(v, kept.Brief)}
+            have = kept.kept_today(conn, settings.today, books, coef, settings.redact)
+            lost = bool(assigned - have)
+        if lost:
+            raise CasecliError(
+                f"What was worked out could not all be kept in {nextcache.folder(settings.db_path())}"
+                " (another casecli held it too long, or the disk is full); run casecli db warm"
+                " again."
+            )
     finally:
         conn.close()
     return who, sum(1 for v in views if v.case.get("status") == "open")

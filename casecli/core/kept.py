@@ -51,7 +51,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ from casecli.core.barriers import Barrier
 from casecli.core.engine import CaseView, Milestone
 from casecli.core.urgency import Term
 
-VERSION = 5  # of the brief's layout (4: in columns, with a digest; 5: the next action's words)
+VERSION = 6  # of the brief's layout (4: columns, a digest; 5: next action; 6: a row per day)
 FILE = "evals.db"
 TABLE = f"kept_v{VERSION}"  # a new layout, a new table
 COUNTS = "counts_v1"
@@ -273,6 +273,13 @@ def from_row(row: tuple[Any, ...] | list[Any]) -> Brief:
     return Brief(case, situation, urgency, tuple(fig), next_action, bars, body, rest)
 
 
+def _oldest(today: date) -> str:
+    """The first day whose kept rows stay when rows for ``today`` are kept: yesterday (by
+    the clock, or before ``today`` if that is earlier), so a warm for tomorrow and the
+    views of today keep each other's."""
+    return (min(today, date.today()) - timedelta(days=1)).isoformat()
+
+
 def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
@@ -286,15 +293,18 @@ def digest_of(row: tuple[Any, ...]) -> str:
     return _digest(_head(row)) + _digest(row[-1])
 
 
-def _intact(row: tuple[Any, ...] | list[Any], digest: str) -> bool:
-    """Whether a kept row reads as it was written: the digest of its values (and of its
-    other actions, when read: ``rest`` not None). A row damaged or edited since is
-    evaluated again, so what a brief reads when first asked (its waits, its actions) is
-    text casecli wrote from what it had: it reads, and a view never meets one that does
-    not."""
-    return digest[:16] == _digest(_head(row)) and (
-        row[-1] is None or digest[16:] == _digest(row[-1])
-    )
+def _intact(row: tuple[Any, ...] | list[Any], digest: Any, full: bool) -> bool:
+    """Whether a kept row reads as it was written: the digest of its values (and, when
+    its other actions are read, ``full``, of them). A row damaged or edited since
+    (whatever a cell holds) is evaluated again, so what a brief reads when first asked
+    (its waits, its actions) is text casecli wrote from what it had: it reads, and a view
+    never meets one that does not."""
+    try:
+        if not isinstance(digest, str) or digest[:16] != _digest(_head(row)):
+            return False
+        return not full or (isinstance(row[-1], str) and digest[16:] == _digest(row[-1]))
+    except (TypeError, AttributeError, ValueError, UnicodeError):
+        return False
 
 
 # The file -----------------------------------------------------------------------------
@@ -372,6 +382,28 @@ def _open_for(conn: sqlite3.Connection) -> sqlite3.Connection | None:
     return _open(nextcache.folder(path))
 
 
+def kept_today(
+    conn: sqlite3.Connection, today: date, books: Any, coef: Any, redact: bool
+) -> set[str]:
+    """The cases whose brief is kept for ``today`` under the current stamp (``casecli db
+    warm`` checks that what it evaluated was kept, not lost to a busy or full file)."""
+    side = _open_for(conn)
+    if side is None:
+        return set()
+    try:
+        return {
+            str(r[0])
+            for r in side.execute(
+                f"SELECT DISTINCT case_id FROM {TABLE} WHERE stamp = ? AND made_on = ?",
+                (stamp(conn, books, coef, redact), today.isoformat()),
+            )
+        }
+    except sqlite3.Error:
+        return set()
+    finally:
+        side.close()
+
+
 def can_keep(conn: sqlite3.Connection) -> bool:
     """Whether anything read on ``conn`` can be kept (the folder beside its store can be
     written): ``casecli db warm`` refuses to run for nothing."""
@@ -383,7 +415,33 @@ def can_keep(conn: sqlite3.Connection) -> bool:
 
 
 def _open(folder: Path) -> sqlite3.Connection | None:
-    """The kept file, made 0600 in a 0700 folder; None when it cannot be (read-only)."""
+    """The kept file, made 0600 in a 0700 folder; None when it cannot be (read-only). A
+    file that is not a database (damaged, truncated) is removed and made anew: it is a
+    cache, and left as it is nothing would ever be kept again."""
+    side = _open_once(folder)
+    if side is None and _damaged(folder / FILE):
+        for name in (FILE, f"{FILE}-wal", f"{FILE}-shm"):
+            with contextlib.suppress(OSError):
+                (folder / name).unlink()
+        side = _open_once(folder)
+    return side
+
+
+def _damaged(path: Path) -> bool:
+    try:
+        probe = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            probe.execute("PRAGMA schema_version").fetchone()
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as exc:
+        return "not a database" in str(exc) or "malformed" in str(exc)
+    except sqlite3.Error:
+        return False
+    return False
+
+
+def _open_once(folder: Path) -> sqlite3.Connection | None:
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
         path = folder / FILE
@@ -400,7 +458,8 @@ def _open(folder: Path) -> sqlite3.Connection | None:
         side.execute(
             f"CREATE TABLE IF NOT EXISTS {TABLE} ("
             + ", ".join(f"{c} TEXT NOT NULL" for c in HEAD)
-            + f", {', '.join(COLUMNS)}, PRIMARY KEY (case_id, variant)) WITHOUT ROWID"
+            + f", {', '.join(COLUMNS)}, PRIMARY KEY (case_id, variant, stamp, made_on))"
+            " WITHOUT ROWID"
         )  # the values' columns have no type: an int stays an int, a float a float
         return side
     except (OSError, sqlite3.Error):
@@ -479,7 +538,7 @@ def briefs(
                     tuple(kept_marks[:-1]) if _still_true(conn, kept_marks, now) else None
                 )
             seen = parsed[text_marks]
-            if seen is not None and _intact(row, digest):
+            if seen is not None and _intact(row, digest, full):
                 rows.append((case_id, seen, row))
         low = tuple(min((r[1][i] for r in rows), default=now[i]) for i in range(len(MARKS)))
         changed = _changed_since(conn, low)
@@ -521,8 +580,8 @@ def _keep(
     try:
         side.execute("BEGIN IMMEDIATE")
         side.execute(
-            f"DELETE FROM {TABLE} WHERE stamp <> ? OR made_on <> ?", (current, today.isoformat())
-        )
+            f"DELETE FROM {TABLE} WHERE made_on < ?", (_oldest(today),)
+        )  # not another day's or setting's: a warm for tomorrow, --redact's, stay
         side.executemany(
             f"INSERT OR REPLACE INTO {TABLE} VALUES ({', '.join('?' * (6 + len(COLUMNS)))})",
             [
@@ -596,8 +655,8 @@ class KeptCounts:
         try:
             self.side.execute("BEGIN IMMEDIATE")
             self.side.execute(
-                f"DELETE FROM {COUNTS} WHERE stamp <> ? OR made_on <> ?",
-                (self.stamp, self.today.isoformat()),
+                f"DELETE FROM {COUNTS} WHERE made_on < ? OR (made_on = ? AND stamp <> ?)",
+                (_oldest(self.today), self.today.isoformat(), self.stamp),
             )
             self.side.executemany(f"INSERT OR REPLACE INTO {COUNTS} VALUES (?, ?, ?, ?)", rows)
             self.side.execute("COMMIT")
