@@ -131,6 +131,12 @@ class CasecliApp(App[None]):
         if reload is not None:
             reload()
 
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        """Closing: stop the other process reading the first screen, if it still does
+        (the screen's load then ends at once instead of being waited for)."""
+        self.session.close()
+        super().exit(*args, **kwargs)
+
     def on_mount(self) -> None:
         if self._watch:
             self.set_interval(WATCH_SECONDS, self._check_store)

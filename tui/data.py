@@ -3,7 +3,6 @@ run them), acts as the signed-in user, and returns casecli.core's values. No Tex
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,6 +45,7 @@ class Session:
     prefetched: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self._pending: Any = self.prefetched
         self.books = playbooks.load(self.playbooks_dir or config.playbooks_dir())
         self.coef = urgency.coefficients(config.urgency_overrides())
 
@@ -70,21 +70,26 @@ class Session:
         with self.connect() as conn:
             return freshness.note(freshness.latest_export(conn)[1], self.today)
 
-    def stamp(self) -> tuple[float, ...]:
-        """Changes when any process writes the store (a sync, a record): file mtimes."""
-        out = []
-        for suffix in ("", "-wal"):
-            try:
-                out.append(os.stat(f"{self.db}{suffix}").st_mtime_ns)
-            except OSError:
-                out.append(0)
-        return tuple(out)
+    def stamp(self) -> tuple[int, ...]:
+        """Changes when any process writes the store (a sync, a record): file mtimes; the
+        first screen's, when another process reads it (taken before it started)."""
+        from tui.prefetch import store_stamp
+
+        if self.prefetched is not None and not self.prefetched.cancelled:
+            return tuple(self.prefetched.stamp)
+        return store_stamp(self.db)
+
+    def close(self) -> None:
+        """The app is closing: stop reading a first screen nobody will see."""
+        if self._pending is not None:
+            self._pending.cancel()
 
     # Reads -------------------------------------------------------------------------
 
     def _taken(self, method: str, arg: str) -> Any | None:
         """The prefetched view, when it is this one (once: a reload reads the store)."""
         pending, self.prefetched = self.prefetched, None
+        self._pending = pending  # still stopped by close() while it is waited for
         if pending is None:
             return None
         if pending.key != (method, arg, self.redact):

@@ -14,6 +14,7 @@ screen reads the store itself, as it always did. No Textual here.
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -26,14 +27,34 @@ from typing import Any
 FIRST = {"supervisor": "unit", "manager": "office"}
 
 
+def store_stamp(db: Path | str) -> tuple[int, ...]:
+    """Changes when any process writes the store (a sync, a record): file mtimes."""
+    out = []
+    for suffix in ("", "-wal"):
+        try:
+            out.append(os.stat(f"{db}{suffix}").st_mtime_ns)
+        except OSError:
+            out.append(0)
+    return tuple(out)
+
+
+class Cancelled(Exception):
+    """The app closed before the first screen's view came: nobody waits for it."""
+
+
 class Pending:
     """A view being worked out in another process: ``key`` says which (the Session
-    method, its argument, the redact setting); :meth:`get` waits for it."""
+    method, its argument, the redact setting); :meth:`get` waits for it. ``stamp``: the
+    store's (:func:`store_stamp`) before that process started, so a write landing while it
+    reads is seen as a change by the app, which then reads again."""
 
     def __init__(
-        self, key: tuple[str, str, bool], child: subprocess.Popen[bytes], payload: bytes
-    ) -> None:
+        self, key: tuple[str, str, bool], child: subprocess.Popen[bytes], payload: bytes,
+        stamp: tuple[int, ...],
+    ) -> None:  # fmt: skip
         self.key = key
+        self.stamp = stamp
+        self.cancelled = False
         self._child = child
         self._out: dict[str, bytes] = {}
         self._talk = threading.Thread(target=self._read, args=(payload,), daemon=True)
@@ -46,8 +67,11 @@ class Pending:
             self._child.kill()
 
     def get(self) -> Any | None:
-        """The view, or None when the other process did not give one."""
+        """The view, or None when the other process did not give one; :class:`Cancelled`
+        when the app closed meanwhile (the screen does not go on to read the store)."""
         self._talk.join()
+        if self.cancelled:
+            raise Cancelled
         if self._child.returncode != 0 or "out" not in self._out:
             return None
         try:
@@ -56,6 +80,8 @@ class Pending:
             return None
 
     def cancel(self) -> None:
+        """Stop the other process (the app is closing, or the view is not wanted)."""
+        self.cancelled = True
         if self._child.poll() is None:
             self._child.kill()
 
@@ -72,15 +98,18 @@ def start(
     from casecli.core.unit import _child_env
 
     args = (str(db), user, today, redact, None if playbooks is None else str(playbooks))
+    stamp = store_stamp(db)  # before the other process reads anything
     try:
         child = subprocess.Popen(
-            [sys.executable, "-c", "from tui.prefetch import child; child()"],
+            # -P: not the current folder's modules (another checkout's tui/), casecli's
+            [sys.executable, "-P", "-c", "from tui.prefetch import child; child()"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=_child_env(),
         )  # fmt: skip
     except OSError:
         return None
-    return Pending((method, scope_id, redact), child, pickle.dumps((args, method, scope_id)))
+    payload = pickle.dumps((args, method, scope_id))
+    return Pending((method, scope_id, redact), child, payload, stamp)
 
 
 def child() -> None:

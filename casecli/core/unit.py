@@ -615,6 +615,7 @@ def _child_command() -> list[str]:
 
     return [
         sys.executable,
+        "-P",  # not the current folder's modules (another checkout's casecli/): this one's
         "-c",
         "from casecli.core.unit import _evaluate_child; _evaluate_child()",
     ]

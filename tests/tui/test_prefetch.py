@@ -97,3 +97,58 @@ def test_the_app_opens_on_the_prefetched_office(tmp_path: Path, reads: list[str]
     pending = prefetch.start(db, "S0001", TODAY, False, None, "manager", "O01")
     assert asyncio.run(run(pending)) == plain
     assert reads == []
+
+
+def test_a_write_while_the_other_process_reads_is_seen_by_the_app(
+    tmp_path: Path,
+) -> None:
+    # The app's change stamp is the store's before the other process started: a visit
+    # recorded meanwhile makes the app read again (it might not be in the prefetched view)
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app as cli
+
+    db = copy_sample(tmp_path)
+    before = prefetch.store_stamp(db)
+    pending = prefetch.start(db, "S0001", TODAY, False, None, "manager", "O01")
+    assert pending is not None and pending.stamp == before
+    done = CliRunner().invoke(
+        cli, ["--db", str(db), "--as", "S0004", "--today", TODAY.isoformat(), "wait",
+              "C0000002", "housing voucher", "--service", "housing"],
+        env={"CASECLI_CONFIG": "/nonexistent/c.toml"},
+    )  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    session = Session(db, "S0001", TODAY, prefetched=pending)
+    assert session.stamp() == before  # what the app starts from
+    session.office("O01")
+    assert session.stamp() != before  # so its next check reloads
+
+
+def test_closing_before_the_first_view_stops_the_other_process_and_reads_nothing(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    db = copy_sample(tmp_path)
+    pending = prefetch.start(db, "S0001", TODAY, False, None, "manager", "O01")
+    session = Session(db, "S0001", TODAY, prefetched=pending)
+    session.close()
+    with pytest.raises(prefetch.Cancelled):
+        session.office("O01")
+    assert reads == []
+
+
+def test_the_other_process_runs_this_casecli_not_the_current_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # casecli tui started from another checkout's folder: its tui/prefetch.py is not run
+    db = copy_sample(tmp_path)
+    here = tmp_path / "elsewhere"
+    (here / "tui").mkdir(parents=True)
+    marker = tmp_path / "ran"
+    (here / "tui" / "__init__.py").write_text("")
+    (here / "tui" / "prefetch.py").write_text(
+        f"def child():\n    open({str(marker)!r}, 'w').close()\n"
+    )
+    monkeypatch.chdir(here)
+    pending = prefetch.start(db, "S0001", TODAY, False, None, "manager", "O01")
+    assert pending is not None and pending.get() is not None
+    assert not marker.exists()
