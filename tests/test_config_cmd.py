@@ -170,3 +170,16 @@ def test_stuck_days_is_set_in_days_and_changes_what_next_calls_stuck(cfg: Path) 
     with pytest.raises(CasecliError) as err:
         config.urgency_overrides()
     assert "sets urgency.stuck_days to 0.5, not a number of days" in str(err.value)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_hand_edited_coefficient_that_is_not_finite_is_refused(cfg: Path, value: str) -> None:
+    # TOML reads nan and inf as floats; a ranking by a NaN urgency has no order at all
+    cfg.parent.mkdir(parents=True, exist_ok=True)
+    cfg.write_text(f"[urgency]\ndue = {value}\n")
+    with pytest.raises(CasecliError) as err:
+        config.urgency_overrides()
+    assert str(err.value) == (
+        f"The config file {cfg} sets urgency.due to {float(value)!r}, not a finite number; "
+        "casecli config set urgency.due NUMBER."
+    )

@@ -277,6 +277,11 @@ def urgency_overrides(cfg: dict[str, Any] | None = None) -> dict[str, float]:
                 f"The config file {config_path()} sets urgency.{term} to {value!r}, not a "
                 f"number; casecli config set urgency.{term} NUMBER."
             )
+        if not math.isfinite(value):  # TOML reads nan and inf: no ranking survives them
+            raise CasecliError(
+                f"The config file {config_path()} sets urgency.{term} to {value!r}, not a "
+                f"finite number; casecli config set urgency.{term} NUMBER."
+            )
         if _is_days(term) and not _days_ok(float(value)):
             raise CasecliError(
                 f"The config file {config_path()} sets urgency.{term} to {value!r}, not a "
