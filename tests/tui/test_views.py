@@ -264,8 +264,9 @@ def test_a_worker_has_caseload_waiting_and_score_beside_next_actions() -> None:
         await press(app, pilot, "s")
         text = screen_text(app)
         assert "Your score" in text
-        assert "Children visited monthly (this month)" in text
-        assert "visited: 22 of 29 child-months in care" in text
+        assert "Children visited monthly " in text
+        # the period first on the line under the name (not wrapping the name at 80)
+        assert "this month · visited: 22 of 29 child-months in care" in text
         await press(app, pilot, "escape")  # back to the next actions, from any of them
         assert "Your next actions" in screen_text(app)
         await press(app, pilot, "w", "enter")

@@ -124,15 +124,17 @@ class ScoreScreen(Mine):
         rows = []
         for line in card.lines:
             m, r = line.measure, line.result
-            words = [sc.count_words(m, r)] if line.applicable else []
+            # the period leads the line under the name: "(this month)" after the name
+            # wrapped it at 80 columns ("Children visited monthly (this" / "month)")
+            words = [sc.when_words(line.period, card.today)]
+            if line.applicable:
+                words.append(sc.count_words(m, r))
             if line.gap_work:
                 words.append(line.gap_work)
-            when = sc.when_words(line.period, card.today)
-            title = Text(f"{m.title} ({when})")
+            title = Text(m.title)
             behind = line.gap is not None and line.gap > 0
             title.stylize("bold" if behind else "")
-            if words:
-                title.append("\n" + printable(" · ".join(words)), style="dim")
+            title.append("\n" + printable(" · ".join(words)), style="dim")
             target = line.goal.target if line.goal else None
             cells = (
                 title,
