@@ -133,21 +133,22 @@ def warm_views(settings: Settings) -> tuple[Any, int]:
     evaluate, so that they read it kept: their ranked ``next`` (and with it every open
     case's brief in their scope), their unit's or office's view (the briefs without goals'
     weight and the key measures), ``score``'s counts (each measure's period, and this
-    month) and ``focus``'s. The user and the number of open cases evaluated. A brief changes every day for most cases (urgency
-    rises with each day overdue, idle, waiting), so what is kept is a day's; this is what
-    makes the first view of a day read it (README: "The nightly run")."""
+    month) and ``focus``'s. The user and the number of open cases evaluated. A brief
+    changes every day for most cases (urgency rises with each day overdue, idle, waiting),
+    so what is kept is a day's; this is what makes the first view of a day read it
+    (README: "The nightly run")."""
     from casecli.core import config, kept, measures, nextcache, periods, unit
     from casecli.core import focus as fo
     from casecli.core import score as sc
     from casecli.core.errors import CasecliError
 
     conn = settings.connect()
+    db, folder = settings.db_path(), nextcache.folder(settings.db_path())
     try:
         if not kept.can_keep(conn):
             raise CasecliError(
-                f"Nothing can be kept beside {settings.db_path()}: {nextcache.folder(settings.db_path())}"
-                " cannot be made or written; make it writable (the views work without it,"
-                " evaluating as they go)."
+                f"Nothing can be kept beside {db}: {folder} cannot be made or written; make it"
+                " writable (the views work without it, evaluating as they go)."
             )
         cfg = config.load()
         views = _evaluate(settings, conn, cfg=cfg)[0]
@@ -160,7 +161,7 @@ def warm_views(settings: Settings) -> tuple[Any, int]:
         options = measures.Options.from_playbooks(books)
         scope = sc.resolve_scope(conn, who)
         sc.scorecard(conn, scope, None, settings.today, options=options)
-        # and every measure for this month: score --period and the month's digests
+        # and every measure for this month (score --period this month)
         month = periods.parse(settings.today.strftime("%Y-%m"), settings.today)
         sc.scorecard(conn, scope, month, settings.today, options=options)
         fo.focus(conn, scope, None, settings.today, options=options, redact=settings.redact)
@@ -168,21 +169,16 @@ def warm_views(settings: Settings) -> tuple[Any, int]:
         # full, keeps nothing and says nothing): else say so, not "Kept"
         if who.role == "worker":
             user = (settings.staff_id(conn) or "").strip()
-            lost = (
-                nextcache.read(
-                    settings.db_path(), user, settings.redact, _stamp(settings, conn, cfg)
-                )
-                is None
-            )
+            now = _stamp(settings, conn, cfg)
+            lost = nextcache.read(db, user, settings.redact, now) is None
         else:
             assigned = {v.case_id for v in views if isinstance(v, kept.Brief)}
             have = kept.kept_today(conn, settings.today, books, coef, settings.redact)
             lost = bool(assigned - have)
         if lost:
             raise CasecliError(
-                f"What was worked out could not all be kept in {nextcache.folder(settings.db_path())}"
-                " (another casecli held it too long, or the disk is full); run casecli db warm"
-                " again."
+                f"What was worked out could not all be kept in {folder} (another casecli held"
+                " it too long, or the disk is full); run casecli db warm again."
             )
     finally:
         conn.close()

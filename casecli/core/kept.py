@@ -67,9 +67,10 @@ TABLE = f"kept_v{VERSION}"  # a new layout, a new table
 COUNTS = "counts_v1"
 # A kept row's columns after its case_id, in the order ``row_of`` gives them: what every
 # view reads of each case (its worker, unit, type, status, situation, urgency and share of
-# the figures, the words of its next action: a caseload's line) as plain values; what fewer read (its waits: ``bars``; its most urgent
-# action and milestone: ``body``) and what only the ranked lists read (the other actions:
-# ``rest``) as JSON text, read when first asked. Reading 60,000 briefs whole took a second.
+# the figures, the words of its next action: a caseload's line) as plain values; what
+# fewer read (its waits: ``bars``; its most urgent action and milestone: ``body``) and
+# what only the ranked lists read (the other actions: ``rest``) as JSON text, read when
+# first asked. Reading 60,000 briefs whole took a second.
 COLUMNS = (
     "worker_id", "unit_id", "case_type", "status", "situation", "urgency",
     "due_now", "overdue", "waiting", "effort", "stuck", "monthly", "next_action", "bars",
@@ -89,8 +90,9 @@ class Brief:
 
     ``bars`` is the barriers, or a kept row's JSON text of them; ``body`` (the most urgent
     action as kept, the milestone as kept) or its JSON text; ``rest`` the other actions as
-    kept, their JSON text, or None (not read). Text is read when first asked: most views never ask for most cases.
-    A kept row's text is read only when its digest matched (``_intact``), so it reads."""
+    kept, their JSON text, or None (not read). Text is read when first asked: most views
+    never ask for most cases. A kept row's text is read only when its digest matched
+    (``_intact``), so it reads."""
 
     def __init__(
         self, case: dict[str, Any], situation: str, urgency: float, figures: Figures6,
