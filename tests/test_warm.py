@@ -210,3 +210,18 @@ def test_a_warm_whose_evaluations_were_not_kept_says_so(
         f"casecli: What was worked out could not all be kept in {nextcache.folder(db)} (another"
         " casecli held it too long, or the disk is full); run casecli db warm again.\n"
     )
+
+
+def test_after_a_warm_the_months_digests_compute_no_measure(
+    tmp_path: Path, work: dict[str, int]
+) -> None:
+    db = copy_sample(tmp_path)
+    plain = unkept_copy(db, tmp_path / "plain")
+    cli(db, "S0001", "db", "warm")
+    work["measures"] = 0
+    cli(db, "S0001", "focus", "--month", "2026-11", "--out", str(tmp_path / "warmed"))
+    assert work["measures"] == 0
+    cli(plain, "S0001", "focus", "--month", "2026-11", "--out", str(tmp_path / "fresh"))
+    warmed = {p.name: p.read_text() for p in (tmp_path / "warmed").iterdir()}
+    assert warmed == {p.name: p.read_text() for p in (tmp_path / "fresh").iterdir()}
+    assert len(warmed) > 10  # a digest for each active worker of the office

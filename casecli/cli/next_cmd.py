@@ -133,11 +133,12 @@ def warm_views(settings: Settings) -> tuple[Any, int]:
     evaluate, so that they read it kept: their ranked ``next`` (and with it every open
     case's brief in their scope), their unit's or office's view (the briefs without goals'
     weight and the key measures), ``score``'s counts (each measure's period, and this
-    month) and ``focus``'s. The user and the number of open cases evaluated. A brief
+    month), ``focus``'s and the month's digests'. The user and the number of open cases
+    evaluated. A brief
     changes every day for most cases (urgency rises with each day overdue, idle, waiting),
     so what is kept is a day's; this is what makes the first view of a day read it
     (README: "The nightly run")."""
-    from casecli.core import config, kept, measures, nextcache, periods, unit
+    from casecli.core import config, digest, kept, measures, nextcache, periods, unit
     from casecli.core import focus as fo
     from casecli.core import score as sc
     from casecli.core.errors import CasecliError
@@ -165,6 +166,12 @@ def warm_views(settings: Settings) -> tuple[Any, int]:
         month = periods.parse(settings.today.strftime("%Y-%m"), settings.today)
         sc.scorecard(conn, scope, month, settings.today, options=options)
         fo.focus(conn, scope, None, settings.today, options=options, redact=settings.redact)
+        # the month's digests (focus --month M --out DIR): their counts, not their files
+        for _ in digest.results(
+            conn, digest.staff_of(conn, scope), month, settings.today, options=options,
+            redact=settings.redact,
+        ):  # fmt: skip
+            pass
         # what was evaluated must have been kept (a kept file busy past its timeout, or
         # full, keeps nothing and says nothing): else say so, not "Kept"
         if who.role == "worker":

@@ -32,8 +32,10 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from casecli.core import focus as fo
 from casecli.core import freshness, kept, measures
@@ -167,22 +169,17 @@ def write_digests(
 ) -> list[Path]:
     """One digest per worker in ``scope`` (a worker: theirs; a unit, an office: each of
     their workers'), written into ``out_dir`` as ``<staff id>-<period>.md``."""
-    own = [(str(scope.id), scope.name)]
-    # inactive workers (staff.active false) get no digest: nobody would read it
-    staff = own if scope.kind == "worker" else fo.workers_in(conn, scope, active_only=True)
+    staff = staff_of(conn, scope)
     names = file_names([staff_id for staff_id, _ in staff], period.label)
     if out_dir.exists() and not out_dir.is_dir():
         raise CasecliError(f"{out_dir} is a file; give a folder for the digests (--out DIR).")
-    calc = measures.Calculator(conn, today, options, keep=kept.KeptCounts(conn, today))
     stale = freshness.note(freshness.latest_export(conn)[1], today)
     written = []
     try:
         out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        for staff_id, name in staff:
-            who = sc.Scope("worker", staff_id, name, *_unit_office(conn, staff_id))
-            result = fo.focus(
-                conn, who, period, today, options=options, limit=limit, redact=redact, calc=calc
-            )
+        for staff_id, name, result in results(
+            conn, staff, period, today, options=options, limit=limit, redact=redact
+        ):
             path = out_dir / names[staff_id]
             write(path, render(staff_id, None if redact else name, result, stale))
             written.append(path)
@@ -192,6 +189,40 @@ def write_digests(
             "folder and run again (a digest already written there is complete)."
         ) from None
     return written
+
+
+def staff_of(conn: sqlite3.Connection, scope: sc.Scope) -> list[tuple[str, str | None]]:
+    """Who gets a digest in ``scope``: (staff id, name) of a worker, or of each active
+    worker of a unit or an office (an inactive worker's would have no reader)."""
+    if scope.kind == "worker":
+        return [(str(scope.id), scope.name)]
+    return fo.workers_in(conn, scope, active_only=True)
+
+
+def results(
+    conn: sqlite3.Connection,
+    staff: list[tuple[str, str | None]],
+    period: Period,
+    today: date,
+    *,
+    options: measures.Options | None = None,
+    limit: int = 10,
+    redact: bool = False,
+) -> Iterator[tuple[str, str | None, Any]]:
+    """Each worker's digest content (staff id, name, ``focus`` result), one after another,
+    on one calculator (what one worker's needs of the unit's and office's figures is
+    worked out once); its counts are kept for the day (``casecli db warm`` runs this, so
+    the month's digests read them)."""
+    calc = measures.Calculator(conn, today, options, keep=kept.KeptCounts(conn, today))
+    for staff_id, name in staff:
+        who = sc.Scope("worker", staff_id, name, *_unit_office(conn, staff_id))
+        yield (
+            staff_id,
+            name,
+            fo.focus(
+                conn, who, period, today, options=options, limit=limit, redact=redact, calc=calc
+            ),
+        )
 
 
 def _unit_office(conn: sqlite3.Connection, staff_id: str) -> tuple[str | None, str | None]:
