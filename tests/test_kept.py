@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -330,9 +329,7 @@ def test_the_other_process_failing_changes_nothing(
     expected = fresh(db, tmp_path)
     here = _counting_here(monkeypatch)
     # the other process exits with an error, having written nothing
-    monkeypatch.setattr(
-        unit, "_child_command", lambda: [sys.executable, "-c", "raise SystemExit(3)"]
-    )
+    monkeypatch.setattr(unit, "CHILD", "raise SystemExit(3)")
     assert office(db) == expected
     assert len(here) == 2  # its part, then the other's, here
 

@@ -542,22 +542,19 @@ def _briefs_apart(
     conn: sqlite3.Connection, ids: list[str], kw: dict[str, Any]
 ) -> list[kept.Brief] | None:
     """Many cases to evaluate (the first view of a day, of a large office) on a machine
-    with more than one core: a second process evaluates part of them while this one does
-    the rest, or, called from a worker thread (the TUI's), two other processes evaluate
-    them all (issue 15 item 3: the first view pays once, in parallel).
-
-    The second process is a fresh Python (``_child_command``) reading the store on its own
-    connection, given its cases on stdin and answering on stdout: not a fork (unsafe in a
-    process that runs threads, the TUI's) and not multiprocessing's spawn (which runs the
-    parent's main script again in the child, and fails for a script read from stdin). It
-    may see a sync that landed since, which only makes a brief newer than its marks
-    (re-evaluated later, never stale). None, to evaluate here alone: few cases, one core,
-    no store file, a connection inside its own transaction, or no process could start;
-    when the other process fails, its part is evaluated here."""
+    with more than one core: a second process (``casecli.core.apart``) evaluates part of
+    them while this one does the rest, or, called from a worker thread (the TUI's), two
+    other processes evaluate them all (issue 15 item 3: the first view pays once, in
+    parallel). The other process reads the store on its own connection; it may see a sync
+    that landed since, which only makes a brief newer than its marks (re-evaluated later,
+    never stale). None, to evaluate here alone: few cases, one core, no store file, a
+    connection inside its own transaction, or no process could start; when the other
+    process fails, its part is evaluated here."""
     import os
     import pickle
-    import subprocess
     import threading
+
+    from casecli.core.apart import Apart
 
     path = kept.store_path(conn)
     if len(ids) < PARALLEL_AT or (os.cpu_count() or 1) < 2 or path is None or conn.in_transaction:
@@ -568,83 +565,45 @@ def _briefs_apart(
     here_too = threading.current_thread() is threading.main_thread()
     cut = len(ids) * 9 // 20 if here_too else len(ids) // 2
     parts = [ids[:cut]] if here_too else [ids[:cut], ids[cut:]]
-    children: list[tuple[list[str], Any, dict[str, bytes], threading.Thread]] = []
+    children: list[tuple[list[str], Apart]] = []
     try:
         for part in parts:
-            payload = pickle.dumps((str(path), part, kw))
-            child = subprocess.Popen(
-                _child_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL, env=_child_env(),
-            )  # fmt: skip
-            answer: dict[str, bytes] = {}
-            talking = threading.Thread(target=_talk, args=(child, payload, answer), daemon=True)
-            talking.start()
-            children.append((part, child, answer, talking))
+            children.append((part, Apart(CHILD, (str(path), part, kw))))
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
-        for _, child, _, _ in children:
-            child.kill()
+        for _, child in children:
+            child.stop()
         return None
     try:
         mine = _briefs_here(conn, ids[cut:], kw) if here_too else []
     except BaseException:
-        for _, child, _, _ in children:
-            child.kill()
+        for _, child in children:
+            child.stop()
         raise
     got: list[kept.Brief] = []
-    for part, child, answer, talking in children:
-        talking.join()
+    for part, child in children:
         try:
-            if child.returncode != 0 or "out" not in answer:
-                raise ValueError("the other process failed")
-            got += [kept.from_row(row) for row in pickle.loads(answer["out"])]
+            got += [kept.from_row(row) for row in child.result()]
         except Exception:  # noqa: BLE001  (whatever it answered: its part here)
             got += _briefs_here(conn, part, kw)
     return [*got, *mine]
 
 
-def _talk(child: Any, payload: bytes, answer: dict[str, bytes]) -> None:
-    """Give a child process its cases and keep its answer (in a thread of this one)."""
-    try:
-        answer["out"] = child.communicate(payload)[0]
-    except Exception:  # noqa: BLE001  (a broken pipe: the part is evaluated here)
-        child.kill()
-
-
-def _child_command() -> list[str]:
-    import sys
-
-    return [
-        sys.executable,
-        "-P",  # not the current folder's modules (another checkout's casecli/): this one's
-        "-c",
-        "from casecli.core.unit import _evaluate_child; _evaluate_child()",
-    ]
-
-
-def _child_env() -> dict[str, str]:
-    """This process's environment, with its module path: the child imports the same
-    casecli (an editable checkout, a test run's) as this process did."""
-    import os
-    import sys
-
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+# What the other process runs (casecli.core.apart).
+CHILD = "from casecli.core.unit import _evaluate_child; _evaluate_child()"
 
 
 def _evaluate_child() -> None:
-    """In the second process: read (store, case ids, evaluation settings) on stdin, write
-    the briefs (as kept rows: kept.row_of) on stdout."""
-    import pickle
-    import sys
+    """In the other process: given (store, case ids, evaluation settings), answer the
+    briefs (as kept rows: kept.row_of)."""
+    from casecli.core import apart, store
 
-    from casecli.core import store
-
-    path, ids, kw = pickle.load(sys.stdin.buffer)
+    path, ids, kw = apart.given()
     conn = store.connect(Path(path))
     try:
         briefs = _briefs_here(conn, ids, kw)
     finally:
         conn.close()
-    sys.stdout.buffer.write(pickle.dumps([kept.row_of(b) for b in briefs]))
+    apart.answer([kept.row_of(b) for b in briefs])
 
 
 def _parts(f: Figures) -> tuple[int, int, int, float, int, float]:
