@@ -134,10 +134,9 @@ def warm_views(settings: Settings) -> tuple[Any, int]:
     case's brief in their scope), their unit's or office's view (the briefs without goals'
     weight and the key measures), ``score``'s counts (each measure's period, and this
     month), ``focus``'s and the month's digests'. The user and the number of open cases
-    evaluated. A brief
-    changes every day for most cases (urgency rises with each day overdue, idle, waiting),
-    so what is kept is a day's; this is what makes the first view of a day read it
-    (README: "The nightly run")."""
+    evaluated. A brief changes every day for most cases (urgency rises with each day
+    overdue, idle, waiting), so what is kept is a day's; this is what makes the first view
+    of a day read it (README: "The nightly run")."""
     from casecli.core import config, digest, kept, measures, nextcache, periods, unit
     from casecli.core import focus as fo
     from casecli.core import score as sc

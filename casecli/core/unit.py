@@ -226,39 +226,15 @@ def add_up(
     """``start`` plus each view's :func:`case_figures`, in order (the same sums, to the
     last bit, as adding Figures one by one), without making a Figures per case: a large
     office's view adds up each of its cases twice (its worker's load, the pool's)."""
-    n, due, late, waits, effort = (
-        start.open_cases,
-        start.due_now,
-        start.overdue,
-        start.waiting,
-        start.effort_hours,
-    )
-    stuck, monthly = start.stuck, start.case_hours_per_month
-    for v in views:
-        if isinstance(v, kept.Brief):
-            d, o, w, e, s, m = v.figures
-            n, due, late, waits, effort, stuck, monthly = (
-                n + 1,
-                due + d,
-                late + o,
-                waits + w,
-                effort + e,
-                stuck + s,
-                monthly + m,
-            )
-        else:
-            f = case_figures(v, today, books)
-            n, due, late, waits = (
-                n + f.open_cases,
-                due + f.due_now,
-                late + f.overdue,
-                waits + f.waiting,
-            )
-            effort, stuck, monthly = (
-                effort + f.effort_hours,
-                stuck + f.stuck,
-                monthly + f.case_hours_per_month,
-            )
+    n, due, late, waits = start.open_cases, start.due_now, start.overdue, start.waiting
+    effort, stuck, monthly = start.effort_hours, start.stuck, start.case_hours_per_month
+    for v in views:  # a case's Figures always count one open case
+        d, o, w, e, s, m = (
+            v.figures if isinstance(v, kept.Brief) else _parts(case_figures(v, today, books))
+        )
+        n, due, late, waits, effort, stuck, monthly = (
+            n + 1, due + d, late + o, waits + w, effort + e, stuck + s, monthly + m
+        )  # fmt: skip
     return Figures(n, due, late, waits, effort, start.hours_available, stuck, monthly)
 
 
