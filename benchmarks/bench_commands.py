@@ -33,7 +33,7 @@ run each; the medians go into a table (with each row's ratio to its DESIGN.md ta
   db warm           the nightly run (README: "The nightly run"), as the manager and as the
                     supervisor, each its own row: timed in the [after warm] state below
 
-Kept evaluations (casecli.core.kept: ``STORE-cache/evals.db``, valid for the same --today,
+Kept evaluations (casecli.core.local.kept: ``STORE-cache/evals.db``, valid for the same --today,
 dropped for a case a sync or a local write touches): every supervisor and manager row
 above is reported in four states:
 
@@ -220,7 +220,7 @@ def store_matches(store: Path, export: Path) -> bool:
 
 
 def cache_folder(store: Path) -> Path:
-    """``STORE-cache/``: the kept next files and evals.db (casecli.core.nextcache, kept)."""
+    """``STORE-cache/``: the kept next files and evals.db (casecli.core.local.nextcache, kept)."""
     return store.with_name(store.name + "-cache")
 
 
@@ -355,7 +355,7 @@ def choose_people(store: Path, office: str | None = None) -> dict[str, object]:
 
 def forget_next(store: Path, user: str) -> None:
     """Remove the actions casecli next keeps for ``user`` beside the store (the file
-    casecli.core.nextcache writes), leaving the other users' kept actions in place."""
+    casecli.core.local.nextcache writes), leaving the other users' kept actions in place."""
     kept = cache_folder(store) / f"next-{user.encode().hex()}-0.json"
     kept.unlink(missing_ok=True)
 

@@ -76,7 +76,7 @@ def main() -> None:
             "USER": login,
             "CASECLI_CONFIG": "/nonexistent/config.toml",  # no configured user in the way
         }
-    kept = args.db.with_name(args.db.name + "-cache")  # casecli.core.nextcache.folder
+    kept = args.db.with_name(args.db.name + "-cache")  # casecli.core.local.nextcache.folder
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(2):  # warm the page cache and the bytecode
         for name, cmd in commands.items():

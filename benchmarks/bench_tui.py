@@ -24,7 +24,7 @@ async def first_paint(db: str, user: str, today: date, prefetch: bool = True) ->
     if prefetch:  # as `casecli tui` does: the first view read in another process
         from pathlib import Path
 
-        from casecli.core import scope, store
+        from casecli.core.store import scope, store
         from tui import prefetch as ahead
 
         conn = store.connect(Path(db))

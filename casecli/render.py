@@ -151,7 +151,7 @@ def months_text(trend: Any, unit: str) -> str:
 def measure_value(value: float | None, unit: str, digits: int = 1) -> str:
     """75.4% for a percent measure, 1.23 for a rate, $4.62 for a ratio (dollars per
     dollar); – when there is no figure."""
-    from casecli.core.measures import figure
+    from casecli.core.measures.measures import figure
 
     return figure(value, unit, digits)
 

@@ -13,10 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from casecli.core import periods, playbooks, record, scope, store
-from casecli.core.measures import Calculator, Options, scope_clause
-from casecli.core.measures import compute as _compute
-from casecli.core.sync import sync
+from casecli.core.engine import playbooks
+from casecli.core.ingest.sync import sync
+from casecli.core.local import record
+from casecli.core.measures import periods
+from casecli.core.measures.measures import Calculator, Options, scope_clause
+from casecli.core.measures.measures import compute as _compute
+from casecli.core.store import scope, store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TODAY = date(2026, 11, 24)

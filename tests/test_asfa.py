@@ -7,7 +7,7 @@ care on the earlier of the first judicial finding of abuse or neglect (our
 ``adjudication`` event) and 60 days after removal. (C): months are added up across
 episodes (the cumulative method). (D): trial home visits and runaway time are left out.
 How casecli counts months (calendar months for one stay, 30.4375-day months when pieces
-are added) is written in casecli/core/asfa.py.
+are added) is written in casecli/core/engine/asfa.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from casecli.core import asfa
+from casecli.core.engine import asfa
 from tests.conftest import (
     CASES_HEADER,
     EVENTS_HEADER,
@@ -155,7 +155,7 @@ def test_an_earlier_episode_brings_month_15_forward(tmp_path: Path) -> None:
 def test_a_playbook_step_from_month_15_must_be_per_child() -> None:
     import pytest
 
-    from casecli.core import playbooks
+    from casecli.core.engine import playbooks
     from casecli.core.errors import CasecliError
 
     text = '[[steps]]\nid = "tpr"\ntitle = "File"\ndone_by = ["tpr_petition"]\ndue = { from = "asfa_month_15" }\n'

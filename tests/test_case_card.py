@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from casecli.core import card as cards
-from casecli.core import payments, playbooks, urgency
-from casecli.core.actions import chase_sentence, no_payment_sentence
-from casecli.core.barriers import Barrier
-from casecli.core.casedata import CaseData
+from casecli.core.engine import payments, playbooks, urgency
+from casecli.core.engine.actions import chase_sentence, no_payment_sentence
+from casecli.core.engine.barriers import Barrier
+from casecli.core.engine.casedata import CaseData
+from casecli.core.views import card as cards
 from tests.conftest import CASES_HEADER, EVENTS_HEADER, PEOPLE_HEADER, basic_plus, run_json
 from tests.test_engine import event, investigation, view
 
@@ -99,7 +99,8 @@ def test_a_finding_recorded_past_the_limit_leaves_closing_the_case(run: Any) -> 
 
 
 def test_focus_says_the_same_of_an_investigation_past_its_limit(run: Any, tmp_path: Path) -> None:
-    from casecli.core import focus_cases, periods, store
+    from casecli.core.measures import focus_cases, periods
+    from casecli.core.store import store
 
     conn = store.connect(tmp_path / "s.db")
     found = focus_cases.cases_for(
@@ -274,7 +275,7 @@ def test_four_months_unpaid_is_an_action_not_on_track() -> None:
     data.events.pop()
     late = urgency.coefficients({"no_payment_months": 6})
     book = playbooks.for_case(playbooks.load(), "enforcement")
-    from casecli.core.engine import evaluate
+    from casecli.core.engine.engine import evaluate
 
     assert [a.kind for a in evaluate(data, book, TODAY, late).actions] == ["step"]
 
@@ -338,7 +339,7 @@ def test_the_card_names_the_worker_and_unit_and_redacts_them(run: Any) -> None:
 
 
 def test_the_tui_card_shows_the_same_sentences(run: Any, tmp_path: Path) -> None:
-    from casecli.core import store
+    from casecli.core.store import store
     from tui.widgets.case_card import card_text
 
     conn = store.connect(tmp_path / "s.db")

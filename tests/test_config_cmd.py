@@ -10,8 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from casecli.cli.main import app
-from casecli.core import config, urgency
+from casecli.core.engine import urgency
 from casecli.core.errors import CasecliError
+from casecli.core.local import config
 
 runner = CliRunner()
 

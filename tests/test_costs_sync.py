@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from casecli.core import store
-from casecli.core.sync import sync
+from casecli.core.ingest.sync import sync
+from casecli.core.store import store
 from tests.conftest import FIXTURES, TODAY
 
 HEADER = "office_id,period,expenditures\n"

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from casecli.core import store, storecheck, storelock
+from casecli.core.store import store, storecheck, storelock
 from tests.conftest import FIXTURES
 from tests.test_hostile import (  # noqa: F401  (fixtures)
     Cli,
@@ -602,7 +602,7 @@ def old_store(path: Path) -> None:
     have), so it does not depend on what later schemas add."""
     from datetime import date
 
-    from casecli.core.sync import sync
+    from casecli.core.ingest.sync import sync
 
     latest = path.with_name("latest-" + path.name)
     conn = store.connect(latest, create=True)
@@ -631,7 +631,7 @@ def old_store(path: Path) -> None:
 
 SLOW_BACKUP = (
     "import sys, time\n"
-    "from casecli.core import store\n"
+    "from casecli.core.store import store\n"
     "real = store.backup\n"
     "def slow(*a, **k):\n"
     "    time.sleep(1.0)  # every process reaches the migration before the first is done\n"
@@ -687,7 +687,7 @@ def test_a_migration_that_cannot_get_the_lock_is_refused_in_one_sentence(
     before = db.read_bytes()
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time\nfrom casecli.core import storelock\n"
+         "import sys, time\nfrom casecli.core.store import storelock\n"
          "with storelock.exclusive(sys.argv[1], 1000, 'busy'):\n"
          "    print('held', flush=True)\n    time.sleep(30)\n", str(db)],
         stdout=subprocess.PIPE, text=True,

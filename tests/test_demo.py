@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from casecli.core import demo
-from casecli.core.contract import BOOL_FALSE, BOOL_TRUE, BY_NAME, REF_COLUMN, REF_KEY
-from casecli.core.demo import write_demo
+from casecli.core.store.contract import BOOL_FALSE, BOOL_TRUE, BY_NAME, REF_COLUMN, REF_KEY
+from casecli.demo import export as demo
+from casecli.demo.export import write_demo
 
 TODAY = date(2026, 11, 24)
 # Pinned from EXPORTS.md, independently of contract.py.

@@ -17,9 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from casecli.cli.main import app
-from casecli.core import demo
-from casecli.core.demo import CASES_PER_WORKER, most_office_cases, write_demo
-from casecli.core.scope import office_clause
+from casecli.core.store.scope import office_clause
+from casecli.demo import export as demo
+from casecli.demo.export import CASES_PER_WORKER, most_office_cases, write_demo
 
 TODAY = date(2026, 11, 24)
 ENV = {"CASECLI_CONFIG": "/nonexistent/c.toml", "COLUMNS": "80"}

@@ -9,10 +9,10 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from casecli.core import playbooks, urgency
-from casecli.core.casedata import CaseData
-from casecli.core.caseload import ranked_actions, waiting
-from casecli.core.engine import evaluate
+from casecli.core.engine import playbooks, urgency
+from casecli.core.engine.casedata import CaseData
+from casecli.core.engine.engine import evaluate
+from casecli.core.views.caseload import ranked_actions, waiting
 
 TODAY = date(2026, 11, 24)
 BOOKS = playbooks.load()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from casecli.core.playbooks import DEFAULTS
+from casecli.core.engine.playbooks import DEFAULTS
 from tests.conftest import (
     CASES_HEADER,
     EVENTS_HEADER,

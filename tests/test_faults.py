@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from casecli.core import store
-from casecli.core.demo import write_demo
-from casecli.core.store import EXPORT_TABLES
+from casecli.core.store import store
+from casecli.core.store.store import EXPORT_TABLES
+from casecli.demo.export import write_demo
 from tests.conftest import FIXTURES
 
 TODAY = date(2026, 11, 24)

@@ -15,8 +15,8 @@ import json
 import stat
 from pathlib import Path
 
-from casecli.core import urgency
-from casecli.core.digest import md
+from casecli.core.engine import urgency
+from casecli.core.views.digest import md
 from tests.test_score_cli import cli, db  # noqa: F401  (the module-scoped store)
 
 
@@ -180,7 +180,7 @@ def test_digests_of_look_alike_staff_ids_go_to_their_own_files(db: Path, tmp_pat
     import os
     import sqlite3
 
-    from casecli.core.digest import file_names
+    from casecli.core.views.digest import file_names
 
     ids = {"W1": "W.1", "W2": "W/1", "W3": "W_1"}
     long_id = "X" * 150 + "é" * 150
@@ -224,7 +224,7 @@ def test_digests_of_look_alike_staff_ids_go_to_their_own_files(db: Path, tmp_pat
 
 
 def test_digest_file_names_are_injective_and_stay_short() -> None:
-    from casecli.core.digest import file_names, file_stem
+    from casecli.core.views.digest import file_names, file_stem
 
     ids = ["W.1", "W/1", "W_1", "W~1", "W_2E1", "W1", "", "_", "-", "-a", "_2Da", "..", "/",
            "é", "e\u0301", "a" * 300, "a" * 299 + "b", "\x00", "\u202e"]  # fmt: skip
@@ -280,7 +280,7 @@ def test_with_no_goal_a_worker_well_below_the_unit_and_office_is_behind() -> Non
     # 75.4% of 25 is 18.85, so 19 visited child-months reach it: 6 more child visits.
     from datetime import date
 
-    from casecli.core import focus, measures, periods, score
+    from casecli.core.measures import focus, measures, periods, score
 
     today = date(2026, 11, 24)
     nov = periods.month_of(today)

@@ -1,7 +1,7 @@
 """Every view says how fresh its data is when the newest export is more than a day older
 than --today (issue 11 item 22): "Data as of 2026-11-23 (9 days ago)." in next, case,
 caseload, waiting, unit, bottlenecks, score and focus, a --json object's data_as_of and
-data_age_days, and the TUI's header. The rule is casecli.core.freshness.
+data_age_days, and the TUI's header. The rule is casecli.core.store.freshness.
 
 The stores: tests/test_next_cli.py's (the basic fixture, as of 2026-11-23T23:00, then a
 delta with no manifest) and tests/test_score_cli.py's (the measures fixture, as of
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from casecli.core import freshness, store
+from casecli.core.store import freshness, store
 from tests.conftest import FIXTURES
 from tests.test_next_cli import cli, db  # noqa: F401  (the fixture)
 from tests.test_nextcache import FAKE, tamper

@@ -19,8 +19,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from casecli.core import store
-from casecli.core.contract import (
+from casecli.core.errors import CasecliError
+from casecli.core.ingest.sync import SyncResult, sync
+from casecli.core.store import store
+from casecli.core.store.contract import (
     BOOL,
     BOOL_FALSE,
     BOOL_TRUE,
@@ -37,8 +39,6 @@ from casecli.core.contract import (
     RecordType,
     ref_target,
 )
-from casecli.core.errors import CasecliError
-from casecli.core.sync import SyncResult, sync
 from tests.conftest import FIXTURES, TODAY
 
 BASIC = FIXTURES / "basic"

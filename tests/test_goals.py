@@ -11,9 +11,10 @@ import sqlite3
 
 import pytest
 
-from casecli.core import goals, scope
 from casecli.core.errors import CasecliError, UsageError
-from casecli.core.sync import sync
+from casecli.core.ingest.sync import sync
+from casecli.core.measures import goals
+from casecli.core.store import scope
 from tests.conftest import FIXTURES, TODAY
 
 

@@ -19,8 +19,10 @@ from typing import Any
 import pytest
 
 from casecli.cli.main import run
-from casecli.core import caseload, playbooks, store, urgency
-from casecli.core.demo import write_demo
+from casecli.core.engine import playbooks, urgency
+from casecli.core.store import store
+from casecli.core.views import caseload
+from casecli.demo.export import write_demo
 from tests.conftest import FIXTURES
 
 TODAY = date(2026, 11, 24)

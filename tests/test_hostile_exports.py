@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from casecli.core.demo import write_demo
+from casecli.demo.export import write_demo
 from tests.conftest import TODAY
 
 
@@ -63,9 +63,9 @@ import sqlite3 as _sqlite3  # noqa: E402
 
 import pytest  # noqa: E402
 
-from casecli.core import store  # noqa: E402
 from casecli.core.errors import CasecliError  # noqa: E402
-from casecli.core.sync import sync  # noqa: E402
+from casecli.core.ingest.sync import sync  # noqa: E402
+from casecli.core.store import store  # noqa: E402
 from tests.conftest import FIXTURES, casecli  # noqa: E402
 from tests.test_hostile import refused, snapshot  # noqa: E402
 
@@ -737,7 +737,7 @@ class _Pieces(io.RawIOBase):
 def test_a_fast_read_sees_what_the_cheap_checks_must_prove(
     data: bytes, seen: tuple[bool, bool, bool], size: int
 ) -> None:
-    from casecli.core.lines import LineGuard
+    from casecli.core.ingest.lines import LineGuard
 
     guard = LineGuard(_Pieces(data, size))
     assert b"".join(iter(lambda: guard.read1(size), b"")) == data
@@ -806,15 +806,15 @@ def test_a_second_sync_waits_for_the_busy_timeout_then_says_another_is_running(
     before = snapshot(db)
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from casecli.core import storelock\n"
+         "import sys, time; from pathlib import Path; from casecli.core.store import storelock\n"
          "with storelock.exclusive(Path(sys.argv[1]), 1000, 'busy'):\n"
          "    print('held', flush=True); time.sleep(30)\n", str(db)],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
-        from casecli.core import store
-        from casecli.core.sync import sync_store
+        from casecli.core.ingest.sync import sync_store
+        from casecli.core.store import store
 
         monkeypatch.setattr(store, "BUSY_TIMEOUT_MS", 300)
         with pytest.raises(CasecliError) as refused_:

@@ -25,7 +25,7 @@ def modules_after(code: str) -> set[str]:
 
 
 def test_core_imports_no_typer_rich_or_textual() -> None:
-    code = "import casecli.core.sync, casecli.core.engine, casecli.core.caseload, casecli.core.record, casecli.core.demo, casecli.core.unit"
+    code = "import casecli.core.ingest.sync, casecli.core.engine.engine, casecli.core.views.caseload, casecli.core.local.record, casecli.demo.export, casecli.core.views.unit"
     loaded = modules_after(code)
     assert not {m for m in loaded if m.split(".")[0] in ("typer", "rich", "textual", "click")}
 
@@ -45,11 +45,11 @@ def test_casecli_next_does_not_import_textual_nor_the_engine_once_its_actions_ar
         "    try:\n        app()\n    except SystemExit:\n        pass\n"
     )
     first = modules_after(code)
-    assert "casecli.core.engine" in first  # it did run the engine
+    assert "casecli.core.engine.engine" in first  # it did run the engine
     assert not {m for m in first if m.split(".")[0] == "textual"}
     again = modules_after(code)
-    assert "casecli.core.nextcache" in again
-    assert not {"casecli.core.engine", "casecli.core.playbooks", "tomllib"} & again
+    assert "casecli.core.local.nextcache" in again
+    assert not {"casecli.core.engine.engine", "casecli.core.engine.playbooks", "tomllib"} & again
     assert not {m for m in again if m.split(".")[0] in ("textual", "tui")}
 
 
@@ -78,6 +78,6 @@ def test_unit_bottlenecks_and_help_do_not_import_textual() -> None:
 def test_the_tui_imports_no_cli_libraries_beyond_rich() -> None:
     """tui builds on casecli.core (and Rich, which Textual uses); never on typer."""
     loaded = modules_after("import tui.app, tui.screens.unit, tui.screens.case, tui.screens.forms")
-    assert "textual" in loaded and "casecli.core.unit" in loaded
+    assert "textual" in loaded and "casecli.core.views.unit" in loaded
     assert not {m for m in loaded if m.split(".")[0] in ("typer", "click")}
     assert not {m for m in loaded if m.startswith("casecli.cli")}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from casecli.core import incentives
-from casecli.core.incentives import applicable_percentage, table_1, table_2, table_3
+from casecli.core.measures import incentives
+from casecli.core.measures.incentives import applicable_percentage, table_1, table_2, table_3
 from tests.conftest import (
     CASES_HEADER,
     PAYMENTS_HEADER,

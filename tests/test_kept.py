@@ -1,4 +1,4 @@
-"""Kept evaluations (casecli.core.kept, issue 15 items 1 and 5): a unit or office view
+"""Kept evaluations (casecli.core.local.kept, issue 15 items 1 and 5): a unit or office view
 built from kept briefs equals one evaluated afresh, whatever changed in between, and only
 the cases that changed are evaluated again."""
 
@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 
-from casecli.core import caseload, kept, nextcache, playbooks, record, scope, store, unit, urgency
-from casecli.core.sync import sync
+from casecli.core.engine import playbooks, urgency
+from casecli.core.ingest.sync import sync
+from casecli.core.local import kept, nextcache, record
+from casecli.core.store import scope, store
+from casecli.core.views import caseload, unit
 from tests.tui.helpers import copy_sample
 
 TODAY = date(2026, 11, 24)
@@ -121,7 +124,7 @@ def test_a_write_by_another_program_without_an_audit_row_is_seen(
 
 def test_a_goal_set_drops_everything_kept(db: Path, evaluated: list[int]) -> None:
     # A local write that names no case (a goal) may change any case's actions.
-    from casecli.core import goals
+    from casecli.core.measures import goals
 
     office(db)
     conn = store.connect(db)
@@ -254,7 +257,7 @@ def test_key_measure_counts_are_kept_until_anything_changes(
 ) -> None:
     # The office view's key measures (seven months of two families) are computed once a
     # day; any sync or local write anywhere computes them again.
-    from casecli.core import measures
+    from casecli.core.measures import measures
 
     filled: list[str] = []
     real = measures.Calculator._fill
@@ -347,7 +350,7 @@ def test_a_managers_ranked_lists_from_kept_briefs_equal_the_engines_with_goals(
     # next, caseload and waiting as a supervisor or a manager read kept briefs with every
     # action (full), kept per what the worker's goals add (the goal_impact term): equal to
     # caseload.views, the engine's own, when some workers are behind their goals.
-    from casecli.core import focus, goals, measures
+    from casecli.core.measures import focus, goals, measures
 
     conn = store.connect(db)
     manager = scope.actor(conn, "S0001")
@@ -506,7 +509,7 @@ def test_a_damaged_list_of_other_actions_is_evaluated_again_not_shown_short(
 ) -> None:
     # the ranked lists (next) read every action: a cell of the other actions that is not
     # text, or is empty, sends its case back to be evaluated (not an error, not fewer actions)
-    from casecli.core import staffing
+    from casecli.core.views import staffing
 
     def ranked() -> list[Any]:
         conn = store.connect(db)

@@ -13,8 +13,8 @@ from datetime import date
 
 import pytest
 
-from casecli.core import measures, periods
-from casecli.core.measures import Calculator, Counts
+from casecli.core.measures import measures, periods
+from casecli.core.measures.measures import Calculator, Counts
 from tests.conftest import (
     OCT,
     TODAY,
@@ -133,7 +133,7 @@ def test_periods_together_equal_periods_apart(mstore: sqlite3.Connection) -> Non
 
 def test_core_measures_import_no_typer_rich_or_textual() -> None:
     code = (
-        "import sys, casecli.core.score, casecli.core.goals, casecli.core.incentives;"
+        "import sys, casecli.core.measures.score, casecli.core.measures.goals, casecli.core.measures.incentives;"
         "print(sorted({m.split('.')[0] for m in sys.modules}))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -146,7 +146,7 @@ def test_a_scorecard_computes_its_statements_side_by_side_first(mstore: sqlite3.
     # the scorecard's loop then finds every figure computed (no statement on its own
     # connection but the staff and goals look-ups), and the figures are the ones the
     # loop computes one after another without it.
-    from casecli.core import score
+    from casecli.core.measures import score
 
     seen: list[str] = []
     mstore.set_trace_callback(seen.append)
@@ -170,7 +170,7 @@ def test_inside_a_transaction_the_statements_stay_on_its_connection(
 ) -> None:
     # Another connection could not see what this one wrote and has not committed: the
     # figures are computed on this one, one after another.
-    from casecli.core import store
+    from casecli.core.store import store
 
     def no_sibling(conn: sqlite3.Connection) -> None:
         raise AssertionError("a sibling connection was opened inside a transaction")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from casecli.core import periods
-from casecli.core.incentives import applicable_percentage, table_3
+from casecli.core.measures import periods
+from casecli.core.measures.incentives import applicable_percentage, table_3
 from tests.conftest import (
     CASES_HEADER,
     PAYMENTS_HEADER,
@@ -101,8 +101,8 @@ def test_paternity_counts_children_born_out_of_wedlock_in_open_cases(
 #
 # The rule (DOMAIN.md "Child support (IV-D)"; 42 USC 658a(b)(6)(E)): the total amount
 # collected during the federal fiscal year divided by the total amount expended during
-# it, a ratio, at agency level. casecli's reading (casecli.core.measures_cs.collections,
-# casecli.core.measures.office_result): collected = current_paid + arrears_paid of
+# it, a ratio, at agency level. casecli's reading (casecli.core.measures.child_support.collections,
+# casecli.core.measures.measures.office_result): collected = current_paid + arrears_paid of
 # payments.csv over the fiscal year's months, in the IV-D cases of the office's workers;
 # spent = the office's costs.csv ``expenditures`` for that FFY. Table 3 (45 CFR 305.33):
 # ≥ 5.00 → 100, ≥ 4.50 → 90, ≥ 4.00 → 80, ≥ 3.50 → 70, ≥ 3.00 → 60, ≥ 2.50 → 50,

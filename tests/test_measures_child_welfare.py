@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from casecli.core import casedata, measures, periods
-from casecli.core.measures import Calculator, Counts
+from casecli.core.engine import casedata
+from casecli.core.measures import measures, periods
+from casecli.core.measures.measures import Calculator, Counts
 from tests.conftest import (
     CASES_HEADER,
     EVENTS_HEADER,
@@ -379,7 +380,8 @@ def test_a_childs_findings_are_found_through_the_partial_index(tmp_path: Path) -
     # Schema 7 (migrations/0007_findings_index.sql): the CFSR maltreatment measures look a
     # child's findings up by person in any case; without the index a statewide events
     # table is read whole for each office's score.
-    from casecli.core import measures_cw, store
+    from casecli.core.measures import child_welfare as measures_cw
+    from casecli.core.store import store
 
     conn = store.connect(tmp_path / "s.db", create=True)
     sql = f"WITH x(person_id) AS (VALUES ('P1')) {measures_cw._findings_of('x')}"

@@ -198,7 +198,8 @@ def test_who_you_are_is_required(db: Path) -> None:
 
 
 def test_a_visit_recorded_here_and_later_exported_counts_once(db: Path, tmp_path: Path) -> None:
-    from casecli.core import casedata, store
+    from casecli.core.engine import casedata
+    from casecli.core.store import store
 
     assert cli(db, "W1", "record", "C100", "caseworker_visit", "--person", "P3").exit_code == 0
     later = tmp_path / "later"

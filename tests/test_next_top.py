@@ -11,7 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from casecli.cli.main import app
-from casecli.core import caseload, playbooks, scope, staffing, store, unit, urgency
+from casecli.core.engine import playbooks, urgency
+from casecli.core.store import scope, store
+from casecli.core.views import caseload, staffing, unit
 from tests.tui.helpers import TODAY, copy_sample
 
 BOOKS = playbooks.load()
@@ -100,7 +102,7 @@ def test_a_case_as_urgent_as_the_cut_is_still_looked_at() -> None:
     from datetime import date
     from types import SimpleNamespace
 
-    from casecli.core.actions import Action
+    from casecli.core.engine.actions import Action
 
     def view(case_id: str, urgency: float, due: date) -> SimpleNamespace:
         act = Action(case_id, f"do {case_id}", "step", "s", due, urgency, (), None, (), None)

@@ -1,5 +1,5 @@
 """`casecli next` keeps each user's ranked actions beside the store and reads them back
-while nothing they depend on has changed (casecli/core/nextcache.py).
+while nothing they depend on has changed (casecli/core/local/nextcache.py).
 
 Whether a run read the kept actions is shown by tampering with the kept file: a run that
 prints the tampered sentence read it; a run that prints the real one worked it out again.
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from casecli.cli.main import app
-from casecli.core import nextcache
+from casecli.core.local import nextcache
 from tests.conftest import FIXTURES
 from tests.test_next_cli import cli, db, runner  # noqa: F401  (the fixture)
 

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from casecli.cli.main import app
-from casecli.core import scope, store
+from casecli.core.store import scope, store
 from tests.conftest import CASES_HEADER, FIXTURES, PEOPLE_HEADER
 
 STAFF = """\

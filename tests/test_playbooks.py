@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from casecli.cli.main import app
-from casecli.core import playbooks
+from casecli.core.engine import playbooks
 from casecli.core.errors import CasecliError
 from tests.conftest import FIXTURES
 
@@ -64,7 +64,7 @@ def test_a_jurisdiction_folder_overrides_a_default_through_the_cli(tmp_path: Pat
     folder = tmp_path / "county"
     folder.mkdir()
     # this county wants the child seen within 12 hours, whatever the intake said
-    text = (Path(playbooks.__file__).parents[1] / "playbooks" / "investigation.toml").read_text()
+    text = (playbooks.DEFAULTS / "investigation.toml").read_text()
     text = text.replace('due = { from = "opened", hours_from = "response_hours", hours = 72 }',
                         'due = { from = "opened", hours = 12 }')  # fmt: skip
     (folder / "investigation.toml").write_text(text)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from casecli.core.sync import SyncResult, sync
+from casecli.core.ingest.sync import SyncResult, sync
 from tests.conftest import FIXTURES, TODAY, casecli
 
 REPO = Path(__file__).resolve().parent.parent

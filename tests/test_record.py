@@ -8,9 +8,11 @@ from datetime import date, datetime
 
 import pytest
 
-from casecli.core import casedata, playbooks, record, scope
+from casecli.core.engine import casedata, playbooks
 from casecli.core.errors import CasecliError, UsageError
-from casecli.core.sync import sync
+from casecli.core.ingest.sync import sync
+from casecli.core.local import record
+from casecli.core.store import scope
 from tests.conftest import FIXTURES, TODAY
 
 BOOKS = playbooks.load()

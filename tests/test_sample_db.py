@@ -10,10 +10,10 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
-from casecli.core import store
-from casecli.core.demo import write_demo
-from casecli.core.store import EXPORT_TABLES
-from casecli.core.sync import sync
+from casecli.core.ingest.sync import sync
+from casecli.core.store import store
+from casecli.core.store.store import EXPORT_TABLES
+from casecli.demo.export import write_demo
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample.db"
 REBUILD = "sample.db is stale: rebuild it with ./scripts/make-sample-db"

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from casecli.core import playbooks, record, scope
+from casecli.core.engine import playbooks
 from casecli.core.errors import CasecliError
-from casecli.core.sync import sync
+from casecli.core.ingest.sync import sync
+from casecli.core.local import record
+from casecli.core.store import scope
 from tests.conftest import TODAY
 
 BOOKS = playbooks.load()

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from casecli.cli.main import app
-from casecli.core import playbooks
+from casecli.core.engine import playbooks
 from tests.conftest import FIXTURES, casecli
 
 runner = CliRunner()
@@ -238,7 +238,7 @@ def test_usage_mistakes_exit_2(db: Path) -> None:
 
 def test_closure_days_come_from_the_playbook(db: Path, tmp_path: Path) -> None:
     text = playbooks.load()["investigation"].source
-    book = (Path(playbooks.__file__).parent.parent / "playbooks" / text).read_text()
+    book = (playbooks.DEFAULTS / text).read_text()
     (tmp_path / "investigation.toml").write_text(
         book.replace("closure_days = 30", "closure_days = 45")
     )
@@ -300,16 +300,16 @@ def test_the_console_script_knows_score_and_goals(db: Path) -> None:
 
 
 def test_goals_set_help_names_every_measure(db: Path) -> None:
-    from casecli.core import measures
+    from casecli.core.measures import measures
 
     result = runner.invoke(app, ["goals", "set", "--help"], env={"COLUMNS": "200"})
     assert all(m in result.stdout for m in measures.MEASURES)
 
 
 def test_gap_in_units_of_work() -> None:
-    from casecli.core import measures, periods
-    from casecli.core.measures import Counts
-    from casecli.core.score import gap_work
+    from casecli.core.measures import measures, periods
+    from casecli.core.measures.measures import Counts
+    from casecli.core.measures.score import gap_work
     from tests.conftest import TODAY
 
     now, oct_, ffy = (periods.parse(p, TODAY) for p in (None, "2026-10", "FFY2027"))

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from casecli.core import store
 from casecli.core.errors import CasecliError
+from casecli.core.store import store
 
 
 def test_new_store_is_owner_only_whatever_the_umask(tmp_path: Path) -> None:
@@ -139,8 +139,10 @@ def test_a_store_made_by_the_first_schema_upgrades_with_nothing_lost(tmp_path: P
     old = store.connect(db, migrate=False)
     from datetime import date
 
-    from casecli.core import playbooks, record, scope
-    from casecli.core.sync import sync
+    from casecli.core.engine import playbooks
+    from casecli.core.ingest.sync import sync
+    from casecli.core.local import record
+    from casecli.core.store import scope
 
     if not later:  # today the first schema is the latest: fill it the normal way
         sync(old, FIXTURES / "basic", today=date(2026, 11, 24))

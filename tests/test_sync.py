@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from casecli.core.errors import CasecliError
-from casecli.core.sync import outstanding_rejects, sync
+from casecli.core.ingest.sync import outstanding_rejects, sync
 from tests.conftest import FIXTURES, TODAY
 
 EXPORT_TABLES = ("staff", "cases", "people", "events", "referrals", "signals", "payments",
@@ -627,8 +627,9 @@ def test_text_that_is_not_utf8_names_the_file_and_line(conn, export) -> None:
 
 def test_first_load_and_staged_load_store_identical_rows(tmp_path, monkeypatch) -> None:
     """The direct first load and the staging path must agree on every stored value."""
-    from casecli.core import store, sync_job
-    from casecli.core.demo import write_demo
+    from casecli.core.ingest import sync_job
+    from casecli.core.store import store
+    from casecli.demo.export import write_demo
 
     folder = tmp_path / "demo"
     write_demo(folder, cases=400, seed=7, today=TODAY)
@@ -700,13 +701,13 @@ def test_values_with_spaces_capitals_and_month_ends_are_valid(conn, export) -> N
 def test_an_initial_sync_builds_a_0600_wal_store_and_leaves_nothing_behind(tmp_path) -> None:
     import stat
 
-    from casecli.core import store
-    from casecli.core.sync import sync_store
+    from casecli.core.ingest.sync import sync_store
+    from casecli.core.store import store
 
     path = tmp_path / "new.db"
     result = sync_store(path, FIXTURES / "basic", today=TODAY)
     assert result.status == "applied"
-    # the store, and the writer lock beside it (kept: see casecli.core.storelock)
+    # the store, and the writer lock beside it (kept: see casecli.core.store.storelock)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.db", "new.db-lock"]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "new.db-lock").stat().st_mode) == 0o600
@@ -734,8 +735,8 @@ def test_an_initial_sync_builds_a_0600_wal_store_and_leaves_nothing_behind(tmp_p
 
 
 def test_a_failed_initial_sync_leaves_the_empty_store_and_no_temporary_file(tmp_path) -> None:
-    from casecli.core import store
-    from casecli.core.sync import sync_store
+    from casecli.core.ingest.sync import sync_store
+    from casecli.core.store import store
 
     path = tmp_path / "new.db"
     with pytest.raises(RuntimeError, match="injected"):
@@ -747,8 +748,8 @@ def test_a_failed_initial_sync_leaves_the_empty_store_and_no_temporary_file(tmp_
 
 
 def test_a_strict_initial_sync_with_a_reject_applies_nothing(tmp_path, export) -> None:
-    from casecli.core import store
-    from casecli.core.sync import sync_store
+    from casecli.core.ingest.sync import sync_store
+    from casecli.core.store import store
 
     folder = export("basic")
     write(
@@ -766,8 +767,8 @@ def test_a_strict_initial_sync_with_a_reject_applies_nothing(tmp_path, export) -
 
 
 def test_a_store_with_local_work_is_never_rebuilt(tmp_path) -> None:
-    from casecli.core import store
-    from casecli.core.sync import sync_store
+    from casecli.core.ingest.sync import sync_store
+    from casecli.core.store import store
 
     path = tmp_path / "s.db"
     conn = store.connect(path, create=True)

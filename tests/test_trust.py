@@ -20,8 +20,8 @@ import pytest
 from typer.testing import CliRunner
 
 from casecli.cli.main import app
-from casecli.core import store
-from casecli.core.sync import sync, sync_store
+from casecli.core.ingest.sync import sync, sync_store
+from casecli.core.store import store
 from tests.conftest import FIXTURES, TODAY
 
 
@@ -94,7 +94,9 @@ def test_the_demo_gives_each_staff_member_a_login_and_the_sample_has_them() -> N
 def _store_at_schema_2(tmp_path: Path) -> Path:
     """A store at schema 2 holding what today's code puts in one: a sync with rejects, a
     recorded visit, a barrier, an audit row (copied over column by column)."""
-    from casecli.core import playbooks, record, scope
+    from casecli.core.engine import playbooks
+    from casecli.core.local import record
+    from casecli.core.store import scope
 
     full_path = tmp_path / "full.db"
     full = store.connect(full_path, create=True)
@@ -264,7 +266,7 @@ def test_a_full_sync_needs_no_identity_and_an_unknown_os_user_is_null(
 
 
 def test_os_user_is_none_when_the_system_cannot_tell(monkeypatch: pytest.MonkeyPatch) -> None:
-    from casecli.core import scope
+    from casecli.core.store import scope
 
     os_user_is(monkeypatch, "avery")
     assert scope.os_user() == "avery"
@@ -397,7 +399,7 @@ def test_no_match_says_what_it_said_before_when_no_user_is_given(
 def test_next_keeps_and_reads_a_login_users_actions_under_their_staff_id(
     logged: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from casecli.core import nextcache
+    from casecli.core.local import nextcache
 
     os_user_is(monkeypatch, "avery")
     first = cli("--db", str(logged), "--json", "next")
@@ -416,7 +418,7 @@ def test_next_keeps_and_reads_a_login_users_actions_under_their_staff_id(
 def test_a_workers_own_sync_keeps_their_next_when_found_by_login(
     logged: Path, monkeypatch: pytest.MonkeyPatch, export
 ) -> None:  # type: ignore[no-untyped-def]
-    from casecli.core import nextcache
+    from casecli.core.local import nextcache
 
     os_user_is(monkeypatch, "avery")
     folder = export("basic")

@@ -1,4 +1,4 @@
-"""The unit and office views (casecli.core.unit, and `casecli unit` / `bottlenecks`)
+"""The unit and office views (casecli.core.views.unit, and `casecli unit` / `bottlenecks`)
 on the basic fixture as of 2026-11-24 (see tests/test_next_cli.py for the scenario)."""
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from casecli.core import playbooks, unit
-from casecli.core.engine import Action, Barrier, CaseView
-from casecli.core.playbooks import Step
-from casecli.core.steps import StepState
+from casecli.core.engine import playbooks
+from casecli.core.engine.engine import Action, Barrier, CaseView
+from casecli.core.engine.playbooks import Step
+from casecli.core.engine.steps import StepState
+from casecli.core.views import unit
 from tests.test_next_cli import cli, db  # noqa: F401  (the fixture)
 
 TODAY = date(2026, 11, 24)
@@ -215,7 +216,8 @@ def test_redact_shows_staff_initials(db: Path) -> None:  # noqa: F811
 
 
 def _sample_kw() -> dict[str, object]:
-    from casecli.core import config, playbooks, urgency
+    from casecli.core.engine import playbooks, urgency
+    from casecli.core.local import config
 
     books = playbooks.load(config.playbooks_dir())
     return {"today": TODAY, "books": books, "coef": urgency.coefficients()}
@@ -227,14 +229,15 @@ def test_key_measure_against_goal_is_batched_and_matches_the_scorecard(
     """sample.db: a child-welfare unit is scored on monthly visits, a child-support unit
     on current collections; the office's figures take one measure statement per key
     measure (not one per worker or per month) and one goal read per unit and program."""
-    from casecli.core import goals, periods, scope, score, store
+    from casecli.core.measures import goals, periods, score
+    from casecli.core.store import scope, store
     from tests.tui.helpers import copy_sample
 
     conn = store.connect(copy_sample(tmp_path))
     manager, supervisor = scope.actor(conn, "S0001"), scope.actor(conn, "S0002")
     goals.set_goal(conn, manager, "office", "O01", "monthly_visits", 90)
     goals.set_goal(conn, supervisor, "worker", "S0004", "monthly_visits", 80, "2026-11")
-    from casecli.core import measures
+    from casecli.core.measures import measures
 
     statements: list[str] = []
     filled: list[tuple[str, int]] = []  # the measure statements (run side by side: prefetch)
@@ -289,7 +292,9 @@ def test_bottlenecks_read_lean_equal_the_full_views_waiting() -> None:
     from datetime import date
     from pathlib import Path
 
-    from casecli.core import caseload, playbooks, store, urgency
+    from casecli.core.engine import playbooks, urgency
+    from casecli.core.store import store
+    from casecli.core.views import caseload
 
     conn = store.connect(Path(__file__).resolve().parents[1] / "sample.db")
     today = date(2026, 11, 24)

@@ -16,10 +16,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casecli.core import playbooks, unit, urgency
-from casecli.core.casedata import CaseData
-from casecli.core.caseload import ranked_actions
-from casecli.core.engine import Action, evaluate
+from casecli.core.engine import playbooks, urgency
+from casecli.core.engine.casedata import CaseData
+from casecli.core.engine.engine import Action, evaluate
+from casecli.core.views import unit
+from casecli.core.views.caseload import ranked_actions
 from tests.test_engine import case, event, foster_case, investigation, person
 
 TODAY = date(2026, 11, 24)

@@ -14,7 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from casecli.cli.main import app
-from casecli.core import caseload, measures, nextcache
+from casecli.core.local import nextcache
+from casecli.core.measures import measures
+from casecli.core.views import caseload
 from tests.tui.helpers import copy_sample
 
 runner = CliRunner()
@@ -148,7 +150,7 @@ def test_a_sync_after_the_warm_re_evaluates_the_cases_it_touched(
 def _stamp(db: Path, today: str) -> str:
     from datetime import date
 
-    from casecli.core import store
+    from casecli.core.store import store
 
     conn = store.connect(db)
     try:
@@ -200,7 +202,7 @@ def test_a_warm_for_tomorrow_and_redacted_views_are_kept_beside_todays(
 def test_a_warm_whose_evaluations_were_not_kept_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from casecli.core import kept
+    from casecli.core.local import kept
 
     db = copy_sample(tmp_path)
     monkeypatch.setattr(kept, "_keep", lambda *a, **k: None)  # the kept file busy or full

@@ -91,7 +91,7 @@ def test_in_days(n: int, expected: str) -> None:
 
 
 def test_urgency_terms_read_right_at_0_1_and_2() -> None:
-    from casecli.core import urgency
+    from casecli.core.engine import urgency
 
     coef = urgency.coefficients()
     whys = {
@@ -123,7 +123,7 @@ def test_urgency_terms_read_right_at_0_1_and_2() -> None:
 
 
 def test_step_due_words_at_0_1_and_2() -> None:
-    from casecli.core.actions import _due_words
+    from casecli.core.engine.actions import _due_words
 
     assert [_due_words(n) for n in (-2, -1, 0, 1, 2)] == [
         "2 days overdue", "1 day overdue", "due today", "due in 1 day", "due in 2 days",
@@ -131,8 +131,8 @@ def test_step_due_words_at_0_1_and_2() -> None:
 
 
 def _group(count: int, median: float, oldest: int) -> Any:
-    from casecli.core.barriers import Barrier
-    from casecli.core.caseload import WaitGroup
+    from casecli.core.engine.barriers import Barrier
+    from casecli.core.views.caseload import WaitGroup
 
     items = tuple(
         (f"C{i}", Barrier(f"barrier:{i}", "service", "parenting", date(2026, 11, 24), oldest))
@@ -142,7 +142,7 @@ def _group(count: int, median: float, oldest: int) -> Any:
 
 
 def test_bottleneck_words_at_0_1_and_2() -> None:
-    from casecli.core.unit import bottleneck_words
+    from casecli.core.views.unit import bottleneck_words
 
     assert [bottleneck_words(_group(n, n, n)) for n in (1, 2)] == [
         "parenting — 1 case, median 1 day", "parenting — 2 cases, median 2 days",
@@ -151,9 +151,9 @@ def test_bottleneck_words_at_0_1_and_2() -> None:
 
 
 def test_the_gap_in_work_at_1_and_2() -> None:
-    from casecli.core import measures, periods
-    from casecli.core.measures import Counts
-    from casecli.core.score import gap_work
+    from casecli.core.measures import measures, periods
+    from casecli.core.measures.measures import Counts
+    from casecli.core.measures.score import gap_work
 
     m = measures.get("monthly_visits")
     month = periods.parse("2026-11", date(2026, 11, 24))
@@ -164,9 +164,9 @@ def test_the_gap_in_work_at_1_and_2() -> None:
 
 
 def test_the_counts_behind_every_measure_read_right() -> None:
-    from casecli.core import measures
-    from casecli.core.measures import Result
-    from casecli.core.score import count_words
+    from casecli.core.measures import measures
+    from casecli.core.measures.measures import Result
+    from casecli.core.measures.score import count_words
 
     seen = []
     for m in measures.MEASURES.values():
@@ -187,7 +187,7 @@ def test_the_counts_behind_every_measure_read_right() -> None:
 
 
 def test_db_check_counts_foreign_key_problems(tmp_path: Path) -> None:
-    from casecli.core import store
+    from casecli.core.store import store
 
     conn = store.connect(tmp_path / "s.db", create=True)
     conn.execute("PRAGMA foreign_keys = OFF")
@@ -229,7 +229,7 @@ def test_waiting_and_caseload_counts(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_unit_figures_and_more_kinds_of_wait(capsys: pytest.CaptureFixture[str]) -> None:
     from casecli.cli import unit_views
-    from casecli.core.unit import Figures
+    from casecli.core.views.unit import Figures
     from casecli.render import console
 
     assert unit_views._figures_line(Figures(1, 0, 1, 2)).startswith("1 open case · 0 due now")
@@ -292,8 +292,8 @@ def test_demo_and_digest_messages(tmp_path: Path) -> None:
 
 
 def test_tui_case_card_and_forms_count_days() -> None:
-    from casecli.core.barriers import Barrier
-    from casecli.core.engine import Milestone
+    from casecli.core.engine.barriers import Barrier
+    from casecli.core.engine.engine import Milestone
     from tui.data import CaseCard
     from tui.widgets.case_card import card_text
 
@@ -321,7 +321,7 @@ def test_tui_case_card_and_forms_count_days() -> None:
 def test_tui_headings_count_cases() -> None:
     from rich.text import Text
 
-    from casecli.core.unit import Figures
+    from casecli.core.views.unit import Figures
     from tui.screens.cases import GroupScreen
     from tui.widgets.figures import FiguresBar
 
@@ -343,8 +343,10 @@ def test_tui_headings_count_cases() -> None:
 def test_engine_sentences_on_the_fixture_read_right(tmp_path: Path) -> None:
     """Every action sentence and reason the engine writes for the fixture, over a month
     of days (so counts pass through 0, 1 and 2), agrees with its counts."""
-    from casecli.core import caseload, playbooks, store, urgency
-    from casecli.core.sync import sync_store
+    from casecli.core.engine import playbooks, urgency
+    from casecli.core.ingest.sync import sync_store
+    from casecli.core.store import store
+    from casecli.core.views import caseload
     from tests.conftest import FIXTURES
 
     db = tmp_path / "s.db"
@@ -362,7 +364,7 @@ def test_engine_sentences_on_the_fixture_read_right(tmp_path: Path) -> None:
             for b in v.barriers:
                 seen.add(b.what)
         for g in caseload.waiting(views):
-            from casecli.core.unit import bottleneck_words
+            from casecli.core.views.unit import bottleneck_words
 
             seen.add(bottleneck_words(g))
     conn.close()

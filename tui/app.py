@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from casecli.core.scope import Actor
+from casecli.core.store.scope import Actor
 from casecli.render import printable
 from tui.commands import CaseCommands
 from tui.data import Session
@@ -97,7 +97,7 @@ class CasecliApp(App[None]):
         from tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            from casecli.core.unit import all_case_hours, capacity_words
+            from casecli.core.views.unit import all_case_hours, capacity_words
 
             self.push_screen(HelpScreen(capacity_words(all_case_hours(self.session.books))))
 

@@ -11,25 +11,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from casecli.core import card as cards
-from casecli.core import (
-    caseload,
-    config,
-    freshness,
-    goals,
-    measures,
-    playbooks,
-    record,
-    scope,
-    score,
-    staffing,
-    store,
-    urgency,
-)
-from casecli.core import unit as units
-from casecli.core.card import Card as CaseCard  # the CLI's card, the same sentences
-from casecli.core.engine import Action, CaseView
-from casecli.core.scope import Actor
+from casecli.core.engine import playbooks, urgency
+from casecli.core.engine.engine import Action, CaseView
+from casecli.core.local import config, record
+from casecli.core.measures import goals, measures, score
+from casecli.core.store import freshness, scope, store
+from casecli.core.store.scope import Actor
+from casecli.core.views import card as cards
+from casecli.core.views import caseload, staffing
+from casecli.core.views import unit as units
+from casecli.core.views.card import Card as CaseCard  # the CLI's card, the same sentences
 
 
 @dataclass
@@ -66,7 +57,7 @@ class Session:
 
     def freshness(self) -> str | None:
         """'data as of 2026-12-01 (8 days ago)' when the newest export is more than a day
-        older than today, else None (:mod:`casecli.core.freshness`)."""
+        older than today, else None (:mod:`casecli.core.store.freshness`)."""
         with self.connect() as conn:
             return freshness.note(freshness.latest_export(conn)[1], self.today)
 

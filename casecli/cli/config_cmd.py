@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
     @command(config_app, "path")
     def path(settings: Settings) -> None:
         """Where the config file is (CASECLI_CONFIG points elsewhere)."""
-        from casecli.core import config
+        from casecli.core.local import config
 
         p = config.config_path()
         say(settings, {"path": str(p), "exists": p.is_file()}, str(p))
@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
     @command(config_app, "list")
     def list_(settings: Settings) -> None:
         """Every key, its value, and whether it is set or a default."""
-        from casecli.core import config
+        from casecli.core.local import config
 
         items = config.entries()
         if settings.json:
@@ -59,8 +59,8 @@ def register(app: typer.Typer) -> None:
     @command(config_app, "get")
     def get(settings: Settings, key: KeyArg) -> None:
         """One key's value (its default if it is not set)."""
-        from casecli.core import config
         from casecli.core.errors import CasecliError
+        from casecli.core.local import config
 
         entry = config.get_value(key)
         if entry.source == "unset" and not settings.json:
@@ -78,7 +78,7 @@ def register(app: typer.Typer) -> None:
         value: Annotated[str, typer.Argument(help="The value (a path, a staff id, a number).")],
     ) -> None:
         """Set a key in the config file (created with mode 0600)."""
-        from casecli.core import config
+        from casecli.core.local import config
 
         stored = config.set_value(key, value)
         say(
@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
     @command(config_app, "unset")
     def unset(settings: Settings, key: KeyArg) -> None:
         """Remove a key from the config file (back to its default)."""
-        from casecli.core import config
+        from casecli.core.local import config
 
         removed = config.unset_value(key)
         message = f"Removed {key}." if removed else f"{key} was not set; nothing to do."

@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
     @command(db_app, "init")
     def init(settings: Settings) -> None:
         """Create an empty store (mode 0600) at the latest schema."""
-        from casecli.core import store
+        from casecli.core.store import store
 
         path = settings.db_path()
         if path.exists():
@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
     @command(db_app, "migrate")
     def migrate(settings: Settings) -> None:
         """Back up the store, then bring it to the latest schema."""
-        from casecli.core import store
+        from casecli.core.store import store
 
         path = settings.db_path()
         conn = store.connect(path, migrate=False)
@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
     @command(db_app, "check")
     def check(settings: Settings) -> None:
         """Integrity, foreign keys, schema version and row counts."""
-        from casecli.core import store
+        from casecli.core.store import store
 
         path = settings.db_path()
         conn = store.connect(path, migrate=False)
@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:
             )
         if result.damaged:
             reported = [p.removeprefix("integrity: ") for p in result.problems]
-            from casecli.core.storefaults import damaged
+            from casecli.core.store.faults import damaged
 
             fail(str(damaged(path, "; ".join(reported[:3]))), 1)
         if not result.ok:
@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Copy the store (VACUUM INTO) to a new file, mode 0600."""
-        from casecli.core import store
+        from casecli.core.store import store
 
         path = settings.db_path()
         conn = store.connect(path, migrate=False)

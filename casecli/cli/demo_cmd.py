@@ -28,8 +28,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Write a deterministic synthetic export of every file, for trying casecli out."""
-        from casecli.core.demo import most_office_cases, write_demo
         from casecli.core.errors import CasecliError, UsageError
+        from casecli.demo.export import most_office_cases, write_demo
 
         if office_cases is not None and office_cases > (most := most_office_cases(cases)):
             raise UsageError(

@@ -28,9 +28,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """The measures you are behind on, the cases that close each gap fastest, and for
         a supervisor or manager the workers furthest behind and furthest ahead."""
-        from casecli.core import periods
-        from casecli.core import score as sc
         from casecli.core.errors import UsageError
+        from casecli.core.measures import periods
+        from casecli.core.measures import score as sc
 
         if (month is None) != (out is None):
             raise UsageError("Give --month YYYY-MM and --out DIR together to write digests.")
@@ -44,7 +44,7 @@ def register(app: typer.Typer) -> None:
             options = measure_options(settings)
             scope = sc.resolve_scope(conn, who)
             if out is not None:
-                from casecli.core import digest
+                from casecli.core.views import digest
 
                 when = periods.parse(month, settings.today)
                 paths = digest.write_digests(
@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
                     options=options, limit=limit, redact=settings.redact,
                 )  # fmt: skip
             else:
-                from casecli.core import focus as fo
+                from casecli.core.measures import focus as fo
 
                 when = periods.parse(period, settings.today, started=True) if period else None
                 result = fo.focus(
@@ -128,7 +128,7 @@ def focus_json(result: Any) -> dict[str, Any]:
 
 def show_focus(result: Any, redact: bool, stale: str | None = None) -> None:
     """Per behind measure: the gap, then its cases; then the workers. Fits 80 columns."""
-    from casecli.core import measures
+    from casecli.core.measures import measures
     from casecli.render import console, initials, safe
 
     out = console()
@@ -139,7 +139,7 @@ def show_focus(result: Any, redact: bool, stale: str | None = None) -> None:
     when = f"as of {card.today.isoformat()}" if mixed else card.periods[0].label
     head = f"Focus · {s.kind} {s.id or ''} · {when}".replace("  ", " ")
     out.print(f"[bold]{safe(head)}[/]")
-    if stale:  # how old the data is, when it is (casecli.core.freshness)
+    if stale:  # how old the data is, when it is (casecli.core.store.freshness)
         out.print(f"[bold]{safe(stale)}[/]")
     if not result.measures:
         out.print(

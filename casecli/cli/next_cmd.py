@@ -16,7 +16,8 @@ def _context(
     """The store, the user, the playbooks and the urgency coefficients (``cfg``: the
     config file, when the caller has already read it)."""
     from casecli.cli.common import books
-    from casecli.core import config, urgency
+    from casecli.core.engine import urgency
+    from casecli.core.local import config
 
     conn = conn or settings.connect()
     cfg = config.load() if cfg is None else cfg
@@ -26,8 +27,8 @@ def _context(
 
 
 def _stamp(settings: Settings, conn: Any, cfg: dict[str, Any] | None = None) -> str:
-    """What the user's ranked actions depend on today (:mod:`casecli.core.nextcache`)."""
-    from casecli.core import config, nextcache
+    """What the user's ranked actions depend on today (:mod:`casecli.core.local.nextcache`)."""
+    from casecli.core.local import config, nextcache
 
     cfg = config.load() if cfg is None else cfg
     return nextcache.stamp(
@@ -38,9 +39,9 @@ def _stamp(settings: Settings, conn: Any, cfg: dict[str, Any] | None = None) -> 
 
 def _my_views(settings: Settings, conn: Any = None) -> tuple[list[Any], dict[str, Any], str]:
     """The open cases in the user's scope, evaluated for today (their ranked actions are
-    kept for the next ``casecli next``: :mod:`casecli.core.nextcache`), the workers whose
+    kept for the next ``casecli next``: :mod:`casecli.core.local.nextcache`), the workers whose
     cases they are (``staffing.Worker`` by staff id) and the user's staff id."""
-    from casecli.core import staffing
+    from casecli.core.views import staffing
 
     conn = conn or settings.connect()
     views = _evaluate(settings, conn, rank_others=False)[0]
@@ -73,7 +74,9 @@ def _evaluate(
     ``caseload`` and ``waiting`` need no ranking; ranking tens of thousands of actions is
     left to their ``next``). ``want``: how many actions the caller shows (a supervisor's or
     a manager's list is ranked and kept up to the most urgent ``max(want, HEAD)``)."""
-    from casecli.core import caseload, config, nextcache, scope
+    from casecli.core.local import config, nextcache
+    from casecli.core.store import scope
+    from casecli.core.views import caseload
 
     conn = conn or settings.connect()
     # The config file, read once for the stamp, the urgency coefficients and the playbooks.
@@ -90,11 +93,11 @@ def _evaluate(
     if who.role == "worker":  # one caseload: evaluated whole (next keeps its ranking)
         views = caseload.views(conn, f"{clause} AND c.status = 'open'", params, **kw)
     else:  # a unit's or an office's: kept briefs, re-evaluated only where they changed
-        from casecli.core import unit
+        from casecli.core.views import unit
 
         # every action only for the ranking (next); caseload and waiting read the top one
         views = unit.kept_views(conn, clause, params, full=rank_others, **kw)
-    from casecli.core import staffing
+    from casecli.core.views import staffing
 
     if who.role != "worker" and not rank_others:
         return views, [], False
@@ -137,10 +140,12 @@ def warm_views(settings: Settings) -> tuple[Any, int]:
     evaluated. A brief changes every day for most cases (urgency rises with each day
     overdue, idle, waiting), so what is kept is a day's; this is what makes the first view
     of a day read it (README: "The nightly run")."""
-    from casecli.core import config, digest, kept, measures, nextcache, periods, unit
-    from casecli.core import focus as fo
-    from casecli.core import score as sc
     from casecli.core.errors import CasecliError
+    from casecli.core.local import config, kept, nextcache
+    from casecli.core.measures import focus as fo
+    from casecli.core.measures import measures, periods
+    from casecli.core.measures import score as sc
+    from casecli.core.views import digest, unit
 
     conn = settings.connect()
     db, folder = settings.db_path(), nextcache.folder(settings.db_path())
@@ -195,7 +200,7 @@ def _next_actions(settings: Settings, want: int) -> tuple[list[dict[str, Any]], 
     """The user's ranked actions (``next --json``'s objects), most urgent first, at least
     the first ``want`` of them: the kept ones when their stamp is current, else worked out
     (and kept); the user; whether the whole list names anyone but the user."""
-    from casecli.core import config, nextcache
+    from casecli.core.local import config, nextcache
 
     conn = settings.connect()
     cfg = config.load()
@@ -240,7 +245,8 @@ def _behind(conn: Any, who: Any, settings: Settings, books: dict[str, Any]) -> d
     month (the urgency goal_impact term); nothing is computed when no goal applies."""
     if not conn.execute("SELECT EXISTS (SELECT 1 FROM performance_goals)").fetchone()[0]:
         return {}  # no goals anywhere: not even the measures are imported (start-up)
-    from casecli.core import focus, measures, scope
+    from casecli.core.measures import focus, measures
+    from casecli.core.store import scope
 
     clause, params = scope.cases_clause(who, "c")
     workers = [
@@ -273,7 +279,7 @@ def register(app: typer.Typer) -> None:
             write_json(actions)
             return
         from casecli.cli import views as show
-        from casecli.core.nextcache import actions as shown
+        from casecli.core.local.nextcache import actions as shown
 
         # a list that spans workers (a supervisor's, a manager's) names whose each one is
         show.next_table(shown(actions), explain, settings.freshness(), workers=spans)
@@ -283,8 +289,8 @@ def register(app: typer.Typer) -> None:
         settings: Settings, case_id: Annotated[str, typer.Argument(help="The case id.")]
     ) -> None:
         """The case card: now, scheduled, next milestone, people, barriers, goals, signals."""
-        from casecli.core import card as cards
-        from casecli.core import scope
+        from casecli.core.store import scope
+        from casecli.core.views import card as cards
 
         conn, who, books, coef = _context(settings)
         scope.check_case(conn, who, case_id)
@@ -340,7 +346,7 @@ def register(app: typer.Typer) -> None:
     @command(app, "waiting", playbooks=True)
     def waiting(settings: Settings) -> None:
         """What your cases wait on, grouped by what is awaited, with counts and ages."""
-        from casecli.core import caseload
+        from casecli.core.views import caseload
 
         views, staff, user = _my_views(settings)
         groups = caseload.waiting(views)
@@ -438,11 +444,11 @@ def milestone_json(v: Any) -> dict[str, Any] | None:
 
 
 def card_json(card: Any, redact: bool) -> dict[str, Any]:
-    """What the card adds to the engine's view (:mod:`casecli.core.card`): the worker,
+    """What the card adds to the engine's view (:mod:`casecli.core.views.card`): the worker,
     a support case's money (cents, as stored), each child in care."""
     from dataclasses import asdict
 
-    from casecli.core.card import worker_words
+    from casecli.core.views.card import worker_words
     from casecli.render import initials
 
     c, w, s = card.view.case, card.worker, card.support

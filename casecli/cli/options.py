@@ -19,7 +19,7 @@ import typer
 from casecli.core.errors import CasecliError, UsageError
 
 if TYPE_CHECKING:
-    from casecli.core.scope import Actor
+    from casecli.core.store.scope import Actor
 
 DbOpt = Annotated[
     Path | None,
@@ -125,7 +125,7 @@ class Settings:
         members with that login: an error, never a guess."""
         if (self.user or "").strip() or self.login is not None:
             return self.user
-        from casecli.core import scope
+        from casecli.core.store import scope
 
         self.login = scope.os_user() or ""
         self.user = scope.staff_for_login(conn, self.login)
@@ -133,17 +133,17 @@ class Settings:
 
     def actor(self, conn: sqlite3.Connection) -> "Actor":
         """The staff member acting (their role gives the scope): :meth:`staff_id`'s."""
-        from casecli.core import scope
+        from casecli.core.store import scope
 
         return scope.actor(conn, self.staff_id(conn))
 
     def connect(self, *, create: bool = False, write: str | None = None) -> sqlite3.Connection:
         """Open the store, and note the day of its newest export (``data_as_of``,
-        :mod:`casecli.core.freshness`); for a write, ``write`` names it: the store must pass
+        :mod:`casecli.core.store.freshness`); for a write, ``write`` names it: the store must pass
         its quick check (``storecheck.verify``). A store made by ``casecli demo`` is as of
         its export's date unless --today says otherwise, so the sample reads the same on
         any day."""
-        from casecli.core import freshness, store
+        from casecli.core.store import freshness, store
 
         conn = store.connect(self.db_path(), create=create, write=write)
         source, self.data_as_of = freshness.latest_export(conn)
@@ -154,13 +154,13 @@ class Settings:
     def freshness(self) -> str | None:
         """'Data as of 2026-12-01 (8 days ago).' when the store's newest export is more
         than a day older than today (known after :meth:`connect`), else None."""
-        from casecli.core import freshness
+        from casecli.core.store import freshness
 
         return freshness.sentence(self.data_as_of, self.today)
 
     def freshness_fields(self) -> dict[str, object]:
         """``data_as_of`` and ``data_age_days`` for a --json object."""
-        from casecli.core import freshness
+        from casecli.core.store import freshness
 
         return freshness.fields(self.data_as_of, self.today)
 
@@ -198,7 +198,7 @@ def _settings(ctx: typer.Context, given: dict[str, Any]) -> Settings:
             value = parent.get(name, value)
         return value
 
-    from casecli.core import config
+    from casecli.core.local import config
 
     cfg: dict[str, Any] = {}
     db, user = pick("db"), pick("as_")
@@ -244,7 +244,7 @@ def command(
                 # The one place where SQLite's errors from any command become a sentence:
                 # a damaged page met by a read (or a write, which SQLite rolled back), a
                 # full disk, an I/O error. Anything else is a bug (main.run reports it).
-                from casecli.core.storefaults import explain
+                from casecli.core.store.faults import explain
 
                 problem = explain(exc, settings.db if settings else None)
                 if problem is None:

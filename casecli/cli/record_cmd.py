@@ -15,7 +15,7 @@ class _KindsInHelp(TyperCommand):
 
     @property  # type: ignore[override]
     def epilog(self) -> str:
-        from casecli.core.contract import EVENT_KINDS
+        from casecli.core.store.contract import EVENT_KINDS
 
         return (
             "Event kinds: "
@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Record an event that happened: a visit, a contact, a report filed."""
         from casecli.cli.common import books
-        from casecli.core import record as rec
+        from casecli.core.local import record as rec
 
         conn, who = _open(settings)
         try:
@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Record a barrier: something the case is waiting for."""
         from casecli.cli.common import books
-        from casecli.core import record as rec
+        from casecli.core.local import record as rec
 
         conn, who = _open(settings)
         try:
@@ -138,7 +138,7 @@ def register(app: typer.Typer) -> None:
         note: Annotated[str | None, typer.Option("--note", help="How it was resolved.")] = None,
     ) -> None:
         """Clear a barrier: what the case waited for has happened."""
-        from casecli.core import record as rec
+        from casecli.core.local import record as rec
 
         barrier_id = rec.barrier_number(barrier)
         conn, who = _open(settings)
@@ -170,7 +170,7 @@ def register(app: typer.Typer) -> None:
         note: Annotated[str | None, typer.Option("--note", help="A note on the goal.")] = None,
     ) -> None:
         """Record case plan goal progress: --percent N or --status S."""
-        from casecli.core import record as rec
+        from casecli.core.local import record as rec
 
         conn, who = _open(settings)
         try:

@@ -33,7 +33,7 @@ def open_store(settings: Settings, write: str | None = None) -> tuple[Any, Any]:
 
 def measure_options(settings: Settings) -> Any:
     from casecli.cli.common import books
-    from casecli.core import measures
+    from casecli.core.measures import measures
 
     return measures.Options.from_playbooks(books(settings))
 
@@ -62,8 +62,8 @@ def register(app: typer.Typer) -> None:
         (IV-D, permanency, re-entry, placement stability, cost-effectiveness) for this
         federal fiscal year, the others (visits, timely response, investigations) for
         this month; each line says which."""
-        from casecli.core import periods
-        from casecli.core import score as sc
+        from casecli.core.measures import periods
+        from casecli.core.measures import score as sc
 
         kind, scope_id = _scope_choice(worker, unit, office)
         conn, who = open_store(settings)
@@ -118,7 +118,7 @@ def register(app: typer.Typer) -> None:
         per dollar spent, for an office only); the others are percents. A worker inherits
         the unit's goal, a unit the office's.
         """
-        from casecli.core import goals, measures
+        from casecli.core.measures import goals, measures
 
         kind, scope_id = goals.parse_scope(scope)
         value = parse_target(target, measures.get(measure))
@@ -151,7 +151,7 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """The goals you can see: your reach and what you inherit."""
-        from casecli.core import goals
+        from casecli.core.measures import goals
 
         kind, scope_id = goals.parse_scope(scope) if scope else (None, None)
         conn, who = open_store(settings)
@@ -274,7 +274,7 @@ def score_json(card: Any) -> dict[str, Any]:
 
 def measure_number(value: float | None, m: Any) -> str:
     """75.4%, 1.93 (per 1,000 days), $4.62 (per $1 spent); – for none."""
-    from casecli.core.measures import figure
+    from casecli.core.measures.measures import figure
 
     return figure(value, m.unit)
 
@@ -323,7 +323,7 @@ def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> N
     """One row per measure (performance, goal, gap, unit, office, federal %, trend) and a
     line in words under it; fits 80 columns. Without --period the lines come in groups,
     one per period (this fiscal year, this month), each under its own heading."""
-    from casecli.core import score as sc
+    from casecli.core.measures import score as sc
     from casecli.render import console, safe
 
     out = console()
@@ -339,7 +339,7 @@ def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> N
     title_w = width - 7 * len(cols) - 15  # the trend: '▃█▅▁▆▇ 97%', up to 12
     for text in textwrap.wrap(_heading(card, who, redact), width):
         out.print(f"[bold]{safe(text)}[/]")
-    if stale:  # how old the data is, when it is (casecli.core.freshness)
+    if stale:  # how old the data is, when it is (casecli.core.store.freshness)
         out.print(f"[bold]{safe(stale)}[/]")
     out.print(f"[bold]{'':<{title_w}}{''.join(f'{c:>7}' for c in cols)}  6 months[/]")
     groups = card.periods
@@ -359,7 +359,7 @@ def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> N
     if fed:
         fed_note = "fed%: 45 CFR 305.33 applicable percentage"
         if any(x.measure.iv_d and not sc.fiscal_year(x.period) for x in card.lines):
-            from casecli.core.periods import ffy_of
+            from casecli.core.measures.periods import ffy_of
 
             fed_note += f" (—: a fiscal-year measure; --period {ffy_of(card.today).label} shows it)"
         notes.insert(1, fed_note)
@@ -370,7 +370,7 @@ def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> N
 
 
 def _score_row(out: Any, card: Any, line: Any, title_w: int, width: int, fed: bool) -> None:
-    from casecli.core import score as sc
+    from casecli.core.measures import score as sc
     from casecli.render import months_text, printable, safe, trend_markup
 
     m, r = line.measure, line.result
@@ -410,7 +410,7 @@ def _score_row(out: Any, card: Any, line: Any, title_w: int, width: int, fed: bo
 def show_goals(rows: list[Any], example: str | None = None) -> None:
     """The goals, or 'No goals set.' with an example for a scope that exists (``example``,
     goals.example_scope), so the hint can be typed as it stands."""
-    from casecli.core import measures
+    from casecli.core.measures import measures
     from casecli.render import console, safe
 
     out = console()

@@ -39,8 +39,8 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Import an export folder into the store: validated, atomic, idempotent."""
-        from casecli.core import config
-        from casecli.core.sync import sync_store
+        from casecli.core.ingest.sync import sync_store
+        from casecli.core.local import config
 
         bar = _progress(settings)
         try:
@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
         if not dry_run and result.exit_code in (0, 3):
             # A worker syncing their own laptop's store (their login in staff.csv, or
             # casecli config set user ID) finds their next already worked out for the new
-            # data (casecli.core.nextcache); with nobody to work it out for, nothing runs.
+            # data (casecli.core.local.nextcache); with nobody to work it out for, nothing runs.
             from casecli.cli.next_cmd import refresh_next
 
             refresh_next(settings)
@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """What was rejected and why, still outstanding (not applied nor superseded)."""
-        from casecli.core.sync import outstanding_rejects
+        from casecli.core.ingest.sync import outstanding_rejects
 
         conn = settings.connect()
         rows = outstanding_rejects(conn, sync_id)

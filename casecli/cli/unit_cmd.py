@@ -9,7 +9,8 @@ from casecli.cli.options import Settings, command
 
 def _context(settings: Settings) -> tuple[Any, Any, dict[str, Any]]:
     from casecli.cli.common import books
-    from casecli.core import config, urgency
+    from casecli.core.engine import urgency
+    from casecli.core.local import config
 
     conn = settings.connect()
     who = settings.actor(conn)
@@ -32,8 +33,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:  # fmt: skip
         """The unit view: each worker's load, the cases by situation, the bottlenecks."""
-        from casecli.core import unit
         from casecli.core.errors import CasecliError
+        from casecli.core.views import unit
 
         conn, who, kw = _context(settings)
         if unit_id is None and who.role == "supervisor" and who.unit_id:
@@ -63,8 +64,8 @@ def register(app: typer.Typer) -> None:
         office_id: Annotated[str | None, typer.Option("--office", help="An office.")] = None,
     ) -> None:
         """What a unit or an office waits on: barriers grouped by service or kind, with ages."""
-        from casecli.core import unit
         from casecli.core.errors import CasecliError, UsageError
+        from casecli.core.views import unit
 
         if unit_id and office_id:
             raise UsageError("Give --unit or --office, not both.")
@@ -80,7 +81,7 @@ def register(app: typer.Typer) -> None:
                 )
             else:
                 raise CasecliError("Name one: casecli bottlenecks --unit U or --office O.")
-        from casecli.core.caseload import bottlenecks as find
+        from casecli.core.views.caseload import bottlenecks as find
 
         # Only the records barriers depend on are read; no case is evaluated (fast at scale).
         if office_id is not None:
@@ -137,7 +138,7 @@ def figures_json(f: Any) -> dict[str, Any]:
 
 def capacity_json(v: Any) -> dict[str, Any]:
     """How capacity_used is worked out, with the playbook rates the view's cases carry."""
-    from casecli.core import unit
+    from casecli.core.views import unit
 
     return {
         "capacity": {
@@ -181,8 +182,8 @@ def group_json(g: Any) -> dict[str, Any]:
 
 def owners_json(o: Any, settings: Settings) -> dict[str, Any]:
     """The unassigned cases (with who could take each) and the inactive workers still
-    holding open cases (``casecli.core.staffing.Owners``)."""
-    from casecli.core import staffing
+    holding open cases (``casecli.core.views.staffing.Owners``)."""
+    from casecli.core.views import staffing
 
     def name(n: str | None) -> str | None:
         return _name(n, settings)

@@ -7,7 +7,7 @@ from typing import Any
 
 from casecli.cli.options import Settings
 from casecli.cli.views import age_cell
-from casecli.core.unit import capacity_words
+from casecli.core.views.unit import capacity_words
 from casecli.core.words import count, plural
 from casecli.render import (
     SHORT_MEASURES,
@@ -34,7 +34,7 @@ def _fit(text: str, width: int) -> str:
 
 def _heading(out: Any, heading: str, settings: Settings) -> None:
     """The view's heading, '· as of 2026-12-09', and under it how old the data is when
-    it is ('Data as of 2026-11-24 (15 days ago).', casecli.core.freshness)."""
+    it is ('Data as of 2026-11-24 (15 days ago).', casecli.core.store.freshness)."""
     out.print(f"{heading} · as of {settings.today.isoformat()}")
     stale = settings.freshness()
     if stale:
@@ -55,7 +55,7 @@ def _figures_line(f: Any) -> str:
 
 def _stuck_line(out: Any, v: Any) -> None:
     """'14 steps stuck > 90 days — reconcile with the system of record', when any are."""
-    from casecli.core.unit import stuck_words
+    from casecli.core.views.unit import stuck_words
 
     if v.figures.stuck:
         out.print(f"[bold]{stuck_words(v.figures.stuck, v.stuck_days)}[/]")
@@ -99,7 +99,7 @@ def fit_marked(name: str, width: int, active: bool) -> str:
 def owners_text(out: Any, owners: Any, width: int, settings: Settings, limit: int = 8) -> None:
     """'Needs an owner': the unassigned cases, most urgent first, each with who could take
     it, then the inactive workers still holding open cases. Nothing when there are none."""
-    from casecli.core import staffing
+    from casecli.core.views import staffing
 
     if not owners.unassigned and not owners.held:
         return
@@ -195,7 +195,7 @@ def _board(out: Any, board: Any, width: int) -> None:
 def _groups(
     out: Any, groups: Any, width: int, *, top: int, limit: int | None = None, head: bool = True
 ) -> None:
-    from casecli.core.unit import bottleneck_words
+    from casecli.core.views.unit import bottleneck_words
 
     if head:
         out.print("\n[bold]Bottlenecks[/]")

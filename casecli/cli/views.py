@@ -58,7 +58,7 @@ def next_table(
     ``rich.console`` alone costs ~7 ms of its start-up budget (DESIGN.md: within 1.3x of
     the libraries' own start-up). It needs only bold and dim, written as Rich would write
     them (:func:`casecli.render.plain_styles`), at the width Rich would use. ``stale``:
-    the sentence that says the data is old (:mod:`casecli.core.freshness`), first.
+    the sentence that says the data is old (:mod:`casecli.core.store.freshness`), first.
     ``workers``: the list spans workers (a supervisor's): a column names whose each is.
     """
     import sys
@@ -113,8 +113,8 @@ def _name(value: str | None, redact: bool) -> str:
 
 
 def case_card(card: Any, settings: Settings) -> None:
-    """The card's sentences come from :mod:`casecli.core.card`, the TUI's too."""
-    from casecli.core import card as cards
+    """The card's sentences come from :mod:`casecli.core.views.card`, the TUI's too."""
+    from casecli.core.views import card as cards
 
     out = console()
     v, today, redact = card.view, settings.today, settings.redact
@@ -285,7 +285,7 @@ def age_cell(n: int) -> str:
 def waiting_table(groups: list[Any], stale: str | None = None, whose: Any = None) -> None:
     """Each wait, its five oldest cases; ``whose`` (case id -> (worker id, name,
     active)): the list spans workers, name each case's."""
-    from casecli.core.unit import wait_counts
+    from casecli.core.views.unit import wait_counts
 
     out = console()
     if stale:

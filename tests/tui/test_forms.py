@@ -1,4 +1,4 @@
-"""Acting from the case screen: modal forms that write through casecli.core.record."""
+"""Acting from the case screen: modal forms that write through casecli.core.local.record."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from casecli.core import unit as units
+from casecli.core.views import unit as units
 from tests.tui.helpers import TODAY, copy_sample, screen_text, settle
 from tui import prefetch
 from tui.data import Session

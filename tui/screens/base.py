@@ -33,7 +33,7 @@ class DataScreen(Screen[None]):
         super().__init__()
         self.loaded_generation = -1
         # "data as of 2026-12-01 (8 days ago)" when the newest export is more than a day
-        # older than today (casecli.core.freshness): each view's header says so
+        # older than today (casecli.core.store.freshness): each view's header says so
         self.stale: str | None = None
 
     @property

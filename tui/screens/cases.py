@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from casecli.core.engine import Action, CaseView
-from casecli.core.unit import WorkerLoad, situation_group
+from casecli.core.engine.engine import Action, CaseView
+from casecli.core.views.unit import WorkerLoad, situation_group
 from casecli.core.words import plural
 from casecli.render import printable
 from tui.screens.base import DataScreen, MyWork
@@ -152,7 +152,7 @@ class NextScreen(MyWork):
     def action_set_goal(self) -> None:
         """Goals are for supervisors and managers; the form says so (a worker who asks
         reads the refusal there rather than finding no way to ask)."""
-        from casecli.core import measures
+        from casecli.core.measures import measures
         from tui.screens.forms import GoalForm
 
         who = self.casecli.who

@@ -1,4 +1,4 @@
-"""Modal forms that record what was done, through casecli.core.record: validated and
+"""Modal forms that record what was done, through casecli.core.local.record: validated and
 scope-checked there, audited; what is wrong shows in the form, which stays open."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from casecli.core import record
 from casecli.core.errors import UsageError
+from casecli.core.local import record
 from casecli.core.words import days
 from casecli.render import initials, printable
 from tui.data import CaseCard, Session
@@ -169,7 +169,7 @@ class BarrierForm(Form):
 
     def steps(self) -> list[tuple[str, str]]:
         """The steps of the case's playbook, the ones the card shows open first: (label, id)."""
-        from casecli.core import playbooks
+        from casecli.core.engine import playbooks
 
         assert self.card is not None
         books = self.app.session.books  # type: ignore[attr-defined]
@@ -265,7 +265,7 @@ class ProgressForm(Form):
 
 class GoalForm(Form):
     """Set a performance goal for a worker, a unit or an office (through
-    casecli.core.goals.set_goal, which says who may: a supervisor in their unit, a
+    casecli.core.measures.goals.set_goal, which says who may: a supervisor in their unit, a
     manager in their office)."""
 
     TITLE_TEXT = "Set a goal"
@@ -284,7 +284,7 @@ class GoalForm(Form):
         self.measure_ids, self.measure = measure_ids, measure
 
     def fields(self) -> Iterator[tuple[str, Input | Select[Any]] | Static]:
-        from casecli.core import measures
+        from casecli.core.measures import measures
 
         yield ("For", Select(self.scopes, value=self.chosen, allow_blank=False, id="scope"))
         options = [(f"{measures.get(m).title} ({m})", m) for m in self.measure_ids]

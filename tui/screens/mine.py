@@ -1,6 +1,6 @@
 """A worker's caseload, waits and score, beside their next actions (tui/screens/cases.py):
 the values ``casecli caseload``, ``casecli waiting`` and ``casecli score`` show, from the
-same core functions (casecli.core.caseload, casecli.core.score)."""
+same core functions (casecli.core.views.caseload, casecli.core.measures.score)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Static
 
-from casecli.core import score as sc
-from casecli.core.caseload import WaitGroup
-from casecli.core.engine import CaseView
-from casecli.core.unit import wait_counts
+from casecli.core.engine.engine import CaseView
+from casecli.core.measures import score as sc
+from casecli.core.views.caseload import WaitGroup
+from casecli.core.views.unit import wait_counts
 from casecli.core.words import days, plural
 from casecli.render import measure_value, printable, trend_text
 from tui.screens.base import MyWork

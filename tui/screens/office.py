@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Footer, Static
 
-from casecli.core.unit import OfficeView
+from casecli.core.views.unit import OfficeView
 from tui.screens.base import DataScreen
 from tui.screens.unit import Overview, capacity_cell, num, score_text
 from tui.widgets.figures import FiguresBar, person
@@ -67,7 +67,7 @@ class OfficeScreen(Overview):
         self.casecli.open_unit(key)
 
     def goal_choices(self) -> tuple[list[tuple[str, str]], str, list[str], str | None] | None:
-        from casecli.core import measures
+        from casecli.core.measures import measures
 
         v = self.view
         if v is None:

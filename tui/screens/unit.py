@@ -12,10 +12,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Static
 
-from casecli.core import staffing
-from casecli.core.caseload import WaitGroup
-from casecli.core.staffing import Owners
-from casecli.core.unit import KeyScore, SituationGroup, UnitView
+from casecli.core.views import staffing
+from casecli.core.views.caseload import WaitGroup
+from casecli.core.views.staffing import Owners
+from casecli.core.views.unit import KeyScore, SituationGroup, UnitView
 from casecli.render import SHORT_MEASURES, printable, score_cell
 from tui.screens.base import DataScreen
 from tui.widgets.figures import FiguresBar, pct, person
@@ -256,7 +256,7 @@ class UnitScreen(Overview):
         self.casecli.open_worker(key)
 
     def goal_choices(self) -> tuple[list[tuple[str, str]], str, list[str], str | None] | None:
-        from casecli.core import measures
+        from casecli.core.measures import measures
 
         v = self.view
         if v is None:

@@ -8,8 +8,8 @@ from typing import Any
 
 from rich.text import Text
 
-from casecli.core import card as cards
-from casecli.core.freshness import as_sentence
+from casecli.core.store.freshness import as_sentence
+from casecli.core.views import card as cards
 from casecli.core.words import in_days
 from casecli.render import initials, printable
 from tui.data import CaseCard

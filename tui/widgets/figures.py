@@ -7,7 +7,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from casecli.core.unit import stuck_words
+from casecli.core.views.unit import stuck_words
 from casecli.core.words import initials, initials_with_id, noun
 from casecli.render import printable, score_words
 

@@ -1,0 +1,207 @@
+"""Each user's ranked actions for today, kept beside the store, so ``casecli next`` can
+answer with one file read instead of loading and evaluating the caseload.
+
+DESIGN.md wants ``casecli next`` within 1.3x of ``python -c "import typer, rich.table"``.
+Evaluating a caseload needs the engine, the playbooks and their TOML (~35 ms of imports
+and work on top of the libraries' start-up); reading what an earlier run worked out
+needs none of it.
+
+What is kept, and when it is used (the choice, since issue 6 left it open):
+
+* Where: a folder beside the store, ``STORE-cache/`` (``cases.db`` -> ``cases.db-cache/``),
+  made 0700 with 0600 files, like the store. One JSON file per user and ``--redact``
+  setting, written whole and renamed into place, so a reader never sees half a file. The
+  store itself is never written by a read: a read-only store, a store on a share, a
+  ``sample.db`` under version control stay as they are. Deleting the folder is always
+  safe; the next run rebuilds what it needs. If the folder cannot be written the command
+  works as before, just without the shortcut.
+* When it is current: the file carries a *stamp* and is used only when the stamp is
+  exactly today's. The stamp names everything the ranked actions depend on: the date
+  (so it is refreshed when ``today`` moves), the latest sync and the latest local write
+  (every local write is audited, so recording a visit, a barrier, a goal…), the store's
+  schema, the user's urgency overrides and playbook folder (file names, sizes and times),
+  and casecli's own code (the engine's and the default playbooks' files), so an upgrade
+  or an edit never shows a stale list.
+* Who fills it: every command that evaluates a user's caseload for today (``next``,
+  ``caseload``, ``waiting``), and a worker's own local writes (``record``, ``wait``,
+  ``resolve``, ``progress``) and syncs, so the ``next`` after recording a visit, or after
+  the nightly sync of a worker's laptop store, is already current. A sync does not work out
+  everyone's: precomputing 1.3 million cases would cost minutes per sync, while one user's
+  caseload costs tens of milliseconds once a day.
+
+The data read and written is the same JSON ``casecli next --json`` prints: the actions,
+most urgent first, with their terms; for a supervisor's or a manager's list, only its head
+(``cut``: the most urgent few hundred, what ``next -n`` asks for; more is worked out
+whole) and whether the whole list names anyone but the user (``spans``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any, NamedTuple
+
+VERSION = 3  # of the file's layout
+
+_CODE = Path(__file__).resolve().parents[1]  # casecli/core
+# The code an evaluation depends on: casecli/core, each of its subpackages, the playbooks.
+_CODE_DIRS = (
+    _CODE,
+    *sorted(d for d in _CODE.iterdir() if (d / "__init__.py").is_file()),
+    _CODE.parent / "playbooks",
+)
+
+
+class Why(NamedTuple):
+    term: str
+    points: float
+    why: str
+
+
+class CachedAction(NamedTuple):
+    """An action as ``casecli next`` shows it (the attributes the renderer reads)."""
+
+    case_id: str
+    action: str
+    kind: str
+    step: str | None
+    due_on: date | None
+    urgency: float
+    terms: tuple[Why, ...]
+    stuck: bool = False
+    worker_id: str | None = None  # whose case (None: nobody's)
+    worker: str | None = None  # their name as shown (initials with --redact)
+    worker_active: bool | None = None
+
+
+def folder(db: Path) -> Path:
+    return db.with_name(db.name + "-cache")
+
+
+def _file(db: Path, user: str, redact: bool) -> Path:
+    # Staff ids come from the export: hex keeps any of them a safe file name.
+    return folder(db) / f"next-{user.encode('utf-8').hex()}-{int(redact)}.json"
+
+
+def _files_signature(directory: Path | None, suffixes: tuple[str, ...]) -> str:
+    if directory is None:
+        return "-"
+    try:
+        entries = sorted(
+            (e.name, e.stat().st_size, e.stat().st_mtime_ns)
+            for e in os.scandir(directory)
+            if e.name.endswith(suffixes)
+        )
+    except OSError:
+        return f"{directory}:unreadable"
+    return f"{directory}:{entries}"
+
+
+def stamp(
+    conn: sqlite3.Connection,
+    *,
+    today: date,
+    redact: bool,
+    urgency: object,
+    playbooks: Path | None,
+) -> str:
+    """Everything a user's ranked actions depend on besides their own cases' rows.
+
+    ``urgency`` is the config's urgency table as written (its validation happens when the
+    actions are worked out); ``playbooks`` the user's playbook folder, if any. Read this
+    *before* reading the cases: a write landing in between then leaves a stamp older than
+    the data, which only costs a recomputation, never a stale answer.
+    """
+    row = conn.execute(
+        "SELECT (SELECT sync_id || '@' || started_at FROM sync_log ORDER BY sync_id DESC LIMIT 1),"
+        " (SELECT id || '@' || at FROM audit_log ORDER BY id DESC LIMIT 1),"
+        " (SELECT user_version FROM pragma_user_version)"
+    ).fetchone()
+    code = "|".join(_files_signature(d, (".py", ".toml")) for d in _CODE_DIRS)
+    user_books = _files_signature(playbooks, (".toml",))
+    urgency_sig = repr(sorted(urgency.items())) if isinstance(urgency, Mapping) else repr(urgency)
+    return "\n".join(
+        str(part)
+        for part in (VERSION, today.isoformat(), int(redact), *row, urgency_sig, user_books, code)
+    )
+
+
+def read(
+    db: Path, user: str, redact: bool, current: str, want: int | None = None
+) -> list[dict[str, Any]] | None:
+    """The user's ranked actions (``next --json``'s objects) if kept under ``current``
+    and ``want`` of them (None: all) are there."""
+    found = load(db, user, redact, current, want)
+    return None if found is None else found[0]
+
+
+def load(
+    db: Path, user: str, redact: bool, current: str, want: int | None = None
+) -> tuple[list[dict[str, Any]], bool | None] | None:
+    """:func:`read`'s actions, and whether the whole list names anyone but the user (None:
+    not kept; tell from the actions). A list kept cut (a supervisor's or a manager's head
+    of the list) serves ``want`` up to its cut, not more, and not "all"."""
+    try:
+        with open(_file(db, user, redact), encoding="utf-8") as f:
+            kept = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(kept, dict) or kept.get("stamp") != current:
+        return None
+    actions, cut, spans = kept.get("actions"), kept.get("cut"), kept.get("spans")
+    if not isinstance(actions, list):
+        return None
+    if isinstance(cut, int) and (want is None or want > cut):
+        return None
+    return actions, spans if isinstance(spans, bool) else None
+
+
+def write(
+    db: Path, user: str, redact: bool, current: str, actions: list[dict[str, Any]],
+    *, cut: int | None = None, spans: bool | None = None,
+) -> bool:  # fmt: skip
+    """Keep ``actions`` for ``user`` under ``current`` (``cut``: the list is its head, good
+    for ``next -n`` up to that many; ``spans``: whether the whole list names anyone but
+    the user). Best effort: False when the folder cannot be written (a read-only folder, a
+    full disk); the caller carries on."""
+    path = _file(db, user, redact)
+    temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(mode=0o700, exist_ok=True)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            # dumps, not dump: dump writes through the pure-Python encoder (10x slower for
+            # a manager's tens of thousands of actions)
+            kept = {"stamp": current, "actions": actions, "cut": cut, "spans": spans}
+            f.write(json.dumps(kept, separators=(",", ":")))
+        os.replace(temp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def actions(kept: list[dict[str, Any]]) -> list[CachedAction]:
+    """The kept JSON objects as actions the renderer can show."""
+    return [
+        CachedAction(
+            a["case_id"],
+            a["action"],
+            a["kind"],
+            a["step"],
+            date.fromisoformat(a["due_on"]) if a["due_on"] else None,
+            a["urgency"],
+            tuple(Why(t["term"], t["points"], t["why"]) for t in a["terms"]),
+            bool(a.get("stuck")),
+            a.get("worker_id"),
+            a.get("worker"),
+            a.get("worker_active"),
+        )
+        for a in kept
+    ]

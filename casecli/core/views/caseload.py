@@ -1,0 +1,147 @@
+"""Views over many cases: a caseload's case views, its ranked actions, what it waits on."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+from typing import Any, NamedTuple, Protocol
+
+from casecli.core.engine import casedata, engine, playbooks
+from casecli.core.engine.barriers import PENDING_RESULTS, find_barriers
+from casecli.core.engine.engine import Action, CaseView
+from casecli.core.engine.steps import HEARINGS
+
+BARRIER_EVENT_KINDS = (*PENDING_RESULTS, "supervisor_review", *HEARINGS)
+
+
+def views(
+    conn: sqlite3.Connection,
+    where: str,
+    params: list[Any] | tuple[Any, ...],
+    *,
+    today: date,
+    books: dict[str, playbooks.Playbook],
+    coef: dict[str, float],
+    redact: bool = False,
+    behind: dict[str, dict[str, float]] | None = None,
+    me: str | None = None,
+) -> list[CaseView]:
+    """Every case matching ``where`` (SQL on cases aliased ``c``), evaluated for ``today``.
+
+    ``behind``: per worker, the measures they are behind their goal on and by how many
+    points (:func:`casecli.core.measures.focus.points_behind`), for the goal_impact term; ``me``
+    the user, whose own cases say "you are" behind."""
+    data = casedata.load(conn, where, params, payments_before=today.strftime("%Y-%m"))
+    behind = behind or {}
+
+    def whose(worker: object) -> str:
+        return "you are" if worker == me else f"{worker} is"
+
+    out = [
+        engine.evaluate(
+            d, playbooks.for_case(books, str(d.case["case_type"])), today, coef, redact=redact,
+            behind=behind.get(str(d.case["worker_id"])), whose=whose(d.case["worker_id"]),
+        )
+        for d in data.values()
+    ]  # fmt: skip
+    return sorted(out, key=lambda v: (-v.urgency, v.case_id))
+
+
+def _rank(a: Action) -> tuple[Any, ...]:
+    return (-a.urgency, a.due_on or date.max, a.case_id, a.action)
+
+
+def ranked_actions(case_views: list[CaseView], n: int | None = None) -> list[Action]:
+    actions = sorted((a for v in case_views for a in v.actions), key=_rank)
+    return actions if n is None else actions[:n]
+
+
+def top_actions(case_views: list[Any], n: int) -> tuple[list[Action], bool]:
+    """``ranked_actions(case_views, n)`` without making every case's actions: no action
+    of a case ranks above the case's own urgency (the most urgent of its actions), so once
+    ``n`` actions are in hand, a case less urgent than the n-th of them has none to add
+    (a manager's first ``next`` of the day ranks the top of 20,000 cases' actions, not
+    all of them). With whether the list is every action (no case was left out)."""
+    import heapq
+
+    found: list[Action] = []
+    best: list[float] = []  # the n highest urgencies found so far (a heap: best[0] lowest)
+    for v in sorted(case_views, key=lambda v: -v.urgency):
+        if len(best) == n and v.urgency < best[0]:  # below the n-th so far: none of its
+            return sorted(found, key=_rank)[:n], False  # actions, nor the next case's
+        for a in v.actions:
+            found.append(a)
+            if len(best) < n:
+                heapq.heappush(best, a.urgency)
+            elif a.urgency > best[0]:
+                heapq.heapreplace(best, a.urgency)
+    return sorted(found, key=_rank)[:n], len(found) <= n
+
+
+class WaitGroup(NamedTuple):
+    what: str  # the service or kind of wait
+    count: int  # type: ignore[assignment]  # shadows tuple.count, on purpose
+    median_days: float
+    oldest_days: int
+    items: tuple[tuple[str, engine.Barrier], ...]  # (case id, barrier), oldest first
+
+
+def waiting(case_views: Iterable[HasBarriers]) -> list[WaitGroup]:
+    """Barriers grouped by what is awaited (a service, a result, court…), biggest first.
+
+    A case counts once per group, with its oldest wait there (two referrals to substance
+    treatment on one case are one case waiting), so ``count`` is a number of cases."""
+    groups: dict[str, list[tuple[str, engine.Barrier]]] = defaultdict(list)
+    for v in case_views:
+        oldest: dict[str, engine.Barrier] = {}
+        for b in v.barriers:
+            key = (b.service or "").replace("_", " ") or b.what
+            if key not in oldest or b.age_days > oldest[key].age_days:
+                oldest[key] = b
+        for key, b in oldest.items():
+            groups[key].append((v.case_id, b))
+    out = []
+    for what, items in groups.items():
+        items.sort(key=lambda cb: (-cb[1].age_days, cb[0]))  # oldest first; ties by case id
+        ages = sorted(b.age_days for _, b in items)
+        mid = len(ages) // 2
+        middle = ages[mid] if len(ages) % 2 else (ages[mid - 1] + ages[mid]) / 2
+        out.append(WaitGroup(what, len(items), float(middle), ages[-1], tuple(items)))
+    return sorted(out, key=lambda g: (-g.count, -g.median_days, g.what))
+
+
+class HasBarriers(Protocol):
+    """A case's id and what it waits on: a CaseView, or just its barriers."""
+
+    @property
+    def case_id(self) -> str: ...
+
+    @property
+    def barriers(self) -> list[engine.Barrier]: ...
+
+
+class _Waits(NamedTuple):
+    case_id: str
+    barriers: list[engine.Barrier]
+
+
+def bottlenecks(
+    conn: sqlite3.Connection, where: str, params: list[Any] | tuple[Any, ...], *, today: date
+) -> list[WaitGroup]:
+    """What the open cases ``where`` selects wait on, grouped as :func:`waiting` groups them.
+
+    The same barriers as the engine's (``barriers.find_barriers``), read from only the
+    records they depend on and without evaluating the cases: an office's bottlenecks
+    without loading and ranking every one of its cases.
+    """
+    data = casedata.load(
+        conn, f"({where}) AND c.status = 'open'", params,
+        only=("referrals", "events", "barriers"), event_kinds=BARRIER_EVENT_KINDS,
+    )  # fmt: skip
+    # a case with none of these records waits on nothing (most of an office's)
+    return waiting(
+        [_Waits(cid, find_barriers(d, today)) for cid, d in data.items()
+         if d.referrals or d.events or d.barriers]
+    )  # fmt: skip

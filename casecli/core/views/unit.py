@@ -1,0 +1,723 @@
+"""The unit and office views: each worker's load, the cases by situation, what they wait on.
+
+Pure functions over the engine's case views (``caseload.views``) plus the few queries that
+say who works in a unit or an office and who may look at it. Definitions, per worker:
+
+- **caseload**: the worker's open cases (not marked gone by a full export).
+- **due now**: the actions the engine lists on those cases that are due today or
+  earlier (so every overdue action is also due now), plus the undated ones: chasing a
+  wait older than a week, making contact after a life change. Those are due the moment
+  they appear.
+- **overdue**: step actions whose due date is before today. **behind** is the same
+  count; a worker with any is behind.
+- **waiting**: open cases with at least one barrier (a wait the case cannot move past).
+- **capacity used**: the hours the caseload needs over the next 14 days, over the hours
+  the worker has in them (two weeks of ``hours_per_week``; 40 when the export leaves it
+  blank); 1.0 is a full fortnight. The hours needed are two parts (DOMAIN.md,
+  "Workload"), both playbook settings:
+
+  - **case hours**: each open case's steady work, its playbook's
+    ``case_hours_per_month`` (foster care 7, investigation 10, in-home 6, child support
+    0.4 by default), for 14 days of a month: × 14 / 30.4375 (a month being 365.25 / 12
+    days). The recurring steps (``every = "month"``: the monthly visit, contact or
+    enforcement action) are part of this steady work, so their effort is not counted
+    again below.
+  - **step hours** (``effort_hours``): the ``effort_hours`` of the dated steps, open or
+    overdue, due within the next 14 days (every overdue one counts: it is still to do).
+
+  So 20 foster care cases and 3 hours of steps due for a 40-hour worker:
+  (20 × 7 × 14 / 30.4375 + 3) / 80 = (64.4 + 3) / 80 = 84%. The same rule gives the
+  unit's and the office's figure (the sums of hours over the sums of hours), the TUI's,
+  and the "could take it" order for unassigned cases (``staffing``).
+
+A unit's figures are the sums over its workers; an office's, the sums over its units.
+
+**Key measure** (score against goal): the one measure a unit is held to, chosen by the
+program most of the unit's open cases are in (``KEY_MEASURES``): a child-welfare unit,
+``monthly_visits`` (children in care visited in the month); a child-support unit,
+``current_collections`` (current support collected over current support due). The
+unit, each of its workers and each unit of an office show it for the month of
+``today`` (to date, as ``casecli score`` does) against the goal that applies (the
+worker's, else the unit's, else the office's: ``goals``), with the six months before
+it (``periods.last_months``: only months that have ended) as a trend. It comes from
+one batched statement per measure for every worker and all seven months
+(``measures.Calculator.by_worker_over``) and one read of the goals, never a query per
+worker. An office shows each of its programs' key measure over the whole office.
+Scope: a supervisor may look at their own unit, a manager at every unit of their office,
+an admin at anything; a worker at none (``casecli next`` is theirs).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from casecli.core.engine import playbooks
+from casecli.core.engine.engine import CaseView
+from casecli.core.engine.urgency import stuck_days
+from casecli.core.errors import CasecliError
+from casecli.core.local import kept
+from casecli.core.store.scope import Actor, close_ids, office_clause, unit_clause
+from casecli.core.views import caseload
+from casecli.core.views.caseload import WaitGroup
+from casecli.core.views.staffing import Owners, Worker, owners, pool_from
+from casecli.core.views.unit_score import (  # noqa: F401  (KeyScore, key_measure: used by callers)
+    KEY_MEASURES,
+    KeyScore,
+    Scorer,
+    key_measure,
+    key_of,
+    programs_of,
+)
+from casecli.core.words import days, plural
+
+CAPACITY_DAYS = 14
+DAYS_PER_MONTH = 365.25 / 12  # 30.4375: case hours a month -> case hours in CAPACITY_DAYS
+DEFAULT_HOURS_PER_WEEK = 40.0
+SITUATIONS = ("overdue", "act now", "court soon", "waiting", "on track")
+
+
+@dataclass(frozen=True)
+class Figures:
+    open_cases: int = 0
+    due_now: int = 0
+    overdue: int = 0
+    waiting: int = 0
+    effort_hours: float = 0.0
+    hours_available: float = 0.0  # two weeks of everyone's hours
+    stuck: int = 0  # step actions overdue past urgency.stuck_days (the "stuck" term)
+    case_hours_per_month: float = 0.0  # the open cases' steady work a month (playbooks)
+
+    @property
+    def case_hours(self) -> float:
+        """The open cases' steady work over the CAPACITY_DAYS window."""
+        return self.case_hours_per_month * CAPACITY_DAYS / DAYS_PER_MONTH
+
+    @property
+    def hours_needed(self) -> float:
+        """Case hours plus step hours (``effort_hours``) over the window."""
+        return self.case_hours + self.effort_hours
+
+    @property
+    def capacity(self) -> float | None:
+        return self.hours_needed / self.hours_available if self.hours_available else None
+
+    def __add__(self, other: Figures) -> Figures:
+        return Figures(
+            self.open_cases + other.open_cases,
+            self.due_now + other.due_now,
+            self.overdue + other.overdue,
+            self.waiting + other.waiting,
+            self.effort_hours + other.effort_hours,
+            self.hours_available + other.hours_available,
+            self.stuck + other.stuck,
+            self.case_hours_per_month + other.case_hours_per_month,
+        )
+
+
+@dataclass(frozen=True)
+class WorkerLoad:
+    staff_id: str
+    name: str
+    active: bool
+    hours_per_week: float
+    figures: Figures
+    score: KeyScore | None = None
+
+    @property
+    def behind(self) -> int:
+        return self.figures.overdue
+
+
+@dataclass(frozen=True)
+class SituationGroup:
+    situation: str  # one of SITUATIONS
+    count: int
+    case_ids: tuple[str, ...]  # most urgent first
+
+
+@dataclass(frozen=True)
+class UnitView:
+    unit_id: str
+    unit_name: str
+    office_id: str | None
+    supervisor: str | None  # name
+    figures: Figures
+    workers: tuple[WorkerLoad, ...]  # most behind first
+    board: tuple[SituationGroup, ...]
+    bottlenecks: tuple[WaitGroup, ...]
+    score: KeyScore | None = None  # the unit's key measure against its goal
+    stuck_days: int = 90  # urgency.stuck_days: what "stuck" means in figures.stuck
+    owners: Owners = Owners()  # unassigned cases, inactive workers holding cases
+    case_hours: tuple[tuple[str, float], ...] = ()  # case_hours_per_month by case type here
+
+
+@dataclass(frozen=True)
+class OfficeView:
+    office_id: str
+    office_name: str
+    figures: Figures
+    units: tuple[UnitView, ...]
+    board: tuple[SituationGroup, ...]
+    bottlenecks: tuple[WaitGroup, ...]
+    scores: tuple[KeyScore, ...] = ()  # each program's key measure, office-wide
+    stuck_days: int = 90  # urgency.stuck_days
+    owners: Owners = Owners()  # the units' and the office's own: unassigned, held
+    case_hours: tuple[tuple[str, float], ...] = ()  # case_hours_per_month by case type here
+
+
+# Pure ---------------------------------------------------------------------------------
+
+
+def situation_group(situation: str) -> str:
+    """The board column of a case's situation ("waiting on housing" -> "waiting")."""
+    return "waiting" if situation.startswith("waiting") else situation
+
+
+def case_figures(
+    view: CaseView | kept.Brief, today: date, books: dict[str, playbooks.Playbook]
+) -> Figures:
+    """One open case's share of its worker's figures (hours available not included): its
+    playbook's ``case_hours_per_month`` and the effort of its dated steps due in the window
+    (a kept brief carries them worked out)."""
+    if isinstance(view, kept.Brief):
+        d, o, w, effort, stuck_, monthly = view.figures
+        return Figures(1, d, o, w, effort, stuck=stuck_, case_hours_per_month=monthly)
+    due_now = overdue = stuck = 0
+    for a in view.actions:
+        if a.due_on is None or a.due_on <= today:
+            due_now += 1
+        if a.kind == "step" and a.due_on is not None and a.due_on < today:
+            overdue += 1
+            stuck += any(t.term == "stuck" for t in a.terms)
+    horizon = today + timedelta(days=CAPACITY_DAYS)
+    effort = sum(
+        s.step.effort_hours
+        for s in view.steps
+        if s.status in ("open", "overdue")
+        and s.due_on is not None
+        and s.due_on <= horizon
+        and s.step.every is None  # a recurring step is in the case hours
+    )
+    monthly = playbooks.case_hours_per_month(books, str(view.case.get("case_type")))
+    return Figures(
+        1, due_now, overdue, 1 if view.barriers else 0, effort, stuck=stuck,
+        case_hours_per_month=monthly,
+    )  # fmt: skip
+
+
+def worker_load(
+    staff: dict[str, Any], views: list[CaseView], today: date, books: dict[str, playbooks.Playbook]
+) -> WorkerLoad:
+    hours = float(staff.get("hours_per_week") or DEFAULT_HOURS_PER_WEEK)
+    active = bool(staff.get("active", 1))
+    figures = add_up(
+        Figures(hours_available=hours * CAPACITY_DAYS / 7 if active else 0.0), views, today, books
+    )
+    return WorkerLoad(str(staff["staff_id"]), str(staff["name"]), active, hours, figures)
+
+
+def add_up(
+    start: Figures, views: list[Any], today: date, books: dict[str, playbooks.Playbook]
+) -> Figures:
+    """``start`` plus each view's :func:`case_figures`, in order (the same sums, to the
+    last bit, as adding Figures one by one), without making a Figures per case: a large
+    office's view adds up each of its cases twice (its worker's load, the pool's)."""
+    n, due, late, waits = start.open_cases, start.due_now, start.overdue, start.waiting
+    effort, stuck, monthly = start.effort_hours, start.stuck, start.case_hours_per_month
+    for v in views:  # a case's Figures always count one open case
+        d, o, w, e, s, m = (
+            v.figures if isinstance(v, kept.Brief) else _parts(case_figures(v, today, books))
+        )
+        n, due, late, waits, effort, stuck, monthly = (
+            n + 1, due + d, late + o, waits + w, effort + e, stuck + s, monthly + m
+        )  # fmt: skip
+    return Figures(n, due, late, waits, effort, start.hours_available, stuck, monthly)
+
+
+def case_hours(
+    views: list[CaseView], books: dict[str, playbooks.Playbook]
+) -> tuple[tuple[str, float], ...]:
+    """The ``case_hours_per_month`` of each case type among ``views``, by case type: the
+    rates behind the case hours, for a reader to check the figure."""
+    types = sorted({str(v.case.get("case_type")) for v in views})
+    return tuple((t, playbooks.case_hours_per_month(books, t)) for t in types)
+
+
+def all_case_hours(books: dict[str, playbooks.Playbook]) -> tuple[tuple[str, float], ...]:
+    """Every playbook's ``case_hours_per_month``, by case type."""
+    return tuple((t, playbooks.case_hours_per_month(books, t)) for t in sorted(books))
+
+
+def capacity_words(rates: tuple[tuple[str, float], ...]) -> str:
+    """What capacity used is, with the hours a month per case type: "each open case's
+    steady hours a month (foster care 7, investigation 10) for 14 days, plus …"."""
+    each = ", ".join(f"{t.replace('_', ' ')} {h:g}" for t, h in rates)
+    return (
+        f"each open case's steady hours a month ({each or 'none'}) for {CAPACITY_DAYS} days,"
+        f" plus the effort of the dated steps due in them, over {CAPACITY_DAYS // 7} weeks"
+        " of the worker's hours"
+    )
+
+
+def board(views: list[CaseView]) -> tuple[SituationGroup, ...]:
+    """Cases grouped by situation, in SITUATIONS order; ``views`` come most urgent first."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for v in views:
+        if v.situation != "closed":
+            groups[situation_group(v.situation)].append(v.case_id)
+    return tuple(SituationGroup(s, len(groups[s]), tuple(groups[s])) for s in SITUATIONS)
+
+
+def _most_behind(loads: list[WorkerLoad]) -> tuple[WorkerLoad, ...]:
+    return tuple(
+        sorted(loads, key=lambda w: (-w.behind, -w.figures.due_now, -w.figures.open_cases, w.name))
+    )
+
+
+def _total(loads: list[WorkerLoad] | tuple[WorkerLoad, ...]) -> Figures:
+    total = Figures()
+    for w in loads:
+        total += w.figures
+    return total
+
+
+def bottleneck_words(g: WaitGroup) -> str:
+    """'substance treatment — 14 cases, median 38 days'."""
+    return f"{g.what} — {wait_counts(g)}"
+
+
+def stuck_words(count: int, stuck_days: int) -> str:
+    """'14 steps stuck > 90 days — reconcile with the system of record' (issue 12): steps
+    overdue so long that the data, not the work, is the likely problem."""
+    return (
+        f"{plural(count, 'step')} stuck > {days(stuck_days)} — reconcile with the system of record"
+    )
+
+
+def wait_counts(g: WaitGroup) -> str:
+    """'14 cases, median 38 days'; '1 case, median 1 day'."""
+    return f"{plural(g.count, 'case')}, median {days(round(g.median_days))}"
+
+
+# Scope --------------------------------------------------------------------------------
+
+
+def _unit_row(conn: sqlite3.Connection, unit_id: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        "SELECT unit_id, max(unit_name), max(office_id),"
+        " max(CASE WHEN role = 'supervisor' THEN name END)"
+        " FROM staff WHERE unit_id = ? AND _gone_on IS NULL GROUP BY unit_id",
+        (unit_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    return dict(zip(("unit_id", "unit_name", "office_id", "supervisor"), row, strict=True))
+
+
+def check_unit(conn: sqlite3.Connection, who: Actor, unit_id: str) -> dict[str, Any]:
+    """The unit (id, name, office, supervisor's name) if it exists and ``who`` may see it."""
+    unit = _unit_row(conn, unit_id)
+    if unit is None:
+        raise CasecliError(
+            f"There is no unit {unit_id} in the store; check the unit id"
+            + close_ids(conn, "unit_id", unit_id)
+        )
+    allowed = (
+        who.role == "admin"
+        or (who.role == "supervisor" and who.unit_id == unit_id)
+        or (who.role == "manager" and who.office_id is not None and who.office_id == unit["office_id"])
+    )  # fmt: skip
+    if not allowed:
+        if who.role == "worker":
+            raise CasecliError(
+                "The unit view is for supervisors and managers; casecli next shows your work."
+            )
+        mine = (
+            f"your unit ({who.unit_id})"
+            if who.role == "supervisor"
+            else f"your office ({who.office_id})"
+        )
+        raise CasecliError(f"Unit {unit_id} is not in {mine}, so you cannot see it.")  # fmt: skip
+    return unit
+
+
+def check_office(conn: sqlite3.Connection, who: Actor, office_id: str) -> str:
+    """The office's name if it exists and ``who`` may see all of it (a manager's, or admin)."""
+    row = conn.execute(
+        "SELECT max(office_name) FROM staff WHERE office_id = ? AND _gone_on IS NULL", (office_id,)
+    ).fetchone()
+    if not _has_office(conn, office_id):
+        raise CasecliError(
+            f"There is no office {office_id} in the store; check the office id"
+            + close_ids(conn, "office_id", office_id)
+        )
+    if who.role == "admin" or (who.role == "manager" and who.office_id == office_id):
+        return str(row[0] or office_id)
+    if who.role == "supervisor":
+        raise CasecliError(
+            f"Office {office_id} is more than your unit; try casecli bottlenecks --unit {who.unit_id}."
+        )
+    if who.role == "manager":
+        raise CasecliError(f"Office {office_id} is not your office ({who.office_id}).")
+    raise CasecliError(
+        "The office view is for managers; casecli waiting shows what your cases wait on."
+    )
+
+
+def _has_office(conn: sqlite3.Connection, office_id: str) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM staff WHERE office_id = ?", (office_id,)).fetchone() is not None
+    )
+
+
+def check_worker(conn: sqlite3.Connection, who: Actor, staff_id: str) -> dict[str, Any]:
+    """A staff member whose cases ``who`` may see (themself, their unit's, their office's)."""
+    cur = conn.execute(
+        "SELECT staff_id, name, role, unit_id, office_id, hours_per_week, active FROM staff"
+        " WHERE staff_id = ?",
+        (staff_id,),
+    )
+    row = cur.fetchone()
+    if row is None:
+        raise CasecliError(
+            f"There is no staff member {staff_id} in the store; check the id"
+            + close_ids(conn, "staff_id", staff_id)
+        )
+    staff = dict(zip([d[0] for d in cur.description], row, strict=True))
+    allowed = (
+        who.role == "admin"
+        or who.staff_id == staff_id
+        or (who.role == "supervisor" and who.unit_id is not None and staff["unit_id"] == who.unit_id)
+        or (who.role == "manager" and who.office_id is not None and staff["office_id"] == who.office_id)
+    )  # fmt: skip
+    if not allowed:
+        raise CasecliError(f"{staff_id} is not in your scope, so you cannot see their cases.")
+    return staff
+
+
+def units_of(conn: sqlite3.Connection, office_id: str) -> list[str]:
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT unit_id FROM staff WHERE office_id = ? AND unit_id IS NOT NULL"
+            " AND _gone_on IS NULL ORDER BY unit_id",
+            (office_id,),
+        )
+    ]
+
+
+# Views --------------------------------------------------------------------------------
+
+
+def _staff(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """Workers (and anyone holding open cases) of a unit or office."""
+    cur = conn.execute(
+        "SELECT s.staff_id, s.name, s.unit_id, s.office_id, s.hours_per_week, s.active"
+        " FROM staff s"
+        f" WHERE {where} AND s._gone_on IS NULL AND (s.role = 'worker' OR EXISTS ("
+        "  SELECT 1 FROM cases c WHERE c.worker_id = s.staff_id AND c.status = 'open'))"
+        " ORDER BY s.staff_id",
+        params,
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur]
+
+
+def _open_views(
+    conn: sqlite3.Connection,
+    where: str,
+    params: tuple[Any, ...],
+    *,
+    today: date,
+    books: dict[str, playbooks.Playbook],
+    coef: dict[str, float],
+    redact: bool = False,
+) -> list[Any]:
+    return kept_views(
+        conn, f"c.status = 'open' AND ({where})", params,
+        today=today, books=books, coef=coef, redact=redact,
+    )  # fmt: skip
+
+
+def kept_views(
+    conn: sqlite3.Connection,
+    where: str,
+    params: list[Any] | tuple[Any, ...],
+    *,
+    today: date,
+    books: dict[str, playbooks.Playbook],
+    coef: dict[str, float],
+    redact: bool = False,
+    behind: dict[str, dict[str, float]] | None = None,
+    me: str | None = None,
+    full: bool = False,
+) -> list[Any]:
+    """``caseload.views`` for the open cases ``where`` selects, most urgent first, for
+    the views over many cases: the assigned ones as kept briefs (``casecli.core.local.kept``:
+    evaluated only where nothing true is kept; ``full``: with every action, for ranked
+    lists), the unassigned ones evaluated whole (the owners list shows their actions; they
+    are few). ``behind`` and ``me`` as ``caseload.views`` takes them; a case's brief is
+    kept per what they give its worker (the variant)."""
+    behind = behind or {}
+    kw: dict[str, Any] = {"today": today, "books": books, "coef": coef, "redact": redact}
+    kw |= {"behind": behind, "me": me}
+    rows = conn.execute(
+        f"SELECT c.case_id, c.worker_id FROM cases c WHERE c.status = 'open'"
+        f" AND c._gone_on IS NULL AND c.worker_id IS NOT NULL AND ({where}) ORDER BY c.case_id",
+        tuple(params),
+    ).fetchall()
+    ids = [str(r[0]) for r in rows]
+    variants = {
+        str(c): v
+        for c, w in rows
+        if (v := variant(behind.get(str(w)), me is not None and str(w) == me))
+    }
+
+    def evaluate(missing: list[str]) -> list[kept.Brief]:
+        return _briefs_apart(conn, missing, kw) or _briefs_here(conn, missing, kw)
+
+    assigned = kept.briefs(
+        conn, ids, today=today, books=books, coef=coef, redact=redact, evaluate=evaluate,
+        variants=variants, full=full,
+    )  # fmt: skip
+    nobody = caseload.views(
+        conn, f"c.status = 'open' AND c.worker_id IS NULL AND ({where})", list(params), **kw
+    )
+    return sorted([*assigned, *nobody], key=lambda v: (-v.urgency, v.case_id))
+
+
+def variant(behind: dict[str, float] | None, mine: bool) -> str:
+    """What an evaluation was given besides the case's rows: the goals its worker is
+    behind on (the goal_impact term) and whether the user is its worker ("you are");
+    '' for neither, the variant every view without goals shares."""
+    if not behind and not mine:
+        return ""
+    return json.dumps([sorted((behind or {}).items()), mine])
+
+
+PARALLEL_AT = 4000  # cases to evaluate before a second process is worth its start-up
+
+
+def _briefs_here(conn: sqlite3.Connection, ids: list[str], kw: dict[str, Any]) -> list[kept.Brief]:
+    """Evaluate the cases ``ids`` on ``conn`` into briefs."""
+    conn.execute("DROP TABLE IF EXISTS temp.kept_ids")
+    conn.execute("CREATE TEMP TABLE kept_ids (case_id TEXT PRIMARY KEY) WITHOUT ROWID")
+    try:
+        conn.executemany("INSERT INTO temp.kept_ids VALUES (?)", [(c,) for c in ids])
+        views = caseload.views(conn, "c.case_id IN (SELECT case_id FROM temp.kept_ids)", [], **kw)
+    finally:
+        conn.execute("DROP TABLE IF EXISTS temp.kept_ids")
+    return [kept.brief_of(v, _parts(case_figures(v, kw["today"], kw["books"]))) for v in views]
+
+
+def _briefs_apart(
+    conn: sqlite3.Connection, ids: list[str], kw: dict[str, Any]
+) -> list[kept.Brief] | None:
+    """Many cases to evaluate (the first view of a day, of a large office) on a machine
+    with more than one core: a second process (``casecli.core.apart``) evaluates part of
+    them while this one does the rest, or, called from a worker thread (the TUI's), two
+    other processes evaluate them all (issue 15 item 3: the first view pays once, in
+    parallel). The other process reads the store on its own connection; it may see a sync
+    that landed since, which only makes a brief newer than its marks (re-evaluated later,
+    never stale). None, to evaluate here alone: few cases, one core, no store file, a
+    connection inside its own transaction, or no process could start; when the other
+    process fails, its part is evaluated here."""
+    import os
+    import pickle
+    import threading
+
+    from casecli.core.apart import Apart
+
+    path = kept.store_path(conn)
+    if len(ids) < PARALLEL_AT or (os.cpu_count() or 1) < 2 or path is None or conn.in_transaction:
+        return None
+    # From a worker thread (the TUI's, while its event loop keeps the screen alive) both
+    # parts go to other processes: this one would share its core with the event loop.
+    # Otherwise this process takes a part, the other starts later so takes a little less.
+    here_too = threading.current_thread() is threading.main_thread()
+    cut = len(ids) * 9 // 20 if here_too else len(ids) // 2
+    parts = [ids[:cut]] if here_too else [ids[:cut], ids[cut:]]
+    children: list[tuple[list[str], Apart]] = []
+    try:
+        for part in parts:
+            children.append((part, Apart(CHILD, (str(path), part, kw))))
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        for _, child in children:
+            child.stop()
+        return None
+    try:
+        mine = _briefs_here(conn, ids[cut:], kw) if here_too else []
+    except BaseException:
+        for _, child in children:
+            child.stop()
+        raise
+    got: list[kept.Brief] = []
+    for part, child in children:
+        try:
+            got += [kept.from_row(row) for row in child.result()]
+        except Exception:  # noqa: BLE001  (whatever it answered: its part here)
+            got += _briefs_here(conn, part, kw)
+    return [*got, *mine]
+
+
+# What the other process runs (casecli.core.apart).
+CHILD = "from casecli.core.views.unit import _evaluate_child; _evaluate_child()"
+
+
+def _evaluate_child() -> None:
+    """In the other process: given (store, case ids, evaluation settings), answer the
+    briefs (as kept rows: kept.row_of)."""
+    from casecli.core import apart
+    from casecli.core.store import store
+
+    path, ids, kw = apart.given()
+    conn = store.connect(Path(path))
+    try:
+        briefs = _briefs_here(conn, ids, kw)
+    finally:
+        conn.close()
+    apart.answer([kept.row_of(b) for b in briefs])
+
+
+def _parts(f: Figures) -> tuple[int, int, int, float, int, float]:
+    return (f.due_now, f.overdue, f.waiting, f.effort_hours, f.stuck, f.case_hours_per_month)
+
+
+def _unit_from(
+    unit: dict[str, Any], staff: list[dict[str, Any]], views: list[CaseView], today: date,
+    stuck_days: int, books: dict[str, playbooks.Playbook],
+) -> UnitView:  # fmt: skip
+    """The unit from its open ``views``: its workers' cases and its unassigned ones (in
+    the figures, the board and the bottlenecks, and first in ``owners``)."""
+    by_worker: dict[str, list[CaseView]] = defaultdict(list)
+    nobody = Figures()
+    for v in views:
+        if v.case["worker_id"] is None:
+            nobody += case_figures(v, today, books)
+        else:
+            by_worker[str(v.case["worker_id"])].append(v)
+    loads = [worker_load(s, by_worker.get(s["staff_id"], []), today, books) for s in staff]
+    loads = [w for w in loads if w.active or w.figures.open_cases]
+    pool = [
+        Worker(w.staff_id, w.name, unit["unit_id"], w.active, w.figures.capacity) for w in loads
+    ]
+    return UnitView(
+        unit["unit_id"], unit["unit_name"] or unit["unit_id"], unit["office_id"], unit["supervisor"],
+        _total(loads) + nobody, _most_behind(loads), board(views), tuple(caseload.waiting(views)),
+        stuck_days=stuck_days, owners=owners(views, pool), case_hours=case_hours(views, books),
+    )  # fmt: skip
+
+
+def unit_view(
+    conn: sqlite3.Connection,
+    who: Actor,
+    unit_id: str,
+    *,
+    today: date,
+    books: dict[str, playbooks.Playbook],
+    coef: dict[str, float],
+    redact: bool = False,
+) -> UnitView:
+    """The unit view for ``who``: workers most behind first, the board, the bottlenecks."""
+    unit = check_unit(conn, who, unit_id)
+    where = "c.worker_id IN (SELECT staff_id FROM staff WHERE unit_id = ?)"  # measures
+    cases, params = unit_clause(unit_id)  # with its unassigned cases
+    views = _open_views(
+        conn, cases, tuple(params), today=today, books=books, coef=coef, redact=redact
+    )
+    view = _unit_from(
+        unit, _staff(conn, "s.unit_id = ?", (unit_id,)), views, today, stuck_days(coef), books
+    )
+    scorer = Scorer(conn, today, books, where, (unit_id,))
+    return scorer.unit(view, key_measure(conn, "unit", unit_id))
+
+
+def office_view(
+    conn: sqlite3.Connection,
+    who: Actor,
+    office_id: str,
+    *,
+    today: date,
+    books: dict[str, playbooks.Playbook],
+    coef: dict[str, float],
+    redact: bool = False,
+) -> OfficeView:
+    """Every unit of the office side by side, with the office's board and bottlenecks."""
+    name = check_office(conn, who, office_id)
+    where = "c.worker_id IN (SELECT staff_id FROM staff WHERE office_id = ?)"  # measures
+    cases, params = office_clause(office_id)  # with its unassigned cases
+    views = _open_views(
+        conn, cases, tuple(params), today=today, books=books, coef=coef, redact=redact
+    )
+    staff = _staff(conn, "s.office_id = ?", (office_id,))
+    unit_of = {s["staff_id"]: s["unit_id"] for s in staff}
+    scorer = Scorer(conn, today, books, where, (office_id,))
+    programs = programs_of(conn, where, (office_id,))
+    scorer.prefetch(
+        [KEY_MEASURES[p] for p in KEY_MEASURES if any(p in n for n in programs.values())]
+    )
+    by_unit: dict[str | None, list[CaseView]] = defaultdict(list)
+    for v in views:  # once, not once per unit; an unassigned case by the unit it names
+        worker = v.case["worker_id"]
+        by_unit[unit_of.get(worker) if worker is not None else v.case.get("unit_id")].append(v)
+    units = []
+    for unit_id in units_of(conn, office_id):
+        unit = _unit_row(conn, unit_id)
+        assert unit is not None
+        mine = by_unit.get(unit_id, [])
+        mine_staff = [s for s in staff if s["unit_id"] == unit_id]
+        view = _unit_from(unit, mine_staff, mine, today, stuck_days(coef), books)
+        units.append(scorer.unit(view, key_of(programs.get(unit_id, {}))))
+    office_wide = {p: sum(n.get(p, 0) for n in programs.values()) for p in KEY_MEASURES}
+    scores = tuple(
+        scorer.office(office_id, KEY_MEASURES[p])
+        for p, _ in sorted(office_wide.items(), key=lambda kv: -kv[1])
+        if office_wide[p]
+    )
+    # the office's own unassigned cases: those naming no unit of it (only the office)
+    shown = {u.unit_id for u in units}
+    theirs = [v for key, vs in by_unit.items() if key not in shown for v in vs]
+    figures = Figures()
+    for u in units:
+        figures += u.figures
+    for v in theirs:
+        figures += case_figures(v, today, books)
+    own = owners(theirs, pool_from(staff, views, today, books))
+    everyone = Owners(
+        tuple(sorted((*own.unassigned, *(x for u in units for x in u.owners.unassigned)),
+                     key=lambda x: (-x.view.urgency, x.case_id))),
+        tuple(x for u in units for x in u.owners.held) + own.held,
+    )  # fmt: skip
+    return OfficeView(
+        office_id, name, figures, tuple(units),
+        board(views), tuple(caseload.waiting(views)), scores, stuck_days(coef), everyone,
+        case_hours(views, books),
+    )  # fmt: skip
+
+
+def worker_cases(
+    conn: sqlite3.Connection,
+    who: Actor,
+    staff_id: str,
+    *,
+    today: date,
+    books: dict[str, playbooks.Playbook],
+    coef: dict[str, float],
+    redact: bool = False,
+) -> tuple[WorkerLoad, list[CaseView]]:
+    """One worker's load and open cases, most urgent first (the drill-down from a unit)."""
+    staff = check_worker(conn, who, staff_id)
+    views = caseload.views(
+        conn, "c.status = 'open' AND c.worker_id = ?", (staff_id,),
+        today=today, books=books, coef=coef, redact=redact,
+    )  # fmt: skip
+    return worker_load(staff, views, today, books), views
+
+
+# Key measure against goal ------------------------------------------------------------------
