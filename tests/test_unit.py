@@ -14,7 +14,7 @@ from casecli.core.engine import playbooks
 from casecli.core.engine.engine import Action, Barrier, CaseView
 from casecli.core.engine.playbooks import Step
 from casecli.core.engine.steps import StepState
-from casecli.core.views import unit
+from casecli.core.views import load, unit
 from tests.test_next_cli import cli, db  # noqa: F401  (the fixture)
 
 TODAY = date(2026, 11, 24)
@@ -43,7 +43,7 @@ def test_due_now_counts_overdue_due_today_and_undated_actions_but_not_later_ones
         _action("chase", None),  # chase a wait: due now
         _action("modification", TODAY - timedelta(days=1)),  # past, but not a step: not overdue
     ]
-    f = unit.case_figures(_view([], actions, []), TODAY, BOOKS)
+    f = load.case_figures(_view([], actions, []), TODAY, BOOKS)
     assert (f.open_cases, f.due_now, f.overdue, f.waiting) == (1, 4, 1, 0)
 
 
@@ -62,22 +62,22 @@ def test_capacity_counts_effort_of_dated_steps_due_within_14_days_over_two_weeks
         state(17.0, "open", 6, every="month"),  # recurring: in the case hours, not again
     ]
     barrier = Barrier("barrier:1", "recorded", "a result", TODAY, 0)
-    load = unit.worker_load(
+    worker = load.worker_load(
         {"staff_id": "W1", "name": "A", "hours_per_week": 20, "active": 1},
         [_view(steps, [], [barrier], case_type="none")],  # a type whose playbook has 0 hours
         TODAY,
         NO_CASE_HOURS,
     )
-    assert load.figures.effort_hours == 5.0
-    assert load.figures.hours_available == 40.0
-    assert load.figures.capacity == 5.0 / 40.0
-    assert load.figures.waiting == 1
+    assert worker.figures.effort_hours == 5.0
+    assert worker.figures.hours_available == 40.0
+    assert worker.figures.capacity == 5.0 / 40.0
+    assert worker.figures.waiting == 1
 
 
 def _worker(cases: int, case_type: str, hours_per_week: float, steps: list[StepState]) -> Any:
     views = [_view(steps if i == 0 else [], [], [], case_type=case_type) for i in range(cases)]
     staff = {"staff_id": "W1", "name": "A", "hours_per_week": hours_per_week, "active": 1}
-    return unit.worker_load(staff, views, TODAY, BOOKS)
+    return load.worker_load(staff, views, TODAY, BOOKS)
 
 
 def test_capacity_of_15_foster_care_cases_and_an_overdue_case_plan_is_65_percent() -> None:
@@ -147,7 +147,7 @@ def test_a_case_hours_setting_that_is_not_a_number_is_one_sentence() -> None:
 
 
 def test_capacity_words_name_the_rates() -> None:
-    assert unit.capacity_words((("foster_care", 7.0), ("enforcement", 0.4))) == (
+    assert load.capacity_words((("foster_care", 7.0), ("enforcement", 0.4))) == (
         "each open case's steady hours a month (foster care 7, enforcement 0.4) for 14 days,"
         " plus the effort of the dated steps due in them, over 2 weeks of the worker's hours"
     )

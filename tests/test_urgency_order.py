@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from casecli.core.engine import playbooks, urgency
 from casecli.core.engine.casedata import CaseData
 from casecli.core.engine.engine import Action, evaluate
-from casecli.core.views import unit
+from casecli.core.views import load, unit
 from casecli.core.views.caseload import ranked_actions
 from tests.test_engine import case, event, foster_case, investigation, person
 
@@ -184,11 +184,11 @@ def test_a_stuck_step_does_not_crowd_out_todays_work() -> None:
         evaluate(d, playbooks.for_case(BOOKS, d.case["case_type"]), TODAY, COEF)
         for d in (stuck, withholding)
     ]
-    assert [unit.case_figures(v, TODAY, BOOKS).stuck for v in views] == [1, 0]
+    assert [load.case_figures(v, TODAY, BOOKS).stuck for v in views] == [1, 0]
     # with urgency.stuck set to 0 the step is not moved down, but it is still stuck
     free = urgency.coefficients({"stuck": 0})
     again = evaluate(stuck, playbooks.for_case(BOOKS, "establishment"), TODAY, free)
-    assert unit.case_figures(again, TODAY, BOOKS).stuck == 1
+    assert load.case_figures(again, TODAY, BOOKS).stuck == 1
     assert ("stuck", 0.0) in [(t.term, t.points) for a in again.actions for t in a.terms]
     assert unit.stuck_words(1, 90) == (
         "1 step stuck > 90 days — reconcile with the system of record"

@@ -229,7 +229,7 @@ def test_waiting_and_caseload_counts(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_unit_figures_and_more_kinds_of_wait(capsys: pytest.CaptureFixture[str]) -> None:
     from casecli.cli import unit_views
-    from casecli.core.views.unit import Figures
+    from casecli.core.views.load import Figures
     from casecli.render import console
 
     assert unit_views._figures_line(Figures(1, 0, 1, 2)).startswith("1 open case · 0 due now")
@@ -321,7 +321,7 @@ def test_tui_case_card_and_forms_count_days() -> None:
 def test_tui_headings_count_cases() -> None:
     from rich.text import Text
 
-    from casecli.core.views.unit import Figures
+    from casecli.core.views.load import Figures
     from tui.screens.cases import GroupScreen
     from tui.widgets.figures import FiguresBar
 

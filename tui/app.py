@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -22,6 +22,7 @@ from casecli.core.store.scope import Actor
 from casecli.render import printable
 from tui.commands import CaseCommands
 from tui.data import Session
+from tui.messages import Casecli
 
 WATCH_SECONDS = 2.0
 
@@ -91,13 +92,24 @@ class CasecliApp(App[None]):
 
         self.push_screen(CaseScreen(case_id.strip().upper()))
 
+    def my_work(self, name: str) -> Screen[None]:
+        """A new screen of the user's own work: 'next', 'caseload', 'waiting' or 'score'."""
+        from tui.screens.cases import NextScreen
+        from tui.screens.mine import CaseloadScreen, ScoreScreen, WaitingScreen
+
+        views: dict[str, type[Screen[None]]] = {
+            "next": NextScreen, "caseload": CaseloadScreen, "waiting": WaitingScreen,
+            "score": ScoreScreen,
+        }  # fmt: skip
+        return views[name]()
+
     # Keys ---------------------------------------------------------------------------
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            from casecli.core.views.unit import all_case_hours, capacity_words
+            from casecli.core.views.load import all_case_hours, capacity_words
 
             self.push_screen(HelpScreen(capacity_words(all_case_hours(self.session.books))))
 
@@ -179,3 +191,9 @@ def make_app(
     app = CasecliApp(session, session.actor(), watch=watch)
     app.units = session.units()
     return app
+
+
+if TYPE_CHECKING:  # mypy checks that the app gives the screens what they ask of it
+
+    def _gives_what_screens_ask(app: CasecliApp) -> Casecli:
+        return app

@@ -21,6 +21,7 @@ from casecli.core.views import card as cards
 from casecli.core.views import caseload, staffing
 from casecli.core.views import unit as units
 from casecli.core.views.card import Card as CaseCard  # the CLI's card, the same sentences
+from casecli.core.views.load import WorkerLoad
 
 
 @dataclass
@@ -64,11 +65,9 @@ class Session:
     def stamp(self) -> tuple[int, ...]:
         """Changes when any process writes the store (a sync, a record): file mtimes; the
         first screen's, when another process reads it (taken before it started)."""
-        from tui.prefetch import store_stamp
-
         if self.prefetched is not None and not self.prefetched.cancelled:
             return tuple(self.prefetched.stamp)
-        return store_stamp(self.db)
+        return store.write_stamp(self.db)
 
     def close(self) -> None:
         """The app is closing: stop reading a first screen nobody will see."""
@@ -100,7 +99,7 @@ class Session:
         with self.connect() as conn:
             return units.office_view(conn, scope.actor(conn, self.user), office_id, **self._kw())
 
-    def worker(self, staff_id: str) -> tuple[units.WorkerLoad, list[CaseView]]:
+    def worker(self, staff_id: str) -> tuple[WorkerLoad, list[CaseView]]:
         with self.connect() as conn:
             return units.worker_cases(conn, scope.actor(conn, self.user), staff_id, **self._kw())
 
@@ -108,12 +107,7 @@ class Session:
         """These cases (of a board column, a bottleneck), those in scope, most urgent first."""
         with self.connect() as conn:
             who = scope.actor(conn, self.user)
-            clause, params = scope.cases_clause(who, "c")
-            conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (case_id TEXT PRIMARY KEY)")
-            conn.execute("DELETE FROM wanted")
-            conn.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(c,) for c in case_ids])
-            where = f"{clause} AND c.case_id IN (SELECT case_id FROM temp.wanted)"
-            return caseload.views(conn, where, params, **self._kw())
+            return caseload.views_of(conn, who, case_ids, **self._kw())
 
     def cases_and_workers(
         self, case_ids: list[str]
@@ -127,8 +121,7 @@ class Session:
         """The open cases in the user's scope, most urgent first (``casecli caseload``)."""
         with self.connect() as conn:
             who = scope.actor(conn, self.user)
-            clause, params = scope.cases_clause(who, "c")
-            return caseload.views(conn, f"{clause} AND c.status = 'open'", params, **self._kw())
+            return caseload.open_views(conn, who, **self._kw())
 
     def next_actions(self) -> list[Action]:
         """Their actions, ranked (``casecli next``)."""
@@ -159,20 +152,7 @@ class Session:
     def units(self) -> list[tuple[str, str]]:
         """The units this user may open: (unit id, name)."""
         with self.connect() as conn:
-            who = scope.actor(conn, self.user)
-            if who.role == "supervisor":
-                where, params = "unit_id = ?", [who.unit_id]
-            elif who.role == "manager":
-                where, params = "office_id = ?", [who.office_id]
-            elif who.role == "admin":
-                where, params = "1", []
-            else:
-                return []
-            return conn.execute(
-                f"SELECT unit_id, max(unit_name) FROM staff WHERE {where} AND unit_id IS NOT NULL"
-                " GROUP BY unit_id ORDER BY unit_id LIMIT 500",
-                params,
-            ).fetchall()
+            return units.units_for(conn, scope.actor(conn, self.user))
 
     # Writes ------------------------------------------------------------------------
 

@@ -1,11 +1,35 @@
-"""Messages the thread workers post back to the screens: small dataclasses."""
+"""Messages the thread workers post back to the screens (small dataclasses), and what a
+screen may ask of the app (:class:`Casecli`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.message import Message
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from casecli.core.store.scope import Actor
+    from tui.data import Session
+
+
+class Casecli(Protocol):
+    """What a screen asks of the app (``tui.app.CasecliApp``): a protocol, so that the
+    screens do not import the app, which imports them."""
+
+    session: Session
+    who: Actor
+    generation: int
+
+    def back(self) -> None: ...
+    def changed(self) -> None: ...
+    def open_case(self, case_id: str) -> None: ...
+    def open_cases(self, title: str, case_ids: list[str]) -> None: ...
+    def open_unit(self, unit_id: str) -> None: ...
+    def open_worker(self, staff_id: str) -> None: ...
+    def my_work(self, name: str) -> Screen[None]: ...
 
 
 @dataclass

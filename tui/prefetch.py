@@ -14,27 +14,16 @@ screen reads the store itself, as it always did. No Textual here.
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from casecli.core import apart
 from casecli.core.apart import Apart
+from casecli.core.store.store import write_stamp
 
 # What the first screen of each role reads (tui.app.CasecliApp.get_default_screen).
 FIRST = {"supervisor": "unit", "manager": "office"}
-
-
-def store_stamp(db: Path | str) -> tuple[int, ...]:
-    """Changes when any process writes the store (a sync, a record): file mtimes."""
-    out = []
-    for suffix in ("", "-wal"):
-        try:
-            out.append(os.stat(f"{db}{suffix}").st_mtime_ns)
-        except OSError:
-            out.append(0)
-    return tuple(out)
 
 
 class Cancelled(Exception):
@@ -44,7 +33,7 @@ class Cancelled(Exception):
 class Pending:
     """A view being worked out in another process (``casecli.core.apart``): ``key`` says
     which (the Session method, its argument, the redact setting); :meth:`get` waits for
-    it. ``stamp``: the store's (:func:`store_stamp`) before that process started, so a
+    it. ``stamp``: the store's (``store.write_stamp``) before that process started, so a
     write landing while it reads is seen as a change by the app, which then reads again."""
 
     def __init__(self, key: tuple[str, str, bool], work: Apart, stamp: tuple[int, ...]) -> None:
@@ -80,7 +69,7 @@ def start(
     if method is None or not scope_id:
         return None
     args = (str(db), user, today, redact, None if playbooks is None else str(playbooks))
-    stamp = store_stamp(db)  # before the other process reads anything
+    stamp = write_stamp(db)  # before the other process reads anything
     try:
         work = Apart("from tui.prefetch import child; child()", (args, method, scope_id))
     except OSError:

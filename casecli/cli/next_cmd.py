@@ -88,10 +88,10 @@ def _evaluate(
     clause, params = scope.cases_clause(who, "c")
     kw: dict[str, Any] = {
         "today": settings.today, "books": books, "coef": coef, "redact": settings.redact,
-        "behind": _behind(conn, who, settings, books), "me": who.staff_id,
+        "behind": caseload.behind(conn, who, settings.today, books), "me": who.staff_id,
     }  # fmt: skip
     if who.role == "worker":  # one caseload: evaluated whole (next keeps its ranking)
-        views = caseload.views(conn, f"{clause} AND c.status = 'open'", params, **kw)
+        views = caseload.open_views(conn, who, **kw)
     else:  # a unit's or an office's: kept briefs, re-evaluated only where they changed
         from casecli.core.views import unit
 
@@ -238,27 +238,6 @@ def worker_json(w: Any, a: Any, redact: bool) -> dict[str, Any]:
         "worker_active": w.active if w else None,
     }
     return out
-
-
-def _behind(conn: Any, who: Any, settings: Settings, books: dict[str, Any]) -> dict[str, Any]:
-    """Per worker in the user's scope, the measures they are behind their goal on this
-    month (the urgency goal_impact term); nothing is computed when no goal applies."""
-    if not conn.execute("SELECT EXISTS (SELECT 1 FROM performance_goals)").fetchone()[0]:
-        return {}  # no goals anywhere: not even the measures are imported (start-up)
-    from casecli.core.measures import focus, measures
-    from casecli.core.store import scope
-
-    clause, params = scope.cases_clause(who, "c")
-    workers = [
-        r[0]
-        for r in conn.execute(
-            f"SELECT DISTINCT c.worker_id FROM cases c WHERE c.status = 'open' AND {clause}"
-            " AND c.worker_id IS NOT NULL",
-            params,
-        )
-    ]
-    options = measures.Options.from_playbooks(books)
-    return focus.points_behind(conn, workers, settings.today, options)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from casecli.cli.usage import Command, echo, reflow
 from casecli.core.errors import CasecliError, UsageError
 
 if TYPE_CHECKING:
@@ -255,23 +256,12 @@ def command(
         params = [CTX_PARAM, *own, *GLOBAL_PARAMS, *([PLAYBOOKS_PARAM] if playbooks else [])]
         wrapper.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
         wrapper.__annotations__ = {p.name: p.annotation for p in params}
-        from casecli.cli.usage import Command, reflow
-
         kwargs.setdefault("cls", Command)
         kwargs.setdefault("help", reflow(inspect.getdoc(func)))
         app.command(name, **kwargs)(wrapper)
         return func
 
     return decorate
-
-
-def echo(message: object, *, err: bool = False) -> None:
-    """Print a message for a person (stdout, or stderr with ``err``). Every message
-    passes here: the text it carries from an export, a profile, a path or a user has its
-    control characters (escape sequences, BEL, NUL, bidi overrides) made harmless."""
-    from casecli.render import printable
-
-    typer.echo(printable(message), err=err)
 
 
 def say(settings: Settings, data: Any, message: str) -> None:

@@ -68,16 +68,9 @@ def register(app: typer.Typer) -> None:
                 person_id=person, on=on, location=location, result=result, note=note,
                 today=settings.today, books=books(settings),
             )  # fmt: skip
-            row = conn.execute(
-                "SELECT id, case_id, kind, person_id, occurred_at, location, result, note,"
-                " recorded_by, recorded_at FROM recorded_events WHERE id = ?",
-                (new_id,),
-            ).fetchone()
+            data = rec.recorded_event(conn, new_id)
         finally:
             conn.close()
-        keys = ("id", "case_id", "kind", "person_id", "on", "location", "result", "note")
-        data = dict(zip(keys, row[:8], strict=True))
-        data.update(recorded_by=row[8], recorded_at=row[9])
         who_part = f" with {data['person_id']}" if data["person_id"] else ""
         say(
             settings,
@@ -114,7 +107,7 @@ def register(app: typer.Typer) -> None:
                 service=service, step=step, expect=expect, today=settings.today,
                 books=books(settings),
             )  # fmt: skip
-            barrier = _barrier(conn, new_id)
+            barrier = rec.barrier(conn, new_id)
         finally:
             conn.close()
         expected = f" (expected {barrier['expect_on']})" if barrier["expect_on"] else ""
@@ -144,7 +137,7 @@ def register(app: typer.Typer) -> None:
         conn, who = _open(settings)
         try:
             rec.resolve_barrier(conn, who, barrier_id, today=settings.today, note=note)
-            done = _barrier(conn, barrier_id)
+            done = rec.barrier(conn, barrier_id)
         finally:
             conn.close()
         say(
@@ -178,17 +171,9 @@ def register(app: typer.Typer) -> None:
                 conn, who, case_id, goal_id,
                 percent=percent, status=status, note=note, today=settings.today,
             )  # fmt: skip
-            row = conn.execute(
-                "SELECT id, case_id, goal_id, percent, status, note, recorded_by, recorded_at"
-                " FROM goal_progress WHERE id = ?",
-                (new_id,),
-            ).fetchone()
+            data = rec.recorded_progress(conn, new_id)
         finally:
             conn.close()
-        keys = ("id", "case_id", "goal_id", "percent", "status", "note", "recorded_by")
-        data = dict(zip(keys, row[:7], strict=True))
-        data["recorded_at"] = row[7]
-        data["on"] = str(row[7])[:10]
         how = f"{percent}%" if percent is not None else f"status {data['status']}"
         say(
             settings,
@@ -196,12 +181,3 @@ def register(app: typer.Typer) -> None:
             f"Recorded progress on goal {goal_id} of case {case_id}: {how} (#{new_id}).",
         )
         refresh_next(settings)
-
-
-def _barrier(conn: Any, barrier_id: int) -> dict[str, Any]:
-    cur = conn.execute(
-        "SELECT barrier_id AS id, case_id, what, service, step, expect_on, opened_on, opened_by,"
-        " resolved_on, resolved_by, note FROM barriers WHERE barrier_id = ?",
-        (barrier_id,),
-    )
-    return dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))

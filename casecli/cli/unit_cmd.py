@@ -64,35 +64,14 @@ def register(app: typer.Typer) -> None:
         office_id: Annotated[str | None, typer.Option("--office", help="An office.")] = None,
     ) -> None:
         """What a unit or an office waits on: barriers grouped by service or kind, with ages."""
-        from casecli.core.errors import CasecliError, UsageError
+        from casecli.core.errors import UsageError
         from casecli.core.views import unit
 
         if unit_id and office_id:
             raise UsageError("Give --unit or --office, not both.")
         conn, who, kw = _context(settings)
-        if unit_id is None and office_id is None:
-            if who.role == "supervisor" and who.unit_id:
-                unit_id = who.unit_id
-            elif who.role == "manager" and who.office_id:
-                office_id = who.office_id
-            elif who.role == "worker":
-                raise CasecliError(
-                    "Bottlenecks are for a unit or an office; casecli waiting shows your cases' waits."
-                )
-            else:
-                raise CasecliError("Name one: casecli bottlenecks --unit U or --office O.")
-        from casecli.core.views.caseload import bottlenecks as find
-
         # Only the records barriers depend on are read; no case is evaluated (fast at scale).
-        if office_id is not None:
-            title = f"{unit.check_office(conn, who, office_id)} ({office_id})"
-            where = "c.worker_id IN (SELECT staff_id FROM staff WHERE office_id = ?)"
-            groups = find(conn, where, (office_id,), today=settings.today)
-        else:
-            assert unit_id is not None
-            title = f"{unit.check_unit(conn, who, unit_id)['unit_name']} ({unit_id})"
-            where = "c.worker_id IN (SELECT staff_id FROM staff WHERE unit_id = ?)"
-            groups = find(conn, where, (unit_id,), today=settings.today)
+        title, groups = unit.bottlenecks_of(conn, who, unit_id, office_id, today=settings.today)
         if settings.json:
             from casecli.render import write_json
 
@@ -138,12 +117,12 @@ def figures_json(f: Any) -> dict[str, Any]:
 
 def capacity_json(v: Any) -> dict[str, Any]:
     """How capacity_used is worked out, with the playbook rates the view's cases carry."""
-    from casecli.core.views import unit
+    from casecli.core.views import load
 
     return {
         "capacity": {
-            "days": unit.CAPACITY_DAYS,
-            "days_per_month": unit.DAYS_PER_MONTH,
+            "days": load.CAPACITY_DAYS,
+            "days_per_month": load.DAYS_PER_MONTH,
             "case_hours_per_month": dict(v.case_hours),
             "rule": "capacity_used = (case_hours + effort_hours) / hours_available;"
             " case_hours = case_hours_per_month * days / days_per_month;"

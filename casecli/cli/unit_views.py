@@ -7,7 +7,7 @@ from typing import Any
 
 from casecli.cli.options import Settings
 from casecli.cli.views import age_cell
-from casecli.core.views.unit import capacity_words
+from casecli.core.views.load import capacity_words
 from casecli.core.words import count, plural
 from casecli.render import (
     SHORT_MEASURES,

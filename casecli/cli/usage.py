@@ -18,6 +18,7 @@ import re
 import sys
 from typing import Any
 
+import typer
 from typer._click import core as click
 from typer._click import exceptions as errors
 from typer._click import types
@@ -26,6 +27,15 @@ from typer.exceptions import Abort
 
 # typer 0.26-0.28 (pyproject) carry their own copy of Click, typer._click: its errors and
 # types are the ones raised and used here, not the click package's.
+
+
+def echo(message: object, *, err: bool = False) -> None:
+    """Print a message for a person (stdout, or stderr with ``err``). Every message
+    passes here: the text it carries from an export, a profile, a path or a user has its
+    control characters (escape sequences, BEL, NUL, bidi overrides) made harmless."""
+    from casecli.render import printable
+
+    typer.echo(printable(message), err=err)
 
 
 def _is_argument(param: click.Parameter) -> bool:
@@ -73,13 +83,9 @@ class Group(TyperGroup):
         except errors.NoArgsIsHelpError as exc:  # the help was shown already
             sys.exit(exc.exit_code)
         except errors.ClickException as exc:
-            from casecli.cli.options import echo
-
             echo(f"casecli: {sentence(exc)}", err=True)
             sys.exit(2 if isinstance(exc, errors.UsageError) else exc.exit_code)
         except Abort:
-            from casecli.cli.options import echo
-
             echo("casecli: stopped; nothing was changed by the unfinished step.", err=True)
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)

@@ -9,11 +9,14 @@ the config file (an IANA name such as ``America/Chicago``), else the machine's.
 Values outside the contract's dates (1900-01-01 to 2100-12-31) can only be in a store
 written before the sync enforced them, or by hand: the engine reads them as no date
 rather than fail on arithmetic past the year 9999.
+
+The calendar arithmetic the engine counts with (:func:`add_months`, :func:`month_end`)
+is here too, so that the steps and the ASFA clock share it without importing each other.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
 FIRST_YEAR, LAST_YEAR = 1900, 2100
@@ -82,3 +85,20 @@ def zone(name: str | None) -> tzinfo | None:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(name) from None
+
+
+def _days_in_month(year: int, month: int) -> int:
+    """Without the calendar module (an import `next` would pay for on every evaluation)."""
+    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    return (following - timedelta(days=1)).day
+
+
+def add_months(d: date, months: int) -> date:
+    month = d.month - 1 + months
+    year = d.year + month // 12
+    month = month % 12 + 1
+    return date(year, month, min(d.day, _days_in_month(year, month)))
+
+
+def month_end(d: date) -> date:
+    return date(d.year, d.month, _days_in_month(d.year, d.month))

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from casecli.core.store import store
 from casecli.core.views import unit as units
 from tests.tui.helpers import TODAY, copy_sample, screen_text, settle
 from tui import prefetch
@@ -109,7 +110,7 @@ def test_a_write_while_the_other_process_reads_is_seen_by_the_app(
     from casecli.cli.main import app as cli
 
     db = copy_sample(tmp_path)
-    before = prefetch.store_stamp(db)
+    before = store.write_stamp(db)
     pending = prefetch.start(db, "S0001", TODAY, False, None, "manager", "O01")
     assert pending is not None and pending.stamp == before
     done = CliRunner().invoke(

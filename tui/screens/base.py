@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -11,12 +11,9 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from casecli.render import printable
-from tui.messages import Loaded, LoadFailed, user_error
+from tui.messages import Casecli, Loaded, LoadFailed, user_error
 from tui.widgets.filter import FilterInput
 from tui.widgets.table import PagedTable
-
-if TYPE_CHECKING:
-    from tui.app import CasecliApp
 
 
 class DataScreen(Screen[None]):
@@ -37,7 +34,7 @@ class DataScreen(Screen[None]):
         self.stale: str | None = None
 
     @property
-    def casecli(self) -> CasecliApp:
+    def casecli(self) -> Casecli:
         return self.app  # type: ignore[return-value]
 
     def status(self, text: str) -> None:
@@ -142,18 +139,11 @@ class MyWork(DataScreen):
     def action_view(self, name: str) -> None:
         if name == self.VIEW:
             return
-        from tui.screens.cases import NextScreen
-        from tui.screens.mine import CaseloadScreen, ScoreScreen, WaitingScreen
-
-        views: dict[str, type[MyWork]] = {
-            "next": NextScreen, "caseload": CaseloadScreen, "waiting": WaitingScreen,
-            "score": ScoreScreen,
-        }  # fmt: skip
         stack = self.app.screen_stack
         below = stack[-2] if len(stack) > 1 else None
         if isinstance(below, MyWork) and name == below.VIEW:
             self.app.pop_screen()  # back to the view underneath (the next actions)
         elif below is None:
-            self.app.push_screen(views[name]())  # the first screen is never switched out
+            self.app.push_screen(self.casecli.my_work(name))  # the first screen is never switched out
         else:
-            self.app.switch_screen(views[name]())
+            self.app.switch_screen(self.casecli.my_work(name))

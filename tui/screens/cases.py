@@ -11,7 +11,8 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from casecli.core.engine.engine import Action, CaseView
-from casecli.core.views.unit import WorkerLoad, situation_group
+from casecli.core.views.load import WorkerLoad
+from casecli.core.views.unit import situation_group
 from casecli.core.words import plural
 from casecli.render import printable
 from tui.screens.base import DataScreen, MyWork

@@ -40,7 +40,7 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, capacity: str = "") -> None:
         super().__init__()
-        self.capacity = capacity  # unit.capacity_words: the rule, with the playbooks' hours
+        self.capacity = capacity  # load.capacity_words: the rule, with the playbooks' hours
 
     def compose(self) -> ComposeResult:
         words = f"the hours the caseload needs, as a share of the hours the worker has (100% = a full fortnight): {self.capacity}"

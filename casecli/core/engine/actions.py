@@ -11,7 +11,8 @@ from casecli.core import words as w
 from casecli.core.engine import urgency as u
 from casecli.core.engine.barriers import Barrier, next_hearing
 from casecli.core.engine.casedata import CaseData
-from casecli.core.engine.steps import StepState, add_months, month_end, to_date
+from casecli.core.engine.steps import StepState, to_date
+from casecli.core.when import add_months, month_end
 
 HORIZON_DAYS = 30  # open steps due further out than this are "scheduled", not actions
 CHASE_AFTER_DAYS = 7  # a wait older than this becomes a "chase" action

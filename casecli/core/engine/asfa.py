@@ -36,6 +36,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
+from casecli.core.when import add_months
+
 FIFTEEN_MONTHS = 455  # days counted: the shortest 15 calendar months (Jan 2025 - Mar 2026)
 WINDOW = 672  # days: the longest 22 calendar months (Mar 2023 - Dec 2024)
 NOT_COUNTED = ("trial_home_visit", "runaway")  # 45 CFR 1356.21(i)(1)(i)(D)
@@ -73,8 +75,6 @@ def month_15(spans: list[Span]) -> date | None:
     672 days ending with D reach 455. Within a counted span that count never falls from
     one day to the next (a day is added at its head, at most one leaves at its tail), so
     a span is searched by bisection: a few comparisons, not a walk over the days."""
-    from casecli.core.engine.steps import add_months  # steps imports this module
-
     for k, (start, end) in enumerate(spans):
         if k == 0:
             calendar = add_months(start, 15) - timedelta(days=1)

@@ -25,7 +25,8 @@ from casecli.core.engine.actions import (
 from casecli.core.engine.barriers import Barrier, find_barriers, next_hearing
 from casecli.core.engine.casedata import CaseData, Row
 from casecli.core.engine.playbooks import Playbook
-from casecli.core.engine.steps import StepState, add_months, entry_date, evaluate_steps, to_date
+from casecli.core.engine.steps import StepState, entry_date, evaluate_steps, to_date
+from casecli.core.when import add_months
 
 __all__ = ["Action", "Barrier", "CaseView", "Milestone", "evaluate"]
 

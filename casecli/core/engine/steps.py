@@ -12,6 +12,7 @@ from casecli.core import when
 from casecli.core.engine import asfa
 from casecli.core.engine.casedata import CaseData, Row
 from casecli.core.engine.playbooks import Playbook, Step
+from casecli.core.when import add_months, month_end
 
 HEARINGS = ("court_hearing", "permanency_hearing")
 INCOME_SIGNALS = ("job_loss", "disability", "incarceration", "new_employment", "release")
@@ -39,19 +40,6 @@ def _hours(value: object) -> int | None:
     return hours if 1 <= hours <= 8760 else None
 
 
-def _days_in_month(year: int, month: int) -> int:
-    """Without the calendar module (an import `next` would pay for on every evaluation)."""
-    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-    return (following - timedelta(days=1)).day
-
-
-def add_months(d: date, months: int) -> date:
-    month = d.month - 1 + months
-    year = d.year + month // 12
-    month = month % 12 + 1
-    return date(year, month, min(d.day, _days_in_month(year, month)))
-
-
 def add_business_days(d: date, n: int) -> date:
     """``d`` moved ``n`` days forward counting Monday to Friday only (a Friday + 2 is the
     Tuesday after). Holidays are not in the exports: the date is never later than the
@@ -61,10 +49,6 @@ def add_business_days(d: date, n: int) -> date:
         if d.weekday() < 5:
             n -= 1
     return d
-
-
-def month_end(d: date) -> date:
-    return date(d.year, d.month, _days_in_month(d.year, d.month))
 
 
 class StepState(NamedTuple):

@@ -259,7 +259,8 @@ class Reader:
     def _transform(self) -> Callable[[list[str]], list[str]] | None:
         """Per-cell work the profile asks for (``casecli.core.ingest.transforms``), or None."""
         source = self.source
-        return transform(self.header, source.record_type, source.file_map, self.profile)
+        h = self.header
+        return transform(h.columns, h.positions, source.record_type, source.file_map, self.profile)
 
     @property
     def seen(self) -> Seen:

@@ -6,14 +6,31 @@ export's"). Rows rejected only for a missing reference are retried by later sync
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sqlite3
+from typing import Protocol
 
 from casecli.core.ingest import checks as ck
+from casecli.core.ingest.source import SourceFile
 from casecli.core.ingest.sync_apply import LINE, STAGE
-from casecli.core.ingest.sync_result import FileResult, Reject
+from casecli.core.ingest.sync_result import FileResult, Reject, SyncResult
+from casecli.core.store.contract import RecordType
 
-if TYPE_CHECKING:
-    from casecli.core.ingest.sync_job import Job
+
+class Job(Protocol):
+    """What settling a file's rejects reads of its job (``sync_job.Job``, which calls
+    this module: a protocol, so that this module does not import it back)."""
+
+    conn: sqlite3.Connection
+    rt: RecordType
+    source: SourceFile | None
+    sync_id: int
+    result: SyncResult
+    checks: list[ck.Check]
+    key: tuple[str, ...]
+    header_columns: tuple[str, ...]
+    skipped_from: int
+
+    def key_match(self, raw: str) -> str: ...
 
 
 def _reject_sql(job: Job) -> tuple[str, str, str, str]:

@@ -8,22 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from casecli.core.ingest.profiles import FileMap, Profile
 from casecli.core.store.contract import DATE, DATETIME, RecordType
 
-if TYPE_CHECKING:
-    from casecli.core.ingest.source import Header
-
 
 def transform(
-    header: Header, rt: RecordType, fmap: FileMap, profile: Profile
+    columns: tuple[str, ...],
+    positions: tuple[int, ...],
+    rt: RecordType,
+    fmap: FileMap,
+    profile: Profile,
 ) -> Callable[[list[str]], list[str]] | None:
-    """Per-cell work a profile asks for (defaults, value maps, date formats), or None."""
+    """Per-cell work a profile asks for (defaults, value maps, date formats), or None.
+    ``columns`` are the contract columns staged and ``positions`` theirs in the source row
+    (-1: from a default), as the reader's ``Header`` holds them."""
     steps: list[tuple[int, int, Callable[[str], str]]] = []  # (out index, src pos, fn)
     needed = False
-    for i, (name, pos) in enumerate(zip(header.columns, header.positions, strict=True)):
+    for i, (name, pos) in enumerate(zip(columns, positions, strict=True)):
         col = rt.column(name)
         fns: list[Callable[[str], str]] = []
         if name in fmap.values:

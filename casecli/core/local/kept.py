@@ -78,7 +78,7 @@ COLUMNS = (
 )  # fmt: skip
 HEAD = ("case_id", "variant", "stamp", "made_on", "marks", "digest")  # then COLUMNS
 CASE_FIELDS = ("case_id", "worker_id", "unit_id", "case_type", "status")
-Figures6 = tuple[int, int, int, float, int, float]  # unit.case_figures' parts
+Figures6 = tuple[int, int, int, float, int, float]  # load.case_figures' parts
 
 
 class Brief:

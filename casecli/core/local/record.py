@@ -522,3 +522,47 @@ def record_progress(
             },
         )
     return new_id
+
+
+# What was recorded, as ``casecli record``, ``wait``, ``resolve`` and ``progress`` show it
+# (their ``--json`` objects) ---------------------------------------------------------------
+
+
+def recorded_event(conn: sqlite3.Connection, event_id: int) -> dict[str, Any]:
+    """A recorded event: id, case_id, kind, person_id, on (when it happened), location,
+    result, note, recorded_by, recorded_at."""
+    row = conn.execute(
+        "SELECT id, case_id, kind, person_id, occurred_at, location, result, note,"
+        " recorded_by, recorded_at FROM recorded_events WHERE id = ?",
+        (event_id,),
+    ).fetchone()
+    keys = ("id", "case_id", "kind", "person_id", "on", "location", "result", "note")
+    data = dict(zip(keys, row[:8], strict=True))
+    data.update(recorded_by=row[8], recorded_at=row[9])
+    return data
+
+
+def recorded_progress(conn: sqlite3.Connection, progress_id: int) -> dict[str, Any]:
+    """Recorded goal progress: id, case_id, goal_id, percent, status, note, recorded_by,
+    recorded_at, on (the day it was recorded)."""
+    row = conn.execute(
+        "SELECT id, case_id, goal_id, percent, status, note, recorded_by, recorded_at"
+        " FROM goal_progress WHERE id = ?",
+        (progress_id,),
+    ).fetchone()
+    keys = ("id", "case_id", "goal_id", "percent", "status", "note", "recorded_by")
+    data = dict(zip(keys, row[:7], strict=True))
+    data["recorded_at"] = row[7]
+    data["on"] = str(row[7])[:10]
+    return data
+
+
+def barrier(conn: sqlite3.Connection, barrier_id: int) -> dict[str, Any]:
+    """A barrier as recorded: id, case_id, what, service, step, expect_on, opened_on,
+    opened_by, resolved_on, resolved_by, note."""
+    cur = conn.execute(
+        "SELECT barrier_id AS id, case_id, what, service, step, expect_on, opened_on, opened_by,"
+        " resolved_on, resolved_by, note FROM barriers WHERE barrier_id = ?",
+        (barrier_id,),
+    )
+    return dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))

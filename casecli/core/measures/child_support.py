@@ -1,6 +1,6 @@
 """The federal child support (IV-D) performance measures, in set-based SQL.
 
-Each function takes a :class:`~casecli.core.measures.measures.Query` (a set of cases as an SQL
+Each function takes a :class:`~casecli.core.measures.query.Query` (a set of cases as an SQL
 condition on ``cases c``, one or more periods, today) and returns, per measure it
 computes, the counts grouped by period (its index in ``Query.periods``) and by the
 worker the case is assigned to (``cases.worker_id``). So one statement gives a
@@ -31,7 +31,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from casecli.core.measures.measures import Query
+    from casecli.core.measures.query import Query
 
 # (period index, worker id) -> (numerator, denominator, pending)
 Rows = dict[tuple[int, str | None], tuple[int, int, int]]

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from casecli.core.measures.child_support import OPEN_ON, Rows, grouped
 
 if TYPE_CHECKING:
-    from casecli.core.measures.measures import Query
+    from casecli.core.measures.query import Query
 
 PP = "pp(i, p_start, p_end, as_of, m_first, m_last, c_start, c_end)"
 PERMANENT = "('reunification', 'relative', 'guardianship', 'adoption')"

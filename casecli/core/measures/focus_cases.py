@@ -36,8 +36,8 @@ from typing import Any
 from casecli.core import words as w
 from casecli.core.measures.child_support import OPEN_ON
 from casecli.core.measures.child_welfare import RESIDENCE, done_events
-from casecli.core.measures.measures import Options, Query
 from casecli.core.measures.periods import Period
+from casecli.core.measures.query import Options, Query
 
 
 @dataclass(frozen=True)

@@ -468,3 +468,15 @@ def check(conn: sqlite3.Connection) -> CheckResult:
     unique = list(dict.fromkeys(damage))[:20]
     problems = tuple(f"integrity: {line}" for line in unique) + tuple(others)
     return CheckResult(not problems, version, latest, problems, counts, bool(unique))
+
+
+def write_stamp(db: Path | str) -> tuple[int, ...]:
+    """Changes when any process writes the store (a sync, a record): the file's and its
+    write-ahead log's modification times (0 for one that is not there)."""
+    out = []
+    for suffix in ("", "-wal"):
+        try:
+            out.append(os.stat(f"{db}{suffix}").st_mtime_ns)
+        except OSError:
+            out.append(0)
+    return tuple(out)

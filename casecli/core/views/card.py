@@ -29,7 +29,8 @@ from casecli.core.engine import casedata, payments, playbooks
 from casecli.core.engine.barriers import Barrier
 from casecli.core.engine.casedata import CaseData, Row
 from casecli.core.engine.engine import CaseView, evaluate
-from casecli.core.engine.steps import Facts, add_months, entry_date, to_date
+from casecli.core.engine.steps import Facts, entry_date, to_date
+from casecli.core.when import add_months
 
 SUPPORT_MONTHS = 6  # the ledger months the card shows (the latest, up to this one)
 RECENT = 6  # events under "Recent activity"

@@ -12,6 +12,7 @@ from casecli.core.engine import casedata, engine, playbooks
 from casecli.core.engine.barriers import PENDING_RESULTS, find_barriers
 from casecli.core.engine.engine import Action, CaseView
 from casecli.core.engine.steps import HEARINGS
+from casecli.core.store.scope import Actor
 
 BARRIER_EVENT_KINDS = (*PENDING_RESULTS, "supervisor_review", *HEARINGS)
 
@@ -145,3 +146,51 @@ def bottlenecks(
         [_Waits(cid, find_barriers(d, today)) for cid, d in data.items()
          if d.referrals or d.events or d.barriers]
     )  # fmt: skip
+
+
+def behind(
+    conn: sqlite3.Connection, who: Actor, today: date, books: dict[str, Any]
+) -> dict[str, Any]:
+    """Per worker with open cases in ``who``'s scope, the measures they are behind their
+    goal on this month (what the urgency ``goal_impact`` term reads); nothing is computed
+    when no goal is set anywhere, and then the measures are not even imported (start-up)."""
+    if not conn.execute("SELECT EXISTS (SELECT 1 FROM performance_goals)").fetchone()[0]:
+        return {}
+    from casecli.core.measures import focus, measures
+    from casecli.core.store import scope
+
+    clause, params = scope.cases_clause(who, "c")
+    workers = [
+        r[0]
+        for r in conn.execute(
+            f"SELECT DISTINCT c.worker_id FROM cases c WHERE c.status = 'open' AND {clause}"
+            " AND c.worker_id IS NOT NULL",
+            params,
+        )
+    ]
+    options = measures.Options.from_playbooks(books)
+    return focus.points_behind(conn, workers, today, options)
+
+
+def open_views(conn: sqlite3.Connection, who: Actor, **kw: Any) -> list[CaseView]:
+    """The open cases in ``who``'s scope, most urgent first (``casecli caseload`` of a
+    worker; ``kw`` as :func:`views` takes them)."""
+    from casecli.core.store import scope
+
+    clause, params = scope.cases_clause(who, "c")
+    return views(conn, f"{clause} AND c.status = 'open'", params, **kw)
+
+
+def views_of(
+    conn: sqlite3.Connection, who: Actor, case_ids: list[str], **kw: Any
+) -> list[CaseView]:
+    """These cases (of a board column, a bottleneck), those in ``who``'s scope, most
+    urgent first."""
+    from casecli.core.store import scope
+
+    clause, params = scope.cases_clause(who, "c")
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (case_id TEXT PRIMARY KEY)")
+    conn.execute("DELETE FROM wanted")
+    conn.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(c,) for c in case_ids])
+    where = f"{clause} AND c.case_id IN (SELECT case_id FROM temp.wanted)"
+    return views(conn, where, params, **kw)

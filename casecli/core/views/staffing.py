@@ -12,7 +12,7 @@ Two kinds, both a supervisor's (or a manager's) to act on:
 
 **Who could take it**: the active workers of the case's unit (for a case with only an
 office, of the office) who carry an open case of the same case type, least capacity
-used first (``unit.Figures.capacity``, the one rule of the unit view: the open cases'
+used first (``load.Figures.capacity``, the one rule of the unit view: the open cases'
 steady hours and the dated steps' effort due in the next 14 days, over two weeks of the
 worker's hours), then by staff id; at most ``CANDIDATES`` of them.
 
@@ -94,7 +94,7 @@ def workers(conn: sqlite3.Connection, staff_ids: Iterable[object]) -> dict[str, 
 
 
 def staff_of(conn: sqlite3.Connection, who: Actor) -> list[dict[str, Any]]:
-    """The staff rows (as ``unit.worker_load`` reads them) of ``who``'s unit or office:
+    """The staff rows (as ``load.worker_load`` reads them) of ``who``'s unit or office:
     the workers who could take a case, and anyone holding one."""
     if who.role == "supervisor" and who.unit_id:
         where, params = "unit_id = ?", [who.unit_id]
@@ -175,7 +175,7 @@ def pool_from(
     staff: list[dict[str, Any]], views: list[CaseView], today: date, books: dict[str, Any]
 ) -> list[Worker]:
     """Each staff row as a Worker with the capacity used its open ``views`` give."""
-    from casecli.core.views import unit
+    from casecli.core.views.load import worker_load  # only a supervisor's view pays for it
 
     mine: dict[str, list[CaseView]] = defaultdict(list)
     for v in views:
@@ -183,7 +183,7 @@ def pool_from(
             mine[str(v.case["worker_id"])].append(v)
     out = []
     for s in staff:
-        load = unit.worker_load(s, mine.get(str(s["staff_id"]), []), today, books)
+        load = worker_load(s, mine.get(str(s["staff_id"]), []), today, books)
         out.append(
             Worker(load.staff_id, load.name, s.get("unit_id"), load.active, load.figures.capacity)
         )

@@ -52,8 +52,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,14 @@ from casecli.core.local import kept
 from casecli.core.store.scope import Actor, close_ids, office_clause, unit_clause
 from casecli.core.views import caseload
 from casecli.core.views.caseload import WaitGroup
+from casecli.core.views.load import (
+    Figures,
+    WorkerLoad,
+    case_figures,
+    case_hours,
+    parts_of,
+    worker_load,
+)
 from casecli.core.views.staffing import Owners, Worker, owners, pool_from
 from casecli.core.views.unit_score import (  # noqa: F401  (KeyScore, key_measure: used by callers)
     KEY_MEASURES,
@@ -76,62 +84,7 @@ from casecli.core.views.unit_score import (  # noqa: F401  (KeyScore, key_measur
 )
 from casecli.core.words import days, plural
 
-CAPACITY_DAYS = 14
-DAYS_PER_MONTH = 365.25 / 12  # 30.4375: case hours a month -> case hours in CAPACITY_DAYS
-DEFAULT_HOURS_PER_WEEK = 40.0
 SITUATIONS = ("overdue", "act now", "court soon", "waiting", "on track")
-
-
-@dataclass(frozen=True)
-class Figures:
-    open_cases: int = 0
-    due_now: int = 0
-    overdue: int = 0
-    waiting: int = 0
-    effort_hours: float = 0.0
-    hours_available: float = 0.0  # two weeks of everyone's hours
-    stuck: int = 0  # step actions overdue past urgency.stuck_days (the "stuck" term)
-    case_hours_per_month: float = 0.0  # the open cases' steady work a month (playbooks)
-
-    @property
-    def case_hours(self) -> float:
-        """The open cases' steady work over the CAPACITY_DAYS window."""
-        return self.case_hours_per_month * CAPACITY_DAYS / DAYS_PER_MONTH
-
-    @property
-    def hours_needed(self) -> float:
-        """Case hours plus step hours (``effort_hours``) over the window."""
-        return self.case_hours + self.effort_hours
-
-    @property
-    def capacity(self) -> float | None:
-        return self.hours_needed / self.hours_available if self.hours_available else None
-
-    def __add__(self, other: Figures) -> Figures:
-        return Figures(
-            self.open_cases + other.open_cases,
-            self.due_now + other.due_now,
-            self.overdue + other.overdue,
-            self.waiting + other.waiting,
-            self.effort_hours + other.effort_hours,
-            self.hours_available + other.hours_available,
-            self.stuck + other.stuck,
-            self.case_hours_per_month + other.case_hours_per_month,
-        )
-
-
-@dataclass(frozen=True)
-class WorkerLoad:
-    staff_id: str
-    name: str
-    active: bool
-    hours_per_week: float
-    figures: Figures
-    score: KeyScore | None = None
-
-    @property
-    def behind(self) -> int:
-        return self.figures.overdue
 
 
 @dataclass(frozen=True)
@@ -177,92 +130,6 @@ class OfficeView:
 def situation_group(situation: str) -> str:
     """The board column of a case's situation ("waiting on housing" -> "waiting")."""
     return "waiting" if situation.startswith("waiting") else situation
-
-
-def case_figures(
-    view: CaseView | kept.Brief, today: date, books: dict[str, playbooks.Playbook]
-) -> Figures:
-    """One open case's share of its worker's figures (hours available not included): its
-    playbook's ``case_hours_per_month`` and the effort of its dated steps due in the window
-    (a kept brief carries them worked out)."""
-    if isinstance(view, kept.Brief):
-        d, o, w, effort, stuck_, monthly = view.figures
-        return Figures(1, d, o, w, effort, stuck=stuck_, case_hours_per_month=monthly)
-    due_now = overdue = stuck = 0
-    for a in view.actions:
-        if a.due_on is None or a.due_on <= today:
-            due_now += 1
-        if a.kind == "step" and a.due_on is not None and a.due_on < today:
-            overdue += 1
-            stuck += any(t.term == "stuck" for t in a.terms)
-    horizon = today + timedelta(days=CAPACITY_DAYS)
-    effort = sum(
-        s.step.effort_hours
-        for s in view.steps
-        if s.status in ("open", "overdue")
-        and s.due_on is not None
-        and s.due_on <= horizon
-        and s.step.every is None  # a recurring step is in the case hours
-    )
-    monthly = playbooks.case_hours_per_month(books, str(view.case.get("case_type")))
-    return Figures(
-        1, due_now, overdue, 1 if view.barriers else 0, effort, stuck=stuck,
-        case_hours_per_month=monthly,
-    )  # fmt: skip
-
-
-def worker_load(
-    staff: dict[str, Any], views: list[CaseView], today: date, books: dict[str, playbooks.Playbook]
-) -> WorkerLoad:
-    hours = float(staff.get("hours_per_week") or DEFAULT_HOURS_PER_WEEK)
-    active = bool(staff.get("active", 1))
-    figures = add_up(
-        Figures(hours_available=hours * CAPACITY_DAYS / 7 if active else 0.0), views, today, books
-    )
-    return WorkerLoad(str(staff["staff_id"]), str(staff["name"]), active, hours, figures)
-
-
-def add_up(
-    start: Figures, views: list[Any], today: date, books: dict[str, playbooks.Playbook]
-) -> Figures:
-    """``start`` plus each view's :func:`case_figures`, in order (the same sums, to the
-    last bit, as adding Figures one by one), without making a Figures per case: a large
-    office's view adds up each of its cases twice (its worker's load, the pool's)."""
-    n, due, late, waits = start.open_cases, start.due_now, start.overdue, start.waiting
-    effort, stuck, monthly = start.effort_hours, start.stuck, start.case_hours_per_month
-    for v in views:  # a case's Figures always count one open case
-        d, o, w, e, s, m = (
-            v.figures if isinstance(v, kept.Brief) else _parts(case_figures(v, today, books))
-        )
-        n, due, late, waits, effort, stuck, monthly = (
-            n + 1, due + d, late + o, waits + w, effort + e, stuck + s, monthly + m
-        )  # fmt: skip
-    return Figures(n, due, late, waits, effort, start.hours_available, stuck, monthly)
-
-
-def case_hours(
-    views: list[CaseView], books: dict[str, playbooks.Playbook]
-) -> tuple[tuple[str, float], ...]:
-    """The ``case_hours_per_month`` of each case type among ``views``, by case type: the
-    rates behind the case hours, for a reader to check the figure."""
-    types = sorted({str(v.case.get("case_type")) for v in views})
-    return tuple((t, playbooks.case_hours_per_month(books, t)) for t in types)
-
-
-def all_case_hours(books: dict[str, playbooks.Playbook]) -> tuple[tuple[str, float], ...]:
-    """Every playbook's ``case_hours_per_month``, by case type."""
-    return tuple((t, playbooks.case_hours_per_month(books, t)) for t in sorted(books))
-
-
-def capacity_words(rates: tuple[tuple[str, float], ...]) -> str:
-    """What capacity used is, with the hours a month per case type: "each open case's
-    steady hours a month (foster care 7, investigation 10) for 14 days, plus …"."""
-    each = ", ".join(f"{t.replace('_', ' ')} {h:g}" for t, h in rates)
-    return (
-        f"each open case's steady hours a month ({each or 'none'}) for {CAPACITY_DAYS} days,"
-        f" plus the effort of the dated steps due in them, over {CAPACITY_DAYS // 7} weeks"
-        " of the worker's hours"
-    )
 
 
 def board(views: list[CaseView]) -> tuple[SituationGroup, ...]:
@@ -401,6 +268,57 @@ def check_worker(conn: sqlite3.Connection, who: Actor, staff_id: str) -> dict[st
     return staff
 
 
+def bottlenecks_of(
+    conn: sqlite3.Connection,
+    who: Actor,
+    unit_id: str | None,
+    office_id: str | None,
+    *,
+    today: date,
+) -> tuple[str, list[WaitGroup]]:
+    """``casecli bottlenecks``: the title ('Central (U001)') and what a unit or an office
+    waits on; with neither given, the supervisor's unit or the manager's office. Only the
+    records barriers depend on are read (:func:`caseload.bottlenecks`): no case is
+    evaluated."""
+    if unit_id is None and office_id is None:
+        if who.role == "supervisor" and who.unit_id:
+            unit_id = who.unit_id
+        elif who.role == "manager" and who.office_id:
+            office_id = who.office_id
+        elif who.role == "worker":
+            raise CasecliError(
+                "Bottlenecks are for a unit or an office; casecli waiting shows your cases' waits."
+            )
+        else:
+            raise CasecliError("Name one: casecli bottlenecks --unit U or --office O.")
+    if office_id is not None:
+        title = f"{check_office(conn, who, office_id)} ({office_id})"
+        where = "c.worker_id IN (SELECT staff_id FROM staff WHERE office_id = ?)"
+        return title, caseload.bottlenecks(conn, where, (office_id,), today=today)
+    assert unit_id is not None
+    title = f"{check_unit(conn, who, unit_id)['unit_name']} ({unit_id})"
+    where = "c.worker_id IN (SELECT staff_id FROM staff WHERE unit_id = ?)"
+    return title, caseload.bottlenecks(conn, where, (unit_id,), today=today)
+
+
+def units_for(conn: sqlite3.Connection, who: Actor) -> list[tuple[str, str]]:
+    """The units ``who`` may open, (unit id, name): a supervisor's own, a manager's
+    office's, every unit for an admin (the first 500), none for a worker."""
+    if who.role == "supervisor":
+        where, params = "unit_id = ?", [who.unit_id]
+    elif who.role == "manager":
+        where, params = "office_id = ?", [who.office_id]
+    elif who.role == "admin":
+        where, params = "1", []
+    else:
+        return []
+    return conn.execute(
+        f"SELECT unit_id, max(unit_name) FROM staff WHERE {where} AND unit_id IS NOT NULL"
+        " GROUP BY unit_id ORDER BY unit_id LIMIT 500",
+        params,
+    ).fetchall()
+
+
 def units_of(conn: sqlite3.Connection, office_id: str) -> list[str]:
     return [
         r[0]
@@ -513,7 +431,7 @@ def _briefs_here(conn: sqlite3.Connection, ids: list[str], kw: dict[str, Any]) -
         views = caseload.views(conn, "c.case_id IN (SELECT case_id FROM temp.kept_ids)", [], **kw)
     finally:
         conn.execute("DROP TABLE IF EXISTS temp.kept_ids")
-    return [kept.brief_of(v, _parts(case_figures(v, kw["today"], kw["books"]))) for v in views]
+    return [kept.brief_of(v, parts_of(case_figures(v, kw["today"], kw["books"]))) for v in views]
 
 
 def _briefs_apart(
@@ -585,10 +503,6 @@ def _evaluate_child() -> None:
     apart.answer([kept.row_of(b) for b in briefs])
 
 
-def _parts(f: Figures) -> tuple[int, int, int, float, int, float]:
-    return (f.due_now, f.overdue, f.waiting, f.effort_hours, f.stuck, f.case_hours_per_month)
-
-
 def _unit_from(
     unit: dict[str, Any], staff: list[dict[str, Any]], views: list[CaseView], today: date,
     stuck_days: int, books: dict[str, playbooks.Playbook],
@@ -614,6 +528,16 @@ def _unit_from(
     )  # fmt: skip
 
 
+def _scored(scorer: Scorer, view: UnitView, measure: str | None) -> UnitView:
+    """The unit with its and its workers' key measure against their goals."""
+    if measure is None:
+        return view
+    staff = [w.staff_id for w in view.workers]
+    by_worker, score = scorer.unit(view.unit_id, view.office_id, staff, measure)
+    workers = tuple(replace(w, score=by_worker[w.staff_id]) for w in view.workers)
+    return replace(view, workers=workers, score=score)
+
+
 def unit_view(
     conn: sqlite3.Connection,
     who: Actor,
@@ -635,7 +559,7 @@ def unit_view(
         unit, _staff(conn, "s.unit_id = ?", (unit_id,)), views, today, stuck_days(coef), books
     )
     scorer = Scorer(conn, today, books, where, (unit_id,))
-    return scorer.unit(view, key_measure(conn, "unit", unit_id))
+    return _scored(scorer, view, key_measure(conn, "unit", unit_id))
 
 
 def office_view(
@@ -673,7 +597,7 @@ def office_view(
         mine = by_unit.get(unit_id, [])
         mine_staff = [s for s in staff if s["unit_id"] == unit_id]
         view = _unit_from(unit, mine_staff, mine, today, stuck_days(coef), books)
-        units.append(scorer.unit(view, key_of(programs.get(unit_id, {}))))
+        units.append(_scored(scorer, view, key_of(programs.get(unit_id, {}))))
     office_wide = {p: sum(n.get(p, 0) for n in programs.values()) for p in KEY_MEASURES}
     scores = tuple(
         scorer.office(office_id, KEY_MEASURES[p])

@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from casecli.core.engine import playbooks
 from casecli.core.local import kept
 from casecli.core.measures import goals, measures, periods
 from casecli.core.measures.score import gap
-
-if TYPE_CHECKING:
-    from casecli.core.views.unit import UnitView
 
 TREND_MONTHS = 6
 KEY_MEASURES = {"child_welfare": "monthly_visits", "child_support": "current_collections"}
@@ -147,23 +144,20 @@ class Scorer:
             goal.scope if goal else None, gap(m, now, target), trend,
         )  # fmt: skip
 
-    def unit(self, view: UnitView, measure: str | None) -> UnitView:
-        """The unit with its and its workers' key measure against their goals."""
-        if measure is None:
-            return view
+    def unit(
+        self, unit_id: str, office_id: str | None, workers: list[str], measure: str
+    ) -> tuple[dict[str, KeyScore], KeyScore]:
+        """The key measure of each of a unit's ``workers`` (staff ids) and of the unit,
+        against their goals (``unit.unit_view`` puts them in the view)."""
         rows = self._counts(measure)
-        office = [("office", view.office_id)] if view.office_id else []
-        unit_reach = [("unit", view.unit_id), *office]
-        reaches = {w.staff_id: [("worker", w.staff_id), *unit_reach] for w in view.workers}
+        office = [("office", office_id)] if office_id else []
+        unit_reach = [("unit", unit_id), *office]
+        reaches = {w: [("worker", w), *unit_reach] for w in workers}
         found = goals.goals_along(self.conn, measure, self.period, {"": unit_reach, **reaches})
-        workers = tuple(
-            replace(w, score=self._score(measure, rows, {w.staff_id}, found[w.staff_id]))
-            for w in view.workers
-        )
+        by_worker = {w: self._score(measure, rows, {w}, found[w]) for w in workers}
         members = {str(r[0]) for r in self.conn.execute(
-            "SELECT staff_id FROM staff WHERE unit_id = ?", (view.unit_id,))}  # fmt: skip
-        score = self._score(measure, rows, members, found[""])
-        return replace(view, workers=workers, score=score)
+            "SELECT staff_id FROM staff WHERE unit_id = ?", (unit_id,))}  # fmt: skip
+        return by_worker, self._score(measure, rows, members, found[""])
 
     def office(self, office_id: str, measure: str) -> KeyScore:
         found = goals.goals_along(self.conn, measure, self.period, {"": [("office", office_id)]})
