@@ -133,12 +133,14 @@ def trend_markup(
 ) -> str:
     """``trend_text`` in Rich markup with the goal marked: the months short of the goal in
     yellow (with no goal, plain)."""
+    from casecli.core.measures.score import met
+
     text = trend_text(values, unit, goal)
     if goal is None:
         return text
     out = []
     for ch, v in zip(text, [*values, *[None] * len(text)], strict=False):
-        missed = v is not None and (v < goal if direction == "higher" else v > goal)
+        missed = met(v, goal, direction) is False
         out.append(f"[yellow]{ch}[/]" if missed else ch)
     return "".join(out)
 

@@ -1,5 +1,5 @@
 -- casecli store, schema 9: which cases each sync changed (issue 15). A view that keeps
--- per-case evaluations beside the store (casecli.core.kept) re-evaluates only the cases a
+-- per-case evaluations beside the store (casecli.core.local.kept) re-evaluates only the cases a
 -- later sync touched: a row of a case inserted, updated, brought back or marked gone in any
 -- of its record types (a placement through its removal). case_id '*' means "every case":
 -- a record type that was empty before the sync was loaded whole, without listing them.

@@ -28,12 +28,19 @@ MAY_IMPORT = {
     "measures": {"store", "engine", "local"},
     "views": {"store", "engine", "local", "measures"},
 }
-# SQL a statement or a condition holds, in capitals as this code base writes it.
+# SQL a statement or a condition holds, in capitals as this code base writes it; and, in
+# any case, the shapes only a statement has (English text may say "select" or "from").
 SQL = re.compile(
     r"\b(SELECT|INSERT\s+(OR\s+\w+\s+)?INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+"
     r"(TEMP\s+|UNIQUE\s+)?(TABLE|INDEX|VIEW|TRIGGER)|DROP\s+(TABLE|INDEX|VIEW)|PRAGMA|ATTACH|"
     r"WITH\s+\w+\s+AS|WHERE|AND|OR|FROM|JOIN|GROUP\s+BY|ORDER\s+BY)\b"
+    r"|(?i:\b(insert\s+(or\s+\w+\s+)?into|replace\s+into|delete\s+from|update\s+\S+\s+set|"
+    r"create\s+(temp\s+|unique\s+)?(table|index|view|trigger)|drop\s+(table|index|view)|"
+    r"alter\s+table|vacuum\s+into\s+[?'\"]|pragma\s+\w+\s*[=(]|begin\s+(immediate|exclusive)|"
+    r"select\s+[\w.*,() ]+\s+from\s+\w+(\s+\w+)?\s+(where|join|group|order|limit)|"
+    r"\w+\.\w+\s*(=|<|>|is\s+(not\s+)?null|in\s*\()\s*[?'(:]))"
 )
+UI_LIBRARIES = ("typer", "rich", "textual", "click")
 
 
 def module_name(path: Path) -> str:
@@ -51,25 +58,60 @@ def sources() -> dict[str, Path]:
 MODULES = sources()
 
 
+def _resolve(node: ast.Import | ast.ImportFrom, package: str) -> Iterator[str]:
+    """Every dotted name an import statement names (a module, or a module's attribute)."""
+    if isinstance(node, ast.Import):
+        yield from (alias.name for alias in node.names)
+        return
+    base = node.module or ""
+    if node.level:
+        up = package.split(".")[: len(package.split(".")) - node.level + 1]
+        base = ".".join([*up, base] if base else up)
+    yield from (f"{base}.{alias.name}" for alias in node.names)
+
+
+def _code_in(text: str) -> ast.Module | None:
+    """Python a string holds when it is code run elsewhere (``python -c``, a second
+    process's ``Apart("from casecli… import …")``): its imports count as the module's."""
+    if not re.match(r"\s*(from|import)\s+(casecli|tui)\b", text):
+        return None
+    try:
+        return ast.parse(text)
+    except SyntaxError:
+        return None
+
+
+def named_imports(name: str, path: Path) -> Iterator[tuple[str, int]]:
+    """(dotted name, line) for each import in module ``name``: statements anywhere (at
+    the top, in a function, under TYPE_CHECKING), ``importlib.import_module("…")`` and
+    ``__import__("…")`` with a constant name, and code held in a string."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    trees = [(ast.parse(path.read_text(), str(path)), 0)]
+    while trees:
+        tree, offset = trees.pop()
+        for node in ast.walk(tree):
+            line = offset + getattr(node, "lineno", 0)
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                yield from ((n, line) for n in _resolve(node, package))
+            elif isinstance(node, ast.Call) and node.args:
+                f = node.func
+                called = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+                first = node.args[0]
+                if called in ("import_module", "__import__") and isinstance(first, ast.Constant):
+                    yield str(first.value), line
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                code = _code_in(node.value)
+                if code is not None:
+                    trees.append((code, line - 1))
+
+
 def imports_of(name: str, path: Path) -> Iterator[tuple[str, int]]:
     """(module imported, line) for each casecli or tui module ``name`` imports."""
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name in MODULES:
-                    yield alias.name, node.lineno
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                up = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*up, base] if base else up)
-            for alias in node.names:
-                full = f"{base}.{alias.name}"
-                if full in MODULES:
-                    yield full, node.lineno
-                elif base in MODULES:
-                    yield base, node.lineno
+    for dotted, line in named_imports(name, path):
+        while dotted and dotted not in MODULES:
+            dotted = dotted.rpartition(".")[0]
+        if dotted:
+            yield dotted, line
 
 
 GRAPH = {
@@ -78,14 +120,45 @@ GRAPH = {
 }
 
 
+# Every module belongs to one of these; a module that belongs to none (a new flat module
+# in casecli/core, a new top-level casecli module) fails until its place is decided here.
+UI = ("casecli.cli", "casecli.render", "casecli")  # the CLI, its renderer, the package
+DATA = ("casecli.playbooks", "casecli.profiles")  # packaged TOML, no code
+
+
 def part_of(module: str) -> str:
-    """'views' for casecli.core.views.unit; 'shared' for casecli.core.words; else the top."""
+    """'views' for casecli.core.views.unit; 'shared' for casecli.core.words; 'tui' for
+    tui.app; 'casecli.cli' for casecli.cli.main; '?' for a module with no place."""
     if module in SHARED:
         return "shared"
     parts = module.split(".")
+    if parts[0] == "tui":
+        return "tui"
     if parts[:2] == ["casecli", "core"]:
-        return parts[2] if len(parts) > 2 else "core"
-    return ".".join(parts[:2]) if parts[0] == "casecli" else parts[0]
+        if len(parts) == 2:
+            return "core"
+        return (
+            parts[2]
+            if parts[2] in MAY_IMPORT
+            and len(parts) > 3
+            or (parts[2] in MAY_IMPORT and module.endswith(parts[2]))
+            else "?"
+        )
+    top = ".".join(parts[:2])
+    if top in (*UI, *DATA, "casecli.demo"):
+        return top
+    return "?"
+
+
+def test_every_module_has_its_place() -> None:
+    assert [m for m in sorted(MODULES) if part_of(m) == "?"] == []
+
+
+def test_a_module_out_of_place_is_caught() -> None:
+    assert part_of("casecli.core.newthing") == "?"  # a flat core module, not shared
+    assert part_of("casecli.helpers") == "?"  # a new top-level module
+    assert part_of("casecli.core.views.unit") == "views"
+    assert part_of("casecli.core.views") == "views"
 
 
 def test_the_walk_sees_the_tree() -> None:
@@ -94,6 +167,27 @@ def test_the_walk_sees_the_tree() -> None:
     assert ("casecli.core.store.store", 0) not in GRAPH["casecli.core.views.unit"]
     assert any(m == "casecli.core.local.kept" for m, _ in GRAPH["casecli.core.views.unit"])
     assert {part_of(m) for m in MODULES} >= {*MAY_IMPORT, "shared", "casecli.cli", "tui"}
+    assert ("casecli.core.views.unit", 0) not in GRAPH["casecli.core.words"]
+
+
+def test_imports_by_name_and_in_code_strings_count(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import importlib\n"
+        "def f():\n"
+        "    importlib.import_module('casecli.core.views.unit')\n"
+        "    __import__('casecli.core.measures.score')\n"
+        "CHILD = 'from casecli.core.local.kept import briefs; briefs()'\n"
+        "WORDS = 'from the list, import what you need'\n"
+        "from casecli.core import words\n"
+    )
+    found = sorted({m for m, _ in imports_of("casecli.core.store.probe", probe)})
+    assert found == [
+        "casecli.core.local.kept",
+        "casecli.core.measures.score",
+        "casecli.core.views.unit",
+        "casecli.core.words",
+    ]
 
 
 def cycles() -> list[list[str]]:
@@ -209,6 +303,7 @@ def sql_in(paths: list[Path]) -> list[str]:
                 "execute",
                 "executemany",
                 "executescript",
+                "cursor",
             ):
                 found.append(f"{where}: .{node.attr}(")
     return found
@@ -216,11 +311,8 @@ def sql_in(paths: list[Path]) -> list[str]:
 
 def test_the_cli_and_the_tui_run_no_sql() -> None:
     """They parse, call the core and render: every statement lives in the core."""
-    ui = [
-        *(ROOT / "casecli" / "cli").rglob("*.py"),
-        ROOT / "casecli" / "render.py",
-        *(ROOT / "tui").rglob("*.py"),
-    ]
+    ui = [MODULES[m] for m in MODULES if part_of(m) in (*UI, "tui")]
+    assert len(ui) > 30 and ROOT / "casecli" / "render.py" in ui
     assert sql_in(ui) == []
 
 
@@ -230,10 +322,42 @@ def test_the_sql_finder_finds_sql(tmp_path: Path) -> None:
         'A = "SELECT 1 FROM cases"\nB = "Select a case: a word, not a statement"\n'
         'C = "DELETE FROM wanted"\ndef f(conn):\n    conn.execute(A)\n'
         'D = f"{A} AND c.status = 1"\nE = "Or a sentence, from a person"\n'
+        'F = "select id from cases where x = 1"\nG = "c.status = \'open\' and 1"\n'
+        'H = "Select one from the list below."\nI = "insert into t values (1)"\n'
     )
-    assert sorted(s.split(": ", 1)[1] for s in sql_in([probe])) == [
-        "'AND c.status = 1'",
-        "'DELETE FROM wanted'",
-        "'SELECT 1 FROM cases'",
-        ".execute(",
+    found = sorted(s.split(": ", 1)[1] for s in sql_in([probe]))
+    texts = [
+        "AND c.status = 1",
+        "DELETE FROM wanted",
+        "SELECT 1 FROM cases",
+        "c.status = 'open' and 1",
+        "insert into t values (1)",
+        "select id from cases where x = 1",
     ]
+    assert found == sorted([*map(repr, texts), ".execute("])
+
+
+def test_the_core_and_the_generator_use_no_ui_library_and_the_tui_no_cli_one() -> None:
+    """The core and casecli.demo run headless (no typer, rich, textual or click, even
+    lazily); the TUI builds on Textual and Rich, never on the CLI's typer or click."""
+    wrong = []
+    for name, path in MODULES.items():
+        part = part_of(name)
+        banned = UI_LIBRARIES if part in (*MAY_IMPORT, "shared", "core", "casecli.demo") else ()
+        banned = ("typer", "click") if part == "tui" else banned
+        for dotted, line in named_imports(name, path):
+            if dotted.split(".")[0] in banned:
+                wrong.append(f"{path.relative_to(ROOT)}:{line} imports {dotted}")
+    assert wrong == []
+
+
+def test_the_kept_lists_are_stamped_with_every_folder_of_core_code() -> None:
+    """A change to any code the kept rankings and evaluations are made with makes them
+    stale (nextcache stamps them with each folder's files): every folder of the core that
+    holds code is one it reads, however deep (a sub-subpackage too)."""
+    from casecli.core.local import nextcache
+
+    core = Path(nextcache.__file__).resolve().parents[1]
+    folders = {p.parent for p in core.rglob("*.py")}
+    assert folders <= set(nextcache._CODE_DIRS)
+    assert core.parent / "playbooks" in nextcache._CODE_DIRS

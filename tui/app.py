@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
+from casecli.core.store import scope
 from casecli.core.store.scope import Actor
 from casecli.render import printable
 from tui.commands import CaseCommands
@@ -52,14 +53,15 @@ class CasecliApp(App[None]):
 
     def get_default_screen(self) -> Screen:
         who = self.who
-        if who.role == "supervisor" and who.unit_id:
+        home = scope.home(who)
+        if home is not None and home[0] == "unit":
             from tui.screens.unit import UnitScreen
 
-            return UnitScreen(who.unit_id)
-        if who.role == "manager" and who.office_id:
+            return UnitScreen(home[1])
+        if home is not None:
             from tui.screens.office import OfficeScreen
 
-            return OfficeScreen(who.office_id)
+            return OfficeScreen(home[1])
         if who.role == "admin":
             from tui.screens.office import UnitsScreen
 

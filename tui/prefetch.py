@@ -22,7 +22,7 @@ from casecli.core import apart
 from casecli.core.apart import Apart
 from casecli.core.store.store import write_stamp
 
-# What the first screen of each role reads (tui.app.CasecliApp.get_default_screen).
+# What the first screen of each role reads: the view of its home (scope.home).
 FIRST = {"supervisor": "unit", "manager": "office"}
 
 
@@ -90,6 +90,11 @@ def child() -> None:
 def for_actor(
     db: Path, who: Any, today: date, redact: bool, playbooks: Path | None
 ) -> Pending | None:
-    """:func:`start` for the screen ``who`` (a ``scope.Actor``) opens on."""
-    first = who.office_id if who.role == "manager" else who.unit_id
-    return start(db, who.staff_id, today, redact, playbooks, who.role, first)
+    """:func:`start` for the screen ``who`` (a ``scope.Actor``) opens on (its home,
+    ``scope.home``)."""
+    from casecli.core.store.scope import home
+
+    where = home(who)
+    if where is None:
+        return None
+    return start(db, who.staff_id, today, redact, playbooks, who.role, where[1])

@@ -7,8 +7,6 @@ import typer
 
 from casecli.cli.options import Settings, command
 
-HEAD = 200  # a supervisor's or manager's ranked actions kept: the most urgent 200
-
 
 def _context(
     settings: Settings, conn: Any = None, cfg: dict[str, Any] | None = None
@@ -27,14 +25,14 @@ def _context(
 
 
 def _stamp(settings: Settings, conn: Any, cfg: dict[str, Any] | None = None) -> str:
-    """What the user's ranked actions depend on today (:mod:`casecli.core.local.nextcache`)."""
-    from casecli.core.local import config, nextcache
+    """What the user's ranked actions depend on today (:func:`casecli.core.views.ranking.stamp`)."""
+    from casecli.core.local import config
+    from casecli.core.views import ranking
 
     cfg = config.load() if cfg is None else cfg
-    return nextcache.stamp(
-        conn, today=settings.today, redact=settings.redact, urgency=cfg.get("urgency"),
-        playbooks=settings.playbooks or config.playbooks_dir(cfg),
-    )  # fmt: skip
+    return ranking.stamp(
+        conn, today=settings.today, redact=settings.redact, cfg=cfg, playbooks=settings.playbooks
+    )
 
 
 def _my_views(settings: Settings, conn: Any = None) -> tuple[list[Any], dict[str, Any], str]:
@@ -55,6 +53,8 @@ def _whose(case: Any, staff: dict[str, Any], redact: bool) -> dict[str, Any]:
     w = staff.get(str(sid)) if sid is not None else None
     if w is None and sid is not None:  # a worker missing from staff: the id alone
         return {"worker_id": sid, "worker": None, "worker_active": None}
+    from casecli.core.views.ranking import worker_json
+
     return worker_json(w, None, redact)
 
 
@@ -68,50 +68,22 @@ def _evaluate(
     rank_others: bool = True,
     want: int | None = None,
 ) -> tuple[list[Any], list[dict[str, Any]], bool]:
-    """The user's case views, ranked actions (as ``next --json`` objects, kept) and whether
-    the whole list names anyone but the user.
-    ``rank_others`` False: for a supervisor, a manager or an admin the views alone (their
-    ``caseload`` and ``waiting`` need no ranking; ranking tens of thousands of actions is
-    left to their ``next``). ``want``: how many actions the caller shows (a supervisor's or
-    a manager's list is ranked and kept up to the most urgent ``max(want, HEAD)``)."""
-    from casecli.core.local import config, nextcache
-    from casecli.core.store import scope
-    from casecli.core.views import caseload
+    """The user's case views, ranked actions (kept) and whether the whole list names
+    anyone but the user: :func:`casecli.core.views.ranking.evaluate` for the user, the
+    playbooks and the urgency settings these options and the config file give."""
+    from casecli.core.local import config
+    from casecli.core.views import ranking
 
     conn = conn or settings.connect()
     # The config file, read once for the stamp, the urgency coefficients and the playbooks.
     cfg = config.load() if cfg is None else cfg
     stamp = stamp or _stamp(settings, conn, cfg)  # before the cases are read
     conn, who, books, coef = _context(settings, conn, cfg)
-    if only_worker and who.role != "worker":
-        return [], [], False
-    clause, params = scope.cases_clause(who, "c")
-    kw: dict[str, Any] = {
-        "today": settings.today, "books": books, "coef": coef, "redact": settings.redact,
-        "behind": caseload.behind(conn, who, settings.today, books), "me": who.staff_id,
-    }  # fmt: skip
-    if who.role == "worker":  # one caseload: evaluated whole (next keeps its ranking)
-        views = caseload.open_views(conn, who, **kw)
-    else:  # a unit's or an office's: kept briefs, re-evaluated only where they changed
-        from casecli.core.views import unit
-
-        # every action only for the ranking (next); caseload and waiting read the top one
-        views = unit.kept_views(conn, clause, params, full=rank_others, **kw)
-    from casecli.core.views import staffing
-
-    if who.role != "worker" and not rank_others:
-        return views, [], False
-    # a worker's whole list; a supervisor's or a manager's head of it (want: next -n)
-    cut = None if who.role == "worker" else max(want or 0, HEAD)
-    found = staffing.ranked(
-        conn, who, views, settings.today, _namer(settings.redact), books=books, limit=cut
-    )
-    ranked = [action_json(a) | worker_json(w, a, settings.redact) for a, w in found.pairs]
-    nextcache.write(
-        settings.db_path(), who.staff_id, settings.redact, stamp, ranked,
-        cut=None if found.complete else cut, spans=found.spans,
+    return ranking.evaluate(
+        conn, who, db=settings.db_path(), stamp=stamp, today=settings.today,
+        redact=settings.redact, books=books, coef=coef, only_worker=only_worker,
+        rank_others=rank_others, want=want,
     )  # fmt: skip
-    return views, ranked, found.spans
 
 
 def refresh_next(settings: Settings) -> None:
@@ -132,20 +104,11 @@ def refresh_next(settings: Settings) -> None:
 
 
 def warm_views(settings: Settings) -> tuple[Any, int]:
-    """``casecli db warm``: run, for ``settings.today``, what the user's morning commands
-    evaluate, so that they read it kept: their ranked ``next`` (and with it every open
-    case's brief in their scope), their unit's or office's view (the briefs without goals'
-    weight and the key measures), ``score``'s counts (each measure's period, and this
-    month), ``focus``'s and the month's digests'. The user and the number of open cases
-    evaluated. A brief changes every day for most cases (urgency rises with each day
-    overdue, idle, waiting), so what is kept is a day's; this is what makes the first view
-    of a day read it (README: "The nightly run")."""
+    """``casecli db warm`` (:func:`casecli.core.views.ranking.warm`) for the user and the
+    day these options give: the user and the number of open cases evaluated."""
     from casecli.core.errors import CasecliError
     from casecli.core.local import config, kept, nextcache
-    from casecli.core.measures import focus as fo
-    from casecli.core.measures import measures, periods
-    from casecli.core.measures import score as sc
-    from casecli.core.views import digest, unit
+    from casecli.core.views import ranking
 
     conn = settings.connect()
     db, folder = settings.db_path(), nextcache.folder(settings.db_path())
@@ -158,39 +121,11 @@ def warm_views(settings: Settings) -> tuple[Any, int]:
         cfg = config.load()
         views = _evaluate(settings, conn, cfg=cfg)[0]
         conn, who, books, coef = _context(settings, conn, cfg)
-        kw = {"today": settings.today, "books": books, "coef": coef, "redact": settings.redact}
-        if who.role == "supervisor" and who.unit_id:
-            unit.unit_view(conn, who, who.unit_id, **kw)
-        elif who.role == "manager" and who.office_id:
-            unit.office_view(conn, who, who.office_id, **kw)
-        options = measures.Options.from_playbooks(books)
-        scope = sc.resolve_scope(conn, who)
-        sc.scorecard(conn, scope, None, settings.today, options=options)
-        # and every measure for this month (score --period this month)
-        month = periods.parse(settings.today.strftime("%Y-%m"), settings.today)
-        sc.scorecard(conn, scope, month, settings.today, options=options)
-        fo.focus(conn, scope, None, settings.today, options=options, redact=settings.redact)
-        # the month's digests (focus --month M --out DIR): their counts, not their files
-        for _ in digest.results(
-            conn, digest.staff_of(conn, scope), month, settings.today, options=options,
-            redact=settings.redact,
-        ):  # fmt: skip
-            pass
-        # what was evaluated must have been kept (a kept file busy past its timeout, or
-        # full, keeps nothing and says nothing): else say so, not "Kept"
-        if who.role == "worker":
-            user = (settings.staff_id(conn) or "").strip()
-            now = _stamp(settings, conn, cfg)
-            lost = nextcache.read(db, user, settings.redact, now) is None
-        else:
-            assigned = {v.case_id for v in views if isinstance(v, kept.Brief)}
-            have = kept.kept_today(conn, settings.today, books, coef, settings.redact)
-            lost = bool(assigned - have)
-        if lost:
-            raise CasecliError(
-                f"What was worked out could not all be kept in {folder} (another casecli held"
-                " it too long, or the disk is full); run casecli db warm again."
-            )
+        user = (settings.staff_id(conn) or "").strip() if who.role == "worker" else ""
+        ranking.warm(
+            conn, who, db=db, user=user, today=settings.today, redact=settings.redact,
+            books=books, coef=coef, stamp=lambda: _stamp(settings, conn, cfg), evaluated=views,
+        )  # fmt: skip
     finally:
         conn.close()
     return who, sum(1 for v in views if v.case.get("status") == "open")
@@ -201,6 +136,7 @@ def _next_actions(settings: Settings, want: int) -> tuple[list[dict[str, Any]], 
     the first ``want`` of them: the kept ones when their stamp is current, else worked out
     (and kept); the user; whether the whole list names anyone but the user."""
     from casecli.core.local import config, nextcache
+    from casecli.core.views import ranking
 
     conn = settings.connect()
     cfg = config.load()
@@ -210,34 +146,9 @@ def _next_actions(settings: Settings, want: int) -> tuple[list[dict[str, Any]], 
         kept = nextcache.load(settings.db_path(), user, settings.redact, stamp, want)
         if kept is not None:
             actions, spans = kept
-            return actions, user, _spans(actions, user) if spans is None else spans
+            return actions, user, ranking.spans(actions, user) if spans is None else spans
     _, actions, spans = _evaluate(settings, conn, stamp, cfg=cfg, want=want)
     return actions, user, spans
-
-
-def _spans(actions: list[dict[str, Any]], user: str) -> bool:
-    return any(a.get("worker_id") != user for a in actions)
-
-
-def _namer(redact: bool) -> Any:
-    from casecli.render import initials
-
-    def name(n: str | None) -> str:
-        return (initials(n) or "") if redact else (n or "")
-
-    return name
-
-
-def worker_json(w: Any, a: Any, redact: bool) -> dict[str, Any]:
-    """Whose case an action is on: ``worker_id`` (None: an unassigned case), ``worker``
-    (the name; initials with --redact) and ``worker_active``; for an "assign" or
-    "reassign" action, ``case_ids`` too."""
-    out: dict[str, Any] = {
-        "worker_id": w.staff_id if w else None,
-        "worker": _namer(redact)(w.name) if w else None,
-        "worker_active": w.active if w else None,
-    }
-    return out
 
 
 def register(app: typer.Typer) -> None:
@@ -375,34 +286,6 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def action_json(a: Any) -> dict[str, Any]:
-    return {
-        "case_id": a.case_id,
-        "action": a.action,
-        "kind": a.kind,
-        "step": a.step,
-        "due_on": _iso(a.due_on),
-        "urgency": a.urgency,
-        "terms": _terms_json(a.terms),
-        "stuck": any(t.term == "stuck" for t in a.terms),
-        "scheduled_on": _iso(a.scheduled_on),
-        "scheduled_after_deadline": a.scheduled_late,
-        "people": [
-            {
-                "person_id": p.person_id,
-                "due_on": _iso(p.due_on),
-                "urgency": p.urgency,
-                "terms": _terms_json(p.terms),
-            }
-            for p in a.people
-        ],
-    }
-
-
-def _terms_json(terms: Any) -> list[dict[str, Any]]:
-    return [{"term": t.term, "points": t.points, "why": t.why} for t in terms]
-
-
 def barrier_json(b: Any) -> dict[str, Any]:
     return {
         "id": b.id,
@@ -473,6 +356,7 @@ def card_json(card: Any, redact: bool) -> dict[str, Any]:
 
 
 def case_json(v: Any, events: list[dict[str, Any]], today: date, redact: bool) -> dict[str, Any]:
+    from casecli.core.views import ranking
     from casecli.render import initials
 
     out = dict(v.case)
@@ -524,7 +408,7 @@ def case_json(v: Any, events: list[dict[str, Any]], today: date, redact: bool) -
                 {k: s[k] for k in ("signal_id", "kind", "observed_on", "person_id", "source")}
                 for s in v.signals
             ],
-            "actions": [action_json(a) for a in v.actions],
+            "actions": [ranking.action_json(a) for a in v.actions],
             "recent": events,
         }
     )

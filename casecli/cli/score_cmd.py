@@ -121,7 +121,7 @@ def register(app: typer.Typer) -> None:
         from casecli.core.measures import goals, measures
 
         kind, scope_id = goals.parse_scope(scope)
-        value = parse_target(target, measures.get(measure))
+        value = goals.parse_target(target, measures.get(measure))
         conn, who = open_store(settings, write="local")
         try:
             goal = goals.set_goal(conn, who, kind, scope_id, measure, value, period)
@@ -170,25 +170,6 @@ def register(app: typer.Typer) -> None:
         show_goals(rows, example)
 
 
-def parse_target(text: str, m: Any) -> float:
-    """A goal's TARGET as typed: a number, a percent with or without '%' ('95%' is 95)."""
-    import math
-
-    from casecli.core.errors import UsageError
-
-    raw = text.strip()
-    percent = raw.endswith("%")
-    try:
-        value = float(raw.removesuffix("%").strip())
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise UsageError(f"TARGET must be a number like 95 or 4.5, not {text!r}.")
-    if percent and m.unit != "percent":
-        raise UsageError(f"{m.id} is not a percent: give TARGET as a plain number, like 4.5.")
-    return value
-
-
 # JSON ---------------------------------------------------------------------------------
 
 
@@ -228,6 +209,7 @@ def score_json(card: Any) -> dict[str, Any]:
         "period_given": card.given,
         "measures": [],
     }
+    from casecli.core.measures import score as sc
     from casecli.render import trend_text
 
     for line in card.lines:
@@ -263,7 +245,7 @@ def score_json(card: Any) -> dict[str, Any]:
                 # the trend as the text shows it: one 0-100 scale for a percent, the last
                 # month as a number, and each month against the goal (None: no goal)
                 "trend_text": trend_text([v for _, v in line.trend], m.unit, target),
-                "trend_met": [_met(v, target, m.direction) for _, v in line.trend],
+                "trend_met": [sc.met(v, target, m.direction) for _, v in line.trend],
             }
         )
     return out
@@ -310,13 +292,6 @@ def _heading(card: Any, who: Any, redact: bool) -> str:
 
 
 GROUP_WORDS = {"ffy": "Fiscal-year measures", "month": "Monthly measures"}
-
-
-def _met(value: float | None, goal: float | None, direction: str) -> bool | None:
-    """Whether a month met the goal (None: no goal, or no figure that month)."""
-    if value is None or goal is None:
-        return None
-    return value >= goal if direction == "higher" else value <= goal
 
 
 def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> None:
@@ -390,7 +365,7 @@ def _score_row(out: Any, card: Any, line: Any, title_w: int, width: int, fed: bo
     target = line.goal.target if line.goal else None
     spark = trend_markup([v for _, v in line.trend], m.unit, target, m.direction)
     title = m.title[:title_w]
-    behind = line.gap is not None and line.gap > 0
+    behind = line.behind
     row = f"{title:<{title_w}}{''.join(f'{c:>7}' for c in cells)}  "
     out.print((f"[yellow]{safe(row)}[/]" if behind else safe(row)) + spark)
     words = [sc.count_words(m, r)] if line.applicable else []

@@ -34,13 +34,15 @@ def register(app: typer.Typer) -> None:
     ) -> None:  # fmt: skip
         """The unit view: each worker's load, the cases by situation, the bottlenecks."""
         from casecli.core.errors import CasecliError
+        from casecli.core.store import scope
         from casecli.core.views import unit
 
         conn, who, kw = _context(settings)
-        if unit_id is None and who.role == "supervisor" and who.unit_id:
-            unit_id = who.unit_id
-        if unit_id is None and who.role == "manager" and who.office_id:
-            office = unit.office_view(conn, who, who.office_id, **kw)
+        home = scope.home(who) if unit_id is None else None
+        if home is not None and home[0] == "unit":
+            unit_id = home[1]
+        elif home is not None:
+            office = unit.office_view(conn, who, home[1], **kw)
             return _out_office(office, settings)
         if unit_id is None:
             if who.role == "worker":

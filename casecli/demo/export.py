@@ -298,7 +298,7 @@ def _organisation(
     def staff_id() -> str:
         return f"S{next(serial):0{staff_width}d}"
 
-    def name() -> str:  # synthetic, see demo_base
+    def name() -> str:  # synthetic, see casecli.demo.base
         return c.name(r() < 0.6)
 
     rows: list[tuple] = []

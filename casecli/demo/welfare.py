@@ -293,7 +293,7 @@ def _foster_care(c: Ctx, cid: str, worker: str, office: int, diligence: float, c
     _permanency_work(c, cid, worker, removed, last, goal, diligence)
     days = {"reunification": 365, "adoption": 730, "none": 0}.get(goal, 540)
     # An adoption planned two years from a removal weeks ago can reach past the furthest
-    # day a date can be written for (demo_base.FUTURE): it is then due on that day.
+    # day a date can be written for (base.FUTURE): it is then due on that day.
     target = min(removed + days + ri(-30, 90), FUTURE - 1) if days else None
     n = ri(1, 4) if close_t is None else ri(0, 2)
     referrals_and_goals(c, cid, kids, adults, open_t, close_t, n, target=target)

@@ -132,7 +132,7 @@ class ScoreScreen(Mine):
             if line.gap_work:
                 words.append(line.gap_work)
             title = Text(m.title)
-            behind = line.gap is not None and line.gap > 0
+            behind = line.behind
             title.stylize("bold" if behind else "")
             title.append("\n" + printable(" · ".join(words)), style="dim")
             target = line.goal.target if line.goal else None

@@ -77,7 +77,7 @@ class Focus:
 
 
 def is_behind(line: sc.Line) -> bool:
-    return line.gap is not None and line.gap > 0
+    return line.behind
 
 
 def below_peers(line: sc.Line, scope: sc.Scope, today: date) -> sc.Line | None:

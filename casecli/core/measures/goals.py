@@ -212,6 +212,24 @@ def _check_program(conn: sqlite3.Connection, kind: str, scope_id: str, m: measur
         )
 
 
+def parse_target(text: str, m: measures.Measure, what: str = "TARGET") -> float:
+    """A goal's target as typed: a number, a percent with or without '%' ('95%' is 95);
+    '%' only on a percent measure. ``what`` names the target in the sentence a wrong one
+    gets ("TARGET", the command's argument; "the target", the TUI's field)."""
+    raw = text.strip()
+    percent = raw.endswith("%")
+    try:
+        value = float(raw.removesuffix("%").strip())
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        named = what[:1].upper() + what[1:]
+        raise UsageError(f"{named} must be a number like 95 or 4.5, not {text!r}.")
+    if percent and m.unit != "percent":
+        raise UsageError(f"{m.id} is not a percent: give {what} as a plain number, like 4.5.")
+    return value
+
+
 def set_goal(
     conn: sqlite3.Connection,
     who: Actor,

@@ -155,6 +155,19 @@ class Line:
         """The period this line is for (without --period, the measure's own default)."""
         return self.result.period
 
+    @property
+    def behind(self) -> bool:
+        """Short of its goal (a gap > 0; with no goal, never)."""
+        return self.gap is not None and self.gap > 0
+
+
+def met(value: float | None, goal: float | None, direction: str) -> bool | None:
+    """Whether a figure met the goal, in the measure's ``direction`` ("higher" is better,
+    else lower); None: no goal, or no figure (a month with nothing to count)."""
+    if value is None or goal is None:
+        return None
+    return value >= goal if direction == "higher" else value <= goal
+
 
 @dataclass(frozen=True)
 class Scorecard:

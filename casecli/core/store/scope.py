@@ -96,6 +96,17 @@ def close_ids(conn: sqlite3.Connection, column: str, given: str) -> str:
     return f": {hint}" if hint else "."
 
 
+def home(who: Actor) -> tuple[str, str] | None:
+    """Where ``who``'s views open: ("unit", their unit) for a supervisor, ("office", their
+    office) for a manager; None for a worker, an admin, or one without a unit or office
+    (``casecli unit``, ``bottlenecks``, ``db warm`` and the TUI's first screen)."""
+    if who.role == "supervisor" and who.unit_id:
+        return "unit", who.unit_id
+    if who.role == "manager" and who.office_id:
+        return "office", who.office_id
+    return None
+
+
 def cases_clause(who: Actor, alias: str = "c") -> tuple[str, list[Any]]:
     """An SQL condition on the cases table (aliased ``alias``) selecting what ``who`` may see."""
     if who.role == "admin":

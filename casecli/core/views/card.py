@@ -34,7 +34,7 @@ from casecli.core.when import add_months
 
 SUPPORT_MONTHS = 6  # the ledger months the card shows (the latest, up to this one)
 RECENT = 6  # events under "Recent activity"
-# Not placement moves (CFSR placement stability; measures_cw.NOT_MOVES): time away from
+# Not placement moves (CFSR placement stability; child_welfare.NOT_MOVES): time away from
 # the placement that is not a new placement.
 NOT_MOVES = ("trial_home_visit", "runaway", "respite")
 
@@ -179,7 +179,7 @@ def support(data: CaseData, today: date) -> Support | None:
 
 def placement_moves(placements: list[Row]) -> int:
     """Placement moves in one removal episode, the rule of the CFSR placement-stability
-    measure (``measures_cw.placement_stability``): each placement after the first (by
+    measure (``child_welfare.placement_stability``): each placement after the first (by
     ``start_on``, then id), except trial home visits, runaway and respite, and except a
     return to the provider of the last earlier placement that was none of those (same
     ``provider_id``: back to the foster home after a respite stay is no move). Without a

@@ -62,7 +62,7 @@ from casecli.core.engine.engine import CaseView
 from casecli.core.engine.urgency import stuck_days
 from casecli.core.errors import CasecliError
 from casecli.core.local import kept
-from casecli.core.store.scope import Actor, close_ids, office_clause, unit_clause
+from casecli.core.store.scope import Actor, close_ids, home, office_clause, unit_clause
 from casecli.core.views import caseload
 from casecli.core.views.caseload import WaitGroup
 from casecli.core.views.load import (
@@ -281,10 +281,11 @@ def bottlenecks_of(
     records barriers depend on are read (:func:`caseload.bottlenecks`): no case is
     evaluated."""
     if unit_id is None and office_id is None:
-        if who.role == "supervisor" and who.unit_id:
-            unit_id = who.unit_id
-        elif who.role == "manager" and who.office_id:
-            office_id = who.office_id
+        place = home(who)
+        if place is not None and place[0] == "unit":
+            unit_id = place[1]
+        elif place is not None:
+            office_id = place[1]
         elif who.role == "worker":
             raise CasecliError(
                 "Bottlenecks are for a unit or an office; casecli waiting shows your cases' waits."
