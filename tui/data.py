@@ -118,10 +118,13 @@ class Session:
             return views, staffing.workers(conn, {v.case["worker_id"] for v in views})
 
     def my_cases(self) -> list[CaseView]:
-        """The open cases in the user's scope, most urgent first (``casecli caseload``)."""
+        """The open cases in the user's scope, most urgent first (``casecli caseload``),
+        each ranked as ``casecli next`` ranks it: with the goals its worker is behind on
+        and whether the user is its worker."""
         with self.connect() as conn:
             who = scope.actor(conn, self.user)
-            return caseload.open_views(conn, who, **self._kw())
+            behind = caseload.behind(conn, who, self.today, self.books)
+            return caseload.open_views(conn, who, **self._kw(), behind=behind, me=who.staff_id)
 
     def next_actions(self) -> list[Action]:
         """Their actions, ranked (``casecli next``)."""

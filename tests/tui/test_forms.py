@@ -141,7 +141,7 @@ def test_supervisor_sets_a_unit_goal_and_the_unit_view_scores_against_it(tmp_pat
         assert "Give the target" in screen_text(app)  # nothing typed: refused, still open
         app.screen.query_one("#target", Input).value = "ninety"
         await press(app, pilot, "ctrl+s")
-        assert "The target must be a number such as 95, not 'ninety'" in screen_text(app)
+        assert "The target must be a number like 95 or 4.5, not 'ninety'" in screen_text(app)
         app.screen.query_one("#target", Input).value = "150"
         await press(app, pilot, "ctrl+s")
         assert "must be a percent from 0 to 100" in screen_text(app)

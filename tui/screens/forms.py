@@ -308,10 +308,9 @@ class GoalForm(Form):
         raw = values.get("target")
         if raw is None:
             raise UsageError("Give the target, a number such as 95.")
-        try:
-            target = float(raw.rstrip("%").strip())
-        except ValueError:
-            raise UsageError(f"The target must be a number such as 95, not {raw!r}.") from None
+        from casecli.core.measures import goals, measures
+
+        target = goals.parse_target(raw, measures.get(measure), "the target")
         goal = session.set_goal(kind, scope_id, measure, target, values.get("period"))
         when = goal.period or "every period"
         return f"Goal set: {goal.measure} {goal.target:g} for {goal.scope}, {when}."
