@@ -16,7 +16,6 @@ from casecli.core.words import initials as initials  # re-exported: the one rule
 if TYPE_CHECKING:
     from rich.console import Console
 
-PERSONAL_COLUMNS = frozenset({"name", "birth_on", "CASEWORKER_NAME", "SUPERVISOR_NAME"})
 
 
 def write_json(obj: Any) -> None:
@@ -89,12 +88,6 @@ def safe(text: object) -> str:
     from rich.markup import escape
 
     return escape(printable(text))
-
-
-def redact_value(column: str | None, value: object, redact: bool) -> object:
-    if redact and column in PERSONAL_COLUMNS and value:
-        return "•••"
-    return value
 
 
 SPARKS = "▁▂▃▄▅▆▇█"

@@ -357,16 +357,10 @@ def card_json(card: Any, redact: bool) -> dict[str, Any]:
 
 def case_json(v: Any, events: list[dict[str, Any]], today: date, redact: bool) -> dict[str, Any]:
     from casecli.core.views import ranking
-    from casecli.render import initials
+    from casecli.core.words import redacted_person
 
-    out = dict(v.case)
-    if redact:
-        out["name"] = initials(out.get("name"))
-    people = [dict(p) for p in v.people]
-    for p in people:
-        if redact:
-            p["name"] = initials(p.get("name"))
-            p["birth_on"] = None
+    out = redacted_person(v.case, birth=False) if redact else dict(v.case)
+    people = [redacted_person(p) if redact else dict(p) for p in v.people]
     out.update(
         {
             "situation": v.situation,

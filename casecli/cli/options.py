@@ -148,8 +148,7 @@ class Settings:
 
         conn = store.connect(self.db_path(), create=create, write=write)
         source, self.data_as_of = freshness.latest_export(conn)
-        if not self.today_given and source == "casecli demo" and self.data_as_of:
-            self.today = self.data_as_of
+        self.today = freshness.reading_day(source, self.data_as_of, self.today, self.today_given)
         return conn
 
     def freshness(self) -> str | None:

@@ -122,12 +122,10 @@ def register(app: typer.Typer) -> None:
 
 
 def _public(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    from casecli.render import redact_value
+    from casecli.core.words import redact_value
 
     row = dict(row)
-    # A reject without a column (a ragged row) carries the whole line: names and all.
-    column = row.get("column") or "name"
-    row["value"] = redact_value(column, row.get("value"), settings.redact)
+    row["value"] = redact_value(row.get("column"), row.get("value"), settings.redact)
     return row
 
 

@@ -33,24 +33,12 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:  # fmt: skip
         """The unit view: each worker's load, the cases by situation, the bottlenecks."""
-        from casecli.core.errors import CasecliError
-        from casecli.core.store import scope
         from casecli.core.views import unit
 
         conn, who, kw = _context(settings)
-        home = scope.home(who) if unit_id is None else None
-        if home is not None and home[0] == "unit":
-            unit_id = home[1]
-        elif home is not None:
-            office = unit.office_view(conn, who, home[1], **kw)
-            return _out_office(office, settings)
-        if unit_id is None:
-            if who.role == "worker":
-                raise CasecliError(
-                    "The unit view is for supervisors and managers; casecli next shows your work."
-                )
-            raise CasecliError("Name the unit: casecli unit UNIT_ID.")
-        view = unit.unit_view(conn, who, unit_id, **kw)
+        view = unit.view_for(conn, who, unit_id, **kw)
+        if isinstance(view, unit.OfficeView):
+            return _out_office(view, settings)
         if settings.json:
             from casecli.render import write_json
 

@@ -8,6 +8,7 @@ number is printed apart, as in a column), so no view ever says "1 days" or "2 ca
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 # Nouns whose plural is not the singular plus -s or -es.
 IRREGULAR = {
@@ -117,6 +118,29 @@ def initials(name: str | None) -> str:
     else:
         parts = name.split()
     return "".join(p[0].upper() + "." for p in parts if p)
+
+
+# What --redact hides: a person's name (as initials) and birth date, and in a reject a
+# value of a column that holds them (a profile's source names too); a reject with no
+# column (a ragged row) carries its whole line, so it is treated as a name.
+PERSONAL_COLUMNS = frozenset({"name", "birth_on", "CASEWORKER_NAME", "SUPERVISOR_NAME"})
+
+
+def redact_value(column: str | None, value: object, redact: bool) -> object:
+    """A rejected value as shown: '•••' with --redact when its column is personal."""
+    if redact and (column or "name") in PERSONAL_COLUMNS and value:
+        return "•••"
+    return value
+
+
+def redacted_person(row: dict[str, Any], *, birth: bool = True) -> dict[str, Any]:
+    """A case's or a person's row with --redact: the name as initials and (``birth``) no
+    birth date."""
+    out = dict(row)
+    out["name"] = initials(out.get("name"))
+    if birth:
+        out["birth_on"] = None
+    return out
 
 
 def initials_with_id(name: str | None, ident: str | None) -> str:

@@ -204,12 +204,9 @@ class ResolveForm(Form):
     def recorded(self) -> list[tuple[str, str]]:
         assert self.card is not None
         return [
-            (
-                f"#{b.id.split(':', 1)[1]} {printable(b.what)} ({days(b.age_days)})",
-                b.id.split(":", 1)[1],
-            )
+            (f"#{b.number} {printable(b.what)} ({days(b.age_days)})", str(b.number))
             for b in self.card.view.barriers
-            if b.id.startswith("barrier:")
+            if b.number is not None
         ]
 
     def fields(self) -> Iterator[tuple[str, Input | Select[Any]] | Static]:

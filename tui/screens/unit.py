@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from casecli.core.views import staffing
 from casecli.core.views.caseload import WaitGroup
+from casecli.core.views.load import NEAR_FULL
 from casecli.core.views.staffing import Owners
 from casecli.core.views.unit import KeyScore, SituationGroup, UnitView
 from casecli.render import SHORT_MEASURES, printable, score_cell
@@ -48,7 +49,7 @@ def num(value: object) -> Text:
 
 
 def capacity_cell(value: float | None) -> Text:
-    bold = "bold" if value is not None and value >= 0.9 else ""
+    bold = "bold" if value is not None and value >= NEAR_FULL else ""
     return Text(pct(value), style=bold, justify="right")
 
 

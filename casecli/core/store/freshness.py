@@ -30,6 +30,15 @@ def latest_export(conn: sqlite3.Connection) -> tuple[str | None, date | None]:
     return row[0], day_of(row[1]) or day_of(row[2])
 
 
+def reading_day(source: str | None, as_of: date | None, today: date, given: bool) -> date:
+    """The day a store is read as of: ``today``, unless it was not given (--today) and the
+    store was made by ``casecli demo``: then its export's date, so the sample reads the
+    same on any day."""
+    if not given and source == "casecli demo" and as_of:
+        return as_of
+    return today
+
+
 def day_of(value: object) -> date | None:
     """The day of a stored date or date-time ('2026-11-23T23:00:00'); None if it is none."""
     try:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 CAPACITY_DAYS = 14
 DAYS_PER_MONTH = 365.25 / 12  # 30.4375: case hours a month -> case hours in CAPACITY_DAYS
 DEFAULT_HOURS_PER_WEEK = 40.0
+NEAR_FULL = 0.9  # capacity used from which a worker's load is shown in bold
 
 
 @dataclass(frozen=True)

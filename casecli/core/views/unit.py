@@ -268,6 +268,26 @@ def check_worker(conn: sqlite3.Connection, who: Actor, staff_id: str) -> dict[st
     return staff
 
 
+def view_for(
+    conn: sqlite3.Connection, who: Actor, unit_id: str | None, **kw: Any
+) -> UnitView | OfficeView:
+    """``casecli unit [UNIT_ID]``: the unit named, else the view of ``who``'s home (a
+    supervisor's unit, a manager's office); a worker is sent to ``next``, an admin asked
+    to name one. ``kw`` as :func:`unit_view` takes them."""
+    place = home(who) if unit_id is None else None
+    if place is not None and place[0] == "unit":
+        unit_id = place[1]
+    elif place is not None:
+        return office_view(conn, who, place[1], **kw)
+    if unit_id is None:
+        if who.role == "worker":
+            raise CasecliError(
+                "The unit view is for supervisors and managers; casecli next shows your work."
+            )
+        raise CasecliError("Name the unit: casecli unit UNIT_ID.")
+    return unit_view(conn, who, unit_id, **kw)
+
+
 def bottlenecks_of(
     conn: sqlite3.Connection,
     who: Actor,
