@@ -153,3 +153,33 @@ def test_the_other_process_runs_this_casecli_not_the_current_folders(
     pending = prefetch.start(db, "S0001", TODAY, False, None, "manager", "O01")
     assert pending is not None and pending.get() is not None
     assert not marker.exists()
+
+
+def test_a_reader_making_the_empty_log_is_no_change_but_a_write_is(tmp_path: Path) -> None:
+    """A store whose write-ahead log was folded in and removed (after a sync) gets an
+    empty log again when anyone opens it: the other process reading the first screen did,
+    and the app took it for a change and read the whole office again (twice the work,
+    and a slow quit). An empty log is no change; a write still is."""
+    import sqlite3
+
+    db = copy_sample(tmp_path)
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal"
+    conn.close()  # the last connection: the log is folded in and removed
+    assert not Path(f"{db}-wal").exists()
+    before = store.write_stamp(db)
+    reader = store.connect(db)
+    try:
+        reader.execute("SELECT count(*) FROM cases").fetchone()
+        assert Path(f"{db}-wal").exists()  # made by the reader, empty
+        assert store.write_stamp(db) == before
+        writer = sqlite3.connect(db)
+        try:
+            writer.execute("UPDATE staff SET hours_per_week = 39 WHERE staff_id = 'S0004'")
+            writer.commit()
+            assert Path(f"{db}-wal").stat().st_size > 0  # the write is in the log
+            assert store.write_stamp(db) != before
+        finally:
+            writer.close()
+    finally:
+        reader.close()

@@ -471,12 +471,15 @@ def check(conn: sqlite3.Connection) -> CheckResult:
 
 
 def write_stamp(db: Path | str) -> tuple[int, ...]:
-    """Changes when any process writes the store (a sync, a record): the file's and its
-    write-ahead log's modification times (0 for one that is not there)."""
+    """Changes when any process writes the store (a sync, a record): the file's
+    modification time, and its write-ahead log's while the log holds anything (0 when it
+    is empty or not there). A reader opening the store makes an empty log where there was
+    none: that is no change, and the TUI must not read everything again for it."""
     out = []
     for suffix in ("", "-wal"):
         try:
-            out.append(os.stat(f"{db}{suffix}").st_mtime_ns)
+            st = os.stat(f"{db}{suffix}")
+            out.append(st.st_mtime_ns if st.st_size or not suffix else 0)
         except OSError:
             out.append(0)
     return tuple(out)
