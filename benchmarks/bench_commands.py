@@ -356,8 +356,8 @@ def choose_people(store: Path, office: str | None = None) -> dict[str, object]:
 def forget_next(store: Path, user: str) -> None:
     """Remove the actions casecli next keeps for ``user`` beside the store (the file
     casecli.core.local.nextcache writes), leaving the other users' kept actions in place."""
-    kept = cache_folder(store) / f"next-{user.encode().hex()}-0.json"
-    kept.unlink(missing_ok=True)
+    for kept in cache_folder(store).glob(f"next-{user.encode().hex()}-0-*.json"):
+        kept.unlink(missing_ok=True)
 
 
 def commands(store: Path, who: dict[str, object], digests: Path) -> dict[str, list[str]]:

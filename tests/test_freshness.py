@@ -11,12 +11,14 @@ delta with no manifest) and tests/test_score_cli.py's (the measures fixture, as 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from casecli.core.local import nextcache
 from casecli.core.store import freshness, store
 from tests.conftest import FIXTURES
 from tests.test_next_cli import cli, db  # noqa: F401  (the fixture)
@@ -115,7 +117,9 @@ def test_next_says_first_how_old_its_data_is_and_keeps_its_cache(old: Path) -> N
     # a day later the stamp differs: worked out again, and one more day old
     later = run(old, "W1", "2026-12-03", "next", "-n", "1").splitlines()
     assert later[0] == "Data as of 2026-11-23 (10 days ago)." and FAKE not in "".join(later)
-    # --json is a list: unchanged, nothing else on stdout
+    # --json is a list: unchanged, nothing else on stdout (the 2nd's list, tampered with
+    # above, is still kept beside the 3rd's: worked out again without it)
+    shutil.rmtree(nextcache.folder(old))
     data = json.loads(run(old, "W1", "2026-12-02", "next", "--json"))
     # (the unseen child first: a case plan 306 days late is stuck paperwork, issue 12)
     assert isinstance(data, list) and data[0]["action"] == (

@@ -22,7 +22,13 @@ FAKE = "TAMPERED: read from the kept file"
 
 
 def kept_file(db: Path, user: str = "W1", redact: bool = False) -> Path:  # noqa: F811
-    return nextcache.folder(db) / f"next-{user.encode().hex()}-{int(redact)}.json"
+    """The one file of the user's kept actions (one a day: these tests use one day)."""
+    (path,) = nextcache.folder(db).glob(f"next-{user.encode().hex()}-{int(redact)}-*.json")
+    return path
+
+
+def kept_name(user: str, redact: bool, day: str = "2026-11-24") -> str:
+    return f"next-{user.encode().hex()}-{int(redact)}-{day}.json"
 
 
 def tamper(db: Path, user: str = "W1", redact: bool = False) -> None:  # noqa: F811
@@ -103,9 +109,10 @@ def test_anything_the_actions_depend_on_makes_next_work_them_out_again(
     worked_out = json.loads(result.stdout)
     assert worked_out[0]["action"] != FAKE
     kept = {p.name for p in nextcache.folder(db).iterdir()}
-    assert kept == {kept_file(db).name} | {
-        "redact": {kept_file(db, redact=True).name},
-        "local write": {kept_file(db, "W2").name},  # W2's own write kept W2's actions
+    assert kept == {kept_name("W1", False)} | {
+        "today": {kept_name("W1", False, "2026-11-25")},  # each day's list, side by side
+        "redact": {kept_name("W1", True)},
+        "local write": {kept_name("W2", False)},  # W2's own write kept W2's actions
     }.get(change, set())
     for path in nextcache.folder(db).iterdir():
         path.unlink()  # nothing kept: what the engine says now
@@ -154,3 +161,37 @@ def test_a_workers_own_sync_leaves_their_next_worked_out_for_the_new_data(db: Pa
     kept_file(db).unlink()
     fresh = cli(db, "W1", "next", "--json")
     assert json.loads(fresh.stdout)[1:] == kept[1:]
+
+
+def test_a_days_list_is_kept_beside_the_next_days_and_older_days_are_removed(
+    tmp_path: Path,
+) -> None:
+    """One file per day: the list a nightly warm keeps for tomorrow survives the evening's
+    list for today; lists from before yesterday (and the one-file layout before days
+    were kept) go when a new one is written."""
+    from datetime import date, timedelta
+
+    store = tmp_path / "s.db"
+    today = date.today()
+
+    def stamp(day: date) -> str:
+        return f"{nextcache.VERSION}\n{day.isoformat()}\nrest"
+
+    old_layout = nextcache.folder(store) / f"next-{b'W1'.hex()}-0.json"
+    tomorrow, old = today + timedelta(days=1), today - timedelta(days=10)
+    assert nextcache.write(store, "W1", False, stamp(old), [{"case_id": "C_OLD"}])
+    old_layout.write_text("{}")
+    assert nextcache.write(store, "W1", False, stamp(tomorrow), [{"case_id": "C_TOMORROW"}])
+    assert nextcache.write(store, "W1", True, stamp(old), [{"case_id": "C_REDACTED"}])
+    assert nextcache.write(store, "W1", False, stamp(today), [{"case_id": "C_TODAY"}])
+    assert nextcache.read(store, "W1", False, stamp(tomorrow)) == [{"case_id": "C_TOMORROW"}]
+    assert nextcache.read(store, "W1", False, stamp(today)) == [{"case_id": "C_TODAY"}]
+    assert nextcache.read(store, "W1", False, stamp(old)) is None  # removed
+    assert not old_layout.exists()
+    # another --redact setting's files are its own
+    assert nextcache.read(store, "W1", True, stamp(old)) == [{"case_id": "C_REDACTED"}]
+    names = sorted(p.name for p in nextcache.folder(store).iterdir())
+    assert names == sorted(
+        f"next-{b'W1'.hex()}-{r}-{d.isoformat()}.json"
+        for r, d in ((0, tomorrow), (0, today), (1, old))
+    )

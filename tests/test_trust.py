@@ -404,7 +404,7 @@ def test_next_keeps_and_reads_a_login_users_actions_under_their_staff_id(
     os_user_is(monkeypatch, "avery")
     first = cli("--db", str(logged), "--json", "next")
     assert first.exit_code == 0, first.stderr
-    kept = nextcache._file(logged, "W1", False)
+    (kept,) = nextcache.folder(logged).glob(f"next-{b'W1'.hex()}-0-*.json")
     assert json.loads(kept.read_text())["actions"] == json.loads(first.stdout)
     # What is kept is what the next run shows: mark it, and the mark comes back.
     data = json.loads(kept.read_text())
@@ -425,7 +425,7 @@ def test_a_workers_own_sync_keeps_their_next_when_found_by_login(
     with_logins(folder, {"W1": "avery", "W2": "sam", "S1": "dana", "M1": "pat"})
     result = cli("--db", str(logged), "sync", str(folder))
     assert result.exit_code == 0, result.stderr
-    assert nextcache._file(logged, "W1", False).is_file()
+    assert list(nextcache.folder(logged).glob(f"next-{b'W1'.hex()}-0-*.json"))
     assert sync_log(logged)[-1] == (None, "avery")  # run_by: only a user given (--as)
 
 

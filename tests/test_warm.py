@@ -130,6 +130,19 @@ def test_a_warm_for_tomorrow_serves_tomorrow_not_today(
     assert work["briefs"] == 2 * before["briefs"]
 
 
+def test_todays_next_leaves_the_list_a_warm_kept_for_tomorrow(tmp_path: Path) -> None:
+    """The warm before midnight keeps tomorrow's ranked list; a next run that evening, for
+    today, keeps today's beside it (one file per user used to hold one day)."""
+    db = copy_sample(tmp_path)
+    cli(db, "S0001", "db", "warm", today="2026-11-25")
+    tomorrow = _stamp(db, "2026-11-25")
+    # a manager's list is kept as its head: read as next reads it (7 actions)
+    assert nextcache.read(db, "S0001", False, tomorrow, 7) is not None
+    cli(db, "S0001", "next")  # today, 2026-11-24
+    assert nextcache.read(db, "S0001", False, _stamp(db, "2026-11-24"), 7) is not None
+    assert nextcache.read(db, "S0001", False, tomorrow, 7) is not None
+
+
 def test_a_sync_after_the_warm_re_evaluates_the_cases_it_touched(
     tmp_path: Path, work: dict[str, int]
 ) -> None:

@@ -119,8 +119,12 @@ def warm_views(settings: Settings) -> tuple[Any, int]:
                 " writable (the views work without it, evaluating as they go)."
             )
         cfg = config.load()
-        views = _evaluate(settings, conn, cfg=cfg)[0]
+        stamp = _stamp(settings, conn, cfg)  # before the cases are read
         conn, who, books, coef = _context(settings, conn, cfg)
+        views = ranking.evaluate(
+            conn, who, db=db, stamp=stamp, today=settings.today, redact=settings.redact,
+            books=books, coef=coef,
+        )[0]  # fmt: skip
         user = (settings.staff_id(conn) or "").strip() if who.role == "worker" else ""
         ranking.warm(
             conn, who, db=db, user=user, today=settings.today, redact=settings.redact,

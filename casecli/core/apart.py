@@ -15,8 +15,10 @@ reads its input pickled on stdin (:func:`given`) and writes its answer pickled o
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import threading
@@ -25,14 +27,21 @@ from typing import Any
 
 class Apart:
     """``code`` running in another process, given ``value``; :meth:`result` waits for its
-    answer. Raises what pickling ``value`` raises, or OSError when no process starts."""
+    answer. Raises what pickling ``value`` raises, or OSError when no process starts.
 
-    def __init__(self, code: str, value: Any) -> None:
+    ``group``: the process leads a group of its own, and :meth:`stop` stops the group,
+    so the processes it started itself stop with it (the TUI's first screen, whose
+    evaluation may hand half its cases to one more process). Without it the process stays
+    in this one's group, so a Ctrl-C in the terminal reaches it too (the CLI's)."""
+
+    def __init__(self, code: str, value: Any, *, group: bool = False) -> None:
         payload = pickle.dumps(value)  # before a process starts: none left behind
+        self._group = group and hasattr(os, "killpg")
         self._child = subprocess.Popen(
             [sys.executable, "-P", "-c", code],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+            start_new_session=self._group,
         )  # fmt: skip
         self._out: dict[str, bytes] = {}
         self._talk = threading.Thread(target=self._read, args=(payload,), daemon=True)
@@ -43,7 +52,7 @@ class Apart:
         try:
             self._out["out"] = self._child.communicate(payload)[0]
         except Exception:  # noqa: BLE001  (a broken pipe: result() says it failed)
-            self._child.kill()
+            self._kill()
 
     def result(self) -> Any:
         """The process's answer; ValueError when it failed, was stopped, or answered
@@ -58,6 +67,13 @@ class Apart:
 
     def stop(self) -> None:
         if self._child.poll() is None:
+            self._kill()
+
+    def _kill(self) -> None:
+        if self._group:  # and what it started: they are in its group
+            with contextlib.suppress(OSError):
+                os.killpg(self._child.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
             self._child.kill()
 
 

@@ -9,8 +9,11 @@ needs none of it.
 What is kept, and when it is used (the choice, since issue 6 left it open):
 
 * Where: a folder beside the store, ``STORE-cache/`` (``cases.db`` -> ``cases.db-cache/``),
-  made 0700 with 0600 files, like the store. One JSON file per user and ``--redact``
-  setting, written whole and renamed into place, so a reader never sees half a file. The
+  made 0700 with 0600 files, like the store. One JSON file per user, ``--redact``
+  setting and day, written whole and renamed into place, so a reader never sees half a
+  file. A day's file beside the next's lets a nightly ``casecli db warm --today`` for
+  tomorrow and the evening's ``casecli next`` for today keep each other's; files from
+  before yesterday are removed when a new one is written. The
   store itself is never written by a read: a read-only store, a store on a share, a
   ``sample.db`` under version control stay as they are. Deleting the folder is always
   safe; the next run rebuilds what it needs. If the folder cannot be written the command
@@ -42,7 +45,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -83,9 +86,42 @@ def folder(db: Path) -> Path:
     return db.with_name(db.name + "-cache")
 
 
-def _file(db: Path, user: str, redact: bool) -> Path:
+def _prefix(user: str, redact: bool) -> str:
     # Staff ids come from the export: hex keeps any of them a safe file name.
-    return folder(db) / f"next-{user.encode('utf-8').hex()}-{int(redact)}.json"
+    return f"next-{user.encode('utf-8').hex()}-{int(redact)}"
+
+
+def _day(current: str) -> str:
+    """The day a stamp is for (its second line, :func:`stamp`), as a file name part."""
+    lines = current.split("\n", 2)
+    day = lines[1] if len(lines) > 1 else ""
+    try:
+        return date.fromisoformat(day).isoformat() if len(day) == 10 else "any"
+    except ValueError:
+        return "any"
+
+
+def _file(db: Path, user: str, redact: bool, current: str) -> Path:
+    return folder(db) / f"{_prefix(user, redact)}-{_day(current)}.json"
+
+
+def _prune(db: Path, user: str, redact: bool, current: str) -> None:
+    """Remove the user's files for days before yesterday (by the clock, or before the
+    day just kept if that is earlier, as the kept evaluations are), and a file of the
+    layout before days were kept."""
+    day = _day(current)
+    newest = date.today() if day == "any" else min(date.today(), date.fromisoformat(day))
+    oldest = (newest - timedelta(days=1)).isoformat()
+    prefix = _prefix(user, redact)
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder(db)):
+            name = entry.name
+            if name == f"{prefix}.json" or (
+                name.startswith(prefix + "-") and name.endswith(".json")
+                and name[len(prefix) + 1 : -5] < oldest
+            ):  # fmt: skip
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
 
 def _files_signature(directory: Path | None, suffixes: tuple[str, ...]) -> str:
@@ -147,7 +183,7 @@ def load(
     not kept; tell from the actions). A list kept cut (a supervisor's or a manager's head
     of the list) serves ``want`` up to its cut, not more, and not "all"."""
     try:
-        with open(_file(db, user, redact), encoding="utf-8") as f:
+        with open(_file(db, user, redact, current), encoding="utf-8") as f:
             kept = json.load(f)
     except (OSError, ValueError):
         return None
@@ -169,7 +205,7 @@ def write(
     for ``next -n`` up to that many; ``spans``: whether the whole list names anyone but
     the user). Best effort: False when the folder cannot be written (a read-only folder, a
     full disk); the caller carries on."""
-    path = _file(db, user, redact)
+    path = _file(db, user, redact, current)
     temp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(mode=0o700, exist_ok=True)
@@ -184,6 +220,7 @@ def write(
         with contextlib.suppress(OSError):
             temp.unlink(missing_ok=True)
         return False
+    _prune(db, user, redact, current)
     return True
 
 
