@@ -183,7 +183,13 @@ def test_a_days_list_is_kept_beside_the_next_days_and_older_days_are_removed(
     old_layout.write_text("{}")
     assert nextcache.write(store, "W1", False, stamp(tomorrow), [{"case_id": "C_TOMORROW"}])
     assert nextcache.write(store, "W1", True, stamp(old), [{"case_id": "C_REDACTED"}])
+    assert nextcache.write(store, "W1x", False, stamp(old), [{"case_id": "C_OTHER"}])
+    yesterday = today - timedelta(days=1)
+    assert nextcache.write(store, "W1", False, stamp(yesterday), [{"case_id": "C_YESTERDAY"}])
     assert nextcache.write(store, "W1", False, stamp(today), [{"case_id": "C_TODAY"}])
+    assert nextcache.read(store, "W1", False, stamp(yesterday)) == [{"case_id": "C_YESTERDAY"}]
+    # another user's files, even one whose id begins with this one's, are theirs
+    assert nextcache.read(store, "W1x", False, stamp(old)) == [{"case_id": "C_OTHER"}]
     assert nextcache.read(store, "W1", False, stamp(tomorrow)) == [{"case_id": "C_TOMORROW"}]
     assert nextcache.read(store, "W1", False, stamp(today)) == [{"case_id": "C_TODAY"}]
     assert nextcache.read(store, "W1", False, stamp(old)) is None  # removed
@@ -192,6 +198,11 @@ def test_a_days_list_is_kept_beside_the_next_days_and_older_days_are_removed(
     assert nextcache.read(store, "W1", True, stamp(old)) == [{"case_id": "C_REDACTED"}]
     names = sorted(p.name for p in nextcache.folder(store).iterdir())
     assert names == sorted(
-        f"next-{b'W1'.hex()}-{r}-{d.isoformat()}.json"
-        for r, d in ((0, tomorrow), (0, today), (1, old))
+        [
+            *(
+                f"next-{b'W1'.hex()}-{r}-{d.isoformat()}.json"
+                for r, d in ((0, tomorrow), (0, today), (0, yesterday), (1, old))
+            ),
+            f"next-{b'W1x'.hex()}-0-{old.isoformat()}.json",
+        ]
     )

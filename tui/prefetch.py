@@ -71,7 +71,7 @@ def start(
     args = (str(db), user, today, redact, None if playbooks is None else str(playbooks))
     stamp = write_stamp(db)  # before the other process reads anything
     try:
-        work = Apart("from tui.prefetch import child; child()", (args, method, scope_id), group=True)
+        work = Apart("from tui.prefetch import child; child()", (args, method, scope_id))
     except OSError:
         return None
     return Pending((method, scope_id, redact), work, stamp)

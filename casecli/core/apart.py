@@ -15,7 +15,6 @@ reads its input pickled on stdin (:func:`given`) and writes its answer pickled o
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
 import signal
@@ -29,19 +28,21 @@ class Apart:
     """``code`` running in another process, given ``value``; :meth:`result` waits for its
     answer. Raises what pickling ``value`` raises, or OSError when no process starts.
 
-    ``group``: the process leads a group of its own, and :meth:`stop` stops the group,
-    so the processes it started itself stop with it (the TUI's first screen, whose
-    evaluation may hand half its cases to one more process). Without it the process stays
-    in this one's group, so a Ctrl-C in the terminal reaches it too (the CLI's)."""
+    The process stays in this one's process group (a Ctrl-C, or the hang-up of a closed
+    terminal, reaches it too) and, on Linux, is killed when the thread that started it
+    ends (:func:`die_with_parent`): so stopping the TUI's first-screen process also stops
+    the process it handed half an office to, which would otherwise run on alone."""
 
-    def __init__(self, code: str, value: Any, *, group: bool = False) -> None:
+    def __init__(self, code: str, value: Any) -> None:
         payload = pickle.dumps(value)  # before a process starts: none left behind
-        self._group = group and hasattr(os, "killpg")
         self._child = subprocess.Popen(
-            [sys.executable, "-P", "-c", code],
+            [sys.executable, "-P", "-c", f"{_BOOT}\n{code}"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
-            start_new_session=self._group,
+            env={
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+                "CASECLI_APART_PARENT": str(os.getpid()),
+            },
         )  # fmt: skip
         self._out: dict[str, bytes] = {}
         self._talk = threading.Thread(target=self._read, args=(payload,), daemon=True)
@@ -52,7 +53,7 @@ class Apart:
         try:
             self._out["out"] = self._child.communicate(payload)[0]
         except Exception:  # noqa: BLE001  (a broken pipe: result() says it failed)
-            self._kill()
+            self._child.kill()
 
     def result(self) -> Any:
         """The process's answer; ValueError when it failed, was stopped, or answered
@@ -67,14 +68,26 @@ class Apart:
 
     def stop(self) -> None:
         if self._child.poll() is None:
-            self._kill()
-
-    def _kill(self) -> None:
-        if self._group:  # and what it started: they are in its group
-            with contextlib.suppress(OSError):
-                os.killpg(self._child.pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
             self._child.kill()
+
+
+_BOOT = "from casecli.core.apart import die_with_parent; die_with_parent()"
+
+
+def die_with_parent() -> None:
+    """In the other process, first: ask Linux to kill it when the thread that started it
+    ends (``PR_SET_PDEATHSIG``), and end now if that parent is already gone. Elsewhere, or
+    if the call fails, nothing: the process ends when it finds its pipe closed."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if str(os.getppid()) != os.environ.get("CASECLI_APART_PARENT", str(os.getppid())):
+        os._exit(1)  # the parent ended before the request was made
 
 
 def given() -> Any:
