@@ -119,20 +119,15 @@ def warm_views(settings: Settings) -> tuple[Any, int]:
                 " writable (the views work without it, evaluating as they go)."
             )
         cfg = config.load()
-        stamp = _stamp(settings, conn, cfg)  # before the cases are read
         conn, who, books, coef = _context(settings, conn, cfg)
-        views = ranking.evaluate(
-            conn, who, db=db, stamp=stamp, today=settings.today, redact=settings.redact,
-            books=books, coef=coef,
-        )[0]  # fmt: skip
         user = (settings.staff_id(conn) or "").strip() if who.role == "worker" else ""
-        ranking.warm(
+        cases = ranking.warm(
             conn, who, db=db, user=user, today=settings.today, redact=settings.redact,
-            books=books, coef=coef, stamp=lambda: _stamp(settings, conn, cfg), evaluated=views,
+            books=books, coef=coef, stamp=lambda: _stamp(settings, conn, cfg),
         )  # fmt: skip
     finally:
         conn.close()
-    return who, sum(1 for v in views if v.case.get("status") == "open")
+    return who, cases
 
 
 def _next_actions(settings: Settings, want: int) -> tuple[list[dict[str, Any]], str, bool]:

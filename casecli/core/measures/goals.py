@@ -29,7 +29,7 @@ from casecli.core.errors import CasecliError, UsageError
 from casecli.core.local.record import audit, timestamp, transaction
 from casecli.core.measures import measures, periods
 from casecli.core.measures.periods import Period
-from casecli.core.store.scope import Actor, close_ids
+from casecli.core.store.scope import Actor, close_ids, home
 
 SCOPE_KINDS = ("worker", "unit", "office")
 _COLUMNS = "id, scope_kind, scope_id, measure, target, period, set_by, set_at"
@@ -138,9 +138,8 @@ def may_set(conn: sqlite3.Connection, who: Actor, kind: str, scope_id: str) -> N
     if who.role == "worker":
         raise CasecliError("Workers cannot set goals; ask your supervisor.")
     reach = chain(conn, kind, scope_id)
-    if who.role == "supervisor" and who.unit_id and ("unit", who.unit_id) in reach:
-        return
-    if who.role == "manager" and who.office_id and ("office", who.office_id) in reach:
+    place = home(who)
+    if place is not None and place in reach:
         return
     if who.role == "supervisor":
         raise CasecliError(

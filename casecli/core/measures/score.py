@@ -36,7 +36,7 @@ from casecli.core.measures import goals, incentives, measures, periods
 from casecli.core.measures.goals import Goal
 from casecli.core.measures.measures import Calculator, Counts, Measure, Result
 from casecli.core.measures.periods import Period
-from casecli.core.store.scope import Actor
+from casecli.core.store.scope import Actor, home
 
 EPS = 1e-9
 
@@ -57,10 +57,9 @@ def default_scope(who: Actor) -> tuple[str, str | None]:
     """A worker's own cases, a supervisor's unit, a manager's office, an admin's all."""
     if who.role == "worker":
         return "worker", who.staff_id
-    if who.role == "supervisor" and who.unit_id:
-        return "unit", who.unit_id
-    if who.role == "manager" and who.office_id:
-        return "office", who.office_id
+    place = home(who)
+    if place is not None:
+        return place
     return ("all", None) if who.role == "admin" else ("worker", who.staff_id)
 
 

@@ -113,11 +113,19 @@ def cases_clause(who: Actor, alias: str = "c") -> tuple[str, list[Any]]:
         return "1", []
     if who.role == "worker":
         return f"{alias}.worker_id = ?", [who.staff_id]
-    if who.role == "supervisor" and who.unit_id:
-        return unit_clause(who.unit_id, alias)
-    if who.role == "manager" and who.office_id:
-        return office_clause(who.office_id, alias)
+    place = home(who)
+    if place is not None:
+        return (unit_clause if place[0] == "unit" else office_clause)(place[1], alias)
     return "0", []  # an unknown role, or a supervisor/manager without a unit/office: nothing
+
+
+def staff_clause(who: Actor) -> tuple[str, list[Any]] | None:
+    """An SQL condition on the staff table selecting ``who``'s unit or office (every row
+    for an admin); None for a worker, or a supervisor or manager without one."""
+    place = home(who)
+    if place is not None:
+        return f"{place[0]}_id = ?", [place[1]]
+    return ("1", []) if who.role == "admin" else None
 
 
 def unit_clause(unit_id: str, alias: str = "c") -> tuple[str, list[Any]]:

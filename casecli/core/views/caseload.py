@@ -12,7 +12,7 @@ from casecli.core.engine import casedata, engine, playbooks
 from casecli.core.engine.barriers import PENDING_RESULTS, find_barriers
 from casecli.core.engine.engine import Action, CaseView
 from casecli.core.engine.steps import HEARINGS
-from casecli.core.store.scope import Actor
+from casecli.core.store.scope import Actor, cases_clause
 
 BARRIER_EVENT_KINDS = (*PENDING_RESULTS, "supervisor_review", *HEARINGS)
 
@@ -157,9 +157,7 @@ def behind(
     if not conn.execute("SELECT EXISTS (SELECT 1 FROM performance_goals)").fetchone()[0]:
         return {}
     from casecli.core.measures import focus, measures
-    from casecli.core.store import scope
-
-    clause, params = scope.cases_clause(who, "c")
+    clause, params = cases_clause(who, "c")
     workers = [
         r[0]
         for r in conn.execute(
@@ -175,9 +173,7 @@ def behind(
 def open_views(conn: sqlite3.Connection, who: Actor, **kw: Any) -> list[CaseView]:
     """The open cases in ``who``'s scope, most urgent first (``casecli caseload`` of a
     worker; ``kw`` as :func:`views` takes them)."""
-    from casecli.core.store import scope
-
-    clause, params = scope.cases_clause(who, "c")
+    clause, params = cases_clause(who, "c")
     return views(conn, f"{clause} AND c.status = 'open'", params, **kw)
 
 
@@ -186,9 +182,7 @@ def views_of(
 ) -> list[CaseView]:
     """These cases (of a board column, a bottleneck), those in ``who``'s scope, most
     urgent first."""
-    from casecli.core.store import scope
-
-    clause, params = scope.cases_clause(who, "c")
+    clause, params = cases_clause(who, "c")
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (case_id TEXT PRIMARY KEY)")
     conn.execute("DELETE FROM wanted")
     conn.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", [(c,) for c in case_ids])

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from casecli.core.store.scope import Actor
+from casecli.core.store.scope import Actor, cases_clause, home
 from casecli.core.words import initials
 
 HEAD = 200  # a supervisor's or manager's ranked actions kept: the most urgent 200
@@ -64,12 +64,11 @@ def evaluate(
     left to their ``next``). ``want``: how many actions the caller shows (a supervisor's or
     a manager's list is ranked and kept up to the most urgent ``max(want, HEAD)``)."""
     from casecli.core.local import nextcache
-    from casecli.core.store import scope
     from casecli.core.views import caseload
 
     if only_worker and who.role != "worker":
         return [], [], False
-    clause, params = scope.cases_clause(who, "c")
+    clause, params = cases_clause(who, "c")
     kw: dict[str, Any] = {
         "today": today, "books": books, "coef": coef, "redact": redact,
         "behind": caseload.behind(conn, who, today, books), "me": who.staff_id,
@@ -107,14 +106,13 @@ def warm(
     books: dict[str, Any],
     coef: dict[str, float],
     stamp: Callable[[], str],
-    evaluated: list[Any],
-) -> None:
-    """``casecli db warm``, after :func:`evaluate` gave ``evaluated`` (the user's ranked
-    ``next``, and with it every open case's brief in their scope): work out, for
-    ``today``, what the rest of the user's morning commands read kept: their unit's or
-    office's view (the briefs without goals' weight and the key measures), ``score``'s
-    counts (each measure's period, and this month), ``focus``'s and the month's digests'.
-    ``stamp`` gives the ranked list's stamp now. A brief changes every day for most cases
+) -> int:
+    """``casecli db warm``: work out, for ``today``, what the user's morning commands read
+    kept: their ranked ``next`` (:func:`evaluate`, and with it every open case's brief in
+    their scope), their unit's or office's view (the briefs without goals' weight and the
+    key measures), ``score``'s counts (each measure's period, and this month), ``focus``'s
+    and the month's digests'; the number of open cases evaluated. ``stamp`` gives the
+    ranked list's stamp as the store is now. A brief changes every day for most cases
     (urgency rises with each day overdue, idle, waiting), so what is kept is a day's; this
     is what makes the first view of a day read it (README: "The nightly run"). Raises a
     one-sentence error when what was worked out could not all be kept."""
@@ -127,8 +125,7 @@ def warm(
 
     folder = nextcache.folder(db)
     kw: dict[str, Any] = {"today": today, "books": books, "coef": coef, "redact": redact}
-    from casecli.core.store.scope import home
-
+    evaluated = evaluate(conn, who, db=db, stamp=stamp(), **kw)[0]  # stamp: before they are read
     where = home(who)
     if where is not None and where[0] == "unit":
         unit.unit_view(conn, who, where[1], **kw)
@@ -159,6 +156,7 @@ def warm(
             f"What was worked out could not all be kept in {folder} (another casecli held"
             " it too long, or the disk is full); run casecli db warm again."
         )
+    return sum(1 for v in evaluated if v.case.get("status") == "open")
 
 
 def spans(actions: list[dict[str, Any]], user: str) -> bool:

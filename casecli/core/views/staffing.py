@@ -30,7 +30,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from casecli.core.engine.engine import Action, CaseView
-from casecli.core.store.scope import Actor
+from casecli.core.store.scope import Actor, staff_clause
 from casecli.core.words import plural
 
 CANDIDATES = 3
@@ -96,14 +96,10 @@ def workers(conn: sqlite3.Connection, staff_ids: Iterable[object]) -> dict[str, 
 def staff_of(conn: sqlite3.Connection, who: Actor) -> list[dict[str, Any]]:
     """The staff rows (as ``load.worker_load`` reads them) of ``who``'s unit or office:
     the workers who could take a case, and anyone holding one."""
-    if who.role == "supervisor" and who.unit_id:
-        where, params = "unit_id = ?", [who.unit_id]
-    elif who.role == "manager" and who.office_id:
-        where, params = "office_id = ?", [who.office_id]
-    elif who.role == "admin":
-        where, params = "1", []
-    else:
+    found = staff_clause(who)
+    if found is None:
         return []
+    where, params = found
     cur = conn.execute(
         "SELECT staff_id, name, unit_id, office_id, hours_per_week, coalesce(active, 1) AS active"
         f" FROM staff WHERE {where} AND _gone_on IS NULL ORDER BY staff_id",

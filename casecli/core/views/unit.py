@@ -62,7 +62,14 @@ from casecli.core.engine.engine import CaseView
 from casecli.core.engine.urgency import stuck_days
 from casecli.core.errors import CasecliError
 from casecli.core.local import kept
-from casecli.core.store.scope import Actor, close_ids, home, office_clause, unit_clause
+from casecli.core.store.scope import (
+    Actor,
+    close_ids,
+    home,
+    office_clause,
+    staff_clause,
+    unit_clause,
+)
 from casecli.core.views import caseload
 from casecli.core.views.caseload import WaitGroup
 from casecli.core.views.load import (
@@ -325,14 +332,10 @@ def bottlenecks_of(
 def units_for(conn: sqlite3.Connection, who: Actor) -> list[tuple[str, str]]:
     """The units ``who`` may open, (unit id, name): a supervisor's own, a manager's
     office's, every unit for an admin (the first 500), none for a worker."""
-    if who.role == "supervisor":
-        where, params = "unit_id = ?", [who.unit_id]
-    elif who.role == "manager":
-        where, params = "office_id = ?", [who.office_id]
-    elif who.role == "admin":
-        where, params = "1", []
-    else:
+    found = staff_clause(who)
+    if found is None:
         return []
+    where, params = found
     return conn.execute(
         f"SELECT unit_id, max(unit_name) FROM staff WHERE {where} AND unit_id IS NOT NULL"
         " GROUP BY unit_id ORDER BY unit_id LIMIT 500",
