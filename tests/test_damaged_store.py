@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import random
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -198,9 +199,23 @@ def test_a_read_of_a_damaged_store_says_it_is_damaged(
     demo_store: tuple[Path, Ids], cli: Cli, command: str, kind: str
 ) -> None:
     db, ids = demo_store
+    if command == "bottlenecks" and kind == "cases root zeroed":
+        # bottlenecks reads no case's row: the index of a worker's cases (schema 10) and
+        # the referrals, events and barriers. With the cases table's root page zeroed and
+        # its index whole, it answers, and what it answered before the damage (a copy's
+        # answer: nothing kept beside this store is read), or it refuses.
+        copy = db.parent / "copy" / db.name
+        copy.parent.mkdir()
+        shutil.copyfile(db, copy)
+        undamaged = cli("--db", str(copy), *READS[command](ids))
+        assert undamaged[0] == 0 and undamaged[1]
     damage(db, kind)
     before = state(db)
     code, out, err = cli("--db", str(db), *READS[command](ids))
+    if command == "bottlenecks" and kind == "cases root zeroed" and code == 0:
+        assert (out, err) == undamaged[1:]
+        assert state(db) == before
+        return
     refused(code, err, "is damaged", "restore it from a backup")
     assert "not a casecli store" not in err and "internal error" not in err
     assert out == ""

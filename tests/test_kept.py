@@ -531,3 +531,29 @@ def test_a_damaged_list_of_other_actions_is_evaluated_again_not_shown_short(
     side.commit()
     side.close()
     assert ranked() == expected
+
+
+def test_the_assigned_cases_of_a_scope_are_read_from_the_index_alone(db: Path) -> None:
+    """A large office's views start by listing its open assigned cases: with _gone_on in
+    cases_worker (schema 10) SQLite answers from the index, not 60,000 case rows; and the
+    list is the same as the whole scope's assigned cases."""
+    conn = store.connect(db)
+    try:
+        for kind, place in (("unit", "U001"), ("office", "O01")):
+            clause, params = scope.workers_clause(kind, place)
+            plan = " ".join(
+                str(r[-1])
+                for r in conn.execute(
+                    f"EXPLAIN QUERY PLAN {unit.ASSIGNED.format(where=clause)}", params
+                )
+            )
+            assert "COVERING INDEX cases_worker" in plan, plan
+            assert "SCAN c" not in plan, plan
+            whole, whole_params = (scope.unit_clause if kind == "unit" else scope.office_clause)(
+                place
+            )
+            got = sorted(conn.execute(unit.ASSIGNED.format(where=clause), params))
+            want = sorted(conn.execute(unit.ASSIGNED.format(where=whole), whole_params))
+            assert got == want and len(got) > 100
+    finally:
+        conn.close()

@@ -119,6 +119,22 @@ def cases_clause(who: Actor, alias: str = "c") -> tuple[str, list[Any]]:
     return "0", []  # an unknown role, or a supervisor/manager without a unit/office: nothing
 
 
+def assigned_clause(who: Actor, alias: str = "c") -> tuple[str, list[Any]]:
+    """The part of :func:`cases_clause` that selects assigned cases: a condition on
+    ``worker_id`` alone, which the index of a worker's cases answers without reading the
+    cases (the views over many cases read their assigned cases' ids this way)."""
+    place = home(who) if who.role in ("supervisor", "manager") else None
+    if place is not None:
+        return workers_clause(place[0], place[1], alias)
+    return cases_clause(who, alias)
+
+
+def workers_clause(kind: str, place_id: str, alias: str = "c") -> tuple[str, list[Any]]:
+    """The cases assigned to the staff of a unit (``kind`` "unit") or an office ("office")."""
+    column = {"unit": "unit_id", "office": "office_id"}[kind]
+    return f"{alias}.worker_id IN (SELECT staff_id FROM staff WHERE {column} = ?)", [place_id]
+
+
 def staff_clause(who: Actor) -> tuple[str, list[Any]] | None:
     """An SQL condition on the staff table selecting ``who``'s unit or office (every row
     for an admin); None for a worker, or a supervisor or manager without one."""
@@ -130,20 +146,20 @@ def staff_clause(who: Actor) -> tuple[str, list[Any]] | None:
 
 def unit_clause(unit_id: str, alias: str = "c") -> tuple[str, list[Any]]:
     """The cases of a unit: its workers' and its unassigned ones."""
+    workers, params = workers_clause("unit", unit_id, alias)
     return (
-        f"({alias}.worker_id IN (SELECT staff_id FROM staff WHERE unit_id = ?)"
-        f" OR ({unassigned_clause(alias)} AND {alias}.unit_id = ?))",
-        [unit_id, unit_id],
+        f"({workers} OR ({unassigned_clause(alias)} AND {alias}.unit_id = ?))",
+        [*params, unit_id],
     )
 
 
 def office_clause(office_id: str, alias: str = "c") -> tuple[str, list[Any]]:
     """The cases of an office: its workers' and its unassigned ones (those of its units,
     and those naming the office and no unit)."""
+    workers, params = workers_clause("office", office_id, alias)
     return (
-        f"({alias}.worker_id IN (SELECT staff_id FROM staff WHERE office_id = ?)"
-        f" OR ({unassigned_clause(alias)} AND {unassigned_of_office(alias)}))",
-        [office_id, office_id, office_id],
+        f"({workers} OR ({unassigned_clause(alias)} AND {unassigned_of_office(alias)}))",
+        [*params, office_id, office_id],
     )
 
 

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from casecli.core.store.scope import Actor, cases_clause, home
+from casecli.core.store.scope import Actor, assigned_clause, cases_clause, home
 from casecli.core.words import initials
 
 HEAD = 200  # a supervisor's or manager's ranked actions kept: the most urgent 200
@@ -79,7 +79,9 @@ def evaluate(
         from casecli.core.views import unit
 
         # every action only for the ranking (next); caseload and waiting read the top one
-        views = unit.kept_views(conn, clause, params, full=rank_others, **kw)
+        views = unit.kept_views(
+            conn, clause, params, assigned=assigned_clause(who, "c"), full=rank_others, **kw
+        )
     from casecli.core.views import staffing
 
     if who.role != "worker" and not rank_others:

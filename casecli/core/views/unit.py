@@ -69,6 +69,7 @@ from casecli.core.store.scope import (
     office_clause,
     staff_clause,
     unit_clause,
+    workers_clause,
 )
 from casecli.core.views import caseload
 from casecli.core.views.caseload import WaitGroup
@@ -376,13 +377,14 @@ def _open_views(
     where: str,
     params: tuple[Any, ...],
     *,
+    assigned: tuple[str, list[Any]],
     today: date,
     books: dict[str, playbooks.Playbook],
     coef: dict[str, float],
     redact: bool = False,
 ) -> list[Any]:
     return kept_views(
-        conn, f"c.status = 'open' AND ({where})", params,
+        conn, f"c.status = 'open' AND ({where})", params, assigned=assigned,
         today=today, books=books, coef=coef, redact=redact,
     )  # fmt: skip
 
@@ -392,6 +394,7 @@ def kept_views(
     where: str,
     params: list[Any] | tuple[Any, ...],
     *,
+    assigned: tuple[str, list[Any]] | None = None,
     today: date,
     books: dict[str, playbooks.Playbook],
     coef: dict[str, float],
@@ -405,15 +408,15 @@ def kept_views(
     evaluated only where nothing true is kept; ``full``: with every action, for ranked
     lists), the unassigned ones evaluated whole (the owners list shows their actions; they
     are few). ``behind`` and ``me`` as ``caseload.views`` takes them; a case's brief is
-    kept per what they give its worker (the variant)."""
+    kept per what they give its worker (the variant). ``assigned``: the part of ``where``
+    that selects its assigned cases, as a condition on ``c.worker_id`` alone
+    (``scope.assigned_clause``), which the index of a worker's cases answers without
+    reading a case (``where`` is used when not given)."""
     behind = behind or {}
     kw: dict[str, Any] = {"today": today, "books": books, "coef": coef, "redact": redact}
     kw |= {"behind": behind, "me": me}
-    rows = conn.execute(
-        f"SELECT c.case_id, c.worker_id FROM cases c WHERE c.status = 'open'"
-        f" AND c._gone_on IS NULL AND c.worker_id IS NOT NULL AND ({where}) ORDER BY c.case_id",
-        tuple(params),
-    ).fetchall()
+    mine, mine_params = assigned or (where, list(params))
+    rows = sorted(conn.execute(ASSIGNED.format(where=mine), tuple(mine_params)))
     ids = [str(r[0]) for r in rows]
     variants = {
         str(c): v
@@ -424,14 +427,22 @@ def kept_views(
     def evaluate(missing: list[str]) -> list[kept.Brief]:
         return _briefs_apart(conn, missing, kw) or _briefs_here(conn, missing, kw)
 
-    assigned = kept.briefs(
+    briefs = kept.briefs(
         conn, ids, today=today, books=books, coef=coef, redact=redact, evaluate=evaluate,
         variants=variants, full=full,
     )  # fmt: skip
     nobody = caseload.views(
         conn, f"c.status = 'open' AND c.worker_id IS NULL AND ({where})", list(params), **kw
     )
-    return sorted([*assigned, *nobody], key=lambda v: (-v.urgency, v.case_id))
+    return sorted([*briefs, *nobody], key=lambda v: (-v.urgency, v.case_id))
+
+
+# The open assigned cases a condition on c.worker_id selects, and their workers: with
+# cases_worker (worker_id, status, _gone_on), from the index alone (schema 10).
+ASSIGNED = (
+    "SELECT c.case_id, c.worker_id FROM cases c WHERE c.status = 'open' AND c._gone_on IS NULL"
+    " AND c.worker_id IS NOT NULL AND ({where})"
+)
 
 
 def variant(behind: dict[str, float] | None, mine: bool) -> str:
@@ -577,8 +588,9 @@ def unit_view(
     where = "c.worker_id IN (SELECT staff_id FROM staff WHERE unit_id = ?)"  # measures
     cases, params = unit_clause(unit_id)  # with its unassigned cases
     views = _open_views(
-        conn, cases, tuple(params), today=today, books=books, coef=coef, redact=redact
-    )
+        conn, cases, tuple(params), assigned=workers_clause("unit", unit_id),
+        today=today, books=books, coef=coef, redact=redact,
+    )  # fmt: skip
     view = _unit_from(
         unit, _staff(conn, "s.unit_id = ?", (unit_id,)), views, today, stuck_days(coef), books
     )
@@ -601,8 +613,9 @@ def office_view(
     where = "c.worker_id IN (SELECT staff_id FROM staff WHERE office_id = ?)"  # measures
     cases, params = office_clause(office_id)  # with its unassigned cases
     views = _open_views(
-        conn, cases, tuple(params), today=today, books=books, coef=coef, redact=redact
-    )
+        conn, cases, tuple(params), assigned=workers_clause("office", office_id),
+        today=today, books=books, coef=coef, redact=redact,
+    )  # fmt: skip
     staff = _staff(conn, "s.office_id = ?", (office_id,))
     unit_of = {s["staff_id"]: s["unit_id"] for s in staff}
     scorer = Scorer(conn, today, books, where, (office_id,))
