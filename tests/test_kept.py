@@ -190,13 +190,22 @@ def test_a_damaged_or_unwritable_cache_never_changes_the_answer(
     folder.mkdir(mode=0o700)
     conn = sqlite3.connect(folder / kept.FILE)
     office(db)  # keeps
-    conn.execute(f"UPDATE {kept.TABLE} SET body = 'garbage'")  # a brief that does not read
+    conn.execute(f"UPDATE {kept.TABLE} SET briefs = 'garbage'")  # briefs that do not read
     conn.commit()
     assert office(db) == expected
-    for damage in ("marks = 'garbage'", "marks = '[1, \"x\"]'", "body = '[[1], 2]'", "bars = '[[1]]'",
-                   "rest = '{\"a\": 1}'", "situation = 'on track'", "urgency = 'x'",
-                   "due_now = due_now + 1", "worker_id = NULL"):  # fmt: skip
-        # each reads, or is a wrong answer that reads: the digest sends the case back
+    # each reads, or is a wrong answer that reads: the digest sends the worker's cases back
+    for damage in ("marks = 'garbage'", "marks = '[1, \"x\"]'", "briefs = '[[1], 2]'",
+                   "briefs = json_set(briefs, '$[0][15]', '[[1]]')",  # a brief's body
+                   "briefs = json_set(briefs, '$[0][14]', '[[1]]')",  # its waits
+                   "rest = '{\"a\": 1}'", "briefs = json_set(briefs, '$[0][5]', 'on track')",
+                   "briefs = json_set(briefs, '$[0][6]', 'x')",  # its urgency
+                   "briefs = json_set(briefs, '$[0][7]', json_extract(briefs, '$[0][7]') + 1)",
+                   "briefs = json_set(briefs, '$[0][1]', NULL)", "briefs = json_remove(briefs, '$[0]')",
+                   "worker_id = worker_id || '-'", "digest = 7", "briefs = NULL",
+                   # another worker's row, whole: its cases are not this worker's
+                   f"(briefs, rest, digest) = (SELECT o.briefs, o.rest, o.digest FROM {kept.TABLE} o"
+                   f" WHERE o.worker_id <> {kept.TABLE}.worker_id ORDER BY o.worker_id LIMIT 1)",
+                   ):  # fmt: skip
         conn.execute(f"UPDATE {kept.TABLE} SET {damage}")
         conn.commit()
         assert office(db) == expected, damage
@@ -250,6 +259,16 @@ def test_kept_equals_fresh_over_random_days_writes_and_deltas(db: Path, tmp_path
             sync(conn, delta, today=date(2026, 11, 30), allow_older=True)
             conn.close()
         assert office(db, today=day) == fresh(db, tmp_path, today=day), (step, move)
+        # and the ranked lists' every action (full), from the rows the view above kept or
+        # rewrote (it read no other actions: those of a rewritten row's other cases were
+        # read again to keep them)
+        conn = store.connect(db)
+        clause, params = scope.cases_clause(scope.actor(conn, "S0001"), "c")
+        kw: dict[str, Any] = {"today": day, "books": BOOKS, "coef": COEF}
+        got = unit.kept_views(conn, clause, params, full=True, **kw)
+        want = caseload.views(conn, f"{clause} AND c.status = 'open'", params, **kw)
+        conn.close()
+        assert [_shape(v) for v in got] == [_shape(v) for v in want], (step, move)
 
 
 def test_key_measure_counts_are_kept_until_anything_changes(
@@ -444,15 +463,20 @@ def test_a_kept_action_that_does_not_read_is_evaluated_again_not_shown(
     expected = fresh(db, tmp_path)
     office(db)
     side = sqlite3.connect(nextcache.folder(db) / kept.FILE)
-    rows = side.execute(f"SELECT case_id, body, rest FROM {kept.TABLE}").fetchall()
-    for n, (case_id, text, rest) in enumerate(rows):
-        parts, more = json.loads(text), json.loads(rest)
-        if n % 2 and parts[0]:
-            parts[0][0][4] = "not a date"  # the top action's due date
-        elif more:
-            more[0][4] = "not a date"  # the second action's, read by ranked lists (full)
-        side.execute(f"UPDATE {kept.TABLE} SET body = ?, rest = ? WHERE case_id = ?",
-                     (json.dumps(parts), json.dumps(more), case_id))  # fmt: skip
+    bundles = side.execute(f"SELECT worker_id, briefs, rest FROM {kept.TABLE}").fetchall()
+    n = 0
+    for worker, text, rest in bundles:
+        briefs, rests = json.loads(text), json.loads(rest)
+        for brief, i in zip(briefs, range(len(rests)), strict=True):
+            parts, more = json.loads(brief[-1]), json.loads(rests[i])
+            n += 1
+            if n % 2 and parts[0]:
+                parts[0][0][4] = "not a date"  # the top action's due date
+            elif more:
+                more[0][4] = "not a date"  # the second action's, read by ranked lists (full)
+            brief[-1], rests[i] = json.dumps(parts), json.dumps(more)
+        side.execute(f"UPDATE {kept.TABLE} SET briefs = ?, rest = ? WHERE worker_id = ?",
+                     (json.dumps(briefs), json.dumps(rests), worker))  # fmt: skip
     side.commit()
     side.close()
     conn = store.connect(db)
@@ -524,10 +548,11 @@ def test_a_damaged_list_of_other_actions_is_evaluated_again_not_shown_short(
 
     expected = ranked()
     side = sqlite3.connect(nextcache.folder(db) / kept.FILE)
-    ids = [r[0] for r in side.execute(f"SELECT case_id FROM {kept.TABLE} WHERE rest <> '[]'")]
-    side.execute(f"UPDATE {kept.TABLE} SET rest = 5 WHERE case_id = ?", (ids[0],))
-    side.execute(f"UPDATE {kept.TABLE} SET rest = NULL WHERE case_id = ?", (ids[1],))
-    side.execute(f"UPDATE {kept.TABLE} SET digest = 7 WHERE case_id = ?", (ids[2],))
+    ids = [r[0] for r in side.execute(f"SELECT worker_id FROM {kept.TABLE}")]
+    side.execute(f"UPDATE {kept.TABLE} SET rest = 5 WHERE worker_id = ?", (ids[0],))
+    side.execute(f"UPDATE {kept.TABLE} SET rest = NULL WHERE worker_id = ?", (ids[1],))
+    side.execute(f"UPDATE {kept.TABLE} SET digest = 7 WHERE worker_id = ?", (ids[2],))
+    side.execute(f"UPDATE {kept.TABLE} SET rest = '[]' WHERE worker_id = ?", (ids[3],))
     side.commit()
     side.close()
     assert ranked() == expected

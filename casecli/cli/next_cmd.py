@@ -205,7 +205,7 @@ def register(app: typer.Typer) -> None:
 
         show.case_card(card, settings)
 
-    @command(app, "caseload", playbooks=True)
+    @command(app, "caseload", playbooks=True, many=True)
     def caseload_(settings: Settings) -> None:
         """Your cases, one line each: situation, next action, urgency."""
         views, staff, user = _my_views(settings)
@@ -232,7 +232,7 @@ def register(app: typer.Typer) -> None:
         whose = _workers_shown(views, staff, user, settings.redact)
         show.caseload_table(views, settings, whose)
 
-    @command(app, "waiting", playbooks=True)
+    @command(app, "waiting", playbooks=True, many=True)
     def waiting(settings: Settings) -> None:
         """What your cases wait on, grouped by what is awaited, with counts and ages."""
         from casecli.core.views import caseload
@@ -275,9 +275,13 @@ def _workers_shown(
     if all(v.case["worker_id"] == user for v in views):
         return None
     out = {}
+    seen: dict[Any, tuple[str | None, str | None, bool | None]] = {}  # per worker
     for v in views:
-        j = _whose(v.case, staff, redact)
-        out[v.case_id] = (j["worker_id"], j["worker"], j["worker_active"])
+        sid = v.case["worker_id"]
+        if sid not in seen:
+            j = _whose(v.case, staff, redact)
+            seen[sid] = (j["worker_id"], j["worker"], j["worker_active"])
+        out[v.case_id] = seen[sid]
     return out
 
 

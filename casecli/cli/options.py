@@ -220,10 +220,17 @@ def _settings(ctx: typer.Context, given: dict[str, Any]) -> Settings:
 
 
 def command(
-    app: typer.Typer, name: str | None = None, *, playbooks: bool = False, **kwargs: Any
+    app: typer.Typer,
+    name: str | None = None,
+    *,
+    playbooks: bool = False,
+    many: bool = False,
+    **kwargs: Any,
 ) -> Callable[..., Any]:
     """Register ``func(settings, ...)`` as a command that also takes the global options
-    (and ``--playbooks DIR`` when it reads playbooks)."""
+    (and ``--playbooks DIR`` when it reads playbooks). ``many``: it lists every case of a
+    scope (an office's tens of thousands), so Python's cycle collector is paused while it
+    runs (``casecli.core.local.kept.bulk``)."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         sig = inspect.signature(func)
@@ -237,6 +244,11 @@ def command(
             try:
                 settings = _settings(_ctx, given)
                 settings.playbooks = folder
+                if many:
+                    from casecli.core.local.kept import bulk
+
+                    with bulk():
+                        return func(settings, **values)
                 return func(settings, **values)
             except CasecliError as exc:
                 fail(str(exc), exc.exit_code)

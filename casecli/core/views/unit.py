@@ -389,6 +389,7 @@ def _open_views(
     )  # fmt: skip
 
 
+@kept.bulk()
 def kept_views(
     conn: sqlite3.Connection,
     where: str,
@@ -416,19 +417,20 @@ def kept_views(
     kw: dict[str, Any] = {"today": today, "books": books, "coef": coef, "redact": redact}
     kw |= {"behind": behind, "me": me}
     mine, mine_params = assigned or (where, list(params))
-    rows = sorted(conn.execute(ASSIGNED.format(where=mine), tuple(mine_params)))
-    ids = [str(r[0]) for r in rows]
+    cases = sorted(
+        (str(c), str(w)) for c, w in conn.execute(ASSIGNED.format(where=mine), mine_params)
+    )
     variants = {
-        str(c): v
-        for c, w in rows
-        if (v := variant(behind.get(str(w)), me is not None and str(w) == me))
+        w: v
+        for w in {w for _, w in cases}
+        if (v := variant(behind.get(w), me is not None and w == me))
     }
 
     def evaluate(missing: list[str]) -> list[kept.Brief]:
         return _briefs_apart(conn, missing, kw) or _briefs_here(conn, missing, kw)
 
     briefs = kept.briefs(
-        conn, ids, today=today, books=books, coef=coef, redact=redact, evaluate=evaluate,
+        conn, cases, today=today, books=books, coef=coef, redact=redact, evaluate=evaluate,
         variants=variants, full=full,
     )  # fmt: skip
     nobody = caseload.views(
@@ -573,6 +575,7 @@ def _scored(scorer: Scorer, view: UnitView, measure: str | None) -> UnitView:
     return replace(view, workers=workers, score=score)
 
 
+@kept.bulk()
 def unit_view(
     conn: sqlite3.Connection,
     who: Actor,
@@ -598,6 +601,7 @@ def unit_view(
     return _scored(scorer, view, key_measure(conn, "unit", unit_id))
 
 
+@kept.bulk()
 def office_view(
     conn: sqlite3.Connection,
     who: Actor,
