@@ -300,6 +300,48 @@ def test_key_measure_counts_are_kept_until_anything_changes(
     assert after.scores == fresh(db, tmp_path).scores
 
 
+def test_an_offices_key_measures_are_computed_beside_its_cases_and_read_back(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # office_view starts the key measures in another thread (their statements run in
+    # SQLite while the cases are evaluated in Python) and keeps them; the view's own
+    # Scorer reads them back and computes nothing. With nothing to keep them in, no thread:
+    # the view computes them itself, with the same scores.
+    import threading
+
+    from casecli.core.measures import measures
+
+    fills = [0]
+    calls: list[tuple[str, int]] = []  # per prefetch: its thread, the counts it computed
+    real_fill, real_prefetch = measures.Calculator._fill, measures.Calculator.prefetch
+
+    def fill(self: Any, *args: Any) -> Any:
+        fills[0] += 1
+        return real_fill(self, *args)
+
+    def prefetch(self: Any, jobs: Any) -> None:
+        before = fills[0]
+        real_prefetch(self, jobs)
+        calls.append((threading.current_thread().name, fills[0] - before))
+
+    monkeypatch.setattr(measures.Calculator, "_fill", fill)
+    monkeypatch.setattr(measures.Calculator, "prefetch", prefetch)
+    first = office(db)
+    assert len(calls) == 2 and calls[0][0] == "casecli-measures" and calls[0][1] >= 2
+    assert calls[1] == ("MainThread", 0)  # read back, nothing computed
+    assert first.scores and first.scores == fresh(db, tmp_path).scores
+    calls.clear()
+    monkeypatch.setattr(kept, "can_keep", lambda conn: False)
+    conn = store.connect(db)
+    record.add_barrier(
+        conn, scope.actor(conn, "S0004"), "C0000530", "housing", today=TODAY, books=BOOKS
+    )
+    conn.close()
+    alone = office(db)
+    assert len(calls) == 1 and calls[0][0] == "MainThread" and calls[0][1] >= 2
+    assert alone.scores == fresh(db, tmp_path).scores
+
+
 def _counting_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Two processes from 100 cases on (sample.db's office is small), and the sizes of the
     parts this process evaluates (the other process runs its own, unpatched code)."""

@@ -325,6 +325,18 @@ def bundle_of(rows: list[list[Any]]) -> tuple[str, str, str]:
     return briefs_text, rest_text, _digest(briefs_text) + _digest(rest_text)
 
 
+def _rests(text: Any, digest: str, count: int) -> list[Any] | None:
+    """A kept row's other actions' texts (``rest``), if they read as written and are
+    ``count``, one per brief."""
+    try:
+        if not isinstance(text, str) or digest[16:] != _digest(text):
+            return None
+        rests = json.loads(text)
+        return rests if isinstance(rests, list) and len(rests) == count else None
+    except (TypeError, ValueError, UnicodeError):
+        return None
+
+
 def _unbundle(text: Any, rest: Any, digest: Any, full: bool) -> list[list[Any]] | None:
     """A kept row's briefs as ``row_of`` values (the other actions' text last: None when
     not read, ``full`` False), if it reads as it was written: the digest of its texts. A
@@ -340,10 +352,8 @@ def _unbundle(text: Any, rest: Any, digest: Any, full: bool) -> list[list[Any]] 
         ):
             return None
         if full:
-            if not isinstance(rest, str) or digest[16:] != _digest(rest):
-                return None
-            rests = json.loads(rest)
-            if not isinstance(rests, list) or len(rests) != len(rows):
+            rests = _rests(rest, digest, len(rows))
+            if rests is None:
                 return None
             for r, x in zip(rows, rests, strict=True):
                 r.append(x)
@@ -605,14 +615,15 @@ def briefs(
                 since.update(c for c, last in found_.items() if last > mark)  # type: ignore[union-attr]
             stale[seen] = since
         good: dict[str, Brief] = {}
-        still: dict[str, tuple[str, list[list[Any]]]] = {}  # per worker: their row's digest
-        for worker, seen, digest, found in rows:  # and its briefs still true
+        # per worker: their row's digest, its briefs as read, and those still true
+        still: dict[str, tuple[str, list[list[Any]], list[list[Any]]]] = {}
+        for worker, seen, digest, found in rows:
             since = stale[seen]
             if since is None:
                 continue
             mine = wanted[worker]
             true = [r for r in found if r[0] not in since and r[1] == worker]
-            still[worker] = (digest, true)
+            still[worker] = (digest, found, true)
             for r in true:
                 if r[0] in mine:
                     with contextlib.suppress(ValueError, TypeError, KeyError):
@@ -632,11 +643,13 @@ def briefs(
 
 def _keep(
     side: sqlite3.Connection, current: str, today: date, seen: str, fresh: list[Brief],
-    variants: dict[str, str], still: dict[str, tuple[str, list[list[Any]]]], full: bool,
+    variants: dict[str, str], still: dict[str, tuple[str, list[list[Any]], list[list[Any]]]],
+    full: bool,
 ) -> None:  # fmt: skip
     """Keep the row of each worker with ``fresh`` briefs: those with what was still true
-    of their kept row (``still``: its digest and those briefs; their other actions' text
-    is read again when the view did not read it, ``full`` False), as of the marks ``seen``
+    of their kept row (``still``: its digest, its briefs as read and those still true;
+    their other actions' text is read again when the view did not read it, ``full``
+    False), as of the marks ``seen``
     (all of them were true then: the fresh were made after, the others had no change
     since their row's marks)."""
     if not fresh:
@@ -653,21 +666,21 @@ def _keep(
         out = []
         for worker, new in made.items():
             variant = variants.get(worker, "")
-            digest, old = still.get(worker, ("", []))
-            old = [r for r in old if r[0] not in new]
+            digest, read, true = still.get(worker, ("", [], []))
+            old = [r for r in true if r[0] not in new]
             if old and not full:  # their other actions, as the row read held them
                 row = side.execute(
-                    f"SELECT digest, briefs, rest FROM {TABLE} WHERE worker_id = ?"
+                    f"SELECT digest, rest FROM {TABLE} WHERE worker_id = ?"
                     " AND variant = ? AND stamp = ? AND made_on = ?",
                     (worker, variant, current, day),
                 ).fetchone()
                 if row is None or row[0] != digest:
                     continue  # rewritten by another view since: theirs stays
-                whole = _unbundle(row[1], row[2], row[0], True)
-                if whole is None:
-                    continue
-                rests = {r[0]: r[-1] for r in whole}
-                old = [[*r[:-1], rests[r[0]]] for r in old if r[0] in rests]
+                rests = _rests(row[1], digest, len(read))
+                if rests is None:
+                    continue  # damaged: this worker's cases are evaluated next time
+                for r, rest in zip(read, rests, strict=True):
+                    r[-1] = rest  # (``old`` holds some of the same lists)
             briefs_text, rest_text, digest = bundle_of(
                 sorted([*old, *new.values()], key=lambda r: str(r[0]))
             )

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date
@@ -456,7 +457,10 @@ def variant(behind: dict[str, float] | None, mine: bool) -> str:
     return json.dumps([sorted((behind or {}).items()), mine])
 
 
-PARALLEL_AT = 4000  # cases to evaluate before a second process is worth its start-up
+# Cases to evaluate before a second process is worth its start-up (~0.25 s, on the other
+# core): from about 0.5 s of evaluating. 3,200 cases of a 60,000-case office after a sync:
+# 0.94 s here alone, 0.5 s split (4,000 until then).
+PARALLEL_AT = 2000
 
 
 def _briefs_here(conn: sqlite3.Connection, ids: list[str], kw: dict[str, Any]) -> list[kept.Brief]:
@@ -602,6 +606,44 @@ def unit_view(
 
 
 @kept.bulk()
+def _measures_ahead(
+    conn: sqlite3.Connection, today: date, books: dict[str, playbooks.Playbook], where: str,
+    params: tuple[Any, ...], keys: list[str],
+) -> threading.Thread | None:  # fmt: skip
+    """Start computing an office's key measures (``Scorer.prefetch``) in another thread,
+    on connections of its own, and keep them beside the store (``kept.KeptCounts``) while
+    this thread reads and evaluates the cases: the measures' statements run in SQLite
+    (outside Python's lock), the cases in Python. The view's own ``Scorer`` then reads
+    what was kept. After a sync (the counts are computed again whole) this took an office
+    of 60,000 cases from 3.9 s to 3.5 s on two cores. None, and nothing started, when
+    nothing can be kept beside the store (there would be no way to hand the counts over)
+    or there is no file to open again; whatever goes wrong in the thread is left to the
+    view's own ``Scorer``, which computes what it does not find kept."""
+    if not keys or conn.in_transaction or not kept.can_keep(conn):
+        return None
+    from casecli.core.store import store
+
+    other = store.sibling(conn)
+    if other is None:
+        return None
+
+    def run() -> None:
+        try:
+            scorer = Scorer(other, today, books, where, params)
+            try:
+                scorer.prefetch(keys)
+            finally:
+                scorer.close()
+        except Exception:  # noqa: BLE001, S110  (the view computes what was not kept)
+            pass
+        finally:
+            other.close()
+
+    thread = threading.Thread(target=run, name="casecli-measures", daemon=True)
+    thread.start()
+    return thread
+
+
 def office_view(
     conn: sqlite3.Connection,
     who: Actor,
@@ -615,18 +657,22 @@ def office_view(
     """Every unit of the office side by side, with the office's board and bottlenecks."""
     name = check_office(conn, who, office_id)
     where = "c.worker_id IN (SELECT staff_id FROM staff WHERE office_id = ?)"  # measures
+    programs = programs_of(conn, where, (office_id,))
+    keys = [KEY_MEASURES[p] for p in KEY_MEASURES if any(p in n for n in programs.values())]
+    ahead = _measures_ahead(conn, today, books, where, (office_id,), keys)
     cases, params = office_clause(office_id)  # with its unassigned cases
-    views = _open_views(
-        conn, cases, tuple(params), assigned=workers_clause("office", office_id),
-        today=today, books=books, coef=coef, redact=redact,
-    )  # fmt: skip
+    try:
+        views = _open_views(
+            conn, cases, tuple(params), assigned=workers_clause("office", office_id),
+            today=today, books=books, coef=coef, redact=redact,
+        )  # fmt: skip
+    finally:
+        if ahead is not None:
+            ahead.join()
     staff = _staff(conn, "s.office_id = ?", (office_id,))
     unit_of = {s["staff_id"]: s["unit_id"] for s in staff}
     scorer = Scorer(conn, today, books, where, (office_id,))
-    programs = programs_of(conn, where, (office_id,))
-    scorer.prefetch(
-        [KEY_MEASURES[p] for p in KEY_MEASURES if any(p in n for n in programs.values())]
-    )
+    scorer.prefetch(keys)  # read as the other thread kept them, or computed here
     by_unit: dict[str | None, list[CaseView]] = defaultdict(list)
     for v in views:  # once, not once per unit; an unassigned case by the unit it names
         worker = v.case["worker_id"]

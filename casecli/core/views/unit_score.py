@@ -105,6 +105,12 @@ class Scorer:
         self.months = periods.last_months(self.period, TREND_MONTHS, today)
         self._rows: dict[str, list[dict[str | None, measures.Counts]]] = {}  # per measure
 
+    def close(self) -> None:
+        """Close the kept counts' file (the store's connection is the caller's)."""
+        keep = self.calc.keep
+        if keep is not None:
+            keep.close()
+
     def prefetch(self, measure_ids: list[str]) -> None:
         """Compute these key measures' seven months ahead, side by side (what was kept
         earlier today and is still true is read instead)."""
