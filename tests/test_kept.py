@@ -17,7 +17,7 @@ from casecli.core.engine import playbooks, urgency
 from casecli.core.ingest.sync import sync
 from casecli.core.local import kept, nextcache, record
 from casecli.core.store import scope, store
-from casecli.core.views import caseload, unit
+from casecli.core.views import caseload, unit, unit_score
 from tests.tui.helpers import copy_sample
 
 TODAY = date(2026, 11, 24)
@@ -601,9 +601,10 @@ def test_a_damaged_list_of_other_actions_is_evaluated_again_not_shown_short(
 
 
 def test_the_assigned_cases_of_a_scope_are_read_from_the_index_alone(db: Path) -> None:
-    """A large office's views start by listing its open assigned cases: with _gone_on in
-    cases_worker (schema 10) SQLite answers from the index, not 60,000 case rows; and the
-    list is the same as the whole scope's assigned cases."""
+    """A large office's views start by listing its open assigned cases and counting them
+    by program: with _gone_on and program in cases_worker (schema 10) SQLite answers from
+    the index, not 60,000 case rows; and the list is the same as the whole scope's
+    assigned cases."""
     conn = store.connect(db)
     try:
         for kind, place in (("unit", "U001"), ("office", "O01")):
@@ -616,6 +617,13 @@ def test_the_assigned_cases_of_a_scope_are_read_from_the_index_alone(db: Path) -
             )
             assert "COVERING INDEX cases_worker" in plan, plan
             assert "SCAN c" not in plan, plan
+            plan = " ".join(
+                str(r[-1])
+                for r in conn.execute(
+                    f"EXPLAIN QUERY PLAN {unit_score.PROGRAMS.format(where=clause)}", params
+                )
+            )
+            assert "COVERING INDEX cases_worker" in plan, plan  # the key measure's programs
             whole, whole_params = (scope.unit_clause if kind == "unit" else scope.office_clause)(
                 place
             )

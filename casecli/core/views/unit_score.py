@@ -48,18 +48,19 @@ class KeyScore:
         return None if self.gap is None else self.gap <= 0
 
 
+# Open cases per unit and program: from the index of a worker's cases alone (schema 10).
+PROGRAMS = (
+    "SELECT s.unit_id, c.program, count(*) FROM cases c JOIN staff s ON s.staff_id = c.worker_id"
+    " WHERE c.status = 'open' AND c._gone_on IS NULL AND {where} GROUP BY s.unit_id, c.program"
+)
+
+
 def programs_of(
     conn: sqlite3.Connection, where: str, params: tuple[Any, ...]
 ) -> dict[str | None, dict[str, int]]:
     """Open cases per unit and program, for the cases ``where`` selects."""
     out: dict[str | None, dict[str, int]] = defaultdict(dict)
-    for unit_id, program, n in conn.execute(
-        "SELECT s.unit_id, c.program, count(*) FROM cases c JOIN staff s"
-        " ON s.staff_id = c.worker_id"
-        f" WHERE c.status = 'open' AND c._gone_on IS NULL AND {where}"
-        " GROUP BY s.unit_id, c.program",
-        params,
-    ):
+    for unit_id, program, n in conn.execute(PROGRAMS.format(where=where), params):
         out[unit_id][str(program)] = int(n)
     return out
 
