@@ -632,3 +632,34 @@ def test_the_assigned_cases_of_a_scope_are_read_from_the_index_alone(db: Path) -
             assert got == want and len(got) > 100
     finally:
         conn.close()
+
+
+def test_a_row_written_again_never_carries_damaged_other_actions_forward(
+    db: Path, tmp_path: Path
+) -> None:
+    # The office view reads no other actions; when it writes a worker's row again (one of
+    # their cases changed), the other actions of their cases still true are carried over as
+    # the row held them, and only when they read as written: damaged, they are not made
+    # part of a row with a new digest that would vouch for them.
+    office(db)
+    side = sqlite3.connect(nextcache.folder(db) / kept.FILE)
+    worker = "S0005"
+    side.execute(f"UPDATE {kept.TABLE} SET rest = replace(rest, 'a', 'b') WHERE worker_id = ?",
+                 (worker,))  # fmt: skip
+    side.commit()
+    conn = store.connect(db)
+    case_id = conn.execute(
+        "SELECT min(case_id) FROM cases WHERE worker_id = ? AND status = 'open'", (worker,)
+    ).fetchone()[0]
+    record.add_barrier(conn, scope.actor(conn, worker), case_id, "housing", today=TODAY,
+                       books=BOOKS)  # fmt: skip
+    clause, params = scope.cases_clause(scope.actor(conn, "S0001"), "c")
+    conn.close()
+    office(db)  # writes S0005's row again (or leaves it): never with the damaged text vouched for
+    conn = store.connect(db)
+    kw: dict[str, Any] = {"today": TODAY, "books": BOOKS, "coef": COEF}
+    got = unit.kept_views(conn, clause, params, full=True, **kw)
+    want = caseload.views(conn, f"{clause} AND c.status = 'open'", params, **kw)
+    conn.close()
+    assert [_shape(v) for v in got] == [_shape(v) for v in want]
+    assert office(db) == fresh(db, tmp_path)
