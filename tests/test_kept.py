@@ -30,6 +30,13 @@ def db(tmp_path: Path) -> Path:
     return copy_sample(tmp_path)
 
 
+@pytest.fixture(autouse=True)
+def briefs_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are of the kept briefs: the whole office view kept while nothing
+    changes (kept.KeptView, tests/test_kept_views.py) would answer instead."""
+    monkeypatch.setattr(kept.KeptView, "get", lambda self: None)
+
+
 @pytest.fixture
 def evaluated(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """How many cases each view evaluated through the kept path (caseload.views on

@@ -50,8 +50,10 @@ import contextlib
 import functools
 import gc
 import hashlib
+import io
 import json
 import os
+import pickle
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
@@ -69,6 +71,7 @@ VERSION = 8  # of the layout (4: columns, a digest; 5: next action; 6: a row per
 FILE = "evals.db"
 TABLE = f"kept_v{VERSION}"  # a new layout, a new table
 COUNTS = "counts_v1"
+VIEWS = "views_v1"  # whole views (an office's), kept while nothing at all changes
 # A brief's values after its case_id, in the order ``row_of`` gives them: what every
 # view reads of each case (its worker, unit, type, status, situation, urgency and share of
 # the figures, the words of its next action: a caseload's line) as plain values; what
@@ -714,6 +717,109 @@ def _keep(
     except sqlite3.Error:
         with contextlib.suppress(sqlite3.Error):
             side.execute("ROLLBACK")
+
+
+# Whole views ---------------------------------------------------------------------------------
+
+
+class _Unpickler(pickle.Unpickler):
+    """Makes only casecli's own classes and the few standard ones its views hold: a kept
+    view that names anything else is not read (it would be a file casecli did not write)."""
+
+    ALLOWED = {("datetime", "date"), ("datetime", "datetime"), ("builtins", "frozenset"),
+               ("builtins", "set")}  # fmt: skip
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module.startswith("casecli.") or (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not a view's")
+
+
+def _ours(path: Path) -> bool:
+    """Whether the kept file and its folder are this user's and no one else may write them
+    (0700, 0600 as made): what a view is read back from is then as trusted as the user's
+    own files."""
+    try:
+        for p in (path.parent, path):
+            st = p.stat()
+            if st.st_uid != os.getuid() or st.st_mode & 0o022:
+                return False
+    except (OSError, AttributeError):  # no getuid: not POSIX
+        return False
+    return True
+
+
+class KeptView:
+    """One whole view (``what``: which, e.g. an office's, with the redact setting), kept
+    beside the store for the views of the same day while nothing at all has changed: the
+    same ``today``, store, code and settings (the stamp), and the very same latest sync,
+    audit entry and local rows (``marks``, read when this is made: before the view reads
+    anything). Any sync or local write anywhere makes it again, as :class:`KeptCounts`.
+    A large office's view reads and adds up tens of thousands of kept briefs (1.7 s for
+    60,000); read back whole it takes a few hundredths. Best effort: with no cache folder,
+    or one another user could write, nothing is kept or read."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, what: str, today: date, books: Any, coef: Any,
+        redact: bool,
+    ) -> None:  # fmt: skip
+        self.what, self.day = what, today.isoformat()
+        self.side = _open_for(conn)
+        now = marks(conn)
+        self.stamp = stamp(conn, books, coef, redact)  # one kept per setting, each day
+        self.marks = json.dumps([*now, lineage(conn, now)])
+        if self.side is not None:
+            try:
+                path = Path(self.side.execute("PRAGMA database_list").fetchone()[2])
+                if not _ours(path):
+                    self.close()
+                else:
+                    self.side.execute(
+                        f"CREATE TABLE IF NOT EXISTS {VIEWS} (what TEXT NOT NULL, made_on TEXT"
+                        " NOT NULL, stamp TEXT NOT NULL, marks TEXT NOT NULL, value BLOB NOT"
+                        " NULL, PRIMARY KEY (what, made_on, stamp)) WITHOUT ROWID"
+                    )
+            except (sqlite3.Error, TypeError):
+                self.close()
+
+    def get(self) -> Any | None:
+        if self.side is None:
+            return None
+        try:
+            row = self.side.execute(
+                f"SELECT value FROM {VIEWS} WHERE what = ? AND made_on = ? AND stamp = ?"
+                " AND marks = ?",
+                (self.what, self.day, self.stamp, self.marks),
+            ).fetchone()
+            if row is None or not isinstance(row[0], bytes):
+                return None
+            with bulk():
+                return _Unpickler(io.BytesIO(row[0])).load()
+        except Exception:  # noqa: BLE001  (whatever the cell holds: made again)
+            return None
+
+    def put(self, view: Any) -> None:
+        if self.side is None:
+            return
+        try:
+            value = pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL)
+            self.side.execute("BEGIN IMMEDIATE")
+            self.side.execute(
+                f"DELETE FROM {VIEWS} WHERE made_on < ?", (_oldest(date.fromisoformat(self.day)),)
+            )
+            self.side.execute(
+                f"INSERT OR REPLACE INTO {VIEWS} VALUES (?, ?, ?, ?, ?)",
+                (self.what, self.day, self.stamp, self.marks, value),
+            )  # in place of the same setting's made before a write
+            self.side.execute("COMMIT")
+        except (sqlite3.Error, pickle.PicklingError, TypeError, AttributeError):
+            with contextlib.suppress(sqlite3.Error):
+                self.side.execute("ROLLBACK")
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+            self.side = None
 
 
 # Measure counts ----------------------------------------------------------------------------

@@ -605,7 +605,6 @@ def unit_view(
     return _scored(scorer, view, key_measure(conn, "unit", unit_id))
 
 
-@kept.bulk()
 def _measures_ahead(
     conn: sqlite3.Connection, today: date, books: dict[str, playbooks.Playbook], where: str,
     params: tuple[Any, ...], keys: list[str],
@@ -654,8 +653,35 @@ def office_view(
     coef: dict[str, float],
     redact: bool = False,
 ) -> OfficeView:
-    """Every unit of the office side by side, with the office's board and bottlenecks."""
+    """Every unit of the office side by side, with the office's board and bottlenecks: as
+    kept earlier today when nothing at all has changed since (``kept.KeptView``), else
+    worked out and kept."""
     name = check_office(conn, who, office_id)
+    keep = kept.KeptView(conn, f"office {office_id}", today, books, coef, redact)
+    try:
+        found = keep.get()
+        if isinstance(found, OfficeView) and found.office_id == office_id:
+            return found
+        view = _office_view(
+            conn, office_id, name, today=today, books=books, coef=coef, redact=redact
+        )
+        keep.put(view)
+        return view
+    finally:
+        keep.close()
+
+
+@kept.bulk()
+def _office_view(
+    conn: sqlite3.Connection,
+    office_id: str,
+    name: str,
+    *,
+    today: date,
+    books: dict[str, playbooks.Playbook],
+    coef: dict[str, float],
+    redact: bool,
+) -> OfficeView:
     where = "c.worker_id IN (SELECT staff_id FROM staff WHERE office_id = ?)"  # measures
     programs = programs_of(conn, where, (office_id,))
     keys = [KEY_MEASURES[p] for p in KEY_MEASURES if any(p in n for n in programs.values())]

@@ -1,0 +1,156 @@
+"""A whole office view kept beside the store while nothing at all changes
+(casecli.core.local.kept.KeptView): read back equal to one worked out afresh, made again
+after any write, another day or setting, and never read from a file it did not write."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from casecli.core.engine import playbooks, urgency
+from casecli.core.ingest.sync import sync
+from casecli.core.local import kept, nextcache, record
+from casecli.core.store import scope, store
+from casecli.core.views import unit
+from tests.test_kept import _delta
+from tests.tui.helpers import copy_sample
+
+TODAY = date(2026, 11, 24)
+BOOKS = playbooks.load()
+COEF = urgency.coefficients()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return copy_sample(tmp_path)
+
+
+@pytest.fixture
+def worked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per office view of the test's store worked out (not read back whole;
+    ``fresh``'s copies not counted)."""
+    made: list[int] = []
+    real = unit._office_view
+
+    def spy(conn: sqlite3.Connection, *args: Any, **kw: Any) -> Any:
+        path = kept.store_path(conn)
+        if path is not None and path.parent.name != "fresh":
+            made.append(1)
+        return real(conn, *args, **kw)
+
+    monkeypatch.setattr(unit, "_office_view", spy)
+    return made
+
+
+def office(db: Path, today: date = TODAY, redact: bool = False, coef: Any = COEF) -> Any:
+    conn = store.connect(db)
+    try:
+        who = scope.actor(conn, "S0001")
+        return unit.office_view(
+            conn, who, "O01", today=today, books=BOOKS, coef=coef, redact=redact
+        )
+    finally:
+        conn.close()
+
+
+def fresh(db: Path, tmp: Path, **kw: Any) -> Any:
+    """The same view on a copy of the store with nothing kept beside it."""
+    copy = tmp / "fresh" / db.name
+    copy.parent.mkdir(exist_ok=True)
+    src, out = sqlite3.connect(db), sqlite3.connect(copy)
+    src.backup(out)  # the WAL's writes too
+    src.close()
+    out.close()
+    try:
+        return office(copy, **kw)
+    finally:
+        for p in sorted(copy.parent.rglob("*"), reverse=True):
+            p.rmdir() if p.is_dir() else p.unlink()
+        copy.parent.rmdir()
+
+
+def test_a_second_view_is_read_back_whole_and_equals_a_fresh_one(
+    db: Path, tmp_path: Path, worked: list[int]
+) -> None:
+    first = office(db)
+    second = office(db)
+    assert worked == [1]
+    assert second == first == fresh(db, tmp_path)
+    assert second.figures.open_cases == 859 and second.scores  # as `casecli unit` shows
+
+
+def test_any_write_another_day_or_setting_works_it_out_again(
+    db: Path, tmp_path: Path, worked: list[int]
+) -> None:
+    office(db)
+    conn = store.connect(db)
+    record.add_barrier(conn, scope.actor(conn, "S0004"), "C0000530", "housing", today=TODAY,
+                       books=BOOKS)  # fmt: skip
+    conn.close()
+    after = office(db)
+    assert len(worked) == 2 and after == fresh(db, tmp_path)
+    assert any(cid == "C0000530" for g in after.bottlenecks for cid, _ in g.items)
+    _synced(db, tmp_path)
+    assert office(db) == fresh(db, tmp_path) and len(worked) == 3
+    assert office(db, today=date(2026, 11, 25)) == fresh(db, tmp_path, today=date(2026, 11, 25))
+    assert len(worked) == 4
+    redacted = office(db, redact=True)
+    assert len(worked) == 5 and redacted == fresh(db, tmp_path, redact=True)
+    assert office(db, coef={**COEF, "stuck_days": 30}).stuck_days == 30 and len(worked) == 6
+    office(db)  # each of them kept beside the others
+    office(db, redact=True)
+    assert len(worked) == 6
+
+
+def _synced(db: Path, tmp_path: Path) -> None:
+    folder = _delta(
+        tmp_path, "d1",
+        {"events.csv": "event_id,case_id,kind,status,scheduled_on,completed_on\n"
+                       "EVX1,C0000530,home_visit,completed,,2026-11-23T10:00\n"},
+        "2026-11-24T23:59:00",
+    )  # fmt: skip
+    conn = store.connect(db)
+    assert sync(conn, folder, today=TODAY).status == "applied"
+    conn.close()
+
+
+def test_a_kept_view_that_does_not_read_or_names_other_code_is_worked_out_again(
+    db: Path, tmp_path: Path, worked: list[int]
+) -> None:
+    expected = office(db)
+    side = sqlite3.connect(nextcache.folder(db) / kept.FILE)
+    ran = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self) -> Any:
+            return (os.system, (f"touch {ran}",))
+
+    for value in (b"garbage", pickle.dumps(Evil()), pickle.dumps({"office_id": "O01"}),
+                  pickle.dumps(None)):  # fmt: skip
+        side.execute(f"UPDATE {kept.VIEWS} SET value = ?", (value,))
+        side.commit()
+        assert office(db) == expected
+        assert not ran.exists()
+    side.close()
+    assert len(worked) == 5
+
+
+def test_a_view_is_not_read_back_from_a_folder_others_may_write(
+    db: Path, worked: list[int]
+) -> None:
+    office(db)
+    folder = nextcache.folder(db)
+    folder.chmod(0o777)
+    try:
+        office(db)
+        assert len(worked) == 2  # not read back (nor kept)
+    finally:
+        folder.chmod(0o700)
+    office(db)
+    assert len(worked) == 2  # what the first kept, read back
