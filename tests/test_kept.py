@@ -202,6 +202,8 @@ def test_a_damaged_or_unwritable_cache_never_changes_the_answer(
     assert office(db) == expected
     # each reads, or is a wrong answer that reads: the digest sends the worker's cases back
     for damage in ("marks = 'garbage'", "marks = '[1, \"x\"]'", "briefs = '[[1], 2]'",
+                   "marks = '[-1000000000000000000000000000000, 0, 0, 0, 0, 0, \"x\"]'",
+                   "marks = '[true, 0, 0, 0, 0, 0, \"x\"]'",
                    "briefs = json_set(briefs, '$[0][15]', '[[1]]')",  # a brief's body
                    "briefs = json_set(briefs, '$[0][14]', '[[1]]')",  # its waits
                    "rest = '{\"a\": 1}'", "briefs = json_set(briefs, '$[0][5]', 'on track')",
@@ -670,3 +672,35 @@ def test_a_row_written_again_never_carries_damaged_other_actions_forward(
     conn.close()
     assert [_shape(v) for v in got] == [_shape(v) for v in want]
     assert office(db) == fresh(db, tmp_path)
+
+
+def test_views_in_two_threads_leave_the_cycle_collector_as_they_found_it() -> None:
+    # The TUI reads views in worker threads, which can overlap: the first to begin pauses
+    # the collector, the last to end starts it again (not the first to end, nor never).
+    import gc
+    import threading
+
+    inside, leave = threading.Event(), threading.Event()
+
+    def other() -> None:
+        with kept.bulk():
+            inside.set()
+            leave.wait(5)
+
+    assert gc.isenabled()
+    t = threading.Thread(target=other)
+    t.start()
+    inside.wait(5)
+    with kept.bulk():
+        assert not gc.isenabled()
+        leave.set()
+        t.join(5)
+        assert not gc.isenabled()  # the other ended first: still paused for this one
+    assert gc.isenabled()
+    gc.disable()  # paused by someone else before: left paused
+    try:
+        with kept.bulk():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

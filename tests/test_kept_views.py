@@ -131,14 +131,30 @@ def test_a_kept_view_that_does_not_read_or_names_other_code_is_worked_out_again(
         def __reduce__(self) -> Any:
             return (os.system, (f"touch {ran}",))
 
+    def text(s: str) -> bytes:  # SHORT_BINUNICODE
+        return b"\x8c" + bytes([len(s.encode())]) + s.encode()
+
+    # a name reached through a module of casecli's: any attribute of it (protocol 4)
+    dotted = (b"\x80\x04" + text("casecli.core.local.kept") + text("os.system") + b"\x93"
+              + text(f"touch {ran}") + b"\x85R.")  # fmt: skip
+
+    class Ours:  # a class of casecli's own that runs code when made
+        def __reduce__(self) -> Any:
+            from casecli.core.apart import Apart
+
+            return (Apart, (f"open({str(ran)!r}, 'w')", None))
+
     for value in (b"garbage", pickle.dumps(Evil()), pickle.dumps({"office_id": "O01"}),
-                  pickle.dumps(None)):  # fmt: skip
+                  pickle.dumps(None), dotted, pickle.dumps(Ours())):  # fmt: skip
         side.execute(f"UPDATE {kept.VIEWS} SET value = ?", (value,))
         side.commit()
         assert office(db) == expected
-        assert not ran.exists()
     side.close()
-    assert len(worked) == 5
+    import time
+
+    time.sleep(1.0)  # a process started from a pickle would have run by now
+    assert not ran.exists()
+    assert len(worked) == 7
 
 
 def test_a_view_is_not_read_back_from_a_folder_others_may_write(

@@ -55,6 +55,7 @@ import json
 import os
 import pickle
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -216,21 +217,32 @@ def brief_of(view: CaseView, figures: Figures6) -> Brief:
     )
 
 
+_BULK = threading.Lock()
+_bulk_depth = 0  # views inside bulk() now, in any thread
+_bulk_was = True  # whether the collector ran when the first of them began
+
+
 @contextlib.contextmanager
 def bulk() -> Iterator[None]:
     """Pause Python's cycle collector while a view makes tens of thousands of objects (the
     briefs of a large office, their figures, its board): none of them form cycles, yet each
     collection walks every one made so far. A 60,000-case office view took 2.2 s with it
     running, 1.6 s paused. What is left over is collected as usual once it runs again.
-    Also a decorator. The collector is process-wide: a thread's pause pauses the others'
-    collections too, never for longer than a view."""
-    was = gc.isenabled()
-    gc.disable()
+    Also a decorator. The collector is process-wide: views in several threads (the TUI's)
+    pause it together, and the last to end starts it again if it ran before the first."""
+    global _bulk_depth, _bulk_was
+    with _BULK:
+        if _bulk_depth == 0:
+            _bulk_was = gc.isenabled()
+            gc.disable()
+        _bulk_depth += 1
     try:
         yield
     finally:
-        if was:
-            gc.enable()
+        with _BULK:
+            _bulk_depth -= 1
+            if _bulk_depth == 0 and _bulk_was:
+                gc.enable()
 
 
 # The row --------------------------------------------------------------------------------
@@ -305,6 +317,10 @@ def from_row(row: tuple[Any, ...] | list[Any]) -> Brief:
     case = {"case_id": case_id, "worker_id": worker, "unit_id": unit,
             "case_type": case_type, "status": status}  # fmt: skip
     if next_action is not None and not isinstance(next_action, str):
+        raise ValueError("a kept brief that does not read")
+    if not isinstance(bars, str | list) or not isinstance(body, str | tuple):
+        raise ValueError("a kept brief that does not read")
+    if rest is not None and not isinstance(rest, str | list):
         raise ValueError("a kept brief that does not read")
     return Brief(case, situation, urgency, tuple(fig), next_action, bars, body, rest)
 
@@ -447,10 +463,15 @@ def _still_true(conn: sqlite3.Connection, seen: tuple[Any, ...], now: tuple[int,
     """Whether marks kept with a brief (ints in MARKS' order, then their lineage) belong to
     this store's history: none beyond what it has now (a restored store is behind them),
     and the same sync and audit entry at those ids."""
-    if len(seen) != len(MARKS) + 1 or not all(isinstance(m, int) for m in seen[:-1]):
-        return False
+    if len(seen) != len(MARKS) + 1 or not all(type(m) is int and m >= 0 for m in seen[:-1]):
+        return False  # (an id SQLite cannot hold, a bool: a cell not as casecli wrote it)
     ints = tuple(seen[:-1])
-    return all(m <= n for m, n in zip(ints, now, strict=True)) and lineage(conn, ints) == seen[-1]
+    if not all(m <= n for m, n in zip(ints, now, strict=True)):
+        return False
+    try:
+        return lineage(conn, ints) == seen[-1]
+    except OverflowError:
+        return False
 
 
 def _open_for(conn: sqlite3.Connection) -> sqlite3.Connection | None:
@@ -723,14 +744,29 @@ def _keep(
 
 
 class _Unpickler(pickle.Unpickler):
-    """Makes only casecli's own classes and the few standard ones its views hold: a kept
-    view that names anything else is not read (it would be a file casecli did not write)."""
+    """Makes only the classes a unit or office view holds, each named exactly: plain
+    records (dataclasses and named tuples) whose making runs no code of theirs. Anything
+    else, a dotted name included (``module`` + ``os.system`` reaches any attribute), is
+    refused: the kept view is not read (a file casecli did not write)."""
 
-    ALLOWED = {("datetime", "date"), ("datetime", "datetime"), ("builtins", "frozenset"),
-               ("builtins", "set")}  # fmt: skip
+    ALLOWED = frozenset({
+        ("datetime", "date"),
+        ("casecli.core.engine.actions", "Action"), ("casecli.core.engine.actions", "Part"),
+        ("casecli.core.engine.barriers", "Barrier"),
+        ("casecli.core.engine.engine", "CaseView"), ("casecli.core.engine.engine", "Milestone"),
+        ("casecli.core.engine.playbooks", "Due"), ("casecli.core.engine.playbooks", "Step"),
+        ("casecli.core.engine.steps", "StepState"), ("casecli.core.engine.urgency", "Term"),
+        ("casecli.core.views.caseload", "WaitGroup"),
+        ("casecli.core.views.load", "Figures"), ("casecli.core.views.load", "WorkerLoad"),
+        ("casecli.core.views.staffing", "HeldByInactive"),
+        ("casecli.core.views.staffing", "Owners"), ("casecli.core.views.staffing", "Unassigned"),
+        ("casecli.core.views.staffing", "Worker"),
+        ("casecli.core.views.unit", "OfficeView"), ("casecli.core.views.unit", "SituationGroup"),
+        ("casecli.core.views.unit", "UnitView"), ("casecli.core.views.unit_score", "KeyScore"),
+    })  # fmt: skip
 
     def find_class(self, module: str, name: str) -> Any:
-        if module.startswith("casecli.") or (module, name) in self.ALLOWED:
+        if (module, name) in self.ALLOWED:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"{module}.{name} is not a view's")
 

@@ -639,7 +639,11 @@ def _measures_ahead(
             other.close()
 
     thread = threading.Thread(target=run, name="casecli-measures", daemon=True)
-    thread.start()
+    try:
+        thread.start()
+    except RuntimeError:  # no thread to be had: the view's own Scorer computes them
+        other.close()
+        return None
     return thread
 
 
