@@ -170,3 +170,43 @@ def test_a_view_is_not_read_back_from_a_folder_others_may_write(
         folder.chmod(0o700)
     office(db)
     assert len(worked) == 2  # what the first kept, read back
+
+
+def test_bottlenecks_are_kept_until_anything_changes(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a unit or an office waits on is read from its records once a day, while nothing
+    # changes: equal to a fresh read, read again after a write.
+    from casecli.core.views import caseload
+
+    reads: list[str] = []
+    real = caseload.bottlenecks
+
+    def spy(conn: sqlite3.Connection, where: str, params: Any, **kw: Any) -> Any:
+        reads.append(params[0])
+        return real(conn, where, params, **kw)
+
+    monkeypatch.setattr(caseload, "bottlenecks", spy)
+
+    def waits(place: tuple[str | None, str | None], user: str = "S0001") -> Any:
+        conn = store.connect(db)
+        try:
+            return unit.bottlenecks_of(conn, scope.actor(conn, user), *place, today=TODAY)
+        finally:
+            conn.close()
+
+    office_waits, unit_waits = waits((None, "O01")), waits(("U001", None), "S0002")
+    assert waits((None, "O01")) == office_waits and waits(("U001", None), "S0002") == unit_waits
+    assert reads == ["O01", "U001"]
+    conn = store.connect(db)
+    fresh_office = caseload.bottlenecks(
+        conn, "c.worker_id IN (SELECT staff_id FROM staff WHERE office_id = ?)", ("O01",),
+        today=TODAY,
+    )  # fmt: skip
+    record.add_barrier(conn, scope.actor(conn, "S0004"), "C0000530", "housing", today=TODAY,
+                       books=BOOKS)  # fmt: skip
+    conn.close()
+    assert office_waits[1] == fresh_office
+    after = waits((None, "O01"))
+    assert reads[-1] == "O01" and after != office_waits
+    assert any(cid == "C0000530" for g in after[1] for cid, _ in g.items if g.what == "housing")

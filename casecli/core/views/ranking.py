@@ -112,8 +112,9 @@ def warm(
     """``casecli db warm``: work out, for ``today``, what the user's morning commands read
     kept: their ranked ``next`` (:func:`evaluate`, and with it every open case's brief in
     their scope), their unit's or office's view (the briefs without goals' weight and the
-    key measures), ``score``'s counts (each measure's period, and this month), ``focus``'s
-    and the month's digests'; the number of open cases evaluated. ``stamp`` gives the
+    key measures) and what it waits on (``bottlenecks``), ``score``'s counts (each
+    measure's period, and this month), ``focus``'s and the month's digests'; the number of
+    open cases evaluated. ``stamp`` gives the
     ranked list's stamp as the store is now. A brief changes every day for most cases
     (urgency rises with each day overdue, idle, waiting), so what is kept is a day's; this
     is what makes the first view of a day read it (README: "The nightly run"). Raises a
@@ -133,6 +134,8 @@ def warm(
         unit.unit_view(conn, who, where[1], **kw)
     elif where is not None:
         unit.office_view(conn, who, where[1], **kw)
+    if where is not None:  # and what it waits on (bottlenecks)
+        unit.bottlenecks_of(conn, who, None, None, today=today)
     options = measures.Options.from_playbooks(books)
     scope = sc.resolve_scope(conn, who)
     sc.scorecard(conn, scope, None, today, options=options)
