@@ -63,8 +63,9 @@ def office(db: Path, today: date = TODAY, books: Any = BOOKS, coef: Any = COEF) 
         conn.close()
 
 
-def fresh(db: Path, tmp: Path, **kw: Any) -> Any:
-    """The same view on a copy of the store with nothing kept beside it."""
+def fresh(db: Path, tmp: Path, view: Any = None, **kw: Any) -> Any:
+    """The same view (``view``, default :func:`office`) on a copy of the store with nothing
+    kept beside it."""
     copy = tmp / "fresh" / db.name
     copy.parent.mkdir(exist_ok=True)
     src, out = sqlite3.connect(db), sqlite3.connect(copy)
@@ -72,7 +73,7 @@ def fresh(db: Path, tmp: Path, **kw: Any) -> Any:
     src.close()
     out.close()
     try:
-        return office(copy, **kw)
+        return (view or office)(copy, **kw)
     finally:
         shutil.rmtree(copy.parent)
 

@@ -18,6 +18,7 @@ from casecli.core.ingest.sync import sync
 from casecli.core.local import kept, nextcache, record
 from casecli.core.store import scope, store
 from casecli.core.views import unit
+from tests import test_kept
 from tests.test_kept import _delta
 from tests.tui.helpers import copy_sample
 
@@ -60,19 +61,8 @@ def office(db: Path, today: date = TODAY, redact: bool = False, coef: Any = COEF
 
 
 def fresh(db: Path, tmp: Path, **kw: Any) -> Any:
-    """The same view on a copy of the store with nothing kept beside it."""
-    copy = tmp / "fresh" / db.name
-    copy.parent.mkdir(exist_ok=True)
-    src, out = sqlite3.connect(db), sqlite3.connect(copy)
-    src.backup(out)  # the WAL's writes too
-    src.close()
-    out.close()
-    try:
-        return office(copy, **kw)
-    finally:
-        for p in sorted(copy.parent.rglob("*"), reverse=True):
-            p.rmdir() if p.is_dir() else p.unlink()
-        copy.parent.rmdir()
+    """This file's office view on a copy of the store with nothing kept beside it."""
+    return test_kept.fresh(db, tmp, view=office, **kw)
 
 
 def test_a_second_view_is_read_back_whole_and_equals_a_fresh_one(

@@ -857,6 +857,19 @@ class KeptView:
             self.side.close()
             self.side = None
 
+    def through(self, make: Callable[[], Any], valid: Callable[[Any], bool]) -> Any:
+        """The kept view when it is one ``valid`` accepts, else ``make()``'s, kept; then
+        the file is closed."""
+        try:
+            found = self.get()
+            if found is not None and valid(found):
+                return found
+            view = make()
+            self.put(view)
+            return view
+        finally:
+            self.close()
+
 
 # Measure counts ----------------------------------------------------------------------------
 

@@ -43,6 +43,7 @@ from casecli.core.measures.query import (  # noqa: F401  (measures.Options: call
     Query,
     cohort_window,
 )
+from casecli.core.store.scope import workers_clause
 
 Family = Callable[["Query"], dict[str, cs.Rows]]
 
@@ -204,10 +205,7 @@ def scope_clause(kind: str, scope_id: str | None, alias: str = "c") -> tuple[str
     if kind == "worker":
         return f"{alias}.worker_id = ?", [scope_id]
     if kind in ("unit", "office"):
-        return (
-            f"{alias}.worker_id IN (SELECT staff_id FROM staff WHERE {kind}_id = ?)",
-            [scope_id],
-        )
+        return workers_clause(kind, scope_id, alias)
     if kind == "all":
         return "1", []
     raise UsageError(f"{kind!r} is not a scope; use worker, unit or office.")

@@ -129,7 +129,7 @@ def assigned_clause(who: Actor, alias: str = "c") -> tuple[str, list[Any]]:
     return cases_clause(who, alias)
 
 
-def workers_clause(kind: str, place_id: str, alias: str = "c") -> tuple[str, list[Any]]:
+def workers_clause(kind: str, place_id: str | None, alias: str = "c") -> tuple[str, list[Any]]:
     """The cases assigned to the staff of a unit (``kind`` "unit") or an office ("office")."""
     column = {"unit": "unit_id", "office": "office_id"}[kind]
     return f"{alias}.worker_id IN (SELECT staff_id FROM staff WHERE {column} = ?)", [place_id]

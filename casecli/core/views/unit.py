@@ -336,18 +336,13 @@ def _kept_bottlenecks(
     kept earlier today while nothing at all has changed since (``kept.KeptView``; an
     office of 60,000 cases reads its waits' records in 1.4 s), else read and kept. It
     depends on the store and the day alone: no playbook, urgency setting or --redact."""
+    where, params = workers_clause(kind, place_id)
     keep = kept.KeptView(conn, f"bottlenecks {kind} {place_id}", today, None, None, False)
-    try:
-        found = keep.get()
-        if isinstance(found, list) and all(isinstance(g, WaitGroup) for g in found):
-            return found
-        column = {"unit": "unit_id", "office": "office_id"}[kind]
-        where = f"c.worker_id IN (SELECT staff_id FROM staff WHERE {column} = ?)"
-        groups = caseload.bottlenecks(conn, where, (place_id,), today=today)
-        keep.put(groups)
-        return groups
-    finally:
-        keep.close()
+    groups: list[WaitGroup] = keep.through(
+        lambda: caseload.bottlenecks(conn, where, params, today=today),
+        lambda found: isinstance(found, list) and all(isinstance(g, WaitGroup) for g in found),
+    )
+    return groups
 
 
 def units_for(conn: sqlite3.Connection, who: Actor) -> list[tuple[str, str]]:
@@ -611,7 +606,7 @@ def unit_view(
 ) -> UnitView:
     """The unit view for ``who``: workers most behind first, the board, the bottlenecks."""
     unit = check_unit(conn, who, unit_id)
-    where = "c.worker_id IN (SELECT staff_id FROM staff WHERE unit_id = ?)"  # measures
+    where = workers_clause("unit", unit_id)[0]  # the measures' cases
     cases, params = unit_clause(unit_id)  # with its unassigned cases
     views = _open_views(
         conn, cases, tuple(params), assigned=workers_clause("unit", unit_id),
@@ -681,17 +676,13 @@ def office_view(
     worked out and kept."""
     name = check_office(conn, who, office_id)
     keep = kept.KeptView(conn, f"office {office_id}", today, books, coef, redact)
-    try:
-        found = keep.get()
-        if isinstance(found, OfficeView) and found.office_id == office_id:
-            return found
-        view = _office_view(
+    view: OfficeView = keep.through(
+        lambda: _office_view(
             conn, office_id, name, today=today, books=books, coef=coef, redact=redact
-        )
-        keep.put(view)
-        return view
-    finally:
-        keep.close()
+        ),
+        lambda found: isinstance(found, OfficeView) and found.office_id == office_id,
+    )
+    return view
 
 
 @kept.bulk()
@@ -705,7 +696,7 @@ def _office_view(
     coef: dict[str, float],
     redact: bool,
 ) -> OfficeView:
-    where = "c.worker_id IN (SELECT staff_id FROM staff WHERE office_id = ?)"  # measures
+    where = workers_clause("office", office_id)[0]  # the measures' cases
     programs = programs_of(conn, where, (office_id,))
     keys = [KEY_MEASURES[p] for p in KEY_MEASURES if any(p in n for n in programs.values())]
     ahead = _measures_ahead(conn, today, books, where, (office_id,), keys)
