@@ -448,6 +448,12 @@ def marks(conn: sqlite3.Connection) -> tuple[int, ...]:
     return tuple(int(v or 0) for v in row)
 
 
+def marks_now(conn: sqlite3.Connection) -> tuple[tuple[int, ...], str]:
+    """:func:`marks` and, as kept beside what is made now, their text with their lineage."""
+    now = marks(conn)
+    return now, json.dumps([*now, lineage(conn, now)])
+
+
 def lineage(conn: sqlite3.Connection, seen: tuple[int, ...]) -> str:
     """When the sync and the audit entry ``seen`` names were made, as this store has them:
     a store restored from a backup, then written again, reuses the ids with other times."""
@@ -619,8 +625,7 @@ def briefs(
         wanted.setdefault(worker, set()).add(case_id)
     try:
         current = stamp(conn, books, coef, redact)
-        now = marks(conn)  # before the cases are read
-        now_text = json.dumps([*now, lineage(conn, now)])
+        now, now_text = marks_now(conn)  # before the cases are read
         side.execute(
             "CREATE TEMP TABLE want (worker_id TEXT PRIMARY KEY, variant TEXT) WITHOUT ROWID"
         )
@@ -785,7 +790,41 @@ def _ours(path: Path) -> bool:
     return True
 
 
-class KeptView:
+class _Beside:
+    """One table of the kept file beside ``conn``'s store (``side`` None: nothing is kept
+    or read: no file, a connection in its own transaction, a file that cannot be written,
+    or, ``trusted_only``, one another user could write)."""
+
+    def __init__(self, conn: sqlite3.Connection, table: str, trusted_only: bool = False) -> None:
+        self.side = _open_for(conn)
+        try:
+            file = self.side.execute("PRAGMA database_list").fetchone() if self.side else None
+            if trusted_only and (file is None or not _ours(Path(file[2]))):
+                self.close()
+            if self.side is not None:
+                self.side.execute(table)
+        except (sqlite3.Error, TypeError):
+            self.close()
+
+    def _write(self, work: Callable[[sqlite3.Connection], Any]) -> None:
+        """``work`` in one write transaction, rolled back when it fails (best effort)."""
+        if self.side is None:
+            return
+        try:
+            self.side.execute("BEGIN IMMEDIATE")
+            work(self.side)
+            self.side.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                self.side.execute("ROLLBACK")
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+            self.side = None
+
+
+class KeptView(_Beside):
     """One whole view (``what``: which, e.g. an office's, with the redact setting), kept
     beside the store for the views of the same day while nothing at all has changed: the
     same ``today``, store, code and settings (the stamp), and the very same latest sync,
@@ -800,23 +839,15 @@ class KeptView:
         redact: bool,
     ) -> None:  # fmt: skip
         self.what, self.day = what, today.isoformat()
-        self.side = _open_for(conn)
-        now = marks(conn)
+        super().__init__(
+            conn,
+            f"CREATE TABLE IF NOT EXISTS {VIEWS} (what TEXT NOT NULL, made_on TEXT NOT NULL,"
+            " stamp TEXT NOT NULL, marks TEXT NOT NULL, value BLOB NOT NULL,"
+            " PRIMARY KEY (what, made_on, stamp)) WITHOUT ROWID",
+            trusted_only=True,
+        )
         self.stamp = stamp(conn, books, coef, redact)  # one kept per setting, each day
-        self.marks = json.dumps([*now, lineage(conn, now)])
-        if self.side is not None:
-            try:
-                path = Path(self.side.execute("PRAGMA database_list").fetchone()[2])
-                if not _ours(path):
-                    self.close()
-                else:
-                    self.side.execute(
-                        f"CREATE TABLE IF NOT EXISTS {VIEWS} (what TEXT NOT NULL, made_on TEXT"
-                        " NOT NULL, stamp TEXT NOT NULL, marks TEXT NOT NULL, value BLOB NOT"
-                        " NULL, PRIMARY KEY (what, made_on, stamp)) WITHOUT ROWID"
-                    )
-            except (sqlite3.Error, TypeError):
-                self.close()
+        self.marks = marks_now(conn)[1]
 
     def get(self) -> Any | None:
         if self.side is None:
@@ -839,23 +870,18 @@ class KeptView:
             return
         try:
             value = pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL)
-            self.side.execute("BEGIN IMMEDIATE")
-            self.side.execute(
-                f"DELETE FROM {VIEWS} WHERE made_on < ?", (_oldest(date.fromisoformat(self.day)),)
-            )
-            self.side.execute(
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return
+
+        def work(side: sqlite3.Connection) -> None:
+            oldest = _oldest(date.fromisoformat(self.day))
+            side.execute(f"DELETE FROM {VIEWS} WHERE made_on < ?", (oldest,))
+            side.execute(
                 f"INSERT OR REPLACE INTO {VIEWS} VALUES (?, ?, ?, ?, ?)",
                 (self.what, self.day, self.stamp, self.marks, value),
             )  # in place of the same setting's made before a write
-            self.side.execute("COMMIT")
-        except (sqlite3.Error, pickle.PicklingError, TypeError, AttributeError):
-            with contextlib.suppress(sqlite3.Error):
-                self.side.execute("ROLLBACK")
 
-    def close(self) -> None:
-        if self.side is not None:
-            self.side.close()
-            self.side = None
+        self._write(work)
 
     def through(self, make: Callable[[], Any], valid: Callable[[Any], bool]) -> Any:
         """The kept view when it is one ``valid`` accepts, else ``make()``'s, kept; then
@@ -874,7 +900,7 @@ class KeptView:
 # Measure counts ----------------------------------------------------------------------------
 
 
-class KeptCounts:
+class KeptCounts(_Beside):
     """A measure family's counts per worker for one scope and period, kept beside the
     store for the views of the same day (``measures.Calculator(keep=...)``): a unit or an
     office view asks for the same seven months of its key measures every time.
@@ -886,18 +912,14 @@ class KeptCounts:
     with no cache folder, nothing is kept."""
 
     def __init__(self, conn: sqlite3.Connection, today: date) -> None:
-        self.side = _open_for(conn)
+        super().__init__(
+            conn,
+            f"CREATE TABLE IF NOT EXISTS {COUNTS} (key TEXT PRIMARY KEY, stamp TEXT NOT NULL,"
+            " made_on TEXT NOT NULL, value TEXT NOT NULL) WITHOUT ROWID",
+        )
         self.today = today
-        if self.side is not None:
-            try:
-                self.side.execute(
-                    f"CREATE TABLE IF NOT EXISTS {COUNTS} (key TEXT PRIMARY KEY, stamp TEXT NOT"
-                    " NULL, made_on TEXT NOT NULL, value TEXT NOT NULL) WITHOUT ROWID"
-                )
-            except sqlite3.Error:
-                self.close()
-        now = marks(conn)  # before the counts; the lineage tells a restored store apart
-        self.stamp = stamp(conn, None, None, False) + json.dumps([*now, lineage(conn, now)])
+        # the marks before the counts; their lineage tells a restored store apart
+        self.stamp = stamp(conn, None, None, False) + marks_now(conn)[1]
 
     def get(self, key: str) -> dict[str, dict[str | None, tuple[int, int, int]]] | None:
         if self.side is None:
@@ -926,19 +948,12 @@ class KeptCounts:
              json.dumps([[m, w, *row] for m, ws in value.items() for w, row in ws.items()]))
             for key, value in items
         ]  # fmt: skip
-        try:
-            self.side.execute("BEGIN IMMEDIATE")
-            self.side.execute(
+
+        def work(side: sqlite3.Connection) -> None:
+            side.execute(
                 f"DELETE FROM {COUNTS} WHERE made_on < ? OR (made_on = ? AND stamp <> ?)",
                 (_oldest(self.today), self.today.isoformat(), self.stamp),
             )
-            self.side.executemany(f"INSERT OR REPLACE INTO {COUNTS} VALUES (?, ?, ?, ?)", rows)
-            self.side.execute("COMMIT")
-        except sqlite3.Error:
-            with contextlib.suppress(sqlite3.Error):
-                self.side.execute("ROLLBACK")
+            side.executemany(f"INSERT OR REPLACE INTO {COUNTS} VALUES (?, ?, ?, ?)", rows)
 
-    def close(self) -> None:
-        if self.side is not None:
-            self.side.close()
-            self.side = None
+        self._write(work)
