@@ -41,6 +41,7 @@ def register(app: typer.Typer) -> None:
         """Import an export folder into the store: validated, atomic, idempotent."""
         from casecli.core.ingest.sync import sync_store
         from casecli.core.local import config
+        from casecli.core.measures import kept_counts
 
         bar = _progress(settings)
         try:
@@ -58,6 +59,7 @@ def register(app: typer.Typer) -> None:
                 timezone=config.timezone(),
                 progress=bar.update if bar else None,
                 on_plan=bar.start if bar else None,
+                before_commit=kept_counts.refresh,  # the day's kept counts, up to date
             )
         finally:
             if bar:
@@ -198,7 +200,9 @@ def _show(result: Any, settings: Settings) -> None:
     head = f"{'Dry run of ' if result.dry_run else ''}sync {result.sync_id or ''}".strip()
     as_of = f", as of {result.as_of}" if result.as_of else ""
     status = result.status.replace("_", " ")
-    out.print(f"[bold]{head}[/]: {safe(f'{status} ({result.kind}{as_of}, profile {result.profile})')}")
+    out.print(
+        f"[bold]{head}[/]: {safe(f'{status} ({result.kind}{as_of}, profile {result.profile})')}"
+    )
     table = Table(box=None, pad_edge=False)
     table.add_column("file")
     for name in ("rows", "inserted", "updated", "unchanged", "gone", "rejected"):

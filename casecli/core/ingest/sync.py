@@ -16,6 +16,7 @@ superseded when a later export sends a row with the same key.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -49,6 +50,11 @@ __all__ = [
 ]
 
 
+# What ``sync(before_commit=...)`` is given: called with the connection and the sync's id
+# before the commit, it returns what to call with the connection after it, or None.
+BeforeCommit = Callable[[sqlite3.Connection, int], Callable[[sqlite3.Connection], None] | None]
+
+
 def sync(
     conn: sqlite3.Connection,
     folder: Path,
@@ -65,9 +71,14 @@ def sync(
     progress: SyncProgress | None = None,
     on_plan: Callable[[list[SourceFile]], None] | None = None,
     fail_after: str | None = None,
+    before_commit: BeforeCommit | None = None,
 ) -> SyncResult:
     """Sync the export in ``folder``. ``timezone``: the config's (a profile's wins);
-    ``fail_after`` (tests only) raises after that table."""
+    ``fail_after`` (tests only) raises after that table. ``before_commit``: called with
+    the connection and the sync's id once everything is written, before the commit, when
+    the sync changed anything; what it returns is called with the connection after the
+    commit (what is kept beside the store, brought up to date: ``kept_counts.refresh``).
+    Neither can fail the sync: whatever they raise is dropped."""
     folder = Path(folder)
     if not folder.exists():
         raise CasecliError(f"The export folder {folder} does not exist; check the path.")
@@ -210,7 +221,14 @@ def sync(
             if result.status == "applied":
                 result.status = "would_apply"
         else:
+            after = None
+            if before_commit is not None and result.status == "applied":
+                with contextlib.suppress(Exception):  # (a cache's, never the sync's)
+                    after = before_commit(conn, sync_id)
             conn.execute("COMMIT")
+            if after is not None:
+                with contextlib.suppress(Exception):
+                    after(conn)
     except sqlite3.OperationalError as exc:
         _rollback(conn)
         raise store_error(exc) from None

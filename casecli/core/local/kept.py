@@ -35,9 +35,9 @@ Marks are read *before* the cases are, so a write landing in between leaves a br
 older than its data, which only costs a re-evaluation, never a stale answer. A connection
 inside a transaction of its own keeps nothing (what it sees may be rolled back).
 
-The same file keeps measure counts (:class:`KeptCounts`) for ``score``, ``focus``, the
-digests and the views' key measures: the same day, and while no sync or local write at all
-happened since.
+The same file keeps measure counts (:mod:`casecli.core.measures.kept_counts`) for
+``score``, ``focus``, the digests and the views' key measures, and whole views
+(:class:`KeptView`).
 
 What none of this sees: another program editing a row of the store in place, bypassing
 casecli (a new row it does see). The store's promise is that only ``sync`` and casecli's
@@ -71,7 +71,6 @@ VERSION = 8  # of the layout (4: columns, a digest; 5: next action; 6: a row per
 # 7: a row per worker, holding their cases' briefs; 8: a line per brief in that row)
 FILE = "evals.db"
 TABLE = f"kept_v{VERSION}"  # a new layout, a new table
-COUNTS = "counts_v1"
 VIEWS = "views_v1"  # whole views (an office's), kept while nothing at all changes
 # A brief's values after its case_id, in the order ``row_of`` gives them: what every
 # view reads of each case (its worker, unit, type, status, situation, urgency and share of
@@ -561,6 +560,7 @@ def _open_once(folder: Path) -> sqlite3.Connection | None:
         side.execute("PRAGMA synchronous = NORMAL")
         for old in range(1, VERSION):  # earlier layouts
             side.execute(f"DROP TABLE IF EXISTS kept_v{old}")
+        side.execute("DROP TABLE IF EXISTS counts_v1")  # (kept_counts.COUNTS's before)
         have = [r[1] for r in side.execute(f"PRAGMA table_info({TABLE})")]
         if have and have != list(HEAD + BODY):  # another layout under this name (a
             side.execute(f"DROP TABLE {TABLE}")  # branch's): it would keep nothing, ever
@@ -829,7 +829,7 @@ class KeptView(_Beside):
     beside the store for the views of the same day while nothing at all has changed: the
     same ``today``, store, code and settings (the stamp), and the very same latest sync,
     audit entry and local rows (``marks``, read when this is made: before the view reads
-    anything). Any sync or local write anywhere makes it again, as :class:`KeptCounts`.
+    anything). Any sync or local write anywhere makes it again, as the measure counts.
     A large office's view reads and adds up tens of thousands of kept briefs (1.7 s for
     60,000); read back whole it takes a few hundredths. Best effort: with no cache folder,
     or one another user could write, nothing is kept or read."""
@@ -895,65 +895,3 @@ class KeptView(_Beside):
             return view
         finally:
             self.close()
-
-
-# Measure counts ----------------------------------------------------------------------------
-
-
-class KeptCounts(_Beside):
-    """A measure family's counts per worker for one scope and period, kept beside the
-    store for the views of the same day (``measures.Calculator(keep=...)``): a unit or an
-    office view asks for the same seven months of its key measures every time.
-
-    Kept while nothing at all has changed: the same ``today`` (in the key), the same store,
-    code and settings (the key carries the measure options), and the very same latest sync,
-    audit entry and local rows (``marks``). Any sync or local write anywhere recomputes
-    them: cheaper to trust than to work out which scopes a change reaches. Best effort:
-    with no cache folder, nothing is kept."""
-
-    def __init__(self, conn: sqlite3.Connection, today: date) -> None:
-        super().__init__(
-            conn,
-            f"CREATE TABLE IF NOT EXISTS {COUNTS} (key TEXT PRIMARY KEY, stamp TEXT NOT NULL,"
-            " made_on TEXT NOT NULL, value TEXT NOT NULL) WITHOUT ROWID",
-        )
-        self.today = today
-        # the marks before the counts; their lineage tells a restored store apart
-        self.stamp = stamp(conn, None, None, False) + marks_now(conn)[1]
-
-    def get(self, key: str) -> dict[str, dict[str | None, tuple[int, int, int]]] | None:
-        if self.side is None:
-            return None
-        try:
-            row = self.side.execute(
-                f"SELECT value FROM {COUNTS} WHERE key = ? AND stamp = ? AND made_on = ?",
-                (key, self.stamp, self.today.isoformat()),
-            ).fetchone()
-            if row is None:
-                return None
-            out: dict[str, dict[str | None, tuple[int, int, int]]] = {}
-            for m, w, a, b, c in json.loads(row[0]):
-                out.setdefault(str(m), {})[None if w is None else str(w)] = (int(a), int(b), int(c))
-            return out
-        except (sqlite3.Error, ValueError, TypeError):
-            return None
-
-    def put(
-        self, items: list[tuple[str, dict[str, dict[str | None, tuple[int, int, int]]]]]
-    ) -> None:
-        if self.side is None or not items:
-            return
-        rows = [
-            (key, self.stamp, self.today.isoformat(),
-             json.dumps([[m, w, *row] for m, ws in value.items() for w, row in ws.items()]))
-            for key, value in items
-        ]  # fmt: skip
-
-        def work(side: sqlite3.Connection) -> None:
-            side.execute(
-                f"DELETE FROM {COUNTS} WHERE made_on < ? OR (made_on = ? AND stamp <> ?)",
-                (_oldest(self.today), self.today.isoformat(), self.stamp),
-            )
-            side.executemany(f"INSERT OR REPLACE INTO {COUNTS} VALUES (?, ?, ?, ?)", rows)
-
-        self._write(work)

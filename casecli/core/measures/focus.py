@@ -29,8 +29,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from casecli.core.engine.actions import STEP_MEASURES
-from casecli.core.local import kept
-from casecli.core.measures import goals, measures, periods
+from casecli.core.measures import goals, kept_counts, measures, periods
 from casecli.core.measures import score as sc
 from casecli.core.measures.focus_cases import FocusCase, cases_for
 from casecli.core.measures.measures import Calculator, Counts
@@ -182,7 +181,7 @@ def focus(
     """The behind measures with their top ``limit`` cases, and (for a unit or an office)
     the workers ranked on every measure with a goal that the scope or a worker is behind on.
     ``period`` None: each measure in its default period, as ``score``."""
-    calc = calc or Calculator(conn, today, options, keep=kept.KeptCounts(conn, today))
+    calc = calc or Calculator(conn, today, options, keep=kept_counts.KeptCounts(conn, today))
     card = card or sc.scorecard(
         conn, scope, period, today, options=options, calc=calc, trend_months=0
     )
@@ -247,7 +246,7 @@ def points_behind(
     wanted = {m for t in targets.values() for m in t if m in STEP_MEASURE_IDS}
     if not wanted:
         return {}
-    calc = Calculator(conn, today, options, keep=kept.KeptCounts(conn, today))
+    calc = Calculator(conn, today, options, keep=kept_counts.KeptCounts(conn, today))
     where = f"c.worker_id IN ({', '.join('?' for _ in workers)})"
     out: dict[str, dict[str, float]] = {}
     for measure_id in sorted(wanted):

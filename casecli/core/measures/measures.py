@@ -163,6 +163,16 @@ MEASURES: dict[str, Measure] = {
            level="office"),
     )
 }  # fmt: skip
+# The families whose every count belongs to one case and reads only that case's rows
+# (its own row, people, events, removals, payments, recorded events): a case's share of
+# their counts changes only when a sync changes that case, so a sync brings their kept
+# counts up to date by counting the cases it changed alone, before and after
+# (``kept_counts.refresh``). The others follow a child across cases (removals and
+# findings by person) and are counted again whole.
+PER_CASE = frozenset(
+    (cs.support_orders, cs.collections, cs.paternity_establishment, cw.visits,
+     cw.timely_response, cw.investigations)
+)  # fmt: skip
 # The singular of the count labels above that can be 1 (Measure.counts are plural):
 # "visited: 1 of 1 child-month in care", "1 placement move in 1 day in care".
 COUNT_ONE = {
@@ -181,6 +191,14 @@ COUNT_ONE = {
     "victimisations": "victimisation",
     "children with a substantiated report": "child with a substantiated report",
 }
+
+
+def family_name(family: Family) -> str:
+    """A measure family as kept counts name it (its module and name)."""
+    return f"{getattr(family, '__module__', '')}.{getattr(family, '__qualname__', family)}"
+
+
+FAMILIES: dict[str, Family] = {family_name(m.family): m.family for m in MEASURES.values()}
 
 
 def get(measure_id: str) -> Measure:
@@ -389,7 +407,7 @@ class Calculator:
         options: Options | None = None,
         keep: Any = None,
     ) -> None:
-        """``keep``: a ``kept.KeptCounts``, where counts computed earlier today (and still
+        """``keep``: a ``kept_counts.KeptCounts``, where counts computed earlier today (and still
         true) are found and new ones are kept; None computes everything."""
         self.conn, self.today, self.options = conn, today, options or Options()
         self.keep = keep
@@ -399,7 +417,7 @@ class Calculator:
         self._once: dict[tuple[Any, ...], Any] = {}
 
     def _kept_key(self, family: Family, where: str, params: tuple[Any, ...], p: Period) -> str:
-        name = f"{getattr(family, '__module__', '')}.{getattr(family, '__qualname__', family)}"
+        name = family_name(family)
         return "|".join(
             (name, where, repr(params), p.label, p.start.isoformat(), p.end.isoformat(),
              repr(self.options), self.today.isoformat())
@@ -422,9 +440,22 @@ class Calculator:
     ) -> None:
         if self.keep is not None:
             self.keep.put(
-                [(self._kept_key(family, where, params, p), self._cache[(family, where, params, p)])
+                [(self._kept_key(family, where, params, p), self._cache[(family, where, params, p)],
+                  self._spec(family, where, params, p))
                  for p in periods]
             )  # fmt: skip
+
+    def _spec(
+        self, family: Family, where: str, params: tuple[Any, ...], p: Period
+    ) -> dict[str, Any]:
+        """What the counts kept under a key were computed from, for a sync to compute
+        them again for the cases it changes (``kept_counts.refresh``)."""
+        return {
+            "family": family_name(family), "where": where, "params": list(params),
+            "period": [p.start.isoformat(), p.end.isoformat(), p.label, p.kind],
+            "options": [self.options.closure_days, self.options.response_hours],
+            "today": self.today.isoformat(),
+        }  # fmt: skip
 
     def by_worker_over(
         self, measure_id: str, where: str, params: Iterable[Any], periods: Iterable[Period]

@@ -31,8 +31,7 @@ from typing import Any, NamedTuple
 
 from casecli.core import words
 from casecli.core.errors import CasecliError
-from casecli.core.local import kept
-from casecli.core.measures import goals, incentives, measures, periods
+from casecli.core.measures import goals, incentives, kept_counts, measures, periods
 from casecli.core.measures.goals import Goal
 from casecli.core.measures.measures import Calculator, Counts, Measure, Result
 from casecli.core.measures.periods import Period
@@ -263,7 +262,7 @@ def scorecard(
 ) -> Scorecard:
     """Every applicable measure (or ``measure_ids``) for ``scope`` in ``period``; with
     ``period`` None, each measure in its default period (see the module docstring)."""
-    calc = calc or Calculator(conn, today, options, keep=kept.KeptCounts(conn, today))
+    calc = calc or Calculator(conn, today, options, keep=kept_counts.KeptCounts(conn, today))
     chosen = (
         [measures.get(m) for m in measure_ids]
         if measure_ids is not None

@@ -38,9 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from casecli.core.errors import CasecliError
-from casecli.core.local import kept
 from casecli.core.measures import focus as fo
-from casecli.core.measures import measures
+from casecli.core.measures import kept_counts, measures
 from casecli.core.measures import score as sc
 from casecli.core.measures.periods import Period
 from casecli.core.store import freshness
@@ -215,7 +214,7 @@ def results(
     on one calculator (what one worker's needs of the unit's and office's figures is
     worked out once); its counts are kept for the day (``casecli db warm`` runs this, so
     the month's digests read them)."""
-    calc = measures.Calculator(conn, today, options, keep=kept.KeptCounts(conn, today))
+    calc = measures.Calculator(conn, today, options, keep=kept_counts.KeptCounts(conn, today))
     for staff_id, name in staff:
         who = sc.Scope("worker", staff_id, name, *_unit_office(conn, staff_id))
         yield (

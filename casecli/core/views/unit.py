@@ -624,7 +624,7 @@ def _measures_ahead(
     params: tuple[Any, ...], keys: list[str],
 ) -> threading.Thread | None:  # fmt: skip
     """Start computing an office's key measures (``Scorer.prefetch``) in another thread,
-    on connections of its own, and keep them beside the store (``kept.KeptCounts``) while
+    on connections of its own, and keep them beside the store (``kept_counts.KeptCounts``) while
     this thread reads and evaluates the cases: the measures' statements run in SQLite
     (outside Python's lock), the cases in Python. The view's own ``Scorer`` then reads
     what was kept. After a sync (the counts are computed again whole) this took an office

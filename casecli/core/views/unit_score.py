@@ -20,8 +20,7 @@ from datetime import date
 from typing import Any
 
 from casecli.core.engine import playbooks
-from casecli.core.local import kept
-from casecli.core.measures import goals, measures, periods
+from casecli.core.measures import goals, kept_counts, measures, periods
 from casecli.core.measures.score import gap
 
 TREND_MONTHS = 6
@@ -100,7 +99,10 @@ class Scorer:
     ) -> None:
         self.conn, self.today, self.where, self.params = conn, today, where, params
         self.calc = measures.Calculator(
-            conn, today, measures.Options.from_playbooks(books), keep=kept.KeptCounts(conn, today)
+            conn,
+            today,
+            measures.Options.from_playbooks(books),
+            keep=kept_counts.KeptCounts(conn, today),
         )
         self.period = periods.month_of(today)
         self.months = periods.last_months(self.period, TREND_MONTHS, today)

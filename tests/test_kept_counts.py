@@ -1,0 +1,439 @@
+"""Measure counts kept beside the store and brought up to date by the sync that changes
+them (casecli.core.measures.kept_counts; issue 15 items 2 and 5).
+
+Every test compares what is kept with the same counts computed afresh over the store (no
+cache): the numbers a user would see in ``score``, ``focus`` and the unit and office
+views."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from casecli.core.engine import playbooks
+from casecli.core.ingest.sync import sync
+from casecli.core.local import record
+from casecli.core.measures import kept_counts, measures, periods
+from casecli.core.store import contract, scope, store
+from tests.tui.helpers import copy_sample
+
+TODAY = date(2026, 11, 24)
+BOOKS = playbooks.load()
+OPTIONS = measures.Options.from_playbooks(BOOKS)
+MEASURES = list(measures.MEASURES)  # every measure: the per-case families and the others
+SCOPES = [measures.scope_clause("office", "O01"), measures.scope_clause("unit", "U001"),
+          measures.scope_clause("unit", "U004"),  # (U004: child support)
+          measures.scope_clause("worker", "S0032")]  # fmt: skip
+
+
+def plans(today: date) -> list[list[periods.Period]]:
+    """The period lists the views ask for: score's (a fiscal year, its trend months and
+    the year before), the unit and office views' (this month and six before), one month."""
+    fy, month = periods.ffy_of(today), periods.month_of(today)
+    return [
+        [fy, *periods.last_months(fy, 6, today), periods.year_before(fy)],
+        [month, *periods.last_months(month, 6, today)],
+        [month],
+    ]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return copy_sample(tmp_path)
+
+
+@pytest.fixture
+def filled(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Each family a Calculator computed (not read kept), with its where."""
+    out: list[tuple[str, str]] = []
+    real = measures.Calculator._fill
+
+    def spy(self: Any, family: Any, where: str, *rest: Any) -> Any:
+        out.append((family.__name__, where))
+        return real(self, family, where, *rest)
+
+    monkeypatch.setattr(measures.Calculator, "_fill", spy)
+    return out
+
+
+def per_case_over_many(filled: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Of ``filled``, the per-case families over a unit's or an office's cases: what a
+    sync brings up to date."""
+    names = {f.__name__ for f in measures.PER_CASE}
+    return [(f, w) for f, w in filled if f in names and "staff" in w]
+
+
+def counts(conn: sqlite3.Connection, today: date, keep: Any) -> dict[tuple[Any, ...], Any]:
+    """Every measure's counts per worker, for each scope and period list."""
+    calc = measures.Calculator(conn, today, OPTIONS, keep=keep)
+    out = {}
+    for where, params in SCOPES:
+        for ps in plans(today):
+            for m in MEASURES:
+                out[(where, tuple(params), tuple(ps), m)] = calc.by_worker_over(
+                    m, where, params, ps
+                )
+    return out
+
+
+def kept_now(db: Path, today: date = TODAY) -> dict[tuple[Any, ...], Any]:
+    """The counts as the views get them: kept ones read back, the others computed and kept."""
+    conn = store.connect(db)
+    keep = kept_counts.KeptCounts(conn, today)
+    try:
+        return counts(conn, today, keep)
+    finally:
+        keep.close()
+        conn.close()
+
+
+def fresh(db: Path, today: date = TODAY) -> dict[tuple[Any, ...], Any]:
+    conn = store.connect(db)
+    try:
+        return counts(conn, today, None)
+    finally:
+        conn.close()
+
+
+def _delta(tmp_path: Path, name: str, files: dict[str, list[dict[str, Any]]], as_of: str) -> Path:
+    """A delta export of these rows (each a dict of the file's columns)."""
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "manifest.toml").write_text(
+        f'source = "t"\nas_of = {as_of}\nkind = "delta"\n', encoding="utf-8"
+    )
+    for file, rows in files.items():
+        rt = next(r for r in contract.RECORD_TYPES if r.file == file)
+        lines = [",".join(rt.names)]
+        lines += [",".join(_cell(c, r.get(c)) for c in rt.names) for r in rows]
+        (folder / file).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+MONEY = {"current_due", "current_paid", "arrears_due", "arrears_paid"}  # cents in the
+# store, dollars in an export (EXPORTS.md: payments.csv)
+
+
+def _cell(column: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if column in MONEY:
+        return f"{int(value) / 100:.2f}"
+    return str(value)
+
+
+def _rows(
+    conn: sqlite3.Connection, file: str, where: str, params: Any = ()
+) -> list[dict[str, Any]]:
+    rt = next(r for r in contract.RECORD_TYPES if r.file == file)
+    cur = conn.execute(f"SELECT {', '.join(rt.names)} FROM {rt.name} WHERE {where}", params)
+    return [dict(zip(rt.names, r, strict=True)) for r in cur]
+
+
+def _synced(db: Path, folder: Path, hook: Any = kept_counts.refresh) -> None:
+    """Sync ``folder`` as ``casecli sync`` does (bringing the kept counts up to date)."""
+    conn = store.connect(db)
+    try:
+        result = sync(conn, folder, today=TODAY, allow_older=True, before_commit=hook)
+        assert result.status == "applied"
+    finally:
+        conn.close()
+
+
+def _pay(db: Path, tmp_path: Path, name: str, cents: int, at: str, case: str = "C0000166") -> None:
+    """Sync a delta adding ``cents`` to what ``case`` paid in September 2026."""
+    conn = store.connect(db)
+    pays = _rows(conn, "payments.csv", "case_id = ? AND month = '2026-09'", (case,))
+    conn.close()
+    pays[0]["current_paid"] = int(pays[0]["current_paid"]) + cents
+    _synced(db, _delta(tmp_path, name, {"payments.csv": pays}, at))
+
+
+def test_a_sync_brings_the_kept_counts_up_to_date_and_no_view_counts_them_again(
+    db: Path, tmp_path: Path, filled: list[tuple[str, str]]
+) -> None:
+    first = kept_now(db)
+    assert first == fresh(db)
+    filled.clear()
+    assert kept_now(db) == first and filled == []  # nothing changed: all read back
+    conn = store.connect(db)
+    kids = _rows(conn, "people.csv", "role = 'child' AND born_out_of_wedlock = 1"
+                 " AND paternity_established_on IS NULL AND case_id IN (SELECT case_id FROM"
+                 " cases WHERE status = 'open' AND program = 'child_support')"
+                 " ORDER BY person_id LIMIT 1")  # fmt: skip
+    pays = _rows(conn, "payments.csv", "case_id = 'C0000166' AND month = '2026-09'")
+    conn.close()
+    kids[0]["paternity_established_on"] = "2026-11-02"
+    pays[0]["current_paid"] = int(pays[0]["current_paid"]) + 12_345
+    _synced(db, _delta(tmp_path, "d1", {"people.csv": kids, "payments.csv": pays},
+                       "2026-11-24T23:00:00"))  # fmt: skip
+    after, counted = kept_now(db), list(filled)
+    assert after == fresh(db)
+    assert after != first  # (the sync changed what score shows: paternity, collections)
+    # the per-case families over the office and the units were brought up to date by the
+    # sync: read back; the others (the cross-case families, a worker's) counted again
+    assert per_case_over_many(counted) == []
+    assert {f for f, _ in counted} >= {"reentry", "recurrence", "collections"}
+
+
+def test_kept_counts_equal_fresh_over_random_deltas_and_moves(
+    db: Path, tmp_path: Path, filled: list[tuple[str, str]]
+) -> None:
+    # Item 5's property for the counts: on a fixed random walk (a seed: a failure
+    # replays), each step syncs a delta (payments, a child's paternity, a visit, a case
+    # reassigned or closed, a new case, a worker moved to another unit or office), or
+    # records a visit in casecli; after every step the counts as the views get them equal
+    # those computed afresh, for every measure, four scopes and three period lists; after
+    # a sync, those it brings up to date are read back, not counted again.
+    rng = random.Random(2026)
+    kept_now(db)
+    conn = store.connect(db)
+    cs_cases = [r[0] for r in conn.execute(
+        "SELECT DISTINCT case_id FROM payments WHERE month >= '2026-05'")]  # fmt: skip
+    cw_open = [r[0] for r in conn.execute(
+        "SELECT case_id FROM cases WHERE program = 'child_welfare' AND status = 'open'"
+        " AND case_id IN (SELECT case_id FROM removals)")]  # fmt: skip
+    workers = [r[0] for r in conn.execute("SELECT staff_id FROM staff WHERE role = 'worker'")]
+    conn.close()
+    moves = ["payments", "paternity", "visit", "reassign", "close", "new", "staff", "write",
+             "staff", "reassign"]  # fmt: skip
+    for step in range(16):
+        move = moves[step] if step < len(moves) else rng.choice(moves)
+        conn = store.connect(db)
+        files: dict[str, list[dict[str, Any]]] = {}
+        if move == "payments":
+            picked = rng.sample(cs_cases, 4)
+            rows = _rows(conn, "payments.csv", f"case_id IN ({','.join('?' * 4)})"
+                         " AND month >= '2026-05'", picked)  # fmt: skip
+            for r in rows:
+                r["current_paid"] = rng.randint(0, int(r["current_due"]) + 5000)
+                r["arrears_paid"] = rng.choice([0, 0, 2500])
+            files["payments.csv"] = rows
+        elif move == "paternity":
+            rows = _rows(conn, "people.csv", "role = 'child' AND born_out_of_wedlock = 1"
+                         " AND paternity_established_on IS NULL")  # fmt: skip
+            picked = rng.sample(rows, 3)
+            for r in picked:
+                r["paternity_established_on"] = f"2026-{rng.randint(6, 11):02d}-03"
+            files["people.csv"] = picked
+        elif move == "visit":
+            files["events.csv"] = [
+                {"event_id": f"EV{step}{i}", "case_id": c, "kind": "caseworker_visit",
+                 "status": "completed", "completed_on": f"2026-{rng.randint(6, 11):02d}-05",
+                 "location": rng.choice(["home", "office"])}
+                for i, c in enumerate(rng.sample(cw_open, 3))
+            ]  # fmt: skip
+        elif move in ("reassign", "close"):
+            picked = rng.sample(_rows(conn, "cases.csv", "status = 'open' ORDER BY case_id"), 4)
+            for r in picked:
+                if move == "reassign":
+                    r["worker_id"] = rng.choice(workers)
+                else:
+                    r["status"], r["closed_on"] = "closed", "2026-11-20"
+            files["cases.csv"] = picked
+        elif move == "new":
+            model = _rows(conn, "cases.csv", "program = 'child_support' AND status = 'open'"
+                          " ORDER BY case_id LIMIT 1")[0]  # fmt: skip
+            model |= {"case_id": f"CN{step:05d}", "worker_id": rng.choice(workers),
+                      "opened_on": "2026-06-01", "order_established_on": "2026-07-01"}  # fmt: skip
+            files["cases.csv"] = [model]
+            files["payments.csv"] = [
+                {"case_id": model["case_id"], "month": "2026-08", "current_due": 30000,
+                 "current_paid": 20000, "arrears_due": 0, "arrears_paid": 0}
+            ]  # fmt: skip
+        elif move == "staff":
+            row = _rows(conn, "staff.csv", "staff_id = ?", (rng.choice(workers),))[0]
+            if rng.random() < 0.5:
+                row["unit_id"] = "U004" if row["unit_id"] != "U004" else "U001"
+            else:
+                row |= {"unit_id": "U901", "office_id": "O02", "office_name": "South"}
+            files["staff.csv"] = [row]
+        if files:
+            conn.close()
+            _synced(db, _delta(tmp_path, f"d{step}", files, f"2026-11-24T23:{step:02d}:00"))
+        else:  # a visit recorded in casecli
+            case_id, owner, child = rng.choice(conn.execute(
+                "SELECT c.case_id, c.worker_id, r.person_id FROM cases c JOIN removals r"
+                " ON r.case_id = c.case_id WHERE c.status = 'open' AND c.worker_id IS NOT NULL"
+                " AND r.discharged_on IS NULL ORDER BY 1, 3").fetchall())  # fmt: skip
+            record.record_event(
+                conn, scope.actor(conn, owner), case_id, "caseworker_visit", on="2026-11-10",
+                person_id=child, location="home", today=TODAY, books=BOOKS,
+            )  # fmt: skip
+            conn.close()
+        filled.clear()
+        got, counted = kept_now(db), list(filled)
+        assert got == fresh(db), (step, move)
+        if files:  # brought up to date by the sync, read back
+            assert per_case_over_many(counted) == [], (step, move)
+        else:  # a local write: counted again
+            assert per_case_over_many(counted), (step, move)
+
+
+def test_counts_kept_before_a_local_write_are_left_to_the_next_view(
+    db: Path, tmp_path: Path, filled: list[tuple[str, str]]
+) -> None:
+    # Kept, then a visit recorded, then a sync with no view between: what was kept is not
+    # the store as the sync began, so the sync leaves it; the next view counts afresh.
+    kept_now(db)
+    conn = store.connect(db)
+    case_id, owner, child = conn.execute(
+        "SELECT c.case_id, c.worker_id, r.person_id FROM cases c JOIN removals r"
+        " ON r.case_id = c.case_id WHERE c.status = 'open' AND c.worker_id IS NOT NULL"
+        " AND r.discharged_on IS NULL ORDER BY 1, 3 LIMIT 1").fetchone()  # fmt: skip
+    record.record_event(conn, scope.actor(conn, owner), case_id, "caseworker_visit",
+                        on="2026-11-10", person_id=child, today=TODAY, books=BOOKS)  # fmt: skip
+    conn.close()
+    _pay(db, tmp_path, "d1", 500, "2026-11-24T23:00:00")
+    filled.clear()
+    got, counted = kept_now(db), list(filled)
+    assert got == fresh(db)
+    assert per_case_over_many(counted)
+
+
+def test_a_write_between_the_commit_and_the_refresh_leaves_them_to_the_next_view(
+    db: Path, tmp_path: Path, filled: list[tuple[str, str]]
+) -> None:
+    # Brought up to date only as of the store right after the sync: a visit recorded by
+    # someone else in between would be in the counts and not in their marks.
+    kept_now(db)
+
+    def hook(conn: sqlite3.Connection, sync_id: int) -> Any:
+        after = kept_counts.refresh(conn, sync_id)
+        assert after is not None
+
+        def late(conn: sqlite3.Connection) -> None:
+            other = store.connect(db)
+            case_id, owner, child = other.execute(
+                "SELECT c.case_id, c.worker_id, r.person_id FROM cases c JOIN removals r"
+                " ON r.case_id = c.case_id WHERE c.status = 'open' AND c.worker_id IS NOT"
+                " NULL AND r.discharged_on IS NULL ORDER BY 1, 3 LIMIT 1").fetchone()  # fmt: skip
+            record.record_event(other, scope.actor(other, owner), case_id, "caseworker_visit",
+                                on="2026-11-10", person_id=child, today=TODAY, books=BOOKS)  # fmt: skip
+            other.close()
+            after(conn)
+
+        return late
+
+    conn = store.connect(db)
+    pays = _rows(conn, "payments.csv", "case_id = 'C0000166' AND month = '2026-09'")
+    conn.close()
+    pays[0]["current_paid"] = int(pays[0]["current_paid"]) + 1
+    _synced(db, _delta(tmp_path, "d1", {"payments.csv": pays}, "2026-11-24T23:00:00"), hook)
+    filled.clear()
+    got, counted = kept_now(db), list(filled)
+    assert got == fresh(db)
+    assert per_case_over_many(counted)
+
+
+def test_a_view_keeping_counts_meanwhile_is_not_overwritten(
+    db: Path, tmp_path: Path, filled: list[tuple[str, str]]
+) -> None:
+    # A view that counted afresh after the commit and kept its counts before the refresh
+    # wrote: the refresh's are not written over them (each is kept as of its own marks).
+    kept_now(db)
+
+    def hook(conn: sqlite3.Connection, sync_id: int) -> Any:
+        after = kept_counts.refresh(conn, sync_id)
+        assert after is not None
+
+        def late(conn: sqlite3.Connection) -> None:
+            kept_now(db)  # counts afresh (the kept marks are before this sync) and keeps
+            after(conn)
+
+        return late
+
+    conn = store.connect(db)
+    pays = _rows(conn, "payments.csv", "case_id = 'C0000166' AND month = '2026-09'")
+    conn.close()
+    pays[0]["current_paid"] = int(pays[0]["current_paid"]) + 3
+    _synced(db, _delta(tmp_path, "d1", {"payments.csv": pays}, "2026-11-24T23:00:00"), hook)
+    filled.clear()
+    got, counted = kept_now(db), list(filled)
+    assert got == fresh(db)
+    assert per_case_over_many(counted) == []
+
+
+def test_a_failing_hook_never_fails_the_sync(db: Path, tmp_path: Path) -> None:
+    def boom(conn: sqlite3.Connection, sync_id: int) -> Any:
+        raise RuntimeError("a bug in what is kept")
+
+    def late_boom(conn: sqlite3.Connection, sync_id: int) -> Any:
+        return lambda conn: 1 / 0
+
+    kept_now(db)
+    for i, hook in enumerate((boom, late_boom)):
+        conn = store.connect(db)
+        pays = _rows(conn, "payments.csv", "case_id = 'C0000166' AND month = '2026-09'")
+        conn.close()
+        pays[0]["current_paid"] = int(pays[0]["current_paid"]) + 1
+        _synced(db, _delta(tmp_path, f"d{i}", {"payments.csv": pays},
+                           f"2026-11-24T23:0{i}:00"), hook)  # fmt: skip
+        assert kept_now(db) == fresh(db)
+
+
+def test_a_table_loaded_whole_or_a_damaged_kept_count_is_left_to_the_next_view(
+    db: Path, tmp_path: Path, filled: list[tuple[str, str]]
+) -> None:
+    kept_now(db)
+    side = sqlite3.connect(db.parent / f"{db.name}-cache" / "evals.db")
+    side.execute(f"UPDATE {kept_counts.COUNTS} SET value = '[[1, 2]]' WHERE key LIKE '%visits%'")
+    side.execute(f"UPDATE {kept_counts.COUNTS} SET spec = 'x' WHERE key LIKE '%investigations%'")
+    side.commit()
+    side.close()
+    _pay(db, tmp_path, "d1", 5, "2026-11-24T23:00:00")
+    filled.clear()
+    got, counted = kept_now(db), list(filled)
+    assert got == fresh(db)
+    names = {f for f, _ in per_case_over_many(counted)}
+    assert names == {"visits", "investigations"}  # those two alone counted again
+
+
+def test_casecli_sync_brings_the_score_a_manager_kept_up_to_date(
+    db: Path, tmp_path: Path, filled: list[tuple[str, str]]
+) -> None:
+    # End to end, as a manager's morning goes: score (kept), the nightly delta through
+    # `casecli sync`, score again: the per-case families are read back, not counted, and
+    # the scorecard equals the one a store with nothing kept shows.
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+
+    runner = CliRunner()
+
+    def cli(path: Path, *args: str) -> Any:
+        base = ["--db", str(path), "--today", "2026-11-24", "--as", "S0001"]
+        result = runner.invoke(app, [*base, *args], env={"CASECLI_CONFIG": "/nonexistent/c.toml"})
+        assert result.exit_code == 0, result.output
+        return result
+
+    before = json.loads(cli(db, "score", "--office", "O01", "--json").stdout)
+    conn = store.connect(db)
+    pays = _rows(conn, "payments.csv", "case_id = 'C0000166' AND month = '2026-09'")
+    conn.close()
+    pays[0]["current_paid"] = int(pays[0]["current_paid"]) + 40_000
+    delta = _delta(tmp_path, "d1", {"payments.csv": pays}, "2026-11-24T23:00:00")
+    cli(db, "sync", str(delta), "--allow-older")
+    filled.clear()
+    got = json.loads(cli(db, "score", "--office", "O01", "--json").stdout)
+    assert per_case_over_many(filled) == []
+    copy = tmp_path / "copy" / "s.db"
+    copy.parent.mkdir()
+    src, out = sqlite3.connect(db), sqlite3.connect(copy)
+    src.backup(out)
+    src.close()
+    out.close()
+    want = json.loads(cli(copy, "score", "--office", "O01", "--json").stdout)
+    shutil.rmtree(copy.parent)
+    assert got == want
+    line = {x["measure"]: x for x in got["measures"]}["current_collections"]
+    was = {x["measure"]: x for x in before["measures"]}["current_collections"]
+    assert line["previous_year"] > was["previous_year"]  # FFY2026 holds September's
