@@ -705,3 +705,69 @@ def test_views_in_two_threads_leave_the_cycle_collector_as_they_found_it() -> No
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_sync_evaluates_again_the_kept_cases_it_changed_so_the_view_after_it_reads_them(
+    db: Path, tmp_path: Path, evaluated: list[int]
+) -> None:
+    # `casecli sync`'s hook (unit.sync_hook): the cases the delta changed among those kept
+    # for today are evaluated again by the sync itself, once it has committed; the
+    # office's first view after it evaluates nothing and equals a fresh one.
+    office(db)
+    conn = store.connect(db)
+    hook = unit.sync_hook(today=TODAY, books=BOOKS, coef=COEF)
+    folder = _delta(tmp_path, "d1", {"referrals.csv": (
+        "referral_id,case_id,service,status,referred_on\n"
+        "RX1,C0000530,housing,waitlisted,2026-11-10\n"
+        "RX2,C0000262,substance_treatment,waitlisted,2026-11-01\n")}, "2026-11-24T23:00:00")  # fmt: skip
+    assert sync(conn, folder, today=TODAY, before_commit=hook).status == "applied"
+    conn.close()
+    assert evaluated[1:] == [2]  # by the sync: its two cases
+    after = office(db)
+    assert evaluated[2:] == []  # the view: nothing
+    assert after == fresh(db, tmp_path)
+    # a sync into a store with nothing kept evaluates nothing, and makes nothing beside it
+    (tmp_path / "bare").mkdir()
+    other = copy_sample(tmp_path / "bare")
+    conn = store.connect(other)
+    evaluated.clear()
+    assert sync(conn, folder, today=TODAY, before_commit=hook).status == "applied"
+    conn.close()
+    assert evaluated == []
+    assert not (other.parent / f"{other.name}-cache").exists()
+
+
+def test_a_sync_brings_each_kept_variant_up_to_date_as_its_view_would(
+    db: Path, tmp_path: Path, evaluated: list[int]
+) -> None:
+    # Briefs kept with goals behind for some workers and "you are" for one (a supervisor
+    # who carries cases): the sync evaluates each changed case with its worker's variant,
+    # and the same view after it reads them, equal to the engine's own evaluation.
+    conn = store.connect(db)
+    clause, params = scope.workers_clause("office", "O01")
+    owners = [
+        conn.execute("SELECT worker_id FROM cases WHERE case_id = ?", (c,)).fetchone()[0]
+        for c in ("C0000017", "C0000042")
+    ]  # fmt: skip (two children in care)
+    assert owners == ["S0004", "S0023"]  # "you are" behind; S0023 is behind
+    goals = {"monthly_visits": 3.0, "timely_response": 2.0, "investigations_closed_on_time": 2.0}
+    kw: dict[str, Any] = {"today": TODAY, "books": BOOKS, "coef": COEF,
+                          "behind": dict.fromkeys(owners, goals), "me": "S0004"}  # fmt: skip
+    unit.kept_views(conn, f"c.status = 'open' AND {clause}", params, full=True, **kw)
+    hook = unit.sync_hook(today=TODAY, books=BOOKS, coef=COEF)
+    folder = _delta(tmp_path, "d1", {"events.csv": (
+        "event_id,case_id,kind,status,scheduled_on,completed_on\n"
+        "EX1,C0000017,caseworker_visit,scheduled,2026-11-26,\n"
+        "EX2,C0000042,caseworker_visit,scheduled,2026-11-27,\n")}, "2026-11-24T23:00:00")  # fmt: skip
+    conn.close()
+    conn = store.connect(db)
+    assert sync(conn, folder, today=TODAY, before_commit=hook).status == "applied"
+    evaluated.clear()
+    got = unit.kept_views(conn, f"c.status = 'open' AND {clause}", params, full=True, **kw)
+    assert evaluated == []
+    want = caseload.views(conn, f"c.status = 'open' AND {clause}", params, **kw)
+    conn.close()
+    assert [_shape(v) for v in got] == [_shape(v) for v in want]
+    said = " ".join(str(a) for v in got if v.case_id in ("C0000017", "C0000042")
+                    for a in v.actions)  # fmt: skip
+    assert "you are" in said and "S0023 is" in said  # (each with its own variant)

@@ -437,3 +437,60 @@ def test_casecli_sync_brings_the_score_a_manager_kept_up_to_date(
     line = {x["measure"]: x for x in got["measures"]}["current_collections"]
     was = {x["measure"]: x for x in before["measures"]}["current_collections"]
     assert line["previous_year"] > was["previous_year"]  # FFY2026 holds September's
+
+
+def test_an_unchanged_sync_keeps_them_current_and_another_days_are_left(
+    db: Path, tmp_path: Path, filled: list[tuple[str, str]]
+) -> None:
+    # An export synced again changes nothing but is logged (the marks move): the kept
+    # counts are brought to the new marks, not dropped. Counts kept for a day before the
+    # sync's are left as they are (no view reads them again).
+    kept_now(db)
+    _pay(db, tmp_path, "d1", 7, "2026-11-24T23:00:00")
+    conn = store.connect(db)
+    again = sync(conn, tmp_path / "d1", today=TODAY, allow_older=True,
+                 before_commit=kept_counts.refresh)  # fmt: skip
+    conn.close()
+    assert again.status == "unchanged"
+    filled.clear()
+    got, counted = kept_now(db), list(filled)
+    assert got == fresh(db)
+    assert per_case_over_many(counted) == []
+
+    def later(conn: sqlite3.Connection, sync_id: int) -> Any:
+        return kept_counts.refresh(conn, sync_id, date(2026, 11, 25))
+
+    def marks() -> list[tuple[str, str]]:
+        side = sqlite3.connect(db.parent / f"{db.name}-cache" / "evals.db")
+        try:
+            return side.execute(
+                f"SELECT key, marks FROM {kept_counts.COUNTS} ORDER BY key"
+            ).fetchall()
+        finally:
+            side.close()
+
+    _pay(db, tmp_path, "d2", 7, "2026-11-24T23:30:00")  # brought up to date
+    before = marks()
+    conn = store.connect(db)
+    pays = _rows(conn, "payments.csv", "case_id = 'C0000166' AND month = '2026-09'")
+    conn.close()
+    pays[0]["current_paid"] = int(pays[0]["current_paid"]) + 1
+    _synced(db, _delta(tmp_path, "d3", {"payments.csv": pays}, "2026-11-24T23:45:00"), later)
+    assert marks() == before  # kept for the 24th, the hook for the 25th on: left
+    assert kept_now(db) == fresh(db)
+
+
+def test_a_kept_table_of_an_earlier_layout_is_dropped_not_left_to_keep_nothing(
+    db: Path, filled: list[tuple[str, str]]
+) -> None:
+    folder = db.parent / f"{db.name}-cache"
+    folder.mkdir(mode=0o700)
+    side = sqlite3.connect(folder / "evals.db")
+    side.execute("CREATE TABLE counts_v2 (key TEXT PRIMARY KEY, stamp TEXT, made_on TEXT,"
+                 " marks TEXT, value TEXT)")  # fmt: skip
+    side.commit()
+    side.close()
+    kept_now(db)
+    filled.clear()
+    got, counted = kept_now(db), list(filled)
+    assert counted == [] and got == fresh(db)  # kept, and read back

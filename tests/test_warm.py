@@ -143,7 +143,7 @@ def test_todays_next_leaves_the_list_a_warm_kept_for_tomorrow(tmp_path: Path) ->
     assert nextcache.read(db, "S0001", False, tomorrow, 7) is not None
 
 
-def test_a_sync_after_the_warm_re_evaluates_the_cases_it_touched(
+def test_a_sync_after_the_warm_re_evaluates_the_cases_it_touched_itself(
     tmp_path: Path, work: dict[str, int]
 ) -> None:
     db = copy_sample(tmp_path)
@@ -153,10 +153,12 @@ def test_a_sync_after_the_warm_re_evaluates_the_cases_it_touched(
     (delta / "referrals.csv").write_text(
         "referral_id,case_id,service,status,referred_on\nRW1,C0000530,housing,waitlisted,2026-11-01\n"
     )
+    work["briefs"] = 0
     cli(db, "S0001", "sync", str(delta))
+    assert work["briefs"] == 1  # C0000530 alone, by the sync, once it has committed
     work["briefs"] = 0
     unit_now = cli(db, "S0001", "unit").stdout
-    assert work["briefs"] == 1  # C0000530 alone
+    assert work["briefs"] == 0  # so the first view after it evaluates nothing
     assert unit_now == cli(unkept_copy(db, tmp_path / "plain"), "S0001", "unit").stdout
 
 

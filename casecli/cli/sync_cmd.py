@@ -39,9 +39,11 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Import an export folder into the store: validated, atomic, idempotent."""
+        from casecli.cli.common import books
+        from casecli.core.engine import urgency
         from casecli.core.ingest.sync import sync_store
         from casecli.core.local import config
-        from casecli.core.measures import kept_counts
+        from casecli.core.views import unit
 
         bar = _progress(settings)
         try:
@@ -59,7 +61,12 @@ def register(app: typer.Typer) -> None:
                 timezone=config.timezone(),
                 progress=bar.update if bar else None,
                 on_plan=bar.start if bar else None,
-                before_commit=kept_counts.refresh,  # the day's kept counts, up to date
+                # what is kept for today and later (counts, briefs), brought up to date
+                before_commit=unit.sync_hook(
+                    today=settings.today,
+                    books=books(settings),
+                    coef=urgency.coefficients(config.urgency_overrides()),
+                ),  # fmt: skip
             )
         finally:
             if bar:

@@ -75,8 +75,8 @@ def sync(
 ) -> SyncResult:
     """Sync the export in ``folder``. ``timezone``: the config's (a profile's wins);
     ``fail_after`` (tests only) raises after that table. ``before_commit``: called with
-    the connection and the sync's id once everything is written, before the commit, when
-    the sync changed anything; what it returns is called with the connection after the
+    the connection and the sync's id once everything is written, before the commit (when
+    the sync is applied, changed or not); what it returns is called with the connection after the
     commit (what is kept beside the store, brought up to date: ``kept_counts.refresh``).
     Neither can fail the sync: whatever they raise is dropped."""
     folder = Path(folder)
@@ -222,7 +222,7 @@ def sync(
                 result.status = "would_apply"
         else:
             after = None
-            if before_commit is not None and result.status == "applied":
+            if before_commit is not None:  # (unchanged too: it moves the marks)
                 with contextlib.suppress(Exception):  # (a cache's, never the sync's)
                     after = before_commit(conn, sync_id)
             conn.execute("COMMIT")

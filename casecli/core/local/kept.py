@@ -512,6 +512,29 @@ def kept_today(
         side.close()
 
 
+def kept_rows(conn: sqlite3.Connection, since: date) -> list[tuple[str, str, str, str]]:
+    """(worker, variant, stamp, day) of every worker's row kept for ``since`` or a later
+    day; nothing when no file is kept beside the store (none is made)."""
+    path = store_path(conn)
+    if path is None or conn.in_transaction or not (nextcache.folder(path) / FILE).exists():
+        return []
+    side = _open(nextcache.folder(path))
+    if side is None:
+        return []
+    try:
+        return [
+            (str(w), str(v), str(s), str(d))
+            for w, v, s, d in side.execute(
+                f"SELECT worker_id, variant, stamp, made_on FROM {TABLE} WHERE made_on >= ?",
+                (since.isoformat(),),
+            )
+        ]
+    except sqlite3.Error:
+        return []
+    finally:
+        side.close()
+
+
 def can_keep(conn: sqlite3.Connection) -> bool:
     """Whether anything read on ``conn`` can be kept (the folder beside its store can be
     written): ``casecli db warm`` refuses to run for nothing."""
@@ -560,7 +583,8 @@ def _open_once(folder: Path) -> sqlite3.Connection | None:
         side.execute("PRAGMA synchronous = NORMAL")
         for old in range(1, VERSION):  # earlier layouts
             side.execute(f"DROP TABLE IF EXISTS kept_v{old}")
-        side.execute("DROP TABLE IF EXISTS counts_v1")  # (kept_counts.COUNTS's before)
+        for gone in ("counts_v1", "counts_v2"):  # kept_counts.COUNTS's earlier layouts
+            side.execute(f"DROP TABLE IF EXISTS {gone}")
         have = [r[1] for r in side.execute(f"PRAGMA table_info({TABLE})")]
         if have and have != list(HEAD + BODY):  # another layout under this name (a
             side.execute(f"DROP TABLE {TABLE}")  # branch's): it would keep nothing, ever
@@ -605,6 +629,8 @@ def briefs(
     evaluate: Callable[[list[str]], list[Brief]],
     variants: dict[str, str] | None = None,
     full: bool = False,
+    read: bool = True,
+    changes: dict[tuple[Any, ...], list[dict[str, int]]] | None = None,
 ) -> list[Brief]:
     """The briefs of ``cases`` ((case id, worker id), open and assigned) for ``today``, in
     their order: kept ones still true, the rest made by ``evaluate`` (given the ids to
@@ -614,7 +640,10 @@ def briefs(
     ``variants``: per worker, what else their cases' evaluations were given (``variant``:
     the goals the worker is behind on, whether the user is the worker); a worker's row
     kept for another variant is not used (default ""). ``full``: read every action, not
-    only the most urgent."""
+    only the most urgent. ``read`` False: only bring what is kept up to date, and return
+    nothing (after a sync: the briefs kept still true are checked, not held). ``changes``:
+    where the cases changed since some marks are noted for the next call, as the store is
+    now (a sync's calls, one per group of workers, read them once)."""
     variants = variants or {}
     ids = [c for c, _ in cases]
     side = _open_for(conn)
@@ -653,7 +682,12 @@ def briefs(
             if seen is not None and found is not None:  # (rest: its text, read when full)
                 rows.append((str(worker), seen, digest, found, text, rest))
         low = tuple(min((r[1][i] for r in rows), default=now[i]) for i in range(len(MARKS)))
-        changed = _changed_since(conn, low)
+        if changes is not None and (low, now) in changes:
+            changed = changes[(low, now)]
+        else:
+            changed = _changed_since(conn, low)
+            if changes is not None:
+                changes[(low, now)] = changed
         stale: dict[tuple[int, ...], set[str] | None] = {}  # per marks: the cases changed since
         for seen in {r[1] for r in rows}:
             since: set[str] | None = set()
@@ -663,7 +697,7 @@ def briefs(
                     break
                 since.update(c for c, last in found_.items() if last > mark)  # type: ignore[union-attr]
             stale[seen] = since
-        good: dict[str, Brief] = {}
+        good: dict[str, Brief | None] = {}  # (None: read, not held)
         still: dict[str, Still] = {}  # per worker: their row as read, and its briefs still true
         for worker, seen, digest, found, text, rest in rows:
             since = stale[seen]
@@ -675,7 +709,8 @@ def briefs(
             for i in true:
                 if found[i][0] in mine:
                     with contextlib.suppress(ValueError, TypeError, KeyError):
-                        good[found[i][0]] = from_row(found[i])
+                        brief = from_row(found[i])
+                        good[found[i][0]] = brief if read else None
         missing = [c for c in ids if c not in good]
     except sqlite3.Error:  # the kept file, not the store: evaluate as if nothing were kept
         side.close()
@@ -685,8 +720,10 @@ def briefs(
         _keep(side, current, today, now_text, fresh, variants, still)
     finally:
         side.close()
+    if not read:
+        return []
     made = {b.case_id: b for b in fresh}
-    return [good[c] if c in good else made[c] for c in ids if c in good or c in made]
+    return [good[c] or made[c] if c in good else made[c] for c in ids if c in good or c in made]
 
 
 class Still(NamedTuple):

@@ -55,7 +55,7 @@ from casecli.core.measures.periods import Period
 from casecli.core.measures.query import Options, Query
 from casecli.core.store.scope import workers_clause
 
-COUNTS = "counts_v2"  # (key, stamp, made_on, marks, value, spec)
+COUNTS = "counts_v3"  # (key, stamp, made_on, marks, value, spec)
 MOST = 250_000  # a sync changing more cases than this (a fifth of a state): left to the views
 
 # The sets of cases a sync brings kept counts up to date for: a unit's and an office's (a
@@ -134,14 +134,15 @@ def _counted(text: str) -> Counted:
 After = Callable[[sqlite3.Connection], None]
 
 
-def refresh(conn: sqlite3.Connection, sync_id: int) -> After | None:
+def refresh(conn: sqlite3.Connection, sync_id: int, today: date | None = None) -> After | None:
     """A sync's hook (``sync(before_commit=...)``), called inside its transaction once
     everything is written: count the per-case families' kept counts of units and offices
-    for the cases this sync changed as they were before it, and return what to do after
-    the commit (count them again as they are now and keep the difference); None when
-    nothing can be brought up to date. Never raises for what it cannot do."""
+    (kept for ``today`` or later; None: any day) for the cases this sync changed as they
+    were before it, and return what to do after the commit (count them again as they are
+    now and keep the difference); None when nothing can be brought up to date. Never
+    raises for what it cannot do."""
     try:
-        return _before(conn, sync_id)
+        return _before(conn, sync_id, today)
     except (sqlite3.Error, ValueError, TypeError, KeyError, OSError):
         return None
 
@@ -168,7 +169,7 @@ class _Group:
                         (*self.params, ids))  # fmt: skip
 
 
-def _before(conn: sqlite3.Connection, sync_id: int) -> After | None:
+def _before(conn: sqlite3.Connection, sync_id: int, today: date | None) -> After | None:
     from casecli.core.store import store
 
     path = kept.store_path(conn)
@@ -188,28 +189,24 @@ def _before(conn: sqlite3.Connection, sync_id: int) -> After | None:
             before.execute("BEGIN")
             then, then_text = marks_now(before)
             code = stamp(before, None, None, False)
-            groups = _groups(side, code, then_text)
+            groups = _groups(side, code, then_text, today)
             if not groups:
                 return None
             touched = [r[0] for r in conn.execute(
                 "SELECT case_id FROM sync_cases WHERE sync_id = ?", (sync_id,))]  # fmt: skip
-            if "*" in touched:
+            moved = _moved_cases(conn, before, sync_id)
+            if "*" in touched or moved is None or len(touched) + len(moved) > MOST:
                 return None
-            changed = set(touched) | _moved_cases(conn, before, sync_id)
-            if len(changed) > MOST:
-                return None
-            ids = json.dumps(sorted(changed))
-            mine: dict[tuple[str, tuple[Any, ...]], str] = {}  # per scope, its changed cases
+            ids = json.dumps(sorted(set(touched) | moved))
+            # where each changed case was and is: its worker's unit and office (one read of
+            # each state, not one per unit: a state's sync changes 70,000 cases)
+            places = [_places(before, ids), _places(conn, ids)]
             for group in groups:
-                scope = (group.where, group.params)
-                if scope not in mine:  # in it before the sync or after (a state's sync
-                    mine[scope] = json.dumps(
-                        sorted(  # changes 70,000 cases, an office's
-                            _within(before, *scope, ids) | _within(conn, *scope, ids)
-                        )
-                    )  # 3,000)
-                group.ids = mine[scope]
-                group.old = group.changed(before, group.ids)
+                column = 0 if group.where == workers_clause("unit", None)[0] else 1
+                mine = {c for held in places for c, at in held.items()
+                        if at[column] == group.params[0]}  # fmt: skip
+                group.ids = json.dumps(sorted(mine))
+                group.old = group.changed(before, group.ids) if mine else {}
             before.execute("COMMIT")
         finally:
             before.close()
@@ -218,14 +215,19 @@ def _before(conn: sqlite3.Connection, sync_id: int) -> After | None:
     return lambda after: _after(after, path, groups, (then, then_text), code, sync_id)
 
 
-def _groups(side: sqlite3.Connection, code: str, then_text: str) -> list[_Group]:
+def _groups(
+    side: sqlite3.Connection, code: str, then_text: str, today: date | None
+) -> list[_Group]:
     """The kept counts a sync can bring up to date: per-case families over a unit's or an
-    office's cases, kept as of the store just before it (``then_text``), by this code."""
+    office's cases, kept as of the store just before it (``then_text``), by this code, for
+    ``today`` or later (None: any day)."""
     from casecli.core.measures import measures
 
     out: dict[tuple[Any, ...], _Group] = {}
-    cur = side.execute(f"SELECT key, value, spec FROM {COUNTS} WHERE stamp = ? AND marks = ?",
-                       (code, then_text))  # fmt: skip
+    cur = side.execute(
+        f"SELECT key, value, spec FROM {COUNTS} WHERE stamp = ? AND marks = ? AND made_on >= ?",
+        (code, then_text, today.isoformat() if today else ""),
+    )
     for key, value, spec_text in cur:
         with contextlib.suppress(ValueError, TypeError, KeyError, IndexError):
             spec = json.loads(spec_text)
@@ -237,33 +239,52 @@ def _groups(side: sqlite3.Connection, code: str, then_text: str) -> list[_Group]
             period = Period(date.fromisoformat(start), date.fromisoformat(end), str(label),
                             str(kind))  # fmt: skip
             options = Options(int(spec["options"][0]), int(spec["options"][1]))
-            today = date.fromisoformat(spec["today"])
+            day = date.fromisoformat(spec["today"])
             _counted(value)  # (a count not as kept: left to the next view)
-            at = (spec["family"], spec["where"], params, options, today)
+            at = (spec["family"], spec["where"], params, options, day)
             if at not in out:
-                out[at] = _Group(family, spec["where"], params, options, today)
+                out[at] = _Group(family, spec["where"], params, options, day)
             out[at].rows.append((str(key), str(value), period))
     return list(out.values())
 
 
-def _within(conn: sqlite3.Connection, where: str, params: tuple[Any, ...], ids: str) -> set[str]:
-    """Those of the cases ``ids`` (a JSON list) that ``where`` selects on ``conn``."""
-    sql = f"SELECT c.case_id FROM cases c WHERE ({where}) AND c.case_id IN (SELECT value FROM json_each(?))"
-    return {str(r[0]) for r in conn.execute(sql, (*params, ids))}
+def _places(conn: sqlite3.Connection, ids: str) -> dict[str, tuple[Any, Any]]:
+    """The unit and office of the worker of each of the cases ``ids`` (a JSON list), as
+    ``conn`` sees the store: what puts a case in a unit's and an office's counts."""
+    return {
+        str(c): (unit, office)
+        for c, unit, office in conn.execute(
+            "SELECT c.case_id, s.unit_id, s.office_id FROM cases c"
+            " LEFT JOIN staff s ON s.staff_id = c.worker_id"
+            " WHERE c.case_id IN (SELECT value FROM json_each(?))",
+            (ids,),
+        )
+    }
 
 
-def _moved_cases(now: sqlite3.Connection, before: sqlite3.Connection, sync_id: int) -> set[str]:
-    """The cases of the workers whose staff row this sync wrote (a move between units or
-    offices changes which counts their cases are in, and no case row), as they are held
-    before the sync and after it."""
-    staff = [r[0] for r in now.execute("SELECT staff_id FROM staff WHERE _sync_id = ?",
-                                       (sync_id,))]  # fmt: skip
+def _moved_cases(
+    now: sqlite3.Connection, before: sqlite3.Connection, sync_id: int
+) -> set[str] | None:
+    """The cases of the workers this sync moved into or out of a unit or an office (no
+    case row changes, but which counts their cases are in does), as they are held before
+    the sync and after it; None: more than :data:`MOST`."""
+    sql = "SELECT staff_id, unit_id, office_id FROM staff WHERE staff_id IN ({})"
+    written = [r[0] for r in now.execute("SELECT staff_id FROM staff WHERE _sync_id = ?",
+                                         (sync_id,))]  # fmt: skip
+    moved: list[str] = []
+    for i in range(0, len(written), 500):
+        part = written[i : i + 500]
+        marks = ", ".join("?" * len(part))
+        was = {r[0]: r[1:] for r in before.execute(sql.format(marks), part)}
+        moved += [r[0] for r in now.execute(sql.format(marks), part) if was.get(r[0]) != r[1:]]
     out: set[str] = set()
-    for i in range(0, len(staff), 500):
-        chunk = staff[i : i + 500]
-        sql = f"SELECT case_id FROM cases WHERE worker_id IN ({', '.join('?' * len(chunk))})"
+    for i in range(0, len(moved), 500):
+        part = moved[i : i + 500]
+        cases = f"SELECT case_id FROM cases WHERE worker_id IN ({', '.join('?' * len(part))})"
         for conn in (now, before):
-            out.update(str(r[0]) for r in conn.execute(sql, chunk))
+            out.update(str(r[0]) for r in conn.execute(cases, part))
+        if len(out) > MOST:
+            return None
     return out
 
 
