@@ -494,3 +494,26 @@ def test_a_kept_table_of_an_earlier_layout_is_dropped_not_left_to_keep_nothing(
     filled.clear()
     got, counted = kept_now(db), list(filled)
     assert counted == [] and got == fresh(db)  # kept, and read back
+
+
+def test_a_workers_last_year_read_from_the_offices_counts_equals_their_own(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # focus and the digests (no trend) read a worker's year before from the office's
+    # counts per worker, which a sync keeps up to date, instead of a statement each: the
+    # same scorecard, for every worker of the office, as counting their own cases.
+    from casecli.core.measures import score as sc
+
+    conn = store.connect(db)
+    workers = conn.execute(
+        "SELECT staff_id, unit_id, office_id FROM staff WHERE role = 'worker' ORDER BY 1"
+    ).fetchall()
+    calc = measures.Calculator(conn, TODAY, OPTIONS)
+    got = [sc.scorecard(conn, sc.Scope("worker", w, None, u, o), None, TODAY, options=OPTIONS,
+                        trend_months=0, calc=calc) for w, u, o in workers]  # fmt: skip
+    monkeypatch.setattr(sc, "_over_wide", lambda scope, months, same: same)  # (as before)
+    want = [sc.scorecard(conn, sc.Scope("worker", w, None, u, o), None, TODAY, options=OPTIONS,
+                         trend_months=0) for w, u, o in workers]  # fmt: skip
+    conn.close()
+    assert got == want
+    assert any(line.previous_year is not None for card in got for line in card.lines)

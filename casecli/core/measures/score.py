@@ -289,11 +289,12 @@ def scorecard(
             continue
         # The period over the office (for the unit's and office's figures), the trend
         # and last year over the scope: one query per family, or two for a worker/unit.
-        batch = calc.by_worker_over(m.id, wide[0], wide[1], [p, *(extra if same else [])])
+        over_wide = _over_wide(scope, months, same)
+        batch = calc.by_worker_over(m.id, wide[0], wide[1], [p, *(extra if over_wide else [])])
         rows = batch[0]
-        if same:
+        if over_wide:
             later = [
-                measures.result(m, x, today, measures.total(r.values()))
+                measures.result(m, x, today, _own(scope, r, same))
                 for x, r in zip(extra, batch[1:], strict=True)
             ]
         else:
@@ -373,6 +374,20 @@ def _plans(
     return out
 
 
+def _over_wide(scope: Scope, months: list[Period], same: bool) -> bool:
+    """Whether a measure's other periods are read from the office's counts per worker:
+    when the scope's cases are the office's, and for a worker when there is no trend to
+    read (``focus`` and the digests: last year's alone). Every worker of an office then
+    reads one statement, which ``casecli sync`` keeps up to date (``kept_counts``),
+    instead of one each: an office's 666 digests after a delta, 5.5 s to 3.6 s."""
+    return same or (scope.kind == "worker" and not months)
+
+
+def _own(scope: Scope, rows: dict[str | None, Counts], same: bool) -> Counts:
+    """The scope's counts among the office's per worker (all of them when the same)."""
+    return measures.total(rows.values()) if same else rows.get(scope.id, Counts())
+
+
 def _jobs(
     plans: list[_Plan], scope: Scope, wide: tuple[str, list[Any]], own: tuple[str, list[Any]]
 ) -> list[tuple[str, str, list[Any], list[Period]]]:
@@ -383,11 +398,12 @@ def _jobs(
     scope of no office asks for nothing."""
     same = own == wide
     out = []
-    for m, p, _, extra in plans:
+    for m, p, months, extra in plans:
         if m.level == "office" and not (scope.kind == "all" or scope.office_id):
             continue
-        out.append((m.id, *wide, [p, *(extra if same else [])]))
-        if not same and m.level != "office":
+        over_wide = m.level != "office" and _over_wide(scope, months, same)
+        out.append((m.id, *wide, [p, *(extra if same or over_wide else [])]))
+        if not (same or over_wide) and m.level != "office":
             out.append((m.id, *own, extra))
     return out
 
