@@ -715,7 +715,7 @@ def test_a_sync_evaluates_again_the_kept_cases_it_changed_so_the_view_after_it_r
     # office's first view after it evaluates nothing and equals a fresh one.
     office(db)
     conn = store.connect(db)
-    hook = unit.sync_hook(today=TODAY, books=BOOKS, coef=COEF)
+    hook = unit.sync_hook(today=TODAY, settings=lambda: (BOOKS, COEF))
     folder = _delta(tmp_path, "d1", {"referrals.csv": (
         "referral_id,case_id,service,status,referred_on\n"
         "RX1,C0000530,housing,waitlisted,2026-11-10\n"
@@ -754,7 +754,7 @@ def test_a_sync_brings_each_kept_variant_up_to_date_as_its_view_would(
     kw: dict[str, Any] = {"today": TODAY, "books": BOOKS, "coef": COEF,
                           "behind": dict.fromkeys(owners, goals), "me": "S0004"}  # fmt: skip
     unit.kept_views(conn, f"c.status = 'open' AND {clause}", params, full=True, **kw)
-    hook = unit.sync_hook(today=TODAY, books=BOOKS, coef=COEF)
+    hook = unit.sync_hook(today=TODAY, settings=lambda: (BOOKS, COEF))
     folder = _delta(tmp_path, "d1", {"events.csv": (
         "event_id,case_id,kind,status,scheduled_on,completed_on\n"
         "EX1,C0000017,caseworker_visit,scheduled,2026-11-26,\n"
@@ -771,3 +771,64 @@ def test_a_sync_brings_each_kept_variant_up_to_date_as_its_view_would(
     said = " ".join(str(a) for v in got if v.case_id in ("C0000017", "C0000042")
                     for a in v.actions)  # fmt: skip
     assert "you are" in said and "S0023 is" in said  # (each with its own variant)
+
+
+def test_a_sync_leaves_rows_true_of_nothing_to_their_views(
+    db: Path, tmp_path: Path, evaluated: list[int]
+) -> None:
+    # A goal set drops everything kept (its audit entry names no case): a sync after it
+    # evaluates nothing (those rows may never be asked for again); the view does, once.
+    office(db)
+    conn = store.connect(db)
+    from casecli.core.measures import goals
+
+    goals.set_goal(conn, scope.actor(conn, "S0001"), "unit", "U001", "monthly_visits", 95.0)
+    hook = unit.sync_hook(today=TODAY, settings=lambda: (BOOKS, COEF))
+    folder = _delta(tmp_path, "d1", {"referrals.csv": (
+        "referral_id,case_id,service,status,referred_on\n"
+        "RX1,C0000530,housing,waitlisted,2026-11-10\n")}, "2026-11-24T23:00:00")  # fmt: skip
+    evaluated.clear()
+    assert sync(conn, folder, today=TODAY, before_commit=hook).status == "applied"
+    conn.close()
+    assert evaluated == []
+    assert office(db) == fresh(db, tmp_path)
+
+
+def test_casecli_sync_never_fails_on_settings_and_lets_go_of_its_lock_first(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, evaluated: list[int]
+) -> None:
+    # The kept views are brought up to date after the sync has said what it did and let
+    # go of its lock (another sync may start), with the settings read only then: a config
+    # this casecli cannot read fails the views (as before), never the sync.
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+    from casecli.core.ingest.sync import sync_store
+
+    office(db)
+    folder = _delta(tmp_path, "d1", {"referrals.csv": (
+        "referral_id,case_id,service,status,referred_on\n"
+        "RX1,C0000530,housing,waitlisted,2026-11-10\n")}, "2026-11-24T23:00:00")  # fmt: skip
+    seen: list[str] = []
+    real = unit.refresh_briefs
+
+    def meanwhile(conn: sqlite3.Connection, **kw: Any) -> None:
+        seen.append(sync_store(db, folder, today=TODAY).status)  # not "another sync is running"
+        real(conn, **kw)
+
+    monkeypatch.setattr(unit, "refresh_briefs", meanwhile)
+    runner = CliRunner()
+    base = ["--db", str(db), "--today", "2026-11-24"]
+    ok = runner.invoke(app, [*base, "sync", str(folder)],
+                       env={"CASECLI_CONFIG": "/nonexistent/c.toml"})  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    assert seen == ["unchanged"]
+    assert evaluated[1:] == [1]  # C0000530, by the sync's hook
+    config = tmp_path / "c.toml"
+    config.write_text("[urgency]\nno_such_term = 2\n", encoding="utf-8")
+    folder2 = _delta(tmp_path, "d2", {"referrals.csv": (
+        "referral_id,case_id,service,status,referred_on\n"
+        "RX2,C0000262,housing,waitlisted,2026-11-10\n")}, "2026-11-24T23:30:00")  # fmt: skip
+    bad = runner.invoke(app, [*base, "sync", str(folder2)], env={"CASECLI_CONFIG": str(config)})
+    assert bad.exit_code == 0, bad.output
+    assert "applied" in bad.stdout

@@ -39,13 +39,11 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Import an export folder into the store: validated, atomic, idempotent."""
-        from casecli.cli.common import books
-        from casecli.core.engine import urgency
         from casecli.core.ingest.sync import sync_store
         from casecli.core.local import config
-        from casecli.core.views import unit
 
         bar = _progress(settings)
+        pending: list[Any] = []  # what brings the kept views up to date, run after the output
         try:
             result = sync_store(
                 settings.db_path(),
@@ -61,12 +59,7 @@ def register(app: typer.Typer) -> None:
                 timezone=config.timezone(),
                 progress=bar.update if bar else None,
                 on_plan=bar.start if bar else None,
-                # what is kept for today and later (counts, briefs), brought up to date
-                before_commit=unit.sync_hook(
-                    today=settings.today,
-                    books=books(settings),
-                    coef=urgency.coefficients(config.urgency_overrides()),
-                ),  # fmt: skip
+                before_commit=_keeping(settings, pending),
             )
         finally:
             if bar:
@@ -77,6 +70,7 @@ def register(app: typer.Typer) -> None:
             write_json(result.to_json())
         else:
             _show(result, settings)
+        _bring_up_to_date(settings, pending)
         if not dry_run and result.exit_code in (0, 3):
             # A worker syncing their own laptop's store (their login in staff.csv, or
             # casecli config set user ID) finds their next already worked out for the new
@@ -190,6 +184,50 @@ def _progress(settings: Settings) -> _Bar | None:
     from casecli.render import console
 
     return _Bar() if console(stderr=True).is_terminal else None
+
+
+def _keeping(settings: Settings, pending: list[Any]) -> Any:
+    """The sync's hook: before its commit, what ``unit.sync_hook`` prepares (the kept
+    counts as they were); what it would run after the commit goes to ``pending``, run by
+    :func:`_bring_up_to_date` once the sync has let go of its lock and said what it did."""
+    from casecli.core.views import unit
+
+    def settings_now() -> tuple[Any, Any]:
+        from casecli.cli.common import books
+        from casecli.core.engine import urgency
+        from casecli.core.local import config
+
+        return books(settings), urgency.coefficients(config.urgency_overrides())
+
+    hook = unit.sync_hook(today=settings.today, settings=settings_now)
+
+    def before(conn: Any, sync_id: int) -> None:
+        after = hook(conn, sync_id)
+        if after is not None:
+            pending.append(after)
+
+    return before
+
+
+def _bring_up_to_date(settings: Settings, pending: list[Any]) -> None:
+    """What is kept for today and later (measure counts, the briefs of the changed cases),
+    brought up to date after the sync (``unit.sync_hook``): another sync may start
+    meanwhile, and whatever goes wrong here leaves it to the views (never the sync's exit
+    code)."""
+    if not pending:
+        return
+    import contextlib
+
+    from casecli.core.store import store
+
+    with contextlib.suppress(Exception):
+        conn = store.connect(settings.db_path())
+        try:
+            for after in pending:
+                with contextlib.suppress(Exception):
+                    after(conn)
+        finally:
+            conn.close()
 
 
 def _show(result: Any, settings: Settings) -> None:

@@ -641,7 +641,8 @@ def briefs(
     the goals the worker is behind on, whether the user is the worker); a worker's row
     kept for another variant is not used (default ""). ``full``: read every action, not
     only the most urgent. ``read`` False: only bring what is kept up to date, and return
-    nothing (after a sync: the briefs kept still true are checked, not held). ``changes``:
+    nothing (after a sync: the briefs kept still true are checked, not held, and only the
+    cases changed since a worker's row, kept and otherwise true, are evaluated). ``changes``:
     where the cases changed since some marks are noted for the next call, as the store is
     now (a sync's calls, one per group of workers, read them once)."""
     variants = variants or {}
@@ -686,7 +687,8 @@ def briefs(
             changed = changes[(low, now)]
         else:
             changed = _changed_since(conn, low)
-            if changes is not None:
+            if changes is not None:  # (the last alone: most groups share their marks)
+                changes.clear()
                 changes[(low, now)] = changed
         stale: dict[tuple[int, ...], set[str] | None] = {}  # per marks: the cases changed since
         for seen in {r[1] for r in rows}:
@@ -712,6 +714,10 @@ def briefs(
                         brief = from_row(found[i])
                         good[found[i][0]] = brief if read else None
         missing = [c for c in ids if c not in good]
+        if not read:  # after a sync: the changed cases of rows still true, no more (a row
+            # true of nothing, after a goal set, say, is left to its view, which may never come)
+            moved = set().union(*(s for s in stale.values() if s is not None))
+            missing = [c for c, w in cases if c not in good and c in moved and w in still]
     except sqlite3.Error:  # the kept file, not the store: evaluate as if nothing were kept
         side.close()
         return evaluate(ids)

@@ -53,6 +53,7 @@ import json
 import sqlite3
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -465,10 +466,13 @@ def refresh_briefs(
     15 item 3); one after the nightly warm of a 60,000-case office's manager, 3,822 of
     whose cases a 1% delta changed, paid about 2.5 s for it (in one process: no group has
     enough changed cases for a second), and each manager command after it 1-1.5 s less."""
+    rows = kept.kept_rows(conn, today)
+    if not rows:
+        return
     stamps = {kept.stamp(conn, books, coef, r): r for r in (False, True)}
     changes: dict[tuple[Any, ...], list[dict[str, int]]] = {}  # (read once for every group)
     groups: dict[tuple[str, bool, str], list[str]] = {}
-    for worker, kind, stamp, day in kept.kept_rows(conn, today):
+    for worker, kind, stamp, day in rows:
         if stamp in stamps:
             groups.setdefault((day, stamps[stamp], kind), []).append(worker)
     for (day, redact, kind), workers in sorted(groups.items()):
@@ -528,10 +532,15 @@ def _unvariant(kind: str) -> tuple[dict[str, float], bool]:
     return {str(k): float(v) for k, v in items}, bool(mine)
 
 
-def sync_hook(*, today: date, books: dict[str, playbooks.Playbook], coef: dict[str, float]) -> Any:
+def sync_hook(
+    *, today: date,
+    settings: Callable[[], tuple[dict[str, playbooks.Playbook], dict[str, float]]],
+) -> Any:  # fmt: skip
     """What ``casecli sync`` gives ``sync(before_commit=...)``: the kept measure counts
     brought up to date (``kept_counts.refresh``), then the kept briefs of the cases it
-    changed evaluated again (:func:`refresh_briefs`), once it has committed."""
+    changed evaluated again (:func:`refresh_briefs`), once it has committed. ``settings``
+    gives the playbooks and urgency settings, read only then: a sync never fails on them
+    (one that cannot read them leaves the briefs to the views)."""
     from casecli.core.measures import kept_counts
 
     def before(conn: sqlite3.Connection, sync_id: int) -> Any:
@@ -546,6 +555,7 @@ def sync_hook(*, today: date, books: dict[str, playbooks.Playbook], coef: dict[s
                     counts(conn)
             finally:
                 if changed:  # (the briefs of a sync that changed no case stay true)
+                    books, coef = settings()
                     refresh_briefs(conn, today=today, books=books, coef=coef)
 
         return after
