@@ -13,18 +13,13 @@ from typing import Any
 
 import pytest
 
-from casecli.core.engine import playbooks, urgency
 from casecli.core.ingest.sync import sync
 from casecli.core.local import kept, nextcache, record
 from casecli.core.store import scope, store
 from casecli.core.views import unit
 from tests import test_kept
-from tests.test_kept import _delta
+from tests.test_kept import BOOKS, COEF, TODAY, _delta
 from tests.tui.helpers import copy_sample
-
-TODAY = date(2026, 11, 24)
-BOOKS = playbooks.load()
-COEF = urgency.coefficients()
 
 
 @pytest.fixture

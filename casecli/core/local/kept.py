@@ -512,13 +512,18 @@ def kept_today(
         side.close()
 
 
+def open_kept(path: Path | None) -> sqlite3.Connection | None:
+    """The kept file beside the store at ``path`` when there is one; None (and nothing
+    made: no folder beside an initial sync's new file) when there is not."""
+    if path is None or not (nextcache.folder(path) / FILE).exists():
+        return None
+    return _open(nextcache.folder(path))
+
+
 def kept_rows(conn: sqlite3.Connection, since: date) -> list[tuple[str, str, str, str]]:
     """(worker, variant, stamp, day) of every worker's row kept for ``since`` or a later
     day; nothing when no file is kept beside the store (none is made)."""
-    path = store_path(conn)
-    if path is None or conn.in_transaction or not (nextcache.folder(path) / FILE).exists():
-        return []
-    side = _open(nextcache.folder(path))
+    side = None if conn.in_transaction else open_kept(store_path(conn))
     if side is None:
         return []
     try:

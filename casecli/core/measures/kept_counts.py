@@ -49,7 +49,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from casecli.core.local import kept, nextcache
+from casecli.core.local import kept
 from casecli.core.local.kept import _Beside, _oldest, marks_now, stamp
 from casecli.core.measures.periods import Period
 from casecli.core.measures.query import Options, Query
@@ -149,13 +149,13 @@ def refresh(conn: sqlite3.Connection, sync_id: int, today: date | None = None) -
 
 class _Group:
     """Kept counts computed by one statement: one family over one set of cases, with the
-    same options and day, for some periods (``rows``: key, value as kept, period)."""
+    same options and day, for some periods (``rows``: key, counts as kept, period)."""
 
     def __init__(self, family: Any, where: str, params: tuple[Any, ...], options: Options,
                  today: date) -> None:  # fmt: skip
         self.family, self.where, self.params = family, where, params
         self.options, self.today = options, today
-        self.rows: list[tuple[str, str, Period]] = []
+        self.rows: list[tuple[str, Counted, Period]] = []
         self.ids = "[]"  # the changed cases of its scope (a JSON list)
         self.old: dict[str, Rows] = {}
 
@@ -173,9 +173,7 @@ def _before(conn: sqlite3.Connection, sync_id: int, today: date | None) -> After
     from casecli.core.store import store
 
     path = kept.store_path(conn)
-    if path is None or not (nextcache.folder(path) / kept.FILE).exists():
-        return None  # nothing kept (and no folder made beside an initial sync's new file)
-    side = kept._open(nextcache.folder(path))
+    side = kept.open_kept(path)  # none: nothing kept, and nothing made beside the store
     if side is None:
         return None
     try:
@@ -240,11 +238,11 @@ def _groups(
                             str(kind))  # fmt: skip
             options = Options(int(spec["options"][0]), int(spec["options"][1]))
             day = date.fromisoformat(spec["today"])
-            _counted(value)  # (a count not as kept: left to the next view)
+            counts = _counted(value)  # (a count not as kept: left to the next view)
             at = (spec["family"], spec["where"], params, options, day)
             if at not in out:
                 out[at] = _Group(family, spec["where"], params, options, day)
-            out[at].rows.append((str(key), str(value), period))
+            out[at].rows.append((str(key), counts, period))
     return list(out.values())
 
 
@@ -305,14 +303,14 @@ def _after(
             out: list[tuple[str, Counted]] = []
             for group in groups:
                 new = group.changed(conn, group.ids)
-                counts = [_counted(value) for _, value, _ in group.rows]  # (read: valid)
+                counts = [c for _, c, _ in group.rows]  # (changed in place: once)
                 for i, mine in enumerate(counts):
                     _apply(mine, group.old, new, i)
                 _exact(conn, group, counts, group.old, new)
                 out.extend((key, c) for (key, _, _), c in zip(group.rows, counts, strict=True))
         finally:
             conn.execute("COMMIT")
-        side = kept._open(nextcache.folder(path))
+        side = kept.open_kept(path)
         if side is None:
             return
         try:

@@ -480,16 +480,13 @@ def refresh_briefs(
             behind, mine = _unvariant(kind)
         except (ValueError, TypeError):  # a cell not as written: its view evaluates them
             continue
-        for who in [[w] for w in sorted(workers)] if mine else _chunks(conn, sorted(workers)):
+        held = _held(conn, sorted(workers))
+        for who in [[w] for w in sorted(workers)] if mine else _chunks(held):
             kw: dict[str, Any] = {"today": date.fromisoformat(day), "books": books,
                                   "coef": coef, "redact": redact,
                                   "behind": {w: behind for w in who} if behind else {},
                                   "me": who[0] if mine else None}  # fmt: skip
-            marks = ", ".join("?" * len(who))
-            cases = sorted(
-                (str(c), str(w))
-                for c, w in conn.execute(ASSIGNED.format(where=f"c.worker_id IN ({marks})"), who)
-            )
+            cases = sorted((c, w) for w in who for c in held.get(w, []))
 
             def evaluate(missing: list[str], kw: dict[str, Any] = kw) -> list[kept.Brief]:
                 return _briefs_apart(conn, missing, kw) or _briefs_here(conn, missing, kw)
@@ -501,26 +498,29 @@ def refresh_briefs(
             )  # fmt: skip
 
 
-def _chunks(conn: sqlite3.Connection, workers: list[str], most: int = 6_000) -> list[list[str]]:
-    """``workers`` in groups holding about ``most`` open cases at most (one worker may hold
-    more): what a sync brings up to date at once, so that its memory stays bounded (a
-    60,000-case office's briefs at once took the sync from 120 MB to 340 MB)."""
-    held: dict[str, int] = {}
+def _held(conn: sqlite3.Connection, workers: list[str]) -> dict[str, list[str]]:
+    """Each of ``workers`` with their open assigned cases (none: an empty list), in order."""
+    out: dict[str, list[str]] = {w: [] for w in workers}
     for i in range(0, len(workers), 500):
         part = workers[i : i + 500]
-        held.update(conn.execute(
-            "SELECT c.worker_id, count(*) FROM cases c WHERE c.status = 'open'"
-            " AND c._gone_on IS NULL AND c.worker_id IN"
-            f" ({', '.join('?' * len(part))}) GROUP BY c.worker_id", part))  # fmt: skip
+        where = f"c.worker_id IN ({', '.join('?' * len(part))})"
+        for c, w in conn.execute(ASSIGNED.format(where=where), part):
+            out[str(w)].append(str(c))
+    return out
+
+
+def _chunks(held: dict[str, list[str]], most: int = 6_000) -> list[list[str]]:
+    """The workers of ``held`` in groups holding about ``most`` open cases at most (one
+    worker may hold more): what a sync brings up to date at once, so that its memory stays
+    bounded (a 60,000-case office's briefs at once took the sync from 120 MB to 340 MB)."""
     out: list[list[str]] = [[]]
     count = 0
-    for w in workers:
-        n = int(held.get(w, 0))
-        if out[-1] and count + n > most:
+    for w, cases in held.items():
+        if out[-1] and count + len(cases) > most:
             out.append([])
             count = 0
         out[-1].append(w)
-        count += n
+        count += len(cases)
     return out
 
 
