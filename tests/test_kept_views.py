@@ -74,10 +74,7 @@ def test_any_write_another_day_or_setting_works_it_out_again(
     db: Path, tmp_path: Path, worked: list[int]
 ) -> None:
     office(db)
-    conn = store.connect(db)
-    record.add_barrier(conn, scope.actor(conn, "S0004"), "C0000530", "housing", today=TODAY,
-                       books=BOOKS)  # fmt: skip
-    conn.close()
+    _barrier(db)
     after = office(db)
     assert len(worked) == 2 and after == fresh(db, tmp_path)
     assert any(cid == "C0000530" for g in after.bottlenecks for cid, _ in g.items)
@@ -93,7 +90,16 @@ def test_any_write_another_day_or_setting_works_it_out_again(
     assert len(worked) == 6
 
 
+def _barrier(db: Path) -> None:
+    """A barrier recorded on C0000530 (a local write)."""
+    conn = store.connect(db)
+    record.add_barrier(conn, scope.actor(conn, "S0004"), "C0000530", "housing", today=TODAY,
+                       books=BOOKS)  # fmt: skip
+    conn.close()
+
+
 def _synced(db: Path, tmp_path: Path) -> None:
+    tmp_path.mkdir(exist_ok=True)
     folder = _delta(
         tmp_path, "d1",
         {"events.csv": "event_id,case_id,kind,status,scheduled_on,completed_on\n"
@@ -195,3 +201,94 @@ def test_bottlenecks_are_kept_until_anything_changes(
     after = waits((None, "O01"))
     assert reads[-1] == "O01" and after != office_waits
     assert any(cid == "C0000530" for g in after[1] for cid, _ in g.items if g.what == "housing")
+
+
+def _hooked_sync(db: Path, tmp_path: Path, name: str = "d1") -> None:
+    """A delta synced with `casecli sync`'s hook (unit.sync_hook), its after-part run."""
+    folder = _delta(tmp_path, name, {"referrals.csv": (
+        "referral_id,case_id,service,status,referred_on\n"
+        f"R{name},C0000530,housing,waitlisted,2026-11-10\n")}, "2026-11-24T23:00:00")  # fmt: skip
+    conn = store.connect(db)
+    hook = unit.sync_hook(today=TODAY, settings=lambda: (BOOKS, COEF))
+    assert sync(conn, folder, today=TODAY, before_commit=hook).status == "applied"
+    conn.close()
+
+
+def _kept_marks(db: Path) -> dict[tuple[str, str], str]:
+    """(what, stamp) of each whole view kept, with its marks."""
+    side = sqlite3.connect(nextcache.folder(db) / kept.FILE)
+    try:
+        return {
+            (w, s): m for w, s, m in side.execute(f"SELECT what, stamp, marks FROM {kept.VIEWS}")
+        }
+    finally:
+        side.close()
+
+
+def test_a_sync_makes_the_kept_office_view_again_so_the_first_view_after_it_reads_it_whole(
+    db: Path, tmp_path: Path, worked: list[int]
+) -> None:
+    # The TUI's first screen after the nightly delta: the sync's hook made the office's view
+    # again (in another process: unit.refresh_views_apart), for each redact setting kept;
+    # the views after it work nothing out and equal a store with nothing kept.
+    office(db)
+    office(db, redact=True)
+    assert len(worked) == 2
+    _hooked_sync(db, tmp_path)
+    after, hidden = office(db), office(db, redact=True)
+    assert len(worked) == 2  # both read back whole, made by the sync
+    assert after == fresh(db, tmp_path) and hidden == fresh(db, tmp_path, redact=True)
+    assert any(
+        cid == "C0000530" for g in after.bottlenecks for cid, _ in g.items if g.what == "housing"
+    )  # fmt: skip (the delta's referral is in it)
+    # a view kept under other settings is not made again: its viewer makes it
+    coef = {**COEF, "stuck_days": 30}
+    office(db, coef=coef)
+    assert len(worked) == 3
+    _hooked_sync(db, tmp_path, "d2")
+    office(db, coef=coef)
+    assert len(worked) == 4
+    office(db)
+    assert len(worked) == 4 and office(db) == fresh(db, tmp_path)
+
+
+def test_a_sync_leaves_a_view_that_was_not_true_when_it_began_to_its_viewer(
+    db: Path, tmp_path: Path, worked: list[int]
+) -> None:
+    # A view kept before a local write (the briefs it read dropped by a goal set, say) is
+    # not made again by the sync: that would evaluate the whole office inside the sync.
+    office(db)
+    _barrier(db)
+    before = _kept_marks(db)
+    _hooked_sync(db, tmp_path)
+    assert _kept_marks(db) == before  # left as it was
+    assert office(db) == fresh(db, tmp_path) and len(worked) == 2
+
+
+def test_the_views_are_not_made_again_when_anything_but_the_sync_was_written_since(
+    db: Path, tmp_path: Path, worked: list[int]
+) -> None:
+    # refresh_views runs after the sync let go of its lock: a write landing before it
+    # (marks other than the sync's alone) leaves the views to their viewers; without that
+    # write, the same call makes the view again, as the store is now.
+    (tmp_path / "other").mkdir()
+    other = copy_sample(tmp_path / "other")
+    for store_file, write in ((db, True), (other, False)):
+        office(store_file)
+        conn = store.connect(store_file)
+        then = kept.marks_now(conn)
+        conn.close()
+        _synced(store_file, tmp_path / f"delta-{write}")
+        conn = store.connect(store_file)
+        if write:
+            _barrier(store_file)
+        before = _kept_marks(store_file)
+        unit.refresh_views(conn, today=TODAY, books=BOOKS, coef=COEF,
+                           sync_id=then[0][0] + 1, then=then)  # fmt: skip
+        now = kept.marks_now(conn)[1]
+        conn.close()
+        if write:
+            assert _kept_marks(store_file) == before and len(worked) == 1
+        else:
+            assert set(_kept_marks(store_file).values()) == {now} and len(worked) == 3
+            assert office(store_file) == fresh(store_file, tmp_path) and len(worked) == 3

@@ -523,17 +523,24 @@ def open_kept(path: Path | None) -> sqlite3.Connection | None:
 def kept_rows(conn: sqlite3.Connection, since: date) -> list[tuple[str, str, str, str]]:
     """(worker, variant, stamp, day) of every worker's row kept for ``since`` or a later
     day; nothing when no file is kept beside the store (none is made)."""
+    return _listed(conn, f"SELECT worker_id, variant, stamp, made_on FROM {TABLE}", since)  # type: ignore[return-value]
+
+
+def kept_views(conn: sqlite3.Connection, since: date) -> list[tuple[str, str, str, str]]:
+    """(what, stamp, day, marks) of every whole view (:class:`KeptView`) kept for ``since``
+    or a later day; nothing when no file is kept beside the store (none is made)."""
+    return _listed(conn, f"SELECT what, stamp, made_on, marks FROM {VIEWS}", since)  # type: ignore[return-value]
+
+
+def _listed(conn: sqlite3.Connection, select: str, since: date) -> list[tuple[str, ...]]:
+    """``select``'s rows made for ``since`` or later, as text, from the kept file beside
+    ``conn``'s store (none: nothing, and no file made; a table not there: nothing)."""
     side = None if conn.in_transaction else open_kept(store_path(conn))
     if side is None:
         return []
     try:
-        return [
-            (str(w), str(v), str(s), str(d))
-            for w, v, s, d in side.execute(
-                f"SELECT worker_id, variant, stamp, made_on FROM {TABLE} WHERE made_on >= ?",
-                (since.isoformat(),),
-            )
-        ]
+        rows = side.execute(f"{select} WHERE made_on >= ?", (since.isoformat(),))
+        return [tuple(map(str, row)) for row in rows]
     except sqlite3.Error:
         return []
     finally:
