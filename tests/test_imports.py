@@ -51,6 +51,8 @@ def test_casecli_next_does_not_import_textual_nor_the_engine_once_its_actions_ar
     assert "casecli.core.local.nextcache" in again
     assert not {"casecli.core.engine.engine", "casecli.core.engine.playbooks", "tomllib"} & again
     assert not {m for m in again if m.split(".")[0] in ("textual", "tui")}
+    # the team store's driver is for --db postgresql://… alone (issue 17 item 1)
+    assert not {m for m in first | again if m.split(".")[0] == "psycopg"}
 
 
 def _run_cli(*args: str) -> str:

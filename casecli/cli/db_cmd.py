@@ -11,15 +11,19 @@ from casecli.cli.usage import Group
 
 def register(app: typer.Typer) -> None:
     db_app = typer.Typer(
-        cls=Group, help="Store upkeep: init, migrate, check, backup, warm.", no_args_is_help=True
+        cls=Group, help="Store upkeep: init, migrate, check, backup, warm, grant.", no_args_is_help=True
     )
     app.add_typer(db_app, name="db")
 
     @command(db_app, "init")
     def init(settings: Settings) -> None:
-        """Create an empty store (mode 0600) at the latest schema."""
+        """Create an empty store (mode 0600) at the latest schema; on PostgreSQL, the
+        team store's schema, roles, policies and audit triggers."""
         from casecli.core.store import store
 
+        if settings.team is not None:
+            _team_init(settings, settings.team)
+            return
         path = settings.db_path()
         if path.exists():
             fail(f"{path} already exists; use casecli db migrate to upgrade it.", 1)
@@ -37,6 +41,9 @@ def register(app: typer.Typer) -> None:
         """Back up the store, then bring it to the latest schema."""
         from casecli.core.store import store
 
+        if settings.team is not None:
+            _team_migrate(settings, settings.team)
+            return
         path = settings.db_path()
         conn = store.connect(path, migrate=False)
         try:
@@ -65,6 +72,9 @@ def register(app: typer.Typer) -> None:
         """Integrity, foreign keys, schema version and row counts."""
         from casecli.core.store import store
 
+        if settings.team is not None:
+            _team_check(settings, settings.team)
+            return
         path = settings.db_path()
         conn = store.connect(path, migrate=False)
         try:
@@ -103,6 +113,43 @@ def register(app: typer.Typer) -> None:
         if not result.ok:
             raise typer.Exit(1)
 
+    @command(db_app, "grant")
+    def grant(settings: Settings) -> None:
+        """Team store: give each staff member's login the role of their staff.csv role
+        (run by the store's owner after a sync)."""
+        if settings.team is None:
+            fail(
+                "casecli db grant is for a team store (--db postgresql://…); on a personal"
+                " store the file's owner is its only user.",
+                1,
+            )
+        assert settings.team is not None
+        from casecli.core.store import team
+        from casecli.core.words import plural
+
+        conn = team.connect(settings.team)
+        try:
+            done = team.grant(conn)
+        finally:
+            conn.close()
+        data = {
+            "granted": [{"login": lg, "staff_id": s, "role": r} for lg, s, r in done.granted],
+            "created": done.created,
+            "revoked": [{"login": lg, "role": r} for lg, r in done.revoked],
+            "skipped": [{"login": lg, "why": why} for lg, why in done.skipped],
+        }
+        if settings.json:
+            from casecli.render import write_json
+
+            write_json(data)
+            return
+        echo(
+            f"Granted {plural(len(done.granted), 'login')} their staff role"
+            f" ({plural(len(done.created), 'login')} created, {len(done.revoked)} roles taken back)."
+        )
+        for login, why in done.skipped:
+            echo(f"  left alone: {login} ({why})")
+
     @command(db_app, "backup")
     def backup(
         settings: Settings,
@@ -138,3 +185,64 @@ def register(app: typer.Typer) -> None:
             f"Kept {settings.today.isoformat()}'s evaluations of {plural(cases, 'open case')}"
             f" for {who.staff_id} ({who.role}) in {took:.1f} s.",
         )  # fmt: skip
+
+
+def _team_init(settings: Settings, url: str) -> None:
+    from casecli.core.store import team
+
+    conn = team.connect(url)
+    try:
+        version = team.init(conn)
+    finally:
+        conn.close()
+    where = team.where(url)
+    say(
+        settings,
+        {"db": where, "schema": version, "created": True},
+        f"Initialised the team store {where} at schema {version}, with its roles and"
+        " policies; sync an export into it, then run casecli db grant.",
+    )
+
+
+def _team_migrate(settings: Settings, url: str) -> None:
+    from casecli.core.store import team
+
+    conn = team.connect(url)
+    try:
+        before, after = team.migrate(conn)
+    finally:
+        conn.close()
+    where = team.where(url)
+    msg = (
+        f"Migrated the team store {where} from schema {before} to {after}."
+        if after != before
+        else f"The team store {where} is already at the latest schema ({after}); its"
+        " policies were applied again."
+    )
+    say(settings, {"db": where, "from": before, "to": after, "backup": None}, msg)
+
+
+def _team_check(settings: Settings, url: str) -> None:
+    from casecli.core.store import team
+
+    conn = team.connect(url)
+    try:
+        result = team.check(conn)
+    finally:
+        conn.close()
+    if settings.json:
+        from casecli.render import write_json
+
+        write_json(result)
+    else:
+        status = "ok" if result["ok"] else "PROBLEMS"
+        echo(f"{team.where(url)}: {status}, schema {result['schema']} of {result['latest']}")
+        for problem in result["problems"]:
+            echo(f"  problem: {problem}")
+        if result["counts"]:
+            echo(
+                "  rows you can see: "
+                + ", ".join(f"{k} {v:,}" for k, v in result["counts"].items())
+            )
+    if not result["ok"]:
+        raise typer.Exit(1)

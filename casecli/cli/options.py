@@ -23,8 +23,13 @@ if TYPE_CHECKING:
     from casecli.core.store.scope import Actor
 
 DbOpt = Annotated[
-    Path | None,
-    typer.Option("--db", envvar="CASECLI_DB", help="The store (SQLite file).", show_default=False),
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="CASECLI_DB",
+        help="The store: a SQLite file, or postgresql://LOGIN@HOST/DATABASE for a team store.",
+        show_default=False,
+    ),
 ]
 AsOpt = Annotated[
     str | None,
@@ -87,7 +92,8 @@ class Settings:
     on every run of every command (``casecli next``'s start-up budget)."""
 
     __slots__ = (
-        "db", "user", "login", "today", "today_given", "json", "redact", "playbooks", "data_as_of"
+        "db", "team", "user", "login", "today", "today_given", "json", "redact", "playbooks",
+        "data_as_of",
     )  # fmt: skip
 
     def __init__(
@@ -99,8 +105,10 @@ class Settings:
         json: bool,
         redact: bool,
         playbooks: Path | None = None,  # --playbooks, on the commands that use playbooks
+        team: str | None = None,  # --db postgresql://…: a team store (casecli.core.store.team)
     ) -> None:
         self.db = db
+        self.team = team
         self.user = user  # --as, CASECLI_USER or the config's user; see staff_id()
         self.login: str | None = None  # the operating-system user, once staff_id() read it
         self.today = today
@@ -111,6 +119,12 @@ class Settings:
         self.data_as_of: date | None = None  # the newest export's day, set by connect()
 
     def db_path(self) -> Path:
+        if self.team is not None:
+            raise CasecliError(
+                "This command does not run on a team store yet: on PostgreSQL, casecli db"
+                " init, db migrate, db check and db grant do (issue 17); use a SQLite store"
+                " with --db FILE."
+            )
         if self.db is None:
             raise CasecliError(
                 "No store is configured: sync an export into one "
@@ -199,18 +213,22 @@ def _settings(ctx: typer.Context, given: dict[str, Any]) -> Settings:
         return value
 
     from casecli.core.local import config
+    from casecli.core.store.team import is_team
 
     cfg: dict[str, Any] = {}
     db, user = pick("db"), pick("as_")
     if db is None or user is None:
         cfg = config.load()
     if db is None and cfg.get("db"):
-        db = Path(str(cfg["db"])).expanduser()
+        db = str(cfg["db"]) if is_team(str(cfg["db"])) else str(Path(str(cfg["db"])).expanduser())
+    team = str(db).strip() if is_team(db) else None
+    path = None if db is None or team else Path(str(db))
     if user is None and cfg.get("user"):
         user = str(cfg["user"])
     today_raw = pick("today")
     return Settings(
-        db=db,
+        db=path,
+        team=team,
         user=user,
         today=parse_date(today_raw, "--today") if today_raw else date.today(),
         today_given=bool(today_raw),

@@ -1,0 +1,294 @@
+"""The team store: one PostgreSQL database that a unit, an office or a state shares
+(issue 17; DESIGN.md "Where it runs, and who may see what").
+
+``--db postgresql://…`` (or ``CASECLI_DB``, or the config's ``db``) names it. Unlike a
+personal SQLite store, the database knows who each person is (the session's login maps
+to the active staff member whose ``staff.login`` it is) and enforces what they may see
+and write: row-level security policies, grants to four roles (``casecli_worker``,
+``casecli_supervisor``, ``casecli_manager``, ``casecli_admin``) and audit triggers, all
+in ``migrations/postgres/security.sql``. So a person who connects with ``psql`` sees
+exactly what casecli would show them.
+
+What this module does so far: connect (the driver, psycopg 3, is the optional extra
+``casecli[postgres]`` and is imported only here, only for a team store: the SQLite path
+never loads it); create the schema at the latest version and its security (``db init``);
+migrate it; check it; map staff logins to roles (``db grant``); say who the session is.
+Every other command says in one sentence that it does not run on a team store yet.
+
+The schema: a team store starts at schema 10 (``migrations/postgres/0010_team_store.sql``,
+the SQLite store's schema 1-10 in PostgreSQL's words); every later version of the one
+list of migrations has a PostgreSQL file beside its SQLite one. The version is kept in
+``casecli_schema``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from casecli.core.errors import CasecliError
+from casecli.core.store import store
+
+SCHEMES = ("postgresql://", "postgres://")
+ROLES = {
+    "worker": "casecli_worker",
+    "supervisor": "casecli_supervisor",
+    "manager": "casecli_manager",
+    "admin": "casecli_admin",
+}
+FIRST = 10  # the schema a team store starts at
+
+
+def is_team(db: object) -> bool:
+    """Whether ``db`` (the --db value, as typed) names a PostgreSQL team store."""
+    return isinstance(db, str) and db.strip().lower().startswith(SCHEMES)
+
+
+def where(url: str) -> str:
+    """The store's address to show a person: host, port and database, never a password."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        parts = conninfo_to_dict(url)
+    except Exception:  # noqa: BLE001  (no driver, or an address it cannot read)
+        return "the team store"
+    host = str(parts.get("host") or "localhost")
+    port = f":{parts['port']}" if parts.get("port") else ""
+    return f"{parts.get('dbname') or 'postgres'} on {host}{port}"
+
+
+def connect(url: str) -> Any:
+    """A connection to the team store at ``url`` (psycopg 3; autocommit off: each
+    function here commits what it wrote). One sentence when the driver is missing or the
+    server cannot be reached or refuses the login."""
+    try:
+        import psycopg
+    except ImportError:
+        raise CasecliError(
+            "A team store (postgresql://…) needs the PostgreSQL driver, which is not"
+            " installed; install it with pip install 'casecli[postgres]'."
+        ) from None
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        conninfo_to_dict(url)
+    except Exception:  # noqa: BLE001  (an address psycopg cannot read at all)
+        raise CasecliError(
+            "The --db address is not one PostgreSQL understands; write it as"
+            " postgresql://LOGIN@HOST:PORT/DATABASE."
+        ) from None
+    try:
+        return psycopg.connect(url, connect_timeout=10, application_name="casecli")
+    except psycopg.Error as exc:
+        reason = _scrubbed((str(exc).strip().splitlines() or ["refused"])[-1].strip(), url)
+        raise CasecliError(
+            f"Cannot open the team store ({where(url)}): {reason}; check the address, that"
+            " PostgreSQL is running, and that your login may connect."
+        ) from None
+
+
+def _scrubbed(reason: str, url: str) -> str:
+    """``reason`` without the address's password, should the driver have repeated it."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        secret = str(conninfo_to_dict(url).get("password") or "")
+    except Exception:  # noqa: BLE001  (connect() read it first: not reached)
+        return "refused"
+    return reason.replace(secret, "…") if secret else reason
+
+
+def _dir() -> Path:
+    return store._migrations_dir() / "postgres"
+
+
+def migrations() -> list[store.Migration]:
+    """The team store's migrations: one PostgreSQL file per version from :data:`FIRST`."""
+    found = []
+    for path in sorted(_dir().glob("[0-9][0-9][0-9][0-9]_*.sql")):
+        found.append(store.Migration(int(path.name[:4]), path.stem[5:], path))
+    return found
+
+
+def schema_version(conn: Any) -> int:
+    """The schema the team store is at; 0 for a database casecli has not initialised."""
+    row = conn.execute("SELECT to_regclass('casecli_schema') IS NOT NULL").fetchone()
+    if not row[0]:
+        return 0
+    got = conn.execute("SELECT max(version) FROM casecli_schema").fetchone()
+    return int(got[0] or 0)
+
+
+def _apply(conn: Any, before: int) -> int:
+    """Every migration past ``before``, then the security, in the caller's transaction."""
+    version = before
+    if before == 0:
+        conn.execute("CREATE TABLE casecli_schema (version INTEGER NOT NULL)")
+    for m in migrations():
+        if m.version > version:
+            conn.execute(m.path.read_text(encoding="utf-8"))
+            version = m.version
+    conn.execute((_dir() / "security.sql").read_text(encoding="utf-8"))
+    conn.execute("DELETE FROM casecli_schema")
+    conn.execute("INSERT INTO casecli_schema (version) VALUES (%s)", (version,))
+    return version
+
+
+def init(conn: Any) -> int:
+    """``casecli db init`` on a team store: the schema at the latest version, the four
+    roles, the policies, grants and audit triggers, in one transaction; the version.
+    Refused for a database casecli already initialised, or by a login that may not
+    create roles (the store's owner needs CREATEROLE)."""
+    import psycopg
+
+    if (at := schema_version(conn)) != 0:
+        raise CasecliError(
+            f"The team store is already initialised (schema {at}); use casecli db migrate"
+            " to upgrade it."
+        )
+    try:
+        with conn.transaction():
+            return _apply(conn, 0)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise CasecliError(
+            f"Cannot initialise the team store: {_first(exc)}; run casecli db init as the"
+            " database's owner, a login with CREATEROLE."
+        ) from None
+
+
+def migrate(conn: Any) -> tuple[int, int]:
+    """``casecli db migrate`` on a team store: (schema before, after); the security is
+    applied again either way (it may have changed with casecli)."""
+    before = schema_version(conn)
+    if before == 0:
+        raise CasecliError("The team store is not initialised; run casecli db init first.")
+    latest = max(m.version for m in migrations())
+    if before > latest:
+        raise CasecliError(
+            f"The team store is at schema {before}, newer than this casecli knows"
+            f" ({latest}); upgrade casecli."
+        )
+    with conn.transaction():
+        return before, _apply(conn, before)
+
+
+def _first(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or ["refused"])[0].strip()
+
+
+class Grants(NamedTuple):
+    """What ``casecli db grant`` did: (login, staff id, role) granted; logins made;
+    (login, role) revoked; logins left alone, with why."""
+
+    granted: list[tuple[str, str, str]]
+    created: list[str]
+    revoked: list[tuple[str, str]]
+    skipped: list[tuple[str, str]]
+
+
+def grant(conn: Any) -> Grants:
+    """``casecli db grant``: give each active staff member's login (staff.login) the role
+    of their staff.csv role, and only that one; take every casecli role from logins no
+    active staff member has any more (nor two, nor one whose role casecli does not know).
+    A login that is not yet a database role is created (LOGIN, no password: how it
+    authenticates is the database administrator's setting). The login running this is
+    left alone."""
+    import psycopg
+    from psycopg import sql
+
+    me = conn.execute("SELECT session_user").fetchone()[0]
+    rows = conn.execute(
+        "SELECT login, min(staff_id), min(role), count(*) FROM staff"
+        " WHERE login IS NOT NULL AND login <> '' AND coalesce(active, 1) <> 0"
+        " AND _gone_on IS NULL GROUP BY login ORDER BY login"
+    ).fetchall()
+    out = Grants([], [], [], [])
+    wanted: dict[str, str] = {}  # login: the one casecli role it keeps
+    for login, staff_id, role, count in rows:
+        if login == me:
+            out.skipped.append((login, "the login running casecli db grant"))
+        elif count > 1:
+            out.skipped.append((login, f"{count} active staff members share it"))
+        elif role not in ROLES:
+            out.skipped.append((login, f"staff role {role!r} is none of {', '.join(ROLES)}"))
+        else:
+            wanted[login] = ROLES[role]
+            out.granted.append((login, staff_id, role))
+    try:
+        with conn.transaction():
+            existing = {r[0] for r in conn.execute("SELECT rolname FROM pg_roles")}
+            for login, role in wanted.items():
+                if login not in existing:
+                    conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(login)))
+                    out.created.append(login)
+                conn.execute(
+                    sql.SQL("GRANT {} TO {}").format(sql.Identifier(role), sql.Identifier(login))
+                )
+            members = conn.execute(
+                "SELECT m.rolname, r.rolname FROM pg_auth_members a"
+                " JOIN pg_roles r ON r.oid = a.roleid JOIN pg_roles m ON m.oid = a.member"
+                " WHERE r.rolname = ANY(%s) ORDER BY 1, 2",
+                (list(ROLES.values()),),
+            ).fetchall()
+            for member, role in members:  # any other casecli role: taken back
+                if member != me and wanted.get(member) != role:
+                    conn.execute(
+                        sql.SQL("REVOKE {} FROM {}").format(
+                            sql.Identifier(role), sql.Identifier(member)
+                        )
+                    )
+                    out.revoked.append((member, role))
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise CasecliError(
+            f"Cannot grant roles: {_first(exc)}; run casecli db grant as the store's owner"
+            " (a login with CREATEROLE)."
+        ) from None
+    return out
+
+
+def session_staff(conn: Any) -> tuple[str, str] | None:
+    """(login, staff id) of the session: the active staff member whose login it is, as the
+    database's policies see it; None when there is none (or two share it)."""
+    row = conn.execute("SELECT session_user, (SELECT staff_id FROM casecli_me())").fetchone()
+    return None if row[1] is None else (str(row[0]), str(row[1]))
+
+
+def check(conn: Any) -> dict[str, Any]:
+    """``casecli db check`` on a team store: its schema against this casecli's, whether
+    every table that holds case data has row-level security on, and the rows the session
+    can see in each table (what the policies let it see, not the table's size)."""
+    version = schema_version(conn)
+    latest = max(m.version for m in migrations())
+    problems: list[str] = []
+    if version == 0:
+        problems.append("the team store is not initialised (casecli db init)")
+    elif version < latest:
+        problems.append(f"schema {version} is older than {latest} (casecli db migrate)")
+    elif version > latest:
+        problems.append(f"schema {version} is newer than this casecli knows ({latest})")
+    counts: dict[str, int] = {}
+    if version:
+        unguarded = [
+            r[0]
+            for r in conn.execute(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname = ANY(%s)"
+                " AND NOT c.relrowsecurity ORDER BY 1",
+                (list(GUARDED),),
+            )
+        ]
+        if unguarded:
+            problems.append(f"row-level security is off for {', '.join(unguarded)}")
+        for table in COUNTED:
+            counts[table] = int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    return {"ok": not problems, "schema": version, "latest": latest, "problems": problems,
+            "counts": counts}  # fmt: skip
+
+
+# The tables that hold case data: row-level security on each (security.sql).
+GUARDED = ("cases", "people", "events", "referrals", "signals", "payments", "removals",
+           "placements", "case_goals", "recorded_events", "barriers", "goal_progress",
+           "notes", "sync_cases", "audit_log")  # fmt: skip
+COUNTED = ("staff", "cases", "people", "events", "referrals", "signals", "payments",
+           "removals", "placements", "case_goals", "recorded_events", "barriers",
+           "goal_progress", "notes", "performance_goals")  # fmt: skip

@@ -1,0 +1,289 @@
+-- casecli team store on PostgreSQL: who may see and write what (issue 17, DESIGN.md
+-- "Where it runs, and who may see what"). Applied by `casecli db init` and after every
+-- migration, by the schema's owner, as one transaction; every statement here may run
+-- again (CREATE OR REPLACE, DROP ... IF EXISTS), so applying it twice changes nothing.
+--
+-- Who you are is the database login (session_user): it maps to the active staff member
+-- whose staff.login it is (exactly one; two or none: nobody). Scope follows that staff
+-- member's role, as casecli.core.store.scope says it for a personal store: a worker their
+-- own cases, a supervisor their unit's (its workers' and its unassigned ones), a manager
+-- their office's, an admin everything. What a role may do at all is a database role,
+-- granted to each login by `casecli db grant` from staff.csv's role:
+-- casecli_worker, casecli_supervisor, casecli_manager, casecli_admin.
+
+DO $$
+DECLARE r TEXT;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['casecli_worker', 'casecli_supervisor', 'casecli_manager',
+                             'casecli_admin']
+    LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- Who the session is --------------------------------------------------------------
+-- SECURITY DEFINER: they read staff as the owner (the policies below call them), with a
+-- fixed search_path so that no object a user makes can stand in for ours.
+
+CREATE OR REPLACE FUNCTION casecli_me()
+RETURNS TABLE (staff_id TEXT, role TEXT, unit_id TEXT, office_id TEXT)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT s.staff_id, s.role, s.unit_id, s.office_id
+    FROM staff s
+    WHERE s.login = session_user AND coalesce(s.active, 1) <> 0 AND s._gone_on IS NULL
+      AND (SELECT count(*) FROM staff t WHERE t.login = session_user
+           AND coalesce(t.active, 1) <> 0 AND t._gone_on IS NULL) = 1
+$$;
+
+-- The workers whose cases the session sees (assigned cases: scope.workers_clause).
+CREATE OR REPLACE FUNCTION casecli_seen_workers()
+RETURNS SETOF TEXT
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT s.staff_id FROM staff s, casecli_me() me
+    WHERE (me.role = 'worker' AND s.staff_id = me.staff_id)
+       OR (me.role = 'supervisor' AND s.unit_id = me.unit_id)
+       OR (me.role = 'manager' AND s.office_id = me.office_id)
+$$;
+
+-- The units whose unassigned cases the session sees (scope.unit_clause, office_clause).
+CREATE OR REPLACE FUNCTION casecli_seen_units()
+RETURNS SETOF TEXT
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT me.unit_id FROM casecli_me() me WHERE me.role = 'supervisor' AND me.unit_id IS NOT NULL
+    UNION
+    SELECT s.unit_id FROM staff s, casecli_me() me
+    WHERE me.role = 'manager' AND s.office_id = me.office_id AND s.unit_id IS NOT NULL
+$$;
+
+-- The office whose unassigned cases naming no unit the session sees (a manager's).
+CREATE OR REPLACE FUNCTION casecli_seen_office()
+RETURNS TEXT
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT me.office_id FROM casecli_me() me WHERE me.role = 'manager'
+$$;
+
+-- Whether the session may set a goal for this scope (goals.may_set: a supervisor within
+-- their unit, a manager within their office; admins through their own policy).
+CREATE OR REPLACE FUNCTION casecli_may_set_goal(kind TEXT, scope TEXT)
+RETURNS BOOLEAN
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM casecli_me() me
+        WHERE (me.role = 'supervisor' AND me.unit_id IS NOT NULL AND (
+                  (kind = 'unit' AND scope = me.unit_id)
+               OR (kind = 'worker' AND EXISTS (SELECT 1 FROM staff s
+                                               WHERE s.staff_id = scope AND s.unit_id = me.unit_id))))
+           OR (me.role = 'manager' AND me.office_id IS NOT NULL AND (
+                  (kind = 'office' AND scope = me.office_id)
+               OR (kind = 'unit' AND EXISTS (SELECT 1 FROM staff s
+                                             WHERE s.unit_id = scope AND s.office_id = me.office_id))
+               OR (kind = 'worker' AND EXISTS (SELECT 1 FROM staff s
+                                               WHERE s.staff_id = scope AND s.office_id = me.office_id))))
+    )
+$$;
+
+REVOKE ALL ON FUNCTION casecli_me(), casecli_seen_workers(), casecli_seen_units(),
+    casecli_seen_office(), casecli_may_set_goal(TEXT, TEXT) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION casecli_me(), casecli_seen_workers(), casecli_seen_units(),
+    casecli_seen_office(), casecli_may_set_goal(TEXT, TEXT)
+    TO casecli_worker, casecli_supervisor, casecli_manager, casecli_admin;
+
+-- What each role may do at all ----------------------------------------------------
+
+REVOKE ALL ON ALL TABLES IN SCHEMA public
+    FROM PUBLIC, casecli_worker, casecli_supervisor, casecli_manager, casecli_admin;
+GRANT USAGE ON SCHEMA public TO casecli_worker, casecli_supervisor, casecli_manager, casecli_admin;
+-- Nobody but the owner makes objects beside casecli's (PostgreSQL 15's default; a database
+-- made from an older cluster's template may still let everyone).
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+-- Read: everything but the rejects (raw export rows of any case: an admin's).
+GRANT SELECT ON staff, cases, people, events, referrals, signals, payments, removals,
+    placements, case_goals, costs, sync_log, sync_files, sync_cases, recorded_events,
+    barriers, goal_progress, notes, performance_goals, audit_log
+    TO casecli_worker, casecli_supervisor, casecli_manager, casecli_admin;
+-- Local writes (record, wait, resolve, progress, notes), each through the policies.
+GRANT INSERT ON recorded_events, barriers, goal_progress, notes
+    TO casecli_worker, casecli_supervisor, casecli_manager, casecli_admin;
+GRANT UPDATE (resolved_on, resolved_by, note) ON barriers
+    TO casecli_worker, casecli_supervisor, casecli_manager, casecli_admin;
+GRANT INSERT ON performance_goals TO casecli_supervisor, casecli_manager, casecli_admin;
+-- The sync (an admin's): the export tables and its bookkeeping.
+GRANT SELECT, INSERT, UPDATE ON staff, cases, people, events, referrals, signals, payments,
+    removals, placements, case_goals, costs, sync_log, sync_files, sync_cases, rejects
+    TO casecli_admin;
+-- The audit log: read only, by every role; written by the triggers below alone. No
+-- role but its owner may update, delete, truncate or drop it (and the owner's updates
+-- and deletes are refused by triggers too).
+
+-- Row-level security: what each session sees --------------------------------------
+
+ALTER TABLE cases ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS scope ON cases;
+CREATE POLICY scope ON cases FOR SELECT USING (
+    worker_id IN (SELECT casecli_seen_workers())
+    OR (worker_id IS NULL AND (
+        unit_id IN (SELECT casecli_seen_units())
+        OR (unit_id IS NULL AND office_id = (SELECT casecli_seen_office()))))
+);
+
+-- Tables whose rows belong to one case: seen with their case.
+DO $$
+DECLARE t TEXT;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['people', 'events', 'referrals', 'payments', 'removals',
+                             'case_goals', 'recorded_events', 'barriers', 'goal_progress',
+                             'notes']
+    LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('DROP POLICY IF EXISTS scope ON %I', t);
+        EXECUTE format('CREATE POLICY scope ON %I FOR SELECT'
+                       ' USING (case_id IN (SELECT c.case_id FROM cases c))', t);
+    END LOOP;
+END
+$$;
+
+-- A signal reaches its case, or every case of its person (casedata).
+ALTER TABLE signals ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS scope ON signals;
+CREATE POLICY scope ON signals FOR SELECT USING (
+    case_id IN (SELECT c.case_id FROM cases c)
+    OR person_id IN (SELECT p.person_id FROM people p)
+);
+
+ALTER TABLE placements ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS scope ON placements;
+CREATE POLICY scope ON placements FOR SELECT
+    USING (removal_id IN (SELECT r.removal_id FROM removals r));
+
+-- Which cases each sync changed: the session's cases, and '*' (every case).
+ALTER TABLE sync_cases ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS scope ON sync_cases;
+CREATE POLICY scope ON sync_cases FOR SELECT
+    USING (case_id = '*' OR case_id IN (SELECT c.case_id FROM cases c));
+
+-- The audit log: one's own entries (an admin's policy below: all).
+ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS scope ON audit_log;
+CREATE POLICY scope ON audit_log FOR SELECT USING (who = session_user);
+
+-- Local writes: on a case the session sees, in its own name.
+DO $$
+DECLARE t TEXT; who TEXT;
+BEGIN
+    FOR t, who IN SELECT * FROM (VALUES ('recorded_events', 'recorded_by'),
+        ('barriers', 'opened_by'), ('goal_progress', 'recorded_by'), ('notes', 'recorded_by')) v
+    LOOP
+        EXECUTE format('DROP POLICY IF EXISTS write ON %I', t);
+        EXECUTE format('CREATE POLICY write ON %I FOR INSERT WITH CHECK ('
+                       'case_id IN (SELECT c.case_id FROM cases c)'
+                       ' AND %I = (SELECT me.staff_id FROM casecli_me() me))', t, who);
+    END LOOP;
+END
+$$;
+DROP POLICY IF EXISTS resolve ON barriers;
+CREATE POLICY resolve ON barriers FOR UPDATE
+    USING (case_id IN (SELECT c.case_id FROM cases c))
+    WITH CHECK (resolved_by = (SELECT me.staff_id FROM casecli_me() me));
+
+ALTER TABLE performance_goals ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS everyone ON performance_goals;
+CREATE POLICY everyone ON performance_goals FOR SELECT USING (true);
+DROP POLICY IF EXISTS write ON performance_goals;
+CREATE POLICY write ON performance_goals FOR INSERT WITH CHECK (
+    casecli_may_set_goal(scope_kind, scope_id)
+    AND set_by = (SELECT me.staff_id FROM casecli_me() me)
+);
+
+-- An admin sees and writes every row of these tables (and may act as others: audited).
+DO $$
+DECLARE t TEXT;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['cases', 'people', 'events', 'referrals', 'payments',
+                             'removals', 'case_goals', 'recorded_events', 'barriers',
+                             'goal_progress', 'notes', 'signals', 'placements',
+                             'sync_cases', 'audit_log', 'performance_goals']
+    LOOP
+        EXECUTE format('DROP POLICY IF EXISTS admin ON %I', t);
+        EXECUTE format('CREATE POLICY admin ON %I TO casecli_admin USING (true)'
+                       ' WITH CHECK (true)', t);
+    END LOOP;
+END
+$$;
+
+-- The audit log, written from the session's login ---------------------------------
+-- Each local write adds its audit row in the same transaction, by these triggers (owned
+-- by the schema's owner): who is the session's login, never what the client says. A
+-- client may say whom an admin acts as (SET LOCAL casecli.acting_as = 'S0004'): only an
+-- admin's session may, and the row says "admin LOGIN acting as S0004". The detail holds
+-- ids, kinds, dates and enum values only, as on a personal store (casecli.core.local.record):
+-- free text (a barrier's what, a result, a note) stays in the row itself.
+
+CREATE OR REPLACE FUNCTION casecli_audit()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    acting TEXT := nullif(current_setting('casecli.acting_as', true), '');
+    row_json JSONB := to_jsonb(NEW);
+    detail JSONB := '{}'::jsonb;
+    col TEXT;
+    who TEXT := session_user;
+BEGIN
+    IF acting IS NOT NULL AND acting IS DISTINCT FROM (SELECT me.staff_id FROM casecli_me() me) THEN
+        IF NOT pg_has_role(session_user, 'casecli_admin', 'MEMBER') THEN
+            RAISE EXCEPTION 'only an admin may act as another staff member (login %)', session_user
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        who := format('admin %s acting as %s', session_user, acting);
+    END IF;
+    FOREACH col IN ARRAY TG_ARGV[2:] LOOP
+        detail := detail || jsonb_build_object(col, row_json -> col);
+    END LOOP;
+    INSERT INTO audit_log (at, who, action, entity, entity_id, detail)
+    VALUES (to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+            who, TG_ARGV[0], TG_TABLE_NAME, row_json ->> TG_ARGV[1], detail::text);
+    RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION casecli_audit() FROM PUBLIC;
+
+DROP TRIGGER IF EXISTS audit_record ON recorded_events;
+CREATE TRIGGER audit_record AFTER INSERT ON recorded_events FOR EACH ROW
+    EXECUTE FUNCTION casecli_audit('record', 'id', 'case_id', 'kind', 'person_id',
+                                   'occurred_at', 'recorded_by');
+DROP TRIGGER IF EXISTS audit_wait ON barriers;
+CREATE TRIGGER audit_wait AFTER INSERT ON barriers FOR EACH ROW
+    EXECUTE FUNCTION casecli_audit('wait', 'barrier_id', 'case_id', 'service', 'step',
+                                   'expect_on', 'opened_by');
+DROP TRIGGER IF EXISTS audit_resolve ON barriers;
+CREATE TRIGGER audit_resolve AFTER UPDATE ON barriers FOR EACH ROW
+    EXECUTE FUNCTION casecli_audit('resolve', 'barrier_id', 'case_id', 'resolved_on',
+                                   'resolved_by');
+DROP TRIGGER IF EXISTS audit_progress ON goal_progress;
+CREATE TRIGGER audit_progress AFTER INSERT ON goal_progress FOR EACH ROW
+    EXECUTE FUNCTION casecli_audit('progress', 'id', 'case_id', 'goal_id', 'percent',
+                                   'status', 'recorded_by');
+DROP TRIGGER IF EXISTS audit_note ON notes;
+CREATE TRIGGER audit_note AFTER INSERT ON notes FOR EACH ROW
+    EXECUTE FUNCTION casecli_audit('note', 'id', 'case_id', 'recorded_by');
+DROP TRIGGER IF EXISTS audit_goal ON performance_goals;
+CREATE TRIGGER audit_goal AFTER INSERT ON performance_goals FOR EACH ROW
+    EXECUTE FUNCTION casecli_audit('goal', 'id', 'scope_kind', 'scope_id', 'measure',
+                                   'target', 'period', 'set_by');
+
+-- Append-only, even for its owner: no update, delete or truncate.
+CREATE OR REPLACE FUNCTION casecli_append_only()
+RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit log is append-only' USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log;
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW
+    EXECUTE FUNCTION casecli_append_only();
+DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log;
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT
+    EXECUTE FUNCTION casecli_append_only();

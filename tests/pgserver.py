@@ -1,0 +1,111 @@
+"""A throwaway PostgreSQL cluster for the team-store tests (issue 17 item 7).
+
+The PostgreSQL binaries of this machine (``initdb``, ``pg_ctl``: on PATH, or Debian's
+``/usr/lib/postgresql/N/bin``) make a cluster in a temporary folder that listens on a unix
+socket in that folder alone (no TCP port), with ``trust`` authentication: any login may
+connect as any role, which is what lets a test be each person in turn. ``initdb`` refuses
+to run as root, so as root the cluster is made and run by the ``postgres`` system user
+(``runuser``), as CI does.
+
+Without PostgreSQL (or psycopg) the tests that need it are skipped, with the reason; under
+``CI=true`` they fail instead: CI must run them (``.ci/run`` installs what they need).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SUPERUSER = "postgres"
+OWNER = "casecli_owner"  # the team stores' owner: CREATEROLE, not a superuser
+
+
+def _binaries() -> Path | None:
+    found = shutil.which("initdb")
+    if found and shutil.which("pg_ctl"):
+        return Path(found).resolve().parent
+    for folder in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
+            return folder
+    return None
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI must run the team-store tests (.ci/run installs it)")
+    pytest.skip(reason)
+
+
+class Server:
+    """A running cluster: :meth:`url` for a login and a database."""
+
+    def __init__(self, folder: Path, as_postgres: bool) -> None:
+        self.folder = folder
+        self.as_postgres = as_postgres
+        self._names = itertools.count(1)
+
+    def url(self, login: str, dbname: str = "postgres") -> str:
+        return f"postgresql://{login}@/{dbname}?host={self.folder}"
+
+    def connect(self, login: str = SUPERUSER, dbname: str = "postgres", **kw: Any) -> Any:
+        import psycopg
+
+        return psycopg.connect(self.url(login, dbname), **kw)
+
+    def new_database(self) -> str:
+        """An empty database owned by :data:`OWNER` (made once, with CREATEROLE)."""
+        name = f"team{next(self._names)}"
+        with self.connect(autocommit=True) as conn:
+            if (
+                conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (OWNER,)).fetchone()
+                is None
+            ):
+                conn.execute(f"CREATE ROLE {OWNER} LOGIN CREATEROLE")
+            conn.execute(f"CREATE DATABASE {name} OWNER {OWNER}")
+        return name
+
+
+def _run(server_cmd: list[str], as_postgres: bool) -> None:
+    cmd = ["runuser", "-u", "postgres", "--", *server_cmd] if as_postgres else server_cmd
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+
+
+@contextlib.contextmanager
+def running() -> Iterator[Server]:
+    """Start a cluster for the test session, and stop it and remove it after."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        _missing("psycopg (casecli[postgres]) is not installed")
+    bin_dir = _binaries()
+    if bin_dir is None:
+        _missing("PostgreSQL's initdb and pg_ctl are not installed (apt-get install postgresql)")
+    assert bin_dir is not None
+    as_postgres = os.geteuid() == 0
+    if as_postgres and shutil.which("runuser") is None:
+        _missing("initdb refuses root and there is no runuser to run it as postgres")
+    folder = Path(tempfile.mkdtemp(prefix="casecli-pg-"))  # short: a socket path's limit
+    if as_postgres:
+        shutil.chown(folder, "postgres", "postgres")
+    data = folder / "data"
+    server = Server(folder, as_postgres)
+    try:
+        _run([str(bin_dir / "initdb"), "-D", str(data), "-U", SUPERUSER, "-A", "trust",
+              "--no-sync", "-E", "UTF8", "--locale", "C"], as_postgres)  # fmt: skip
+        options = f"-k {folder} -c listen_addresses='' -c fsync=off -c max_connections=60"
+        _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l",
+              str(folder / "log"), "-w", "start"], as_postgres)  # fmt: skip
+        yield server
+    finally:
+        with contextlib.suppress(Exception):
+            _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], as_postgres)
+        shutil.rmtree(folder, ignore_errors=True)

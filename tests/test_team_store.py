@@ -1,0 +1,376 @@
+"""The team store on PostgreSQL (issue 17): its schema, and scope and audit enforced by
+the database itself, tested on a real server (tests/pgserver.py) with sample.db's staff
+and cases: each person, logged in as themselves, sees through raw SQL exactly the cases
+casecli shows them on a personal store, writes only within them and in their own name,
+and cannot touch the audit log."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from casecli.core.errors import CasecliError
+from casecli.core.store import scope, store, team
+from tests import pgserver
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample.db"
+TABLES = ("staff", "cases", "people", "events", "referrals", "signals", "payments", "removals",
+          "placements", "case_goals")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[pgserver.Server]:
+    with pgserver.running() as server:
+        yield server
+
+
+class Team:
+    """A team store made by ``casecli db init``, holding sample.db's export tables, with
+    every staff member's login (``<db>_s0003`` for S0003) granted by ``db grant``."""
+
+    def __init__(self, server: pgserver.Server) -> None:
+        self.server = server
+        self.name = server.new_database()
+        self.url = server.url(pgserver.OWNER, self.name)
+
+    def login(self, staff_id: str) -> str:
+        return f"{self.name}_{staff_id.lower()}"
+
+    def owner(self) -> Any:
+        return team.connect(self.url)
+
+    def as_(self, login: str, autocommit: bool = True) -> Any:
+        return self.server.connect(login, self.name, autocommit=autocommit)
+
+    def staff(self, staff_id: str) -> Any:
+        return self.as_(self.login(staff_id))
+
+
+def _load(conn: Any, name: str) -> None:
+    """sample.db's export tables into the team store (as its owner), each staff member's
+    login named for this database (roles are the cluster's, shared by every test)."""
+    src = sqlite3.connect(f"file:{SAMPLE}?mode=ro", uri=True)
+    try:
+        with conn.transaction():
+            for table in TABLES:
+                cols = [r[1] for r in src.execute(f"PRAGMA table_info({table})")]
+                rows = src.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()
+                if table == "staff":
+                    at = cols.index("login")
+                    rows = [(*r[:at], f"{name}_{r[0].lower()}", *r[at + 1 :]) for r in rows]
+                with conn.cursor().copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+    finally:
+        src.close()
+
+
+@pytest.fixture
+def made(pg: pgserver.Server) -> Team:
+    t = Team(pg)
+    with t.owner() as conn:
+        assert team.init(conn) == store.latest_version()
+        _load(conn, t.name)
+        grants = team.grant(conn)
+    assert len(grants.granted) == 35 and not grants.skipped  # (S0006, S0015: inactive)
+    return t
+
+
+def _sqlite_cases(staff_id: str) -> set[str]:
+    """The cases casecli shows this staff member on the personal store (scope.cases_clause)."""
+    conn = sqlite3.connect(f"file:{SAMPLE}?mode=ro", uri=True)
+    try:
+        who = scope.actor(conn, staff_id)
+        clause, params = scope.cases_clause(who, "c")
+        return {r[0] for r in conn.execute(f"SELECT c.case_id FROM cases c WHERE {clause}", params)}
+    finally:
+        conn.close()
+
+
+def test_the_team_schema_is_the_personal_stores_and_init_twice_is_refused(made: Team) -> None:
+    # One list of migrations: the team store is at the personal store's latest schema,
+    # with the same tables and columns (a SQLite migration without its PostgreSQL file,
+    # or a column added to one alone, fails here).
+    assert max(m.version for m in team.migrations()) == store.latest_version()
+    conn = sqlite3.connect(":memory:")
+    for m in store.migrations():
+        conn.executescript(m.path.read_text(encoding="utf-8"))
+    tables = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]  # fmt: skip
+    with made.owner() as pgc:
+        for table in tables:
+            want = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+            got = {r[0] for r in pgc.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s",
+                (table,))}  # fmt: skip
+            assert got == want, table
+        with pytest.raises(CasecliError, match="already initialised"):
+            team.init(pgc)
+        assert team.migrate(pgc) == (store.latest_version(), store.latest_version())
+        report = team.check(pgc)
+    assert report["ok"] and report["counts"]["cases"] == 1000  # (the owner sees every row)
+
+
+def test_each_login_sees_through_raw_sql_exactly_the_cases_casecli_shows_them(made: Team) -> None:
+    # DESIGN.md: "row-level security enforces the scope below, so raw SQL sees no more
+    # than casecli shows". Every staff member of the sample, logged in as themselves:
+    # the cases, and the events of those cases, that scope.cases_clause gives them.
+    src = sqlite3.connect(f"file:{SAMPLE}?mode=ro", uri=True)
+    staff = src.execute(
+        "SELECT staff_id, role FROM staff WHERE coalesce(active, 1) <> 0 ORDER BY staff_id"
+    ).fetchall()
+    sizes = {}
+    for staff_id, role in staff:
+        want = _sqlite_cases(staff_id)
+        with made.staff(staff_id) as conn:
+            got = {r[0] for r in conn.execute("SELECT case_id FROM cases")}
+            events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        assert got == want, staff_id
+        marks = ", ".join("?" * len(want)) or "NULL"
+        assert events == src.execute(
+            f"SELECT count(*) FROM events WHERE case_id IN ({marks})", sorted(want)
+        ).fetchone()[0]  # fmt: skip
+        sizes[role] = max(sizes.get(role, 0), len(got))
+    src.close()
+    # (and the scopes differ: a worker's cases, a unit's, the office's, everything)
+    assert sizes["admin"] == 1000 and sizes["worker"] < sizes["supervisor"] < sizes["manager"]
+
+
+def test_a_worker_cannot_read_another_units_case_nor_the_rejects(made: Team) -> None:
+    import psycopg
+
+    theirs = next(iter(_sqlite_cases("S0002") - _sqlite_cases("S0003")))  # U001's, not S0003's
+    other_unit = next(iter(_sqlite_cases("S0001") - _sqlite_cases("S0002")))
+    with made.staff("S0003") as conn:
+        for case_id in (theirs, other_unit):
+            assert (
+                conn.execute("SELECT * FROM cases WHERE case_id = %s", (case_id,)).fetchall() == []
+            )
+            for table in ("people", "events", "referrals", "payments"):
+                assert conn.execute(
+                    f"SELECT count(*) FROM {table} WHERE case_id = %s", (case_id,)
+                ).fetchone()[0] == 0  # fmt: skip
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT * FROM rejects")
+    with made.staff("S0002") as conn:  # their supervisor sees the first, not the second
+        assert (
+            len(conn.execute("SELECT 1 FROM cases WHERE case_id = %s", (theirs,)).fetchall()) == 1
+        )
+        assert (
+            conn.execute("SELECT 1 FROM cases WHERE case_id = %s", (other_unit,)).fetchall() == []
+        )
+
+
+def _barrier(conn: Any, case_id: str, opened_by: str, what: str = "waiting on housing") -> int:
+    row = conn.execute(
+        "INSERT INTO barriers (case_id, what, service, opened_on, opened_by)"
+        " VALUES (%s, %s, 'housing', '2026-11-24', %s) RETURNING barrier_id",
+        (case_id, what, opened_by),
+    ).fetchone()
+    return int(row[0])
+
+
+def test_local_writes_go_through_the_scope_and_are_audited_from_the_login(made: Team) -> None:
+    # A supervisor and two workers of one unit, each with their own login, see one
+    # another's recorded barriers and visits within their scope, and nobody past it.
+    import psycopg
+
+    mine, other = sorted(_sqlite_cases("S0003")), sorted(_sqlite_cases("S0004"))
+    with made.staff("S0003") as ana:
+        first = _barrier(ana, mine[0], "S0003", what="Ana's mother's address")
+        ana.execute(
+            "INSERT INTO recorded_events (case_id, kind, occurred_at, recorded_by, recorded_at)"
+            " VALUES (%s, 'home_visit', '2026-11-24T10:00', 'S0003', '2026-11-24T11:00')",
+            (mine[0],),
+        )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # another worker's case
+            _barrier(ana, other[0], "S0003")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # in another's name
+            _barrier(ana, mine[0], "S0004")
+    with made.staff("S0002") as sup:  # their supervisor: sees it, and writes on S0004's case
+        assert sup.execute("SELECT what FROM barriers WHERE barrier_id = %s", (first,)).fetchone()
+        assert sup.execute("SELECT count(*) FROM recorded_events").fetchone()[0] == 1
+        second = _barrier(sup, other[0], "S0002")
+    with made.staff("S0004") as ben:  # sees the supervisor's barrier on his case, not Ana's
+        seen = {r[0] for r in ben.execute("SELECT barrier_id FROM barriers")}
+        assert seen == {second}
+        assert ben.execute("SELECT count(*) FROM recorded_events").fetchone()[0] == 0
+        # resolving it is audited as his
+        ben.execute(
+            "UPDATE barriers SET resolved_on = '2026-11-25', resolved_by = 'S0004'"
+            " WHERE barrier_id = %s", (second,),
+        )  # fmt: skip
+    with made.owner() as conn:
+        audit = conn.execute(
+            "SELECT who, action, entity, entity_id, detail FROM audit_log ORDER BY id"
+        ).fetchall()
+    assert [(w, a, e, i) for w, a, e, i, _ in audit] == [
+        (made.login("S0003"), "wait", "barriers", str(first)),
+        (made.login("S0003"), "record", "recorded_events", "1"),
+        (made.login("S0002"), "wait", "barriers", str(second)),
+        (made.login("S0004"), "resolve", "barriers", str(second)),
+    ]
+    detail = json.loads(audit[0][4])
+    assert detail == {"case_id": mine[0], "service": "housing", "step": None,
+                      "expect_on": None, "opened_by": "S0003"}  # fmt: skip
+    assert "address" not in audit[0][4]  # free text stays in its row
+
+
+def test_no_login_can_rewrite_the_audit_log(made: Team) -> None:
+    import psycopg
+
+    with made.staff("S0003") as ana:
+        _barrier(ana, sorted(_sqlite_cases("S0003"))[0], "S0003")
+    for staff_id in ("S0003", "S0037"):  # a worker, and an admin
+        for statement in (
+            "INSERT INTO audit_log (at, who, action, entity) VALUES ('x', 'x', 'x', 'x')",
+            "UPDATE audit_log SET who = 'someone else'",
+            "DELETE FROM audit_log",
+            "TRUNCATE audit_log",
+            "DROP TABLE audit_log",
+            "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+            "DROP TRIGGER audit_wait ON barriers",
+            "CREATE TABLE public.staff_shadow (x int)",  # nothing made beside casecli's
+        ):
+            with made.staff(staff_id) as conn, pytest.raises(psycopg.Error):
+                conn.execute(statement)
+    with made.owner() as conn:  # even its owner cannot change or remove a row
+        for statement in ("UPDATE audit_log SET who = 'x'", "DELETE FROM audit_log",
+                          "TRUNCATE audit_log"):  # fmt: skip
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+                conn.execute(statement)
+            conn.rollback()
+        assert conn.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 1
+
+
+def test_acting_as_someone_else_is_for_admins_and_says_so(made: Team) -> None:
+    import psycopg
+
+    case_id = sorted(_sqlite_cases("S0004"))[0]
+    with made.staff("S0003") as ana, pytest.raises(psycopg.errors.InsufficientPrivilege,
+                                                   match="only an admin"):  # fmt: skip
+        ana.execute("SET casecli.acting_as = 'S0004'")
+        ana.execute(
+            "INSERT INTO notes (case_id, text, recorded_by, recorded_at)"
+            " VALUES (%s, 'x', 'S0003', 'now')",
+            (sorted(_sqlite_cases("S0003"))[0],),
+        )  # fmt: skip (on her own case: the acting is what is refused)
+    admin = made.login("S0037")
+    with made.staff("S0037") as conn:
+        conn.execute("SET casecli.acting_as = 'S0004'")
+        _barrier(conn, case_id, "S0004")
+    with made.owner() as conn:
+        assert conn.execute("SELECT who FROM audit_log").fetchall() == [
+            (f"admin {admin} acting as S0004",)
+        ]
+
+
+def test_an_unknown_login_sees_nothing_and_a_login_without_a_role_is_refused(
+    made: Team, pg: pgserver.Server
+) -> None:
+    import psycopg
+
+    stranger = f"{made.name}_stranger"
+    with pg.connect(autocommit=True) as su:
+        su.execute(f"CREATE ROLE {stranger} LOGIN")
+        su.execute(f"CREATE ROLE {stranger}_w LOGIN IN ROLE casecli_worker")
+    with made.as_(stranger) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("SELECT count(*) FROM cases")
+    with made.as_(f"{stranger}_w") as conn:  # a role, but no staff member: nothing
+        assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            _barrier(conn, "C0000001", "S0003")
+    with made.owner() as conn:
+        assert team.session_staff(conn) is None
+    with made.staff("S0003") as conn:
+        assert team.session_staff(conn) == (made.login("S0003"), "S0003")
+
+
+def test_goals_are_set_within_ones_own_unit_or_office(made: Team) -> None:
+    import psycopg
+
+    goal = ("INSERT INTO performance_goals (scope_kind, scope_id, measure, target, set_by,"
+            " set_at) VALUES (%s, %s, 'monthly_visits', 95, %s, 'now')")  # fmt: skip
+    with made.staff("S0002") as sup:  # supervisor of U001
+        sup.execute(goal, ("unit", "U001", "S0002"))
+        sup.execute(goal, ("worker", "S0003", "S0002"))
+        for scope_kind, scope_id in (("unit", "U002"), ("office", "O01"), ("worker", "S0012")):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                sup.execute(goal, (scope_kind, scope_id, "S0002"))
+    with made.staff("S0001") as mgr:
+        mgr.execute(goal, ("office", "O01", "S0001"))
+        mgr.execute(goal, ("unit", "U002", "S0001"))
+    with made.staff("S0003") as ana, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        ana.execute(goal, ("worker", "S0003", "S0003"))
+    with made.owner() as conn:
+        assert (
+            conn.execute("SELECT count(*) FROM audit_log WHERE action = 'goal'").fetchone()[0] == 4
+        )
+
+
+def test_db_grant_follows_staff_csv(made: Team) -> None:
+    # A worker promoted to supervisor holds that role alone after the next db grant; a
+    # staff member made inactive (or gone) loses theirs; a login two share is nobody's.
+    def roles(login: str) -> set[str]:
+        with made.owner() as conn:
+            return {r[0] for r in conn.execute(
+                "SELECT r.rolname FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.roleid"
+                " JOIN pg_roles m ON m.oid = a.member WHERE m.rolname = %s", (login,))}  # fmt: skip
+
+    assert roles(made.login("S0003")) == {"casecli_worker"}
+    with made.owner() as conn:
+        conn.execute("UPDATE staff SET role = 'supervisor' WHERE staff_id = 'S0003'")
+        conn.execute("UPDATE staff SET active = 0 WHERE staff_id = 'S0004'")
+        conn.execute("UPDATE staff SET login = %s WHERE staff_id = 'S0007'", (made.login("S0005"),))
+        conn.commit()
+        grants = team.grant(conn)
+    assert roles(made.login("S0003")) == {"casecli_supervisor"}
+    assert roles(made.login("S0004")) == set() and roles(made.login("S0005")) == set()
+    assert roles(made.login("S0007")) == set() and roles(made.login("S0006")) == set()
+    assert (made.login("S0005"), "2 active staff members share it") in grants.skipped
+    with made.staff("S0004") as conn:
+        import psycopg
+
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT count(*) FROM cases")
+
+
+def test_the_command_line_on_a_team_store(made: Team, pg: pgserver.Server) -> None:
+    # db init, check and grant through `casecli --db postgresql://…`; a command not yet
+    # ported says so in one sentence; a server that is not there, too.
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+
+    runner = CliRunner()
+    fresh = pg.new_database()
+    url = pg.url(pgserver.OWNER, fresh)
+    got = runner.invoke(app, ["--db", url, "--json", "db", "init"])
+    assert got.exit_code == 0, got.output
+    assert json.loads(got.stdout) == {"db": team.where(url), "schema": store.latest_version(),
+                                      "created": True}  # fmt: skip
+    got = runner.invoke(app, ["--db", made.url, "--json", "db", "check"])
+    assert got.exit_code == 0, got.output
+    assert json.loads(got.stdout)["counts"]["cases"] == 1000
+    got = runner.invoke(app, ["--db", made.url, "db", "grant"])
+    assert got.exit_code == 0 and "35 logins" in got.stdout, got.output
+    got = runner.invoke(app, ["--db", made.url, "next"])
+    assert got.exit_code == 1 and "does not run on a team store yet" in got.stderr
+    assert "Traceback" not in got.output
+    nowhere = f"postgresql://{pgserver.OWNER}:secret@/nope?host=/nonexistent"
+    got = runner.invoke(app, ["--db", nowhere, "db", "check"])
+    assert got.exit_code == 1 and "Cannot open the team store" in got.stderr
+    assert "secret" not in got.output and len(got.stderr.strip().splitlines()) == 1
+    got = runner.invoke(app, ["--db", "postgresql://owner:secret@[oops/x", "db", "init"])
+    assert got.exit_code == 1 and "not one PostgreSQL understands" in got.stderr
+    assert "secret" not in got.output
+    got = runner.invoke(app, ["--db", str(made.url), "db", "grant"])  # (a second time)
+    assert got.exit_code == 0 and "0 logins created, 0 roles taken back" in got.stdout
+    got = runner.invoke(app, ["db", "grant"], env={"CASECLI_DB": "x.db"})
+    assert got.exit_code == 1 and "is for a team store" in got.stderr
