@@ -17,7 +17,7 @@ from casecli.core.engine import playbooks, urgency
 from casecli.core.ingest.sync import sync
 from casecli.core.local import kept, nextcache, record
 from casecli.core.store import scope, store
-from casecli.core.views import caseload, unit, unit_score
+from casecli.core.views import after_sync, caseload, unit, unit_score
 from tests.tui.helpers import copy_sample
 
 TODAY = date(2026, 11, 24)
@@ -710,12 +710,12 @@ def test_views_in_two_threads_leave_the_cycle_collector_as_they_found_it() -> No
 def test_a_sync_evaluates_again_the_kept_cases_it_changed_so_the_view_after_it_reads_them(
     db: Path, tmp_path: Path, evaluated: list[int]
 ) -> None:
-    # `casecli sync`'s hook (unit.sync_hook): the cases the delta changed among those kept
+    # `casecli sync`'s hook (after_sync.sync_hook): the cases the delta changed among those kept
     # for today are evaluated again by the sync itself, once it has committed; the
     # office's first view after it evaluates nothing and equals a fresh one.
     office(db)
     conn = store.connect(db)
-    hook = unit.sync_hook(today=TODAY, settings=lambda: (BOOKS, COEF))
+    hook = after_sync.sync_hook(today=TODAY, settings=lambda: (BOOKS, COEF))
     folder = _delta(tmp_path, "d1", {"referrals.csv": (
         "referral_id,case_id,service,status,referred_on\n"
         "RX1,C0000530,housing,waitlisted,2026-11-10\n"
@@ -754,7 +754,7 @@ def test_a_sync_brings_each_kept_variant_up_to_date_as_its_view_would(
     kw: dict[str, Any] = {"today": TODAY, "books": BOOKS, "coef": COEF,
                           "behind": dict.fromkeys(owners, goals), "me": "S0004"}  # fmt: skip
     unit.kept_views(conn, f"c.status = 'open' AND {clause}", params, full=True, **kw)
-    hook = unit.sync_hook(today=TODAY, settings=lambda: (BOOKS, COEF))
+    hook = after_sync.sync_hook(today=TODAY, settings=lambda: (BOOKS, COEF))
     folder = _delta(tmp_path, "d1", {"events.csv": (
         "event_id,case_id,kind,status,scheduled_on,completed_on\n"
         "EX1,C0000017,caseworker_visit,scheduled,2026-11-26,\n"
@@ -783,7 +783,7 @@ def test_a_sync_leaves_rows_true_of_nothing_to_their_views(
     from casecli.core.measures import goals
 
     goals.set_goal(conn, scope.actor(conn, "S0001"), "unit", "U001", "monthly_visits", 95.0)
-    hook = unit.sync_hook(today=TODAY, settings=lambda: (BOOKS, COEF))
+    hook = after_sync.sync_hook(today=TODAY, settings=lambda: (BOOKS, COEF))
     folder = _delta(tmp_path, "d1", {"referrals.csv": (
         "referral_id,case_id,service,status,referred_on\n"
         "RX1,C0000530,housing,waitlisted,2026-11-10\n")}, "2026-11-24T23:00:00")  # fmt: skip

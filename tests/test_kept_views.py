@@ -4,6 +4,7 @@ after any write, another day or setting, and never read from a file it did not w
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import sqlite3
@@ -16,7 +17,7 @@ import pytest
 from casecli.core.ingest.sync import sync
 from casecli.core.local import kept, nextcache, record
 from casecli.core.store import scope, store
-from casecli.core.views import unit
+from casecli.core.views import after_sync, unit
 from tests import test_kept
 from tests.test_kept import BOOKS, COEF, TODAY, _delta
 from tests.tui.helpers import copy_sample
@@ -204,12 +205,12 @@ def test_bottlenecks_are_kept_until_anything_changes(
 
 
 def _hooked_sync(db: Path, tmp_path: Path, name: str = "d1") -> None:
-    """A delta synced with `casecli sync`'s hook (unit.sync_hook), its after-part run."""
+    """A delta synced with `casecli sync`'s hook (after_sync.sync_hook), its after-part run."""
     folder = _delta(tmp_path, name, {"referrals.csv": (
         "referral_id,case_id,service,status,referred_on\n"
         f"R{name},C0000530,housing,waitlisted,2026-11-10\n")}, "2026-11-24T23:00:00")  # fmt: skip
     conn = store.connect(db)
-    hook = unit.sync_hook(today=TODAY, settings=lambda: (BOOKS, COEF))
+    hook = after_sync.sync_hook(today=TODAY, settings=lambda: (BOOKS, COEF))
     assert sync(conn, folder, today=TODAY, before_commit=hook).status == "applied"
     conn.close()
 
@@ -229,7 +230,7 @@ def test_a_sync_makes_the_kept_office_view_again_so_the_first_view_after_it_read
     db: Path, tmp_path: Path, worked: list[int]
 ) -> None:
     # The TUI's first screen after the nightly delta: the sync's hook made the office's view
-    # again (in another process: unit.refresh_views_apart), for each redact setting kept;
+    # again (in another process: after_sync.refresh_views_apart), for each redact setting kept;
     # the views after it work nothing out and equal a store with nothing kept.
     office(db)
     office(db, redact=True)
@@ -283,7 +284,7 @@ def test_the_views_are_not_made_again_when_anything_but_the_sync_was_written_sin
         if write:
             _barrier(store_file)
         before = _kept_marks(store_file)
-        unit.refresh_views(conn, today=TODAY, books=BOOKS, coef=COEF,
+        after_sync.refresh_views(conn, today=TODAY, books=BOOKS, coef=COEF,
                            sync_id=then[0][0] + 1, then=then)  # fmt: skip
         now = kept.marks_now(conn)[1]
         conn.close()
@@ -292,3 +293,62 @@ def test_the_views_are_not_made_again_when_anything_but_the_sync_was_written_sin
         else:
             assert set(_kept_marks(store_file).values()) == {now} and len(worked) == 3
             assert office(store_file) == fresh(store_file, tmp_path) and len(worked) == 3
+
+
+def test_a_sync_works_out_again_the_ranked_actions_kept_for_today(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The manager's and a worker's `next`, kept before the nightly delta, are worked out
+    # again by the sync's hook (ranking.refresh_kept, in its other process): the first
+    # `next` after it reads them, equal to a store with nothing kept. One kept under other
+    # settings (another urgency table) is left: its user's next works it out.
+    from casecli.core.local import config
+    from casecli.core.views import ranking
+
+    monkeypatch.setenv("CASECLI_CONFIG", "/nonexistent/c.toml")  # (the hook's process too)
+    cfg = config.load()
+
+    def ranked(store_file: Path, user: str, redact: bool = False) -> tuple[list[Any], str]:
+        conn = store.connect(store_file)
+        try:
+            now = ranking.stamp(conn, today=TODAY, redact=redact, cfg=cfg, playbooks=None)
+            kept_now = nextcache.read(store_file, user, redact, now, want=7)  # (next)
+            if kept_now is not None:
+                return kept_now, "kept"
+            got = ranking.evaluate(conn, scope.actor(conn, user), db=store_file, stamp=now,
+                                   today=TODAY, redact=redact, books=BOOKS, coef=COEF)  # fmt: skip
+            return got[1], "worked out"
+        finally:
+            conn.close()
+
+    for user, redact in (("S0001", False), ("S0003", False), ("S0003", True), ("S0004", False)):
+        assert ranked(db, user, redact)[1] == "worked out"
+    other = nextcache.folder(db) / f"next-{b'S0004'.hex()}-0-{TODAY.isoformat()}.json"
+    text = json.loads(other.read_text())
+    lines = text["stamp"].split("\n")
+    text["stamp"] = "\n".join([*lines[:6], "[('idle', 9.0)]", *lines[7:]])  # other urgency
+    other.write_text(json.dumps(text))
+    _hooked_sync(db, tmp_path)
+    for user, redact in (("S0001", False), ("S0003", False), ("S0003", True)):
+        after, how = ranked(db, user, redact)
+        assert how == "kept", user
+        fresh_ranked = test_kept.fresh(
+            db, tmp_path, view=lambda c, u=user, r=redact: ranked(c, u, r)
+        )
+        assert after == fresh_ranked[0] and fresh_ranked[1] == "worked out"
+    assert json.loads(other.read_text())["stamp"].split("\n")[6] == "[('idle', 9.0)]"
+    assert ranked(db, "S0004")[1] == "worked out"
+
+
+def test_nothing_is_made_again_after_a_sync_that_changed_every_case(db: Path) -> None:
+    # A table loaded whole ('*') or more cases than kept_counts.MOST: every kept brief is
+    # stale, and an office's view made again would evaluate the office whole in the sync.
+    conn = store.connect(db)
+    try:
+        conn.executemany("INSERT INTO sync_cases VALUES (?, ?)",
+                         [(901, "C0000001"), (902, "C0000001"), (902, "*")])  # fmt: skip
+        assert after_sync._few_changed(conn, 901) and not after_sync._few_changed(conn, 902)
+        assert not after_sync._few_changed(conn, 903)  # (none)
+    finally:
+        conn.rollback()
+        conn.close()

@@ -187,10 +187,10 @@ def _progress(settings: Settings) -> _Bar | None:
 
 
 def _keeping(settings: Settings, pending: list[Any]) -> Any:
-    """The sync's hook: before its commit, what ``unit.sync_hook`` prepares (the kept
+    """The sync's hook: before its commit, what ``after_sync.sync_hook`` prepares (the kept
     counts as they were); what it would run after the commit goes to ``pending``, run by
     :func:`_bring_up_to_date` once the sync has let go of its lock and said what it did."""
-    from casecli.core.views import unit
+    from casecli.core.views import after_sync
 
     def settings_now() -> tuple[Any, Any]:
         from casecli.cli.common import books
@@ -199,7 +199,7 @@ def _keeping(settings: Settings, pending: list[Any]) -> Any:
 
         return books(settings), urgency.coefficients(config.urgency_overrides())
 
-    hook = unit.sync_hook(today=settings.today, settings=settings_now)
+    hook = after_sync.sync_hook(today=settings.today, settings=settings_now)
 
     def before(conn: Any, sync_id: int) -> None:
         after = hook(conn, sync_id)
@@ -211,7 +211,7 @@ def _keeping(settings: Settings, pending: list[Any]) -> Any:
 
 def _bring_up_to_date(settings: Settings, pending: list[Any]) -> None:
     """What is kept for today and later (measure counts, the briefs of the changed cases),
-    brought up to date after the sync (``unit.sync_hook``): another sync may start
+    brought up to date after the sync (``after_sync.sync_hook``): another sync may start
     meanwhile, and whatever goes wrong here leaves it to the views (never the sync's exit
     code)."""
     if not pending:

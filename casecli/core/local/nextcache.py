@@ -124,6 +124,36 @@ def _prune(db: Path, user: str, redact: bool, current: str) -> None:
                     os.unlink(entry.path)
 
 
+def kept_since(db: Path, since: date) -> list[tuple[str, bool, str]]:
+    """(user, redact, stamp) of every user's ranked actions kept beside the store at
+    ``db`` for ``since`` or a later day (a file that does not read: left out)."""
+    out = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder(db)):
+            parts = entry.name.removesuffix(".json").split("-")
+            if not entry.name.endswith(".json") or len(parts) != 6 or parts[0] != "next":
+                continue  # next-HEX-R-YYYY-MM-DD.json
+            if "-".join(parts[3:]) < since.isoformat() or parts[2] not in ("0", "1"):
+                continue
+            try:
+                with open(entry.path, encoding="utf-8") as f:
+                    kept = json.load(f)
+                user = bytes.fromhex(parts[1]).decode("utf-8")
+            except (OSError, ValueError):
+                continue
+            if isinstance(kept, dict) and isinstance(kept.get("stamp"), str):
+                out.append((user, parts[2] == "1", kept["stamp"]))
+    return sorted(out)
+
+
+def same_but_writes(kept: str, current: str) -> bool:
+    """Whether two stamps differ at most in the latest sync and audit entry they saw: the
+    same day, settings and code (the actions of a user who keeps the default settings,
+    made before writes that the current stamp has seen)."""
+    a, b = kept.split("\n"), current.split("\n")
+    return len(a) == len(b) and a[:3] + a[5:] == b[:3] + b[5:]
+
+
 def _files_signature(directory: Path | None, suffixes: tuple[str, ...]) -> str:
     if directory is None:
         return "-"

@@ -49,12 +49,10 @@ an admin at anything; a worker at none (``casecli next`` is theirs).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 import threading
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -503,79 +501,6 @@ def refresh_briefs(
             )  # fmt: skip
 
 
-def refresh_views(
-    conn: sqlite3.Connection, *, today: date, books: dict[str, playbooks.Playbook],
-    coef: dict[str, float], sync_id: int, then: tuple[tuple[int, ...], str],
-) -> None:  # fmt: skip
-    """After a sync (``sync_id``) and :func:`refresh_briefs`: make again the whole views
-    (``kept.KeptView``) kept for ``today`` or later that were true of the store as the
-    sync found it (``then``: its marks, ``kept.marks_now``) and that a view with these
-    settings would read (an office's, either redact setting), and keep them: the TUI's
-    first screen after the sync reads its office whole. Only when nothing but the sync
-    was written since it began; a view made before a goal set, say, whose briefs are no
-    longer kept, is left to its viewer (here it would evaluate the whole office). An
-    office of 60,000 cases reads its kept briefs into its view in about 1.7 s and 160 MB:
-    the sync's hook runs this in another process (:func:`refresh_views_apart`), so that
-    the sync's own memory does not grow with it. Bottlenecks kept are left to their
-    views: ``bottlenecks --office`` reads an office of 60,000 cases in 1.5 s (under its
-    target), and reading them here took 1.3 s and 230 MB more."""
-    if kept.marks(conn) != (sync_id, *then[0][1:]):
-        return
-    rows = [r[:3] for r in kept.kept_views(conn, today) if r[3] == then[1]]
-    if not rows:
-        return
-    stamps = {kept.stamp(conn, books, coef, r): r for r in (False, True)}
-    for what, stamp, day in sorted(set(rows)):
-        kind, _, place = what.partition(" ")
-        when = date.fromisoformat(day)
-        if kind == "office" and stamp in stamps and _has_office(conn, place):
-            redact = stamps[stamp]
-            keep = kept.KeptView(conn, what, when, books, coef, redact)  # (its marks first)
-            try:
-                keep.put(_office_view(conn, place, _office_name(conn, place), today=when,
-                                      books=books, coef=coef, redact=redact))  # fmt: skip
-            finally:
-                keep.close()
-
-
-def refresh_views_apart(
-    path: Path, *, today: date, books: dict[str, playbooks.Playbook], coef: dict[str, float],
-    sync_id: int, then: tuple[tuple[int, ...], str],
-) -> None:  # fmt: skip
-    """:func:`refresh_views` in another process (``casecli.core.apart``), waited for: a
-    large office's view takes as much memory as the office has cases, the sync's must not
-    (DESIGN.md: under 300 MB whatever the size; a 60,000-case office's view made in the
-    sync's own process took it from 200 to 280 MB). Nothing when the process cannot start
-    or fails: the first view makes its own."""
-    import pickle
-
-    from casecli.core.apart import Apart
-
-    try:
-        work = Apart(VIEWS_CHILD, (str(path), today, books, coef, sync_id, then))
-    except (OSError, pickle.PicklingError, TypeError, AttributeError):
-        return
-    with contextlib.suppress(ValueError):
-        work.result()
-
-
-VIEWS_CHILD = "from casecli.core.views.unit import _views_child; _views_child()"
-
-
-def _views_child() -> None:
-    """In the other process: :func:`refresh_views` on the store given."""
-    from casecli.core import apart
-    from casecli.core.store import store
-
-    path, today, books, coef, sync_id, then = apart.given()
-    conn = store.connect(Path(path))
-    try:
-        refresh_views(conn, today=today, books=books, coef=coef, sync_id=sync_id, then=then)
-    finally:
-        conn.close()
-    apart.answer(None)
-
-
 def _held(conn: sqlite3.Connection, workers: list[str]) -> dict[str, list[str]]:
     """Each of ``workers`` with their open assigned cases (none: an empty list), in order."""
     out: dict[str, list[str]] = {w: [] for w in workers}
@@ -608,60 +533,6 @@ def _unvariant(kind: str) -> tuple[dict[str, float], bool]:
         return {}, False
     items, mine = json.loads(kind)
     return {str(k): float(v) for k, v in items}, bool(mine)
-
-
-def sync_hook(
-    *, today: date,
-    settings: Callable[[], tuple[dict[str, playbooks.Playbook], dict[str, float]]],
-) -> Any:  # fmt: skip
-    """What ``casecli sync`` gives ``sync(before_commit=...)``: the kept measure counts
-    brought up to date (``kept_counts.refresh``), then the kept briefs of the cases it
-    changed evaluated again (:func:`refresh_briefs`), once it has committed. ``settings``
-    gives the playbooks and urgency settings, read only then: a sync never fails on them
-    (one that cannot read them leaves the briefs to the views)."""
-    from casecli.core.measures import kept_counts
-
-    def before(conn: sqlite3.Connection, sync_id: int) -> Any:
-        counts = kept_counts.refresh(conn, sync_id, today)
-        changed = conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM sync_cases WHERE sync_id = ?)", (sync_id,)
-        ).fetchone()[0]
-        then = _marks_before(conn) if changed else None
-
-        def after(conn: sqlite3.Connection) -> None:
-            try:
-                if counts is not None:
-                    counts(conn)
-            finally:
-                if changed:  # (the briefs of a sync that changed no case stay true)
-                    books, coef = settings()
-                    refresh_briefs(conn, today=today, books=books, coef=coef)
-                    path = kept.store_path(conn)
-                    if then is not None and path is not None:
-                        refresh_views_apart(path, today=today, books=books, coef=coef,
-                                            sync_id=sync_id, then=then)  # fmt: skip
-
-        return after
-
-    return before
-
-
-def _marks_before(conn: sqlite3.Connection) -> tuple[tuple[int, ...], str] | None:
-    """Inside a sync's transaction: the store's marks (``kept.marks_now``) as it was before
-    the sync, read on a second connection; None when there is none to read them on."""
-    from casecli.core.store import store
-
-    if kept.store_path(conn) is None:
-        return None
-    before = store.sibling(conn)
-    if before is None:
-        return None
-    try:
-        return kept.marks_now(before)
-    except sqlite3.Error:
-        return None
-    finally:
-        before.close()
 
 
 # The open assigned cases a condition on c.worker_id selects, and their workers: with
