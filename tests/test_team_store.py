@@ -279,8 +279,8 @@ def test_an_unknown_login_sees_nothing_and_a_login_without_a_role_is_refused(
     with pg.connect(autocommit=True) as su:
         su.execute(f"CREATE ROLE {stranger} LOGIN")
         su.execute(f"CREATE ROLE {stranger}_w LOGIN IN ROLE casecli_worker")
-    with made.as_(stranger) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
-        conn.execute("SELECT count(*) FROM cases")
+    with pytest.raises(psycopg.OperationalError, match="permission denied"):
+        made.as_(stranger)  # not even a connection: CONNECT is the casecli roles' alone
     with made.as_(f"{stranger}_w") as conn:  # a role, but no staff member: nothing
         assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 0
@@ -332,13 +332,16 @@ def test_db_grant_follows_staff_csv(made: Team) -> None:
         grants = team.grant(conn)
     assert roles(made.login("S0003")) == {"casecli_supervisor"}
     assert roles(made.login("S0004")) == set() and roles(made.login("S0005")) == set()
-    assert roles(made.login("S0007")) == set() and roles(made.login("S0006")) == set()
+    assert roles(made.login("S0006")) == set()
+    # S0007's former login, which no staff row names now: left alone, and said (the roles
+    # are the server's: it may be another team store's)
+    assert roles(made.login("S0007")) == {"casecli_worker"}
+    assert made.login("S0007") in grants.strangers
     assert (made.login("S0005"), "2 active staff members share it") in grants.skipped
-    with made.staff("S0004") as conn:
-        import psycopg
+    import psycopg
 
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("SELECT count(*) FROM cases")
+    with pytest.raises(psycopg.OperationalError, match="permission denied"):
+        made.staff("S0004")  # no casecli role: not even a connection
 
 
 def test_the_command_line_on_a_team_store(made: Team, pg: pgserver.Server) -> None:
@@ -374,3 +377,61 @@ def test_the_command_line_on_a_team_store(made: Team, pg: pgserver.Server) -> No
     assert got.exit_code == 0 and "0 logins created, 0 roles taken back" in got.stdout
     got = runner.invoke(app, ["db", "grant"], env={"CASECLI_DB": "x.db"})
     assert got.exit_code == 1 and "is for a team store" in got.stderr
+
+
+def test_what_a_review_found_is_refused(made: Team, pg: pgserver.Server) -> None:
+    # A demoted admin, a staff login named like a group role, a client-chosen id, progress
+    # on another case's goal, a resolved barrier reopened, a person's removed case row.
+    import psycopg
+
+    mine = sorted(_sqlite_cases("S0003"))
+    with made.owner() as conn:
+        conn.execute("UPDATE staff SET active = 0 WHERE staff_id = 'S0037'")  # the admin
+        conn.execute("UPDATE staff SET login = 'casecli_worker', role = 'admin'"
+                     " WHERE staff_id = 'S0036'")  # fmt: skip
+        conn.commit()
+        other_goal = conn.execute(
+            "SELECT goal_id FROM case_goals WHERE case_id <> ALL(%s) LIMIT 1", (mine,)
+        ).fetchone()[0]  # fmt: skip
+        own_goal = conn.execute(
+            "SELECT goal_id, case_id FROM case_goals WHERE case_id = ANY(%s) LIMIT 1", (mine,)
+        ).fetchone()  # fmt: skip
+    with made.staff("S0037") as conn:  # still holds casecli_admin until db grant: no reach
+        assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+    with made.owner() as conn:
+        grants = team.grant(conn)
+    assert ("casecli_worker", "a database role that is not one person's login") in grants.skipped
+    with made.staff("S0003") as ana:
+        assert ana.execute("SELECT count(*) FROM cases").fetchone()[0] == len(mine)
+        with pytest.raises(psycopg.Error):  # the database's ids alone
+            ana.execute("INSERT INTO notes (id, case_id, text, recorded_by, recorded_at)"
+                        " VALUES (99, %s, 'x', 'S0003', 'now')", (mine[0],))  # fmt: skip
+        progress = ("INSERT INTO goal_progress (case_id, goal_id, status, recorded_by,"
+                    " recorded_at) VALUES (%s, %s, 'achieved', 'S0003', 'now')")  # fmt: skip
+        if own_goal is not None:
+            ana.execute(progress, (own_goal[1], own_goal[0]))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            ana.execute(progress, (mine[0], other_goal))
+        barrier = _barrier(ana, mine[0], "S0003")
+        ana.execute("UPDATE barriers SET resolved_on = '2026-11-25', resolved_by = 'S0003'"
+                    " WHERE barrier_id = %s", (barrier,))  # fmt: skip
+        reopened = ana.execute("UPDATE barriers SET resolved_on = NULL, resolved_by = 'S0003'"
+                               " WHERE barrier_id = %s", (barrier,))  # fmt: skip
+        assert reopened.rowcount == 0  # a resolved barrier is no longer one to resolve
+
+
+def test_a_team_store_address_in_the_config_is_kept_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+
+    monkeypatch.setenv("CASECLI_CONFIG", str(tmp_path / "c.toml"))
+    url = "postgresql://alice:S3cretPW@db.example/cases"
+    got = CliRunner().invoke(app, ["config", "set", "db", url])
+    assert got.exit_code == 0, got.output
+    assert got.stdout.strip() == "db = postgresql://alice:…@db.example/cases"
+    assert url in (tmp_path / "c.toml").read_text()
+    got = CliRunner().invoke(app, ["config", "list"])
+    assert "S3cretPW" not in got.output and "alice:…@db.example" in got.output

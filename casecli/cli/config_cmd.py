@@ -13,6 +13,10 @@ KeyArg = Annotated[str, typer.Argument(help="db, user, playbooks or urgency.TERM
 def _show(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
+    from casecli.core.store.team import is_team, masked
+
+    if is_team(value):  # a team store's address: never its password on a screen
+        return masked(str(value))
     return "" if value is None else str(value)
 
 

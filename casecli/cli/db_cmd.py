@@ -11,7 +11,9 @@ from casecli.cli.usage import Group
 
 def register(app: typer.Typer) -> None:
     db_app = typer.Typer(
-        cls=Group, help="Store upkeep: init, migrate, check, backup, warm, grant.", no_args_is_help=True
+        cls=Group,
+        help="Store upkeep: init, migrate, check, backup, warm, grant.",
+        no_args_is_help=True,
     )
     app.add_typer(db_app, name="db")
 
@@ -137,6 +139,7 @@ def register(app: typer.Typer) -> None:
             "created": done.created,
             "revoked": [{"login": lg, "role": r} for lg, r in done.revoked],
             "skipped": [{"login": lg, "why": why} for lg, why in done.skipped],
+            "strangers": done.strangers,
         }
         if settings.json:
             from casecli.render import write_json
@@ -149,6 +152,13 @@ def register(app: typer.Typer) -> None:
         )
         for login, why in done.skipped:
             echo(f"  left alone: {login} ({why})")
+        if done.strangers:
+            echo(
+                f"  {plural(len(done.strangers), 'login')} no staff member here has still"
+                f" hold a casecli role: {', '.join(done.strangers[:5])}"
+                + (" and more" if len(done.strangers) > 5 else "")
+                + " (another team store's on this server, or granted by hand; REVOKE it if not)."
+            )
 
     @command(db_app, "backup")
     def backup(

@@ -65,6 +65,15 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT me.office_id FROM casecli_me() me WHERE me.role = 'manager'
 $$;
 
+-- Whether the session is an active admin in staff.csv (with the casecli_admin role too:
+-- the admin policies are for that role alone). A staff member demoted or made inactive
+-- loses an admin's reach at once, before the next casecli db grant.
+CREATE OR REPLACE FUNCTION casecli_is_admin()
+RETURNS BOOLEAN
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT EXISTS (SELECT 1 FROM casecli_me() me WHERE me.role = 'admin')
+$$;
+
 -- Whether the session may set a goal for this scope (goals.may_set: a supervisor within
 -- their unit, a manager within their office; admins through their own policy).
 CREATE OR REPLACE FUNCTION casecli_may_set_goal(kind TEXT, scope TEXT)
@@ -86,9 +95,9 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
 $$;
 
 REVOKE ALL ON FUNCTION casecli_me(), casecli_seen_workers(), casecli_seen_units(),
-    casecli_seen_office(), casecli_may_set_goal(TEXT, TEXT) FROM PUBLIC;
+    casecli_seen_office(), casecli_is_admin(), casecli_may_set_goal(TEXT, TEXT) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION casecli_me(), casecli_seen_workers(), casecli_seen_units(),
-    casecli_seen_office(), casecli_may_set_goal(TEXT, TEXT)
+    casecli_seen_office(), casecli_is_admin(), casecli_may_set_goal(TEXT, TEXT)
     TO casecli_worker, casecli_supervisor, casecli_manager, casecli_admin;
 
 -- What each role may do at all ----------------------------------------------------
@@ -96,6 +105,14 @@ GRANT EXECUTE ON FUNCTION casecli_me(), casecli_seen_workers(), casecli_seen_uni
 REVOKE ALL ON ALL TABLES IN SCHEMA public
     FROM PUBLIC, casecli_worker, casecli_supervisor, casecli_manager, casecli_admin;
 GRANT USAGE ON SCHEMA public TO casecli_worker, casecli_supervisor, casecli_manager, casecli_admin;
+-- Only the casecli roles (and the owner) connect to this database at all.
+DO $$
+BEGIN
+    EXECUTE format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+    EXECUTE format('GRANT CONNECT ON DATABASE %I TO casecli_worker, casecli_supervisor,'
+                   ' casecli_manager, casecli_admin', current_database());
+END
+$$;
 -- Nobody but the owner makes objects beside casecli's (PostgreSQL 15's default; a database
 -- made from an older cluster's template may still let everyone).
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
@@ -150,7 +167,7 @@ ALTER TABLE signals ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS scope ON signals;
 CREATE POLICY scope ON signals FOR SELECT USING (
     case_id IN (SELECT c.case_id FROM cases c)
-    OR person_id IN (SELECT p.person_id FROM people p)
+    OR person_id IN (SELECT p.person_id FROM people p WHERE p._gone_on IS NULL)
 );
 
 ALTER TABLE placements ENABLE ROW LEVEL SECURITY;
@@ -183,10 +200,19 @@ BEGIN
     END LOOP;
 END
 $$;
+-- Progress only on a goal of the case it names (progress is read by goal).
+DROP POLICY IF EXISTS goal_of_case ON goal_progress;
+CREATE POLICY goal_of_case ON goal_progress AS RESTRICTIVE FOR INSERT WITH CHECK (
+    EXISTS (SELECT 1 FROM case_goals g
+            WHERE g.goal_id = goal_progress.goal_id AND g.case_id = goal_progress.case_id)
+);
+-- Resolving: an open barrier of a case one sees, resolved in one's own name (never
+-- reopened, nor rewritten once resolved).
 DROP POLICY IF EXISTS resolve ON barriers;
 CREATE POLICY resolve ON barriers FOR UPDATE
-    USING (case_id IN (SELECT c.case_id FROM cases c))
-    WITH CHECK (resolved_by = (SELECT me.staff_id FROM casecli_me() me));
+    USING (case_id IN (SELECT c.case_id FROM cases c) AND resolved_on IS NULL)
+    WITH CHECK (resolved_on IS NOT NULL
+                AND resolved_by = (SELECT me.staff_id FROM casecli_me() me));
 
 ALTER TABLE performance_goals ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS everyone ON performance_goals;
@@ -207,8 +233,9 @@ BEGIN
                              'sync_cases', 'audit_log', 'performance_goals']
     LOOP
         EXECUTE format('DROP POLICY IF EXISTS admin ON %I', t);
-        EXECUTE format('CREATE POLICY admin ON %I TO casecli_admin USING (true)'
-                       ' WITH CHECK (true)', t);
+        EXECUTE format('CREATE POLICY admin ON %I TO casecli_admin'
+                       ' USING ((SELECT casecli_is_admin()))'
+                       ' WITH CHECK ((SELECT casecli_is_admin()))', t);
     END LOOP;
 END
 $$;
@@ -232,7 +259,7 @@ DECLARE
     who TEXT := session_user;
 BEGIN
     IF acting IS NOT NULL AND acting IS DISTINCT FROM (SELECT me.staff_id FROM casecli_me() me) THEN
-        IF NOT pg_has_role(session_user, 'casecli_admin', 'MEMBER') THEN
+        IF NOT (pg_has_role(session_user, 'casecli_admin', 'MEMBER') AND casecli_is_admin()) THEN
             RAISE EXCEPTION 'only an admin may act as another staff member (login %)', session_user
                 USING ERRCODE = 'insufficient_privilege';
         END IF;

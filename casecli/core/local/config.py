@@ -147,6 +147,11 @@ def check_value(key: str, raw: str) -> Any:
                 f"timezone must name a time zone such as America/Chicago, not {raw!r}."
             ) from None
         return text
+    if key == "db":
+        from casecli.core.store.team import is_team
+
+        if is_team(text):  # a team store's address, kept as written (never echoed)
+            return text
     path = Path(text).expanduser().absolute()
     if key == "playbooks" and not path.is_dir():
         raise UsageError(f"playbooks must be a folder of playbook TOML files; {path} is not one.")

@@ -44,6 +44,13 @@ def is_team(db: object) -> bool:
     return isinstance(db, str) and db.strip().lower().startswith(SCHEMES)
 
 
+def masked(url: str) -> str:
+    """``url`` with its password, if it has one in the address, as '…'."""
+    import re
+
+    return re.sub(r"^(\w+://[^:/@?#]*):[^@/?#]*@", r"\1:…@", url.strip())
+
+
 def where(url: str) -> str:
     """The store's address to show a person: host, port and database, never a password."""
     try:
@@ -184,12 +191,16 @@ class Grants(NamedTuple):
     created: list[str]
     revoked: list[tuple[str, str]]
     skipped: list[tuple[str, str]]
+    strangers: list[str]  # logins with a casecli role that no staff row here names
 
 
 def grant(conn: Any) -> Grants:
     """``casecli db grant``: give each active staff member's login (staff.login) the role
     of their staff.csv role, and only that one; take every casecli role from logins no
-    active staff member has any more (nor two, nor one whose role casecli does not know).
+    active staff member of this store has any more (nor two, nor one whose role casecli
+    does not know). A login no staff row here names is left alone, and listed: the roles
+    are the server's, so it may be another team store's (keep one per server), or one
+    granted by hand.
     A login that is not yet a database role is created (LOGIN, no password: how it
     authenticates is the database administrator's setting). The login running this is
     left alone."""
@@ -202,11 +213,23 @@ def grant(conn: Any) -> Grants:
         " WHERE login IS NOT NULL AND login <> '' AND coalesce(active, 1) <> 0"
         " AND _gone_on IS NULL GROUP BY login ORDER BY login"
     ).fetchall()
-    out = Grants([], [], [], [])
+    out = Grants([], [], [], [], [])
+    known = {str(r[0]) for r in conn.execute("SELECT DISTINCT login FROM staff WHERE login <> ''")}
     wanted: dict[str, str] = {}  # login: the one casecli role it keeps
+    # roles that are not one person's login: granting them a casecli role would pass it
+    # on to their members (or make a superuser's reach moot)
+    groups = {
+        str(r[0])
+        for r in conn.execute(
+            "SELECT r.rolname FROM pg_roles r WHERE r.rolsuper OR NOT r.rolcanlogin"
+            " OR EXISTS (SELECT 1 FROM pg_auth_members a WHERE a.roleid = r.oid)"
+        )
+    }
     for login, staff_id, role, count in rows:
         if login == me:
             out.skipped.append((login, "the login running casecli db grant"))
+        elif login in groups or login.lower().startswith(("casecli_", "pg_")):
+            out.skipped.append((login, "a database role that is not one person's login"))
         elif count > 1:
             out.skipped.append((login, f"{count} active staff members share it"))
         elif role not in ROLES:
@@ -231,6 +254,10 @@ def grant(conn: Any) -> Grants:
                 (list(ROLES.values()),),
             ).fetchall()
             for member, role in members:  # any other casecli role: taken back
+                if member not in known and member != me:
+                    if member not in out.strangers:
+                        out.strangers.append(member)
+                    continue  # (another team store's on this server, or granted by hand)
                 if member != me and wanted.get(member) != role:
                     conn.execute(
                         sql.SQL("REVOKE {} FROM {}").format(
