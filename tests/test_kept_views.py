@@ -352,3 +352,30 @@ def test_nothing_is_made_again_after_a_sync_that_changed_every_case(db: Path) ->
     finally:
         conn.rollback()
         conn.close()
+
+
+def test_ctrl_c_while_the_views_are_made_again_is_not_an_error(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sync has committed and said so; Ctrl-C while its second process makes the views
+    # again stops that process and returns (the views make their own), not an error exit.
+    from casecli.core import apart
+
+    stopped: list[bool] = []
+
+    class Interrupted:
+        def __init__(self, code: str, value: Any) -> None:
+            pass
+
+        def result(self) -> Any:
+            raise KeyboardInterrupt
+
+        def stop(self) -> None:
+            stopped.append(True)
+
+    monkeypatch.setattr(apart, "Apart", Interrupted)
+    conn = store.connect(db)
+    then = kept.marks_now(conn)
+    conn.close()
+    after_sync.refresh_views_apart(db, today=TODAY, books=BOOKS, coef=COEF, sync_id=1, then=then)
+    assert stopped == [True]

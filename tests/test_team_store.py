@@ -389,6 +389,7 @@ def test_what_a_review_found_is_refused(made: Team, pg: pgserver.Server) -> None
         conn.execute("UPDATE staff SET active = 0 WHERE staff_id = 'S0037'")  # the admin
         conn.execute("UPDATE staff SET login = 'casecli_worker', role = 'admin'"
                      " WHERE staff_id = 'S0036'")  # fmt: skip
+        conn.execute("UPDATE staff SET role = 'admin' WHERE staff_id = 'S0035'")  # a new admin
         conn.commit()
         other_goal = conn.execute(
             "SELECT goal_id FROM case_goals WHERE case_id <> ALL(%s) LIMIT 1", (mine,)
@@ -397,6 +398,10 @@ def test_what_a_review_found_is_refused(made: Team, pg: pgserver.Server) -> None
             "SELECT goal_id, case_id FROM case_goals WHERE case_id = ANY(%s) LIMIT 1", (mine,)
         ).fetchone()  # fmt: skip
     with made.staff("S0037") as conn:  # still holds casecli_admin until db grant: no reach
+        assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
+        # nor can it make itself an active admin again: staff is an active admin's to write
+        back = conn.execute("UPDATE staff SET active = 1 WHERE login = session_user")
+        assert back.rowcount == 0
         assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 0
     with made.owner() as conn:
         grants = team.grant(conn)
@@ -418,6 +423,12 @@ def test_what_a_review_found_is_refused(made: Team, pg: pgserver.Server) -> None
         reopened = ana.execute("UPDATE barriers SET resolved_on = NULL, resolved_by = 'S0003'"
                                " WHERE barrier_id = %s", (barrier,))  # fmt: skip
         assert reopened.rowcount == 0  # a resolved barrier is no longer one to resolve
+        ana.execute("CREATE TEMP TABLE sel (case_id TEXT)")  # (casecli's reads make them)
+    with made.staff("S0035") as conn:  # the active admin now (S0037 is inactive)
+        assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == 1000
+        again = conn.execute("UPDATE barriers SET resolved_on = NULL WHERE barrier_id = %s",
+                             (barrier,))  # fmt: skip
+        assert again.rowcount == 0  # not even by an admin
 
 
 def test_a_team_store_address_in_the_config_is_kept_as_written(
@@ -435,3 +446,17 @@ def test_a_team_store_address_in_the_config_is_kept_as_written(
     assert url in (tmp_path / "c.toml").read_text()
     got = CliRunner().invoke(app, ["config", "list"])
     assert "S3cretPW" not in got.output and "alice:…@db.example" in got.output
+    for args in (["config", "list"], ["config", "get", "db"], ["config", "set", "db", url]):
+        got = CliRunner().invoke(app, ["--json", *args])
+        assert got.exit_code == 0 and "S3cretPW" not in got.output and "alice:…@" in got.output
+
+
+def test_a_team_store_address_is_shown_without_its_password() -> None:
+    for url, shown in (
+        ("postgresql://alice:S3cret@db.example/cases", "postgresql://alice:…@db.example/cases"),
+        ("postgresql://u:se/kr?it@h/db", "postgresql://u:…@h/db"),
+        ("postgresql://u:p@ss@h/db", "postgresql://u:…@h/db"),
+        ("postgresql://h/db?sslmode=require&password=x", "postgresql://h/db?sslmode=require&password=…"),
+        ("postgres://u@h/db", "postgres://u@h/db"),
+    ):  # fmt: skip
+        assert team.masked(url) == shown

@@ -13,11 +13,15 @@ KeyArg = Annotated[str, typer.Argument(help="db, user, playbooks or urgency.TERM
 def _show(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
+    return "" if value is None else str(_safe(value))
+
+
+def _safe(value: Any) -> Any:
+    """``value``, but a team store's address without its password (text and --json alike:
+    a password is never printed)."""
     from casecli.core.store.team import is_team, masked
 
-    if is_team(value):  # a team store's address: never its password on a screen
-        return masked(str(value))
-    return "" if value is None else str(value)
+    return masked(str(value)) if is_team(value) else value
 
 
 def register(app: typer.Typer) -> None:
@@ -47,7 +51,7 @@ def register(app: typer.Typer) -> None:
 
             write_json(
                 [
-                    {"key": e.key, "value": e.value, "source": e.source, "about": e.about}
+                    {"key": e.key, "value": _safe(e.value), "source": e.source, "about": e.about}
                     for e in items
                 ]
             )
@@ -71,7 +75,7 @@ def register(app: typer.Typer) -> None:
             raise CasecliError(f"{key} is not set; casecli config set {key} VALUE sets it.")
         say(
             settings,
-            {"key": entry.key, "value": entry.value, "source": entry.source},
+            {"key": entry.key, "value": _safe(entry.value), "source": entry.source},
             _show(entry.value),
         )
 
@@ -87,7 +91,7 @@ def register(app: typer.Typer) -> None:
         stored = config.set_value(key, value)
         say(
             settings,
-            {"key": key, "value": stored, "path": str(config.config_path())},
+            {"key": key, "value": _safe(stored), "path": str(config.config_path())},
             f"{key} = {_show(stored)}",
         )
 

@@ -109,8 +109,8 @@ GRANT USAGE ON SCHEMA public TO casecli_worker, casecli_supervisor, casecli_mana
 DO $$
 BEGIN
     EXECUTE format('REVOKE CONNECT, TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
-    EXECUTE format('GRANT CONNECT ON DATABASE %I TO casecli_worker, casecli_supervisor,'
-                   ' casecli_manager, casecli_admin', current_database());
+    EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO casecli_worker,'
+                   ' casecli_supervisor, casecli_manager, casecli_admin', current_database());
 END
 $$;
 -- Nobody but the owner makes objects beside casecli's (PostgreSQL 15's default; a database
@@ -136,6 +136,23 @@ GRANT SELECT, INSERT, UPDATE ON staff, cases, people, events, referrals, signals
 -- and deletes are refused by triggers too).
 
 -- Row-level security: what each session sees --------------------------------------
+
+-- Tables every role reads whole (staff, costs, the sync's log), and the rejects (an
+-- admin's alone, by grant): written by an active admin only, so that no one who holds
+-- the admin role can make themselves an active admin again by editing staff.
+DO $$
+DECLARE t TEXT;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['staff', 'costs', 'sync_log', 'sync_files', 'rejects']
+    LOOP
+        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('DROP POLICY IF EXISTS everyone ON %I', t);
+        IF t <> 'rejects' THEN
+            EXECUTE format('CREATE POLICY everyone ON %I FOR SELECT USING (true)', t);
+        END IF;
+    END LOOP;
+END
+$$;
 
 ALTER TABLE cases ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS scope ON cases;
@@ -230,7 +247,8 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['cases', 'people', 'events', 'referrals', 'payments',
                              'removals', 'case_goals', 'recorded_events', 'barriers',
                              'goal_progress', 'notes', 'signals', 'placements',
-                             'sync_cases', 'audit_log', 'performance_goals']
+                             'sync_cases', 'audit_log', 'performance_goals', 'staff',
+                             'costs', 'sync_log', 'sync_files', 'rejects']
     LOOP
         EXECUTE format('DROP POLICY IF EXISTS admin ON %I', t);
         EXECUTE format('CREATE POLICY admin ON %I TO casecli_admin'
@@ -239,6 +257,19 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- A resolved barrier stays resolved, for an admin too (a restrictive policy: it holds
+-- whatever the permissive ones allow).
+DROP POLICY IF EXISTS stays_resolved ON barriers;
+CREATE POLICY stays_resolved ON barriers AS RESTRICTIVE FOR UPDATE
+    USING (resolved_on IS NULL) WITH CHECK (resolved_on IS NOT NULL);
+
+-- Local rows' ids are the database's alone (a store made before this was so: set again).
+ALTER TABLE recorded_events ALTER COLUMN id SET GENERATED ALWAYS;
+ALTER TABLE barriers ALTER COLUMN barrier_id SET GENERATED ALWAYS;
+ALTER TABLE goal_progress ALTER COLUMN id SET GENERATED ALWAYS;
+ALTER TABLE notes ALTER COLUMN id SET GENERATED ALWAYS;
+ALTER TABLE performance_goals ALTER COLUMN id SET GENERATED ALWAYS;
 
 -- The audit log, written from the session's login ---------------------------------
 -- Each local write adds its audit row in the same transaction, by these triggers (owned

@@ -227,12 +227,14 @@ def _immutable_is_safe(exc: sqlite3.Error, path: Path) -> bool:
         return False
 
 
-def sibling(conn: sqlite3.Connection) -> sqlite3.Connection | None:
+def sibling(conn: sqlite3.Connection, wait_ms: int | None = None) -> sqlite3.Connection | None:
     """Another connection to the store ``conn`` has open, for reading only (``query_only``),
     configured the same, for a reader that runs statements side by side in threads
     (:meth:`casecli.core.measures.measures.Calculator.prefetch`); None when there is no file to open
     again (an in-memory store) or it cannot be opened as ``conn`` was (read ``immutable``
-    on read-only media): the caller then reads on ``conn`` alone."""
+    on read-only media): the caller then reads on ``conn`` alone. ``wait_ms``: how long it
+    waits on a lock (default the store's busy timeout; 0 beside a writer's own
+    transaction, whose lock it would otherwise wait out)."""
     files = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
     if not files or not files[0]:
         return None
@@ -242,6 +244,8 @@ def sibling(conn: sqlite3.Connection) -> sqlite3.Connection | None:
         return None
     try:
         _configure(other)
+        if wait_ms is not None:
+            other.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
         other.execute("PRAGMA cache_size = -16384")  # 16 MiB: one statement at a time
         other.execute("PRAGMA query_only = ON")
         other.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()

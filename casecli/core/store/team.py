@@ -45,10 +45,21 @@ def is_team(db: object) -> bool:
 
 
 def masked(url: str) -> str:
-    """``url`` with its password, if it has one in the address, as '…'."""
+    """``url`` with any password in it as '…': the one between the login and the last '@'
+    of the address (whatever it holds: '/', '?', '@'), and a ``password=`` parameter."""
     import re
 
-    return re.sub(r"^(\w+://[^:/@?#]*):[^@/?#]*@", r"\1:…@", url.strip())
+    text = url.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return "postgresql://…"
+    if "@" in rest:
+        userinfo, host = rest.rsplit("@", 1)
+        if ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":…"
+        rest = f"{userinfo}@{host}"
+    rest = re.sub(r"(?i)([?&]password=)[^&#]*", r"\1…", rest)
+    return f"{scheme}://{rest}"
 
 
 def where(url: str) -> str:

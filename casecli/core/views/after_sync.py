@@ -11,7 +11,6 @@ views): nothing in core imports it, so no module imports itself back through ano
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 from collections.abc import Callable
 from datetime import date
@@ -84,11 +83,10 @@ def _marks_before(conn: sqlite3.Connection) -> tuple[tuple[int, ...], str] | Non
     path = kept.store_path(conn)
     if path is None or not nextcache.folder(path).is_dir():
         return None
-    before = store.sibling(conn)
+    before = store.sibling(conn, wait_ms=0)  # (never wait on the sync's own lock)
     if before is None:
         return None
     try:
-        before.execute("PRAGMA busy_timeout = 0")  # (never wait on the sync's own lock)
         return kept.marks_now(before)
     except sqlite3.Error:
         return None
@@ -149,8 +147,12 @@ def refresh_views_apart(
         work = Apart(CHILD, (str(path), today, books, coef, sync_id, then))
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
         return
-    with contextlib.suppress(ValueError):
+    try:
         work.result()
+    except ValueError:  # it failed: the views make their own
+        pass
+    except KeyboardInterrupt:  # Ctrl-C after the sync committed and said so: not an error
+        work.stop()
 
 
 # What the other process runs.
