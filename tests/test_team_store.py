@@ -20,7 +20,7 @@ from tests import pgserver
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample.db"
 TABLES = ("staff", "cases", "people", "events", "referrals", "signals", "payments", "removals",
-          "placements", "case_goals")  # fmt: skip
+          "placements", "case_goals", "sync_log")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -460,3 +460,58 @@ def test_a_team_store_address_is_shown_without_its_password() -> None:
         ("postgres://u@h/db", "postgres://u@h/db"),
     ):  # fmt: skip
         assert team.masked(url) == shown
+
+
+def test_the_case_card_on_a_team_store_is_the_personal_stores(made: Team) -> None:
+    # `casecli case` runs on PostgreSQL through the dialect layer: the same --json as on
+    # the SQLite store the data came from; who you are is your login; --as another is an
+    # admin's alone; a case outside your scope, or a login that is nobody, one sentence.
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+
+    runner = CliRunner(env={"CASECLI_CONFIG": "/nonexistent/c.toml"})
+
+    def lite(user: str, case_id: str) -> Any:
+        return runner.invoke(app, ["--db", str(SAMPLE), "--as", user, "--json",
+                                   "--today", "2026-11-24", "case", case_id])  # fmt: skip
+
+    def team_(login: str, case_id: str, *extra: str) -> Any:
+        url = made.server.url(login, made.name)
+        return runner.invoke(app, ["--db", url, *extra, "--json", "--today", "2026-11-24",
+                                   "case", case_id])  # fmt: skip
+
+    for user, case_id in (("S0003", "C0000165"), ("S0004", "C0000002")):
+        want = lite(user, case_id)
+        got = team_(made.login(user), case_id)
+        assert got.exit_code == 0 == want.exit_code, got.output
+        assert json.loads(got.stdout) == json.loads(want.stdout)
+        assert json.loads(got.stdout)["case_id"] == case_id
+    # another's case: not even there, for this login
+    got = team_(made.login("S0003"), "C0000002")
+    assert got.exit_code == 1 and "There is no case C0000002" in got.stderr
+    got = team_(made.login("S0003"), "C0000002", "--as", "S0004")
+    assert got.exit_code == 1 and "--as another is for admins" in got.stderr
+    got = team_(made.login("S0037"), "C0000002", "--as", "S0004")  # the admin, as S0004
+    assert got.exit_code == 0 and json.loads(got.stdout) == json.loads(
+        lite("S0004", "C0000002").stdout
+    )
+    got = team_(pgserver.OWNER, "C0000002")  # the owner is no staff member
+    assert got.exit_code == 1 and "is no active staff member's" in got.stderr
+    assert "Traceback" not in got.output
+
+
+def test_the_dialect_says_what_postgresql_says_otherwise() -> None:
+    from casecli.core.store.dialect import to_postgres
+
+    assert to_postgres("SELECT * FROM t WHERE a = ? AND b LIKE '%?%'") == (
+        "SELECT * FROM t WHERE a = %s AND b LIKE '%%?%%'"
+    )
+    assert to_postgres("DROP TABLE IF EXISTS temp.sel") == "DROP TABLE IF EXISTS pg_temp.sel"
+    assert to_postgres("CREATE UNIQUE INDEX temp.sel_case ON sel(case_id)") == (
+        "CREATE UNIQUE INDEX sel_case ON sel(case_id)"
+    )
+    assert to_postgres("SELECT value FROM json_each(?)") == (
+        "SELECT value FROM json_array_elements_text(%s::json)"
+    )
+    assert to_postgres("SELECT 'it''s ?', ?") == "SELECT 'it''s ?', %s"

@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
     )
     app.add_typer(config_app, name="config")
 
-    @command(config_app, "path")
+    @command(config_app, "path", team=True)
     def path(settings: Settings) -> None:
         """Where the config file is (CASECLI_CONFIG points elsewhere)."""
         from casecli.core.local import config
@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
         p = config.config_path()
         say(settings, {"path": str(p), "exists": p.is_file()}, str(p))
 
-    @command(config_app, "list")
+    @command(config_app, "list", team=True)
     def list_(settings: Settings) -> None:
         """Every key, its value, and whether it is set or a default."""
         from casecli.core.local import config
@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
             )
             echo(f"{e.key:<{width}}  {value}{mark}")
 
-    @command(config_app, "get")
+    @command(config_app, "get", team=True)
     def get(settings: Settings, key: KeyArg) -> None:
         """One key's value (its default if it is not set)."""
         from casecli.core.errors import CasecliError
@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
             _show(entry.value),
         )
 
-    @command(config_app, "set")
+    @command(config_app, "set", team=True)
     def set_(
         settings: Settings,
         key: KeyArg,
@@ -95,7 +95,7 @@ def register(app: typer.Typer) -> None:
             f"{key} = {_show(stored)}",
         )
 
-    @command(config_app, "unset")
+    @command(config_app, "unset", team=True)
     def unset(settings: Settings, key: KeyArg) -> None:
         """Remove a key from the config file (back to its default)."""
         from casecli.core.local import config

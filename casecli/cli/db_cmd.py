@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
     )
     app.add_typer(db_app, name="db")
 
-    @command(db_app, "init")
+    @command(db_app, "init", team=True)
     def init(settings: Settings) -> None:
         """Create an empty store (mode 0600) at the latest schema; on PostgreSQL, the
         team store's schema, roles, policies and audit triggers."""
@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
             f"Created {path} at schema {version}.",
         )
 
-    @command(db_app, "migrate")
+    @command(db_app, "migrate", team=True)
     def migrate(settings: Settings) -> None:
         """Back up the store, then bring it to the latest schema."""
         from casecli.core.store import store
@@ -69,7 +69,7 @@ def register(app: typer.Typer) -> None:
             msg,
         )
 
-    @command(db_app, "check")
+    @command(db_app, "check", team=True)
     def check(settings: Settings) -> None:
         """Integrity, foreign keys, schema version and row counts."""
         from casecli.core.store import store
@@ -115,7 +115,7 @@ def register(app: typer.Typer) -> None:
         if not result.ok:
             raise typer.Exit(1)
 
-    @command(db_app, "grant")
+    @command(db_app, "grant", team=True)
     def grant(settings: Settings) -> None:
         """Team store: give each staff member's login the role of their staff.csv role
         (run by the store's owner after a sync)."""

@@ -9,7 +9,7 @@ from casecli.cli.options import Settings, command, echo
 
 
 def register(app: typer.Typer) -> None:
-    @command(app, "demo")
+    @command(app, "demo", team=True)
     def demo(
         settings: Settings,
         folder: Annotated[

@@ -173,7 +173,7 @@ def register(app: typer.Typer) -> None:
         # a list that spans workers (a supervisor's, a manager's) names whose each one is
         show.next_table(shown(actions), explain, settings.freshness(), workers=spans)
 
-    @command(app, "case", playbooks=True)
+    @command(app, "case", playbooks=True, team=True)
     def case(
         settings: Settings, case_id: Annotated[str, typer.Argument(help="The case id.")]
     ) -> None:

@@ -150,6 +150,10 @@ class Settings:
         """The staff member acting (their role gives the scope): :meth:`staff_id`'s."""
         from casecli.core.store import scope
 
+        if self.team is not None:  # who you are is your login (casecli.core.store.team)
+            from casecli.core.store import team
+
+            return team.actor(conn, self.user)  # type: ignore[no-any-return]
         return scope.actor(conn, self.staff_id(conn))
 
     def connect(self, *, create: bool = False, write: str | None = None) -> sqlite3.Connection:
@@ -160,7 +164,12 @@ class Settings:
         any day."""
         from casecli.core.store import freshness, store
 
-        conn = store.connect(self.db_path(), create=create, write=write)
+        if self.team is not None:
+            from casecli.core.store import dialect, team
+
+            conn: Any = dialect.PostgresConnection(team.connect(self.team))
+        else:
+            conn = store.connect(self.db_path(), create=create, write=write)
         source, self.data_as_of = freshness.latest_export(conn)
         self.today = freshness.reading_day(source, self.data_as_of, self.today, self.today_given)
         return conn
@@ -243,12 +252,16 @@ def command(
     *,
     playbooks: bool = False,
     many: bool = False,
+    team: bool = False,
     **kwargs: Any,
 ) -> Callable[..., Any]:
     """Register ``func(settings, ...)`` as a command that also takes the global options
     (and ``--playbooks DIR`` when it reads playbooks). ``many``: it lists every case of a
     scope (an office's tens of thousands), so Python's cycle collector is paused while it
-    runs (``casecli.core.local.kept.bulk``)."""
+    runs (``casecli.core.local.kept.bulk``). ``team``: it runs when the store is a team
+    store (``--db postgresql://…``), reading it through ``casecli.core.store.dialect``, or
+    reads no store at all (config, demo); any other says in one sentence that it does not
+    run there yet."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         sig = inspect.signature(func)
@@ -262,6 +275,13 @@ def command(
             try:
                 settings = _settings(_ctx, given)
                 settings.playbooks = folder
+                if settings.team is not None and not team:
+                    what = " ".join(_ctx.command_path.split()[1:]) or "This command"
+                    raise CasecliError(
+                        f"casecli {what} does not run on a team store yet (issue 17: so far"
+                        " case, and db init, migrate, check and grant); use a SQLite store"
+                        " with --db FILE."
+                    )
                 if many:
                     from casecli.core.local.kept import bulk
 
@@ -280,6 +300,11 @@ def command(
                 if problem is None:
                     raise
                 fail(str(problem), problem.exit_code)
+            except Exception as exc:  # noqa: BLE001  (a team store's refusal: one sentence)
+                if settings is None or settings.team is None or not _from_driver(exc):
+                    raise
+                reason = (str(exc).strip().splitlines() or ["refused"])[0].strip().rstrip(".")
+                fail(f"The team store refused this: {reason}.", 1)
 
         del wrapper.__wrapped__  # type: ignore[attr-defined]
         params = [CTX_PARAM, *own, *GLOBAL_PARAMS, *([PLAYBOOKS_PARAM] if playbooks else [])]
@@ -291,6 +316,11 @@ def command(
         return func
 
     return decorate
+
+
+def _from_driver(exc: BaseException) -> bool:
+    """Whether ``exc`` is PostgreSQL's (psycopg's), not a bug of casecli's."""
+    return type(exc).__module__.split(".")[0] == "psycopg"
 
 
 def say(settings: Settings, data: Any, message: str) -> None:

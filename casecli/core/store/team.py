@@ -291,6 +291,33 @@ def session_staff(conn: Any) -> tuple[str, str] | None:
     return None if row[1] is None else (str(row[0]), str(row[1]))
 
 
+def actor(conn: Any, wanted: str | None) -> Any:
+    """Who is acting on a team store (``conn``: a ``dialect.PostgresConnection``): the
+    staff member whose login the session is. ``wanted`` (--as, CASECLI_USER, the config's
+    user) may name them; naming anyone else is an active admin's alone, and then every
+    write the session makes is audited as "admin LOGIN acting as WANTED" (security.sql).
+    One sentence for a login that is no active staff member's."""
+    from casecli.core.store import scope
+
+    login, staff_id, admin = conn.execute(
+        "SELECT session_user, (SELECT staff_id FROM casecli_me()), casecli_is_admin()"
+    ).fetchone()
+    if staff_id is None:
+        raise CasecliError(
+            f"Your database login {login} is no active staff member's in this team store"
+            " (staff.csv's login column); ask an admin to add it and run casecli db grant."
+        )
+    wanted = (wanted or "").strip() or staff_id
+    if wanted != staff_id:
+        if not admin:
+            raise CasecliError(
+                f"On a team store you are your login's staff member ({staff_id}); --as"
+                " another is for admins."
+            )
+        conn.execute("SELECT set_config('casecli.acting_as', ?, false)", (wanted,))
+    return scope.actor(conn, wanted)
+
+
 def check(conn: Any) -> dict[str, Any]:
     """``casecli db check`` on a team store: its schema against this casecli's, whether
     every table that holds case data has row-level security on, and the rows the session
