@@ -489,7 +489,7 @@ def test_the_case_card_on_a_team_store_is_the_personal_stores(made: Team) -> Non
         assert json.loads(got.stdout)["case_id"] == case_id
     # another's case: not even there, for this login
     got = team_(made.login("S0003"), "C0000002")
-    assert got.exit_code == 1 and "There is no case C0000002" in got.stderr
+    assert got.exit_code == 1 and "no case C0000002 in your scope on this team store" in got.stderr
     got = team_(made.login("S0003"), "C0000002", "--as", "S0004")
     assert got.exit_code == 1 and "--as another is for admins" in got.stderr
     got = team_(made.login("S0037"), "C0000002", "--as", "S0004")  # the admin, as S0004

@@ -189,6 +189,10 @@ def check_case(conn: sqlite3.Connection, who: Actor, case_id: str) -> dict[str, 
     cur = conn.execute("SELECT * FROM cases WHERE case_id = ?", (case_id,))
     row = cur.fetchone()
     if row is None:
+        if getattr(conn, "dialect", None) == "postgresql":  # the database hides the rest
+            raise CasecliError(
+                f"There is no case {case_id} in your scope on this team store; check the case id."
+            )
         raise CasecliError(f"There is no case {case_id} in the store; check the case id.")
     clause, params = cases_clause(who, "c")
     visible = conn.execute(
