@@ -515,3 +515,37 @@ def test_the_dialect_says_what_postgresql_says_otherwise() -> None:
         "SELECT value FROM json_array_elements_text(%s::json)"
     )
     assert to_postgres("SELECT 'it''s ?', ?") == "SELECT 'it''s ?', %s"
+
+
+def test_db_backup_of_a_team_store_is_its_owners(
+    made: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pg_dump of the whole store into a new 0600 file, its connection settings in its
+    # environment (never on its command line); never over an existing file; refused,
+    # in one sentence and with nothing left behind, for a login row-level security limits.
+    import os
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed")
+    runner = CliRunner()
+    dest = tmp_path / "team.dump"
+    got = runner.invoke(app, ["--db", made.url, "db", "backup", str(dest)])
+    assert got.exit_code == 0, got.output
+    assert dest.read_bytes()[:5] == b"PGDMP" and dest.stat().st_mode & 0o777 == 0o600
+    got = runner.invoke(app, ["--db", made.url, "db", "backup", str(dest)])
+    assert got.exit_code == 1 and "already exists" in got.stderr
+    mine = tmp_path / "mine.dump"
+    got = runner.invoke(app, ["--db", made.server.url(made.login("S0003"), made.name),
+                              "db", "backup", str(mine)])  # fmt: skip
+    assert got.exit_code == 1 and "as the store's owner" in got.stderr, got.output
+    assert not mine.exists() and len(got.stderr.strip().splitlines()) == 1
+    monkeypatch.chdir(tmp_path)  # the default name, in the current folder
+    got = runner.invoke(app, ["--db", made.url, "--json", "db", "backup"])
+    assert got.exit_code == 0, got.output
+    made_file = Path(json.loads(got.stdout)["backup"])
+    assert made_file.name.startswith(f"casecli-{made.name}-") and os.path.exists(made_file)

@@ -160,16 +160,25 @@ def register(app: typer.Typer) -> None:
                 + " (another team store's on this server, or granted by hand; REVOKE it if not)."
             )
 
-    @command(db_app, "backup")
+    @command(db_app, "backup", team=True)
     def backup(
         settings: Settings,
         dest: Annotated[
             Path | None, typer.Argument(help="Where to write the copy (default: beside the store).")
         ] = None,
     ) -> None:
-        """Copy the store (VACUUM INTO) to a new file, mode 0600."""
+        """Copy the store (VACUUM INTO) to a new file, mode 0600; a team store with
+        pg_dump, by its owner."""
         from casecli.core.store import store
 
+        if settings.team is not None:
+            from casecli.core.store import team
+
+            team.connect(settings.team).close()  # (one sentence if it cannot be reached)
+            out = team.backup(settings.team, dest)
+            where = team.where(settings.team)
+            say(settings, {"db": where, "backup": str(out)}, f"Backed up {where} to {out}.")
+            return
         path = settings.db_path()
         conn = store.connect(path, migrate=False)
         out = store.backup(conn, path, dest=dest)

@@ -279,7 +279,7 @@ def command(
                     what = " ".join(_ctx.command_path.split()[1:]) or "This command"
                     raise CasecliError(
                         f"casecli {what} does not run on a team store yet (issue 17: so far"
-                        " case, and db init, migrate, check and grant); use a SQLite store"
+                        " case, and db init, migrate, check, grant and backup); use a SQLite store"
                         " with --db FILE."
                     )
                 if many:
