@@ -358,11 +358,21 @@ def test_the_command_line_on_a_team_store(made: Team, pg: pgserver.Server) -> No
     assert got.exit_code == 0, got.output
     assert json.loads(got.stdout) == {"db": team.where(url), "schema": store.latest_version(),
                                       "created": True}  # fmt: skip
+    with pg.connect(pgserver.OWNER, fresh) as conn:  # (kept: committed, not a savepoint)
+        assert conn.execute("SELECT max(version) FROM casecli_schema").fetchone()[0] == 10
     got = runner.invoke(app, ["--db", made.url, "--json", "db", "check"])
     assert got.exit_code == 0, got.output
     assert json.loads(got.stdout)["counts"]["cases"] == 1000
+    with made.owner() as conn:  # a login db grant has not seen yet
+        conn.execute("UPDATE staff SET login = %s WHERE staff_id = 'S0008'",
+                     (made.login("s0008-new"),))  # fmt: skip
     got = runner.invoke(app, ["--db", made.url, "db", "grant"])
     assert got.exit_code == 0 and "35 logins" in got.stdout, got.output
+    assert "1 login created" in got.stdout
+    with made.staff("s0008-new") as conn:  # granted, and kept
+        assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == len(
+            _sqlite_cases("S0008")
+        )
     got = runner.invoke(app, ["--db", made.url, "next"])
     assert got.exit_code == 1 and "does not run on a team store yet" in got.stderr
     assert "Traceback" not in got.output
@@ -549,3 +559,35 @@ def test_db_backup_of_a_team_store_is_its_owners(
     assert got.exit_code == 0, got.output
     made_file = Path(json.loads(got.stdout)["backup"])
     assert made_file.name.startswith(f"casecli-{made.name}-") and os.path.exists(made_file)
+
+
+def test_db_migrate_backs_a_team_store_up_before_a_schema_change(
+    made: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A schema 11 (a file of its own here): db migrate dumps the store first, then brings
+    # it to 11 and applies the security again; with nothing pending it backs up nothing.
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed")
+    extra = tmp_path / "0011_test.sql"
+    extra.write_text("CREATE TABLE migrated_11 (x INTEGER);", encoding="utf-8")
+    real = team.migrations()
+    monkeypatch.setattr(team, "migrations", lambda: [*real, store.Migration(11, "test", extra)])
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    got = runner.invoke(app, ["--db", made.url, "--json", "db", "migrate"])
+    assert got.exit_code == 0, got.output
+    said = json.loads(got.stdout)
+    assert (said["from"], said["to"]) == (store.latest_version(), 11)
+    dumped = tmp_path / said["backup"]
+    assert dumped.name.endswith("-before-migrate.dump") and dumped.read_bytes()[:5] == b"PGDMP"
+    with made.owner() as conn:
+        assert team.schema_version(conn) == 11
+        assert conn.execute("SELECT to_regclass('migrated_11') IS NOT NULL").fetchone()[0]
+    got = runner.invoke(app, ["--db", made.url, "--json", "db", "migrate"])
+    assert got.exit_code == 0 and json.loads(got.stdout)["backup"] is None

@@ -228,17 +228,20 @@ def _team_migrate(settings: Settings, url: str) -> None:
 
     conn = team.connect(url)
     try:
+        # a schema change is backed up first (DESIGN.md), as on a personal store
+        backup = team.backup(url, reason="before-migrate") if team.pending(conn) else None
         before, after = team.migrate(conn)
     finally:
         conn.close()
     where = team.where(url)
     msg = (
-        f"Migrated the team store {where} from schema {before} to {after}."
+        f"Migrated the team store {where} from schema {before} to {after} (backup: {backup})."
         if after != before
         else f"The team store {where} is already at the latest schema ({after}); its"
         " policies were applied again."
     )
-    say(settings, {"db": where, "from": before, "to": after, "backup": None}, msg)
+    data = {"db": where, "from": before, "to": after, "backup": str(backup) if backup else None}
+    say(settings, data, msg)
 
 
 def _team_check(settings: Settings, url: str) -> None:

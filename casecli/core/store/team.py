@@ -76,9 +76,11 @@ def where(url: str) -> str:
 
 
 def connect(url: str) -> Any:
-    """A connection to the team store at ``url`` (psycopg 3; autocommit off: each
-    function here commits what it wrote). One sentence when the driver is missing or the
-    server cannot be reached or refuses the login."""
+    """A connection to the team store at ``url`` (psycopg 3, autocommit: a read is a
+    statement of its own, and each function here that writes does it in one
+    ``conn.transaction()``, committed when it ends; without autocommit that would be a
+    savepoint, lost when the connection closes). One sentence when the driver is missing
+    or the server cannot be reached or refuses the login."""
     try:
         import psycopg
     except ImportError:
@@ -96,7 +98,9 @@ def connect(url: str) -> Any:
             " postgresql://LOGIN@HOST:PORT/DATABASE."
         ) from None
     try:
-        return psycopg.connect(url, connect_timeout=10, application_name="casecli")
+        return psycopg.connect(
+            url, connect_timeout=10, application_name="casecli", autocommit=True
+        )  # (each function here writes in a transaction of its own: conn.transaction())
     except psycopg.Error as exc:
         reason = _scrubbed((str(exc).strip().splitlines() or ["refused"])[-1].strip(), url)
         raise CasecliError(
@@ -201,10 +205,17 @@ _PG_ENV = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "dbname": "PGDA
            "sslcert": "PGSSLCERT", "sslkey": "PGSSLKEY"}  # fmt: skip
 
 
-def backup(url: str, dest: Path | None = None, *, now: str | None = None) -> Path:
+def pending(conn: Any) -> list[store.Migration]:
+    """The migrations an initialised team store has not had yet (none before db init)."""
+    at = schema_version(conn)
+    return [m for m in migrations() if at and m.version > at]
+
+
+def backup(url: str, dest: Path | None = None, *, now: str | None = None, reason: str = "") -> Path:
     """``casecli db backup`` on a team store: ``pg_dump`` (custom format) of the whole
     store into a new file, mode 0600, never an existing one (default
-    ``casecli-DATABASE-YYYYMMDDTHHMMSS.dump`` in the current folder). Only a login that
+    ``casecli-DATABASE-YYYYMMDDTHHMMSS[-reason].dump`` in the current folder; ``casecli db
+    migrate`` makes one before a schema change). Only a login that
     sees every row can make it (the owner; row-level security makes pg_dump refuse
     anyone else, and says so). One sentence when pg_dump is missing or fails; nothing is
     left half-written."""
@@ -225,7 +236,8 @@ def backup(url: str, dest: Path | None = None, *, now: str | None = None) -> Pat
         )
     if dest is None:
         stamp = now or datetime.now().strftime("%Y%m%dT%H%M%S")
-        dest = Path(f"casecli-{parts.get('dbname') or 'store'}-{stamp}.dump")
+        suffix = f"-{reason}" if reason else ""
+        dest = Path(f"casecli-{parts.get('dbname') or 'store'}-{stamp}{suffix}.dump")
     if dest.exists():
         raise CasecliError(f"The backup file {dest} already exists; choose another name.")
     try:
