@@ -219,7 +219,8 @@ def _team_init(settings: Settings, url: str) -> None:
         settings,
         {"db": where, "schema": version, "created": True},
         f"Initialised the team store {where} at schema {version}, with its roles and"
-        " policies; sync an export into it, then run casecli db grant.",
+        " policies. Once its staff are loaded (casecli sync does not run on a team store yet),"
+        " run casecli db grant.",
     )
 
 
