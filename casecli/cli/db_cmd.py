@@ -129,11 +129,8 @@ def register(app: typer.Typer) -> None:
         from casecli.core.store import team
         from casecli.core.words import plural
 
-        conn = team.connect(settings.team)
-        try:
+        with team.connect(settings.team) as conn:
             done = team.grant(conn)
-        finally:
-            conn.close()
         data = {
             "granted": [{"login": lg, "staff_id": s, "role": r} for lg, s, r in done.granted],
             "created": done.created,
@@ -209,11 +206,8 @@ def register(app: typer.Typer) -> None:
 def _team_init(settings: Settings, url: str) -> None:
     from casecli.core.store import team
 
-    conn = team.connect(url)
-    try:
+    with team.connect(url) as conn:
         version = team.init(conn)
-    finally:
-        conn.close()
     where = team.where(url)
     say(
         settings,
@@ -227,13 +221,10 @@ def _team_init(settings: Settings, url: str) -> None:
 def _team_migrate(settings: Settings, url: str) -> None:
     from casecli.core.store import team
 
-    conn = team.connect(url)
-    try:
+    with team.connect(url) as conn:
         # a schema change is backed up first (DESIGN.md), as on a personal store
         backup = team.backup(url, reason="before-migrate") if team.pending(conn) else None
         before, after = team.migrate(conn)
-    finally:
-        conn.close()
     where = team.where(url)
     msg = (
         f"Migrated the team store {where} from schema {before} to {after} (backup: {backup})."
@@ -248,11 +239,8 @@ def _team_migrate(settings: Settings, url: str) -> None:
 def _team_check(settings: Settings, url: str) -> None:
     from casecli.core.store import team
 
-    conn = team.connect(url)
-    try:
+    with team.connect(url) as conn:
         result = team.check(conn)
-    finally:
-        conn.close()
     if settings.json:
         from casecli.render import write_json
 

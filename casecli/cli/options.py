@@ -120,11 +120,7 @@ class Settings:
 
     def db_path(self) -> Path:
         if self.team is not None:
-            raise CasecliError(
-                "This command does not run on a team store yet: on PostgreSQL, casecli db"
-                " init, db migrate, db check and db grant do (issue 17); use a SQLite store"
-                " with --db FILE."
-            )
+            raise CasecliError(not_on_team("This command"))
         if self.db is None:
             raise CasecliError(
                 "No store is configured: sync an export into one "
@@ -276,12 +272,8 @@ def command(
                 settings = _settings(_ctx, given)
                 settings.playbooks = folder
                 if settings.team is not None and not team:
-                    what = " ".join(_ctx.command_path.split()[1:]) or "This command"
-                    raise CasecliError(
-                        f"casecli {what} does not run on a team store yet (issue 17: so far"
-                        " case, and db init, migrate, check, grant and backup); use a SQLite store"
-                        " with --db FILE."
-                    )
+                    what = " ".join(_ctx.command_path.split()[1:])
+                    raise CasecliError(not_on_team(f"casecli {what}" if what else "This command"))
                 if many:
                     from casecli.core.local.kept import bulk
 
@@ -316,6 +308,14 @@ def command(
         return func
 
     return decorate
+
+
+def not_on_team(what: str) -> str:
+    """The sentence for a command that does not run on a team store yet (``what``: it)."""
+    return (
+        f"{what} does not run on a team store yet (issue 17: so far case, and db init,"
+        " migrate, check, grant and backup); use a SQLite store with --db FILE."
+    )
 
 
 def _from_driver(exc: BaseException) -> bool:

@@ -52,9 +52,11 @@ class Migration(NamedTuple):  # NamedTuple, not a dataclass: cheaper at start-up
     path: Path
 
 
-def migrations() -> list[Migration]:
+def migrations(folder: Path | None = None) -> list[Migration]:
+    """The numbered migrations (``NNNN_name.sql``) in ``folder`` (default the store's;
+    the team store's are in its ``postgres/``), in order."""
     found = []
-    for path in sorted(_migrations_dir().glob("[0-9][0-9][0-9][0-9]_*.sql")):
+    for path in sorted((folder or _migrations_dir()).glob("[0-9][0-9][0-9][0-9]_*.sql")):
         found.append(Migration(int(path.name[:4]), path.stem[5:], path))
     return found
 

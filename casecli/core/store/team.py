@@ -126,10 +126,7 @@ def _dir() -> Path:
 
 def migrations() -> list[store.Migration]:
     """The team store's migrations: one PostgreSQL file per version from :data:`FIRST`."""
-    found = []
-    for path in sorted(_dir().glob("[0-9][0-9][0-9][0-9]_*.sql")):
-        found.append(store.Migration(int(path.name[:4]), path.stem[5:], path))
-    return found
+    return store.migrations(_dir())
 
 
 def schema_version(conn: Any) -> int:
