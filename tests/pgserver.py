@@ -25,6 +25,11 @@ from typing import Any
 
 import pytest
 
+SAMPLE = Path(__file__).resolve().parents[1] / "sample.db"
+# sample.db's export tables, as a team store holds them after a sync (costs and the sync's
+# own files too: a measure reads them)
+TABLES = ("staff", "cases", "people", "events", "referrals", "signals", "payments", "removals",
+          "placements", "case_goals", "costs", "sync_log", "sync_files")  # fmt: skip
 SUPERUSER = "postgres"
 OWNER = "casecli_owner"  # the team stores' owner: CREATEROLE, not a superuser
 
@@ -109,3 +114,67 @@ def running() -> Iterator[Server]:
         with contextlib.suppress(Exception):
             _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], as_postgres)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+class Team:
+    """A team store made by ``casecli db init`` on ``server`` (:func:`sample_team` fills it),
+    each staff member's login named for it (``<db>_s0003`` for S0003)."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.name = server.new_database()
+        self.url = server.url(OWNER, self.name)
+
+    def login(self, staff_id: str) -> str:
+        return f"{self.name}_{staff_id.lower()}"
+
+    def url_of(self, staff_id: str) -> str:
+        """The address a staff member types: their own login."""
+        return self.server.url(self.login(staff_id), self.name)
+
+    def owner(self) -> Any:
+        from casecli.core.store import team
+
+        return team.connect(self.url)
+
+    def as_(self, login: str, autocommit: bool = True) -> Any:
+        return self.server.connect(login, self.name, autocommit=autocommit)
+
+    def staff(self, staff_id: str) -> Any:
+        return self.as_(self.login(staff_id))
+
+
+def load_sample(conn: Any, name: str, source: Path = SAMPLE) -> None:
+    """A SQLite store's export tables (sample.db's) into the team store (as its owner),
+    each staff member's login named for this database (roles are the cluster's, shared by
+    every test)."""
+    import sqlite3
+
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        with conn.transaction():
+            for table in TABLES:
+                cols = [r[1] for r in src.execute(f"PRAGMA table_info({table})")]
+                rows = src.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()
+                if table == "staff":
+                    at = cols.index("login")
+                    rows = [(*r[:at], f"{name}_{r[0].lower()}", *r[at + 1 :]) for r in rows]
+                with conn.cursor().copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+    finally:
+        src.close()
+
+
+def sample_team(server: Server, source: Path = SAMPLE) -> Team:
+    """A team store holding ``source``'s export tables, every active staff member's login
+    granted by ``db grant``."""
+    from casecli.core.store import store, team
+
+    t = Team(server)
+    with t.owner() as conn:
+        assert team.init(conn) == store.latest_version()
+        load_sample(conn, t.name, source)
+        grants = team.grant(conn)
+    assert len(grants.granted) == 35 and not grants.skipped  # (S0006, S0015: inactive)
+    return t

@@ -77,7 +77,8 @@ def test_the_clause_takes_an_alias(wide: sqlite3.Connection) -> None:
     clause, params = scope.cases_clause(scope.actor(wide, "S2"), "k")
     rows = wide.execute(f"SELECT k.case_id FROM cases k WHERE {clause}", params).fetchall()
     assert rows == [("C400",)]
-    assert scope.cases_clause(scope.actor(wide, "A1")) == ("1", [])
+    # (a condition, not SQLite's bare 1: PostgreSQL wants a boolean after WHERE … AND)
+    assert scope.cases_clause(scope.actor(wide, "A1")) == ("1 = 1", [])
 
 
 def test_actor_comes_from_the_staff_table(wide: sqlite3.Connection) -> None:

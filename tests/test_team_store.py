@@ -18,9 +18,8 @@ from casecli.core.errors import CasecliError
 from casecli.core.store import scope, store, team
 from tests import pgserver
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample.db"
-TABLES = ("staff", "cases", "people", "events", "referrals", "signals", "payments", "removals",
-          "placements", "case_goals", "sync_log")  # fmt: skip
+SAMPLE = pgserver.SAMPLE
+Team = pgserver.Team
 
 
 @pytest.fixture(scope="module")
@@ -29,56 +28,9 @@ def pg() -> Iterator[pgserver.Server]:
         yield server
 
 
-class Team:
-    """A team store made by ``casecli db init``, holding sample.db's export tables, with
-    every staff member's login (``<db>_s0003`` for S0003) granted by ``db grant``."""
-
-    def __init__(self, server: pgserver.Server) -> None:
-        self.server = server
-        self.name = server.new_database()
-        self.url = server.url(pgserver.OWNER, self.name)
-
-    def login(self, staff_id: str) -> str:
-        return f"{self.name}_{staff_id.lower()}"
-
-    def owner(self) -> Any:
-        return team.connect(self.url)
-
-    def as_(self, login: str, autocommit: bool = True) -> Any:
-        return self.server.connect(login, self.name, autocommit=autocommit)
-
-    def staff(self, staff_id: str) -> Any:
-        return self.as_(self.login(staff_id))
-
-
-def _load(conn: Any, name: str) -> None:
-    """sample.db's export tables into the team store (as its owner), each staff member's
-    login named for this database (roles are the cluster's, shared by every test)."""
-    src = sqlite3.connect(f"file:{SAMPLE}?mode=ro", uri=True)
-    try:
-        with conn.transaction():
-            for table in TABLES:
-                cols = [r[1] for r in src.execute(f"PRAGMA table_info({table})")]
-                rows = src.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()
-                if table == "staff":
-                    at = cols.index("login")
-                    rows = [(*r[:at], f"{name}_{r[0].lower()}", *r[at + 1 :]) for r in rows]
-                with conn.cursor().copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-    finally:
-        src.close()
-
-
 @pytest.fixture
 def made(pg: pgserver.Server) -> Team:
-    t = Team(pg)
-    with t.owner() as conn:
-        assert team.init(conn) == store.latest_version()
-        _load(conn, t.name)
-        grants = team.grant(conn)
-    assert len(grants.granted) == 35 and not grants.skipped  # (S0006, S0015: inactive)
-    return t
+    return pgserver.sample_team(pg)
 
 
 def _sqlite_cases(staff_id: str) -> set[str]:
@@ -373,8 +325,8 @@ def test_the_command_line_on_a_team_store(made: Team, pg: pgserver.Server) -> No
         assert conn.execute("SELECT count(*) FROM cases").fetchone()[0] == len(
             _sqlite_cases("S0008")
         )
-    got = runner.invoke(app, ["--db", made.url, "next"])
-    assert got.exit_code == 1 and "does not run on a team store yet" in got.stderr
+    got = runner.invoke(app, ["--db", made.url, "tui"])
+    assert got.exit_code == 1 and "casecli tui does not run on a team store yet" in got.stderr
     assert "Traceback" not in got.output
     nowhere = f"postgresql://{pgserver.OWNER}:secret@/nope?host=/nonexistent"
     got = runner.invoke(app, ["--db", nowhere, "db", "check"])
@@ -511,22 +463,6 @@ def test_the_case_card_on_a_team_store_is_the_personal_stores(made: Team) -> Non
     assert "Traceback" not in got.output
 
 
-def test_the_dialect_says_what_postgresql_says_otherwise() -> None:
-    from casecli.core.store.dialect import to_postgres
-
-    assert to_postgres("SELECT * FROM t WHERE a = ? AND b LIKE '%?%'") == (
-        "SELECT * FROM t WHERE a = %s AND b LIKE '%%?%%'"
-    )
-    assert to_postgres("DROP TABLE IF EXISTS temp.sel") == "DROP TABLE IF EXISTS pg_temp.sel"
-    assert to_postgres("CREATE UNIQUE INDEX temp.sel_case ON sel(case_id)") == (
-        "CREATE UNIQUE INDEX sel_case ON sel(case_id)"
-    )
-    assert to_postgres("SELECT value FROM json_each(?)") == (
-        "SELECT value FROM json_array_elements_text(%s::json)"
-    )
-    assert to_postgres("SELECT 'it''s ?', ?") == "SELECT 'it''s ?', %s"
-
-
 def test_db_backup_of_a_team_store_is_its_owners(
     made: Team, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -591,3 +527,28 @@ def test_db_migrate_backs_a_team_store_up_before_a_schema_change(
         assert conn.execute("SELECT to_regclass('migrated_11') IS NOT NULL").fetchone()[0]
     got = runner.invoke(app, ["--db", made.url, "--json", "db", "migrate"])
     assert got.exit_code == 0 and json.loads(got.stdout)["backup"] is None
+
+
+def test_db_init_refuses_a_database_that_sorts_text_otherwise(pg: pgserver.Server) -> None:
+    # The one body of SQL orders case ids, names and dates byte by byte on SQLite; a
+    # database collating by a language's rules would list them in another order (and a
+    # `next` tie, a card's people, would read differently on the two stores).
+    import psycopg
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+
+    name = "team_icu"
+    with pg.connect(autocommit=True) as conn:
+        try:
+            conn.execute(f"CREATE DATABASE {name} OWNER {pgserver.OWNER} LOCALE_PROVIDER icu"
+                         " ICU_LOCALE 'en-US' LOCALE 'C' TEMPLATE template0")  # fmt: skip
+        except psycopg.errors.FeatureNotSupported as exc:  # a server built without ICU
+            pytest.skip(f"no ICU collation to test with: {exc}")
+    url = pg.url(pgserver.OWNER, name)
+    got = CliRunner().invoke(app, ["--db", url, "db", "init"])
+    assert got.exit_code == 1
+    assert "The database sorts text by 'en-US', not byte by byte" in got.stderr
+    assert "createdb --locale=C --template=template0" in got.stderr
+    with pg.connect(pgserver.OWNER, name) as conn:  # nothing made
+        assert conn.execute("SELECT to_regclass('casecli_schema')").fetchone() == (None,)

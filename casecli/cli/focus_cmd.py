@@ -11,7 +11,7 @@ from casecli.cli.score_cmd import PERIOD, gap_number, measure_number, measure_op
 
 
 def register(app: typer.Typer) -> None:
-    @command(app, "focus", playbooks=True)
+    @command(app, "focus", playbooks=True, team=True)
     def focus(
         settings: Settings,
         period: PERIOD = None,
@@ -141,7 +141,12 @@ def show_focus(result: Any, redact: bool, stale: str | None = None) -> None:
     out.print(f"[bold]{safe(head)}[/]")
     if stale:  # how old the data is, when it is (casecli.core.store.freshness)
         out.print(f"[bold]{safe(stale)}[/]")
-    if not result.measures:
+    if not result.measures and s.hidden:  # a team store: the peers' figures are not read
+        out.print(
+            "No goal missed: nothing to catch up on. (On this team store your login does not"
+            f" read the {' or '.join(s.hidden)}'s cases, so nothing is compared with them.)"
+        )
+    elif not result.measures:
         out.print(
             "No goal missed, nothing well below the unit and the office: nothing to catch up on."
         )

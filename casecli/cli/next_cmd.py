@@ -80,7 +80,7 @@ def _evaluate(
     stamp = stamp or _stamp(settings, conn, cfg)  # before the cases are read
     conn, who, books, coef = _context(settings, conn, cfg)
     return ranking.evaluate(
-        conn, who, db=settings.db_path(), stamp=stamp, today=settings.today,
+        conn, who, db=settings.kept_at(), stamp=stamp, today=settings.today,
         redact=settings.redact, books=books, coef=coef, only_worker=only_worker,
         rank_others=rank_others, want=want,
     )  # fmt: skip
@@ -92,6 +92,8 @@ def refresh_next(settings: Settings) -> None:
     or manager's scope is too large to add to every write); never fails the write."""
     import contextlib
 
+    if settings.team is not None:  # nothing is kept on a team store
+        return
     # Any failure here, even a bug, must not turn a write that succeeded into an error:
     # the same evaluation runs (and reports) on the next ``casecli next``.
     with contextlib.suppress(Exception):
@@ -141,8 +143,9 @@ def _next_actions(settings: Settings, want: int) -> tuple[list[dict[str, Any]], 
     cfg = config.load()
     stamp = _stamp(settings, conn, cfg)
     user = (settings.staff_id(conn) or "").strip()  # a login's user is kept under their id
-    if user:
-        kept = nextcache.load(settings.db_path(), user, settings.redact, stamp, want)
+    db = settings.kept_at()
+    if user and db is not None:
+        kept = nextcache.load(db, user, settings.redact, stamp, want)
         if kept is not None:
             actions, spans = kept
             return actions, user, ranking.spans(actions, user) if spans is None else spans
@@ -151,7 +154,7 @@ def _next_actions(settings: Settings, want: int) -> tuple[list[dict[str, Any]], 
 
 
 def register(app: typer.Typer) -> None:
-    @command(app, "next", playbooks=True)
+    @command(app, "next", playbooks=True, team=True)
     def next_(
         settings: Settings,
         n: Annotated[int, typer.Option("--number", "-n", min=1, help="How many actions.")] = 7,
@@ -205,7 +208,7 @@ def register(app: typer.Typer) -> None:
 
         show.case_card(card, settings)
 
-    @command(app, "caseload", playbooks=True, many=True)
+    @command(app, "caseload", playbooks=True, many=True, team=True)
     def caseload_(settings: Settings) -> None:
         """Your cases, one line each: situation, next action, urgency."""
         views, staff, user = _my_views(settings)
@@ -232,7 +235,7 @@ def register(app: typer.Typer) -> None:
         whose = _workers_shown(views, staff, user, settings.redact)
         show.caseload_table(views, settings, whose)
 
-    @command(app, "waiting", playbooks=True, many=True)
+    @command(app, "waiting", playbooks=True, many=True, team=True)
     def waiting(settings: Settings) -> None:
         """What your cases wait on, grouped by what is awaited, with counts and ages."""
         from casecli.core.views import caseload

@@ -128,6 +128,12 @@ class Settings:
             )
         return self.db
 
+    def kept_at(self) -> Path | None:
+        """The personal store beside which evaluations are kept (casecli.core.local.kept,
+        nextcache); None on a team store: nothing is kept there, each command reads the
+        store as it is (other people write it; their writes must show at once)."""
+        return None if self.team is not None else self.db_path()
+
     def staff_id(self, conn: sqlite3.Connection) -> str | None:
         """Who the user is: --as, CASECLI_USER or the config's ``user``; when none of them
         names anyone, the active staff member whose ``login`` is the operating-system
@@ -313,8 +319,8 @@ def command(
 def not_on_team(what: str) -> str:
     """The sentence for a command that does not run on a team store yet (``what``: it)."""
     return (
-        f"{what} does not run on a team store yet (issue 17: so far case, and db init,"
-        " migrate, check, grant and backup); use a SQLite store with --db FILE."
+        f"{what} does not run on a team store yet (issue 17: sync, tui and db warm are"
+        " still to come there); use a SQLite store with --db FILE."
     )
 
 

@@ -35,7 +35,7 @@ def _open(settings: Settings) -> tuple[Any, Any]:
 
 
 def register(app: typer.Typer) -> None:
-    @command(app, "record", playbooks=True, cls=_KindsInHelp)
+    @command(app, "record", playbooks=True, team=True, cls=_KindsInHelp)
     def record(
         settings: Settings,
         case_id: Annotated[str, typer.Argument(help="The case id.")],
@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
         )
         refresh_next(settings)
 
-    @command(app, "wait", playbooks=True)
+    @command(app, "wait", playbooks=True, team=True)
     def wait(
         settings: Settings,
         case_id: Annotated[str, typer.Argument(help="The case id.")],
@@ -119,7 +119,7 @@ def register(app: typer.Typer) -> None:
         )
         refresh_next(settings)
 
-    @command(app, "resolve")
+    @command(app, "resolve", team=True)
     def resolve(
         settings: Settings,
         barrier: Annotated[
@@ -148,7 +148,7 @@ def register(app: typer.Typer) -> None:
         )
         refresh_next(settings)
 
-    @command(app, "progress")
+    @command(app, "progress", team=True)
     def progress(
         settings: Settings,
         case_id: Annotated[str, typer.Argument(help="The case id.")],

@@ -48,7 +48,7 @@ def _scope_choice(worker: str | None, unit: str | None, office: str | None) -> t
 
 
 def register(app: typer.Typer) -> None:
-    @command(app, "score", playbooks=True)
+    @command(app, "score", playbooks=True, team=True)
     def score(
         settings: Settings,
         worker: WORKER = None,
@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
     goals_app = typer.Typer(cls=Group, help="Performance goals: set, list.", no_args_is_help=True)
     app.add_typer(goals_app, name="goals")
 
-    @command(goals_app, "set")
+    @command(goals_app, "set", team=True)
     def goals_set(
         settings: Settings,
         scope: Annotated[str, typer.Argument(help="worker:STAFF_ID, unit:UNIT_ID or office:ID.")],
@@ -139,7 +139,7 @@ def register(app: typer.Typer) -> None:
             f"{goal.scope_id}, {goal.period or 'every period'} (#{goal.id})."
         )
 
-    @command(goals_app, "list")
+    @command(goals_app, "list", team=True)
     def goals_list(
         settings: Settings,
         scope: Annotated[
@@ -209,6 +209,8 @@ def score_json(card: Any) -> dict[str, Any]:
         "period_given": card.given,
         "measures": [],
     }
+    if card.scope.hidden:  # a team store: the comparisons the login cannot read
+        out["not_shown"] = list(card.scope.hidden)
     from casecli.core.measures import score as sc
     from casecli.render import trend_text
 
@@ -340,6 +342,11 @@ def show_score(card: Any, who: Any, redact: bool, stale: str | None = None) -> N
         notes.insert(1, fed_note)
     if any(x.measure.unit == "ratio" for x in card.lines):
         notes.append("$ per $1: support collected per dollar the office spent (costs.csv)")
+    if card.scope.hidden:
+        notes.append(
+            f"no {' or '.join(card.scope.hidden)} figure: on this team store your login reads"
+            f" {sc.TEAM_WORDS.get(who.role, 'your own cases')} alone"
+        )
     for text in textwrap.wrap("; ".join(notes) + ".", width):
         out.print(f"[dim]{safe(text)}[/]")
 

@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
             refresh_next(settings)
         raise typer.Exit(result.exit_code)
 
-    @command(app, "rejects")
+    @command(app, "rejects", team=True)
     def rejects(
         settings: Settings,
         sync_id: Annotated[
@@ -91,6 +91,15 @@ def register(app: typer.Typer) -> None:
         from casecli.core.ingest.sync import outstanding_rejects
 
         conn = settings.connect()
+        if settings.team is not None and settings.actor(conn).role != "admin":
+            # The database shows the rejects (raw rows of any case) to an admin alone: an
+            # empty list here would say "nothing rejected", which is not known.
+            from casecli.core.errors import CasecliError
+
+            raise CasecliError(
+                "On a team store only an admin reads the rejects (raw export rows of any"
+                " case); ask the one who runs casecli sync."
+            )
         rows = outstanding_rejects(conn, sync_id)
         if settings.json:
             from casecli.render import write_json

@@ -24,7 +24,7 @@ def _context(settings: Settings) -> tuple[Any, Any, dict[str, Any]]:
 
 
 def register(app: typer.Typer) -> None:
-    @command(app, "unit", playbooks=True)
+    @command(app, "unit", playbooks=True, team=True)
     def unit_(
         settings: Settings,
         unit_id: Annotated[
@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
 
         unit_views.unit_text(view, settings)
 
-    @command(app, "bottlenecks", playbooks=True)
+    @command(app, "bottlenecks", playbooks=True, team=True)
     def bottlenecks(
         settings: Settings,
         unit_id: Annotated[str | None, typer.Option("--unit", help="A unit.")] = None,

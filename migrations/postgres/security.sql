@@ -119,7 +119,7 @@ REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 -- Read: everything but the rejects (raw export rows of any case: an admin's).
 GRANT SELECT ON staff, cases, people, events, referrals, signals, payments, removals,
     placements, case_goals, costs, sync_log, sync_files, sync_cases, recorded_events,
-    barriers, goal_progress, notes, performance_goals, audit_log
+    barriers, goal_progress, notes, performance_goals, audit_log, pragma_user_version
     TO casecli_worker, casecli_supervisor, casecli_manager, casecli_admin;
 -- Local writes (record, wait, resolve, progress, notes), each through the policies.
 GRANT INSERT ON recorded_events, barriers, goal_progress, notes

@@ -77,12 +77,15 @@ def _load_selected(
     event_kinds: tuple[str, ...] | None,
     payments_before: str | None,
 ) -> dict[str, CaseData]:
+    # Every list in a case's order of ids (what SQLite's indexes give for free): the people
+    # a sentence names, the signals it lists, come in one order on either store, whatever
+    # order the export's rows or PostgreSQL's plan have.
     out: dict[str, CaseData] = {}
     cases_cols = "case_id, program, case_type, status, opened_on, closed_on, worker_id, name, risk_level, response_hours, permanency_goal, goal_target_on, order_established_on, updated_at, unit_id, office_id"
     if only is not None and "case" not in only:  # the case's own row is not asked for: its id
-        cases_sql = "SELECT case_id FROM sel"
+        cases_sql = "SELECT case_id FROM sel ORDER BY case_id"
     else:
-        cases_sql = f"SELECT {cases_cols} FROM cases WHERE case_id IN (SELECT case_id FROM sel)"
+        cases_sql = f"SELECT {cases_cols} FROM cases WHERE case_id IN (SELECT case_id FROM sel) ORDER BY case_id"
     for row in _rows(conn.execute(cases_sql)):
         out[row["case_id"]] = CaseData(row)
 
@@ -96,26 +99,28 @@ def _load_selected(
 
     live = "_gone_on IS NULL AND case_id IN (SELECT case_id FROM sel)"
     each(
-        f"SELECT person_id, case_id, role, name, birth_on, born_out_of_wedlock, paternity_established_on FROM people WHERE {live}",
+        f"SELECT person_id, case_id, role, name, birth_on, born_out_of_wedlock, paternity_established_on FROM people WHERE {live} ORDER BY case_id, person_id",
         "people",
     )
     each(
         "SELECT event_id AS id, 'export' AS source, case_id, kind, status, scheduled_on, completed_on,"
         f" person_id, staff_id, location, result, NULL AS note FROM events WHERE {live}"
-        + (f" AND kind IN ({', '.join(repr(k) for k in event_kinds)})" if event_kinds else ""),
+        + (f" AND kind IN ({', '.join(repr(k) for k in event_kinds)})" if event_kinds else "")
+        + " ORDER BY case_id, event_id",
         "events",
     )
     each(
-        f"SELECT referral_id, case_id, service, status, referred_on, person_id, provider, started_on, ended_on FROM referrals WHERE {live}",
+        f"SELECT referral_id, case_id, service, status, referred_on, person_id, provider, started_on, ended_on FROM referrals WHERE {live} ORDER BY case_id, referral_id",
         "referrals",
     )
     each(
-        f"SELECT removal_id, case_id, person_id, removed_on, discharged_on, discharge_reason FROM removals WHERE {live}",
+        f"SELECT removal_id, case_id, person_id, removed_on, discharged_on, discharge_reason FROM removals WHERE {live} ORDER BY case_id, removal_id",
         "removals",
     )
     each(
         "SELECT p.placement_id, r.case_id, p.removal_id, p.setting, p.start_on, p.end_on, p.provider_id FROM placements p"
-        " JOIN removals r USING (removal_id) WHERE p._gone_on IS NULL AND r.case_id IN (SELECT case_id FROM sel)",
+        " JOIN removals r USING (removal_id) WHERE p._gone_on IS NULL AND r.case_id IN (SELECT case_id FROM sel)"
+        " ORDER BY r.case_id, r.removal_id, p.placement_id",
         "placements",
     )
     if payments_before is not None and not (
@@ -154,14 +159,16 @@ def _load_selected(
         " (SELECT max(id) FROM goal_progress p WHERE p.goal_id = g.goal_id AND p.percent IS NOT NULL) AS percent_id,"
         " (SELECT status FROM goal_progress p WHERE p.goal_id = g.goal_id AND p.status IS NOT NULL ORDER BY p.id DESC LIMIT 1) AS local_status,"
         " (SELECT max(id) FROM goal_progress p WHERE p.goal_id = g.goal_id AND p.status IS NOT NULL) AS status_id"
-        " FROM case_goals g WHERE g._gone_on IS NULL AND g.case_id IN (SELECT case_id FROM sel)",
+        " FROM case_goals g WHERE g._gone_on IS NULL AND g.case_id IN (SELECT case_id FROM sel)"
+        " ORDER BY g.case_id, g.goal_id",
         "goals",
     )
     for goal in (g for d in out.values() for g in d.goals):  # empty unless loaded
         _goal_progress(goal)
     each(
         "SELECT barrier_id, case_id, what, service, step, expect_on, opened_on, opened_by, note FROM barriers"
-        " WHERE resolved_on IS NULL AND case_id IN (SELECT case_id FROM sel)",
+        " WHERE resolved_on IS NULL AND case_id IN (SELECT case_id FROM sel)"
+        " ORDER BY case_id, barrier_id",
         "barriers",
     )
     if only is not None and "signals" not in only:
@@ -172,11 +179,14 @@ def _load_selected(
     seen: set[tuple[str, str]] = set()
     for row in _rows(
         conn.execute(
-            "SELECT s.signal_id, s.kind, s.observed_on, s.person_id, s.source, s.detail, s.case_id FROM signals s"
+            "SELECT signal_id, kind, observed_on, person_id, source, detail, case_id FROM ("
+            "SELECT s.signal_id, s.kind, s.observed_on, s.person_id, s.source, s.detail, s.case_id,"
+            " 0 AS part FROM signals s"
             " WHERE s._gone_on IS NULL AND s.case_id IN (SELECT case_id FROM sel)"
-            " UNION ALL SELECT s.signal_id, s.kind, s.observed_on, s.person_id, s.source, s.detail, p.case_id"
-            " FROM signals s JOIN people p ON p.person_id = s.person_id"
+            " UNION ALL SELECT s.signal_id, s.kind, s.observed_on, s.person_id, s.source, s.detail,"
+            " p.case_id, 1 AS part FROM signals s JOIN people p ON p.person_id = s.person_id"
             " WHERE s._gone_on IS NULL AND p._gone_on IS NULL AND p.case_id IN (SELECT case_id FROM sel)"
+            ") AS x ORDER BY case_id, part, CASE part WHEN 1 THEN person_id END, signal_id"
         )
     ):
         key = (row["signal_id"], row["case_id"])

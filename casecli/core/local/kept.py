@@ -407,7 +407,10 @@ def _unbundle(text: Any, rest: Any, digest: Any, full: bool) -> list[list[Any]] 
 
 
 def store_path(conn: sqlite3.Connection) -> Path | None:
-    """The store's file (None for an in-memory or temporary database)."""
+    """The store's file (None for an in-memory or temporary database, and for a team
+    store: nothing read there is kept, as other people write it)."""
+    if getattr(conn, "dialect", None) == "postgresql":
+        return None
     for _, name, file in conn.execute("PRAGMA database_list"):
         if name == "main":
             return Path(file) if file else None

@@ -52,7 +52,7 @@ def transaction(conn: sqlite3.Connection) -> Iterator[None]:
         conn.execute("RELEASE casecli_write")
         return
     try:  # locked, read-only or a full disk: one sentence, nothing written
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE")  # (a team store: BEGIN, casecli.core.store.dialect)
     except sqlite3.OperationalError as exc:
         raise store_error(exc, "try again") from None
     try:
@@ -77,6 +77,11 @@ def audit(
     entity_id: object,
     detail: dict[str, Any],
 ) -> None:
+    """The write's audit row, in its transaction. Not on a team store: there the
+    database's own triggers write it, from the session's login (a client's row would be
+    refused, and could say anything)."""
+    if getattr(conn, "dialect", None) == "postgresql":
+        return
     conn.execute(
         "INSERT INTO audit_log (at, who, action, entity, entity_id, detail) VALUES (?, ?, ?, ?, ?, ?)",
         (at, who.staff_id, action, entity, str(entity_id), json.dumps(detail, sort_keys=True)),
@@ -288,7 +293,7 @@ def record_event(
         at = now or timestamp()
         cur = conn.execute(
             "INSERT INTO recorded_events (case_id, kind, person_id, occurred_at, location, result,"
-            " note, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " note, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 case_id,
                 kind,
@@ -301,7 +306,7 @@ def record_event(
                 at,
             ),
         )
-        new_id = int(cur.lastrowid or 0)
+        new_id = int(cur.fetchall()[0][0])  # (every row: the statement is done)
         audit(
             conn,
             who,
@@ -364,10 +369,10 @@ def add_barrier(
         at = now or timestamp()
         cur = conn.execute(
             "INSERT INTO barriers (case_id, what, service, step, expect_on, opened_on, opened_by)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING barrier_id",
             (case_id, what_text, service, step, expect_on, today.isoformat(), who.staff_id),
         )
-        new_id = int(cur.lastrowid or 0)
+        new_id = int(cur.fetchall()[0][0])  # (every row: the statement is done)
         audit(
             conn,
             who,
@@ -502,10 +507,10 @@ def record_progress(
         at = now or timestamp()
         cur = conn.execute(
             "INSERT INTO goal_progress (case_id, goal_id, percent, status, note, recorded_by,"
-            " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (case_id, goal_id, percent, status, _text(note), who.staff_id, at),
         )
-        new_id = int(cur.lastrowid or 0)
+        new_id = int(cur.fetchall()[0][0])  # (every row: the statement is done)
         audit(
             conn,
             who,

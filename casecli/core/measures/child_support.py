@@ -114,7 +114,7 @@ def collections(q: Query) -> dict[str, Rows]:
                      max(coalesce(pm.arrears_paid, 0) > 0) AS arrears_paid,
                      max(coalesce(pm.arrears_due, 0) > 0) AS arrears_due
               {_PAYMENTS.format(where=q.where)}
-              GROUP BY pp.i, c.worker_id, pm.case_id)
+              GROUP BY pp.i, c.worker_id, pm.case_id) AS per_case
         GROUP BY i, worker_id"""
     current: Rows = {}
     arrears: Rows = {}
@@ -172,7 +172,7 @@ def paternity_establishment(q: Query) -> dict[str, Rows]:
                 AND c.program = 'child_support' AND p.role = 'child'
                 AND p.born_out_of_wedlock = 1 AND ({q.where})
                 AND substr(c.opened_on, 1, 10) <= pp.as_of
-                AND (c.closed_on IS NULL OR c.closed_on >= pp.prev))
+                AND (c.closed_on IS NULL OR c.closed_on >= pp.prev)) AS per_child
         GROUP BY i, worker_id
         HAVING sum(now_established) > 0 OR sum(year_before) > 0"""
     return {"paternity_establishment": grouped(q.conn, sql, q.params())}

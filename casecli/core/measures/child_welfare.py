@@ -169,7 +169,7 @@ def timely_response(q: Query) -> dict[str, Rows]:
                 SELECT k.case_id, max(t.case_id IS NOT NULL) AS seen FROM kids k
                 LEFT JOIN in_time t ON t.case_id = k.case_id
                      AND (t.person_id = k.person_id OR t.person_id IS NULL)
-                GROUP BY k.case_id, k.person_id)
+                GROUP BY k.case_id, k.person_id) AS per_kid
             GROUP BY case_id),
         judged AS MATERIALIZED (
             SELECT inv.worker_id, inv.opened, inv.deadline,
@@ -253,7 +253,7 @@ def _entries(q: Query, follow_up_months: int) -> str:
               AND (r.discharged_on IS NULL
                    OR julianday(r.discharged_on) - julianday(r.removed_on) >= 8)
               AND {_UNDER_18_AT.format(day="r.removed_on")})
-        WHERE nth = 1 AND case_id IN (SELECT case_id FROM in_scope)"""
+        AS entered WHERE nth = 1 AND case_id IN (SELECT case_id FROM in_scope)"""
 
 
 def permanency(q: Query) -> dict[str, Rows]:
@@ -393,7 +393,7 @@ def placement_stability(q: Query) -> dict[str, Rows]:
                           SELECT b.provider_id FROM placements b
                           WHERE b.removal_id = m.removal_id AND b._gone_on IS NULL
                             AND b.setting NOT IN {NOT_MOVES} AND {_EARLIER.format(x="b")}
-                          ORDER BY b.start_on DESC, b.placement_id DESC LIMIT 1), 0)
+                          ORDER BY b.start_on DESC, b.placement_id DESC LIMIT 1), FALSE)
                    ) AS moves
             FROM ep)
         SELECT i, worker_id, sum(moves), sum(days) FROM per GROUP BY i, worker_id"""

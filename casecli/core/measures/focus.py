@@ -117,7 +117,7 @@ def workers_in(
     ``active_only``: those not marked inactive (the digests are for people at work)."""
     if scope.kind not in ("unit", "office", "all"):
         return []
-    where, params = ("1", []) if scope.kind == "all" else (f"{scope.kind}_id = ?", [scope.id])
+    where, params = ("1 = 1", []) if scope.kind == "all" else (f"{scope.kind}_id = ?", [scope.id])
     if active_only:
         where += " AND coalesce(active, 1) <> 0"
     rows = conn.execute(

@@ -96,14 +96,15 @@ def _visits(ctx: _Ctx, at_home: bool) -> list[FocusCase]:
               AND r.removed_on <= :first AND (r.discharged_on IS NULL OR r.discharged_on >= :last)
               AND (p.birth_on IS NULL OR date(p.birth_on, '+18 years') > :last)),
         v AS MATERIALIZED ({done_events("caseworker_visit", "SELECT case_id FROM kids", "", ":last")})
-        SELECT k.case_id, k.person_id, k.name,
-               (SELECT max(substr(v.at, 1, 10)) FROM v WHERE v.case_id = k.case_id
-                   AND (v.person_id = k.person_id OR v.person_id IS NULL)) AS seen
-        FROM kids k
-        WHERE NOT EXISTS (SELECT 1 FROM v WHERE v.case_id = k.case_id
-                          AND (v.person_id = k.person_id OR v.person_id IS NULL)
-                          AND substr(v.at, 1, 10) >= :first{home})
-        ORDER BY seen IS NOT NULL, seen, k.case_id, k.person_id LIMIT :limit"""
+        SELECT case_id, person_id, name, seen FROM (
+            SELECT k.case_id, k.person_id, k.name,
+                   (SELECT max(substr(v.at, 1, 10)) FROM v WHERE v.case_id = k.case_id
+                       AND (v.person_id = k.person_id OR v.person_id IS NULL)) AS seen
+            FROM kids k
+            WHERE NOT EXISTS (SELECT 1 FROM v WHERE v.case_id = k.case_id
+                              AND (v.person_id = k.person_id OR v.person_id IS NULL)
+                              AND substr(v.at, 1, 10) >= :first{home})) AS unseen
+        ORDER BY seen IS NOT NULL, seen, case_id, person_id LIMIT :limit"""
     rows = ctx.rows(sql, first=first.isoformat(), last=last.isoformat())
     where = " at home" if at_home else ""
     out = []

@@ -255,10 +255,10 @@ def set_goal(
         at = now or timestamp()
         cur = conn.execute(
             "INSERT INTO performance_goals (scope_kind, scope_id, measure, target, period,"
-            " set_by, set_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " set_by, set_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (kind, scope_id, m.id, value, label, who.staff_id, at),
         )
-        new_id = int(cur.lastrowid or 0)
+        new_id = int(cur.fetchall()[0][0])  # (every row: the statement is done)
         audit(
             conn,
             who,
@@ -339,7 +339,7 @@ def goal_for(
 def _visible(who: Actor) -> tuple[str, list[Any]]:
     """Goals ``who`` may see: those in their reach, and those they inherit."""
     if who.role == "admin":
-        return "1", []
+        return "1 = 1", []
     office = "(scope_kind = 'office' AND scope_id = ?)"
     if who.role == "manager":
         in_office = "SELECT {0} FROM staff WHERE office_id = ?"
@@ -388,7 +388,7 @@ def list_goals(
         f"SELECT {_COLUMNS} FROM (SELECT {_COLUMNS}, row_number() OVER ("
         " PARTITION BY scope_kind, scope_id, measure, coalesce(period, '')"
         " ORDER BY set_at DESC, id DESC) AS nth"
-        f" FROM performance_goals WHERE {' AND '.join(where)}) {latest}"
+        f" FROM performance_goals WHERE {' AND '.join(where)}) AS g {latest}"
         " ORDER BY CASE scope_kind WHEN 'office' THEN 0 WHEN 'unit' THEN 1 ELSE 2 END,"
         " scope_id, measure, period IS NOT NULL, period, set_at DESC, id DESC",
         params,

@@ -225,7 +225,7 @@ def scope_clause(kind: str, scope_id: str | None, alias: str = "c") -> tuple[str
     if kind in ("unit", "office"):
         return workers_clause(kind, scope_id, alias)
     if kind == "all":
-        return "1", []
+        return "1 = 1", []
     raise UsageError(f"{kind!r} is not a scope; use worker, unit or office.")
 
 

@@ -47,6 +47,11 @@ class Scope:
     name: str | None
     unit_id: str | None = None
     office_id: str | None = None
+    # The comparisons ("unit", "office") whose cases the reader cannot read: on a team
+    # store the database shows a login its own scope alone (DESIGN.md), so a worker's card
+    # has no unit or office figure there, a supervisor's no office one, rather than one
+    # counted over the few cases they see (:func:`resolve_scope`).
+    hidden: tuple[str, ...] = ()
 
     def clause(self) -> tuple[str, list[object]]:
         return measures.scope_clause(self.kind, self.id)
@@ -90,9 +95,25 @@ def resolve_scope(
             f"{kind.capitalize()} {scope_id} is outside what you can see "
             "(your own work, your unit and your office; a supervisor's unit, a manager's office)."
         )
+    hidden: tuple[str, ...] = ()
+    if getattr(conn, "dialect", None) == "postgresql":
+        sight = TEAM_SIGHT.get(who.role, ("worker",))
+        if kind not in sight:
+            raise CasecliError(
+                f"On a team store your login reads {TEAM_WORDS.get(who.role, 'your own cases')}"
+                f" alone, so {kind} {scope_id}'s figures cannot be counted from it; ask its"
+                f" {'manager' if kind == 'office' else 'supervisor'}."
+            )
+        hidden = tuple(k for k in ("unit", "office") if k not in sight)
     unit_id = dict(reach).get("unit")
     office_id = dict(reach).get("office")
-    return Scope(kind, scope_id, _name(conn, kind, scope_id), unit_id, office_id)
+    return Scope(kind, scope_id, _name(conn, kind, scope_id), unit_id, office_id, hidden)
+
+
+# What each role's login reads on a team store (its row-level security), as scopes.
+TEAM_SIGHT = {"worker": ("worker",), "supervisor": ("worker", "unit"),
+              "manager": ("worker", "unit", "office"), "admin": ("worker", "unit", "office")}  # fmt: skip
+TEAM_WORDS = {"worker": "your own cases", "supervisor": "your unit's cases"}
 
 
 def _name(conn: sqlite3.Connection, kind: str, scope_id: str) -> str | None:
@@ -316,11 +337,13 @@ def scorecard(
         res = measures.result(m, p, today, own)
         unit_perf = (
             measures.result(m, p, today, in_unit).performance
-            if scope.kind in ("worker", "unit")
+            if scope.kind in ("worker", "unit") and "unit" not in scope.hidden
             else None
         )
         office_perf = (
-            measures.result(m, p, today, everyone).performance if scope.kind != "all" else None
+            measures.result(m, p, today, everyone).performance
+            if scope.kind != "all" and "office" not in scope.hidden
+            else None
         )
         goal = targets[p].get(m.id)
         target = goal.target if goal else None
@@ -435,7 +458,8 @@ def _office_line(
     if scope.kind in ("worker", "unit"):  # the office's notes say why it has no figure
         na = measures.not_applicable(m, period, today, scope.kind)
         res = replace(na, notes=(*na.notes, *ratio.notes))
-        return Line(res, None, ratio.performance, None, None, None, None, None, (),
+        beside = None if "office" in scope.hidden else ratio.performance
+        return Line(res, None, beside, None, None, None, None, None, (),
                     applicable=False)  # fmt: skip
     previous = (
         measures.office_result(conn, m, before_p, today, batch[1], offices, office_id)

@@ -7,12 +7,28 @@ through :func:`to_postgres`, which says the few things PostgreSQL says otherwise
 - parameters: SQLite's ``?``, psycopg's ``%s`` (a ``%`` of the statement itself doubled);
 - temporary tables: SQLite's ``temp.sel``, PostgreSQL's ``pg_temp.sel``; an index on one is
   named bare (PostgreSQL puts it beside its table);
+- named parameters: SQLite's ``:name``, psycopg's ``%(name)s``;
 - a JSON list of ids: SQLite's ``json_each(?)``, PostgreSQL's
-  ``json_array_elements_text(%s::json)``; both call the element ``value``.
+  ``json_array_elements_text(%s::json)``; both call the element ``value``;
+- SQLite's ``a IS b`` and ``a IS NOT b`` for values that are not NULL, TRUE or FALSE:
+  PostgreSQL's ``IS [NOT] DISTINCT FROM``;
+- ``INSERT OR IGNORE INTO …``: ``INSERT INTO … ON CONFLICT DO NOTHING``;
+- a table ``WITHOUT ROWID`` (SQLite's layout): a table (PostgreSQL has no other);
+- ``BEGIN IMMEDIATE`` (SQLite's: take the write lock now): ``BEGIN`` (PostgreSQL locks rows
+  as they are written);
+- ``AND +c.x``, SQLite's way to keep an index out of a plan: ``AND c.x``.
 
-A ``?`` or ``%`` inside a quoted literal is left as written. What a statement needs beyond
-these (``PRAGMA``, ``INSERT OR …``, ``VACUUM INTO``) is not translated: the commands that use
-them do not run on a team store yet, and say so.
+A ``?``, ``:`` or ``%`` inside a quoted literal is left as written. SQLite's date functions
+(``julianday``, ``date``, ``datetime`` and their modifiers), ``total``, the sums and extremes
+of booleans and the scalar ``min(a, b)`` and ``max(a, b)`` are not rewritten: the team store
+has them, doing what SQLite's do (``migrations/postgres/sqlite.sql``), so that a measure's
+SQL means one thing on both stores. What a statement needs beyond these (``PRAGMA``,
+``INSERT OR REPLACE``, ``VACUUM INTO``) is not translated: it belongs to a SQLite file
+(the kept evaluations beside a personal store, its backup), never to a team store.
+
+A column PostgreSQL computes as ``numeric`` (a sum of bigints, ``x * 1.0``) comes back as
+SQLite's would: an int when it is whole and written without a point, else a float
+(:class:`_Number`), never a ``Decimal`` the callers' arithmetic would refuse.
 
 :class:`PostgresConnection` is the part of ``sqlite3.Connection`` casecli's readers use, over
 a psycopg connection: ``execute`` (a cursor with ``fetchone``, ``fetchall``, iteration and
@@ -22,26 +38,46 @@ a psycopg connection: ``execute`` (a cursor with ``fetchone``, ``fetchall``, ite
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 _TEMP_INDEX = re.compile(r"\btemp\.(\w+)(?=\s+ON\b)", re.IGNORECASE)
 _TEMP = re.compile(r"\btemp\.", re.IGNORECASE)
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_IS_NOT = re.compile(r"\bIS\s+NOT\s+(?!NULL\b|TRUE\b|FALSE\b|DISTINCT\b)", re.IGNORECASE)
+_IS = re.compile(r"\bIS\s+(?!NOT\b|NULL\b|TRUE\b|FALSE\b|DISTINCT\b)", re.IGNORECASE)
+_WITHOUT_ROWID = re.compile(r"\s+WITHOUT\s+ROWID\b", re.IGNORECASE)
+_UNARY_PLUS = re.compile(r"(\b(?:AND|OR|WHERE|ON)\s+)\+(?=[A-Za-z_])", re.IGNORECASE)
+_BEGIN = re.compile(r"^\s*BEGIN\s+(IMMEDIATE|DEFERRED|EXCLUSIVE)\s*$", re.IGNORECASE)
+_OR_IGNORE = re.compile(r"^(\s*)INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 
 
 def to_postgres(sql: str) -> str:
     """``sql`` (SQLite's) as PostgreSQL says it (see the module's list)."""
+    if _BEGIN.match(sql):
+        return "BEGIN"
     out: list[str] = []
-    for part in re.split(r"('(?:[^']|'')*')", sql):  # quoted literals at odd places
-        if part.startswith("'") and part.endswith("'") and len(part) >= 2:
+    ignore = False
+    for i, part in enumerate(re.split(r"('(?:[^']|'')*')", sql)):  # literals at odd places
+        if i % 2:
             out.append(part.replace("%", "%%"))
             continue
         part = part.replace("%", "%%")
+        if i == 0 and _OR_IGNORE.match(part):
+            part, ignore = _OR_IGNORE.sub(r"\1INSERT INTO", part), True
         part = part.replace("json_each(?)", "json_array_elements_text(?::json)")
         part = _TEMP_INDEX.sub(r"\1", part)
         part = _TEMP.sub("pg_temp.", part)
+        part = _WITHOUT_ROWID.sub("", part)
+        part = _UNARY_PLUS.sub(r"\1", part)
+        part = _IS_NOT.sub("IS DISTINCT FROM ", part)
+        part = _IS.sub("IS NOT DISTINCT FROM ", part)
+        part = _NAMED.sub(r"%(\1)s", part)
         out.append(part.replace("?", "%s"))
-    return "".join(out)
+    text = "".join(out)
+    if ignore:
+        text = text.rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
+    return text
 
 
 class PostgresConnection:
@@ -53,9 +89,11 @@ class PostgresConnection:
     def __init__(self, raw: Any) -> None:
         self.raw = raw
         raw.autocommit = True
+        raw.adapters.register_loader("numeric", _number_loader())
 
-    def execute(self, sql: str, params: Sequence[Any] | None = ()) -> Any:
-        return self.raw.execute(to_postgres(sql), tuple(params or ()))
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = ()) -> Any:
+        given = dict(params) if isinstance(params, Mapping) else tuple(params or ())
+        return self.raw.execute(to_postgres(sql), given)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Any:
         cur = self.raw.cursor()
@@ -82,3 +120,15 @@ class PostgresConnection:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _number_loader() -> Any:
+    """A psycopg loader giving ``numeric`` as SQLite gives a number (see the module)."""
+    from psycopg.adapt import Loader
+
+    class _Number(Loader):
+        def load(self, data: Any) -> int | float:
+            text = bytes(data).decode("ascii")
+            return int(text) if text.lstrip("-").isdigit() else float(text)
+
+    return _Number

@@ -110,13 +110,13 @@ def home(who: Actor) -> tuple[str, str] | None:
 def cases_clause(who: Actor, alias: str = "c") -> tuple[str, list[Any]]:
     """An SQL condition on the cases table (aliased ``alias``) selecting what ``who`` may see."""
     if who.role == "admin":
-        return "1", []
+        return "1 = 1", []
     if who.role == "worker":
         return f"{alias}.worker_id = ?", [who.staff_id]
     place = home(who)
     if place is not None:
         return (unit_clause if place[0] == "unit" else office_clause)(place[1], alias)
-    return "0", []  # an unknown role, or a supervisor/manager without a unit/office: nothing
+    return "1 = 0", []  # an unknown role, or a supervisor/manager without a unit/office: nothing
 
 
 def assigned_clause(who: Actor, alias: str = "c") -> tuple[str, list[Any]]:
@@ -141,7 +141,7 @@ def staff_clause(who: Actor) -> tuple[str, list[Any]] | None:
     place = home(who)
     if place is not None:
         return f"{place[0]}_id = ?", [place[1]]
-    return ("1", []) if who.role == "admin" else None
+    return ("1 = 1", []) if who.role == "admin" else None
 
 
 def unit_clause(unit_id: str, alias: str = "c") -> tuple[str, list[Any]]:

@@ -236,7 +236,10 @@ def sibling(conn: sqlite3.Connection, wait_ms: int | None = None) -> sqlite3.Con
     again (an in-memory store) or it cannot be opened as ``conn`` was (read ``immutable``
     on read-only media): the caller then reads on ``conn`` alone. ``wait_ms``: how long it
     waits on a lock (default the store's busy timeout; 0 beside a writer's own
-    transaction, whose lock it would otherwise wait out)."""
+    transaction, whose lock it would otherwise wait out). None on a team store too: its
+    server runs statements side by side for every session already."""
+    if getattr(conn, "dialect", None) == "postgresql":
+        return None
     files = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
     if not files or not files[0]:
         return None

@@ -147,7 +147,8 @@ def _apply(conn: Any, before: int) -> int:
         if m.version > version:
             conn.execute(m.path.read_text(encoding="utf-8"))
             version = m.version
-    conn.execute((_dir() / "security.sql").read_text(encoding="utf-8"))
+    for name in ("sqlite.sql", "security.sql"):  # SQLite's functions, then who sees what
+        conn.execute((_dir() / name).read_text(encoding="utf-8"))
     conn.execute("DELETE FROM casecli_schema")
     conn.execute("INSERT INTO casecli_schema (version) VALUES (%s)", (version,))
     return version
@@ -164,6 +165,12 @@ def init(conn: Any) -> int:
         raise CasecliError(
             f"The team store is already initialised (schema {at}); use casecli db migrate"
             " to upgrade it."
+        )
+    if (collation := _collation(conn)) is not None:
+        raise CasecliError(
+            f"The database sorts text by {collation!r}, not byte by byte as a personal store"
+            " does (case ids, names and dates would list in another order); create it with"
+            " createdb --locale=C --template=template0, then run casecli db init."
         )
     try:
         with conn.transaction():
@@ -402,6 +409,8 @@ def check(conn: Any) -> dict[str, Any]:
         problems.append(f"schema {version} is older than {latest} (casecli db migrate)")
     elif version > latest:
         problems.append(f"schema {version} is newer than this casecli knows ({latest})")
+    if (collation := _collation(conn)) is not None:
+        problems.append(f"the database sorts text by {collation!r}, not C (createdb --locale=C)")
     counts: dict[str, int] = {}
     if version:
         unguarded = [
@@ -419,6 +428,16 @@ def check(conn: Any) -> dict[str, Any]:
             counts[table] = int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
     return {"ok": not problems, "schema": version, "latest": latest, "problems": problems,
             "counts": counts}  # fmt: skip
+
+
+def _collation(conn: Any) -> str | None:
+    """The database's collation when it is not byte order (C or POSIX), else None: the one
+    body of SQL orders text as SQLite does only under C."""
+    row = conn.execute(
+        "SELECT CASE datlocprovider WHEN 'i' THEN daticulocale ELSE datcollate END"
+        " FROM pg_database WHERE datname = current_database()"
+    ).fetchone()
+    return None if row is None or row[0] in ("C", "POSIX", "C.UTF-8", "C.utf8") else str(row[0])
 
 
 # The tables that hold case data: row-level security on each (security.sql).

@@ -142,11 +142,15 @@ def recent_activity(
 ) -> list[dict[str, Any]]:
     """The case's latest events done, missed or cancelled, and what users recorded."""
     rows = conn.execute(
+        "SELECT kind, status, on_, person_id, source FROM ("
         "SELECT kind, status, coalesce(completed_on, scheduled_on) AS on_, person_id, 'export' AS source"
         " FROM events WHERE case_id = ? AND _gone_on IS NULL"
         " AND status IN ('completed', 'missed', 'cancelled')"
         " UNION ALL SELECT kind, 'completed', occurred_at, person_id, 'recorded' FROM recorded_events"
-        " WHERE case_id = ? ORDER BY 3 DESC LIMIT ?",
+        " WHERE case_id = ?) AS done"
+        # the same day's in one order on either store: what a user recorded first, then
+        # by kind and person (a tie left to the plan came out otherwise on PostgreSQL)
+        " ORDER BY on_ DESC, source DESC, kind, coalesce(person_id, '') LIMIT ?",
         (case_id, case_id, n),
     ).fetchall()
     keys = ("kind", "status", "on", "person_id", "source")

@@ -47,7 +47,7 @@ def evaluate(
     conn: sqlite3.Connection,
     who: Actor,
     *,
-    db: Path,
+    db: Path | None,
     stamp: str,
     today: date,
     redact: bool,
@@ -58,7 +58,8 @@ def evaluate(
     want: int | None = None,
 ) -> tuple[list[Any], list[dict[str, Any]], bool]:
     """``who``'s case views, ranked actions (as ``next --json`` objects, kept under
-    ``stamp``) and whether the whole list names anyone but them.
+    ``stamp`` beside the store at ``db``; None: a team store, where nothing is kept) and
+    whether the whole list names anyone but them.
     ``rank_others`` False: for a supervisor, a manager or an admin the views alone (their
     ``caseload`` and ``waiting`` need no ranking; ranking tens of thousands of actions is
     left to their ``next``). ``want``: how many actions the caller shows (a supervisor's or
@@ -90,10 +91,11 @@ def evaluate(
     cut = None if who.role == "worker" else max(want or 0, HEAD)
     found = staffing.ranked(conn, who, views, today, namer(redact), books=books, limit=cut)
     ranked = [action_json(a) | worker_json(w, a, redact) for a, w in found.pairs]
-    nextcache.write(
-        db, who.staff_id, redact, stamp, ranked,
-        cut=None if found.complete else cut, spans=found.spans,
-    )  # fmt: skip
+    if db is not None:
+        nextcache.write(
+            db, who.staff_id, redact, stamp, ranked,
+            cut=None if found.complete else cut, spans=found.spans,
+        )  # fmt: skip
     return views, ranked, found.spans
 
 

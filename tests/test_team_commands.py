@@ -1,0 +1,316 @@
+"""The commands on a team store (issue 17 items 1, 2 and 7): each says, in its --json and
+its exit code, what it says on the personal store holding the same data, for a worker, a
+supervisor, a manager and an admin, each logged in as themselves; what they record, the
+others within scope see at once, through casecli; SQLite's functions the measures use mean
+the same on PostgreSQL. On a real server (tests/pgserver.py), against sample.db."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from casecli.cli.main import app
+from tests import pgserver
+
+TODAY = "2026-11-24"  # sample.db's export day (a demo store reads as of it anyway)
+WORKER, OTHER_WORKER, SUPERVISOR, MANAGER, ADMIN = "S0003", "S0004", "S0002", "S0001", "S0037"
+RUNNER = CliRunner(env={"CASECLI_CONFIG": "/nonexistent/c.toml", "CASECLI_USER": None})
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[pgserver.Server]:
+    with pgserver.running() as server:
+        yield server
+
+
+class Both:
+    """The same data in a team store and in a copy of sample.db: :meth:`lite` runs a
+    command on the copy ``--as`` the staff member, :meth:`team` on the team store as
+    their login."""
+
+    def __init__(self, server: pgserver.Server, folder: Path) -> None:
+        self.t = pgserver.sample_team(server)
+        self.db = folder / "sample.db"
+        shutil.copy(pgserver.SAMPLE, self.db)
+
+    def lite(self, staff_id: str, *args: str) -> Any:
+        return RUNNER.invoke(app, ["--db", str(self.db), "--as", staff_id, "--json",
+                                   "--today", TODAY, *args])  # fmt: skip
+
+    def team(self, staff_id: str, *args: str) -> Any:
+        return RUNNER.invoke(app, ["--db", self.t.url_of(staff_id), "--json", "--today", TODAY,
+                                   *args])  # fmt: skip
+
+    def same(self, staff_id: str, *args: str) -> Any:
+        """Run on both; assert the same exit code and --json; the parsed output."""
+        want, got = self.lite(staff_id, *args), self.team(staff_id, *args)
+        assert got.exit_code == want.exit_code, (args, got.output, want.output)
+        assert "Traceback" not in got.output
+        if want.exit_code:
+            return None
+        assert _steady(json.loads(got.stdout)) == _steady(json.loads(want.stdout)), (
+            staff_id,
+            args,
+        )
+        return json.loads(got.stdout)
+
+
+def _steady(shown: Any) -> Any:
+    """A write's --json without the moment it was written (each store's own clock)."""
+    if isinstance(shown, dict):
+        return {k: v for k, v in shown.items() if k not in ("recorded_at", "set_at")}
+    return shown
+
+
+@pytest.fixture(scope="module")
+def both(pg: pgserver.Server, tmp_path_factory: pytest.TempPathFactory) -> Both:
+    """Shared by the read-only tests below: goals set on both (by the manager and the
+    supervisor, through casecli) so that score and focus have something to say."""
+    b = Both(pg, tmp_path_factory.mktemp("both"))
+    for who, scope, measure, target in (
+        (MANAGER, "office:O01", "monthly_visits", "99"),
+        (MANAGER, "office:O01", "timely_response", "99"),
+        (SUPERVISOR, "unit:U001", "visits_in_home", "99"),
+        (SUPERVISOR, f"worker:{WORKER}", "investigations_closed_on_time", "99"),
+    ):
+        for run in (b.lite, b.team):
+            got = run(who, "goals", "set", scope, measure, target)
+            assert got.exit_code == 0, got.output
+    return b
+
+
+READS = (
+    ("next", "-n", "1000"), ("caseload",), ("waiting",), ("unit",), ("unit", "U001"),
+    ("bottlenecks",), ("bottlenecks", "--office", "O01"),
+    ("focus",), ("case", "C0000165"), ("case", "C0000530"),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("staff_id", [WORKER, SUPERVISOR, MANAGER, ADMIN])
+def test_each_read_command_says_on_a_team_store_what_it_says_on_sqlite(
+    both: Both, staff_id: str
+) -> None:
+    # DESIGN.md: "The same commands, output and exit codes on both". Each person logged in
+    # as themselves (the database's row-level security deciding what they read) gets the
+    # --json the personal store gives them --as themselves: their ranked actions, their
+    # caseload, what it waits on, their unit's or office's view, a case card, a case
+    # outside their scope (refused on both).
+    shown = {}
+    for args in READS:
+        shown[args] = both.same(staff_id, *args)
+    assert shown[("next", "-n", "1000")], staff_id  # (each has something to do)
+    if staff_id in (SUPERVISOR, MANAGER):  # (an admin names the unit: unit U001)
+        assert shown[("unit",)] is not None
+    # the goals list, without the moment each was set (each store's own clock)
+    lists = [json.loads(r(staff_id, "goals", "list").stdout) for r in (both.lite, both.team)]
+    for rows in lists:
+        for g in rows:
+            g.pop("set_at")
+    assert lists[0] == lists[1] and len(lists[0]) == 4
+
+
+@pytest.mark.parametrize("staff_id", [MANAGER, ADMIN])
+def test_the_score_of_whoever_reads_the_whole_office_is_the_personal_stores(
+    both: Both, staff_id: str
+) -> None:
+    card = both.same(staff_id, "score")
+    assert "not_shown" not in card
+    card = both.same(staff_id, "score", "--office", "O01")  # (an admin's default: all)
+    line = next(x for x in card["measures"] if x["measure"] == "monthly_visits")
+    assert line["goal"] == 99.0 and line["performance"] is not None
+    both.same(staff_id, "score", "--unit", "U001")
+    both.same(staff_id, "score", "--worker", WORKER, "--period", "2026-10")
+    both.same(staff_id, "focus", "--period", "2026-10")
+
+
+def test_a_scope_the_login_cannot_read_is_never_counted_from_what_it_can(both: Both) -> None:
+    # On the personal store a worker's card stands beside their unit's and office's
+    # figures, counted over cases the worker may not open. On a team store the database
+    # shows the worker their own cases alone: a unit figure counted from them would be
+    # their own, labelled the unit's. So there is none ("not_shown" says which), the own
+    # figures are the personal store's, and a unit or office card is refused in a sentence.
+    for staff_id, hidden in ((WORKER, ["unit", "office"]), (SUPERVISOR, ["office"])):
+        want = json.loads(both.lite(staff_id, "score").stdout)
+        got = json.loads(both.team(staff_id, "score").stdout)
+        assert got.pop("not_shown") == hidden
+        for a, b in zip(want["measures"], got["measures"], strict=True):
+            for kind in hidden:
+                assert b.pop(kind) is None
+                a.pop(kind)
+        assert got == want
+    got = both.team(WORKER, "score", "--unit", "U001")
+    assert got.exit_code == 1
+    assert "your login reads your own cases alone, so unit U001's figures" in got.stderr
+    got = both.team(SUPERVISOR, "score", "--office", "O01")
+    assert got.exit_code == 1 and "your unit's cases alone" in got.stderr
+    assert both.team(SUPERVISOR, "score", "--worker", WORKER).exit_code == 0
+    text = RUNNER.invoke(app, ["--db", both.t.url_of(WORKER), "--today", TODAY, "score"])
+    assert "no unit or office figure: on this team store your login reads your own" in " ".join(
+        text.stdout.split()
+    )
+
+
+def test_the_rejects_are_an_admins(both: Both) -> None:
+    got = both.same(ADMIN, "rejects")
+    assert got == []
+    got = both.team(MANAGER, "rejects")
+    assert got.exit_code == 1 and "only an admin reads the rejects" in got.stderr
+    assert both.lite(MANAGER, "rejects").exit_code == 0  # (a personal store: its owner's)
+
+
+def test_a_supervisor_and_two_workers_see_one_anothers_work_through_casecli(
+    pg: pgserver.Server, tmp_path: Path
+) -> None:
+    # The issue's "done when", through the commands people type: two workers of one unit
+    # record a visit and a barrier each on their own case; their supervisor sees both in
+    # the case cards and in the unit's waiting, and clears one; neither worker sees the
+    # other's case; the same steps on a personal store give the same cards.
+    b = Both(pg, tmp_path)
+    mine, theirs = "C0000165", "C0000530"
+    steps: list[tuple[str, tuple[str, ...]]] = [
+        (WORKER, ("record", mine, "caseworker_visit", "--person", "P0000612",
+                  "--location", "home", "--on", TODAY)),
+        (WORKER, ("wait", mine, "the drug screen result", "--service", "substance_treatment",
+                  "--expect", "2026-12-10")),
+        (OTHER_WORKER, ("record", theirs, "collateral_contact", "--on", TODAY)),
+        (OTHER_WORKER, ("wait", theirs, "a housing voucher", "--service", "housing")),
+    ]  # fmt: skip
+    for staff_id, args in steps:
+        b.same(staff_id, *args)
+    card = b.same(SUPERVISOR, "case", mine)
+    assert any(x["what"] == "the drug screen result" for x in card["barriers"])
+    assert card["recent"][0] | {"source": "recorded"} == card["recent"][0]
+    assert card["recent"][0]["kind"] == "caseworker_visit"
+    card = b.same(SUPERVISOR, "case", theirs)
+    assert any(x["what"] == "a housing voucher" for x in card["barriers"])
+    waits = b.same(SUPERVISOR, "waiting")
+    assert {(mine, "the drug screen result"), (theirs, "a housing voucher")} <= {
+        (c["case_id"], c["what"]) for group in waits for c in group["cases"]
+    }
+    # nobody sees past their scope: not the other worker's case, nor its rows in raw SQL
+    got = b.team(WORKER, "case", theirs)
+    assert got.exit_code == 1 and f"no case {theirs} in your scope" in got.stderr
+    with b.t.staff(WORKER) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM barriers WHERE case_id = %s", (theirs,)
+        ).fetchone() == (0,)  # fmt: skip
+    # the supervisor clears the worker's barrier; the worker's card no longer waits on it
+    barrier = next(x["number"] for x in b.same(WORKER, "case", mine)["barriers"] if x["number"])
+    b.same(SUPERVISOR, "resolve", str(barrier))
+    assert not any(x["number"] for x in b.same(WORKER, "case", mine)["barriers"])
+    b.same(WORKER, "next", "-n", "1000")
+    # each write's audit row names the login that made it
+    with b.t.owner() as conn:
+        rows = conn.execute("SELECT who, action FROM audit_log ORDER BY id").fetchall()
+    assert rows == [(b.t.login(WORKER), "record"), (b.t.login(WORKER), "wait"),
+                    (b.t.login(OTHER_WORKER), "record"), (b.t.login(OTHER_WORKER), "wait"),
+                    (b.t.login(SUPERVISOR), "resolve")]  # fmt: skip
+    # an admin acting as a worker writes in the worker's name, audited as the admin
+    got = RUNNER.invoke(app, ["--db", b.t.url_of(ADMIN), "--as", WORKER, "--today", TODAY,
+                              "progress", mine, _goal_of(mine), "--percent", "40"])  # fmt: skip
+    assert got.exit_code == 0, got.output
+    with b.t.owner() as conn:
+        row = conn.execute(
+            "SELECT a.who, p.recorded_by FROM audit_log a JOIN goal_progress p"
+            " ON p.id::text = a.entity_id ORDER BY a.id DESC LIMIT 1"
+        ).fetchone()  # fmt: skip
+    assert row == (f"admin {b.t.login(ADMIN)} acting as {WORKER}", WORKER)
+
+
+def _goal_of(case_id: str) -> str:
+    conn = sqlite3.connect(f"file:{pgserver.SAMPLE}?mode=ro", uri=True)
+    try:
+        return str(conn.execute(
+            "SELECT goal_id FROM case_goals WHERE case_id = ? ORDER BY goal_id", (case_id,)
+        ).fetchone()[0])  # fmt: skip
+    finally:
+        conn.close()
+
+
+# SQLite's functions, as the team store has them (migrations/postgres/sqlite.sql): each
+# expression reads the same on both, edge cases first (a day past the month's end runs
+# over; a year or a month added keeps the day; an offset is moved to UTC; anything
+# unreadable is NULL). A quoted literal alone, date('2026-01-01'), is PostgreSQL's cast to
+# its own date type; casecli's SQL gives date() a column, a parameter with a modifier, or
+# a number, never that.
+SAME = [
+    "julianday('2026-01-01')", "julianday('2026-01-01T12:00')",
+    "julianday('2026-01-01 12:00:30.5')", "julianday('2026-01-01T12:00:00-05:00')",
+    "julianday('2026-01-01T12:00Z')", "julianday('2026-02-30')", "julianday('nonsense')",
+    "julianday('2026-13-01')", "julianday(NULL)", "julianday('9999-12-31')",
+    "date('2024-02-29', '+18 years')", "date('2026-01-31', '+1 month')",
+    "date('2026-03-31', '-1 month')", "date('2026-01-01', '-1 year')",
+    "date('2026-12-31', '+1 day')", "date('2026-05-17', '+30 days')",
+    "date('2026-05-17', '+12 months')", "date('2026-05-17', 'start of month')",
+    "date('2026-05-17', 'start of year')", "date(CAST('2026-01-01T23:30' AS TEXT))",
+    "date(CAST('2026-01-01T23:30:00-05:00' AS TEXT))", "date('9999-12-31', '+1 day')",
+    "date('2026-05-17', '+2 fortnights')", "date('2026-05-17', NULL)", "date(NULL, '+1 day')",
+    "date(julianday('2026-02-30'))", "datetime(2461041.75)",
+    "datetime(CAST('2026-01-01T12:00:00+02:00' AS TEXT))", "datetime('2026-01-31T08:15', '+1 month')",
+    "julianday('2026-03-01') - julianday('2026-02-01')",
+    "min(1, 2)", "max(3, 1, 2)", "min('2026-01-01', '2025-01-01', '2027-01-01')",
+    "max('a', 'b', NULL)", "min(1, NULL)",
+]  # fmt: skip
+AGGREGATES = [
+    "sum(x > 1)", "total(x)", "total(x > 1)", "max(x > 2)", "min(x > 2)", "sum(x)",
+    "count(*)", "sum(x > 9)", "max(x > 9)",
+]  # fmt: skip
+
+
+def test_sqlites_functions_mean_the_same_on_the_team_store(both: Both) -> None:
+    lite = sqlite3.connect(":memory:")
+    from casecli.core.store import dialect
+
+    with both.t.owner() as raw:
+        team = dialect.PostgresConnection(raw)
+        for expr in SAME:
+            want = lite.execute(f"SELECT {expr}").fetchone()[0]
+            got = team.execute(f"SELECT {expr}").fetchone()[0]
+            assert got == pytest.approx(want) if isinstance(want, float) else got == want, expr
+        for rows in ("(1), (2), (3)", "(1), (NULL)"):
+            for where in ("", " WHERE x < 0"):  # (over no rows: sum and max NULL, total 0.0)
+                for expr in AGGREGATES:
+                    sql = f"WITH v(x) AS (VALUES {rows}) SELECT {expr} FROM v{where}"
+                    want = lite.execute(sql).fetchone()[0]
+                    # SQLite's booleans are 0 and 1; the team store's max and min of
+                    # booleans stay booleans (True == 1)
+                    assert team.execute(sql).fetchone()[0] == want, (expr, rows, where)
+
+
+def test_the_dialect_says_what_postgresql_says_otherwise() -> None:
+    from casecli.core.store.dialect import to_postgres
+
+    assert to_postgres("SELECT * FROM t WHERE a = ? AND b LIKE '%?%'") == (
+        "SELECT * FROM t WHERE a = %s AND b LIKE '%%?%%'"
+    )
+    assert to_postgres("DROP TABLE IF EXISTS temp.sel") == "DROP TABLE IF EXISTS pg_temp.sel"
+    assert to_postgres("CREATE UNIQUE INDEX temp.sel_case ON sel(case_id)") == (
+        "CREATE UNIQUE INDEX sel_case ON sel(case_id)"
+    )
+    assert to_postgres("SELECT value FROM json_each(?)") == (
+        "SELECT value FROM json_array_elements_text(%s::json)"
+    )
+    assert to_postgres("SELECT 'it''s ?', ?") == "SELECT 'it''s ?', %s"
+    assert to_postgres("SELECT :lo, ':not', x::json FROM t WHERE d <= :today") == (
+        "SELECT %(lo)s, ':not', x::json FROM t WHERE d <= %(today)s"
+    )
+    assert to_postgres("SELECT a IS b, a IS NOT b, a IS NULL, a IS NOT NULL, a IS TRUE") == (
+        "SELECT a IS NOT DISTINCT FROM b, a IS DISTINCT FROM b, a IS NULL, a IS NOT NULL, a IS TRUE"
+    )
+    assert to_postgres("INSERT OR IGNORE INTO wanted VALUES (?)") == (
+        "INSERT INTO wanted VALUES (%s) ON CONFLICT DO NOTHING"
+    )
+    assert to_postgres("CREATE TEMP TABLE k (case_id TEXT PRIMARY KEY) WITHOUT ROWID") == (
+        "CREATE TEMP TABLE k (case_id TEXT PRIMARY KEY)"
+    )
+    assert to_postgres("SELECT 1 WHERE a = 1 AND +e.case_id IN (?) AND x + y > 2") == (
+        "SELECT 1 WHERE a = 1 AND e.case_id IN (%s) AND x + y > 2"
+    )
+    assert to_postgres("BEGIN IMMEDIATE") == "BEGIN"
