@@ -10,6 +10,7 @@ import json
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from casecli.cli.main import app
+from casecli.core.errors import CasecliError
 from tests import pgserver
 
 TODAY = "2026-11-24"  # sample.db's export day (a demo store reads as of it anyway)
@@ -314,3 +316,37 @@ def test_the_dialect_says_what_postgresql_says_otherwise() -> None:
         "SELECT 1 WHERE a = 1 AND e.case_id IN (%s) AND x + y > 2"
     )
     assert to_postgres("BEGIN IMMEDIATE") == "BEGIN"
+
+
+def test_the_tui_on_a_team_store_shows_what_it_shows_on_sqlite(
+    pg: pgserver.Server, tmp_path: Path
+) -> None:
+    # The first screen of a supervisor (their unit) and of a worker (their next actions),
+    # read as text, is the personal store's; the app sees another login's write (its
+    # watch), and what it records is audited from its own login.
+    from tests.tui.helpers import drive, screen_text
+    from tui.data import Session
+
+    b = Both(pg, tmp_path)
+    screens: list[str] = []
+
+    async def look(app: Any, pilot: Any) -> None:
+        screens.append(screen_text(app))
+
+    for staff_id in (SUPERVISOR, WORKER):
+        drive(staff_id, look, db=b.db)
+        drive(staff_id, look, db=b.t.url_of(staff_id))
+    assert screens[0] == screens[1] and screens[2] == screens[3]
+    assert "Child Welfare Unit 1 (U001)" in screens[1] and "Your next actions" in screens[3]
+    mine = Session(b.t.url_of(WORKER), WORKER, date(2026, 11, 24))
+    theirs = Session(b.t.url_of(SUPERVISOR), SUPERVISOR, date(2026, 11, 24))
+    before = theirs.stamp()
+    new_id = mine.record_event("C0000165", "caseworker_visit", person_id="P0000612")
+    assert theirs.stamp() != before  # the supervisor's app reads again
+    assert any(v.case["case_id"] == "C0000165" for v in theirs.my_cases())
+    with b.t.owner() as conn:
+        assert conn.execute(
+            "SELECT who, entity_id FROM audit_log ORDER BY id DESC LIMIT 1"
+        ).fetchone() == (b.t.login(WORKER), str(new_id))  # fmt: skip
+    with pytest.raises(CasecliError, match="--as another is for admins"):
+        Session(b.t.url_of(WORKER), OTHER_WORKER, date(2026, 11, 24)).actor()

@@ -189,7 +189,10 @@ def make_app(
 ) -> CasecliApp:
     """The app for ``user`` on the store ``db`` as of ``today`` (tests call this too);
     ``prefetched``: its first screen's view, being worked out (``tui.prefetch``)."""
-    session = Session(Path(db), user, today, redact, playbooks, prefetched=prefetched)
+    from casecli.core.store.team import is_team
+
+    where = str(db) if is_team(str(db)) else Path(db)  # a team store's address, or a file
+    session = Session(where, user, today, redact, playbooks, prefetched=prefetched)
     app = CasecliApp(session, session.actor(), watch=watch)
     app.units = session.units()
     return app

@@ -182,11 +182,19 @@ def register(app: typer.Typer) -> None:
         conn.close()
         say(settings, {"db": str(path), "backup": str(out)}, f"Backed up {path} to {out}.")
 
-    @command(db_app, "warm", playbooks=True)
+    @command(db_app, "warm", playbooks=True, team=True)
     def warm(settings: Settings) -> None:
         """Work out today's views of your scope ahead, after the nightly sync, so the
         morning's first next, unit, score and focus read them instead of evaluating."""
         import time
+
+        if settings.team is not None:
+            from casecli.core.errors import CasecliError
+
+            raise CasecliError(
+                "casecli db warm keeps evaluations beside a personal store; a team store keeps"
+                " none (other people write it at every moment: each command reads it as it is)."
+            )
 
         from casecli.cli.next_cmd import warm_views
         from casecli.core.words import plural

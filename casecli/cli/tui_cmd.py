@@ -7,23 +7,29 @@ from casecli.cli.options import Settings, command
 
 
 def register(app: typer.Typer) -> None:
-    @command(app, "tui", playbooks=True)
+    @command(app, "tui", playbooks=True, team=True)
     def tui(settings: Settings) -> None:
         """The full-screen app: unit and office views, drill-down to every case, acting."""
         conn = settings.connect()  # fails early, in one sentence, on a bad store or user
         who = settings.actor(conn)  # the user given, or the one whose login is yours
         conn.close()
         # the first screen's view, read in another process while this one starts Textual
+        # (not on a team store: the server reads side by side for every session already)
         from tui import prefetch
 
-        pending = prefetch.for_actor(
-            settings.db_path(), who, settings.today, settings.redact, settings.playbooks
+        db = settings.team if settings.team is not None else settings.db_path()
+        pending = (
+            None
+            if settings.team is not None
+            else prefetch.for_actor(
+                settings.db_path(), who, settings.today, settings.redact, settings.playbooks
+            )
         )
         from tui.app import make_app
 
         try:
             make_app(
-                settings.db_path(), who.staff_id, settings.today, settings.redact,
+                db, who.staff_id, settings.today, settings.redact,
                 playbooks=settings.playbooks, prefetched=pending,
             ).run()  # fmt: skip
         finally:

@@ -44,7 +44,7 @@ def drive(
     user: str,
     body: Callable[[Any, Any], Awaitable[None]],
     *,
-    db: Path = SAMPLE,
+    db: Path | str = SAMPLE,
     size: tuple[int, int] = (100, 30),
     redact: bool = False,
 ) -> None:

@@ -396,6 +396,19 @@ def actor(conn: Any, wanted: str | None) -> Any:
     return scope.actor(conn, wanted)
 
 
+def written(conn: Any) -> tuple[int, ...]:
+    """What changes whenever anyone writes what the session reads: the latest sync, and
+    the latest local row of each kind (a barrier resolved counts too), as the TUI watches
+    a personal store's file times."""
+    row = conn.execute(
+        "SELECT (SELECT max(sync_id) FROM sync_log), (SELECT max(id) FROM recorded_events),"
+        " (SELECT max(barrier_id) FROM barriers), (SELECT count(resolved_on) FROM barriers),"
+        " (SELECT max(id) FROM goal_progress), (SELECT max(id) FROM notes),"
+        " (SELECT max(id) FROM performance_goals)"
+    ).fetchone()
+    return tuple(int(v or 0) for v in row)
+
+
 def check(conn: Any) -> dict[str, Any]:
     """``casecli db check`` on a team store: its schema against this casecli's, whether
     every table that holds case data has row-level security on, and the rows the session
