@@ -272,6 +272,20 @@ def test_sqlites_functions_mean_the_same_on_the_team_store(both: Both) -> None:
 
     with both.t.owner() as raw:
         team = dialect.PostgresConnection(raw)
+        # in parallel workers, as the owner's (or an admin's) large reads run: a function
+        # that starts a subtransaction (an EXCEPTION block) is refused there ("cannot
+        # start subtransactions during a parallel operation", a measure of the office)
+        for setting in (
+            "parallel_setup_cost = 0",
+            "parallel_tuple_cost = 0",
+            "min_parallel_table_scan_size = 0",
+            "max_parallel_workers_per_gather = 2",
+        ):
+            team.execute(f"SET {setting}")  # fmt: skip
+        assert team.execute(
+            "SELECT count(julianday(opened_on)), count(date(opened_on, '+1 month')),"
+            " count(datetime(julianday(opened_on) + 0.5)) FROM cases"
+        ).fetchone() == (1000, 1000, 1000)
         for expr in SAME:
             want = lite.execute(f"SELECT {expr}").fetchone()[0]
             got = team.execute(f"SELECT {expr}").fetchone()[0]
@@ -350,3 +364,90 @@ def test_the_tui_on_a_team_store_shows_what_it_shows_on_sqlite(
         ).fetchone() == (b.t.login(WORKER), str(new_id))  # fmt: skip
     with pytest.raises(CasecliError, match="--as another is for admins"):
         Session(b.t.url_of(WORKER), OTHER_WORKER, date(2026, 11, 24)).actor()
+
+
+def _own_open_cases(count: int) -> list[tuple[str, str]]:
+    """(worker, one of their open child welfare cases) for ``count`` active workers."""
+    conn = sqlite3.connect(f"file:{pgserver.SAMPLE}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT s.staff_id, min(c.case_id) FROM staff s JOIN cases c ON c.worker_id = s.staff_id"
+            " WHERE s.role = 'worker' AND coalesce(s.active, 1) <> 0 AND c.status = 'open'"
+            " AND c.program = 'child_welfare' AND c._gone_on IS NULL"
+            " GROUP BY s.staff_id ORDER BY s.staff_id LIMIT ?",
+            (count,),
+        ).fetchall()
+    finally:
+        conn.close()
+    assert len(rows) == count
+    return [(str(a), str(b)) for a, b in rows]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "team"])
+def test_twenty_people_recording_at_once_beside_a_sync_lose_nothing(
+    pg: pgserver.Server, tmp_path: Path, backend: str
+) -> None:
+    # Issue 17 item 7: 20 processes, each a worker recording a visit on their own case,
+    # started together, while the store's big write runs: on a personal store a real
+    # `casecli sync` of the sample's export (its lock held for the whole sync); on a team
+    # store, where casecli sync does not run yet, the owner's transaction rewriting every
+    # case row, held open for a second, as a sync's would be. Every visit is there once,
+    # with its audit row, and the write did not wait for them nor they for it to fail.
+    import os
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from casecli.demo.export import write_demo
+
+    people = _own_open_cases(20)
+    b = Both(pg, tmp_path) if backend == "team" else None
+    db = tmp_path / "s.db"
+    if b is None:
+        shutil.copy(pgserver.SAMPLE, db)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASECLI_")}
+    env["CASECLI_CONFIG"] = "/nonexistent/c.toml"
+
+    def record(staff_id: str, case_id: str) -> subprocess.Popen[str]:
+        where = ["--db", str(db), "--as", staff_id] if b is None else ["--db", b.t.url_of(staff_id)]
+        return subprocess.Popen(
+            [sys.executable, "-m", "casecli.cli.main", *where, "--today", TODAY, "record",
+             case_id, "collateral_contact", "--on", TODAY, "--note", f"by {staff_id}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+
+    def big_write() -> None:
+        if b is None:
+            export = tmp_path / "export"
+            write_demo(export, cases=1000, seed=1, today=date(2026, 11, 24))
+            got = subprocess.run(
+                [sys.executable, "-m", "casecli.cli.main", "--db", str(db), "--today", TODAY,
+                 "sync", str(export), "--full"],
+                capture_output=True, text=True, env=env, timeout=300,
+            )  # fmt: skip
+            assert got.returncode == 0, got.stderr
+            return
+        with b.t.owner() as conn, conn.transaction():
+            conn.execute("UPDATE cases SET updated_at = updated_at")
+            time.sleep(1)
+
+    writer = threading.Thread(target=big_write)
+    writer.start()
+    procs = [record(s, c) for s, c in people]
+    outs = [(p.wait(timeout=300), p.stderr.read() if p.stderr else "") for p in procs]
+    writer.join(timeout=300)
+    assert not writer.is_alive()
+    assert all(code == 0 for code, _ in outs), outs
+    if b is None:
+        conn = sqlite3.connect(db)
+        rows = conn.execute("SELECT recorded_by, case_id FROM recorded_events").fetchall()
+        audited = conn.execute("SELECT who FROM audit_log WHERE action = 'record'").fetchall()
+        conn.close()
+        assert sorted(audited) == sorted((s,) for s, _ in people)
+    else:
+        with b.t.owner() as conn:
+            rows = conn.execute("SELECT recorded_by, case_id FROM recorded_events").fetchall()
+            audited = conn.execute("SELECT who FROM audit_log WHERE action = 'record'").fetchall()
+        assert sorted(audited) == sorted((b.t.login(s),) for s, _ in people)
+    assert sorted(rows) == sorted(people)

@@ -139,7 +139,13 @@ class Settings:
         names anyone, the active staff member whose ``login`` is the operating-system
         user. That costs one indexed query on the store the command has opened, and runs
         only then. None: nobody (``scope.actor`` says how to say who you are); two staff
-        members with that login: an error, never a guess."""
+        members with that login: an error, never a guess. On a team store the database
+        login's staff member (or whom an admin acts as), never the operating-system user's."""
+        if self.team is not None:  # a team store: the login's staff member (team.actor)
+            if self.login is None:
+                self.login = ""
+                self.user = self.actor(conn).staff_id
+            return self.user
         if (self.user or "").strip() or self.login is not None:
             return self.user
         from casecli.core.store import scope

@@ -42,7 +42,7 @@ BEGIN
         END IF;
         RETURN NULL;
     END IF;
-    IF m[2]::int NOT BETWEEN 1 AND 12 OR m[3]::int NOT BETWEEN 1 AND 31 THEN
+    IF m[2]::int NOT BETWEEN 1 AND 12 OR m[3]::int NOT BETWEEN 1 AND 31 OR m[1]::int = 0 THEN
         RETURN NULL;
     END IF;
     -- the day counted from the month's first, so that a day past the month's end runs
@@ -56,8 +56,6 @@ BEGIN
                        * (substr(m[7], 2, 2)::int * 3600 + substr(m[7], 5, 2)::int * 60);
     END IF;
     RETURN days + secs / 86400.0 + 2440587.5;
-EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format OR numeric_value_out_of_range THEN
-    RETURN NULL;
 END
 $$;
 
@@ -73,7 +71,9 @@ DECLARE
     y INTEGER; mo INTEGER; d INTEGER;
     frac DOUBLE PRECISION;
 BEGIN
-    IF jd IS NULL THEN
+    -- (no EXCEPTION block anywhere here: it would start a subtransaction for every row, and
+    -- PostgreSQL refuses one in a parallel plan; every input that could raise is NULL first)
+    IF jd IS NULL OR jd NOT BETWEEN 1721059.5 AND 5373484.5 THEN
         RETURN NULL;
     END IF;
     FOREACH mod IN ARRAY coalesce(mods, ARRAY[]::TEXT[]) LOOP
@@ -83,7 +83,7 @@ BEGIN
         mod := lower(btrim(mod));
         day := DATE '1970-01-01' + floor(jd - 2440587.5)::int;
         frac := (jd - 2440587.5) - floor(jd - 2440587.5);
-        m := regexp_match(mod, '^([+-]?\d+)\s+(day|month|year)s?$');
+        m := regexp_match(mod, '^([+-]?\d{1,7})\s+(day|month|year)s?$');
         IF m IS NOT NULL THEN
             n := m[1]::int;
             IF m[2] = 'day' THEN
@@ -100,6 +100,9 @@ BEGIN
             END IF;
             y := y + floor(mo / 12.0)::int;
             mo := mo - 12 * floor(mo / 12.0)::int;
+            IF y NOT BETWEEN 1 AND 9999 THEN  -- (SQLite's years, and no error to catch)
+                RETURN NULL;
+            END IF;
             day := make_date(y, mo + 1, 1) + (d - 1);
         ELSIF mod = 'start of month' THEN
             day := date_trunc('month', day)::date; frac := 0;
@@ -111,10 +114,11 @@ BEGIN
             RETURN NULL;
         END IF;
         jd := (day - DATE '1970-01-01') + frac + 2440587.5;
+        IF jd NOT BETWEEN 1721059.5 AND 5373484.5 THEN  -- out of 0001-9999: SQLite's NULL
+            RETURN NULL;
+        END IF;
     END LOOP;
     RETURN jd;
-EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format OR numeric_value_out_of_range THEN
-    RETURN NULL;
 END
 $$;
 
