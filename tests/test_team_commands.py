@@ -118,18 +118,43 @@ def test_each_read_command_says_on_a_team_store_what_it_says_on_sqlite(
     assert lists[0] == lists[1] and len(lists[0]) == 4
 
 
+ACROSS = ("permanency_12_months", "permanency_12_23_months", "permanency_24_months",
+          "reentry_12_months", "placement_stability", "maltreatment_in_care",
+          "recurrence_12_months")  # fmt: skip
+
+
+def _across_cases_unshown(want: dict[str, Any], got: dict[str, Any]) -> None:
+    """Check that ``got`` (a team store's score, a login reading part of the cases) has no
+    figure for the measures that follow a child across cases, and says why; then make
+    those lines ``want``'s (the personal store's), so the rest compares whole."""
+    for i, (a, b) in enumerate(zip(want["measures"], got["measures"], strict=True)):
+        if b["measure"] in ACROSS:
+            assert b["performance"] is None and b["applicable"] is False, b
+            assert "your login reads only some of them" in (b["note"] or ""), b
+            got["measures"][i] = dict(a)
+
+
 @pytest.mark.parametrize("staff_id", [MANAGER, ADMIN])
 def test_the_score_of_whoever_reads_the_whole_office_is_the_personal_stores(
     both: Both, staff_id: str
 ) -> None:
-    card = both.same(staff_id, "score")
-    assert "not_shown" not in card
-    card = both.same(staff_id, "score", "--office", "O01")  # (an admin's default: all)
+    # An admin reads every case: their score is the personal store's, line for line. A
+    # manager reads their office's: the same, but for the measures that follow a child
+    # across cases (a removal or a finding in another office's case), which have no
+    # figure on a team store rather than one counted from part of a child's cases.
+    for args in (("score",), ("score", "--office", "O01"), ("score", "--unit", "U001"),
+                 ("score", "--worker", WORKER, "--period", "2026-10")):  # fmt: skip
+        want = json.loads(both.lite(staff_id, *args).stdout)
+        got = json.loads(both.team(staff_id, *args).stdout)
+        if staff_id == MANAGER:
+            _across_cases_unshown(want, got)
+        assert got == want, args
+        assert "not_shown" not in got
+    line = next(x for x in got["measures"] if x["measure"] == "monthly_visits")
+    both.same(staff_id, "focus", "--period", "2026-10")
+    card = json.loads(both.team(staff_id, "score", "--office", "O01").stdout)
     line = next(x for x in card["measures"] if x["measure"] == "monthly_visits")
     assert line["goal"] == 99.0 and line["performance"] is not None
-    both.same(staff_id, "score", "--unit", "U001")
-    both.same(staff_id, "score", "--worker", WORKER, "--period", "2026-10")
-    both.same(staff_id, "focus", "--period", "2026-10")
 
 
 def test_a_scope_the_login_cannot_read_is_never_counted_from_what_it_can(both: Both) -> None:
@@ -142,9 +167,11 @@ def test_a_scope_the_login_cannot_read_is_never_counted_from_what_it_can(both: B
         want = json.loads(both.lite(staff_id, "score").stdout)
         got = json.loads(both.team(staff_id, "score").stdout)
         assert got.pop("not_shown") == hidden
+        _across_cases_unshown(want, got)
         for a, b in zip(want["measures"], got["measures"], strict=True):
             for kind in hidden:
-                assert b.pop(kind) is None
+                shown = b.pop(kind)
+                assert shown is None or b["measure"] in ACROSS  # (those: want's, above)
                 a.pop(kind)
         assert got == want
     got = both.team(WORKER, "score", "--unit", "U001")
@@ -246,6 +273,9 @@ SAME = [
     "julianday('2026-01-01')", "julianday('2026-01-01T12:00')",
     "julianday('2026-01-01 12:00:30.5')", "julianday('2026-01-01T12:00:00-05:00')",
     "julianday('2026-01-01T12:00Z')", "julianday('2026-02-30')", "julianday('nonsense')",
+    "julianday('2026-01-01T24:00')", "julianday('2026-01-01T25:00')",
+    "julianday('2026-01-01T12:60')", "julianday('2026-01-01T12:59:60')",
+    "date('2026-05-17', '-3000000 days', '+3000000 days')",
     "julianday('2026-13-01')", "julianday(NULL)", "julianday('9999-12-31')",
     "date('2024-02-29', '+18 years')", "date('2026-01-31', '+1 month')",
     "date('2026-03-31', '-1 month')", "date('2026-01-01', '-1 year')",
@@ -330,6 +360,9 @@ def test_the_dialect_says_what_postgresql_says_otherwise() -> None:
         "SELECT 1 WHERE a = 1 AND e.case_id IN (%s) AND x + y > 2"
     )
     assert to_postgres("BEGIN IMMEDIATE") == "BEGIN"
+    assert to_postgres("SELECT a -- what's this? :x\nFROM t WHERE b = '--?' AND c = ?") == (
+        "SELECT a \nFROM t WHERE b = '--?' AND c = %s"
+    )
 
 
 def test_the_tui_on_a_team_store_shows_what_it_shows_on_sqlite(
@@ -451,3 +484,118 @@ def test_twenty_people_recording_at_once_beside_a_sync_lose_nothing(
             audited = conn.execute("SELECT who FROM audit_log WHERE action = 'record'").fetchall()
         assert sorted(audited) == sorted((b.t.login(s),) for s, _ in people)
     assert sorted(rows) == sorted(people)
+
+
+def test_focus_finds_the_same_cases_on_a_team_store_for_every_measure(
+    pg: pgserver.Server, tmp_path: Path
+) -> None:
+    # Each measure focus lists cases for (visits, response, investigations, orders,
+    # paternity, collections, arrears), with a goal set on both stores that the office
+    # misses: the same cases, in the same order, for the manager, the supervisors of a
+    # child welfare and a child support unit, and a worker of each. (A review found six of
+    # the nine refused on PostgreSQL: an alias in an expression, a bare `WHERE 1`.)
+    from casecli.core.measures import focus_cases, measures
+
+    b = Both(pg, tmp_path)
+    for measure in focus_cases.FINDERS:
+        target = "0" if measures.get(measure).direction == "lower" else "99.9"
+        for run in (b.lite, b.team):
+            got = run(MANAGER, "goals", "set", "office:O01", measure, target)
+            assert got.exit_code == 0, got.output
+    listed: set[str] = set()
+    for staff_id in (MANAGER, SUPERVISOR, "S0031", WORKER, "S0033"):
+        shown = b.same(staff_id, "focus")
+        listed |= {m["measure"] for m in shown["measures"] if m.get("cases")}
+    # (each measure reached; the sample has no child of an open investigation still unseen)
+    assert listed == set(focus_cases.FINDERS) - {"timely_response"}, listed
+
+
+def test_two_people_resolving_one_barrier_at_once_the_second_is_told(
+    pg: pgserver.Server,
+) -> None:
+    # A team store takes no write lock before the read (SQLite's BEGIN IMMEDIATE does): the
+    # supervisor resolves the barrier between the worker's read and update; the worker's
+    # update then changes nothing (the row is no longer open), and they are told so in a
+    # sentence rather than shown their name on it.
+    from casecli.core.engine import playbooks
+    from casecli.core.local import record
+    from casecli.core.store import dialect, team
+
+    t = pgserver.sample_team(pg)
+    day = date(2026, 11, 24)
+    mine = dialect.PostgresConnection(team.connect(t.url_of(WORKER)))
+    theirs = dialect.PostgresConnection(team.connect(t.url_of(SUPERVISOR)))
+    me, boss = team.actor(mine, None), team.actor(theirs, None)
+    barrier = record.add_barrier(mine, me, "C0000165", "the bed", today=day, books=playbooks.load())
+    plain = mine.execute
+
+    def meanwhile(sql: str, params: Any = ()) -> Any:
+        if sql.startswith("UPDATE barriers"):
+            record.resolve_barrier(theirs, boss, barrier, today=day)
+        return plain(sql, params)
+
+    mine.execute = meanwhile  # type: ignore[method-assign]
+    with pytest.raises(
+        CasecliError, match=f"#{barrier} was resolved on 2026-11-24 by {SUPERVISOR}"
+    ):
+        record.resolve_barrier(mine, me, barrier, today=day, note="mine")
+    mine.execute = plain  # type: ignore[method-assign]
+    assert mine.execute(
+        "SELECT resolved_by, note FROM barriers WHERE barrier_id = ?", (barrier,)
+    ).fetchone() == (SUPERVISOR, None)
+    mine.close()
+    theirs.close()
+
+
+def test_an_event_with_no_date_lists_last_on_both_stores(
+    pg: pgserver.Server, tmp_path: Path
+) -> None:
+    # EXPORTS.md lets a missed or cancelled event carry no date. SQLite's DESC puts a NULL
+    # last, PostgreSQL's first: the card's recent activity named it first on a team store,
+    # and pushed the oldest real item out of its list.
+    b = Both(pg, tmp_path)
+    row = ("E-NODATE", "C0000199", "caseworker_visit", "cancelled", None, None, None)
+    lite = sqlite3.connect(b.db)
+    lite.execute("INSERT INTO events (event_id, case_id, kind, status, scheduled_on,"
+                 " completed_on, person_id) VALUES (?, ?, ?, ?, ?, ?, ?)", row)  # fmt: skip
+    lite.commit()
+    lite.close()
+    with b.t.owner() as conn:
+        conn.execute("INSERT INTO events (event_id, case_id, kind, status, scheduled_on,"
+                     " completed_on, person_id) VALUES (%s, %s, %s, %s, %s, %s, %s)", row)  # fmt: skip
+    card = b.same(WORKER, "case", "C0000199")
+    assert card["recent"][0]["on"] is not None
+
+
+def test_the_tuis_watch_outlives_a_team_store_out_of_reach(
+    pg: pgserver.Server, tmp_path: Path
+) -> None:
+    # Every two seconds the TUI reads whether anyone wrote; a team store's server down for
+    # a moment (a restart, a network drop) used to end the app with a traceback.
+    from tests.tui.helpers import drive, screen_text
+
+    b = Both(pg, tmp_path)
+    seen: list[str] = []
+
+    async def outage(app: Any, pilot: Any) -> None:
+        from casecli.core.errors import CasecliError
+
+        def down() -> tuple[int, ...]:
+            raise CasecliError("Cannot open the team store (…): connection refused.")
+
+        working = app.session.stamp
+        app.session.stamp = down
+        app._check_store()
+        app._check_store()  # (said once)
+        await pilot.pause()
+        seen.extend(n.message for n in app._notifications)
+        app.session.stamp = working
+        app._check_store()
+        await pilot.pause()
+        seen.extend(n.message for n in app._notifications)
+        seen.append(screen_text(app))
+
+    drive(SUPERVISOR, outage, db=b.t.url_of(SUPERVISOR))
+    assert seen[0] == "The store cannot be read just now; what is shown is as last read."
+    assert seen[1:3] == [seen[0], "The store can be read again."]
+    assert "Child Welfare Unit 1 (U001)" in seen[-1]  # (still there)

@@ -46,6 +46,7 @@ class CasecliApp(App[None]):
         self.generation = 0  # bumped when the store changes or the names change
         self._stamp = session.stamp()
         self._watch = watch
+        self._unreachable = False  # the watch could not read the store last time
         self.units: list[tuple[str, str]] = []  # (id, name) of the units this user may open
         self.sub_title = f"{who.name} · {who.role} · as of {session.today.isoformat()}"
 
@@ -156,7 +157,21 @@ class CasecliApp(App[None]):
             self.set_interval(WATCH_SECONDS, self._check_store)
 
     def _check_store(self) -> None:
-        stamp = self.session.stamp()
+        try:
+            stamp = self.session.stamp()
+        except Exception as exc:  # noqa: BLE001  (a team store out of reach: say so, go on)
+            if not _out_of_reach(exc):
+                raise
+            if not self._unreachable:
+                self._unreachable = True
+                self.notify(
+                    "The store cannot be read just now; what is shown is as last read.",
+                    severity="warning",
+                )
+            return
+        if self._unreachable:
+            self._unreachable = False
+            self.notify("The store can be read again.")
         if stamp != self._stamp:
             self._stamp = stamp
             self.changed()
@@ -175,6 +190,16 @@ class CasecliApp(App[None]):
             yield SystemCommand(
                 f"Open unit {unit_id}", str(name or ""), partial(self.open_unit, unit_id)
             )
+
+
+def _out_of_reach(exc: BaseException) -> bool:
+    """Whether the watch's failure is the store being out of reach (a team store's server
+    down or refusing connections, a file being replaced), not a bug of casecli's."""
+    from casecli.core.errors import CasecliError
+
+    return (
+        isinstance(exc, (CasecliError, OSError)) or type(exc).__module__.split(".")[0] == "psycopg"
+    )
 
 
 def make_app(

@@ -176,6 +176,11 @@ class Settings:
             from casecli.core.store import dialect, team
 
             conn: Any = dialect.PostgresConnection(team.connect(self.team))
+            try:
+                team.require_current(conn)
+            except BaseException:
+                conn.close()
+                raise
         else:
             conn = store.connect(self.db_path(), create=create, write=write)
         source, self.data_as_of = freshness.latest_export(conn)

@@ -364,3 +364,10 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EA
 DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log;
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT
     EXECUTE FUNCTION casecli_append_only();
+
+-- Which revision of this file and of sqlite.sql the store has (casecli.core.store.team.
+-- REVISION): a casecli newer than the store's functions and policies says so in a sentence
+-- (casecli db migrate applies them again) rather than failing on a function it lacks.
+CREATE OR REPLACE FUNCTION casecli_revision()
+RETURNS INTEGER
+LANGUAGE sql IMMUTABLE AS $$ SELECT 2 $$;

@@ -15,6 +15,10 @@
 --                       month's end;
 --                       (A quoted literal alone, date('2026-01-01'), stays PostgreSQL's
 --                       cast to its date type: casecli's SQL never writes one.)
+--                       Where they still differ, on dates no sync lets into a store: a
+--                       day past its month's end (2026-02-30) runs over before a month is
+--                       added (SQLite adds to the day as written), and date() of it alone
+--                       is 2026-03-02 (SQLite echoes it); year 0000 is NULL here.
 --   total(x)            a float sum that is 0.0 over no rows;
 --   sum and total of a boolean count its trues (SQLite's booleans are 0 and 1); max and
 --                       min of booleans are their OR and AND;
@@ -49,6 +53,9 @@ BEGIN
     -- over into the next month (SQLite's 2026-02-30 is 2026-03-02)
     days := (make_date(m[1]::int, m[2]::int, 1) + (m[3]::int - 1)) - DATE '1970-01-01';
     IF m[4] IS NOT NULL THEN
+        IF m[4]::int > 24 OR m[5]::int > 59 OR coalesce(m[6]::double precision, 0) >= 60 THEN
+            RETURN NULL;  -- (SQLite's: 24:00 is the next midnight, 25:00 or 12:60 nothing)
+        END IF;
         secs := m[4]::int * 3600 + m[5]::int * 60 + coalesce(m[6]::double precision, 0);
     END IF;
     IF m[7] IS NOT NULL AND upper(m[7]) <> 'Z' THEN  -- an offset: the same moment in UTC
@@ -81,15 +88,18 @@ BEGIN
             RETURN NULL;
         END IF;
         mod := lower(btrim(mod));
+        m := regexp_match(mod, '^([+-]?\d{1,7})\s+(day|month|year)s?$');
+        IF m IS NOT NULL AND m[2] = 'day' THEN  -- (out of range on the way is fine, as in SQLite)
+            jd := jd + m[1]::int;
+            CONTINUE;
+        END IF;
+        IF jd NOT BETWEEN 1721059.5 AND 5373484.5 THEN
+            RETURN NULL;  -- (a month, a year or a start of: only of a day SQLite has)
+        END IF;
         day := DATE '1970-01-01' + floor(jd - 2440587.5)::int;
         frac := (jd - 2440587.5) - floor(jd - 2440587.5);
-        m := regexp_match(mod, '^([+-]?\d{1,7})\s+(day|month|year)s?$');
         IF m IS NOT NULL THEN
             n := m[1]::int;
-            IF m[2] = 'day' THEN
-                jd := jd + n;
-                CONTINUE;
-            END IF;
             y := extract(year FROM day)::int;
             mo := extract(month FROM day)::int - 1;
             d := extract(day FROM day)::int;
@@ -114,9 +124,6 @@ BEGIN
             RETURN NULL;
         END IF;
         jd := (day - DATE '1970-01-01') + frac + 2440587.5;
-        IF jd NOT BETWEEN 1721059.5 AND 5373484.5 THEN  -- out of 0001-9999: SQLite's NULL
-            RETURN NULL;
-        END IF;
     END LOOP;
     RETURN jd;
 END

@@ -436,11 +436,23 @@ def resolve_barrier(
                 f"Barrier #{barrier_id} was already resolved on {barrier['resolved_on']} "
                 f"by {barrier['resolved_by']}; nothing to do."
             )
-        conn.execute(
+        # Only while it is still open: on a team store two people may resolve it at once
+        # (no write lock is taken before the read), and the second must be told, not
+        # thanked for a write the database kept out.
+        done = conn.execute(
             "UPDATE barriers SET resolved_on = ?, resolved_by = ?, note = COALESCE(?, note)"
-            " WHERE barrier_id = ?",
+            " WHERE barrier_id = ? AND resolved_on IS NULL RETURNING barrier_id",
             (today.isoformat(), who.staff_id, note, barrier_id),
-        )
+        ).fetchall()
+        if not done:
+            now_row = conn.execute(
+                "SELECT resolved_on, resolved_by FROM barriers WHERE barrier_id = ?", (barrier_id,)
+            ).fetchone()
+            when, by = now_row if now_row else ("a moment ago", "someone else")
+            raise CasecliError(
+                f"Barrier #{barrier_id} was resolved on {when} by {by} while you were resolving"
+                " it; nothing more to do."
+            )
         audit(
             conn,
             who,

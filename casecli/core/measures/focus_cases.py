@@ -175,7 +175,7 @@ def _investigations(ctx: _Ctx, overdue_first: bool) -> list[FocusCase]:
             WHERE c._gone_on IS NULL AND c.program = 'child_welfare'
               AND c.case_type = 'investigation' AND ({ctx.q.where}) AND {OPEN_ON}
               AND (c.closed_on IS NULL OR c.closed_on > :as_of)),
-        top AS (SELECT case_id, age FROM inv WHERE 1 {keep}
+        top AS (SELECT case_id, age FROM inv WHERE 1 = 1 {keep}
                 ORDER BY age DESC, case_id LIMIT :limit),
         f AS ({done_events("finding", "SELECT case_id FROM top", "", ":as_of")})
         SELECT top.case_id, top.age,
@@ -224,9 +224,11 @@ def support_orders(ctx: _Ctx) -> list[FocusCase]:
               AND {OPEN_ON}
               AND (c.order_established_on IS NULL OR c.order_established_on > :as_of)),
         s AS ({_served("service_of_process")})
-        SELECT k.case_id, (SELECT min(substr(s.at, 1, 10)) FROM s WHERE s.case_id = k.case_id)
-               AS served, k.opened_on
-        FROM k ORDER BY served IS NULL, served, k.opened_on, k.case_id LIMIT :limit"""
+        SELECT case_id, served, opened_on FROM (
+            SELECT k.case_id, (SELECT min(substr(s.at, 1, 10)) FROM s WHERE s.case_id = k.case_id)
+                   AS served, k.opened_on
+            FROM k) AS done
+        ORDER BY served IS NULL, served, opened_on, case_id LIMIT :limit"""
     out = []
     for case_id, served, opened in ctx.rows(sql, as_of=ctx.period.as_of(ctx.today).isoformat()):
         why = f"process served {served}" if served else "process not yet served"
@@ -257,9 +259,10 @@ def paternity_establishment(ctx: _Ctx) -> list[FocusCase]:
                    min(CASE WHEN g.status = 'scheduled' THEN substr(g.on_, 1, 10) END) AS planned
             FROM kids LEFT JOIN g ON g.case_id = kids.case_id
                  AND (g.person_id = kids.person_id OR g.person_id IS NULL)
-            GROUP BY kids.case_id, kids.person_id)
+            GROUP BY kids.case_id, kids.person_id, kids.name)
         SELECT case_id, person_id, name, st, done, planned FROM best
-        ORDER BY coalesce(st, 2), planned, case_id, person_id LIMIT :limit"""
+        ORDER BY coalesce(st, 2), planned IS NOT NULL, planned, case_id, person_id
+        LIMIT :limit"""
     out = []
     for case_id, person_id, name, st, done, planned in ctx.rows(
         sql, as_of=ctx.period.as_of(ctx.today).isoformat()
@@ -297,7 +300,7 @@ def current_collections(ctx: _Ctx) -> list[FocusCase]:
     rows = _money_rows(
         ctx,
         "sum(pm.current_due) - sum(pm.current_paid) AS unpaid, sum(pm.current_due)",
-        "unpaid > 0",
+        "sum(pm.current_due) - sum(pm.current_paid) > 0",
         "unpaid DESC",
     )
     return [
@@ -310,7 +313,7 @@ def arrears_collections(ctx: _Ctx) -> list[FocusCase]:
     rows = _money_rows(
         ctx,
         "max(coalesce(pm.arrears_due, 0)) AS owed",
-        "owed > 0 AND max(coalesce(pm.arrears_paid, 0)) = 0",
+        "max(coalesce(pm.arrears_due, 0)) > 0 AND max(coalesce(pm.arrears_paid, 0)) = 0",
         "owed DESC",
     )
     return [

@@ -396,6 +396,16 @@ def not_applicable(measure: Measure, period: Period, today: date, kind: str) -> 
     )  # fmt: skip
 
 
+def read_in_part(measure: Measure, period: Period, today: date) -> Result:
+    """A measure that follows a child across cases, for a login of a team store that
+    reads only some of them: no figure, and why (``score.scorecard``)."""
+    return Result(
+        measure, period, 0, 0, None, period.complete(today),
+        ("follows each child across every case they have been in, and on this team store"
+         " your login reads only some of them: an admin's score shows it",),
+    )  # fmt: skip
+
+
 class Calculator:
     """Computes measures over one store as of ``today``, caching each query's result
     (one query can serve several measures, and several callers)."""

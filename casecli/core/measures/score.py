@@ -110,6 +110,20 @@ def resolve_scope(
     return Scope(kind, scope_id, _name(conn, kind, scope_id), unit_id, office_id, hidden)
 
 
+def reads_in_part(conn: sqlite3.Connection) -> bool:
+    """Whether ``conn`` reads only part of the store's cases: a team store's login that is
+    not an admin. A measure that follows a child across cases (re-entry, maltreatment in
+    care, recurrence, permanency: ``measures.PER_CASE`` are the others) would then be
+    counted from the cases it can read, a figure no rule gives; it has none instead."""
+    if getattr(conn, "dialect", None) != "postgresql":
+        return False
+    admin = getattr(conn, "admin", None)
+    if admin is None:
+        admin = bool(conn.execute("SELECT casecli_is_admin()").fetchone()[0])
+        conn.admin = admin  # type: ignore[attr-defined]
+    return not admin
+
+
 # What each role's login reads on a team store (its row-level security), as scopes.
 TEAM_SIGHT = {"worker": ("worker",), "supervisor": ("worker", "unit"),
               "manager": ("worker", "unit", "office"), "admin": ("worker", "unit", "office")}  # fmt: skip
@@ -295,6 +309,7 @@ def scorecard(
         else scope.clause()
     )
     units, offices = calc.once(("staff units and offices",), lambda: _staff_maps(conn))
+    partial = reads_in_part(conn)
     targets: dict[Period, dict[str, Goal]] = {}
     own_where, own_params = scope.clause()
     same = (own_where, own_params) == wide
@@ -307,6 +322,11 @@ def scorecard(
         if m.level == "office":
             lines.append(_office_line(conn, calc, m, scope, p, extra[0], today, wide, same,
                                       offices, targets[p].get(m.id)))  # fmt: skip
+            continue
+        if partial and m.family not in measures.PER_CASE:  # counted from part: not at all
+            lines.append(Line(measures.read_in_part(m, p, today), None, None,
+                              targets[p].get(m.id), None, None, None, None, (),
+                              applicable=False))  # fmt: skip
             continue
         # The period over the office (for the unit's and office's figures), the trend
         # and last year over the scope: one query per family, or two for a worker/unit.

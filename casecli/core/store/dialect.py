@@ -16,7 +16,12 @@ through :func:`to_postgres`, which says the few things PostgreSQL says otherwise
 - a table ``WITHOUT ROWID`` (SQLite's layout): a table (PostgreSQL has no other);
 - ``BEGIN IMMEDIATE`` (SQLite's: take the write lock now): ``BEGIN`` (PostgreSQL locks rows
   as they are written);
-- ``AND +c.x``, SQLite's way to keep an index out of a plan: ``AND c.x``.
+- ``AND +c.x``, SQLite's way to keep an index out of a plan: ``AND c.x``;
+- ``--`` comments are dropped (a ``?`` or an apostrophe in one is not SQL).
+
+``a IS b`` is rewritten word for word, so its right side must be one term: ``a IS b = c``
+would read as ``a IS NOT DISTINCT FROM (b = c)`` on PostgreSQL (no statement of casecli's
+writes one).
 
 A ``?``, ``:`` or ``%`` inside a quoted literal is left as written. SQLite's date functions
 (``julianday``, ``date``, ``datetime`` and their modifiers), ``total``, the sums and extremes
@@ -56,6 +61,7 @@ def to_postgres(sql: str) -> str:
     """``sql`` (SQLite's) as PostgreSQL says it (see the module's list)."""
     if _BEGIN.match(sql):
         return "BEGIN"
+    sql = _without_comments(sql)
     out: list[str] = []
     ignore = False
     for i, part in enumerate(re.split(r"('(?:[^']|'')*')", sql)):  # literals at odd places
@@ -78,6 +84,25 @@ def to_postgres(sql: str) -> str:
     if ignore:
         text = text.rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
     return text
+
+
+def _without_comments(sql: str) -> str:
+    """``sql`` without its ``--`` comments (outside quoted literals): a ``?``, a ``:name``
+    or an apostrophe in one would otherwise be read as SQL."""
+    if "--" not in sql:
+        return sql
+    out, i, quoted = [], 0, False
+    while i < len(sql):
+        ch = sql[i]
+        if ch == "'":
+            quoted = not quoted
+        elif not quoted and sql.startswith("--", i):
+            end = sql.find("\n", i)
+            i = len(sql) if end < 0 else end
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 class PostgresConnection:

@@ -401,6 +401,29 @@ def actor(conn: Any, wanted: str | None) -> Any:
     return scope.actor(conn, wanted)
 
 
+# The revision of security.sql and sqlite.sql this casecli applies (casecli_revision() in
+# the store): 2 for SQLite's functions and the indexed scope policies (issue 17).
+REVISION = 2
+
+
+def revision(conn: Any) -> int:
+    """The revision of the functions and policies the store has (0: before there was one)."""
+    (there,) = conn.execute("SELECT to_regprocedure('casecli_revision()') IS NOT NULL").fetchone()
+    if not there:  # (a call would fail as the statement is read: asked apart)
+        return 0
+    return int(conn.execute("SELECT casecli_revision()").fetchone()[0] or 0)
+
+
+def require_current(conn: Any) -> None:
+    """One sentence when the store's functions and policies are older than this casecli's
+    (a store made or migrated by an older one): every command would fail on what it lacks."""
+    if revision(conn) < REVISION:
+        raise CasecliError(
+            "The team store's functions and policies are older than this casecli's; ask its"
+            " owner to run casecli db migrate."
+        )
+
+
 def written(conn: Any) -> tuple[int, ...]:
     """What changes whenever anyone writes what the session reads: the latest sync, and
     the latest local row of each kind (a barrier resolved counts too), as the TUI watches
@@ -429,6 +452,10 @@ def check(conn: Any) -> dict[str, Any]:
         problems.append(f"schema {version} is newer than this casecli knows ({latest})")
     if (collation := _collation(conn)) is not None:
         problems.append(f"the database sorts text by {collation!r}, not C (createdb --locale=C)")
+    if version and version <= latest and revision(conn) < REVISION:
+        problems.append(
+            "its functions and policies are older than this casecli's (casecli db migrate)"
+        )
     counts: dict[str, int] = {}
     if version:
         unguarded = [

@@ -149,8 +149,9 @@ def recent_activity(
         " UNION ALL SELECT kind, 'completed', occurred_at, person_id, 'recorded' FROM recorded_events"
         " WHERE case_id = ?) AS done"
         # the same day's in one order on either store: what a user recorded first, then
-        # by kind and person (a tie left to the plan came out otherwise on PostgreSQL)
-        " ORDER BY on_ DESC, source DESC, kind, coalesce(person_id, '') LIMIT ?",
+        # by kind and person (a tie left to the plan came out otherwise on PostgreSQL); an
+        # event with no date last (SQLite's DESC puts NULL last, PostgreSQL's first)
+        " ORDER BY on_ IS NULL, on_ DESC, source DESC, kind, coalesce(person_id, '') LIMIT ?",
         (case_id, case_id, n),
     ).fetchall()
     keys = ("kind", "status", "on", "person_id", "source")
