@@ -79,10 +79,21 @@ PAYMENTS_HEADER = "case_id,month,current_due,current_paid,arrears_due,arrears_pa
 REMOVALS_HEADER = "removal_id,case_id,person_id,removed_on,discharged_on,discharge_reason\n"
 
 
-def basic_plus(tmp_path: Path, files: dict[str, str], today: str = "2026-11-24"):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module", params=["sqlite", "team"])
+def backend(request: pytest.FixtureRequest) -> object | None:
+    """Which store a command test runs on: None for SQLite, or the PostgreSQL server a
+    team store is made on (issue 17 item 7; ``basic_plus(..., team=backend)``)."""
+    return None if request.param == "sqlite" else request.getfixturevalue("pg_server")
+
+
+def basic_plus(  # type: ignore[no-untyped-def]
+    tmp_path: Path, files: dict[str, str], today: str = "2026-11-24", team: object | None = None
+):
     """A store of the basic fixture plus a delta of ``files`` (name -> CSV text), both
     synced; returns ``run(*args, today=…, playbooks=None)``: casecli as admin A1, its
-    Result (``playbooks`` is given after the command, where its option lives)."""
+    Result (``playbooks`` is given after the command, where its option lives). ``team``:
+    a PostgreSQL server (the ``backend`` fixture's): the synced rows are then loaded into a
+    team store there, and ``run`` is casecli on it as A1's own login."""
     from typer.testing import CliRunner
 
     from casecli.cli.main import app
@@ -101,7 +112,23 @@ def basic_plus(tmp_path: Path, files: dict[str, str], today: str = "2026-11-24")
     for folder in (FIXTURES / "basic", delta):
         done = run("sync", str(folder))
         assert done.exit_code == 0, done.stderr
-    return run
+    if team is None:
+        return run
+    from casecli.core.store import team as teams
+    from tests import pgserver
+
+    t = pgserver.Team(team)  # type: ignore[arg-type]
+    with t.owner() as raw:
+        teams.init(raw)
+        pgserver.load_sample(raw, t.name, db)
+        teams.grant(raw)
+
+    def on_team(*args: str, today: str = today, playbooks: Path | None = None):  # type: ignore[no-untyped-def]
+        extra = ["--playbooks", str(playbooks)] if playbooks else []
+        base = ["--db", t.url_of("A1"), "--today", today]
+        return CliRunner().invoke(app, [*base, *args, *extra], env=env)
+
+    return on_team
 
 
 def run_json(run, *args: str, **kw):  # type: ignore[no-untyped-def]
@@ -137,8 +164,42 @@ def _drop_lines(path: Path, *starts: str) -> None:
     path.write_text("".join(x for x in lines if not x.startswith(starts)))
 
 
-@pytest.fixture(scope="module")
-def mstore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Connection]:
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[object]:
+    """A throwaway PostgreSQL cluster for the whole run (tests/pgserver.py): skipped with
+    the reason where there is none, failed under CI=true."""
+    from tests import pgserver
+
+    with pgserver.running() as server:
+        yield server
+
+
+@pytest.fixture(scope="module", params=["sqlite", "team"])
+def mstore(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[sqlite3.Connection]:
+    """The measures store; ``team``: the same rows in a team store on PostgreSQL, read by
+    its owner (every row: the measures' SQL itself is what is tested there, issue 17)."""
+    conn = _measures_store(tmp_path_factory)
+    if request.param == "sqlite":
+        yield conn
+        conn.close()
+        return
+    from casecli.core.store import dialect, team
+    from tests import pgserver
+
+    path = Path(conn.execute("PRAGMA database_list").fetchone()[2])
+    conn.close()
+    t = pgserver.Team(request.getfixturevalue("pg_server"))  # type: ignore[arg-type]
+    with t.owner() as raw:
+        team.init(raw)
+        pgserver.load_sample(raw, t.name, path, (*pgserver.TABLES, "recorded_events"))
+    pg = dialect.PostgresConnection(team.connect(t.url))
+    yield pg  # type: ignore[misc]
+    pg.close()
+
+
+def _measures_store(tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:
     tmp = tmp_path_factory.mktemp("measures")
     conn = store.connect(tmp / "m.db", create=True)
     assert sync(conn, FIXTURES / "measures", today=TODAY).status == "applied"
@@ -162,8 +223,7 @@ def mstore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sqlite3.Connect
             conn, w1, case_id, kind, person_id=person, on=on, location=where,
             today=TODAY, books=books, now="2026-11-24T09:00:00",
         )  # fmt: skip
-    yield conn
-    conn.close()
+    return conn
 
 
 def counts(

@@ -144,7 +144,9 @@ class Team:
         return self.as_(self.login(staff_id))
 
 
-def load_sample(conn: Any, name: str, source: Path = SAMPLE) -> None:
+def load_sample(
+    conn: Any, name: str, source: Path = SAMPLE, tables: tuple[str, ...] = TABLES
+) -> None:
     """A SQLite store's export tables (sample.db's) into the team store (as its owner),
     each staff member's login named for this database (roles are the cluster's, shared by
     every test)."""
@@ -153,7 +155,7 @@ def load_sample(conn: Any, name: str, source: Path = SAMPLE) -> None:
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
         with conn.transaction():
-            for table in TABLES:
+            for table in tables:
                 cols = [r[1] for r in src.execute(f"PRAGMA table_info({table})")]
                 rows = src.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall()
                 if table == "staff":

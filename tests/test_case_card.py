@@ -29,7 +29,7 @@ TODAY = date(2026, 11, 24)
 
 
 @pytest.fixture
-def run(tmp_path: Path):  # type: ignore[no-untyped-def]
+def run(tmp_path: Path, backend: object | None):  # type: ignore[no-untyped-def]
     return basic_plus(
         tmp_path,
         {
@@ -43,6 +43,7 @@ def run(tmp_path: Path):  # type: ignore[no-untyped-def]
             + "E93,I9,collateral_contact,completed,,2026-10-16,,W1,other,\n"
             + "E94,I9,finding,completed,,2026-11-14,P90,W1,office,unsubstantiated\n",
         },
+        team=backend,
     )
 
 

@@ -138,11 +138,13 @@ def test_table_3_cost_effectiveness(ratio: float, expected: int) -> None:
     ],
 )
 def test_score_reads_the_table_from_the_exact_ratio_not_the_rounded_one(
-    tmp_path: Path, due: str, paid: str, shown: float, percentage: int
+    tmp_path: Path, backend: object | None, due: str, paid: str, shown: float, percentage: int
 ) -> None:
     """Issue 13 item 1: `score` showed the rounded figure and looked the row up from it."""
     run = basic_plus(
-        tmp_path, {"payments.csv": f"{PAYMENTS_HEADER}C200,2026-10,{due},{paid},0,0\n"}
+        tmp_path,
+        {"payments.csv": f"{PAYMENTS_HEADER}C200,2026-10,{due},{paid},0,0\n"},
+        team=backend,
     )
     # FFY2027 (to date): October 2026 is its only month with payments
     line = measure_line(run, "current_collections", "--period", "FFY2027")
@@ -151,6 +153,7 @@ def test_score_reads_the_table_from_the_exact_ratio_not_the_rounded_one(
 
 def test_the_pep_is_measured_against_the_preceding_years_children_and_can_pass_100(
     tmp_path: Path,
+    backend: object | None,
 ) -> None:
     """Issue 13 item 2, 42 USC 652(g)(2)(A). W2's C200 (open since 2024) has one child
     born out of wedlock, paternity established in 2016. K20, opened 2026-03-01, adds two
@@ -161,7 +164,7 @@ def test_the_pep_is_measured_against_the_preceding_years_children_and_can_pass_1
         "cases.csv": f"{CASES_HEADER}K20,child_support,establishment,open,2026-03-01,,W2,Lane,,,,,,\n",
         "people.csv": f"{PEOPLE_HEADER}P20,K20,child,Mo Lane,2020-01-01,yes,2026-05-01\n"
                       "P21,K20,child,Nia Lane,2021-01-01,yes,2026-05-01\n",
-    })  # fmt: skip
+    }, team=backend)  # fmt: skip
     args = ("--worker", "W2", "--period", "FFY2027")
     line = measure_line(run, "paternity_establishment", *args)
     assert (line["numerator"], line["denominator"], line["performance"]) == (3, 1, 300.0)
@@ -206,11 +209,15 @@ def test_measures_without_a_floor_have_none() -> None:
     )
 
 
-def test_score_marks_a_measure_below_its_penalty_floor(tmp_path: Path) -> None:
+def test_score_marks_a_measure_below_its_penalty_floor(
+    tmp_path: Path, backend: object | None
+) -> None:
     """Issue 13 item 13: W2's C200 paid $100 of $350 due in October 2026: 28.6% current
     collections, below the 35% floor, with no October 2025 to have risen from."""
     run = basic_plus(
-        tmp_path, {"payments.csv": f"{PAYMENTS_HEADER}C200,2026-10,350.00,100.00,0,0\n"}
+        tmp_path,
+        {"payments.csv": f"{PAYMENTS_HEADER}C200,2026-10,350.00,100.00,0,0\n"},
+        team=backend,
     )
     args = ("score", "--worker", "W2", "--period", "2026-10")
     card = run_json(run, *args)

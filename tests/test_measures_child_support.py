@@ -142,9 +142,9 @@ COSTS = "office_id,period,expenditures\nO1,FFY2026,511.13\nO1,FFY2025,400.00\nO2
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def run(tmp_path_factory: pytest.TempPathFactory, backend: object | None):  # type: ignore[no-untyped-def]
     files = {"staff.csv": STAFF, "cases.csv": CASES, "payments.csv": PAYMENTS, "costs.csv": COSTS}
-    return basic_plus(tmp_path_factory.mktemp("ratio"), files)
+    return basic_plus(tmp_path_factory.mktemp("ratio"), files, team=backend)
 
 
 def ratio_line(run, *args: str):  # type: ignore[no-untyped-def]
@@ -239,9 +239,10 @@ def test_without_a_period_it_is_this_fiscal_years(run) -> None:  # type: ignore[
 
 def test_a_goal_on_cost_effectiveness_is_an_offices_and_its_gap_is_in_dollars(
     tmp_path: Path,
+    backend: object | None,
 ) -> None:
     files = {"staff.csv": STAFF, "cases.csv": CASES, "payments.csv": PAYMENTS, "costs.csv": COSTS}
-    run = basic_plus(tmp_path, files)
+    run = basic_plus(tmp_path, files, team=backend)
     done = run("goals", "set", "unit:U1", "cost_effectiveness", "5")
     assert done.exit_code == 2
     assert "office-level measure" in done.stderr and "office:OFFICE_ID" in done.stderr

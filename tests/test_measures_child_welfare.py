@@ -165,6 +165,7 @@ def test_an_incomplete_window_says_so(mstore: sqlite3.Connection) -> None:
 
 def test_a_child_month_visited_only_away_from_home_is_not_in_the_residence(
     tmp_path: Path,
+    backend: object | None,
 ) -> None:
     """Issue 13 item 3, on the basic fixture: C100's P3 is in care all of September,
     October and November. September: one visit, at the office -> a visited child-month,
@@ -175,7 +176,7 @@ def test_a_child_month_visited_only_away_from_home_is_not_in_the_residence(
         + "V1,C100,caseworker_visit,completed,,2026-09-14,P3,W1,office,\n"
         + "V2,C100,caseworker_visit,completed,,2026-11-03,P3,W1,school,\n"
         + "V3,C100,caseworker_visit,completed,,2026-11-10,P3,W1,school,\n"
-        + "V4,C100,caseworker_visit,completed,,2026-11-17,P3,W1,placement,\n"})  # fmt: skip
+        + "V4,C100,caseworker_visit,completed,,2026-11-17,P3,W1,placement,\n"}, team=backend)  # fmt: skip
 
     def in_residence(period: str) -> tuple[int, int]:
         line = measure_line(run, "visits_in_home", "--period", period)
@@ -188,7 +189,7 @@ def test_a_child_month_visited_only_away_from_home_is_not_in_the_residence(
 
 @pytest.mark.parametrize(("providers", "moves"), [(True, 1), (False, 2)])
 def test_placement_stability_a_return_to_the_same_home_and_the_18th_birthday(
-    tmp_path: Path, providers: bool, moves: int
+    tmp_path: Path, backend: object | None, providers: bool, moves: int
 ) -> None:
     """Issue 13 item 5, on the basic fixture plus F9: P90 (18 on 2026-12-10) removed on
     2026-10-01, the only child to enter care from 2026-10-01 to 2026-12-31. Placements:
@@ -208,7 +209,7 @@ def test_placement_stability_a_return_to_the_same_home_and_the_18th_birthday(
         "removals.csv": f"{REMOVALS_HEADER}R90,F9,P90,2026-10-01,,\n",
         "placements.csv": "placement_id,removal_id,setting,start_on,end_on,provider_id\n"
             + "".join(f"{pid},R90,{s},{on},,{h if providers else ''}\n" for pid, s, on, h in rows),
-    }, today="2027-01-05")  # fmt: skip
+    }, today="2027-01-05", team=backend)  # fmt: skip
     line = measure_line(run, "placement_stability", "--period", "2026-10-01..2026-12-31")
     assert (line["numerator"], line["denominator"]) == (moves, 70)
     assert line["performance"] == round(1000 * moves / 70, 2)
@@ -216,6 +217,7 @@ def test_placement_stability_a_return_to_the_same_home_and_the_18th_birthday(
 
 def test_permanency_counts_a_long_trial_visit_from_day_30_and_not_an_exit_at_18(
     tmp_path: Path,
+    backend: object | None,
 ) -> None:
     """Issue 13 item 4 (CFSR 4, DOMAIN.md). Period FFY2027, as of 2027-12-01: the cohort
     entered care in FFY2026. W1: C100's P3 (removed 2025-12-01, still in care: no), and
@@ -237,7 +239,7 @@ def test_permanency_counts_a_long_trial_visit_from_day_30_and_not_an_exit_at_18(
             "Q1,R91,foster_family,2025-10-01,2026-08-01,H1\n"
             "Q2,R91,trial_home_visit,2026-08-01,2026-11-01,\n"
             "Q3,R92,group_home,2025-10-01,2026-02-01,G1\n",
-    }, today="2027-12-01")  # fmt: skip
+    }, today="2027-12-01", team=backend)  # fmt: skip
 
     def counts_for(worker: str) -> tuple[int, int]:
         args = ("--worker", worker, "--period", "FFY2027")
@@ -248,7 +250,9 @@ def test_permanency_counts_a_long_trial_visit_from_day_30_and_not_an_exit_at_18(
     assert counts_for("W2") == (0, 1)
 
 
-def test_permanency_for_children_in_care_12_to_23_and_24_or_more_months(tmp_path: Path) -> None:
+def test_permanency_for_children_in_care_12_to_23_and_24_or_more_months(
+    tmp_path: Path, backend: object | None
+) -> None:
     """Issue 13 item 4, the two in-care cohorts of CFSR 4 (DOMAIN.md). FFY2027 (from
     2026-10-01), as of 2027-12-01. In care on 2026-10-01: P93 (since 2025-06-01, 16
     months; home to reunification 2027-03-01: yes), P94 (since 2024-06-01, 28 months,
@@ -268,7 +272,7 @@ def test_permanency_for_children_in_care_12_to_23_and_24_or_more_months(tmp_path
             + "".join(f"P{k},F{k},child,Jo Kim,{b},,\n" for k, b, _, _, _ in kids),
         "removals.csv": REMOVALS_HEADER
             + "".join(f"R{k},F{k},P{k},{r},{d},{why}\n" for k, _, r, d, why in kids),
-    }, today="2027-12-01")  # fmt: skip
+    }, today="2027-12-01", team=backend)  # fmt: skip
     args = ("--worker", "W1", "--period", "FFY2027")
     short = measure_line(run, "permanency_12_23_months", *args)
     long = measure_line(run, "permanency_24_months", *args)
@@ -287,7 +291,9 @@ def _finding(
     return f"{event_id},{case_id},finding,completed,,{on},{person},W1,,{result}\n"
 
 
-def test_maltreatment_in_care_counts_victimisations_per_100000_days(tmp_path: Path) -> None:
+def test_maltreatment_in_care_counts_victimisations_per_100000_days(
+    tmp_path: Path, backend: object | None
+) -> None:
     # FFY2026 (2025-10-01 to 2026-09-30), complete by 2026-11-24. Days in care in it:
     # - P3 (basic, removed 2025-12-01, in care): 2025-12-01 to 2026-09-30, 304 days
     #   (31 + 31 + 28 + 31 + 30 + 31 + 30 + 31 + 31 + 30).
@@ -331,6 +337,7 @@ def test_maltreatment_in_care_counts_victimisations_per_100000_days(tmp_path: Pa
     run = basic_plus(
         tmp_path,
         {"cases.csv": cases, "people.csv": people, "removals.csv": removals, "events.csv": events},
+        team=backend,
     )
     line = measure_line(run, "maltreatment_in_care", "--period", "FFY2026")
     assert (line["numerator"], line["denominator"], line["performance"]) == (1, 698, 143.27)
@@ -339,6 +346,7 @@ def test_maltreatment_in_care_counts_victimisations_per_100000_days(tmp_path: Pa
 
 def test_recurrence_counts_another_report_after_14_days_and_within_12_months(
     tmp_path: Path,
+    backend: object | None,
 ) -> None:
     # FFY2026's cohort: children with a substantiated report from 2024-10-01 to
     # 2025-09-30 (the 12 months ending 12 months before 2026-09-30, so each is followed
@@ -369,7 +377,9 @@ def test_recurrence_counts_another_report_after_14_days_and_within_12_months(
         people += f"{person},{case_id},child,K X,{born.get(person, '2018-01-01')},,\n"
         result = "unsubstantiated" if case_id == "C705" else "substantiated"
         events += _finding(f"F{n}", case_id, opened[:8] + "25", person, result)
-    run = basic_plus(tmp_path, {"cases.csv": cases, "people.csv": people, "events.csv": events})
+    run = basic_plus(
+        tmp_path, {"cases.csv": cases, "people.csv": people, "events.csv": events}, team=backend
+    )
     line = measure_line(run, "recurrence_12_months", "--period", "FFY2026")
     assert (line["numerator"], line["denominator"], line["performance"]) == (1, 5, 20.0)
     assert line["direction"] == "lower"
