@@ -47,6 +47,7 @@ class CasecliApp(App[None]):
         self._stamp = session.stamp()
         self._watch = watch
         self._unreachable = False  # the watch could not read the store last time
+        self._watching = False  # a watch's read is under way (in a thread)
         self.units: list[tuple[str, str]] = []  # (id, name) of the units this user may open
         self.sub_title = f"{who.name} · {who.role} · as of {session.today.isoformat()}"
 
@@ -157,11 +158,27 @@ class CasecliApp(App[None]):
             self.set_interval(WATCH_SECONDS, self._check_store)
 
     def _check_store(self) -> None:
+        """Whether anyone wrote the store (the two-second watch), read in a thread: a team
+        store's server slow to answer (up to its 10 s connection timeout) must not freeze
+        the screen. One read at a time; what it finds comes back to :meth:`_stamp_read`."""
+        if self._watching:
+            return
+        self._watching = True
+        self.run_worker(self._read_stamp, thread=True, group="watch")
+
+    def _read_stamp(self) -> None:
         try:
-            stamp = self.session.stamp()
+            stamp: tuple[int, ...] | None = self.session.stamp()
         except Exception as exc:  # noqa: BLE001  (a team store out of reach: say so, go on)
             if not _out_of_reach(exc):
+                self._watching = False
                 raise
+            stamp = None
+        self.call_from_thread(self._stamp_read, stamp)
+
+    def _stamp_read(self, stamp: tuple[int, ...] | None) -> None:
+        self._watching = False
+        if stamp is None:
             if not self._unreachable:
                 self._unreachable = True
                 self.notify(

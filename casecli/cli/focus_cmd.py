@@ -82,11 +82,16 @@ def register(app: typer.Typer) -> None:
 def focus_json(result: Any) -> dict[str, Any]:
     """``period``: the period asked for (this month when none was, as before); each
     measure's ``period`` is the one it is for (without --period, its default)."""
+    from casecli.core.measures import score as sc
+
     card = result.card
+    unread = sc.not_counted(card)
     return {
         "period": card.period.label,
         "period_given": card.given,
         "scope": {"kind": card.scope.kind, "id": card.scope.id},
+        # a team store: measures with a goal but no figure (a child's cases read in part)
+        **({"not_counted": [x.measure.id for x in unread]} if unread else {}),
         "measures": [
             {
                 "measure": fm.line.measure.id,
@@ -141,7 +146,19 @@ def show_focus(result: Any, redact: bool, stale: str | None = None) -> None:
     out.print(f"[bold]{safe(head)}[/]")
     if stale:  # how old the data is, when it is (casecli.core.store.freshness)
         out.print(f"[bold]{safe(stale)}[/]")
-    if not result.measures and s.hidden:  # a team store: the peers' figures are not read
+    from casecli.core.measures import score as sc
+
+    unread = sc.not_counted(card)
+    if unread:  # a team store: goals on measures the login cannot count
+        names = ", ".join(x.measure.title for x in unread)
+        out.print(
+            f"{len(unread)} measure{'s' if len(unread) != 1 else ''} with a goal ({safe(names)})"
+            " have no figure on this team store: they follow each child across cases your"
+            " login reads only in part; an admin's casecli score shows them."
+        )
+    if not result.measures and unread:
+        out.print("Nothing else to catch up on.")
+    elif not result.measures and s.hidden:  # a team store: the peers' figures are not read
         out.print(
             "No goal missed: nothing to catch up on. (On this team store your login does not"
             f" read the {' or '.join(s.hidden)}'s cases, so nothing is compared with them.)"

@@ -110,6 +110,29 @@ def resolve_scope(
     return Scope(kind, scope_id, _name(conn, kind, scope_id), unit_id, office_id, hidden)
 
 
+def _across(m: Measure) -> bool:
+    """A measure that follows a child across cases (not one of ``measures.PER_CASE``'s);
+    an office's measure is counted per case."""
+    return m.level != "office" and m.family not in measures.PER_CASE
+
+
+def not_counted(card: Scorecard) -> list[Line]:
+    """The lines of ``card`` with a goal but no figure because the login reads only part
+    of a child's cases (:func:`reads_in_part`): ``focus`` and the digests name them rather
+    than say no goal is missed."""
+    return [x for x in card.lines if x.goal is not None and not x.applicable and _across(x.measure)]
+
+
+def team_hidden(conn: sqlite3.Connection) -> tuple[str, ...]:
+    """The comparisons (unit, office) the session's login cannot read on a team store (its
+    staff member's role: :data:`TEAM_SIGHT`); () on a personal store or for an admin."""
+    if getattr(conn, "dialect", None) != "postgresql":
+        return ()
+    row = conn.execute("SELECT role FROM casecli_me()").fetchone()
+    sight = TEAM_SIGHT.get(str(row[0]) if row else "", ("worker",))
+    return tuple(k for k in ("unit", "office") if k not in sight)
+
+
 def reads_in_part(conn: sqlite3.Connection) -> bool:
     """Whether ``conn`` reads only part of the store's cases: a team store's login that is
     not an admin. A measure that follows a child across cases (re-entry, maltreatment in
@@ -314,7 +337,8 @@ def scorecard(
     own_where, own_params = scope.clause()
     same = (own_where, own_params) == wide
     plans = _plans(chosen, period, today, trend_months)
-    calc.prefetch(_jobs(plans, scope, wide, (own_where, own_params)))
+    counted = [x for x in plans if not (partial and _across(x[0]))]  # (those: no figure)
+    calc.prefetch(_jobs(counted, scope, wide, (own_where, own_params)))
     lines = []
     for m, p, months, extra in plans:
         if p not in targets:
@@ -323,7 +347,7 @@ def scorecard(
             lines.append(_office_line(conn, calc, m, scope, p, extra[0], today, wide, same,
                                       offices, targets[p].get(m.id)))  # fmt: skip
             continue
-        if partial and m.family not in measures.PER_CASE:  # counted from part: not at all
+        if partial and _across(m):  # counted from part of a child's cases: not at all
             lines.append(Line(measures.read_in_part(m, p, today), None, None,
                               targets[p].get(m.id), None, None, None, None, (),
                               applicable=False))  # fmt: skip

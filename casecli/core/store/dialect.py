@@ -17,7 +17,7 @@ through :func:`to_postgres`, which says the few things PostgreSQL says otherwise
 - ``BEGIN IMMEDIATE`` (SQLite's: take the write lock now): ``BEGIN`` (PostgreSQL locks rows
   as they are written);
 - ``AND +c.x``, SQLite's way to keep an index out of a plan: ``AND c.x``;
-- ``--`` comments are dropped (a ``?`` or an apostrophe in one is not SQL).
+- ``--`` and ``/* */`` comments are dropped (a ``?`` or an apostrophe in one is not SQL).
 
 ``a IS b`` is rewritten word for word, so its right side must be one term: ``a IS b = c``
 would read as ``a IS NOT DISTINCT FROM (b = c)`` on PostgreSQL (no statement of casecli's
@@ -87,18 +87,28 @@ def to_postgres(sql: str) -> str:
 
 
 def _without_comments(sql: str) -> str:
-    """``sql`` without its ``--`` comments (outside quoted literals): a ``?``, a ``:name``
-    or an apostrophe in one would otherwise be read as SQL."""
-    if "--" not in sql:
+    """``sql`` without its ``--`` and ``/* */`` comments (outside quoted literals and
+    double-quoted names): a ``?``, a ``:name`` or an apostrophe in one would otherwise be
+    read as SQL."""
+    if "--" not in sql and "/*" not in sql:
         return sql
-    out, i, quoted = [], 0, False
+    out: list[str] = []
+    i, quote = 0, ""
     while i < len(sql):
         ch = sql[i]
-        if ch == "'":
-            quoted = not quoted
-        elif not quoted and sql.startswith("--", i):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif sql.startswith("--", i):
             end = sql.find("\n", i)
             i = len(sql) if end < 0 else end
+            continue
+        elif sql.startswith("/*", i):
+            end = sql.find("*/", i + 2)
+            i = len(sql) if end < 0 else end + 2
+            out.append(" ")
             continue
         out.append(ch)
         i += 1

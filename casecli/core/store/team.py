@@ -418,6 +418,11 @@ def require_current(conn: Any) -> None:
     """One sentence when the store's functions and policies are older than this casecli's
     (a store made or migrated by an older one): every command would fail on what it lacks."""
     if revision(conn) < REVISION:
+        # (not schema_version: its table is the owner's to read)
+        if conn.execute("SELECT to_regclass('casecli_schema') IS NULL").fetchone()[0]:
+            raise CasecliError(
+                "The team store is not initialised; its owner runs casecli db init first."
+            )
         raise CasecliError(
             "The team store's functions and policies are older than this casecli's; ask its"
             " owner to run casecli db migrate."

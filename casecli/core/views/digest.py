@@ -90,10 +90,21 @@ def render(staff_id: str, name: str | None, result: fo.Focus, stale: str | None 
             f"| {num(line.office, m)} | {goal} | {gap} |"
         )
     lines += ["", "## Where to focus", ""]
-    if not result.measures:
+    unread = sc.not_counted(card)
+    if unread:  # a team store: goals on measures the login cannot count
+        lines.append(
+            f"{len(unread)} measure{'s' if len(unread) != 1 else ''} with a goal"
+            f" ({', '.join(md(x.measure.title) for x in unread)}) have no figure here:"
+            " they follow each child across cases this login reads only in part; an"
+            " admin's score shows them."
+        )
+        lines.append("")
+    if not result.measures and not unread:
         lines.append(
             "No goal missed, nothing well below the unit and the office: nothing to catch up on."
         )
+    elif not result.measures:
+        lines.append("Nothing else to catch up on.")
     for fm in result.measures:
         m = fm.line.measure
         work = f": {md(fm.line.gap_work)}" if fm.line.gap_work else ""
@@ -215,8 +226,9 @@ def results(
     worked out once); its counts are kept for the day (``casecli db warm`` runs this, so
     the month's digests read them)."""
     calc = measures.Calculator(conn, today, options, keep=kept_counts.KeptCounts(conn, today))
+    hidden = sc.team_hidden(conn)  # a team store: what the login may not compare with
     for staff_id, name in staff:
-        who = sc.Scope("worker", staff_id, name, *_unit_office(conn, staff_id))
+        who = sc.Scope("worker", staff_id, name, *_unit_office(conn, staff_id), hidden)
         yield (
             staff_id,
             name,
