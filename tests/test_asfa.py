@@ -79,7 +79,13 @@ def test_trial_home_visits_and_runaway_time_do_not_count() -> None:
     assert due([("2025-01-01", None)], [("2025-06-01", None)]) is None
 
 
-def _store(tmp_path: Path, events: str = "", removals: str = "", goal: str = "relative"):  # type: ignore[no-untyped-def]
+def _store(
+    tmp_path: Path,
+    events: str = "",
+    removals: str = "",
+    goal: str = "relative",
+    team: object | None = None,
+):  # type: ignore[no-untyped-def]
     cases = (
         CASES_HEADER
         + f"C500,child_welfare,foster_care,open,2025-07-01,,W1,Gray,moderate,,{goal},,,2026-11-01T08:00\n"
@@ -93,13 +99,15 @@ def _store(tmp_path: Path, events: str = "", removals: str = "", goal: str = "re
     files = {"cases.csv": cases, "people.csv": people, "removals.csv": rem}
     if events:
         files["events.csv"] = EVENTS_HEADER + events
-    return basic_plus(tmp_path, files)
+    return basic_plus(tmp_path, files, team=team)
 
 
 ASFA = "File the TPR petition or document an ASFA exception"
 
 
-def test_a_case_past_month_15_is_an_action_never_a_past_milestone(tmp_path: Path) -> None:
+def test_a_case_past_month_15_is_an_action_never_a_past_milestone(
+    tmp_path: Path, backend: object | None
+) -> None:
     # Both children removed 2025-07-01; the court adjudicated Mia's case on 2025-07-15,
     # so she entered care that day (the earlier of adjudication and removal + 60 days)
     # and her month 15 ended 2026-10-14. Leo has no adjudication: he entered on
@@ -107,7 +115,9 @@ def test_a_case_past_month_15_is_an_action_never_a_past_milestone(tmp_path: Path
     # 2026-11-24: Mia's deadline passed 41 days ago, an action naming both children
     # ranked by Mia's; the permanency goal "relative" is not an exception (only a
     # documented one is), so it does not hide the step.
-    run = _store(tmp_path, "EV1,C500,adjudication,completed,,2025-07-15,P50,W1,court,\n")
+    run = _store(
+        tmp_path, "EV1,C500,adjudication,completed,,2025-07-15,P50,W1,court,\n", team=backend
+    )
     card = run_json(run, "case", "C500")
     action = next(a for a in card["actions"] if a["step"] == "tpr_petition")
     assert action["action"] == (
@@ -121,28 +131,38 @@ def test_a_case_past_month_15_is_an_action_never_a_past_milestone(tmp_path: Path
     assert card["milestone"] == {"what": "ASFA month 15 of 22", "on": "2026-11-29", "days_left": 5}
 
 
-def test_a_documented_exception_or_a_petition_ends_it_per_child(tmp_path: Path) -> None:
+def test_a_documented_exception_or_a_petition_ends_it_per_child(
+    tmp_path: Path, backend: object | None
+) -> None:
     # Mia's exception is documented (a relative cares for her); Leo's petition is not
     # filed: the action names Leo alone, due 2026-11-29 (entry 2025-08-30 + 15 months,
     # less a day).
-    run = _store(tmp_path, "EV2,C500,asfa_exception,completed,,2026-09-01,P50,W1,office,relative\n")
+    run = _store(
+        tmp_path,
+        "EV2,C500,asfa_exception,completed,,2026-09-01,P50,W1,office,relative\n",
+        team=backend,
+    )
     card = run_json(run, "case", "C500")
     action = next(a for a in card["actions"] if a["step"] == "tpr_petition")
     assert action["action"] == f"{ASFA} (Leo) — ASFA month 15 ends 2026-11-29, due in 5 days"
     # A petition naming no child covers both: nothing left, and no ASFA milestone.
-    run = _store(tmp_path / "b", "EV3,C500,tpr_petition,completed,,2026-09-01,,W1,court,\n")
+    run = _store(
+        tmp_path / "b", "EV3,C500,tpr_petition,completed,,2026-09-01,,W1,court,\n", team=backend
+    )
     card = run_json(run, "case", "C500")
     assert not [a for a in card["actions"] if a["step"] == "tpr_petition"]
     assert card["milestone"] is None or "ASFA" not in card["milestone"]["what"]
 
 
-def test_an_earlier_episode_brings_month_15_forward(tmp_path: Path) -> None:
+def test_an_earlier_episode_brings_month_15_forward(tmp_path: Path, backend: object | None) -> None:
     # Leo was in care before, 2024-11-01 to 2025-03-01: entry 2024-12-31 (removal + 60
     # days), 60 days counted to the discharge (1 + 31 + 28). His current entry is
     # 2025-08-30: 455 - 60 = 395 more days, the 395th is 2026-09-28 (30 August + 394
     # days), with the first episode inside the 672 days ending then. His deadline has
     # passed; Mia's (no adjudication: entry 2025-08-30, calendar: 2026-11-29) has not.
-    run = _store(tmp_path / "b", removals="RM49,C500,P51,2024-11-01,2025-03-01,reunification\n")
+    run = _store(
+        tmp_path / "b", removals="RM49,C500,P51,2024-11-01,2025-03-01,reunification\n", team=backend
+    )
     card = run_json(run, "case", "C500")
     action = next(a for a in card["actions"] if a["step"] == "tpr_petition")
     assert [(p["person_id"], p["due_on"]) for p in action["people"]] == [

@@ -18,7 +18,7 @@ from tests.conftest import (
 )
 
 
-def _store(tmp_path: Path) -> Any:
+def _store(tmp_path: Path, team: object | None = None) -> Any:
     """The basic fixture plus I9: an investigation opened 2026-10-05 09:00 with no
     response_hours of its own, the child seen face to face 27 hours later."""
     return basic_plus(tmp_path, {
@@ -27,7 +27,7 @@ def _store(tmp_path: Path) -> Any:
         "people.csv": f"{PEOPLE_HEADER}P9,I9,child,Lu Nash,2018-01-01,,\n",
         "events.csv": EVENTS_HEADER
             + "E90,I9,face_to_face_contact,completed,,2026-10-06T12:00,P9,W1,home,\n",
-    })  # fmt: skip
+    }, team=team)  # fmt: skip
 
 
 def _timely(run: Any, playbooks: Path | None) -> tuple[int, int]:
@@ -42,8 +42,9 @@ def _first_contact_due(run: Any, playbooks: Path | None) -> str:
 
 def test_a_jurisdictions_24_hour_default_is_what_the_measure_and_the_engine_use(
     tmp_path: Path,
+    backend: object | None,
 ) -> None:
-    run = _store(tmp_path)
+    run = _store(tmp_path, backend)
     # The shipped playbook: 72 hours when the case gives none. Seen after 27 hours: timely;
     # the engine's deadline is 2026-10-08 (09:00 on the 5th + 72 hours).
     assert _timely(run, None) == (1, 1)
@@ -63,7 +64,7 @@ def test_a_jurisdictions_24_hour_default_is_what_the_measure_and_the_engine_use(
     assert _first_contact_due(run, books) == "2026-10-06"
 
 
-def _one_case(tmp_path: Path, opened: str, seen: str | None) -> Any:
+def _one_case(tmp_path: Path, opened: str, seen: str | None, team: object | None = None) -> Any:
     files = {
         "cases.csv": f"{CASES_HEADER}I8,child_welfare,investigation,open,{opened},,W1,Ray,high,24,,,,\n",
         "people.csv": f"{PEOPLE_HEADER}P8,I8,child,Al Ray,2019-01-01,,\n",
@@ -72,7 +73,7 @@ def _one_case(tmp_path: Path, opened: str, seen: str | None) -> Any:
         files["events.csv"] = (
             f"{EVENTS_HEADER}E80,I8,face_to_face_contact,completed,,{seen},P8,W1,home,\n"
         )
-    return basic_plus(tmp_path, files)
+    return basic_plus(tmp_path, files, team=team)
 
 
 def _measure_and_step(run: Any, today: str) -> tuple[tuple[int, int, str | None], str]:
@@ -84,6 +85,7 @@ def _measure_and_step(run: Any, today: str) -> tuple[tuple[int, int, str | None]
 
 def test_a_plain_date_intake_starts_at_midnight_for_the_engine_and_the_measure(
     tmp_path: Path,
+    backend: object | None,
 ) -> None:
     # EXPORTS.md: a plain date is the start of that day. Intake 2026-11-23 + 24 hours =
     # 2026-11-24 00:00. On the 23rd the child can still be seen in time: the step is open
@@ -92,7 +94,7 @@ def test_a_plain_date_intake_starts_at_midnight_for_the_engine_and_the_measure(
     # on both days (the engine used to say "due today" on the 24th).
     # (The fixture's 004, intake 2026-11-22 09:30 + 24 hours, is pending on the 23rd and
     # late on the 24th: it is the other case in each count.)
-    run = _one_case(tmp_path, "2026-11-23", None)
+    run = _one_case(tmp_path, "2026-11-23", None, backend)
     on_23 = _measure_and_step(run, "2026-11-23")
     assert on_23[0][:2] == (0, 0) and on_23[1] == "open"
     assert "2 still within the response window, not counted yet" in (on_23[0][2] or "")
@@ -105,15 +107,17 @@ def test_a_plain_date_intake_starts_at_midnight_for_the_engine_and_the_measure(
     )
 
 
-def test_a_deadline_within_the_day_is_due_today_for_both(tmp_path: Path) -> None:
+def test_a_deadline_within_the_day_is_due_today_for_both(
+    tmp_path: Path, backend: object | None
+) -> None:
     # Intake 2026-11-23 09:30 + 24 hours = 2026-11-24 09:30: on the 24th the step is due
     # today and the measure still waits; seen at 09:00 that day, it is on time for both.
     # (004, the fixture's, is late by then: the 1 in each denominator.)
-    run = _one_case(tmp_path, "2026-11-23T09:30", None)
+    run = _one_case(tmp_path, "2026-11-23T09:30", None, backend)
     on_24 = _measure_and_step(run, "2026-11-24")
     assert on_24[0][:2] == (0, 1) and on_24[1] == "open"
     assert "1 still within the response window, not counted yet" in (on_24[0][2] or "")
     (tmp_path / "seen").mkdir()
-    seen = _one_case(tmp_path / "seen", "2026-11-23T09:30", "2026-11-24T09:00")
+    seen = _one_case(tmp_path / "seen", "2026-11-23T09:30", "2026-11-24T09:00", backend)
     card, status = _measure_and_step(seen, "2026-11-25")
     assert card[:2] == (1, 2) and status == "done"
