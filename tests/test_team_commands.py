@@ -659,3 +659,20 @@ def test_an_empty_database_is_told_to_run_db_init(pg: pgserver.Server) -> None:
     name = pg.new_database()
     got = RUNNER.invoke(app, ["--db", pg.url(pgserver.OWNER, name), "next"])
     assert got.exit_code == 1 and "not initialised; its owner runs casecli db init" in got.stderr
+
+
+def test_the_tuis_score_says_why_a_measure_has_no_figure(pg: pgserver.Server) -> None:
+    # The CLI's score prints the reason under a line with no figure; the TUI's score view
+    # showed blanks (a review). A worker on a team store: placement stability and the other
+    # measures that follow a child across cases say why.
+    from tests.tui.helpers import drive, press, screen_text
+
+    t = pgserver.sample_team(pg)
+    seen: list[str] = []
+
+    async def score(app: Any, pilot: Any) -> None:
+        await press(app, pilot, "s")
+        seen.append(" ".join(screen_text(app).split()))
+
+    drive(WORKER, score, db=t.url_of(WORKER), size=(100, 60))
+    assert "no figure: it follows each child across cases you read in part" in seen[0]

@@ -129,6 +129,8 @@ class ScoreScreen(Mine):
             words = [sc.when_words(line.period, card.today)]
             if line.applicable:
                 words.append(sc.count_words(m, r))
+            elif sc.read_in_part(line):  # a team store: why there is no figure
+                words.append("no figure: it follows each child across cases you read in part")
             if line.gap_work:
                 words.append(line.gap_work)
             title = Text(m.title)

@@ -116,11 +116,17 @@ def _across(m: Measure) -> bool:
     return m.level != "office" and m.family not in measures.PER_CASE
 
 
+def read_in_part(line: Line) -> bool:
+    """Whether ``line`` has no figure because the login reads only part of a child's cases
+    (:func:`reads_in_part`: a team store's)."""
+    return not line.applicable and _across(line.measure)
+
+
 def not_counted(card: Scorecard) -> list[Line]:
     """The lines of ``card`` with a goal but no figure because the login reads only part
-    of a child's cases (:func:`reads_in_part`): ``focus`` and the digests name them rather
+    of a child's cases (:func:`read_in_part`): ``focus`` and the digests name them rather
     than say no goal is missed."""
-    return [x for x in card.lines if x.goal is not None and not x.applicable and _across(x.measure)]
+    return [x for x in card.lines if x.goal is not None and read_in_part(x)]
 
 
 def team_hidden(conn: sqlite3.Connection) -> tuple[str, ...]:
