@@ -185,7 +185,7 @@ def mstore(
         yield conn
         conn.close()
         return
-    from casecli.core.store import dialect, team
+    from casecli.core.store import team
     from tests import pgserver
 
     path = Path(conn.execute("PRAGMA database_list").fetchone()[2])
@@ -194,7 +194,7 @@ def mstore(
     with t.owner() as raw:
         team.init(raw)
         pgserver.load_sample(raw, t.name, path, (*pgserver.TABLES, "recorded_events"))
-    pg = dialect.PostgresConnection(team.connect(t.url))
+    pg = team.open_store(t.url)
     yield pg  # type: ignore[misc]
     pg.close()
 

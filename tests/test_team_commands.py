@@ -522,12 +522,12 @@ def test_two_people_resolving_one_barrier_at_once_the_second_is_told(
     # sentence rather than shown their name on it.
     from casecli.core.engine import playbooks
     from casecli.core.local import record
-    from casecli.core.store import dialect, team
+    from casecli.core.store import team
 
     t = pgserver.sample_team(pg)
     day = date(2026, 11, 24)
-    mine = dialect.PostgresConnection(team.connect(t.url_of(WORKER)))
-    theirs = dialect.PostgresConnection(team.connect(t.url_of(SUPERVISOR)))
+    mine = team.open_store(t.url_of(WORKER))
+    theirs = team.open_store(t.url_of(SUPERVISOR))
     me, boss = team.actor(mine, None), team.actor(theirs, None)
     barrier = record.add_barrier(mine, me, "C0000165", "the bed", today=day, books=playbooks.load())
     plain = mine.execute

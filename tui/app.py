@@ -212,11 +212,9 @@ class CasecliApp(App[None]):
 def _out_of_reach(exc: BaseException) -> bool:
     """Whether the watch's failure is the store being out of reach (a team store's server
     down or refusing connections, a file being replaced), not a bug of casecli's."""
-    from casecli.core.errors import CasecliError
+    from casecli.core.errors import CasecliError, from_driver
 
-    return (
-        isinstance(exc, (CasecliError, OSError)) or type(exc).__module__.split(".")[0] == "psycopg"
-    )
+    return isinstance(exc, (CasecliError, OSError)) or from_driver(exc)
 
 
 def make_app(

@@ -44,9 +44,9 @@ class Session:
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
         if isinstance(self.db, str):  # a team store: the session's login is who reads
-            from casecli.core.store import dialect, team
+            from casecli.core.store import team
 
-            conn: Any = dialect.PostgresConnection(team.connect(self.db))
+            conn: Any = team.open_store(self.db)
         else:
             conn = store.connect(self.db)
         try:

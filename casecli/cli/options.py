@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from casecli.cli.usage import Command, echo, reflow
-from casecli.core.errors import CasecliError, UsageError
+from casecli.core.errors import CasecliError, UsageError, from_driver
 
 if TYPE_CHECKING:
     from casecli.core.store.scope import Actor
@@ -173,9 +173,9 @@ class Settings:
         from casecli.core.store import freshness, store
 
         if self.team is not None:
-            from casecli.core.store import dialect, team
+            from casecli.core.store import team
 
-            conn: Any = dialect.PostgresConnection(team.connect(self.team))
+            conn: Any = team.open_store(self.team)
             try:
                 team.require_current(conn)
             except BaseException:
@@ -310,7 +310,7 @@ def command(
                     raise
                 fail(str(problem), problem.exit_code)
             except Exception as exc:  # noqa: BLE001  (a team store's refusal: one sentence)
-                if settings is None or settings.team is None or not _from_driver(exc):
+                if settings is None or settings.team is None or not from_driver(exc):
                     raise
                 reason = (str(exc).strip().splitlines() or ["refused"])[0].strip().rstrip(".")
                 fail(f"The team store refused this: {reason}.", 1)
@@ -333,11 +333,6 @@ def not_on_team(what: str) -> str:
         f"{what} does not run on a team store yet (issue 17: casecli sync is still to come"
         " there); use a SQLite store with --db FILE."
     )
-
-
-def _from_driver(exc: BaseException) -> bool:
-    """Whether ``exc`` is PostgreSQL's (psycopg's), not a bug of casecli's."""
-    return type(exc).__module__.split(".")[0] == "psycopg"
 
 
 def say(settings: Settings, data: Any, message: str) -> None:

@@ -11,3 +11,9 @@ class UsageError(CasecliError):
     """The command was called wrongly (exit status 2, like a bad option)."""
 
     exit_code = 2
+
+
+def from_driver(exc: BaseException) -> bool:
+    """Whether ``exc`` is the PostgreSQL driver's (psycopg's: a team store refused or could
+    not be reached), not a bug of casecli's. Tells without importing the driver."""
+    return type(exc).__module__.split(".")[0] == "psycopg"

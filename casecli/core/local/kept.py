@@ -66,6 +66,7 @@ from casecli.core.engine.barriers import Barrier
 from casecli.core.engine.engine import CaseView, Milestone
 from casecli.core.engine.urgency import Term
 from casecli.core.local import nextcache
+from casecli.core.store.store import on_team
 
 VERSION = 8  # of the layout (4: columns, a digest; 5: next action; 6: a row per day;
 # 7: a row per worker, holding their cases' briefs; 8: a line per brief in that row)
@@ -409,7 +410,7 @@ def _unbundle(text: Any, rest: Any, digest: Any, full: bool) -> list[list[Any]] 
 def store_path(conn: sqlite3.Connection) -> Path | None:
     """The store's file (None for an in-memory or temporary database, and for a team
     store: nothing read there is kept, as other people write it)."""
-    if getattr(conn, "dialect", None) == "postgresql":
+    if on_team(conn):
         return None
     for _, name, file in conn.execute("PRAGMA database_list"):
         if name == "main":

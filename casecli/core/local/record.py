@@ -26,7 +26,7 @@ from casecli.core.engine.casedata import recorded_events_for  # noqa: F401  (rea
 from casecli.core.errors import CasecliError, UsageError
 from casecli.core.store import contract
 from casecli.core.store.scope import Actor, check_case
-from casecli.core.store.store import store_error
+from casecli.core.store.store import on_team, store_error
 
 LOCATIONS = contract.EVENTS.column("location").values
 GOAL_STATUSES = contract.CASE_GOALS.column("status").values
@@ -80,7 +80,7 @@ def audit(
     """The write's audit row, in its transaction. Not on a team store: there the
     database's own triggers write it, from the session's login (a client's row would be
     refused, and could say anything)."""
-    if getattr(conn, "dialect", None) == "postgresql":
+    if on_team(conn):
         return
     conn.execute(
         "INSERT INTO audit_log (at, who, action, entity, entity_id, detail) VALUES (?, ?, ?, ?, ?, ?)",

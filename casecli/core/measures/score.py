@@ -36,6 +36,7 @@ from casecli.core.measures.goals import Goal
 from casecli.core.measures.measures import Calculator, Counts, Measure, Result
 from casecli.core.measures.periods import Period
 from casecli.core.store.scope import Actor, home
+from casecli.core.store.store import on_team
 
 EPS = 1e-9
 
@@ -96,15 +97,14 @@ def resolve_scope(
             "(your own work, your unit and your office; a supervisor's unit, a manager's office)."
         )
     hidden: tuple[str, ...] = ()
-    if getattr(conn, "dialect", None) == "postgresql":
-        sight = TEAM_SIGHT.get(who.role, ("worker",))
-        if kind not in sight:
+    if on_team(conn):
+        if kind not in TEAM_SIGHT.get(who.role, ("worker",)):
             raise CasecliError(
                 f"On a team store your login reads {TEAM_WORDS.get(who.role, 'your own cases')}"
                 f" alone, so {kind} {scope_id}'s figures cannot be counted from it; ask its"
                 f" {'manager' if kind == 'office' else 'supervisor'}."
             )
-        hidden = tuple(k for k in ("unit", "office") if k not in sight)
+        hidden = _hidden(who.role)
     unit_id = dict(reach).get("unit")
     office_id = dict(reach).get("office")
     return Scope(kind, scope_id, _name(conn, kind, scope_id), unit_id, office_id, hidden)
@@ -132,11 +132,7 @@ def not_counted(card: Scorecard) -> list[Line]:
 def team_hidden(conn: sqlite3.Connection) -> tuple[str, ...]:
     """The comparisons (unit, office) the session's login cannot read on a team store (its
     staff member's role: :data:`TEAM_SIGHT`); () on a personal store or for an admin."""
-    if getattr(conn, "dialect", None) != "postgresql":
-        return ()
-    row = conn.execute("SELECT role FROM casecli_me()").fetchone()
-    sight = TEAM_SIGHT.get(str(row[0]) if row else "", ("worker",))
-    return tuple(k for k in ("unit", "office") if k not in sight)
+    return _hidden(_login_role(conn)) if on_team(conn) else ()
 
 
 def reads_in_part(conn: sqlite3.Connection) -> bool:
@@ -144,13 +140,24 @@ def reads_in_part(conn: sqlite3.Connection) -> bool:
     not an admin. A measure that follows a child across cases (re-entry, maltreatment in
     care, recurrence, permanency: ``measures.PER_CASE`` are the others) would then be
     counted from the cases it can read, a figure no rule gives; it has none instead."""
-    if getattr(conn, "dialect", None) != "postgresql":
-        return False
-    admin = getattr(conn, "admin", None)
-    if admin is None:
-        admin = bool(conn.execute("SELECT casecli_is_admin()").fetchone()[0])
-        conn.admin = admin  # type: ignore[attr-defined]
-    return not admin
+    return on_team(conn) and _login_role(conn) != "admin"
+
+
+def _login_role(conn: sqlite3.Connection) -> str:
+    """The role of the team store login's staff member (an admin acting as someone is an
+    admin: the database shows them every row), asked once per connection."""
+    role = getattr(conn, "login_role", None)
+    if role is None:
+        row = conn.execute("SELECT role FROM casecli_me()").fetchone()
+        role = str(row[0]) if row else ""
+        conn.login_role = role  # type: ignore[attr-defined]
+    return str(role)
+
+
+def _hidden(role: str) -> tuple[str, ...]:
+    """The comparisons a login of ``role`` cannot read on a team store."""
+    sight = TEAM_SIGHT.get(role, ("worker",))
+    return tuple(k for k in ("unit", "office") if k not in sight)
 
 
 # What each role's login reads on a team store (its row-level security), as scopes.

@@ -18,6 +18,7 @@ import sqlite3
 from typing import Any, NamedTuple
 
 from casecli.core.errors import CasecliError
+from casecli.core.store.store import on_team
 
 
 class Actor(NamedTuple):
@@ -189,7 +190,7 @@ def check_case(conn: sqlite3.Connection, who: Actor, case_id: str) -> dict[str, 
     cur = conn.execute("SELECT * FROM cases WHERE case_id = ?", (case_id,))
     row = cur.fetchone()
     if row is None:
-        if getattr(conn, "dialect", None) == "postgresql":  # the database hides the rest
+        if on_team(conn):  # the database hides the rest
             raise CasecliError(
                 f"There is no case {case_id} in your scope on this team store; check the case id."
             )

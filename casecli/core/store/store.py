@@ -229,6 +229,12 @@ def _immutable_is_safe(exc: sqlite3.Error, path: Path) -> bool:
         return False
 
 
+def on_team(conn: object) -> bool:
+    """Whether ``conn`` is a team store's (``dialect.PostgresConnection``), not a SQLite
+    file's: its SQL goes through the dialect, and it has no file, pragmas or side files."""
+    return getattr(conn, "dialect", None) == "postgresql"
+
+
 def sibling(conn: sqlite3.Connection, wait_ms: int | None = None) -> sqlite3.Connection | None:
     """Another connection to the store ``conn`` has open, for reading only (``query_only``),
     configured the same, for a reader that runs statements side by side in threads
@@ -238,7 +244,7 @@ def sibling(conn: sqlite3.Connection, wait_ms: int | None = None) -> sqlite3.Con
     waits on a lock (default the store's busy timeout; 0 beside a writer's own
     transaction, whose lock it would otherwise wait out). None on a team store too: its
     server runs statements side by side for every session already."""
-    if getattr(conn, "dialect", None) == "postgresql":
+    if on_team(conn):
         return None
     files = [row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"]
     if not files or not files[0]:

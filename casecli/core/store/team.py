@@ -114,6 +114,14 @@ def connect(url: str) -> Any:
         ) from None
 
 
+def open_store(url: str) -> Any:
+    """The team store at ``url`` as casecli's readers and writers use it: :func:`connect`'s
+    connection with its SQL going through ``dialect.PostgresConnection``."""
+    from casecli.core.store import dialect
+
+    return dialect.PostgresConnection(connect(url))
+
+
 def _scrubbed(reason: str, url: str) -> str:
     """``reason`` without the address's password, should the driver have repeated it."""
     try:
