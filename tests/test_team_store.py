@@ -577,3 +577,19 @@ def test_a_store_older_than_casecli_says_to_migrate(made: Team) -> None:
     got = runner.invoke(app, ["--db", made.url, "db", "migrate"])
     assert got.exit_code == 0, got.output
     assert runner.invoke(app, ["--db", mine, "next"]).exit_code == 0
+
+
+def test_any_login_may_check_the_store_and_sees_its_own_rows(made: Team) -> None:
+    # `casecli db check` as a worker said "permission denied for table casecli_schema": the
+    # schema's version was the owner's to read. It is everyone's; the counts are the rows
+    # the login sees.
+    from typer.testing import CliRunner
+
+    from casecli.cli.main import app
+
+    mine = made.server.url(made.login("S0003"), made.name)
+    got = CliRunner().invoke(app, ["--db", mine, "--json", "db", "check"])
+    assert got.exit_code == 0, got.output
+    report = json.loads(got.stdout)
+    assert report["ok"] and report["schema"] == store.latest_version()
+    assert report["counts"]["cases"] == len(_sqlite_cases("S0003"))

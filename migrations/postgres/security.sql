@@ -136,7 +136,8 @@ REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 -- Read: everything but the rejects (raw export rows of any case: an admin's).
 GRANT SELECT ON staff, cases, people, events, referrals, signals, payments, removals,
     placements, case_goals, costs, sync_log, sync_files, sync_cases, recorded_events,
-    barriers, goal_progress, notes, performance_goals, audit_log, pragma_user_version
+    barriers, goal_progress, notes, performance_goals, audit_log, pragma_user_version,
+    casecli_schema  -- (the schema's version: casecli db check, by anyone)
     TO casecli_worker, casecli_supervisor, casecli_manager, casecli_admin;
 -- Local writes (record, wait, resolve, progress, notes), each through the policies.
 GRANT INSERT ON recorded_events, barriers, goal_progress, notes
@@ -370,4 +371,4 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATE
 -- (casecli db migrate applies them again) rather than failing on a function it lacks.
 CREATE OR REPLACE FUNCTION casecli_revision()
 RETURNS INTEGER
-LANGUAGE sql IMMUTABLE AS $$ SELECT 2 $$;
+LANGUAGE sql IMMUTABLE AS $$ SELECT 3 $$;

@@ -410,8 +410,9 @@ def actor(conn: Any, wanted: str | None) -> Any:
 
 
 # The revision of security.sql and sqlite.sql this casecli applies (casecli_revision() in
-# the store): 2 for SQLite's functions and the indexed scope policies (issue 17).
-REVISION = 2
+# the store): 2 for SQLite's functions and the indexed scope policies, 3 for everyone's
+# read of the schema's version (casecli db check by any login) (issue 17).
+REVISION = 3
 
 
 def revision(conn: Any) -> int:
