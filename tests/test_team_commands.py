@@ -424,16 +424,16 @@ def test_twenty_people_recording_at_once_beside_a_sync_lose_nothing(
     pg: pgserver.Server, tmp_path: Path, backend: str
 ) -> None:
     # Issue 17 item 7: 20 processes, each a worker recording a visit on their own case,
-    # started together, while the store's big write runs: on a personal store a real
-    # `casecli sync` of the sample's export (its lock held for the whole sync); on a team
-    # store, where casecli sync does not run yet, the owner's transaction rewriting every
-    # case row, held open for a second, as a sync's would be. Every visit is there once,
-    # with its audit row, and the write did not wait for them nor they for it to fail.
+    # started together, while a real `casecli sync` of the sample's export runs (its lock,
+    # on a personal store, held for the whole sync; on a team store its transaction, which
+    # rewrites every case: each case's name changed). Every visit is there once, with its
+    # audit row, and the sync did not wait for them nor they for it to fail.
+    import csv
+    import io
     import os
     import subprocess
     import sys
     import threading
-    import time
 
     from casecli.demo.export import write_demo
 
@@ -444,6 +444,21 @@ def test_twenty_people_recording_at_once_beside_a_sync_lose_nothing(
         shutil.copy(pgserver.SAMPLE, db)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CASECLI_")}
     env["CASECLI_CONFIG"] = "/nonexistent/c.toml"
+    export = tmp_path / "export"
+    write_demo(export, cases=1000, seed=1, today=date(2026, 11, 24))
+    if b is not None:  # the team's logins; every case renamed, so that the sync writes
+        for name, column, change in (
+            ("staff.csv", "login", lambda r: b.t.login(r["staff_id"])),
+            ("cases.csv", "name", lambda r: f"{r['name']} (renamed)"),
+        ):
+            with (export / name).open(newline="") as fh:
+                read = list(csv.DictReader(fh))
+            out = io.StringIO()
+            w = csv.DictWriter(out, fieldnames=list(read[0]), lineterminator="\n")
+            w.writeheader()
+            for r in read:
+                w.writerow({**r, column: change(r)})
+            (export / name).write_text(out.getvalue())
 
     def record(staff_id: str, case_id: str) -> subprocess.Popen[str]:
         where = ["--db", str(db), "--as", staff_id] if b is None else ["--db", b.t.url_of(staff_id)]
@@ -453,20 +468,16 @@ def test_twenty_people_recording_at_once_beside_a_sync_lose_nothing(
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )  # fmt: skip
 
+    synced: list[dict[str, Any]] = []
+
     def big_write() -> None:
-        if b is None:
-            export = tmp_path / "export"
-            write_demo(export, cases=1000, seed=1, today=date(2026, 11, 24))
-            got = subprocess.run(
-                [sys.executable, "-m", "casecli.cli.main", "--db", str(db), "--today", TODAY,
-                 "sync", str(export), "--full"],
-                capture_output=True, text=True, env=env, timeout=300,
-            )  # fmt: skip
-            assert got.returncode == 0, got.stderr
-            return
-        with b.t.owner() as conn, conn.transaction():
-            conn.execute("UPDATE cases SET updated_at = updated_at")
-            time.sleep(1)
+        got = subprocess.run(
+            [sys.executable, "-m", "casecli.cli.main", "--db", str(db) if b is None else b.t.url,
+             "--today", TODAY, "--json", "sync", str(export), "--full"],
+            capture_output=True, text=True, env=env, timeout=300,
+        )  # fmt: skip
+        assert got.returncode == 0, got.stderr
+        synced.append(json.loads(got.stdout))
 
     writer = threading.Thread(target=big_write)
     writer.start()
@@ -486,7 +497,9 @@ def test_twenty_people_recording_at_once_beside_a_sync_lose_nothing(
             rows = conn.execute("SELECT recorded_by, case_id FROM recorded_events").fetchall()
             audited = conn.execute("SELECT who FROM audit_log WHERE action = 'record'").fetchall()
         assert sorted(audited) == sorted((b.t.login(s),) for s, _ in people)
+        assert synced[0]["files"]["cases.csv"]["updated"] == 1000
     assert sorted(rows) == sorted(people)
+    assert synced and synced[0]["status"] in ("applied", "unchanged")
 
 
 def test_focus_finds_the_same_cases_on_a_team_store_for_every_measure(

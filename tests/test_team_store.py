@@ -326,7 +326,7 @@ def test_the_command_line_on_a_team_store(made: Team, pg: pgserver.Server) -> No
             _sqlite_cases("S0008")
         )
     got = runner.invoke(app, ["--db", made.url, "sync", "/nonexistent"])
-    assert got.exit_code == 1 and "casecli sync does not run on a team store yet" in got.stderr
+    assert got.exit_code == 1 and "The export folder /nonexistent does not exist" in got.stderr
     got = runner.invoke(app, ["--db", made.url, "db", "warm"])
     assert got.exit_code == 1 and "a team store keeps none" in got.stderr
     assert "Traceback" not in got.output

@@ -221,8 +221,8 @@ def _team_init(settings: Settings, url: str) -> None:
         settings,
         {"db": where, "schema": version, "created": True},
         f"Initialised the team store {where} at schema {version}, with its roles and"
-        " policies. Once its staff are loaded (casecli sync does not run on a team store yet),"
-        " run casecli db grant.",
+        " policies. Sync an export into it (casecli sync, as its owner), then run casecli db"
+        " grant.",
     )
 
 

@@ -328,11 +328,8 @@ def command(
 
 
 def not_on_team(what: str) -> str:
-    """The sentence for a command that does not run on a team store yet (``what``: it)."""
-    return (
-        f"{what} does not run on a team store yet (issue 17: casecli sync is still to come"
-        " there); use a SQLite store with --db FILE."
-    )
+    """The sentence for a command that does not run on a team store (``what``: it)."""
+    return f"{what} does not run on a team store; use a SQLite store with --db FILE."
 
 
 def say(settings: Settings, data: Any, message: str) -> None:

@@ -1,5 +1,6 @@
 """``casecli sync FOLDER`` and ``casecli rejects``."""
 
+import functools
 import textwrap
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,7 +11,7 @@ from casecli.cli.options import Settings, command
 
 
 def register(app: typer.Typer) -> None:
-    @command(app, "sync")
+    @command(app, "sync", team=True)
     def sync(
         settings: Settings,
         folder: Annotated[
@@ -44,9 +45,14 @@ def register(app: typer.Typer) -> None:
 
         bar = _progress(settings)
         pending: list[Any] = []  # what brings the kept views up to date, run after the output
+        if settings.team is not None:  # a team store (casecli.core.ingest.team_sync)
+            from casecli.core.ingest.team_sync import sync_team
+
+            run: Any = functools.partial(sync_team, settings.team)
+        else:
+            run = functools.partial(sync_store, settings.db_path())
         try:
-            result = sync_store(
-                settings.db_path(),
+            result = run(
                 folder,
                 today=settings.today,
                 profile=profile,
@@ -71,7 +77,7 @@ def register(app: typer.Typer) -> None:
         else:
             _show(result, settings)
         _bring_up_to_date(settings, pending)
-        if not dry_run and result.exit_code in (0, 3):
+        if not dry_run and result.exit_code in (0, 3) and settings.team is None:
             # A worker syncing their own laptop's store (their login in staff.csv, or
             # casecli config set user ID) finds their next already worked out for the new
             # data (casecli.core.local.nextcache); with nobody to work it out for, nothing runs.

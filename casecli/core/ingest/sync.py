@@ -31,7 +31,7 @@ from casecli.core.ingest.checks import LOCAL_TIME
 from casecli.core.ingest.manifest import Manifest, check_order, read_manifest
 from casecli.core.ingest.profiles import resolve
 from casecli.core.ingest.source import SourceFile, find
-from casecli.core.ingest.sync_job import Job, SyncProgress
+from casecli.core.ingest.sync_job import Job, StoreSide, SyncProgress
 from casecli.core.ingest.sync_result import FileResult, Reject, SyncResult
 from casecli.core.store import storelock
 from casecli.core.store.contract import RECORD_TYPES
@@ -72,13 +72,16 @@ def sync(
     on_plan: Callable[[list[SourceFile]], None] | None = None,
     fail_after: str | None = None,
     before_commit: BeforeCommit | None = None,
+    side: StoreSide | None = None,
 ) -> SyncResult:
     """Sync the export in ``folder``. ``timezone``: the config's (a profile's wins);
     ``fail_after`` (tests only) raises after that table. ``before_commit``: called with
     the connection and the sync's id once everything is written, before the commit (when
     the sync is applied, changed or not); what it returns is called with the connection after the
     commit (what is kept beside the store, brought up to date: ``kept_counts.refresh``).
-    Neither can fail the sync: whatever they raise is dropped."""
+    Neither can fail the sync: whatever they raise is dropped. ``side``: when ``conn`` is
+    a scratch copy of part of a team store (``team_sync``), what fills it as the sync
+    goes and says which of the store's tables have rows."""
     folder = Path(folder)
     if not folder.exists():
         raise CasecliError(f"The export folder {folder} does not exist; check the path.")
@@ -128,7 +131,10 @@ def sync(
             f"{folder} holds no export files (staff.csv, cases.csv, …); check the folder, "
             "or give a profile that names the files (--profile)."
         )
-    empty_store = conn.execute("SELECT NOT EXISTS (SELECT 1 FROM cases)").fetchone()[0]
+    empty_store = (
+        not (side and side.has_rows("cases"))
+        and conn.execute("SELECT NOT EXISTS (SELECT 1 FROM cases)").fetchone()[0]
+    )
     if empty_store and (sources["staff"] is None or sources["cases"] is None):
         missing = " and ".join(n for n in ("staff", "cases") if sources[n] is None)
         raise CasecliError(
@@ -172,10 +178,13 @@ def sync(
         jobs = []
         for rt in RECORD_TYPES:
             job = Job(conn, rt, sources[rt.name], prof, kind, sync_id, gone_on, result, progress)
+            job.side = side
             job.run(read)
             jobs.append(job)
             if fail_after == rt.name:
                 raise RuntimeError(f"injected failure after {rt.name}")
+        if side is not None:
+            side.before_touched(jobs)
         for job in jobs:  # after removals, which placements lead to
             job.record_touched()
         for file, (names, used) in read.items():

@@ -69,12 +69,15 @@ def apply_staged(
     header_columns: tuple[str, ...],
     sync_id: int,
     touched: Touched | None = None,
+    was_empty: bool | None = None,
 ) -> Applied:
     """Apply the good staged rows of ``rt`` with the file's ``header_columns``; into
     ``touched``, the ``case_links`` of the rows written, before and after (not when the
-    table was empty: then every case may have changed, which the caller records)."""
+    table was empty: then every case may have changed, which the caller records).
+    ``was_empty``: whether the table holds no row (the caller may know; else it is read)."""
     table = ck.q(rt.name)
-    was_empty = not conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
+    if was_empty is None:
+        was_empty = not conn.execute(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
     good = conn.execute(f"SELECT count(*) FROM {STAGE} WHERE {GOOD}").fetchone()[0]
     if not good:
         return Applied(was_empty, 0, 0, 0)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from casecli.core.ingest import checks as ck
 from casecli.core.ingest import fastchecks as fast
@@ -35,8 +36,29 @@ SyncProgress = Callable[[str, int], None]  # (file name, bytes of it read so far
 UNUSUAL = (csv.Error, LineTooLong)
 
 
+class StoreSide(Protocol):
+    """The store a sync writes, when the connection holds only part of it: a scratch
+    SQLite copy of the rows of a team store that the sync reads (``team_sync``)."""
+
+    def has_rows(self, table: str) -> bool:
+        """Whether the store's ``table`` held any row when the sync began."""
+        ...
+
+    def before_validate(self, job: Job, marks_gone: bool) -> None:
+        """Bring into the connection the stored rows ``job``'s staged rows are checked and
+        applied against (their keys, their references; every row still current when
+        ``marks_gone``)."""
+        ...
+
+    def before_touched(self, jobs: Sequence[Job]) -> None:
+        """Bring in the rows that lead a written row to its cases (``Job.record_touched``)."""
+        ...
+
+
 class Job:
     """One record type in one sync: stage, validate, apply, reject, mark gone."""
+
+    side: StoreSide | None = None  # (set by sync(): a scratch copy of a team store's part)
 
     def __init__(
         self,
@@ -130,11 +152,14 @@ class Job:
             self._stage_retries()
             self.seen = fast.UNSEEN_FILE  # rows from earlier exports: not looked at
         staged = conn.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
+        full = self.kind == "full" and self.source is not None and not fr.skipped
+        if staged and self.side is not None:
+            self.side.before_validate(self, full)
         if staged:
             self._validate(fr)
             was_empty = self._apply(fr)
             sync_rejects.settle(self, fr)
-            if self.kind == "full" and self.source is not None and not fr.skipped and not was_empty:
+            if full and not was_empty:
                 fr.gone = self._mark_gone_unless_unreadable(fr)
         if fr.inserted or fr.updated:  # only rows this sync wrote can bring a new case_type
             self._warn_unknown_values()
@@ -187,7 +212,7 @@ class Job:
         assert source is not None
         if source.file_map.distinct or any(c.ref == rt.name for c in rt.columns):
             return None
-        if conn.execute(f"SELECT EXISTS (SELECT 1 FROM main.{ck.q(rt.name)})").fetchone()[0]:
+        if self.has_rows():
             return None
         with Reader(source, self.profile, self._on_read()) as reader:
             header = reader.header
@@ -368,9 +393,23 @@ class Job:
         ).fetchone()
         return int(n), [int(x) for x in (lines or "").split(",") if x]
 
+    def has_rows(self) -> bool:
+        """Whether the table holds a row (on a team store: held one when the sync began,
+        or holds one now)."""
+        if self.side is not None and self.side.has_rows(self.rt.name):
+            return True
+        return bool(
+            self.conn.execute(
+                f"SELECT EXISTS (SELECT 1 FROM main.{ck.q(self.rt.name)})"
+            ).fetchone()[0]
+        )
+
     def _apply(self, fr: FileResult) -> bool:
         """Apply the good rows and fill the counts; say whether the table was empty before."""
-        done = apply_staged(self.conn, self.rt, self.header_columns, self.sync_id, self.touched)
+        done = apply_staged(
+            self.conn, self.rt, self.header_columns, self.sync_id, self.touched,
+            was_empty=not self.has_rows(),
+        )  # fmt: skip
         fr.inserted, fr.updated = done.inserted, done.updated
         self.touched_all = self.touched_all or (done.was_empty and done.inserted > 0)
         fr.unchanged = done.good - done.inserted - done.updated

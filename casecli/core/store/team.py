@@ -9,11 +9,11 @@ and write: row-level security policies, grants to four roles (``casecli_worker``
 in ``migrations/postgres/security.sql``. So a person who connects with ``psql`` sees
 exactly what casecli would show them.
 
-What this module does so far: connect (the driver, psycopg 3, is the optional extra
+What this module does: connect (the driver, psycopg 3, is the optional extra
 ``casecli[postgres]`` and is imported only here, only for a team store: the SQLite path
 never loads it); create the schema at the latest version and its security (``db init``);
 migrate it; check it; map staff logins to roles (``db grant``); say who the session is.
-Every other command says in one sentence that it does not run on a team store yet.
+The sync into a team store is ``casecli.core.ingest.team_sync``.
 
 The schema: a team store starts at schema 10 (``migrations/postgres/0010_team_store.sql``,
 the SQLite store's schema 1-10 in PostgreSQL's words); every later version of the one

@@ -1,0 +1,364 @@
+"""``casecli sync`` into a team store (PostgreSQL): the same sync, the same promises.
+
+A team store is synced by the one body of sync code a personal store uses (``sync``), so
+that a file gives the same rejects, at the same lines, with the same reasons, the same
+counts and the same rows on both. That code validates in SQLite's SQL against the store's
+own tables; here it runs against a scratch SQLite file that holds, as the sync goes, the
+part of the team store it reads (:class:`Part`, the ``StoreSide`` the sync asks):
+
+- before anything: which of the store's export tables hold rows, the sync log and its
+  files (the fingerprints of the last files, the order of exports), the outstanding
+  rejects, and the staff (small, and what units and offices are checked against);
+- before each file's rows are validated: the stored rows with the keys the file sends
+  (to tell inserted from updated from unchanged), the rows its references name (a case,
+  a person, a removal), and, when a full export marks what it lacks as gone, every row of
+  the table still current;
+- before the cases the sync changed are listed: the people and removals that lead a
+  written row to its cases.
+
+The rows the sync wrote there (every write stamps ``_sync_id``) are then copied into the
+team store with ``COPY`` and merged set-based (``INSERT … ON CONFLICT DO UPDATE``; a table
+empty before the sync is loaded by ``COPY`` straight into it), with the sync's log, its
+files, the cases it changed and its rejects, in ONE transaction: a failure, a kill or
+``--dry-run`` leaves the team store as it was. One sync at a time (a transaction-level
+advisory lock: a second is told that one is running); people recording visits and
+barriers meanwhile are not held up, as they write other tables.
+
+Who may sync a team store: its owner (the login that ran ``casecli db init``; the first
+sync, before any staff member exists, is the owner's) or an active admin. The scratch file
+is made in the system's temporary folder (``TMPDIR``) and removed after; a first load of a
+statewide export needs about as much room there as the export's CSV files.
+
+PostgreSQL's text cannot hold the NUL character (U+0000) that SQLite keeps: in a text cell
+that is not an id (an id holding one is rejected on both) it is stored as U+FFFD, the
+replacement character, and compared as such (the same row sent again is unchanged); a
+reject's value shows it so too.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from casecli.core.errors import CasecliError
+from casecli.core.ingest import checks as ck
+from casecli.core.ingest.sync import sync
+from casecli.core.ingest.sync_apply import STAGE
+from casecli.core.ingest.sync_job import Job
+from casecli.core.ingest.sync_result import SyncResult
+from casecli.core.store.contract import RECORD_TYPES, TEXT, ref_target
+
+# The advisory lock one sync of a team store holds (for its transaction): "casecli sync".
+LOCK = 0x63617365_73796E63
+BUSY = (
+    "Another sync is running on this team store, so nothing was applied; try again when it"
+    " finishes."
+)
+EXPORT_TABLES = tuple(rt.name for rt in RECORD_TYPES)
+WANT = "pg_temp.casecli_want"  # keys asked for, in the team store's session
+PUT = "pg_temp.casecli_put"  # rows written, before they are merged
+TEXT_OID = 25  # PostgreSQL's text
+NO_NUL = "casecli_no_nul"  # an SQL function of the scratch connection: _replace_nul
+
+
+def sync_team(url: str, folder: Path, **options: Any) -> SyncResult:
+    """Sync the export in ``folder`` into the team store at ``url`` (``sync``'s options;
+    ``before_commit`` is not taken: nothing is kept beside a team store)."""
+    from casecli.core.store import store, team
+
+    options.pop("before_commit", None)
+    pg = team.connect(url)
+    try:
+        team.require_current(pg)
+        with pg.transaction():
+            if not pg.execute("SELECT pg_try_advisory_xact_lock(%s)", (LOCK,)).fetchone()[0]:
+                raise CasecliError(BUSY)
+            options["run_by"], owner = _may_sync(pg)
+            with tempfile.TemporaryDirectory(prefix="casecli-sync-") as scratch:
+                conn = store.connect(Path(scratch) / "part.db", create=True)
+                try:
+                    conn.execute("PRAGMA journal_mode = MEMORY")  # a scratch file: nothing
+                    conn.execute("PRAGMA synchronous = OFF")  # to recover after a crash
+                    part = Part(pg, conn, owner=owner)
+                    part.seed()
+                    result = sync(conn, folder, side=part, **options)
+                    if result.sync_id is not None and result.status in ("applied", "unchanged"):
+                        part.push(result.sync_id)
+                finally:
+                    conn.close()
+        return result
+    finally:
+        pg.close()
+
+
+def _may_sync(pg: Any) -> tuple[str | None, bool]:
+    """The staff id the sync is run by (None: the store's owner), and whether the login
+    owns the tables (row-level security does not bind it); one sentence for a login that
+    is neither the owner nor an active admin."""
+    owner, staff_id, admin = pg.execute(
+        "SELECT pg_has_role(session_user, c.relowner, 'MEMBER'),"
+        " (SELECT staff_id FROM casecli_me()), casecli_is_admin()"
+        " FROM pg_class c WHERE c.oid = 'cases'::regclass"
+    ).fetchone()
+    if admin:
+        return str(staff_id), bool(owner)
+    if owner:
+        return None, True
+    raise CasecliError(
+        "Only an admin (or the team store's owner) may sync a team store; ask one to run"
+        " casecli sync."
+    )
+
+
+class Part:
+    """The part of a team store a sync reads, copied into its scratch SQLite connection as
+    it goes (``sync_job.StoreSide``), and what the sync wrote there, copied back."""
+
+    def __init__(self, pg: Any, conn: sqlite3.Connection, *, owner: bool = True) -> None:
+        self.pg, self.conn = pg, conn
+        self.owner = owner  # COPY into a table under row-level security is refused
+        self.held: dict[str, bool] = {}
+        self._columns: dict[str, list[str]] = {}
+        self._types: dict[str, list[int]] = {}
+        self.last_reject = 0
+        conn.create_function(NO_NUL, 1, _replace_nul, deterministic=True)
+
+    # -- what the sync asks -----------------------------------------------------------
+
+    def has_rows(self, table: str) -> bool:
+        return self.held.get(table, False)
+
+    def seed(self) -> None:
+        """What every sync reads: which tables hold rows, the sync log and files, the
+        outstanding rejects, the staff."""
+        for table in EXPORT_TABLES:
+            (self.held[table],) = self.pg.execute(
+                f"SELECT EXISTS (SELECT 1 FROM {ck.q(table)})"
+            ).fetchone()
+        self._copy_in("sync_log")
+        self._copy_in("sync_files")
+        self._copy_in("rejects", "WHERE t.resolved_sync_id IS NULL")
+        self._copy_in("staff")
+        (self.last_reject,) = self.pg.execute(
+            "SELECT coalesce(max(reject_id), 0) FROM rejects"
+        ).fetchone()
+
+    def before_validate(self, job: Job, marks_gone: bool) -> None:
+        rt = job.rt
+        # A NUL in a text cell is stored as U+FFFD (PostgreSQL's text cannot hold it), so
+        # compared as such with the stored row; an id holding one is rejected as on SQLite.
+        texts = [ck.q(c.name) for c in rt.columns if c.type == TEXT and not c.is_id]
+        if texts:
+            self.conn.execute(
+                f"UPDATE {STAGE} SET {', '.join(f'{c} = {NO_NUL}({c})' for c in texts)}"
+                f" WHERE {' OR '.join(f'instr({c}, char(0))' for c in texts)}"
+            )
+        if rt.name != "staff" and self.held[rt.name]:
+            keys = [ck.normalised(rt.column(k)) for k in rt.key]
+            wanted = self._staged(keys)
+            if wanted or marks_gone:
+                self._want(rt.name, list(rt.key), wanted)
+                self._copy_in(rt.name, f"WHERE {self._matching(rt.key)}")
+                if marks_gone:  # the rows a full export may mark gone: all still current
+                    self._copy_in(
+                        rt.name, f"WHERE t._gone_on IS NULL AND NOT {self._matching(rt.key)}"
+                    )
+        for col in rt.columns:
+            if col.ref is None:
+                continue
+            table, key = ref_target(col.ref)
+            if table == "staff" or not self.held[table]:  # the staff are all here
+                continue
+            wanted = self._staged([ck.normalised(col)])
+            if wanted:
+                self._want(table, [key], wanted)
+                self._copy_in(table, f"WHERE {self._matching((key,))}")
+
+    def before_touched(self, jobs: Sequence[Job]) -> None:
+        for table, column in (("removals", "removal_id"), ("people", "person_id")):
+            values = sorted({v for job in jobs for c, v in job.touched if c == column})
+            if values and self.held[table]:
+                self._want(table, [column], [(v,) for v in values])
+                self._copy_in(table, f"WHERE {self._matching((column,))}")
+
+    # -- what the sync wrote ----------------------------------------------------------
+
+    def push(self, sync_id: int) -> None:
+        """Copy what the sync wrote into the team store (the caller's transaction)."""
+        self._put("sync_log", "WHERE sync_id = ?", (sync_id,), insert=True)
+        for rt in RECORD_TYPES:
+            where = "WHERE _sync_id = ?"
+            if not self.held[rt.name]:  # empty before: straight in
+                self._put(rt.name, where, (sync_id,), insert=True)
+            else:
+                self._put(rt.name, where, (sync_id,), key=rt.key)
+        self._put("sync_files", "WHERE sync_id = ?", (sync_id,), insert=True)
+        self._put("sync_cases", "WHERE sync_id = ?", (sync_id,), insert=True)
+        # New rejects take ids after the store's last (the part holds the outstanding only).
+        self.conn.execute(
+            "CREATE TEMP TABLE new_ids AS SELECT reject_id AS old,"
+            " ? + row_number() OVER (ORDER BY reject_id) AS new FROM rejects WHERE sync_id = ?",
+            (self.last_reject, sync_id),
+        )
+        cols = self.columns("rejects")
+        picked = ", ".join("n.new" if c == "reject_id" else f"r.{ck.q(c)}" for c in cols)
+        self._put(
+            "rejects",
+            "WHERE sync_id = ?",
+            (sync_id,),
+            insert=True,
+            select=f"SELECT {picked} FROM rejects r JOIN temp.new_ids n ON n.old = r.reject_id"
+            " WHERE r.sync_id = ? ORDER BY r.reject_id",
+        )
+        self.conn.execute("DROP TABLE temp.new_ids")
+        # Earlier rejects this sync applied, superseded or saw again.
+        changed = ("reject_id", "resolved_sync_id", "resolution", "seen_sync_id")
+        self._load(
+            PUT,
+            changed,
+            self.conn.execute(
+                f"SELECT {', '.join(changed)} FROM rejects WHERE sync_id <> ?"
+                " AND (resolved_sync_id = ? OR seen_sync_id = ?)",
+                (sync_id, sync_id, sync_id),
+            ),
+            like="rejects",
+        )
+        self.pg.execute(
+            f"UPDATE rejects r SET resolved_sync_id = p.resolved_sync_id,"
+            f" resolution = p.resolution, seen_sync_id = p.seen_sync_id"
+            f" FROM {PUT} p WHERE r.reject_id = p.reject_id"
+        )
+        self.pg.execute(f"DROP TABLE {PUT}")
+
+    # -- the copying ------------------------------------------------------------------
+
+    def columns(self, table: str) -> list[str]:
+        """The table's columns (the scratch's: the team store has the same, at the same
+        schema version)."""
+        if table not in self._columns:
+            self._columns[table] = [
+                str(r[1]) for r in self.conn.execute(f"PRAGMA main.table_info({ck.q(table)})")
+            ]
+        return self._columns[table]
+
+    def _pg_types(self, table: str) -> list[int]:
+        """The team store's type of each of :meth:`columns` (for a binary ``COPY``)."""
+        if table not in self._types:
+            cols = ", ".join(ck.q(c) for c in self.columns(table))
+            cur = self.pg.execute(f"SELECT {cols} FROM {ck.q(table)} LIMIT 0")
+            self._types[table] = [d.type_code for d in cur.description]
+        return self._types[table]
+
+    def _copy_in(self, table: str, where: str = "", params: tuple[Any, ...] = ()) -> None:
+        """Rows of the team store's ``table`` (as ``t``; ``where``: a clause) into the
+        scratch's, where none with their key is yet: a row the sync already wrote there is
+        newer."""
+        cols = self.columns(table)
+        names = ", ".join(ck.q(c) for c in cols)
+        picked = ", ".join(f"t.{ck.q(c)}" for c in cols)
+        marks = ", ".join("?" * len(cols))
+        types = self._pg_types(table)  # (asked first: the connection is busy in a COPY)
+        with (
+            self.pg.cursor() as cur,
+            cur.copy(
+                f"COPY (SELECT {picked} FROM {ck.q(table)} t {where}) TO STDOUT (FORMAT BINARY)",
+                params or None,
+            ) as copy,
+        ):
+            copy.set_types(types)
+            self.conn.executemany(
+                f"INSERT OR IGNORE INTO main.{ck.q(table)} ({names}) VALUES ({marks})",
+                copy.rows(),
+            )
+
+    def _staged(self, exprs: list[str]) -> list[tuple[Any, ...]]:
+        """The distinct values of ``exprs`` (SQL over the staged rows, as they would be
+        stored) that the staged rows hold, none of them empty."""
+        filled = " AND ".join(f"({e}) IS NOT NULL" for e in exprs)
+        return self.conn.execute(
+            f"SELECT DISTINCT {', '.join(exprs)} FROM {STAGE} WHERE _err IS NULL AND {filled}"
+        ).fetchall()
+
+    def _want(self, table: str, columns: list[str], values: Iterable[tuple[Any, ...]]) -> None:
+        """``values`` of ``table``'s ``columns`` into the session's list of wanted keys."""
+        self._load(WANT, columns, values, like=table)
+        self.pg.execute(f"ANALYZE {WANT}")
+
+    def _matching(self, columns: Sequence[str]) -> str:
+        """True for a row ``t`` whose ``columns`` are wanted (:meth:`_want`)."""
+        same = " AND ".join(f"w.{ck.q(c)} = t.{ck.q(c)}" for c in columns)
+        return f"EXISTS (SELECT 1 FROM {WANT} w WHERE {same})"
+
+    def _load(
+        self, into: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]], *, like: str
+    ) -> None:
+        """``rows`` into a new session table ``into`` with ``like``'s ``columns``."""
+        names = ", ".join(ck.q(c) for c in columns)
+        self.pg.execute(f"DROP TABLE IF EXISTS {into}")
+        self.pg.execute(f"CREATE TEMP TABLE {into.split('.')[-1]} AS SELECT {names}"
+                        f" FROM {ck.q(like)} WITH NO DATA")  # fmt: skip
+        self._write(f"COPY {into} ({names}) FROM STDIN", rows)
+
+    def _write(self, statement: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        with self.pg.cursor() as cur, cur.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _put(
+        self,
+        table: str,
+        where: str,
+        params: tuple[Any, ...],
+        *,
+        insert: bool = False,
+        key: Sequence[str] = (),
+        select: str | None = None,
+    ) -> None:
+        """The scratch's rows of ``table`` picked by ``where`` into the team store's: by
+        ``COPY`` straight in (``insert``), or merged on ``key`` (replacing the stored row:
+        the scratch held it, and the sync changed it)."""
+        cols = self.columns(table)
+        names = ", ".join(ck.q(c) for c in cols)
+        rows: Iterable[tuple[Any, ...]] = self.conn.execute(
+            select or f"SELECT {names} FROM main.{ck.q(table)} {where}", params
+        )
+        texts = [c for c, t in zip(cols, self._pg_types(table), strict=True) if t == TEXT_OID]
+        nul = " OR ".join(f"instr({ck.q(c)}, char(0))" for c in texts)
+        if (
+            nul
+            and self.conn.execute(
+                f"SELECT EXISTS (SELECT 1 FROM main.{ck.q(table)} {where} AND ({nul}))", params
+            ).fetchone()[0]
+        ):  # (rare: a second look costs less than a look at each row here)
+            rows = _no_nul(rows)
+        if insert and self.owner:
+            self._write(f"COPY {ck.q(table)} ({names}) FROM STDIN", rows)
+            return
+        self._load(PUT, cols, rows, like=table)
+        if insert:  # (an admin: through the policies)
+            self.pg.execute(f"INSERT INTO {ck.q(table)} ({names}) SELECT {names} FROM {PUT}")
+            self.pg.execute(f"DROP TABLE {PUT}")
+            return
+        keys = ", ".join(ck.q(k) for k in key)
+        sets = ", ".join(f"{ck.q(c)} = EXCLUDED.{ck.q(c)}" for c in cols if c not in key)
+        self.pg.execute(
+            f"INSERT INTO {ck.q(table)} ({names}) SELECT {names} FROM {PUT}"
+            f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
+        )
+        self.pg.execute(f"DROP TABLE {PUT}")
+
+
+def _replace_nul(value: Any) -> Any:
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+
+
+def _no_nul(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """Rows with any NUL character in a text value replaced by U+FFFD (PostgreSQL's text
+    cannot hold NUL)."""
+    for row in rows:
+        if any(isinstance(v, str) and "\x00" in v for v in row):
+            row = tuple(_replace_nul(v) for v in row)
+        yield row

@@ -1,0 +1,234 @@
+"""``casecli sync`` on a team store (issue 17 item 3): the same promises as on a personal
+store. A run of exports, damaged ones among them, gives the same ``--json`` (counts,
+rejects at their lines and columns, warnings) and the same rows on both stores; only an
+admin or the owner syncs; one sync at a time; nothing of a failed sync is kept. Every
+test in test_sync.py runs on a team store too; these are what is the team store's own."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from casecli.cli.main import app
+from casecli.demo.export import write_demo
+from tests import pgserver
+from tests.conftest import FIXTURES, TODAY
+
+RUNNER = CliRunner(env={"CASECLI_CONFIG": "/nonexistent/c.toml", "CASECLI_USER": None})
+EXPORT_TABLES = ("staff", "cases", "people", "events", "referrals", "signals", "payments",
+                 "removals", "placements", "case_goals", "costs")  # fmt: skip
+# What each store keeps of its syncs (not when, nor where from: each its own)
+LOGGED = {
+    "sync_log": "sync_id, as_of, kind, profile, status, inserted, updated, unchanged, gone,"
+    " rejected, resolved, run_by",
+    "sync_files": "sync_id, record_type, file, sha256, fingerprint, rows, inserted, updated,"
+    " unchanged, gone, rejected, skipped",
+    "sync_cases": "sync_id, case_id",
+    "rejects": 'sync_id, record_type, file, line, "column", value, reason, row_key, raw,'
+    " retryable, resolved_sync_id, resolution, seen_sync_id",
+}
+
+
+@pytest.fixture
+def team(pg_server: Any) -> Iterator[str]:
+    """An empty team store's address, as its owner."""
+    name = pg_server.empty_team()
+    yield pg_server.url(pgserver.OWNER, name)
+    pg_server.drop(name)
+
+
+def sync(db: str, folder: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    got = RUNNER.invoke(app, ["--db", db, "--json", "--today", TODAY.isoformat(), "sync",
+                              str(folder), *args])  # fmt: skip
+    assert "Traceback" not in got.output, got.output
+    try:
+        return got.exit_code, json.loads(got.stdout)
+    except json.JSONDecodeError:
+        return got.exit_code, {"output": got.output}
+
+
+def rows(db: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row a sync writes, in one order, on either store."""
+    if db.startswith("postgresql://"):
+        from casecli.core.store import team
+
+        conn: Any = team.open_store(db)
+    else:
+        conn = sqlite3.connect(db)
+    try:
+        out = {}
+        for table in EXPORT_TABLES:
+            cols = [r[0] for r in conn.execute(f"SELECT * FROM {table} LIMIT 0").description]
+            out[table] = conn.execute(
+                f"SELECT * FROM {table} ORDER BY {', '.join(map(str, range(1, len(cols) + 1)))}"
+            ).fetchall()
+        for table, cols in LOGGED.items():
+            n = len(cols.split(","))
+            out[table] = conn.execute(
+                f"SELECT {cols} FROM {table} ORDER BY {', '.join(map(str, range(1, n + 1)))}"
+            ).fetchall()
+        # PostgreSQL's text holds no NUL: a team store keeps U+FFFD (team_sync)
+        return {t: [tuple(_no_nul(v) for v in r) for r in rs] for t, rs in out.items()}
+    finally:
+        conn.close()
+
+
+def _no_nul(value: Any) -> Any:
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+
+
+def both(lite: str, team: str, folder: Path, *args: str) -> dict[str, Any]:
+    """Sync ``folder`` into both stores; assert the same exit code, --json and rows."""
+    want, got = sync(lite, folder, *args), sync(team, folder, *args)
+    assert got == want, folder
+    theirs, ours = rows(team), rows(lite)
+    for table, mine in ours.items():
+        differ = [(a, b) for a, b in zip(theirs[table], mine, strict=False) if a != b]
+        assert len(theirs[table]) == len(mine) and not differ, (table, repr(differ[:2])[:600])
+    return got[1]
+
+
+def put(folder: Path, name: str, text: str) -> None:
+    (folder / name).write_text(text, encoding="utf-8", newline="")
+
+
+def lines(folder: Path, name: str) -> list[str]:
+    return (folder / name).read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def test_a_run_of_exports_damaged_ones_among_them_is_the_same_on_both_stores(
+    team: str, tmp_path: Path
+) -> None:
+    lite = str(tmp_path / "lite.db")
+    first = tmp_path / "first"
+    write_demo(first, cases=300, seed=3, today=TODAY)
+    cases = lines(first, "cases.csv")
+    events = lines(first, "events.csv")
+    header, c1, c2 = cases[0], cases[1], cases[2]
+    id1, id2 = c1.split(",")[0], c2.split(",")[0]
+    hostile = [
+        c1.replace(id1, "Z-9999", 1).replace(",20", ",9999", 1),  # a year past the contract's
+        c1.replace(id1, "\u0421" + id1[1:], 1),  # a look-alike id (Cyrillic С): its own case
+        c1.replace(id1, id1 + "\u200b", 1),  # a zero-width space in an id: rejected
+        c1.replace(id1, "Z-NUL", 1).replace(",open,", ",open,", 1),
+        c1.replace(id1, "Z-BIG", 1),
+        "Z-RAGGED,child_welfare,in_home\n",  # a ragged row in a full export
+    ]
+    # a NUL in a text cell (kept, as U+FFFD on a team store) and a 70 KiB one (rejected)
+    name = header.split(",").index("name")
+    for at, cell in ((3, "Nul\x00Name"), (4, "x" * 70_000)):
+        fields = hostile[at].split(",")
+        fields[name] = cell
+        hostile[at] = ",".join(fields)
+    put(first, "cases.csv", "".join([header, *cases[1:], *hostile]))
+    # an event of a case not yet sent (retried by every later sync), one with an offset
+    e = events[1].split(",")
+    late = [f"E-LATE,Z-LATER,{','.join(e[2:])}"]
+    put(first, "events.csv", "".join([*events, *late]))
+    one = both(lite, team, first, "--full")
+    assert one["status"] == "applied"
+    assert {(r["file"], r["column"]) for r in one["rejects"]} >= {
+        ("cases.csv", "opened_on"), ("cases.csv", "case_id"), ("cases.csv", "name"),
+        ("events.csv", "case_id"),
+    }  # fmt: skip
+    # the same export again: unchanged, every file skipped
+    again = both(lite, team, first, "--full")
+    assert again["status"] == "unchanged"
+    assert all(f["skipped"] for f in again["files"].values())
+    # a delta: the late case arrives (its event applies), a case changes, a key twice
+    delta = tmp_path / "delta"
+    delta.mkdir()
+    put(delta, "manifest.toml", 'as_of = 2026-11-24T23:30:00\nkind = "delta"\n')
+    moved = c2.replace(",open,", ",closed,", 1)
+    put(delta, "cases.csv", "".join([header, c1.replace(id1, "Z-LATER", 1), moved, moved]))
+    put(delta, "events.csv", "".join([events[0], events[1].replace(",", ",", 1)]))
+    two = both(lite, team, delta)
+    assert two["resolved"] == 1
+    assert two["files"]["cases.csv"]["inserted"] == 1
+    # a full export that lacks a case marks it (and nothing else) gone; the NUL row is the
+    # same row again, not an update (the ragged row and the zero-width id left out: a row
+    # whose key cannot be read keeps a full export from marking anything gone)
+    full = tmp_path / "full"
+    shutil.copytree(first, full)
+    put(full, "manifest.toml", 'as_of = 2026-11-25T23:00:00\nkind = "full"\n')
+    kept = [
+        x
+        for x in lines(first, "cases.csv")
+        if not x.startswith((id2 + ",", "Z-RAGGED")) and "\u200b" not in x
+    ]
+    put(full, "cases.csv", "".join([*kept, c1.replace(id1, "Z-LATER", 1)]))
+    three = both(lite, team, full)
+    assert three["files"]["cases.csv"]["gone"] == 1
+    assert three["files"]["cases.csv"]["updated"] == 0
+    # a dry run and a strict run change nothing, on either
+    assert both(lite, team, delta, "--dry-run", "--allow-older")["status"] in (
+        "would_apply",
+        "unchanged",
+    )
+    assert both(lite, team, first, "--strict", "--allow-older")["status"] == "failed"
+
+
+def test_a_nul_in_a_text_cell_is_kept_as_the_replacement_character(
+    team: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "e"
+    shutil.copytree(FIXTURES / "basic", folder)
+    text = (folder / "cases.csv").read_text()
+    put(folder, "cases.csv", text.replace(",Jones,", ",Jo\x00nes,"))
+    code, out = sync(team, folder)
+    assert code == 0 and out["rejects"] == []
+    assert [r for r in rows(team)["cases"] if "Jo\ufffdnes" in r]
+
+
+def test_only_an_admin_or_the_owner_syncs_a_team_store(pg_server: Any, tmp_path: Path) -> None:
+    t = pgserver.sample_team(pg_server)
+    try:
+        export = tmp_path / "export"
+        shutil.copytree(FIXTURES / "basic", export)  # (a delta: the sample's staff stay)
+        put(export, "manifest.toml", 'as_of = 2026-11-25T23:00:00\nkind = "delta"\n')
+        for staff_id in ("S0003", "S0002", "S0001"):  # a worker, a supervisor, a manager
+            got = RUNNER.invoke(app, ["--db", t.url_of(staff_id), "sync", str(export)])
+            assert got.exit_code == 1
+            assert got.output.strip() == (
+                "casecli: Only an admin (or the team store's owner) may sync a team store; ask one to"
+                " run casecli sync."
+            )
+        with t.owner() as conn:
+            assert conn.execute("SELECT count(*) FROM sync_log").fetchone()[0] == 1
+        got = RUNNER.invoke(app, ["--db", t.url_of("S0037"), "--json", "sync", str(export)])
+        assert got.exit_code == 0, got.output
+        with t.owner() as conn:
+            assert conn.execute(
+                "SELECT run_by FROM sync_log ORDER BY sync_id DESC LIMIT 1"
+            ).fetchone() == ("S0037",)
+    finally:
+        pg_server.drop(t.name)
+
+
+def test_a_second_sync_while_one_runs_is_told_and_applies_nothing(
+    team: str, tmp_path: Path
+) -> None:
+    from casecli.core.ingest.team_sync import LOCK
+    from casecli.core.store import team as team_store
+
+    holder = team_store.connect(team)
+    try:
+        with holder.transaction():
+            holder.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+            got = RUNNER.invoke(app, ["--db", team, "sync", str(FIXTURES / "basic")])
+        assert got.exit_code == 1
+        assert got.output.strip() == (
+            "casecli: Another sync is running on this team store, so nothing was applied; try again"
+            " when it finishes."
+        )
+    finally:
+        holder.close()
+    assert rows(team)["cases"] == []
+    assert sync(team, FIXTURES / "basic")[0] == 0  # and once it has finished, it runs
