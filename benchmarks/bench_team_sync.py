@@ -14,6 +14,8 @@ each full sync. Each run, in a rotating order:
             csv), one unindexed text table per file, one transaction: the lower bound
   casecli   casecli sync (the real CLI, --json) into the empty team store, as its owner
   resync    the same export again into it: every file skipped (unchanged)
+  delta     then bench_commands.py's 1% delta (1% of the cases and events changed, a few
+            new events), as a nightly sync
 
 Every command is a child process (wall, CPU and peak RSS are its own: the server's are
 not counted, for either). Medians (min, max) are printed and written to
@@ -35,6 +37,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+from bench_commands import delta_export  # noqa: E402
 from common import OUT, TODAY, Measured, export_dir, git_revision, log, measure, tool  # noqa: E402
 
 
@@ -75,7 +78,8 @@ def main() -> None:
         if made.returncode:
             sys.exit(made.stderr)
     cli = tool("casecli")
-    times: dict[str, list[Measured]] = {"bare": [], "casecli": [], "resync": []}
+    delta, _ = delta_export(export)
+    times: dict[str, list[Measured]] = {"bare": [], "casecli": [], "resync": [], "delta": []}
     synced: dict[str, Any] = {}
 
     def bare() -> None:
@@ -89,9 +93,9 @@ def main() -> None:
 
     def full() -> None:
         reset(args.url)
-        sync = [*cli, "--db", args.url, "--json", "--today", TODAY, "sync", str(export)]
-        for name in ("casecli", "resync"):
-            run = measure(sync)
+        sync = [*cli, "--db", args.url, "--json", "--today", TODAY, "sync"]
+        for name, folder in (("casecli", export), ("resync", export), ("delta", delta)):
+            run = measure([*sync, str(folder)])
             if run.returncode not in (0, 3):
                 sys.exit(f"casecli sync failed (exit {run.returncode}):\n{run.stderr}")
             times[name].append(run)
@@ -111,6 +115,7 @@ def main() -> None:
         "casecli_over_bare": result["casecli"]["median_s"] / result["bare"]["median_s"],
         "casecli_over_bare_cpu": result["casecli"]["median_cpu_s"] / result["bare"]["median_cpu_s"],
         "resync_over_casecli": result["resync"]["median_s"] / result["casecli"]["median_s"],
+        "delta_over_casecli": result["delta"]["median_s"] / result["casecli"]["median_s"],
     }
     for name, s in result.items():
         print(f"{name:<8} median {s['median_s']:8.2f} s  ({s['min_s']:.2f} - {s['max_s']:.2f})"

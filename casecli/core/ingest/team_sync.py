@@ -37,6 +37,7 @@ reject's value shows it so too.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -82,6 +83,7 @@ def sync_team(url: str, folder: Path, **options: Any) -> SyncResult:
                 try:
                     conn.execute("PRAGMA journal_mode = MEMORY")  # a scratch file: nothing
                     conn.execute("PRAGMA synchronous = OFF")  # to recover after a crash
+                    _without_indexes(conn)
                     part = Part(pg, conn, owner=owner)
                     part.seed()
                     result = sync(conn, folder, side=part, **options)
@@ -92,6 +94,19 @@ def sync_team(url: str, folder: Path, **options: Any) -> SyncResult:
         return result
     finally:
         pg.close()
+
+
+def _without_indexes(conn: sqlite3.Connection) -> None:
+    """The scratch's export tables without their secondary indexes: the sync reads them by
+    their keys alone, and a first load writes them a fifth faster without (``sync_store``
+    builds a personal store so too)."""
+    marks = ", ".join("?" * len(EXPORT_TABLES))
+    for (name,) in conn.execute(
+        f"SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        f" AND tbl_name IN ({marks})",
+        EXPORT_TABLES,
+    ).fetchall():
+        conn.execute(f"DROP INDEX {ck.q(name)}")
 
 
 def _may_sync(pg: Any) -> tuple[str | None, bool]:
@@ -141,26 +156,44 @@ class Part:
         self._copy_in("sync_log")
         self._copy_in("sync_files")
         self._copy_in("rejects", "WHERE t.resolved_sync_id IS NULL")
+        self._restore_nul_keys()
         self._copy_in("staff")
         (self.last_reject,) = self.pg.execute(
             "SELECT coalesce(max(reject_id), 0) FROM rejects"
         ).fetchone()
+
+    def _restore_nul_keys(self) -> None:
+        """An outstanding reject's key that held a NUL (stored as U+FFFD), as its raw row
+        has it, so that the same bad row sent again is the same reject (``settle``
+        compares keys; SQLite's json_extract would stop at the NUL: read here)."""
+        keys = {rt.name: rt.key for rt in RECORD_TYPES}
+        found = self.conn.execute(
+            "SELECT reject_id, record_type, raw FROM rejects"
+            " WHERE resolved_sync_id IS NULL AND instr(row_key, char(65533))"
+        ).fetchall()
+        for reject_id, record_type, raw in found:
+            cells = json.loads(raw)
+            parts = [cells.get(k) for k in keys.get(record_type, ())]
+            if parts and all(isinstance(p, str) for p in parts):
+                self.conn.execute(
+                    "UPDATE rejects SET row_key = ? WHERE reject_id = ?",
+                    ("/".join(parts), reject_id),
+                )
 
     def before_validate(self, job: Job, marks_gone: bool) -> None:
         rt = job.rt
         # A NUL in a text cell is stored as U+FFFD (PostgreSQL's text cannot hold it), so
         # compared as such with the stored row; an id holding one is rejected as on SQLite.
         texts = [ck.q(c.name) for c in rt.columns if c.type == TEXT and not c.is_id]
-        if texts:
+        if texts and job.seen.control:  # (a file whose bytes held no control byte has none)
             self.conn.execute(
                 f"UPDATE {STAGE} SET {', '.join(f'{c} = {NO_NUL}({c})' for c in texts)}"
                 f" WHERE {' OR '.join(f'instr({c}, char(0))' for c in texts)}"
             )
         if rt.name != "staff" and self.held[rt.name]:
             keys = [ck.normalised(rt.column(k)) for k in rt.key]
-            wanted = self._staged(keys)
-            if wanted or marks_gone:
-                self._want(rt.name, list(rt.key), wanted)
+            if marks_gone or self._any_staged(keys):
+                self._want(rt.name, list(rt.key), self._staged(keys))
                 self._copy_in(rt.name, f"WHERE {self._matching(rt.key)}")
                 if marks_gone:  # the rows a full export may mark gone: all still current
                     self._copy_in(
@@ -172,9 +205,9 @@ class Part:
             table, key = ref_target(col.ref)
             if table == "staff" or not self.held[table]:  # the staff are all here
                 continue
-            wanted = self._staged([ck.normalised(col)])
-            if wanted:
-                self._want(table, [key], wanted)
+            value = [ck.normalised(col)]
+            if self._any_staged(value):
+                self._want(table, [key], self._staged(value))
                 self._copy_in(table, f"WHERE {self._matching((key,))}")
 
     def before_touched(self, jobs: Sequence[Job]) -> None:
@@ -191,10 +224,20 @@ class Part:
         self._put("sync_log", "WHERE sync_id = ?", (sync_id,), insert=True)
         for rt in RECORD_TYPES:
             where = "WHERE _sync_id = ?"
-            if not self.held[rt.name]:  # empty before: straight in
-                self._put(rt.name, where, (sync_id,), insert=True)
-            else:
+            if self.held[rt.name]:
                 self._put(rt.name, where, (sync_id,), key=rt.key)
+                continue
+            # Empty before: straight in. As the owner, a table's secondary indexes are
+            # built once its rows are in (in this transaction: nobody else sees it without
+            # them), and its statistics taken, for the commands that read it next.
+            rebuilt = self._index_definitions(rt.name) if self.owner else []
+            for name, _ in rebuilt:
+                self.pg.execute(f"DROP INDEX {ck.q(name)}")
+            self._put(rt.name, where, (sync_id,), insert=True)
+            for _, definition in rebuilt:
+                self.pg.execute(definition)
+            if self.owner:
+                self.pg.execute(f"ANALYZE {ck.q(rt.name)}")
         self._put("sync_files", "WHERE sync_id = ?", (sync_id,), insert=True)
         self._put("sync_cases", "WHERE sync_id = ?", (sync_id,), insert=True)
         # New rejects take ids after the store's last (the part holds the outstanding only).
@@ -232,6 +275,16 @@ class Part:
             f" FROM {PUT} p WHERE r.reject_id = p.reject_id"
         )
         self.pg.execute(f"DROP TABLE {PUT}")
+
+    def _index_definitions(self, table: str) -> list[tuple[str, str]]:
+        """(name, CREATE INDEX …) of ``table``'s indexes but its key's."""
+        rows = self.pg.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema()"
+            " AND i.tablename = %s AND NOT EXISTS (SELECT 1 FROM pg_constraint c"
+            " WHERE c.conname = i.indexname AND c.conrelid = %s::regclass) ORDER BY 1",
+            (table, table),
+        ).fetchall()
+        return [(str(n), str(d)) for n, d in rows]
 
     # -- the copying ------------------------------------------------------------------
 
@@ -274,13 +327,20 @@ class Part:
                 copy.rows(),
             )
 
-    def _staged(self, exprs: list[str]) -> list[tuple[Any, ...]]:
+    def _staged(self, exprs: list[str]) -> Iterator[tuple[Any, ...]]:
         """The distinct values of ``exprs`` (SQL over the staged rows, as they would be
-        stored) that the staged rows hold, none of them empty."""
-        filled = " AND ".join(f"({e}) IS NOT NULL" for e in exprs)
+        stored) that the staged rows hold, none of them empty (read as they are sent: a
+        full export's keys are millions)."""
         return self.conn.execute(
-            f"SELECT DISTINCT {', '.join(exprs)} FROM {STAGE} WHERE _err IS NULL AND {filled}"
-        ).fetchall()
+            f"SELECT DISTINCT {', '.join(exprs)} FROM {STAGE} WHERE {_filled(exprs)}"
+        )
+
+    def _any_staged(self, exprs: list[str]) -> bool:
+        return bool(
+            self.conn.execute(
+                f"SELECT EXISTS (SELECT 1 FROM {STAGE} WHERE {_filled(exprs)})"
+            ).fetchone()[0]
+        )
 
     def _want(self, table: str, columns: list[str], values: Iterable[tuple[Any, ...]]) -> None:
         """``values`` of ``table``'s ``columns`` into the session's list of wanted keys."""
@@ -349,6 +409,14 @@ class Part:
             f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
         )
         self.pg.execute(f"DROP TABLE {PUT}")
+
+
+def _filled(exprs: list[str]) -> str:
+    """A staged row that was read (no parse error) with every one of ``exprs``, none of
+    them holding a NUL (an id that does is rejected: no stored row has it, and
+    PostgreSQL's text could not be asked for it)."""
+    filled = [f"({e}) IS NOT NULL AND instr({e}, char(0)) = 0" for e in exprs]
+    return " AND ".join(["_err IS NULL", *filled])
 
 
 def _replace_nul(value: Any) -> Any:
