@@ -148,9 +148,18 @@ def test_a_run_of_exports_damaged_ones_among_them_is_the_same_on_both_stores(
     put(delta, "manifest.toml", 'as_of = 2026-11-24T23:30:00\nkind = "delta"\n')
     moved = c2.replace(",open,", ",closed,", 1)
     nul_key = c1.replace(id1, "Z\x00NUL", 1)  # rejected: an id holding a NUL
-    put(delta, "cases.csv", "".join([header, c1.replace(id1, "Z-LATER", 1), moved, moved, nul_key]))
+    # one key twice, its names differing only by a NUL and a U+FFFD: both rejected (a
+    # team store keeps U+FFFD for a NUL, but the rows differ as the file has them)
+    dups = []
+    for cell in ("A\x00B", "A\ufffdB"):
+        fields = c1.replace(id1, "Z-DUP", 1).split(",")
+        fields[name] = cell
+        dups.append(",".join(fields))
+    put(delta, "cases.csv",
+        "".join([header, c1.replace(id1, "Z-LATER", 1), moved, moved, nul_key, *dups]))  # fmt: skip
     put(delta, "events.csv", "".join([events[0], events[1].replace(",", ",", 1)]))
     two = both(lite, team, delta)
+    assert [r["line"] for r in two["rejects"] if "Z-DUP" in r["value"]] == [6, 7]
     assert two["resolved"] == 1
     assert two["files"]["cases.csv"]["inserted"] == 1
     # a full export that lacks a case marks it (and nothing else) gone; the NUL row is the
@@ -209,21 +218,85 @@ def test_only_an_admin_or_the_owner_syncs_a_team_store(pg_server: Any, tmp_path:
             assert conn.execute(
                 "SELECT run_by FROM sync_log ORDER BY sync_id DESC LIMIT 1"
             ).fetchone() == ("S0037",)
+            # the admin's own row, as the next export has it: no longer active
+            cols = [d.name for d in conn.execute("SELECT * FROM staff LIMIT 0").description]
+            cols = [c for c in cols if not c.startswith("_")]
+            row = conn.execute(
+                f"SELECT {', '.join(cols)} FROM staff WHERE staff_id = 'S0037'"
+            ).fetchone()
+        demoted = tmp_path / "demoted"
+        demoted.mkdir()
+        put(demoted, "manifest.toml", 'as_of = 2026-11-26T23:00:00\nkind = "delta"\n')
+        cells = ["false" if c == "active" else "" if v is None else str(v)
+                 for c, v in zip(cols, row, strict=True)]  # fmt: skip
+        put(demoted, "staff.csv", ",".join(cols) + "\n" + ",".join(cells) + "\n")
+        put(demoted, "cases.csv", (export / "cases.csv").read_text().replace(",Jones,", ",Jonas,"))
+        # An admin's sync that makes them inactive applies whole, as on SQLite (the staff go
+        # last: the policies that let them write the rest read the staff table)
+        got = RUNNER.invoke(app, ["--db", t.url_of("S0037"), "--json", "sync", str(demoted)])
+        assert got.exit_code == 0, got.output
+        with t.owner() as conn:
+            assert conn.execute("SELECT active FROM staff WHERE staff_id = 'S0037'").fetchone() == (
+                0,
+            )
+            assert conn.execute("SELECT count(*) FROM cases WHERE name = 'Jonas'").fetchone()[0]
+            # staff.csv makes a worker an admin; until db grant their login is told so
+            conn.execute("UPDATE staff SET role = 'admin' WHERE staff_id = 'S0003'")
+        got = RUNNER.invoke(app, ["--db", t.url_of("S0003"), "sync", str(demoted)])
+        assert got.exit_code == 1
+        assert got.output.strip() == (
+            "casecli: staff.csv makes S0003 an admin, but their login does not hold the admin"
+            " role yet; ask the team store's owner to run casecli db grant."
+        )
     finally:
         pg_server.drop(t.name)
 
 
-def test_a_second_sync_while_one_runs_is_told_and_applies_nothing(
+def test_a_sync_does_not_wait_for_readers_of_a_table_it_leaves_alone(
     team: str, tmp_path: Path
 ) -> None:
-    from casecli.core.ingest.team_sync import LOCK
+    """An empty table (no removals in a child support store) the sync writes nothing to:
+    no lock on it is taken, so a reader holding it open does not hold the sync up."""
+    import threading
+
     from casecli.core.store import team as team_store
 
+    folder = tmp_path / "e"
+    shutil.copytree(FIXTURES / "basic", folder)
+    for name in ("removals.csv", "placements.csv"):
+        (folder / name).unlink()
+    assert sync(team, folder)[0] == 0
+    reader = team_store.connect(team)
+    try:
+        with reader.transaction():
+            reader.execute("SELECT count(*) FROM removals")  # held until the end
+            put(folder, "manifest.toml", 'as_of = 2026-11-25T23:00:00\nkind = "delta"\n')
+            put(folder, "cases.csv", (folder / "cases.csv").read_text().replace("Jones", "Jo"))
+            done: list[int] = []
+            worker = threading.Thread(target=lambda: done.append(sync(team, folder)[0]))
+            worker.start()
+            worker.join(timeout=60)
+            assert done == [0]
+    finally:
+        reader.close()
+
+
+def test_a_second_sync_while_one_runs_waits_then_is_told_and_applies_nothing(
+    team: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from casecli.core.ingest import team_sync
+    from casecli.core.store import team as team_store
+
+    monkeypatch.setattr(team_sync, "WAIT_MS", 700)  # (10 s in use: SQLite's busy timeout)
     holder = team_store.connect(team)
     try:
-        with holder.transaction():
-            holder.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK,))
+        with holder.transaction():  # another sync (or a migration) holds the lock
+            holder.execute("SELECT pg_advisory_xact_lock(%s)", (team_store.SYNC_LOCK,))
+            started = time.monotonic()
             got = RUNNER.invoke(app, ["--db", team, "sync", str(FIXTURES / "basic")])
+            assert time.monotonic() - started >= 0.7  # it waited
         assert got.exit_code == 1
         assert got.output.strip() == (
             "casecli: Another sync is running on this team store, so nothing was applied; try again"

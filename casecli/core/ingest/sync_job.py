@@ -50,6 +50,10 @@ class StoreSide(Protocol):
         ``marks_gone``)."""
         ...
 
+    def before_apply(self, job: Job) -> None:
+        """Make the validated rows ready to be compared with the stored ones."""
+        ...
+
     def before_touched(self, jobs: Sequence[Job]) -> None:
         """Bring in the rows that lead a written row to its cases (``Job.record_touched``)."""
         ...
@@ -157,6 +161,8 @@ class Job:
             self.side.before_validate(self, full)
         if staged:
             self._validate(fr)
+            if self.side is not None:
+                self.side.before_apply(self)
             was_empty = self._apply(fr)
             sync_rejects.settle(self, fr)
             if full and not was_empty:

@@ -37,6 +37,9 @@ ROLES = {
     "admin": "casecli_admin",
 }
 FIRST = 10  # the schema a team store starts at
+# The advisory lock a sync holds for its transaction, and a migration for its own:
+# "casecli sync" (casecli.core.ingest.team_sync).
+SYNC_LOCK = 0x63617365_73796E63
 
 
 def is_team(db: object) -> bool:
@@ -208,6 +211,7 @@ def migrate(conn: Any) -> tuple[int, int]:
             f" ({latest}); upgrade casecli."
         )
     with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (SYNC_LOCK,))  # (after any sync)
         return before, _apply(conn, before)
 
 
