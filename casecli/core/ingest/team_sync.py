@@ -20,19 +20,24 @@ The rows the sync wrote there (every write stamps ``_sync_id``) are then copied 
 team store with ``COPY`` and merged set-based (``INSERT … ON CONFLICT DO UPDATE``; a table
 empty before the sync is loaded by ``COPY`` straight into it), with the sync's log, its
 files, the cases it changed and its rejects, in ONE transaction: a failure, a kill or
-``--dry-run`` leaves the team store as it was. One sync at a time (a transaction-level
-advisory lock: a second is told that one is running); people recording visits and
+``--dry-run`` leaves the team store as it was. The staff are written last: an admin's
+policies read them, and an export may make the admin running it inactive. One sync at a
+time (a transaction-level advisory lock, which ``db migrate`` takes too: a second sync
+waits WAIT_MS, as SQLite's busy timeout, then is told); people recording visits and
 barriers meanwhile are not held up, as they write other tables.
 
 Who may sync a team store: its owner (the login that ran ``casecli db init``; the first
-sync, before any staff member exists, is the owner's) or an active admin. The scratch file
+sync, before any staff member exists, is the owner's) or an active admin holding the
+``casecli_admin`` role. The scratch file
 is made in the system's temporary folder (``TMPDIR``) and removed after; a first load of a
 statewide export needs about as much room there as the export's CSV files.
 
 PostgreSQL's text cannot hold the NUL character (U+0000) that SQLite keeps: in a text cell
 that is not an id (an id holding one is rejected on both) it is stored as U+FFFD, the
-replacement character, and compared as such (the same row sent again is unchanged); a
-reject's value shows it so too.
+replacement character (after validation, which sees the cell as the file has it), and
+compared as such (the same row sent again is unchanged); a reject keeps the row as it
+came, but its value and key are stored with U+FFFD too (a key is read back from the raw
+row, so the same bad row sent again is the same reject).
 """
 
 from __future__ import annotations
