@@ -306,3 +306,30 @@ def test_a_second_sync_while_one_runs_waits_then_is_told_and_applies_nothing(
         holder.close()
     assert rows(team)["cases"] == []
     assert sync(team, FIXTURES / "basic")[0] == 0  # and once it has finished, it runs
+
+
+def test_a_large_first_load_builds_its_indexes_after_unless_a_reader_holds_the_table(
+    team: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The owner's first load of a table drops its secondary indexes and builds them again
+    once the rows are in (here from one row on); a table someone is reading keeps them
+    (the lock is not waited for past LOCK_WAIT_MS) and loads the same."""
+    from casecli.core.ingest import team_sync
+    from casecli.core.store import team as team_store
+
+    monkeypatch.setattr(team_sync, "REBUILD_FROM", 1)
+    monkeypatch.setattr(team_sync, "LOCK_WAIT_MS", 200)
+    listed = "SELECT tablename, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1, 2"
+    owner = team_store.connect(team)
+    reader = team_store.connect(team)
+    try:
+        before = owner.execute(listed).fetchall()
+        with reader.transaction():
+            reader.execute("SELECT count(*) FROM events")  # events' lock held till the end
+            assert sync(team, FIXTURES / "basic")[0] == 0
+        assert owner.execute(listed).fetchall() == before
+        assert owner.execute("SELECT count(*) FROM events").fetchone() == (4,)
+        assert owner.execute("SELECT count(*) FROM cases").fetchone() == (4,)
+    finally:
+        owner.close()
+        reader.close()

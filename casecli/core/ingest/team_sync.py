@@ -112,7 +112,7 @@ def _wait_for_others(pg: Any) -> None:
             pg.execute("SELECT pg_advisory_xact_lock(%s)", (team_lock(),))
     except psycopg.errors.LockNotAvailable:
         raise CasecliError(BUSY) from None
-    pg.execute("SET LOCAL lock_timeout = 0")
+    pg.execute("SET LOCAL lock_timeout TO DEFAULT")  # (the server's, or the login's)
 
 
 def team_lock() -> int:
@@ -304,7 +304,7 @@ class Part:
                 self.pg.execute(f"SET LOCAL lock_timeout = {LOCK_WAIT_MS}")
                 for name, _ in found:
                     self.pg.execute(f"DROP INDEX {ck.q(name)}")
-                self.pg.execute("SET LOCAL lock_timeout = 0")
+                self.pg.execute("SET LOCAL lock_timeout TO DEFAULT")
         except psycopg.errors.LockNotAvailable:
             return []
         return found
