@@ -45,12 +45,18 @@ def register(app: typer.Typer) -> None:
 
         bar = _progress(settings)
         pending: list[Any] = []  # what brings the kept views up to date, run after the output
-        if settings.team is not None:  # a team store (casecli.core.ingest.team_sync)
+        if settings.team is not None:  # a team store (casecli.core.ingest.team_sync): run
+            # by the login's staff member, and nothing kept beside it to bring up to date
             from casecli.core.ingest.team_sync import sync_team
 
             run: Any = functools.partial(sync_team, settings.team)
         else:
-            run = functools.partial(sync_store, settings.db_path())
+            run = functools.partial(
+                sync_store,
+                settings.db_path(),
+                run_by=settings.user,
+                before_commit=_keeping(settings, pending),
+            )
         try:
             result = run(
                 folder,
@@ -60,12 +66,10 @@ def register(app: typer.Typer) -> None:
                 strict=strict,
                 dry_run=dry_run,
                 allow_older=allow_older,
-                run_by=settings.user,
                 config_dir=config.config_dir(),
                 timezone=config.timezone(),
                 progress=bar.update if bar else None,
                 on_plan=bar.start if bar else None,
-                before_commit=_keeping(settings, pending),
             )
         finally:
             if bar:

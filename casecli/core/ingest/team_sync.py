@@ -55,6 +55,7 @@ from casecli.core.ingest.sync import sync
 from casecli.core.ingest.sync_apply import GOOD, STAGE
 from casecli.core.ingest.sync_job import Job
 from casecli.core.ingest.sync_result import SyncResult
+from casecli.core.store import store, team
 from casecli.core.store.contract import RECORD_TYPES, STAFF, TEXT, RecordType, ref_target
 
 BUSY = (
@@ -72,11 +73,9 @@ NO_NUL = "casecli_no_nul"  # an SQL function of the scratch connection: _replace
 
 
 def sync_team(url: str, folder: Path, **options: Any) -> SyncResult:
-    """Sync the export in ``folder`` into the team store at ``url`` (``sync``'s options;
-    ``before_commit`` is not taken: nothing is kept beside a team store)."""
-    from casecli.core.store import store, team
-
-    options.pop("before_commit", None)
+    """Sync the export in ``folder`` into the team store at ``url`` (``sync``'s options but
+    ``run_by``, the login's staff member, and ``before_commit``: nothing is kept beside a
+    team store)."""
     pg = team.connect(url)
     try:
         team.require_current(pg)
@@ -109,16 +108,10 @@ def _wait_for_others(pg: Any) -> None:
     pg.execute(f"SET LOCAL lock_timeout = {WAIT_MS}")
     try:
         with pg.transaction():  # (a savepoint: the wait's failure is the sync's only)
-            pg.execute("SELECT pg_advisory_xact_lock(%s)", (team_lock(),))
+            pg.execute("SELECT pg_advisory_xact_lock(%s)", (team.SYNC_LOCK,))
     except psycopg.errors.LockNotAvailable:
         raise CasecliError(BUSY) from None
     pg.execute("SET LOCAL lock_timeout TO DEFAULT")  # (the server's, or the login's)
-
-
-def team_lock() -> int:
-    from casecli.core.store import team
-
-    return team.SYNC_LOCK
 
 
 def _without_indexes(conn: sqlite3.Connection) -> None:
