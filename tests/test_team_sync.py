@@ -333,3 +333,21 @@ def test_a_large_first_load_builds_its_indexes_after_unless_a_reader_holds_the_t
     finally:
         owner.close()
         reader.close()
+
+
+def test_the_owner_who_syncs_reads_the_rejects_the_sync_points_to(
+    team: str, tmp_path: Path
+) -> None:
+    """The sync's output says `casecli rejects` lists them: the owner, who runs the first
+    sync and is no staff member, may (an admin too; anyone else is refused, as before)."""
+    folder = tmp_path / "e"
+    shutil.copytree(FIXTURES / "basic", folder)
+    put(folder, "cases.csv", (folder / "cases.csv").read_text() + "C9,child_welfare\n")
+    lite = str(tmp_path / "lite.db")
+    assert sync(team, folder)[0] == sync(lite, folder)[0] == 3
+    shown = [
+        RUNNER.invoke(app, ["--db", db, "--json", "--as", "A1", "rejects"]) for db in (lite, team)
+    ]
+    assert [r.exit_code for r in shown] == [0, 0], shown[1].output
+    listed = [json.loads(r.stdout) for r in shown]
+    assert listed[1] == listed[0] and [r["line"] for r in listed[0]] == [6]

@@ -101,9 +101,10 @@ def register(app: typer.Typer) -> None:
         from casecli.core.ingest.sync import outstanding_rejects
 
         conn = settings.connect()
-        if settings.team is not None and settings.actor(conn).role != "admin":
-            # The database shows the rejects (raw rows of any case) to an admin alone: an
-            # empty list here would say "nothing rejected", which is not known.
+        if settings.team is not None and not _reads_rejects(settings, conn):
+            # The database shows the rejects (raw rows of any case) to an admin alone (and
+            # to the store's owner, who may sync): an empty list here would say "nothing
+            # rejected", which is not known.
             from casecli.core.errors import CasecliError
 
             raise CasecliError(
@@ -203,6 +204,14 @@ def _progress(settings: Settings) -> _Bar | None:
     from casecli.render import console
 
     return _Bar() if console(stderr=True).is_terminal else None
+
+
+def _reads_rejects(settings: Settings, conn: Any) -> bool:
+    """On a team store: the store's owner (who runs the first sync, and is no staff
+    member) or an admin."""
+    from casecli.core.store import team
+
+    return team.owns(conn) or settings.actor(conn).role == "admin"
 
 
 def _keeping(settings: Settings, pending: list[Any]) -> Any:

@@ -134,13 +134,11 @@ def _may_sync(pg: Any) -> tuple[str | None, bool]:
     """The staff id the sync is run by (None: the store's owner), and whether the login
     owns the tables (row-level security does not bind it); one sentence for a login that
     is neither the owner nor an active admin."""
-    owner, staff_id, admin, role = pg.execute(
-        "SELECT pg_has_role(session_user, c.relowner, 'MEMBER'),"
-        " (SELECT staff_id FROM casecli_me()), casecli_is_admin(),"
+    staff_id, admin, role = pg.execute(
+        "SELECT (SELECT staff_id FROM casecli_me()), casecli_is_admin(),"
         " pg_has_role(session_user, 'casecli_admin', 'MEMBER')"
-        " FROM pg_class c WHERE c.oid = 'cases'::regclass"
     ).fetchone()
-    if owner:
+    if team.owns(pg):
         return (str(staff_id) if admin else None), True
     if admin and role:
         return str(staff_id), False

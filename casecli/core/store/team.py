@@ -379,6 +379,16 @@ def grant(conn: Any) -> Grants:
     return out
 
 
+def owns(conn: Any) -> bool:
+    """Whether the session is the store's owner (or a member of it): row-level security
+    does not bind it; it runs the first sync, before any staff member exists."""
+    (owner,) = conn.execute(
+        "SELECT pg_has_role(session_user, c.relowner, 'MEMBER') FROM pg_class c"
+        " WHERE c.oid = 'cases'::regclass"
+    ).fetchone()
+    return bool(owner)
+
+
 def session_staff(conn: Any) -> tuple[str, str] | None:
     """(login, staff id) of the session: the active staff member whose login it is, as the
     database's policies see it; None when there is none (or two share it)."""
