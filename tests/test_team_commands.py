@@ -368,6 +368,77 @@ def test_the_dialect_says_what_postgresql_says_otherwise() -> None:
     )
 
 
+def test_a_statements_materialized_ctes_are_read_as_written() -> None:
+    from casecli.core.store.dialect import Cte, split_with, staged
+
+    sql = """WITH pp(i, d) AS (VALUES (0, ')')), a AS MATERIALIZED (
+        SELECT x FROM t WHERE y = ':(' AND z IN (SELECT 1)),
+      b AS NOT MATERIALIZED (SELECT x FROM a), c AS MATERIALIZED (WITH k AS (SELECT 1) SELECT * FROM k)
+      SELECT * FROM b JOIN c ON 1 = 1"""
+    ctes, main = split_with(sql) or ([], "")
+    assert ctes == [
+        Cte("pp", "(i, d)", "VALUES (0, ')')", False),
+        Cte("a", "", "SELECT x FROM t WHERE y = ':(' AND z IN (SELECT 1)", True),
+        Cte("b", "", "SELECT x FROM a", False),
+        Cte("c", "", "WITH k AS (SELECT 1) SELECT * FROM k", True),
+    ]
+    assert main.strip() == "SELECT * FROM b JOIN c ON 1 = 1"
+    assert staged(ctes, main, on_commit_drop=True) == [
+        ("a", "CREATE TEMP TABLE a ON COMMIT DROP AS WITH pp(i, d) AS (VALUES (0, ')')) "
+              "SELECT x FROM t WHERE y = ':(' AND z IN (SELECT 1)"),
+        ("c", "CREATE TEMP TABLE c ON COMMIT DROP AS WITH pp(i, d) AS (VALUES (0, ')')), "
+              "b AS (SELECT x FROM a) SELECT * FROM (WITH k AS (SELECT 1) SELECT * FROM k) AS _cte"),
+        ("", "WITH pp(i, d) AS (VALUES (0, ')')), b AS (SELECT x FROM a) "
+             "SELECT * FROM b JOIN c ON 1 = 1"),
+    ]  # fmt: skip
+    for other in ("SELECT 1", "WITH RECURSIVE r AS MATERIALIZED (SELECT 1) SELECT * FROM r",
+                  "WITH a AS MATERIALIZED (SELECT (1) SELECT 2", "WITH a AS SELECT 1"):  # fmt: skip
+        assert split_with(other) is None, other
+
+
+STEPPED = """
+    WITH a AS MATERIALIZED (SELECT case_id, worker_id FROM cases WHERE program = :program),
+    b AS MATERIALIZED (
+        SELECT case_id, count(*) AS n FROM events
+        WHERE case_id IN (SELECT case_id FROM a) AND kind <> :kind GROUP BY case_id)
+    SELECT a.worker_id, count(*), sum(b.n) {odd} FROM a LEFT JOIN b ON b.case_id = a.case_id
+    GROUP BY a.worker_id ORDER BY a.worker_id"""
+
+
+def test_a_statement_in_steps_answers_what_it_answers_whole(
+    both: Both, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a team store a statement's MATERIALIZED CTEs are analysed temporary tables
+    (casecli.core.store.dialect, issue 17 item 8): the same rows as the statement run
+    whole, in one snapshot, the tables gone after, within a caller's transaction or not,
+    and after a failure."""
+    from casecli.core.store import dialect
+
+    params = {"program": "child_welfare", "kind": "court_hearing"}
+    left = "SELECT count(*) FROM pg_class WHERE relpersistence = 't' AND relname IN ('a', 'b')"
+    with both.t.owner() as raw:
+        steps: list[list[tuple[str, str]]] = []
+        real = dialect.staged
+        monkeypatch.setattr(
+            dialect, "staged", lambda *a, **k: steps.append(real(*a, **k)) or steps[-1]
+        )
+        team = dialect.PostgresConnection(raw)
+        whole = raw.execute(dialect.to_postgres(STEPPED.format(odd="")), params).fetchall()
+        assert len(whole) > 3 and sum(n or 0 for _, _, n in whole) > 100
+        assert team.execute(STEPPED.format(odd=""), params).fetchall() == whole
+        assert team.execute(left).fetchone() == (0,) and not team.in_transaction
+        team.execute("BEGIN")
+        for _ in range(2):
+            assert team.execute(STEPPED.format(odd=""), params).fetchall() == whole
+            assert team.execute(left).fetchone() == (0,) and team.in_transaction
+        team.commit()
+        with pytest.raises(Exception, match="division by zero"):
+            team.execute(STEPPED.format(odd=", 1 / (count(*) - count(*))"), params)
+        assert not team.in_transaction and team.execute(left).fetchone() == (0,)
+        assert team.execute(STEPPED.format(odd=""), params).fetchall() == whole
+    assert len(steps) == 5 and [t for t, _ in steps[0]] == ["a", "b", ""]
+
+
 def test_the_tui_on_a_team_store_shows_what_it_shows_on_sqlite(
     pg: pgserver.Server, tmp_path: Path
 ) -> None:
