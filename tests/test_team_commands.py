@@ -287,6 +287,10 @@ SAME = [
     "date(julianday('2026-02-30'))", "datetime(2461041.75)",
     "datetime(CAST('2026-01-01T12:00:00+02:00' AS TEXT))", "datetime('2026-01-31T08:15', '+1 month')",
     "julianday('2026-03-01') - julianday('2026-02-01')",
+    "julianday('2026-01-01T23:59:59')", "julianday('2026-01-01 00:00')",
+    "julianday('0001-01-01')", "julianday('2026-02-31T10:00')",
+    "julianday(' 2026-01-01')", "julianday('2026-1-01')", "julianday('2026-01-01T12:00:5')",
+    "julianday('2026-01-01T12:00:00Z')",
     "min(1, 2)", "max(3, 1, 2)", "min('2026-01-01', '2025-01-01', '2027-01-01')",
     "max('a', 'b', NULL)", "min(1, NULL)",
 ]  # fmt: skip
@@ -320,6 +324,20 @@ def test_sqlites_functions_mean_the_same_on_the_team_store(both: Both) -> None:
             want = lite.execute(f"SELECT {expr}").fetchone()[0]
             got = team.execute(f"SELECT {expr}").fetchone()[0]
             assert got == pytest.approx(want) if isinstance(want, float) else got == want, expr
+        # julianday reads the exports' shapes by an inlined expression, every other by
+        # casecli_julianday_text (migrations/postgres/sqlite.sql): the same double for
+        # days across years 1 to 9999 and every day of a leap year, in each shape
+        differ = team.execute("""
+            WITH d(t) AS (
+                SELECT to_char(day, 'YYYY-MM-DD') || s
+                FROM (SELECT DATE '0001-01-01' + i * 997 FROM generate_series(0, 3660) AS i
+                      UNION ALL
+                      SELECT DATE '2024-01-01' + i FROM generate_series(0, 365) AS i) AS v(day),
+                     unnest(ARRAY['', 'T00:00', ' 23:59:59', 'T12:07:05', 'T24:00']) AS s)
+            SELECT count(*), count(*) FILTER (
+                WHERE julianday(t) IS DISTINCT FROM casecli_julianday_text(t))
+            FROM d""").fetchone()  # fmt: skip
+        assert differ == (20135, 0)
         for rows in ("(1), (2), (3)", "(1), (NULL)"):
             for where in ("", " WHERE x < 0"):  # (over no rows: sum and max NULL, total 0.0)
                 for expr in AGGREGATES:
