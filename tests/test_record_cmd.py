@@ -1,21 +1,27 @@
-"""``casecli record | wait | resolve | progress``: one line, or one JSON object; exit codes."""
+"""``casecli record | wait | resolve | progress``: one line, or one JSON object; exit codes.
+On both stores (issue 17 item 7): on a team store each command runs as the person's own
+login (``CASECLI_USER`` names whose), a sync as the store's owner."""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from casecli.cli.main import app
+from casecli.core.store import team as teams
+from tests import pgserver
 from tests.conftest import FIXTURES, PEOPLE_HEADER
 
 runner = CliRunner()
+TEAMS: dict[str, pgserver.Team] = {}  # a team store's owner address -> the store
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def env(tmp_path: Path, backend: object | None) -> dict[str, str]:
     db = tmp_path / "s.db"
     values = {
         "CASECLI_CONFIG": str(tmp_path / "config.toml"),
@@ -26,11 +32,34 @@ def env(tmp_path: Path) -> dict[str, str]:
     }
     synced = runner.invoke(app, ["sync", str(FIXTURES / "basic")], env=values)
     assert synced.exit_code == 0, synced.stderr
-    return values
+    if backend is None:
+        return values
+    t = pgserver.Team(backend)  # type: ignore[arg-type]
+    with t.owner() as raw:
+        teams.init(raw)
+        pgserver.load_sample(raw, t.name, db)
+        teams.grant(raw)
+    TEAMS[t.url] = t
+    return {**values, "CASECLI_DB": t.url}
 
 
 def cli(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
+    t = TEAMS.get(env["CASECLI_DB"])
+    if t is not None:  # the person's own login; a sync, the owner's
+        who = env["CASECLI_USER"] or "W1"
+        db = t.url if args[0] == "sync" else t.url_of(who)
+        env = {**env, "CASECLI_DB": db, "CASECLI_USER": ""}
     return runner.invoke(app, list(args), env=env)
+
+
+def rows(env: dict[str, str], sql: str) -> list[tuple[object, ...]]:
+    """``sql``'s rows in the store, every row (SQLite's file; the team store's owner)."""
+    t = TEAMS.get(env["CASECLI_DB"])
+    if t is None:
+        with sqlite3.connect(env["CASECLI_DB"]) as conn:
+            return conn.execute(sql).fetchall()
+    with t.owner() as raw:
+        return [tuple(r) for r in raw.execute(sql).fetchall()]
 
 
 def test_record_prints_one_line(env: dict[str, str]) -> None:
@@ -100,6 +129,14 @@ def test_wait_resolve_and_progress(env: dict[str, str]) -> None:
     assert (status["goal_id"], status["status"], status["percent"]) == ("CG2", "achieved", None)
 
 
+ON_A_TEAM_STORE = {  # (a case out of scope is, to the login, no case at all)
+    "Case C200 is not in your caseload (worker W1), so you cannot see or change it.":
+        "There is no case C200 in your scope on this team store; check the case id.",
+    "There is no staff member Z9 in the store; check --as.":
+        "On a team store you are your login's staff member (W1); --as another is for admins.",
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
@@ -124,6 +161,8 @@ def test_errors_are_one_sentence_with_the_right_exit_code(
 ) -> None:
     if args[0] == "--as":
         env = {**env, "CASECLI_USER": ""}
+    if env["CASECLI_DB"] in TEAMS:  # what the database lets a worker's login know
+        message = ON_A_TEAM_STORE.get(message, message)
     result = cli(env, *args)
     assert result.exit_code == code
     assert result.stderr == f"casecli: {message}\n"
@@ -160,11 +199,8 @@ def test_nothing_is_recorded_on_a_closed_case(env: dict[str, str]) -> None:
         "casecli: Case C300 was closed on 2026-05-01, so nothing was recorded; if the work "
         "goes on, the case must be reopened in the system of record first.\n"
     )
-    import sqlite3
-
-    with sqlite3.connect(env["CASECLI_DB"]) as conn:
-        assert conn.execute("SELECT count(*) FROM recorded_events").fetchone() == (0,)
-        assert conn.execute("SELECT count(*) FROM audit_log").fetchone() == (0,)
+    assert rows(env, "SELECT count(*) FROM recorded_events") == [(0,)]
+    assert rows(env, "SELECT count(*) FROM audit_log") == [(0,)]
 
 
 def _add_child(env: dict[str, str], tmp_path: Path, row: str) -> None:
