@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,6 +85,36 @@ def backend(request: pytest.FixtureRequest) -> object | None:
     """Which store a command test runs on: None for SQLite, or the PostgreSQL server a
     team store is made on (issue 17 item 7; ``basic_plus(..., team=backend)``)."""
     return None if request.param == "sqlite" else request.getfixturevalue("pg_server")
+
+
+TEAMS: dict[str, Any] = {}  # a team store's owner address -> its tests.pgserver.Team
+
+
+def as_team(path: Path, backend: object | None) -> Path | str:
+    """The synced SQLite store ``path`` as it is (``backend`` None), or its export tables
+    loaded into a new team store on ``backend`` (the ``backend`` fixture's server), every
+    staff member's login granted: its owner's address, kept in :data:`TEAMS`."""
+    if backend is None:
+        return path
+    from casecli.core.store import team as teams
+    from tests import pgserver
+
+    t = pgserver.Team(backend)  # type: ignore[arg-type]
+    with t.owner() as raw:
+        teams.init(raw)
+        pgserver.load_sample(raw, t.name, path)
+        teams.grant(raw)
+    TEAMS[t.url] = t
+    return t.url
+
+
+def login_of(db: Path | str, staff_id: str | None, command: str) -> str | None:
+    """On a team store (``db`` from :func:`as_team`), the address ``command`` runs with as
+    ``staff_id``: their own login, a sync the owner's (None: ``db`` is a SQLite file)."""
+    t = TEAMS.get(str(db))
+    if t is None:
+        return None
+    return str(t.url) if command == "sync" or staff_id is None else str(t.url_of(staff_id))
 
 
 def basic_plus(  # type: ignore[no-untyped-def]

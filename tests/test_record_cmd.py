@@ -12,12 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from casecli.cli.main import app
-from casecli.core.store import team as teams
-from tests import pgserver
-from tests.conftest import FIXTURES, PEOPLE_HEADER
+from tests.conftest import FIXTURES, PEOPLE_HEADER, TEAMS, as_team, login_of
 
 runner = CliRunner()
-TEAMS: dict[str, pgserver.Team] = {}  # a team store's owner address -> the store
 
 
 @pytest.fixture
@@ -32,23 +29,13 @@ def env(tmp_path: Path, backend: object | None) -> dict[str, str]:
     }
     synced = runner.invoke(app, ["sync", str(FIXTURES / "basic")], env=values)
     assert synced.exit_code == 0, synced.stderr
-    if backend is None:
-        return values
-    t = pgserver.Team(backend)  # type: ignore[arg-type]
-    with t.owner() as raw:
-        teams.init(raw)
-        pgserver.load_sample(raw, t.name, db)
-        teams.grant(raw)
-    TEAMS[t.url] = t
-    return {**values, "CASECLI_DB": t.url}
+    return {**values, "CASECLI_DB": str(as_team(db, backend))}
 
 
 def cli(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
-    t = TEAMS.get(env["CASECLI_DB"])
-    if t is not None:  # the person's own login; a sync, the owner's
-        who = env["CASECLI_USER"] or "W1"
-        db = t.url if args[0] == "sync" else t.url_of(who)
-        env = {**env, "CASECLI_DB": db, "CASECLI_USER": ""}
+    login = login_of(env["CASECLI_DB"], env["CASECLI_USER"] or "W1", args[0])
+    if login is not None:
+        env = {**env, "CASECLI_DB": login, "CASECLI_USER": ""}
     return runner.invoke(app, list(args), env=env)
 
 
