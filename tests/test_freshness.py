@@ -24,6 +24,13 @@ from tests.conftest import FIXTURES
 from tests.test_next_cli import cli, db  # noqa: F401  (the fixture)
 from tests.test_nextcache import FAKE, tamper
 
+
+@pytest.fixture(scope="module")
+def backend() -> None:
+    """SQLite alone: these tests reach into a personal store's file and the next lists kept beside it."""
+    return None
+
+
 TODAY = date(2026, 12, 9)
 
 

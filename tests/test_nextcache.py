@@ -21,6 +21,13 @@ from tests.test_next_cli import cli, db, runner  # noqa: F401  (the fixture)
 FAKE = "TAMPERED: read from the kept file"
 
 
+@pytest.fixture(scope="module")
+def backend() -> None:
+    """SQLite alone: the kept next lists are a personal store's files beside it
+    (casecli.core.local.nextcache); a team store keeps none."""
+    return None
+
+
 def kept_file(db: Path, user: str = "W1", redact: bool = False) -> Path:  # noqa: F811
     """The one file of the user's kept actions (one a day: these tests use one day)."""
     (path,) = nextcache.folder(db).glob(f"next-{user.encode().hex()}-{int(redact)}-*.json")
