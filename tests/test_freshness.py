@@ -27,7 +27,8 @@ from tests.test_nextcache import FAKE, tamper
 
 @pytest.fixture(scope="module")
 def backend() -> None:
-    """SQLite alone: these tests reach into a personal store's file and the next lists kept beside it."""
+    """SQLite alone: these tests reach into a personal store's file and the next lists
+    kept beside it."""
     return None
 
 
