@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from casecli.cli.main import app
 from casecli.core.engine import playbooks
-from tests.conftest import FIXTURES, casecli
+from tests.conftest import FIXTURES, TEAMS, as_team, casecli, login_of
 
 runner = CliRunner()
 REQUIRED = {
@@ -30,11 +30,17 @@ CW = [
     "permanency_24_months", "reentry_12_months", "placement_stability", "maltreatment_in_care",
     "recurrence_12_months",
 ]  # fmt: skip
+FAMILY = (  # what a team store's login is told of a measure that follows a child beyond it
+    "follows each child across every case they have been in, and on this team store your"
+    " login reads only some of them: an admin's score shows it"
+)
 CS = ["support_orders", "current_collections", "arrears_collections", "paternity_establishment"]
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def db(tmp_path_factory: pytest.TempPathFactory, backend: object | None) -> Path | str:
+    """The store; on a team store the events are recorded and the goals set by each
+    person's own login, as on the personal store by --as."""
     tmp = tmp_path_factory.mktemp("score")
     path = tmp / "m.db"
     later = tmp / "later"
@@ -45,6 +51,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for folder in (FIXTURES / "measures", later):
         result = cli(path, "A1", "sync", str(folder))
         assert result.exit_code == 0, result.stderr
+    store: Path | str = as_team(path, backend)
     for args in (
         ("F1", "caseworker_visit", "--person", "P10", "--on", "2026-10-05", "--location", "home"),
         (
@@ -59,7 +66,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ),
         ("I7", "face_to_face_contact", "--person", "P27", "--on", "2026-10-31T09:00"),
     ):
-        result = cli(path, "W1", "record", *args)
+        result = cli(store, "W1", "record", *args)
         assert result.exit_code == 0, result.stderr
     for user, args in (
         ("M1", ("office:O1", "support_orders", "80")),
@@ -67,13 +74,17 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("S1", ("worker:W2", "current_collections", "70", "--period", "2026-10")),
         ("M1", ("office:O1", "investigations_overdue", "10")),
     ):
-        result = cli(path, user, "goals", "set", *args)
+        result = cli(store, user, "goals", "set", *args)
         assert result.exit_code == 0, result.stderr
-    return path
+    return store
 
 
-def cli(db: Path, user: str | None, *args: str, columns: int = 80):  # type: ignore[no-untyped-def]
-    base = ["--db", str(db), "--today", "2026-11-24"] + (["--as", user] if user else [])
+def cli(db: Path | str, user: str | None, *args: str, columns: int = 80):  # type: ignore[no-untyped-def]
+    login = login_of(db, user, args[0])
+    if login is None:
+        base = ["--db", str(db), "--today", "2026-11-24"] + (["--as", user] if user else [])
+    else:
+        base = ["--db", login, "--today", "2026-11-24"]
     return runner.invoke(
         app,
         [*base, *args],
@@ -81,7 +92,7 @@ def cli(db: Path, user: str | None, *args: str, columns: int = 80):  # type: ign
     )
 
 
-def score_json(db: Path, user: str, *args: str) -> dict:  # type: ignore[type-arg]
+def score_json(db: Path | str, user: str, *args: str) -> dict:  # type: ignore[type-arg]
     result = cli(db, user, "score", "--json", *args)
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
@@ -91,11 +102,12 @@ def by_id(data: dict) -> dict:  # type: ignore[type-arg]
     return {m["measure"]: m for m in data["measures"]}
 
 
-def test_json_shape_for_a_worker(db: Path) -> None:
+def test_json_shape_for_a_worker(db: Path | str) -> None:
     data = score_json(db, "W1", "--period", "2026-10")
+    team = str(db) in TEAMS  # (a worker's login reads no unit's or office's figure there)
     assert set(data) == {
         "scope", "period", "period_given", "measures", "data_as_of", "data_age_days",
-    }  # fmt: skip
+    } | ({"not_shown"} if team else set())  # fmt: skip
     assert data["period_given"] is True
     assert (data["data_as_of"], data["data_age_days"]) == ("2026-11-24", 0)  # the export's day
     assert {"kind": "worker", "id": "W1"}.items() <= data["scope"].items()
@@ -110,7 +122,8 @@ def test_json_shape_for_a_worker(db: Path) -> None:
     # children in care), the office adds W3's 2 of 2.
     assert visits | {"trend": None} == visits | {
         "numerator": 2, "denominator": 3, "performance": 66.67, "direction": "higher",
-        "goal": 95.0, "goal_from": "unit:U1", "gap": 28.33, "unit": 66.67, "office": 80.0,
+        "goal": 95.0, "goal_from": "unit:U1", "gap": 28.33,
+        "unit": None if team else 66.67, "office": None if team else 80.0,
         "gap_work": "1 more child visit in 2026-10", "trend": None,
     }  # fmt: skip
     assert [t["period"] for t in visits["trend"]] == [
@@ -121,10 +134,12 @@ def test_json_shape_for_a_worker(db: Path) -> None:
     # 2 of 5 open investigations overdue, goal 10%: closing 2 leaves 0 of 3.
     assert (overdue["performance"], overdue["direction"], overdue["gap"]) == (40.0, "lower", 30.0)
     assert overdue["gap_work"] == "2 fewer overdue investigations in 2026-10"
-    assert by_id(data)["placement_stability"]["performance"] == 74.07
+    stability = by_id(data)["placement_stability"]
+    assert stability["performance"] == (None if team else 74.07)
+    assert not team or stability["note"] == FAMILY
 
 
-def test_json_for_an_office_includes_every_measure(db: Path) -> None:
+def test_json_for_an_office_includes_every_measure(db: Path | str) -> None:
     data = score_json(db, "M1", "--period", "2026-10")
     assert data["scope"]["kind"] == "office" and data["scope"]["id"] == "O1"
     assert [m["measure"] for m in data["measures"]] == [*CS, *CW, "cost_effectiveness"]
@@ -148,8 +163,7 @@ def test_json_for_an_office_includes_every_measure(db: Path) -> None:
         None, "office", "2026-10",
     )  # fmt: skip
     assert ratio["note"] == (
-        "a fiscal-year measure (costs.csv gives a year's expenditures): --period FFY2027 "
-        "shows it"
+        "a fiscal-year measure (costs.csv gives a year's expenditures): --period FFY2027 shows it"
     )
     # For the year, the fixture has no costs.csv: one sentence says so.
     ratio = by_id(score_json(db, "M1", "--period", "FFY2027"))["cost_effectiveness"]
@@ -160,7 +174,7 @@ def test_json_for_an_office_includes_every_measure(db: Path) -> None:
     )
 
 
-def test_iv_d_worker_gets_the_federal_percentage_with_last_year(db: Path) -> None:
+def test_iv_d_worker_gets_the_federal_percentage_with_last_year(db: Path | str) -> None:
     data = score_json(db, "W2", "--period", "2026-10")
     assert [m["measure"] for m in data["measures"]] == [*CS, "cost_effectiveness"]
     current = by_id(data)["current_collections"]
@@ -171,8 +185,9 @@ def test_iv_d_worker_gets_the_federal_percentage_with_last_year(db: Path) -> Non
     assert (current["applicable_percentage"], current["previous_year"]) == (None, 33.33)
     assert current["goal"] == 70.0 and current["goal_from"] == "worker:W2"
     assert current["gap_work"] == "$26 more current support in 2026-10"
-    # W2's unit U1; the office adds W3's K7.
-    assert (current["unit"], current["office"]) == (67.02, 53.58)
+    # W2's unit U1; the office adds W3's K7 (a worker's login on a team store: neither).
+    beside = (None, None) if str(db) in TEAMS else (67.02, 53.58)
+    assert (current["unit"], current["office"]) == beside
     # The office goal for orders (80) reaches W2, who is at 75%: one more case of 4.
     orders = by_id(data)["support_orders"]
     assert (orders["goal"], orders["goal_from"], orders["gap"]) == (80.0, "office:O1", 5.0)
@@ -186,7 +201,7 @@ def test_iv_d_worker_gets_the_federal_percentage_with_last_year(db: Path) -> Non
     assert fiscal["arrears_collections"]["applicable_percentage"] == 60
 
 
-def test_default_scope_follows_the_role(db: Path) -> None:
+def test_default_scope_follows_the_role(db: Path | str) -> None:
     assert score_json(db, "W1")["scope"]["id"] == "W1"
     assert score_json(db, "S1")["scope"] == {
         "kind": "unit", "id": "U1", "unit": "U1", "office": "O1",
@@ -195,11 +210,14 @@ def test_default_scope_follows_the_role(db: Path) -> None:
     assert score_json(db, "A1")["scope"]["kind"] == "all"
 
 
-def test_the_current_month_is_to_date_and_cohorts_say_incomplete(db: Path) -> None:
+def test_the_current_month_is_to_date_and_cohorts_say_incomplete(db: Path | str) -> None:
     data = score_json(db, "W1")
     assert data["period"] | {"complete": False, "label": "2026-11"} == data["period"]
     permanency = by_id(data)["permanency_12_months"]
     assert permanency["performance"] is None and permanency["complete"] is False
+    if str(db) in TEAMS:  # (a cohort follows the child beyond the login's cases: no figure)
+        assert permanency["note"] == FAMILY and permanency["trend"] == []
+        return
     assert permanency["note"].startswith("incomplete:")
     # The trend is of months that are over: October last.
     assert permanency["trend"][-1] == {"period": "2026-10", "performance": 50.0}
@@ -215,28 +233,34 @@ def test_the_current_month_is_to_date_and_cohorts_say_incomplete(db: Path) -> No
         ("M1", ("--unit", "U9"), "There is no unit U9 in the store"),
     ],
 )
-def test_scope_is_checked(db: Path, user: str, args: tuple[str, ...], says: str) -> None:
+def test_scope_is_checked(db: Path | str, user: str, args: tuple[str, ...], says: str) -> None:
     result = cli(db, user, "score", *args)
     assert result.exit_code == 1
     assert says in result.stderr and result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_what_each_may_see(db: Path) -> None:
-    assert score_json(db, "W1", "--unit", "U1")["scope"]["id"] == "U1"
+def test_what_each_may_see(db: Path | str) -> None:
+    if str(db) not in TEAMS:
+        assert score_json(db, "W1", "--unit", "U1")["scope"]["id"] == "U1"
+    else:  # a worker's login reads their own cases alone: their unit is not counted from it
+        refused = cli(db, "W1", "score", "--unit", "U1")
+        assert (refused.exit_code, refused.stderr) == (1, (
+            "casecli: On a team store your login reads your own cases alone, so unit U1's"
+            " figures cannot be counted from it; ask its supervisor.\n"))  # fmt: skip
     assert score_json(db, "S1", "--worker", "W2")["scope"]["id"] == "W2"
     assert score_json(db, "M1", "--unit", "U2")["scope"]["id"] == "U2"
     assert score_json(db, "A1", "--office", "O2")["scope"]["id"] == "O2"
 
 
-def test_usage_mistakes_exit_2(db: Path) -> None:
+def test_usage_mistakes_exit_2(db: Path | str) -> None:
     result = cli(db, "M1", "score", "--unit", "U1", "--office", "O1")
     assert result.exit_code == 2 and "Choose one of --worker, --unit or --office" in result.stderr
     result = cli(db, "M1", "score", "--period", "Q3")
     assert result.exit_code == 2 and "--period 'Q3' is not a period" in result.stderr
 
 
-def test_closure_days_come_from_the_playbook(db: Path, tmp_path: Path) -> None:
+def test_closure_days_come_from_the_playbook(db: Path | str, tmp_path: Path) -> None:
     text = playbooks.load()["investigation"].source
     book = (playbooks.DEFAULTS / text).read_text()
     (tmp_path / "investigation.toml").write_text(
@@ -247,7 +271,7 @@ def test_closure_days_come_from_the_playbook(db: Path, tmp_path: Path) -> None:
     assert by_id(data)["investigations_closed_on_time"]["numerator"] == 2
 
 
-def test_text_fits_80_columns(db: Path) -> None:
+def test_text_fits_80_columns(db: Path | str) -> None:
     for user in ("W1", "W2", "S1", "M1", "A1"):
         result = cli(db, user, "score", "--period", "2026-10")
         assert result.exit_code == 0, result.stderr
@@ -259,17 +283,18 @@ def test_text_fits_80_columns(db: Path) -> None:
     assert "1 more child visit in 2026-10" in result.stdout
     assert "cost_effectiveness" not in result.stdout  # no IV-D rows for W1
     result = cli(db, "M1", "score")
-    assert "incomplete" in result.stdout
+    said = " ".join(result.stdout.split())
+    assert ("on this team store" if str(db) in TEAMS else "incomplete") in said
     assert "no costs.csv rows for office O1 in FFY2027" in " ".join(result.stdout.split())
     assert "fed%" in result.stdout
 
 
-def test_redact_shows_initials(db: Path) -> None:
+def test_redact_shows_initials(db: Path | str) -> None:
     result = cli(db, "W1", "score", "--redact")
     assert "W.W." in result.stdout and "Wes Welfare" not in result.stdout
 
 
-def test_goals_set_and_list(db: Path, tmp_path: Path) -> None:
+def test_goals_set_and_list(db: Path | str, tmp_path: Path) -> None:
     result = cli(db, "W1", "goals", "set", "worker:W1", "monthly_visits", "99")
     assert result.exit_code == 1
     assert result.stderr.strip() == "casecli: Workers cannot set goals; ask your supervisor."
@@ -291,15 +316,19 @@ def test_goals_set_and_list(db: Path, tmp_path: Path) -> None:
     assert "worker:W2" in text and "2026-10" in text and "every" in text
 
 
-def test_the_console_script_knows_score_and_goals(db: Path) -> None:
-    done = casecli("--db", str(db), "--as", "W1", "--today", "2026-11-24", "score", "--json")
+def test_the_console_script_knows_score_and_goals(db: Path | str) -> None:
+    def who(user: str) -> list[str]:
+        login = login_of(db, user, "score")
+        return ["--db", login] if login else ["--db", str(db), "--as", user]
+
+    done = casecli(*who("W1"), "--today", "2026-11-24", "score", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["scope"]["id"] == "W1"
-    done = casecli("--db", str(db), "--as", "M1", "goals", "list")
+    done = casecli(*who("M1"), "goals", "list")
     assert done.returncode == 0 and "office:O1" in done.stdout
 
 
-def test_goals_set_help_names_every_measure(db: Path) -> None:
+def test_goals_set_help_names_every_measure(db: Path | str) -> None:
     from casecli.core.measures import measures
 
     result = runner.invoke(app, ["goals", "set", "--help"], env={"COLUMNS": "200"})
@@ -355,7 +384,7 @@ MONTHLY = [
 ]  # fmt: skip
 
 
-def test_without_a_period_each_measure_is_for_its_own_default(db: Path) -> None:
+def test_without_a_period_each_measure_is_for_its_own_default(db: Path | str) -> None:
     data = score_json(db, "M1")
     # The top-level period is still this month, as before; period_given says none was
     # asked, and each line names its own.
@@ -377,7 +406,7 @@ def test_without_a_period_each_measure_is_for_its_own_default(db: Path) -> None:
     assert by_id(data)["monthly_visits"]["applicable_percentage"] is None
 
 
-def test_with_a_period_every_measure_is_for_it(db: Path) -> None:
+def test_with_a_period_every_measure_is_for_it(db: Path | str) -> None:
     data = score_json(db, "M1", "--period", "2026-10")
     assert data["period_given"] is True
     assert {m["period"]["label"] for m in data["measures"]} == {"2026-10"}
@@ -386,7 +415,7 @@ def test_with_a_period_every_measure_is_for_it(db: Path) -> None:
     assert all(m["period"]["complete"] for m in data["measures"])
 
 
-def test_the_text_groups_the_lines_under_their_periods(db: Path) -> None:
+def test_the_text_groups_the_lines_under_their_periods(db: Path | str) -> None:
     lines = cli(db, "M1", "score").stdout.splitlines()
     assert lines[0] == "Office O1 North Office · as of 2026-11-24"
     fiscal = lines.index("Fiscal-year measures: FFY2027 to 2026-11-24")
