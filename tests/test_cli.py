@@ -15,6 +15,18 @@ from tests.conftest import FIXTURES, casecli
 runner = CliRunner()
 
 
+@pytest.fixture(params=["sqlite", "team"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a sync test's --db points: a new SQLite file, or an empty team store (its
+    owner's address: who runs casecli sync there)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "s.db")
+    from tests import pgserver
+
+    server = request.getfixturevalue("pg_server")
+    return str(server.url(pgserver.OWNER, server.empty_team()))
+
+
 def cli(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     return runner.invoke(
         app, list(args), env={"CASECLI_CONFIG": "/nonexistent/config.toml", **(env or {})}
@@ -62,14 +74,14 @@ def test_global_options_work_before_or_after_the_command(tmp_path: Path) -> None
     assert json.loads(env.stdout)["status"] == "unchanged"
 
 
-def test_sync_json_summary_shape(tmp_path: Path) -> None:
+def test_sync_json_summary_shape(tmp_path: Path, target: str) -> None:
     folder = tmp_path / "x"
     folder.mkdir()
     for f in (FIXTURES / "basic").iterdir():
         (folder / f.name).write_text(f.read_text())
     with (folder / "events.csv").open("a") as fh:
         fh.write("E9,C100,case_plan,scheduled,2026-13-01,,,W1,,\n")
-    result = cli("--db", str(tmp_path / "s.db"), "sync", str(folder), "--json")
+    result = cli("--db", target, "sync", str(folder), "--json")
     assert result.exit_code == 3
     data = json.loads(result.stdout)
     assert data["status"] == "applied"
@@ -94,18 +106,17 @@ def test_sync_json_summary_shape(tmp_path: Path) -> None:
             "reason": "scheduled_on is not a date or ISO 8601 date-time (YYYY-MM-DD or YYYY-MM-DDTHH:MM)",
         }
     ]
-    listed = cli("--db", str(tmp_path / "s.db"), "rejects", "--json")
+    listed = cli("--db", target, "rejects", "--json")
     assert [(r["file"], r["line"], r["column"]) for r in json.loads(listed.stdout)] == [
         ("events.csv", 6, "scheduled_on")
     ]
 
 
-def test_strict_exits_1_and_dry_run_writes_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "s.db"
-    dry = cli("--db", str(db), "sync", str(FIXTURES / "basic"), "--dry-run", "--json")
+def test_strict_exits_1_and_dry_run_writes_nothing(target: str) -> None:
+    dry = cli("--db", target, "sync", str(FIXTURES / "basic"), "--dry-run", "--json")
     assert dry.exit_code == 0 and json.loads(dry.stdout)["dry_run"] is True
     assert json.loads(dry.stdout)["status"] == "would_apply"
-    check = cli("--db", str(db), "db", "check", "--json")
+    check = cli("--db", target, "db", "check", "--json")
     assert json.loads(check.stdout)["counts"]["cases"] == 0
 
 
@@ -126,10 +137,12 @@ def test_usage_errors_exit_2() -> None:
         (lambda d: (d.mkdir(),), "holds no export files"),
     ],
 )  # fmt: skip
-def test_bad_exports_give_one_sentence_and_no_traceback(tmp_path: Path, setup, message) -> None:
+def test_bad_exports_give_one_sentence_and_no_traceback(
+    tmp_path: Path, target: str, setup, message
+) -> None:
     folder = tmp_path / "export"
     setup(folder)
-    result = casecli("--db", str(tmp_path / "s.db"), "sync", str(folder))
+    result = casecli("--db", target, "sync", str(folder))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("casecli: ") and message in result.stderr
