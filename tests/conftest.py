@@ -87,6 +87,18 @@ def backend(request: pytest.FixtureRequest) -> object | None:
     return None if request.param == "sqlite" else request.getfixturevalue("pg_server")
 
 
+@pytest.fixture(params=["sqlite", "team"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a sync test's --db points: a new SQLite file, or an empty team store (its
+    owner's address: who runs casecli sync there)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "s.db")
+    from tests import pgserver
+
+    server = request.getfixturevalue("pg_server")
+    return str(server.url(pgserver.OWNER, server.empty_team()))
+
+
 TEAMS: dict[str, Any] = {}  # a team store's owner address -> its tests.pgserver.Team
 
 

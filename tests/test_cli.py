@@ -15,18 +15,6 @@ from tests.conftest import FIXTURES, casecli
 runner = CliRunner()
 
 
-@pytest.fixture(params=["sqlite", "team"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Where a sync test's --db points: a new SQLite file, or an empty team store (its
-    owner's address: who runs casecli sync there)."""
-    if request.param == "sqlite":
-        return str(tmp_path / "s.db")
-    from tests import pgserver
-
-    server = request.getfixturevalue("pg_server")
-    return str(server.url(pgserver.OWNER, server.empty_team()))
-
-
 def cli(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     return runner.invoke(
         app, list(args), env={"CASECLI_CONFIG": "/nonexistent/config.toml", **(env or {})}

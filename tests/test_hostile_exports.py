@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from casecli.demo.export import write_demo
 from tests.conftest import TODAY
@@ -101,20 +102,41 @@ def case_rows(n: int, start: int = 1) -> list[str]:
     ]
 
 
-def synced_store(tmp_path: Path) -> Path:
-    db = tmp_path / "s.db"
-    code = casecli("--db", str(db), "--today", "2026-11-24", "sync", str(FIXTURES / "basic"))
+def synced_store(tmp_path: Path, target: str | None = None) -> Path:
+    """The basic export synced into ``target`` (the ``target`` fixture's new SQLite file or
+    empty team store: the tests that take it run on both), else a new SQLite file."""
+    db = target or str(tmp_path / "s.db")
+    code = casecli("--db", db, "--today", "2026-11-24", "sync", str(FIXTURES / "basic"))
     assert code.returncode == 0, code.stderr
-    return db
+    return Path(db) if target is None else db  # type: ignore[return-value]
 
 
-def open_cases(db: Path) -> list[str]:
+def _rows(db: Path | str, sql: str) -> list[tuple[Any, ...]]:
+    """``sql``'s rows in the store ``db`` (a team store: read by its owner, every row)."""
+    if str(db).startswith("postgresql://"):
+        from casecli.core.store import team
+
+        with team.connect(str(db)) as conn:
+            return [tuple(r) for r in conn.execute(sql).fetchall()]
     conn = _sqlite3.connect(db)
     try:
-        return [r[0] for r in conn.execute(
-            "SELECT case_id FROM cases WHERE _gone_on IS NULL ORDER BY 1")]  # fmt: skip
+        return conn.execute(sql).fetchall()
     finally:
         conn.close()
+
+
+def open_cases(db: Path | str) -> list[str]:
+    return [r[0] for r in _rows(db, "SELECT case_id FROM cases WHERE _gone_on IS NULL ORDER BY 1")]
+
+
+def snapshot_of(db: Path | str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table (test_hostile.snapshot), on either store."""
+    if not str(db).startswith("postgresql://"):
+        return snapshot(Path(db))
+    tables = [
+        r[0] for r in _rows(db, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    ]
+    return {t: sorted(_rows(db, f"SELECT * FROM {t}"), key=repr) for t in tables}
 
 
 # --- 1. an unclosed quote --------------------------------------------------------------
@@ -122,7 +144,7 @@ def open_cases(db: Path) -> list[str]:
 
 @pytest.mark.parametrize("into", ["a new store", "a store with data"])
 def test_an_unclosed_quote_refuses_the_file_and_names_the_line_where_it_opened(
-    tmp_path: Path, into: str
+    tmp_path: Path, target: str, into: str
 ) -> None:
     """`"Long (aka` on line 101 of 2,000 rows: the csv module read the other 1,900 rows as
     one cell; in a full export they were then marked gone. Now nothing is applied."""
@@ -130,15 +152,15 @@ def test_an_unclosed_quote_refuses_the_file_and_names_the_line_where_it_opened(
     rows = case_rows(2000)
     rows[95] = rows[95].replace("Family 96", '"Long (aka')  # line 101
     put_cases(folder, rows)
-    db = tmp_path / "s.db"
     if into == "a store with data":
-        db = synced_store(tmp_path)
-    before = snapshot(db) if db.exists() else None
-    result = casecli("--db", str(db), "--today", "2026-11-24", "sync", str(folder))
+        synced_store(tmp_path, target)
+    # (a new team store is there, empty: it stays so; a new SQLite file is not made at all)
+    before = snapshot_of(target) if target.startswith("postgres") or Path(target).exists() else None
+    result = casecli("--db", target, "--today", "2026-11-24", "sync", str(folder))
     refused(result.returncode, result.stderr, "cases.csv", "line 101",
             "a quote opened here is never closed", "nothing was applied")  # fmt: skip
     if before is not None:
-        assert snapshot(db) == before
+        assert snapshot_of(target) == before
 
 
 def test_an_unclosed_quote_after_a_quoted_line_break_names_its_own_line(tmp_path: Path) -> None:
@@ -185,10 +207,12 @@ def test_a_quote_closed_in_the_middle_of_a_cell_rejects_only_that_row(tmp_path: 
 # --- 2. a ragged row in a full export ------------------------------------------------------
 
 
-def test_a_ragged_row_in_a_full_export_marks_nothing_of_its_type_gone(tmp_path: Path) -> None:
+def test_a_ragged_row_in_a_full_export_marks_nothing_of_its_type_gone(
+    tmp_path: Path, target: str
+) -> None:
     """`Reyes, Jr.` unquoted makes a row ragged; it was rejected without a key and the
     gone-marking then hid the case from its worker."""
-    db = synced_store(tmp_path)
+    db = synced_store(tmp_path, target)
     folder = basic(tmp_path, "full")
     text = (folder / "cases.csv").read_text().replace(",Brown,", ",Reyes, Jr.,")
     put(folder, "cases.csv", text)
@@ -205,9 +229,9 @@ def test_a_ragged_row_in_a_full_export_marks_nothing_of_its_type_gone(tmp_path: 
 
 
 def test_a_full_export_still_marks_gone_what_it_lacks_when_every_key_reads(
-    tmp_path: Path,
+    tmp_path: Path, target: str
 ) -> None:
-    db = synced_store(tmp_path)
+    db = synced_store(tmp_path, target)
     folder = basic(tmp_path, "full")
     lines = (folder / "cases.csv").read_text().splitlines()
     put(folder, "cases.csv", "\n".join(lines[:-1]) + "\n")  # C300 left out
@@ -275,15 +299,15 @@ def test_an_export_without_as_of_says_its_order_was_not_checked(tmp_path: Path) 
     ],
 )
 def test_an_as_of_that_is_not_a_date_the_contract_allows_is_refused(
-    tmp_path: Path, as_of: str, words: str
+    tmp_path: Path, target: str, as_of: str, words: str
 ) -> None:
     """`as_of = "not a date"` was stored, became _gone_on, and every command then failed."""
-    db = synced_store(tmp_path)
-    before = snapshot(db)
+    db = synced_store(tmp_path, target)
+    before = snapshot_of(db)
     folder = basic(tmp_path, "x", f'as_of = {as_of}\nkind = "full"\n')
     result = casecli("--db", str(db), "--today", "2026-11-24", "sync", str(folder))
     refused(result.returncode, result.stderr, "manifest.toml", words)
-    assert snapshot(db) == before
+    assert snapshot_of(db) == before
 
 
 def test_an_as_of_with_an_offset_is_stored_as_local_time(tmp_path: Path) -> None:
