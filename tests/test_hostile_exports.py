@@ -240,16 +240,18 @@ def test_a_full_export_still_marks_gone_what_it_lacks_when_every_key_reads(
     assert open_cases(db) == ["004", "C100", "C200"]
 
 
-def test_a_row_with_an_empty_key_in_a_full_export_marks_nothing_gone(tmp_path: Path) -> None:
-    db = synced_store(tmp_path)
+def test_a_row_with_an_empty_key_in_a_full_export_marks_nothing_gone(
+    tmp_path: Path, target: str
+) -> None:
+    db = synced_store(tmp_path, target)
     folder = basic(tmp_path, "full")
     lines = (folder / "cases.csv").read_text().splitlines()
     lines[-1] = "," + lines[-1].split(",", 1)[1]  # C300's row, its id lost
     lines.remove(next(line for line in lines if line.startswith("C200,")))
     put(folder, "cases.csv", "\n".join(lines) + "\n")
-    conn = store.connect(db)
-    result = sync(conn, folder, today=TODAY, full=True)
-    assert any("marked no cases as gone" in w for w in result.warnings)
+    result = casecli("--db", str(db), "--today", "2026-11-24", "sync", str(folder), "--full")
+    assert result.returncode == 3, result.stderr
+    assert "marked no cases as gone" in " ".join(result.stderr.split())
     assert open_cases(db) == ["004", "C100", "C200", "C300"]
 
 
