@@ -88,15 +88,18 @@ def backend(request: pytest.FixtureRequest) -> object | None:
 
 
 @pytest.fixture(params=["sqlite", "team"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Where a sync test's --db points: a new SQLite file, or an empty team store (its
-    owner's address: who runs casecli sync there)."""
+    owner's address: who runs casecli sync there), dropped after the test."""
     if request.param == "sqlite":
-        return str(tmp_path / "s.db")
+        yield str(tmp_path / "s.db")
+        return
     from tests import pgserver
 
     server = request.getfixturevalue("pg_server")
-    return str(server.url(pgserver.OWNER, server.empty_team()))
+    name = server.empty_team()
+    yield str(server.url(pgserver.OWNER, name))
+    server.drop(name)
 
 
 TEAMS: dict[str, Any] = {}  # a team store's owner address -> its tests.pgserver.Team
@@ -105,19 +108,26 @@ TEAMS: dict[str, Any] = {}  # a team store's owner address -> its tests.pgserver
 def as_team(path: Path, backend: object | None) -> Path | str:
     """The synced SQLite store ``path`` as it is (``backend`` None), or its export tables
     loaded into a new team store on ``backend`` (the ``backend`` fixture's server), every
-    staff member's login granted: its owner's address, kept in :data:`TEAMS`."""
+    staff member's login granted: its owner's address, kept in :data:`TEAMS` until
+    :func:`drop_team`."""
     if backend is None:
         return path
     from casecli.core.store import team as teams
     from tests import pgserver
 
-    t = pgserver.Team(backend)  # type: ignore[arg-type]
+    t = pgserver.Team(backend, backend.empty_team())  # type: ignore[arg-type, attr-defined]
     with t.owner() as raw:
-        teams.init(raw)
         pgserver.load_sample(raw, t.name, path)
         teams.grant(raw)
     TEAMS[t.url] = t
     return t.url
+
+
+def drop_team(db: Path | str) -> None:
+    """The team store :func:`as_team` made for ``db`` dropped (a SQLite file: nothing)."""
+    t = TEAMS.pop(str(db), None)
+    if t is not None:
+        t.server.drop(t.name)
 
 
 def login_of(db: Path | str, staff_id: str | None, command: str) -> str | None:

@@ -145,9 +145,9 @@ class Team:
     """A team store made by ``casecli db init`` on ``server`` (:func:`sample_team` fills it),
     each staff member's login named for it (``<db>_s0003`` for S0003)."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, name: str | None = None) -> None:
         self.server = server
-        self.name = server.new_database()
+        self.name = name or server.new_database()  # (name: one made already, e.g. empty_team)
         self.url = server.url(OWNER, self.name)
 
     def login(self, staff_id: str) -> str:

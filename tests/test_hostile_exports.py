@@ -102,13 +102,13 @@ def case_rows(n: int, start: int = 1) -> list[str]:
     ]
 
 
-def synced_store(tmp_path: Path, target: str | None = None) -> Path:
+def synced_store(tmp_path: Path, target: str | None = None) -> Any:
     """The basic export synced into ``target`` (the ``target`` fixture's new SQLite file or
     empty team store: the tests that take it run on both), else a new SQLite file."""
     db = target or str(tmp_path / "s.db")
     code = casecli("--db", db, "--today", "2026-11-24", "sync", str(FIXTURES / "basic"))
     assert code.returncode == 0, code.stderr
-    return Path(db) if target is None else db  # type: ignore[return-value]
+    return Path(db) if target is None else db
 
 
 def _rows(db: Path | str, sql: str) -> list[tuple[Any, ...]]:

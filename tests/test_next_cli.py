@@ -16,6 +16,7 @@ login, a sync as the store's owner.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,14 +24,16 @@ from typer.testing import CliRunner
 
 from casecli.cli.main import app
 from casecli.core.store import team as teams
-from tests.conftest import FIXTURES, TEAMS, as_team, login_of
+from tests.conftest import FIXTURES, TEAMS, as_team, drop_team, login_of
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def db(tmp_path: Path, backend: object | None) -> Path | str:
-    return as_team(_synced(tmp_path), backend)
+def db(tmp_path: Path, backend: object | None) -> Iterator[Path | str]:
+    store = as_team(_synced(tmp_path), backend)
+    yield store
+    drop_team(store)
 
 
 def _synced(tmp_path: Path) -> Path:
@@ -238,6 +241,7 @@ def test_a_visit_recorded_here_and_later_exported_counts_once(
         conn.execute("SELECT count(*) FROM recorded_events WHERE case_id = 'C100'").fetchone()[0]
         == 1
     )
+    conn.close()
 
 
 def test_the_case_card_shows_every_term_and_they_add_up(db: Path | str) -> None:

@@ -6,19 +6,20 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from casecli.cli.main import app
-from tests.conftest import FIXTURES, PEOPLE_HEADER, TEAMS, as_team, login_of
+from tests.conftest import FIXTURES, PEOPLE_HEADER, TEAMS, as_team, drop_team, login_of
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def env(tmp_path: Path, backend: object | None) -> dict[str, str]:
+def env(tmp_path: Path, backend: object | None) -> Iterator[dict[str, str]]:
     db = tmp_path / "s.db"
     values = {
         "CASECLI_CONFIG": str(tmp_path / "config.toml"),
@@ -29,7 +30,9 @@ def env(tmp_path: Path, backend: object | None) -> dict[str, str]:
     }
     synced = runner.invoke(app, ["sync", str(FIXTURES / "basic")], env=values)
     assert synced.exit_code == 0, synced.stderr
-    return {**values, "CASECLI_DB": str(as_team(db, backend))}
+    store = str(as_team(db, backend))
+    yield {**values, "CASECLI_DB": store}
+    drop_team(store)
 
 
 def cli(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]

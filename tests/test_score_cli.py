@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 
 from casecli.cli.main import app
 from casecli.core.engine import playbooks
-from tests.conftest import FIXTURES, TEAMS, as_team, casecli, login_of
+from tests.conftest import FIXTURES, TEAMS, as_team, casecli, drop_team, login_of
 
 runner = CliRunner()
 REQUIRED = {
@@ -38,7 +39,7 @@ CS = ["support_orders", "current_collections", "arrears_collections", "paternity
 
 
 @pytest.fixture(scope="module")
-def db(tmp_path_factory: pytest.TempPathFactory, backend: object | None) -> Path | str:
+def db(tmp_path_factory: pytest.TempPathFactory, backend: object | None) -> Iterator[Path | str]:
     """The store; on a team store the events are recorded and the goals set by each
     person's own login, as on the personal store by --as."""
     tmp = tmp_path_factory.mktemp("score")
@@ -76,7 +77,8 @@ def db(tmp_path_factory: pytest.TempPathFactory, backend: object | None) -> Path
     ):
         result = cli(store, user, "goals", "set", *args)
         assert result.exit_code == 0, result.stderr
-    return store
+    yield store
+    drop_team(store)
 
 
 def cli(db: Path | str, user: str | None, *args: str, columns: int = 80):  # type: ignore[no-untyped-def]

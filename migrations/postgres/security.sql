@@ -44,8 +44,8 @@ $$;
 
 -- The workers whose cases the session sees (assigned cases: scope.workers_clause), and
 -- the units whose unassigned cases it sees (scope.unit_clause, office_clause): arrays,
--- which a policy reads once per statement, as (SELECT f()), and compares by index
--- (worker_id = ANY (...)); each branch an indexed read of staff. (Set-returning functions
+-- which a policy reads once per statement, as (SELECT f()) (the workers as a JSON
+-- object's keys: casecli_seen_worker_set below); each branch an indexed read of staff. (Set-returning functions
 -- before: a policy testing case_id IN (...) by a hashed subplan read every row of a
 -- 4.6-million-row table for one worker's 500 cases, 1.3 s a statement.)
 DROP FUNCTION IF EXISTS casecli_seen_workers() CASCADE;  -- (its policies: made again below)
@@ -83,7 +83,8 @@ $$;
 CREATE OR REPLACE FUNCTION casecli_seen_worker_set()
 RETURNS JSONB
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT coalesce(jsonb_object_agg(w, true), '{}') FROM unnest(casecli_seen_workers()) AS w
+    SELECT coalesce(jsonb_object_agg(w, true), '{}')
+    FROM unnest(casecli_seen_workers()) AS w WHERE w IS NOT NULL
 $$;
 
 -- The office whose unassigned cases naming no unit the session sees (a manager's).
@@ -387,4 +388,4 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATE
 -- (casecli db migrate applies them again) rather than failing on a function it lacks.
 CREATE OR REPLACE FUNCTION casecli_revision()
 RETURNS INTEGER
-LANGUAGE sql IMMUTABLE AS $$ SELECT 3 $$;
+LANGUAGE sql IMMUTABLE AS $$ SELECT 4 $$;

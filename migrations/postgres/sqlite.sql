@@ -77,7 +77,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE
         WHEN t ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$' AND left(t, 4) <> '0000'
         THEN (make_date(substr(t, 1, 4)::int, substr(t, 6, 2)::int, 1)
-              + (substr(t, 9, 2)::int - 1) - DATE '1970-01-01') + 0 / 86400.0 + 2440587.5
+              + (substr(t, 9, 2)::int - 1) - DATE '1970-01-01') + 2440587.5
         WHEN t ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$'
              AND left(t, 4) <> '0000'
         THEN (make_date(substr(t, 1, 4)::int, substr(t, 6, 2)::int, 1)
@@ -85,7 +85,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
              + (substr(t, 12, 2)::int * 3600 + substr(t, 15, 2)::int * 60
                 + coalesce(nullif(substr(t, 18, 2), ''), '0')::double precision) / 86400.0
              + 2440587.5
-        ELSE casecli_julianday_text(t)
+        ELSE public.casecli_julianday_text(t)
     END
 $$;
 

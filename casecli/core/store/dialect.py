@@ -32,16 +32,19 @@ SQL means one thing on both stores. What a statement needs beyond these (``PRAGM
 (the kept evaluations beside a personal store, its backup), never to a team store.
 
 A statement that begins ``WITH`` and names a common table expression ``AS MATERIALIZED`` is
-run on a team store in steps (:func:`split_with`, :meth:`PostgresConnection.execute`): each
-materialized expression becomes a temporary table of that name, ``ANALYZE``d, before the
-statement that reads it, in one ``REPEATABLE READ`` transaction (one snapshot, as one
-statement had) unless the caller has begun one, and the tables are dropped after. The
-reason is row-level security (issue 17 item 8): a policy's rows are estimated from nothing
-(PostgreSQL guessed 4 removals where an office has 6,353), a CTE estimated at one row is
-joined by a nested loop, and one month of an office's visit measure compared 27.8 million
-pairs (114 s); the same join of two analysed tables is a hash join (well under a second).
-The SQL is the same on both stores; SQLite plans its ``MATERIALIZED`` CTEs from its own
-statistics and runs the statement as written.
+run on a team store in steps (:func:`split_with`, :func:`staged`): each materialized
+expression becomes a temporary table, ``ANALYZE``d, read under the expression's name by
+the steps after it, all in one ``REPEATABLE READ`` transaction (one snapshot, as one
+statement had) that drops the tables as it ends. In a transaction the caller began (its
+isolation would give each step its own snapshot), or with positional parameters, the
+statement runs whole. The reason is row-level security (issue 17 item 8): a policy's rows
+are estimated from nothing (PostgreSQL guessed 4 removals where an office has 6,353), a
+CTE estimated at one row is joined by a nested loop, and one month of an office's visit
+measure compared 27.8 million pairs (114 s); the same join of two analysed tables is a
+hash join (well under a second). The SQL is the same on both stores; SQLite plans its
+``MATERIALIZED`` CTEs from its own statistics and runs the statement as written. (A
+materialized expression inside another's body or a subquery stays one: the permanency
+and re-entry cohorts' ``in_scope`` and ``scoped``.)
 
 A column PostgreSQL computes as ``numeric`` (a sum of bigints, ``x * 1.0``) comes back as
 SQLite's would: an int when it is whole and written without a point, else a float
@@ -54,6 +57,7 @@ a psycopg connection: ``execute`` (a cursor with ``fetchone``, ``fetchall``, ite
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -131,20 +135,25 @@ def _without_comments(sql: str) -> str:
 @dataclass(frozen=True)
 class Cte:
     """One common table expression of a ``WITH``: ``name``, its column list as written
-    (``"(first, last)"`` or ``""``), its body (inside the parentheses) and whether it is
-    ``MATERIALIZED``."""
+    (``"(first, last)"`` or ``""``), its body (inside the parentheses) and how it was
+    marked (``"MATERIALIZED"``, ``"NOT MATERIALIZED"`` or ``""``)."""
 
     name: str
     columns: str
     body: str
-    materialized: bool
+    marked: str = ""
+
+    @property
+    def materialized(self) -> bool:
+        return self.marked == "MATERIALIZED"
 
     @property
     def inline(self) -> str:
-        return f"{self.name}{self.columns} AS ({self.body})"
+        mark = f"{self.marked} " if self.marked else ""
+        return f"{self.name}{self.columns} AS {mark}({self.body})"
 
 
-_WITH = re.compile(r"\s*WITH\s+(?!RECURSIVE\b)", re.IGNORECASE)
+_WITH = re.compile(r"\s*WITH\s+(?!\s*RECURSIVE\b)", re.IGNORECASE)
 _CTE_HEAD = re.compile(
     r"\s*(\w+)\s*(\([\w\s,]*\))?\s+AS\s+(NOT\s+MATERIALIZED\s+|MATERIALIZED\s+)?\(",
     re.IGNORECASE,
@@ -168,9 +177,9 @@ def split_with(sql: str) -> tuple[list[Cte], str] | None:
         end = _closing(sql, head.end())
         if end < 0:
             return None
-        kind = (head.group(3) or "").upper()
+        marked = " ".join((head.group(3) or "").upper().split())
         body = sql[head.end() : end].strip()
-        ctes.append(Cte(head.group(1), head.group(2) or "", body, kind.startswith("MAT")))
+        ctes.append(Cte(head.group(1), head.group(2) or "", body, marked))
         comma = _COMMA.match(sql, end + 1)
         if comma is None:
             return ctes, sql[end + 1 :]
@@ -197,25 +206,34 @@ def _closing(sql: str, i: int) -> int:
     return -1
 
 
-def staged(ctes: list[Cte], main: str, on_commit_drop: bool) -> list[tuple[str, str]]:
+def staged(ctes: list[Cte], main: str, prefix: str) -> list[tuple[str, str]]:
     """The statements that run ``WITH ctes main`` with each materialized CTE a temporary
-    table (module docstring): (the table made, or "" for the last statement; its SQL, in
-    SQLite's words). The expressions that are not materialized go with each statement, as
-    written, and an earlier CTE that is a table by then is read as one."""
+    table (module docstring): (the table made, ``pg_temp.{prefix}_N``, or "" for the last
+    statement; its SQL, in SQLite's words). The table is read under the CTE's own name
+    (``name AS NOT MATERIALIZED (SELECT * FROM the table)``, which the planner sees
+    through to the table's statistics), so that no temporary table stands in for a real
+    one or meets one of the caller's; the expressions that are not materialized go with
+    each statement as written."""
     inline: list[str] = []
     out: list[tuple[str, str]] = []
-    drop = "ON COMMIT DROP " if on_commit_drop else ""
     for cte in ctes:
         if not cte.materialized:
             inline.append(cte.inline)
             continue
+        table = f"pg_temp.{prefix}_{len(out) + 1}"
         body = cte.body
         if inline:
             nested = re.match(r"\s*WITH\b", body, re.IGNORECASE)
             body = f"WITH {', '.join(inline)} " + (
                 f"SELECT * FROM ({body}) AS _cte" if nested else body
             )
-        out.append((cte.name, f"CREATE TEMP TABLE {cte.name}{cte.columns} {drop}AS {body}"))
+        out.append(
+            (
+                table,
+                f"CREATE TEMP TABLE {table.split('.')[1]}{cte.columns} ON COMMIT DROP AS {body}",
+            )
+        )
+        inline.append(f"{cte.name} AS NOT MATERIALIZED (SELECT * FROM {table})")
     out.append(("", (f"WITH {', '.join(inline)} " if inline else "") + main.strip()))
     return out
 
@@ -233,8 +251,14 @@ class PostgresConnection:
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = ()) -> Any:
         given = dict(params) if isinstance(params, Mapping) else tuple(params or ())
-        # (positional parameters would be numbered across the steps: named ones only)
-        if "MATERIALIZED" in sql.upper() and (isinstance(given, dict) or not given):
+        # (positional parameters would be numbered across the steps: named ones only; in a
+        # transaction the caller began, at its isolation, the steps would not share one
+        # snapshot: the statement runs whole there)
+        if (
+            "MATERIALIZED" in sql.upper()
+            and (isinstance(given, dict) or not given)
+            and not self.in_transaction
+        ):
             parts = split_with(_without_comments(sql))
             if parts is not None and any(cte.materialized for cte in parts[0]):
                 return self._execute_staged(*parts, given)
@@ -242,22 +266,18 @@ class PostgresConnection:
 
     def _execute_staged(self, ctes: list[Cte], main: str, params: Any) -> Any:
         """``WITH ctes main`` run in steps, each materialized CTE an analysed temporary
-        table (the module's docstring says why)."""
-        ours = not self.in_transaction
-        steps = staged(ctes, main, on_commit_drop=ours)
-        if ours:
-            self.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        table, in one ``REPEATABLE READ`` transaction (the module's docstring says why);
+        the tables go with it."""
+        steps = staged(ctes, main, prefix="casecli_cte")
+        self.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         try:
             for table, sql in steps[:-1]:
                 self.raw.execute(to_postgres(sql), params)
                 self.raw.execute(f"ANALYZE {table}")
             cur = self.raw.execute(to_postgres(steps[-1][1]), params)
-            if ours:
-                self.raw.execute("COMMIT")
-            else:
-                self.raw.execute(f"DROP TABLE {', '.join(t for t, _ in steps[:-1])}")
+            self.raw.execute("COMMIT")
         except BaseException:
-            if ours:
+            with contextlib.suppress(Exception):  # (the first error is the one to tell)
                 self.raw.rollback()
             raise
         return cur
