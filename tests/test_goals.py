@@ -7,29 +7,78 @@ W2) + unit U2 (S2; W3), manager M1; office O2 = unit U3 (S3; W4), manager M2; ad
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from casecli.core.errors import CasecliError, UsageError
 from casecli.core.ingest.sync import sync
 from casecli.core.measures import goals
-from casecli.core.store import scope
-from tests.conftest import FIXTURES, TODAY
+from casecli.core.store import scope, team
+from casecli.core.store.dialect import PostgresConnection
+from tests.conftest import FIXTURES, TEAMS, TODAY, as_team, drop_team, login_of
+
+
+class TeamGoals:
+    """The measures fixture in a team store: each person through their own login
+    (:meth:`as_`), every row through its owner's (:meth:`execute`, as a SQLite
+    connection reads them in these tests)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.conns: dict[str, Any] = {}
+        self.owner = team.open_store(url)
+
+    def as_(self, staff_id: str) -> Any:
+        if staff_id not in self.conns:
+            self.conns[staff_id] = team.open_store(login_of(self.url, staff_id, "goals") or "")
+        return self.conns[staff_id]
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        return self.owner.execute(sql, params)
+
+    def close(self) -> None:
+        for conn in (*self.conns.values(), self.owner):
+            conn.close()
 
 
 @pytest.fixture
-def gstore(conn: sqlite3.Connection) -> sqlite3.Connection:
+def gstore(
+    conn: sqlite3.Connection, backend: object | None, db_path: Path
+) -> Iterator[sqlite3.Connection]:
+    """The measures fixture synced (issue 17 item 7: on both stores; on a team store each
+    goal is set by its setter's own login)."""
     assert sync(conn, FIXTURES / "measures", today=TODAY).status == "applied"
-    return conn
+    if backend is None:
+        yield conn
+        return
+    url = str(as_team(db_path, backend))
+    t = TeamGoals(url)
+    yield t  # type: ignore[misc]
+    t.close()
+    drop_team(url)
 
 
-def who(conn: sqlite3.Connection, staff_id: str) -> scope.Actor:
-    return scope.actor(conn, staff_id)
+def _on(store: Any, staff_id: str) -> Any:
+    """The connection ``staff_id`` acts through: their own login's on a team store."""
+    return store.as_(staff_id) if isinstance(store, TeamGoals) else store
+
+
+def who(conn: Any, staff_id: str) -> scope.Actor:
+    conn = _on(conn, staff_id)
+    return (
+        team.actor(conn, None)
+        if isinstance(conn, PostgresConnection)
+        else scope.actor(conn, staff_id)
+    )
 
 
 def put(
-    conn: sqlite3.Connection,
+    conn: Any,
     by: str,
     target_scope: str,
     measure: str,
@@ -38,10 +87,12 @@ def put(
     at: str = "2026-11-24T10:00:00",
 ) -> goals.Goal:
     kind, scope_id = goals.parse_scope(target_scope)
-    return goals.set_goal(conn, who(conn, by), kind, scope_id, measure, target, period, now=at)
+    return goals.set_goal(
+        _on(conn, by), who(conn, by), kind, scope_id, measure, target, period, now=at
+    )
 
 
-def table_counts(conn: sqlite3.Connection) -> tuple[int, int]:
+def table_counts(conn: Any) -> tuple[int, int]:
     return (
         conn.execute("SELECT count(*) FROM performance_goals").fetchone()[0],
         conn.execute("SELECT count(*) FROM audit_log").fetchone()[0],
@@ -62,9 +113,18 @@ def test_a_goal_is_stored_with_its_audit_row(gstore: sqlite3.Connection) -> None
     row = gstore.execute(
         "SELECT at, who, action, entity, entity_id, detail FROM audit_log"
     ).fetchone()
-    assert row[:5] == ("2026-11-24T10:00:00", "S1", "goal", "performance_goals", str(goal.id))
+    # (a team store's audit row is written by its trigger, at the server's time and in the
+    # session login's name, never what the client says: security.sql)
+    on_team = isinstance(gstore, TeamGoals)
+    at = row[0] if on_team else "2026-11-24T10:00:00"
+    by = TEAMS[gstore.url].login("S1") if on_team else "S1"
+    assert row[:5] == (at, by, "goal", "performance_goals", str(goal.id))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ?", at)
+    # (the team store's trigger names the row's own columns)
+    scope_of = {"scope_kind": "unit", "scope_id": "U1", "set_by": "S1"} if on_team else {
+        "scope": "unit:U1"}  # fmt: skip
     assert json.loads(row[5]) == {
-        "scope": "unit:U1", "measure": "monthly_visits", "target": 95.0, "period": None,
+        **scope_of, "measure": "monthly_visits", "target": 95.0, "period": None,
     }  # fmt: skip
 
 
@@ -107,11 +167,23 @@ def test_supervisors_within_their_unit_managers_their_office(
     ("target_scope", "measure", "value", "period", "error", "says"),
     [
         ("unit:U1", "visits", 95, None, UsageError, "not a measure casecli knows"),
-        ("unit:U1", "cost_effectiveness", 3, None, UsageError,
-         "cost_effectiveness is an office-level measure .* not a unit"),
+        (
+            "unit:U1",
+            "cost_effectiveness",
+            3,
+            None,
+            UsageError,
+            "cost_effectiveness is an office-level measure .* not a unit",
+        ),
         ("worker:W1", "cost_effectiveness", 3, None, UsageError, "for an office .* not a worker"),
-        ("office:O1", "cost_effectiveness", 0, None, UsageError,
-         r"dollars collected per dollar spent, above 0 and at most 100 \(4.5 for \$4.50"),
+        (
+            "office:O1",
+            "cost_effectiveness",
+            0,
+            None,
+            UsageError,
+            r"dollars collected per dollar spent, above 0 and at most 100 \(4.5 for \$4.50",
+        ),
         ("office:O1", "cost_effectiveness", 101, None, UsageError, "at most 100"),
         ("unit:U9", "monthly_visits", 95, None, CasecliError, "There is no unit U9"),
         ("worker:X9", "monthly_visits", 95, None, CasecliError, "no staff member X9"),
@@ -198,7 +270,7 @@ def test_list_shows_what_each_one_reaches_and_inherits(gstore: sqlite3.Connectio
     put(gstore, "M2", "office:O2", "support_orders", 75)
 
     def seen(staff_id: str) -> list[str]:
-        return [g.scope for g in goals.list_goals(gstore, who(gstore, staff_id))]
+        return [g.scope for g in goals.list_goals(_on(gstore, staff_id), who(gstore, staff_id))]
 
     assert seen("W1") == ["office:O1", "unit:U1", "worker:W1"]
     assert seen("S1") == ["office:O1", "unit:U1", "worker:W1", "worker:W2"]
@@ -213,11 +285,11 @@ def test_list_latest_only_unless_history(gstore: sqlite3.Connection) -> None:
     put(gstore, "S1", "unit:U1", "monthly_visits", 95, at="2026-11-02T09:00:00")
     put(gstore, "S1", "unit:U1", "monthly_visits", 99, "2026-12", at="2026-11-02T09:00:00")
     s1 = who(gstore, "S1")
-    assert [(g.target, g.period) for g in goals.list_goals(gstore, s1)] == [
+    assert [(g.target, g.period) for g in goals.list_goals(_on(gstore, "S1"), s1)] == [
         (95.0, None),
         (99.0, "2026-12"),
     ]
-    history = goals.list_goals(gstore, s1, history=True, measure="monthly_visits")
+    history = goals.list_goals(_on(gstore, "S1"), s1, history=True, measure="monthly_visits")
     assert [g.target for g in history] == [95.0, 90.0, 99.0]
 
 
