@@ -73,6 +73,39 @@ def test_each_role_sees_exactly_its_cases(
                 scope.check_case(wide, who, case_id)
 
 
+def test_each_login_sees_exactly_its_cases_on_a_team_store(
+    wide: sqlite3.Connection, db_path: Path, pg_server: object
+) -> None:
+    """The same two offices in a team store (issue 17 items 5 and 7): each login sees
+    exactly its cases through casecli's clause and through the policies alone (a raw read
+    of every case), and is told a case outside them is none of its own."""
+    from casecli.core.store import team
+    from tests.conftest import as_team, drop_team, login_of
+
+    url = str(as_team(db_path, pg_server))
+    try:
+        for staff_id, cases in sorted(SEES.items()):
+            conn = team.open_store(login_of(url, staff_id, "case") or "")
+            try:
+                who = team.actor(conn, None)
+                assert who.staff_id == staff_id
+                assert visible_to(conn, who) == cases, staff_id
+                raw = {r[0] for r in conn.execute("SELECT case_id FROM cases")}
+                assert raw == cases, staff_id
+                for case_id in SEES["A1"] - cases:
+                    with pytest.raises(CasecliError, match="in your scope on this team store"):
+                        scope.check_case(conn, who, case_id)
+            finally:
+                conn.close()
+    finally:
+        drop_team(url)
+
+
+def visible_to(conn: object, who: scope.Actor) -> set[str]:
+    clause, params = scope.cases_clause(who, "c")
+    return {r[0] for r in conn.execute(f"SELECT c.case_id FROM cases c WHERE {clause}", params)}  # type: ignore[attr-defined]
+
+
 def test_the_clause_takes_an_alias(wide: sqlite3.Connection) -> None:
     clause, params = scope.cases_clause(scope.actor(wide, "S2"), "k")
     rows = wide.execute(f"SELECT k.case_id FROM cases k WHERE {clause}", params).fetchall()
