@@ -92,6 +92,8 @@ def test_each_login_sees_exactly_its_cases_on_a_team_store(
                 assert visible_to(conn, who) == cases, staff_id
                 raw = {r[0] for r in conn.execute("SELECT case_id FROM cases")}
                 assert raw == cases, staff_id
+                for case_id in cases:
+                    assert scope.check_case(conn, who, case_id)["case_id"] == case_id
                 for case_id in SEES["A1"] - cases:
                     with pytest.raises(CasecliError, match="in your scope on this team store"):
                         scope.check_case(conn, who, case_id)

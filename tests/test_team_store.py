@@ -64,6 +64,7 @@ def test_the_team_schema_is_the_personal_stores_and_init_twice_is_refused(made: 
         with pytest.raises(CasecliError, match="already initialised"):
             team.init(pgc)
         assert team.migrate(pgc) == (store.latest_version(), store.latest_version())
+        assert team.revision(pgc) == team.REVISION  # (security.sql's casecli_revision())
         report = team.check(pgc)
     assert report["ok"] and report["counts"]["cases"] == 1000  # (the owner sees every row)
 

@@ -36,12 +36,14 @@ run on a team store in steps (:func:`split_with`, :func:`staged`): each material
 expression becomes a temporary table, ``ANALYZE``d, read under the expression's name by
 the steps after it, all in one ``REPEATABLE READ`` transaction (one snapshot, as one
 statement had) that drops the tables as it ends. In a transaction the caller began (its
-isolation would give each step its own snapshot), or with positional parameters, the
-statement runs whole. The reason is row-level security (issue 17 item 8): a policy's rows
-are estimated from nothing (PostgreSQL guessed 4 removals where an office has 6,353), a
-CTE estimated at one row is joined by a nested loop, and one month of an office's visit
-measure compared 27.8 million pairs (114 s); the same join of two analysed tables is a
-hash join (well under a second). The SQL is the same on both stores; SQLite plans its
+isolation would give each step its own snapshot), with positional parameters, or when it
+writes (``WITH … INSERT``), the statement runs whole. Each step is computed in full, even
+one the rest would read in part or not at all (casecli's statements read each whole).
+The reason is row-level security (issue 17 item 8): a policy's rows are estimated from
+nothing (PostgreSQL guessed 4 removals where an office has 6,353), a CTE estimated at one
+row is joined by a nested loop, and one month of an office's visit measure compared 27.8
+million pairs (114 s); the same join of two analysed tables is a hash join (well under a
+second). The SQL is the same on both stores; SQLite plans its
 ``MATERIALIZED`` CTEs from its own statistics and runs the statement as written. (A
 materialized expression inside another's body or a subquery stays one: the permanency
 and re-entry cohorts' ``in_scope`` and ``scoped``.)
@@ -260,7 +262,11 @@ class PostgresConnection:
             and not self.in_transaction
         ):
             parts = split_with(_without_comments(sql))
-            if parts is not None and any(cte.materialized for cte in parts[0]):
+            if (
+                parts is not None
+                and any(cte.materialized for cte in parts[0])
+                and re.match(r"\s*SELECT\b", parts[1], re.IGNORECASE)  # (a read alone)
+            ):
                 return self._execute_staged(*parts, given)
         return self.raw.execute(to_postgres(sql), given)
 
@@ -269,8 +275,8 @@ class PostgresConnection:
         table, in one ``REPEATABLE READ`` transaction (the module's docstring says why);
         the tables go with it."""
         steps = staged(ctes, main, prefix="casecli_cte")
-        self.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
         try:
+            self.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
             for table, sql in steps[:-1]:
                 self.raw.execute(to_postgres(sql), params)
                 self.raw.execute(f"ANALYZE {table}")
