@@ -167,14 +167,7 @@ def basic_plus(  # type: ignore[no-untyped-def]
         assert done.exit_code == 0, done.stderr
     if team is None:
         return run
-    from casecli.core.store import team as teams
-    from tests import pgserver
-
-    t = pgserver.Team(team)  # type: ignore[arg-type]
-    with t.owner() as raw:
-        teams.init(raw)
-        pgserver.load_sample(raw, t.name, db)
-        teams.grant(raw)
+    t = TEAMS[str(as_team(db, team))]  # (kept for the test's life: a module may share it)
 
     def on_team(*args: str, today: str = today, playbooks: Path | None = None):  # type: ignore[no-untyped-def]
         extra = ["--playbooks", str(playbooks)] if playbooks else []
