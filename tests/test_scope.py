@@ -30,15 +30,23 @@ C400,child_welfare,in_home,open,2026-06-01,,W3,Diaz,low,,,,,2026-06-01T09:00
 C500,child_support,enforcement,open,2025-01-10,,W4,Hill,,,,,2025-02-01,2026-09-01T10:00
 """
 
+UNASSIGNED = (
+    "case_id,program,case_type,status,opened_on,closed_on,worker_id,name,risk_level,"
+    "response_hours,permanency_goal,goal_target_on,order_established_on,updated_at,"
+    "unit_id,office_id\n"
+    "C600,child_welfare,in_home,open,2026-06-01,,,Ames,low,,,,,2026-06-01T09:00,U2,\n"
+    "C700,child_welfare,in_home,open,2026-06-01,,,Bell,low,,,,,2026-06-01T09:00,,O2\n"
+)
+
 SEES = {
     "W1": {"004", "C100"},
     "W2": {"C200", "C300"},
     "W3": {"C400"},
     "S1": {"004", "C100", "C200", "C300"},
-    "S2": {"C400"},
-    "M1": {"004", "C100", "C200", "C300", "C400"},
-    "M2": {"C500"},
-    "A1": {"004", "C100", "C200", "C300", "C400", "C500"},
+    "S2": {"C400", "C600"},
+    "M1": {"004", "C100", "C200", "C300", "C400", "C600"},
+    "M2": {"C500", "C700"},
+    "A1": {"004", "C100", "C200", "C300", "C400", "C500", "C600", "C700"},
 }
 
 
@@ -50,6 +58,12 @@ def wide(conn: sqlite3.Connection, export) -> sqlite3.Connection:  # type: ignor
     with (folder / "cases.csv").open("a") as fh:
         fh.write(MORE_CASES)
     result = sync(conn, folder, today=TODAY)
+    assert result.status == "applied" and not result.rejects
+    # two cases no one is assigned: one of unit U2, one of office O2 naming no unit
+    unassigned = folder.parent / "unassigned"
+    unassigned.mkdir()
+    (unassigned / "cases.csv").write_text(UNASSIGNED)
+    result = sync(conn, unassigned, today=TODAY)
     assert result.status == "applied" and not result.rejects
     return conn
 
@@ -111,7 +125,7 @@ def visible_to(conn: object, who: scope.Actor) -> set[str]:
 def test_the_clause_takes_an_alias(wide: sqlite3.Connection) -> None:
     clause, params = scope.cases_clause(scope.actor(wide, "S2"), "k")
     rows = wide.execute(f"SELECT k.case_id FROM cases k WHERE {clause}", params).fetchall()
-    assert rows == [("C400",)]
+    assert sorted(rows) == [("C400",), ("C600",)]  # (C600: its unit's, unassigned)
     # (a condition, not SQLite's bare 1: PostgreSQL wants a boolean after WHERE … AND)
     assert scope.cases_clause(scope.actor(wide, "A1")) == ("1 = 1", [])
 
