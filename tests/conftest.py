@@ -243,6 +243,7 @@ def mstore(
     pg = team.open_store(t.url)
     yield pg  # type: ignore[misc]
     pg.close()
+    t.server.drop(t.name)
 
 
 def _measures_store(tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:
