@@ -45,9 +45,10 @@ $$;
 -- The workers whose cases the session sees (assigned cases: scope.workers_clause), and
 -- the units whose unassigned cases it sees (scope.unit_clause, office_clause): arrays,
 -- which a policy reads once per statement, as (SELECT f()) (the workers as a JSON
--- object's keys: casecli_seen_worker_set below); each branch an indexed read of staff. (Set-returning functions
--- before: a policy testing case_id IN (...) by a hashed subplan read every row of a
--- 4.6-million-row table for one worker's 500 cases, 1.3 s a statement.)
+-- object's keys: casecli_seen_worker_set below); each branch an indexed read of staff.
+-- (Set-returning functions before: a policy testing case_id IN (...) by a hashed subplan
+-- read every row of a 4.6-million-row table for one worker's 500 cases, 1.3 s a
+-- statement.)
 DROP FUNCTION IF EXISTS casecli_seen_workers() CASCADE;  -- (its policies: made again below)
 DROP FUNCTION IF EXISTS casecli_seen_units() CASCADE;
 CREATE FUNCTION casecli_seen_workers()

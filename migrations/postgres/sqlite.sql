@@ -18,8 +18,9 @@
 --                       Where they still differ, on dates no sync lets into a store: a
 --                       day past its month's end (2026-02-30) runs over before a month is
 --                       added (SQLite adds to the day as written), and date() of it alone
---                       is 2026-03-02 (SQLite echoes it); year 0000 is NULL here, and so is a date
---                       with a bare T after it (2026-01-01T: SQLite reads the day).
+--                       is 2026-03-02 (SQLite echoes it); year 0000 is NULL here, and so
+--                       is a date with a bare T after it (2026-01-01T: SQLite reads the
+--                       day).
 --   total(x)            a float sum that is 0.0 over no rows;
 --   sum and total of a boolean count its trues (SQLite's booleans are 0 and 1); max and
 --                       min of booleans are their OR and AND;

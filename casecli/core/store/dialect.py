@@ -43,10 +43,10 @@ The reason is row-level security (issue 17 item 8): a policy's rows are estimate
 nothing (PostgreSQL guessed 4 removals where an office has 6,353), a CTE estimated at one
 row is joined by a nested loop, and one month of an office's visit measure compared 27.8
 million pairs (114 s); the same join of two analysed tables is a hash join (well under a
-second). The SQL is the same on both stores; SQLite plans its
-``MATERIALIZED`` CTEs from its own statistics and runs the statement as written. (A
-materialized expression inside another's body or a subquery stays one: the permanency
-and re-entry cohorts' ``in_scope`` and ``scoped``.)
+second). The SQL is the same on both stores; SQLite plans its ``MATERIALIZED`` CTEs from
+its own statistics and runs the statement as written. (A materialized expression inside
+another's body or a subquery stays one: the permanency and re-entry cohorts' ``in_scope``
+and ``scoped``.)
 
 A column PostgreSQL computes as ``numeric`` (a sum of bigints, ``x * 1.0``) comes back as
 SQLite's would: an int when it is whole and written without a point, else a float
@@ -222,19 +222,15 @@ def staged(ctes: list[Cte], main: str, prefix: str) -> list[tuple[str, str]]:
         if not cte.materialized:
             inline.append(cte.inline)
             continue
-        table = f"pg_temp.{prefix}_{len(out) + 1}"
+        name = f"{prefix}_{len(out) + 1}"
+        table = f"pg_temp.{name}"
         body = cte.body
         if inline:
             nested = re.match(r"\s*WITH\b", body, re.IGNORECASE)
             body = f"WITH {', '.join(inline)} " + (
                 f"SELECT * FROM ({body}) AS _cte" if nested else body
             )
-        out.append(
-            (
-                table,
-                f"CREATE TEMP TABLE {table.split('.')[1]}{cte.columns} ON COMMIT DROP AS {body}",
-            )
-        )
+        out.append((table, f"CREATE TEMP TABLE {name}{cte.columns} ON COMMIT DROP AS {body}"))
         inline.append(f"{cte.name} AS NOT MATERIALIZED (SELECT * FROM {table})")
     out.append(("", (f"WITH {', '.join(inline)} " if inline else "") + main.strip()))
     return out
