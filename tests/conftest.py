@@ -105,11 +105,13 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 TEAMS: dict[str, Any] = {}  # a team store's owner address -> its tests.pgserver.Team
 
 
-def as_team(path: Path, backend: object | None) -> Path | str:
+def as_team(
+    path: Path, backend: object | None, tables: tuple[str, ...] | None = None
+) -> Path | str:
     """The synced SQLite store ``path`` as it is (``backend`` None), or its export tables
-    loaded into a new team store on ``backend`` (the ``backend`` fixture's server), every
-    staff member's login granted: its owner's address, kept in :data:`TEAMS` until
-    :func:`drop_team`."""
+    (or ``tables``) loaded into a new team store on ``backend`` (the ``backend`` fixture's
+    server), every staff member's login granted: its owner's address, kept in
+    :data:`TEAMS` until :func:`drop_team`."""
     if backend is None:
         return path
     from casecli.core.store import team as teams
@@ -117,7 +119,7 @@ def as_team(path: Path, backend: object | None) -> Path | str:
 
     t = pgserver.Team(backend, backend.empty_team())  # type: ignore[arg-type, attr-defined]
     with t.owner() as raw:
-        pgserver.load_sample(raw, t.name, path)
+        pgserver.load_sample(raw, t.name, path, tables or pgserver.TABLES)
         teams.grant(raw)
     TEAMS[t.url] = t
     return t.url
@@ -236,14 +238,12 @@ def mstore(
 
     path = Path(conn.execute("PRAGMA database_list").fetchone()[2])
     conn.close()
-    t = pgserver.Team(request.getfixturevalue("pg_server"))  # type: ignore[arg-type]
-    with t.owner() as raw:
-        team.init(raw)
-        pgserver.load_sample(raw, t.name, path, (*pgserver.TABLES, "recorded_events"))
-    pg = team.open_store(t.url)
+    server = request.getfixturevalue("pg_server")
+    url = str(as_team(path, server, (*pgserver.TABLES, "recorded_events")))
+    pg = team.open_store(url)
     yield pg  # type: ignore[misc]
     pg.close()
-    t.server.drop(t.name)
+    drop_team(url)
 
 
 def _measures_store(tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:

@@ -167,23 +167,11 @@ def test_supervisors_within_their_unit_managers_their_office(
     ("target_scope", "measure", "value", "period", "error", "says"),
     [
         ("unit:U1", "visits", 95, None, UsageError, "not a measure casecli knows"),
-        (
-            "unit:U1",
-            "cost_effectiveness",
-            3,
-            None,
-            UsageError,
-            "cost_effectiveness is an office-level measure .* not a unit",
-        ),
+        ("unit:U1", "cost_effectiveness", 3, None, UsageError,
+         "cost_effectiveness is an office-level measure .* not a unit"),
         ("worker:W1", "cost_effectiveness", 3, None, UsageError, "for an office .* not a worker"),
-        (
-            "office:O1",
-            "cost_effectiveness",
-            0,
-            None,
-            UsageError,
-            r"dollars collected per dollar spent, above 0 and at most 100 \(4.5 for \$4.50",
-        ),
+        ("office:O1", "cost_effectiveness", 0, None, UsageError,
+         r"dollars collected per dollar spent, above 0 and at most 100 \(4.5 for \$4.50"),
         ("office:O1", "cost_effectiveness", 101, None, UsageError, "at most 100"),
         ("unit:U9", "monthly_visits", 95, None, CasecliError, "There is no unit U9"),
         ("worker:X9", "monthly_visits", 95, None, CasecliError, "no staff member X9"),
@@ -191,7 +179,7 @@ def test_supervisors_within_their_unit_managers_their_office(
         ("unit:U1", "placement_stability", -1, None, UsageError, "a rate of 0 or more"),
         ("unit:U1", "monthly_visits", 95, "2026-13", UsageError, "not a real month"),
     ],
-)
+)  # fmt: skip
 def test_mistakes_are_one_sentence(
     gstore: sqlite3.Connection,
     target_scope: str,
