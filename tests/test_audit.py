@@ -1,18 +1,24 @@
 """Every local write, through the CLI, leaves exactly one audit row (who, when, what, which
-record); reads, syncs and the config file leave none; no connection may change the log."""
+record); reads, syncs and the config file leave none; no connection may change the log.
+
+The first two run on a team store too (issue 17 item 7), each person through their own
+login, the audit rows read by the store's owner; that no login may change a team store's
+log, even its owner's, is tests/test_team_store.py's
+``test_no_login_can_rewrite_the_audit_log``."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from casecli.cli.main import app
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, TEAMS, as_team, drop_team
 
 runner = CliRunner()
 
@@ -29,11 +35,34 @@ def env(tmp_path: Path) -> dict[str, str]:
     return values
 
 
+@pytest.fixture(params=["sqlite", "team"])
+def both(request: pytest.FixtureRequest, env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """``env`` on the SQLite file, or its rows loaded into a team store: CASECLI_DB its
+    owner's address (who syncs it); :func:`as_who` says each person's own."""
+    if request.param == "sqlite":
+        yield env
+        return
+    url = str(as_team(Path(env["CASECLI_DB"]), request.getfixturevalue("pg_server")))
+    yield {**env, "CASECLI_DB": url}
+    drop_team(url)
+
+
+def as_who(env: dict[str, str], who: str) -> tuple[dict[str, str], list[str], str]:
+    """(the environment, the options, what the audit log says) for ``who`` running a
+    command: on a team store their login, which is who the log names."""
+    team = TEAMS.get(env["CASECLI_DB"])
+    if team is None:
+        return env, ["--as", who], who
+    return {**env, "CASECLI_DB": team.url_of(who)}, [], team.login(who)
+
+
 def audit_rows(env: dict[str, str]) -> list[tuple[object, ...]]:
+    sql = "SELECT at, who, action, entity, entity_id FROM audit_log ORDER BY id"
+    if env["CASECLI_DB"] in TEAMS:
+        with TEAMS[env["CASECLI_DB"]].owner() as owner:
+            return [tuple(r) for r in owner.execute(sql).fetchall()]
     conn = sqlite3.connect(env["CASECLI_DB"])
-    rows = conn.execute(
-        "SELECT at, who, action, entity, entity_id FROM audit_log ORDER BY id"
-    ).fetchall()
+    rows = conn.execute(sql).fetchall()
     conn.close()
     return rows
 
@@ -48,33 +77,35 @@ WRITES = [
 ]
 
 
-def test_every_local_write_is_audited_once(env: dict[str, str]) -> None:
-    assert audit_rows(env) == []  # a sync is in sync_log, not the audit log
+def test_every_local_write_is_audited_once(both: dict[str, str]) -> None:
+    assert audit_rows(both) == []  # a sync is in sync_log, not the audit log
     for who, args, action, entity in WRITES:
-        before = audit_rows(env)
-        result = runner.invoke(app, ["--as", who, *args, "--json"], env=env)
+        before = audit_rows(both)
+        env, options, named = as_who(both, who)
+        result = runner.invoke(app, [*options, *args, "--json"], env=env)
         assert result.exit_code == 0, result.stderr
         written = json.loads(result.stdout)["id"]
-        after = audit_rows(env)
+        after = audit_rows(both)
         assert after[: len(before)] == before, "an earlier audit row changed"
         [(at, row_who, row_action, row_entity, row_id)] = after[len(before) :]
-        assert (row_who, row_action, row_entity, row_id) == (who, action, entity, str(written))
+        assert (row_who, row_action, row_entity, row_id) == (named, action, entity, str(written))
         assert str(at).startswith("20")
 
 
-def test_reads_syncs_and_config_are_not_audited(env: dict[str, str]) -> None:
+def test_reads_syncs_and_config_are_not_audited(both: dict[str, str]) -> None:
     # config is a file of the user's own settings, not the store: not audited
-    for args in (
-        ["--as", "W1", "next"],
-        ["--as", "W1", "caseload"],
-        ["--as", "S1", "unit"],
-        ["--as", "S1", "score"],
-        ["sync", str(FIXTURES / "basic")],
-        ["config", "set", "user", "W1"],
+    for who, args in (
+        ("W1", ["next"]),
+        ("W1", ["caseload"]),
+        ("S1", ["unit"]),
+        ("S1", ["score"]),
+        (None, ["sync", str(FIXTURES / "basic")]),  # (a team store's: its owner's)
+        (None, ["config", "set", "user", "W1"]),
     ):
-        result = runner.invoke(app, args, env=env)
+        env, options, _ = as_who(both, who) if who else (both, [], None)
+        result = runner.invoke(app, [*options, *args], env=env)
         assert result.exit_code == 0, (args, result.stderr)
-    assert audit_rows(env) == []
+    assert audit_rows(both) == []
 
 
 def test_no_connection_may_change_or_delete_an_audit_row(env: dict[str, str]) -> None:

@@ -10,6 +10,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,29 @@ def basic(tmp_path: Path, name: str = "export", manifest: str | None = None) -> 
 
 def put(folder: Path, file: str, text: str) -> None:
     (folder / file).write_text(text, encoding="utf-8", newline="")
+
+
+def as_person(folder: Path, target: str) -> Callable[[str], list[str]]:
+    """The options that run a command as a staff member of ``folder``'s export once it is
+    synced into ``target``: ``--as`` on a SQLite file; on a team store, each person's own
+    login (staff.csv gains a login column here, ``<database>_<staff id>``: give the sync,
+    then :func:`grant`)."""
+    if not target.startswith("postgresql://"):
+        return lambda staff_id: ["--db", target, "--as", staff_id]
+    name = target.split("/")[3].split("?")[0]
+    lines = (folder / "staff.csv").read_text().splitlines()
+    logins = ["login", *(f"{name}_{line.split(',')[0].lower()}" for line in lines[1:])]
+    put(folder, "staff.csv", "".join(f"{a},{b}\n" for a, b in zip(lines, logins, strict=True)))
+    return lambda staff_id: [
+        "--db", target.replace("casecli_owner@", f"{name}_{staff_id.lower()}@"),
+    ]  # fmt: skip
+
+
+def grant(target: str) -> None:
+    """``casecli db grant`` on a team store (its owner's: ``target``), after its sync."""
+    if target.startswith("postgresql://"):
+        done = casecli("--db", target, "db", "grant")
+        assert done.returncode == 0, done.stderr
 
 
 def put_cases(folder: Path, rows: list[str]) -> None:
@@ -324,15 +348,16 @@ def test_an_as_of_with_an_offset_is_stored_as_local_time(tmp_path: Path) -> None
 # --- 5. identical duplicate rows -------------------------------------------------------
 
 
-def test_a_row_repeated_byte_for_byte_counts_once(tmp_path: Path) -> None:
+def test_a_row_repeated_byte_for_byte_counts_once(tmp_path: Path, target: str) -> None:
     """Every copy of a duplicated key was rejected, so an export that repeated a row
     dropped that case: a new high-risk investigation disappeared from its worker's next."""
     folder = basic(tmp_path)
+    who = as_person(folder, target)
     lines = (folder / "cases.csv").read_text().splitlines()
     put(folder, "cases.csv", "\n".join([*lines, lines[1]]) + "\n")  # 004 again, line 6
-    result = casecli("--db", str(tmp_path / "s.db"), "--today", "2026-11-24", "--json", "sync",
-                     str(folder))  # fmt: skip
+    result = casecli("--db", target, "--today", "2026-11-24", "--json", "sync", str(folder))
     assert result.returncode == 0, result.stderr
+    grant(target)
     import json
 
     summary = json.loads(result.stdout)
@@ -342,7 +367,7 @@ def test_a_row_repeated_byte_for_byte_counts_once(tmp_path: Path) -> None:
     assert summary["warnings"][0].startswith(
         "cases.csv: 1 row repeated an earlier row exactly (same key, same values; line 6)"
     )
-    nxt = casecli("--db", str(tmp_path / "s.db"), "--today", "2026-11-24", "--as", "W1", "next")
+    nxt = casecli(*who("W1"), "--today", "2026-11-24", "next")
     assert "004" in nxt.stdout
 
 
@@ -376,7 +401,7 @@ def test_same_key_with_different_values_rejects_every_copy_even_beside_a_repeat(
 
 
 def test_a_datetime_with_an_offset_is_stored_in_local_time_and_read_by_the_engine(
-    tmp_path: Path,
+    tmp_path: Path, target: str
 ) -> None:
     """`2026-11-22T09:30+05:00` passed validation but the engine could not read it and
     used today: a 24-hour contact 8 days overdue showed "due in 1 day"."""
@@ -386,21 +411,18 @@ def test_a_datetime_with_an_offset_is_stored_in_local_time_and_read_by_the_engin
     text = text.replace("2026-11-22T09:30,,W1", "2026-11-22T09:30+05:00,,W1")
     text = text.replace(",2026-11-01T08:00", ",2026-11-01T08:00:30Z")
     put(folder, "cases.csv", text)
-    db = tmp_path / "s.db"
-    result = casecli("--db", str(db), "--today", "2026-11-24", "sync", str(folder))
+    db, who = target, as_person(folder, target)
+    result = casecli("--db", db, "--today", "2026-11-24", "sync", str(folder))
     assert result.returncode == 0, result.stderr
-    conn = _sqlite3.connect(db)
-    assert conn.execute("SELECT opened_on FROM cases WHERE case_id = '004'").fetchone() == (
-        "2026-11-21T22:30",
-    )
+    grant(db)
+    assert _rows(db, "SELECT opened_on FROM cases WHERE case_id = '004'") == [("2026-11-21T22:30",)]
     # summer time ended at 07:00 UTC that day: 08:00:30 UTC is 02:00:30 CST (UTC-6)
-    assert conn.execute("SELECT updated_at FROM cases WHERE case_id = 'C100'").fetchone() == (
-        "2026-11-01T02:00:30",
-    )
+    assert _rows(db, "SELECT updated_at FROM cases WHERE case_id = 'C100'") == [
+        ("2026-11-01T02:00:30",)
+    ]
     import json
 
-    actions = json.loads(casecli("--db", str(db), "--today", "2026-12-01", "--as", "W1",
-                                 "--json", "next").stdout)  # fmt: skip
+    actions = json.loads(casecli(*who("W1"), "--today", "2026-12-01", "--json", "next").stdout)
     contact = next(a for a in actions if a["step"] == "first_contact")
     assert contact["due_on"] == "2026-11-22"
     assert "9 days overdue" in contact["action"]
@@ -684,10 +706,10 @@ def test_a_manifest_names_a_profile_only_by_name(tmp_path: Path) -> None:
 # --- 20. and 21. what the sync says ------------------------------------------------------------
 
 
-def test_rejects_and_exit_status_are_about_this_export(tmp_path: Path) -> None:
+def test_rejects_and_exit_status_are_about_this_export(tmp_path: Path, target: str) -> None:
     """A one-row delta synced twice reported 5 rejects from an older file and exited 3
-    for ever after."""
-    db = tmp_path / "s.db"
+    for ever after. (On a team store its owner syncs and reads the rejects.)"""
+    db = target
     first = basic(tmp_path)
     with (first / "events.csv").open("a") as fh:
         fh.write("E8,C100,case_plan,scheduled,2026-13-01,,,W1,,\n")

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+from collections.abc import Iterator
 from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,38 +17,93 @@ from casecli.core.errors import CasecliError, UsageError
 from casecli.core.ingest.sync import sync
 from casecli.core.local import record
 from casecli.core.store import scope
-from tests.conftest import FIXTURES, TODAY
+from tests.conftest import FIXTURES, TEAMS, TODAY, as_team, drop_team
 
 BOOKS = playbooks.load()
 NOW = "2026-11-24T10:15:00"
 
 
-@pytest.fixture
-def store(conn: sqlite3.Connection) -> sqlite3.Connection:
+class Store:
+    """The basic fixture synced, where a test writes as W1: a SQLite file (every
+    connection the same one), or a team store on PostgreSQL (issue 17 item 7), where W1
+    writes through their own login, the policies and the audit triggers, and the owner
+    reads the audit log and changes what a worker may not."""
+
+    def __init__(self, conn: Any, owner: Any, team: Any = None) -> None:
+        self.conn, self.owner, self.team = conn, owner, team
+        self.opened: list[Any] = []
+        if team is None:
+            self.w1 = scope.actor(conn, "W1")
+
+    def of(self, staff_id: str) -> tuple[Any, scope.Actor]:
+        """``staff_id``'s connection and who they are: on a team store, their login's."""
+        if self.team is None:
+            return self.conn, scope.actor(self.conn, staff_id)
+        from casecli.core.store import team
+
+        c = team.open_store(self.team.url_of(staff_id))
+        self.opened.append(c)
+        return c, team.actor(c, None)
+
+    def who(self, staff_id: str) -> str:
+        """What the audit log says of ``staff_id``: on a team store their login (the
+        database's session user, never what the client says)."""
+        return staff_id if self.team is None else str(self.team.login(staff_id))
+
+    @property
+    def errors(self) -> tuple[type[BaseException], ...]:
+        """What the database raises when it refuses a statement."""
+        if self.team is None:
+            return (sqlite3.DatabaseError,)
+        import psycopg
+
+        return (psycopg.Error,)
+
+
+@pytest.fixture(params=["sqlite", "team"])
+def at(request: pytest.FixtureRequest, conn: sqlite3.Connection) -> Iterator[Store]:
     assert sync(conn, FIXTURES / "basic", today=TODAY).status == "applied"
-    return conn
+    if request.param == "sqlite":
+        yield Store(conn, conn)
+        return
+    from casecli.core.store import team
+
+    path = Path(conn.execute("PRAGMA database_list").fetchone()[2])
+    url = str(as_team(path, request.getfixturevalue("pg_server")))
+    owner = team.open_store(url)
+    made = Store(None, owner, TEAMS[url])
+    made.conn, made.w1 = made.of("W1")
+    yield made
+    for c in (*made.opened, owner):
+        c.close()
+    drop_team(url)
 
 
 @pytest.fixture
-def w1(store: sqlite3.Connection) -> scope.Actor:
-    return scope.actor(store, "W1")
+def store(at: Store) -> Any:
+    return at.conn
 
 
-def audit(conn: sqlite3.Connection) -> list[tuple[object, ...]]:
-    return conn.execute(
+@pytest.fixture
+def w1(at: Store) -> scope.Actor:
+    return at.w1
+
+
+def audit(at: Store) -> list[tuple[object, ...]]:
+    return at.owner.execute(
         "SELECT at, who, action, entity, entity_id, detail FROM audit_log ORDER BY id"
     ).fetchall()
 
 
-def counts(conn: sqlite3.Connection) -> tuple[int, ...]:
+def counts(at: Store) -> tuple[int, ...]:
     tables = ("recorded_events", "barriers", "goal_progress", "audit_log")
-    return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
+    return tuple(at.owner.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
 
 
 # Each write lands with its audit row --------------------------------------------------
 
 
-def test_record_event_lands_with_its_audit_row(store: sqlite3.Connection, w1: scope.Actor) -> None:
+def test_record_event_lands_with_its_audit_row(at: Store, store: Any, w1: scope.Actor) -> None:
     new_id = record.record_event(
         store, w1, "C100", "caseworker_visit",
         person_id="P3", on="2026-11-20T16:30", location="placement",
@@ -59,29 +118,30 @@ def test_record_event_lands_with_its_audit_row(store: sqlite3.Connection, w1: sc
         (new_id, "C100", "caseworker_visit", "P3", "2026-11-20T16:30", "placement",
          "child doing well", "Kai asked about his mother", "W1", NOW, None),
     ]  # fmt: skip
-    [(at, who, action, entity, entity_id, detail)] = audit(store)
-    assert (at, who, action, entity, entity_id) == (
-        NOW,
-        "W1",
+    [(when, who, action, entity, entity_id, detail)] = audit(at)
+    assert (who, action, entity, entity_id) == (
+        at.who("W1"),
         "record",
         "recorded_events",
         str(new_id),
     )
-    assert json.loads(str(detail)) == {
-        "case_id": "C100",
-        "kind": "caseworker_visit",
-        "person_id": "P3",
-        "occurred_at": "2026-11-20T16:30",
-        "location": "placement",
-        "result": True,
-        "note": True,
-    }
+    said = {"case_id": "C100", "kind": "caseworker_visit", "person_id": "P3",
+            "occurred_at": "2026-11-20T16:30"}  # fmt: skip
+    if at.team is None:  # the client's time, and whether free text was given
+        assert when == NOW
+        assert json.loads(str(detail)) == {
+            **said,
+            "location": "placement",
+            "result": True,
+            "note": True,
+        }
+    else:  # the server's clock (UTC), and the row's columns the trigger names (security.sql)
+        assert re.fullmatch(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ", str(when))
+        assert json.loads(str(detail)) == {**said, "recorded_by": "W1"}
     assert "Kai" not in str(detail) and "Brown" not in str(detail)
 
 
-def test_record_event_defaults_and_other_ways_to_say_when(
-    store: sqlite3.Connection, w1: scope.Actor
-) -> None:
+def test_record_event_defaults_and_other_ways_to_say_when(store: Any, w1: scope.Actor) -> None:
     def occurred(on: object) -> str:
         new_id = record.record_event(
             store,
@@ -109,9 +169,7 @@ def test_record_event_defaults_and_other_ways_to_say_when(
     assert record.record_event(store, w1, "C100", "tpr_petition", today=TODAY, books=BOOKS) > 0
 
 
-def test_add_and_resolve_a_barrier_with_audit_rows(
-    store: sqlite3.Connection, w1: scope.Actor
-) -> None:
+def test_add_and_resolve_a_barrier_with_audit_rows(at: Store, store: Any, w1: scope.Actor) -> None:
     bid = record.add_barrier(
         store, w1, "C100", "drug screen result",
         service="substance_treatment", step="case_plan", expect="2026-12-01", today=TODAY,
@@ -130,30 +188,27 @@ def test_add_and_resolve_a_barrier_with_audit_rows(
     assert store.execute(
         "SELECT resolved_on, resolved_by, note FROM barriers WHERE barrier_id = ?", (bid,)
     ).fetchone() == ("2026-11-27", "W1", "negative")
-    rows = audit(store)
+    rows = audit(at)
     assert [(r[1], r[2], r[3], r[4]) for r in rows] == [
-        ("W1", "wait", "barriers", str(bid)),
-        ("W1", "resolve", "barriers", str(bid)),
+        (at.who("W1"), "wait", "barriers", str(bid)),
+        (at.who("W1"), "resolve", "barriers", str(bid)),
     ]
-    assert json.loads(str(rows[0][5])) == {
-        "case_id": "C100",
-        "service": "substance_treatment",
-        "step": "case_plan",
-        "expect_on": "2026-12-01",
-        "opened_on": "2026-11-24",
-    }
-    assert json.loads(str(rows[1][5])) == {
-        "case_id": "C100",
-        "resolved_on": "2026-11-27",
-        "note": True,
-    }
+    wait = {"case_id": "C100", "service": "substance_treatment", "step": "case_plan",
+            "expect_on": "2026-12-01"}  # fmt: skip
+    resolve = {"case_id": "C100", "resolved_on": "2026-11-27"}
+    if at.team is None:
+        assert json.loads(str(rows[0][5])) == {**wait, "opened_on": "2026-11-24"}
+        assert json.loads(str(rows[1][5])) == {**resolve, "note": True}
+    else:  # (the row's columns security.sql's triggers name)
+        assert json.loads(str(rows[0][5])) == {**wait, "opened_by": "W1"}
+        assert json.loads(str(rows[1][5])) == {**resolve, "resolved_by": "W1"}
     with pytest.raises(CasecliError) as err:
         record.resolve_barrier(store, w1, bid, today=later)
     assert str(err.value) == "Barrier #1 was already resolved on 2026-11-27 by W1; nothing to do."
-    assert len(audit(store)) == 2
+    assert len(audit(at)) == 2
 
 
-def test_record_progress_with_audit_rows(store: sqlite3.Connection, w1: scope.Actor) -> None:
+def test_record_progress_with_audit_rows(at: Store, store: Any, w1: scope.Actor) -> None:
     a = record.record_progress(
         store, w1, "C100", "CG1", percent=40, note="3 of 8 sessions", today=TODAY, now=NOW
     )
@@ -164,38 +219,51 @@ def test_record_progress_with_audit_rows(store: sqlite3.Connection, w1: scope.Ac
         (a, "C100", "CG1", 40, None, "3 of 8 sessions", "W1", NOW),
         (b, "C100", "CG2", None, "achieved", None, "W1", NOW),
     ]
-    assert [(r[2], r[4], json.loads(str(r[5]))) for r in audit(store)] == [
-        ("progress", str(a), {"case_id": "C100", "goal_id": "CG1", "percent": 40, "status": None, "note": True}),
-        ("progress", str(b), {"case_id": "C100", "goal_id": "CG2", "percent": None, "status": "achieved", "note": False}),
+    # (a personal store says whether a note was given; a team store's trigger, who wrote it)
+    extra = [{"note": True}, {"note": False}] if at.team is None else [{"recorded_by": "W1"}] * 2
+    assert [(r[1], r[2], r[4], json.loads(str(r[5]))) for r in audit(at)] == [
+        (at.who("W1"), "progress", str(a), {"case_id": "C100", "goal_id": "CG1", "percent": 40, "status": None, **extra[0]}),
+        (at.who("W1"), "progress", str(b), {"case_id": "C100", "goal_id": "CG2", "percent": None, "status": "achieved", **extra[1]}),
     ]  # fmt: skip
 
 
-def test_the_audit_log_is_append_only(store: sqlite3.Connection, w1: scope.Actor) -> None:
+def test_the_audit_log_is_append_only(at: Store, store: Any, w1: scope.Actor) -> None:
     record.record_event(store, w1, "C100", "caseworker_visit", today=TODAY, books=BOOKS)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        store.execute("UPDATE audit_log SET who = 'W2'")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        store.execute("DELETE FROM audit_log")
-    assert [r[1] for r in audit(store)] == ["W1"]
+    # (a worker's login on a team store may not even try: the owner's own is refused too)
+    for conn in {id(store): store, id(at.owner): at.owner}.values():
+        for sql in ("UPDATE audit_log SET who = 'W2'", "DELETE FROM audit_log"):
+            with pytest.raises(at.errors, match="append-only|permission denied"):
+                conn.execute(sql)
+    assert [r[1] for r in audit(at)] == [at.who("W1")]
 
 
 def test_a_write_whose_audit_row_fails_leaves_nothing(
-    store: sqlite3.Connection, w1: scope.Actor
+    at: Store, store: Any, w1: scope.Actor
 ) -> None:
-    store.execute(
-        "CREATE TEMP TRIGGER audit_full BEFORE INSERT ON audit_log"
-        " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
-    )
-    with pytest.raises(sqlite3.DatabaseError, match="disk full"):
+    if at.team is None:
+        store.execute(
+            "CREATE TEMP TRIGGER audit_full BEFORE INSERT ON audit_log"
+            " BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    else:  # (the owner's: a worker's login may not make one)
+        at.owner.execute(
+            "CREATE FUNCTION audit_full() RETURNS trigger LANGUAGE plpgsql AS"
+            " $$BEGIN RAISE EXCEPTION 'disk full'; END$$"
+        )
+        at.owner.execute(
+            "CREATE TRIGGER audit_full BEFORE INSERT ON audit_log"
+            " FOR EACH ROW EXECUTE FUNCTION audit_full()"
+        )
+    with pytest.raises(at.errors, match="disk full"):
         record.record_event(store, w1, "C100", "caseworker_visit", today=TODAY, books=BOOKS)
-    with pytest.raises(sqlite3.DatabaseError, match="disk full"):
+    with pytest.raises(at.errors, match="disk full"):
         record.add_barrier(store, w1, "C100", "a wait", today=TODAY, books=BOOKS)
-    assert counts(store) == (0, 0, 0, 0)
+    assert counts(at) == (0, 0, 0, 0)
     assert not store.in_transaction
 
 
 def test_a_write_inside_the_callers_transaction_uses_a_savepoint(
-    store: sqlite3.Connection, w1: scope.Actor
+    at: Store, store: Any, w1: scope.Actor
 ) -> None:
     store.execute("BEGIN")
     record.record_event(store, w1, "C100", "caseworker_visit", today=TODAY, books=BOOKS)
@@ -203,7 +271,7 @@ def test_a_write_inside_the_callers_transaction_uses_a_savepoint(
         record.record_event(store, w1, "C100", "nonsense", today=TODAY, books=BOOKS)
     assert store.in_transaction
     store.execute("COMMIT")
-    assert counts(store) == (1, 0, 0, 1)
+    assert counts(at) == (1, 0, 0, 1)
 
 
 # Each mistake is one sentence ---------------------------------------------------------
@@ -256,16 +324,18 @@ def test_a_write_inside_the_callers_transaction_uses_a_savepoint(
          UsageError, "--status 'done' is not a goal status; use one of not_started, in_progress, achieved, not_achieved."),
     ],
 )  # fmt: skip
-def test_error_sentences(store: sqlite3.Connection, w1: scope.Actor, call, error, message) -> None:  # type: ignore[no-untyped-def]
+def test_error_sentences(at: Store, store: Any, w1: scope.Actor, call, error, message) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(error) as err:
         call(store, w1)
+    if at.team is not None:  # (a case the login cannot see is one it may not know of)
+        message = message.replace("in the store;", "in your scope on this team store;")
     assert str(err.value) == message
-    assert counts(store) == (0, 0, 0, 0)
+    assert counts(at) == (0, 0, 0, 0)
 
 
 def test_playbook_override_changes_the_valid_steps_and_kinds(
-    store: sqlite3.Connection, w1: scope.Actor, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    store: Any, w1: scope.Actor, tmp_path: Path
+) -> None:
     (tmp_path / "foster_care.toml").write_text(
         '[[steps]]\nid = "home_study"\ntitle = "Finish the home study"\n'
         'done_by = ["home_study_done"]\ndue = { from = "removal", days = 90 }\n'
@@ -280,15 +350,17 @@ def test_playbook_override_changes_the_valid_steps_and_kinds(
 # Linking: the export's copy of a recorded fact is linked, not duplicated --------------
 
 
-def test_recorded_events_link_to_the_exports_copy(store: sqlite3.Connection) -> None:
-    w1 = scope.actor(store, "W1")
-    a1 = scope.actor(store, "A1")
+def test_recorded_events_link_to_the_exports_copy(at: Store, w1: scope.Actor) -> None:
+    # W1 records on their case, admin A1 on W2's; A1 reads them all (a team store's worker
+    # sees their own cases' alone)
+    reader, a1 = at.of("A1")
     later = date(2026, 12, 1)
 
     def rec(case_id: str, kind: str, on: str, person: str | None = None, who=w1) -> int:  # type: ignore[no-untyped-def]
         return record.record_event(
-            store, who, case_id, kind, person_id=person, on=on, today=later, books=BOOKS
-        )
+            at.conn if who is w1 else reader, who, case_id, kind, person_id=person, on=on,
+            today=later, books=BOOKS,
+        )  # fmt: skip
 
     same = rec("C100", "caseworker_visit", "2026-10-10T09:00", "P3")  # E1: 2026-10-10T15:00, P3
     no_person = rec("C100", "drug_screen", "2026-11-12")  # E3 names P4; this names no one
@@ -297,7 +369,7 @@ def test_recorded_events_link_to_the_exports_copy(store: sqlite3.Connection) -> 
     other_kind = rec("C100", "face_to_face_contact", "2026-10-10", "P3")
     scheduled = rec("C100", "court_hearing", "2026-11-29")  # E2 is only scheduled
     elsewhere = rec("C200", "income_withholding", "2024-07-01", "P6", who=a1)  # E4
-    rows = {r["id"]: r for r in record.recorded_events_for(store, ["C100", "C200", "004"])}
+    rows = {r["id"]: r for r in record.recorded_events_for(reader, ["C100", "C200", "004"])}
     assert {i: r["linked_event_id"] for i, r in rows.items()} == {
         same: "E1",
         no_person: "E3",
@@ -308,45 +380,45 @@ def test_recorded_events_link_to_the_exports_copy(store: sqlite3.Connection) -> 
         elsewhere: "E4",
     }
     assert rows[same]["occurred_at"] == "2026-10-10T09:00" and rows[same]["recorded_by"] == "W1"
-    assert [r["id"] for r in record.recorded_events_for(store, ["C200"])] == [elsewhere]
-    assert record.recorded_events_for(store, []) == []
+    assert [r["id"] for r in record.recorded_events_for(reader, ["C200"])] == [elsewhere]
+    assert record.recorded_events_for(reader, []) == []
     # An export event a later full export no longer carries is no longer a link.
-    store.execute("UPDATE events SET _gone_on = '2026-11-30' WHERE event_id = 'E4'")
-    assert record.recorded_events_for(store, ["C200"])[0]["linked_event_id"] is None
+    at.owner.execute("UPDATE events SET _gone_on = '2026-11-30' WHERE event_id = 'E4'")
+    assert record.recorded_events_for(reader, ["C200"])[0]["linked_event_id"] is None
     # The engine's loader counts exactly the unlinked recorded events, once each.
-    data = casedata.load(store, "c.case_id IN ('C100', 'C200')")
+    data = casedata.load(reader, "c.case_id IN ('C100', 'C200')")
     loaded = {e["id"] for d in data.values() for e in d.events if e["source"] == "recorded"}
     unlinked = {
         f"local:{r['id']}"
-        for r in record.recorded_events_for(store, ["C100", "C200"])
+        for r in record.recorded_events_for(reader, ["C100", "C200"])
         if r["linked_event_id"] is None
     }
     assert loaded == unlinked
 
 
-def test_the_engine_is_given_only_the_payments_rows_it_reads(
-    store: sqlite3.Connection,
-) -> None:
+def test_the_engine_is_given_only_the_payments_rows_it_reads(at: Store) -> None:
     """caseload.views loads, per case, only the payments rows the engine reads, not its
     whole ledger: the latest month before today's (is the case paying?), the last month
     with a payment up to today's and the first month anything was owed (how long without
     a payment, issue 14 item 8). C200 has 2026-09 (paid) and 2026-10 (partly paid) rows
     (and, here, one for the current month, paid)."""
-    store.execute(
+    at.owner.execute(
         "INSERT INTO payments (case_id, month, current_due, current_paid) VALUES ('C200', '2026-11', 1, 1)"
     )
-    whole = casedata.load(store, "c.case_id = 'C200'")["C200"].payments
+    reader, _ = at.of("W2")  # (C200 is W2's)
+    whole = casedata.load(reader, "c.case_id = 'C200'")["C200"].payments
     assert [p["month"] for p in whole] == ["2026-09", "2026-10", "2026-11"]
-    latest = casedata.load(store, "c.case_id = 'C200'", payments_before="2026-11")["C200"]
+    latest = casedata.load(reader, "c.case_id = 'C200'", payments_before="2026-11")["C200"]
     assert [(p["month"], p["current_paid"]) for p in latest.payments] == [
         ("2026-09", 35000),  # the first owed
         ("2026-10", 17550),  # the latest before November
         ("2026-11", 1),  # the last paid, up to November
     ]
-    earlier = casedata.load(store, "c.case_id = 'C200'", payments_before="2026-10")["C200"]
+    earlier = casedata.load(reader, "c.case_id = 'C200'", payments_before="2026-10")["C200"]
     assert [p["month"] for p in earlier.payments] == ["2026-09", "2026-10"]
     assert (
-        casedata.load(store, "c.case_id = 'C200'", payments_before="2026-01")["C200"].payments == []
+        casedata.load(reader, "c.case_id = 'C200'", payments_before="2026-01")["C200"].payments
+        == []
     )
     with pytest.raises(ValueError):
-        casedata.load(store, "c.case_id = 'C200'", payments_before="2026-1'")
+        casedata.load(reader, "c.case_id = 'C200'", payments_before="2026-1'")

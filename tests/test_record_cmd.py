@@ -124,6 +124,8 @@ ON_A_TEAM_STORE = {  # (a case out of scope is, to the login, no case at all)
         "There is no case C200 in your scope on this team store; check the case id.",
     "There is no staff member Z9 in the store; check --as.":
         "On a team store you are your login's staff member (W1); --as another is for admins.",
+    "There is no barrier #7 in the store; casecli waiting lists the open ones.":
+        "There is no barrier #7 in your scope on this team store; casecli waiting lists the open ones.",
 }  # fmt: skip
 
 

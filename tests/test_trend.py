@@ -4,8 +4,10 @@ number, the months short of the goal marked, and `score` shows the six months as
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from casecli.cli.main import app
@@ -44,28 +46,48 @@ def test_the_months_as_numbers() -> None:
     assert months_text(trend, "percent") == "Sep 93% · Oct –"
 
 
-def _score(*args: str) -> str:
-    env = {"CASECLI_CONFIG": "/nonexistent/c.toml", "COLUMNS": "80"}
-    base = ["--db", str(SAMPLE), "--as", "S0004", "--today", "2026-11-24", "score"]
-    done = CliRunner().invoke(app, [*base, *args], env=env)
-    assert done.exit_code == 0, done.stderr
-    return str(done.stdout)
+@pytest.fixture(scope="module", params=["sqlite", "team"])
+def score(request: pytest.FixtureRequest) -> Iterator[Callable[..., str]]:
+    """``casecli score ARGS`` as worker S0004 at 80 columns, its output: on sample.db, or
+    on a team store holding its rows, as S0004's own login (issue 17 item 7), where a
+    worker's login reads their own cases alone, so no unit or office figure stands beside
+    theirs (tests/test_team_commands.py says why)."""
+    db, who = str(SAMPLE), ["--as", "S0004"]
+    team = None
+    if request.param == "team":
+        from tests import pgserver
+
+        team = pgserver.sample_team(request.getfixturevalue("pg_server"))
+        db, who = team.url_of("S0004"), []
+
+    def run(*args: str) -> str:
+        env = {"CASECLI_CONFIG": "/nonexistent/c.toml", "COLUMNS": "80"}
+        base = ["--db", db, *who, "--today", "2026-11-24", "score"]
+        done = CliRunner().invoke(app, [*base, *args], env=env)
+        assert done.exit_code == 0, done.stderr
+        return str(done.stdout)
+
+    run.team = team is not None  # type: ignore[attr-defined]
+    yield run
+    if team is not None:
+        team.server.drop(team.name)
 
 
-def test_score_shows_the_six_months_as_numbers_at_80_columns() -> None:
-    lines = _score().splitlines()
+def test_score_shows_the_six_months_as_numbers_at_80_columns(score: Callable[..., str]) -> None:
+    lines = score().splitlines()
     row = lines.index(next(x for x in lines if x.startswith("Children visited monthly")))
-    assert lines[row] == (
-        "Children visited monthly        75.9%      –      –  75.4%  69.4%  ▇█▇▆██ 97%"
-    )
+    beside = "      –      –" if score.team else "  75.4%  69.4%"  # type: ignore[attr-defined]
+    assert lines[row] == f"Children visited monthly        75.9%      –      –{beside}  ▇█▇▆██ 97%"
     assert lines[row + 2] == (
         "  6 months: May 83% · Jun 100% · Jul 89% · Aug 75% · Sep 93% · Oct 97%"
     )
     assert all(len(x) <= 80 for x in lines)
 
 
-def test_score_json_keeps_the_trend_and_adds_its_text_and_months_against_goal() -> None:
-    m = json.loads(_score("--json"))["measures"][0]
+def test_score_json_keeps_the_trend_and_adds_its_text_and_months_against_goal(
+    score: Callable[..., str],
+) -> None:
+    m = json.loads(score("--json"))["measures"][0]
     assert m["trend"][-1] == {"period": "2026-10", "performance": 96.55}
     assert m["trend_text"] == "▇█▇▆██ 97%"
     assert m["trend_met"] == [None] * 6  # no goal set

@@ -425,9 +425,10 @@ def resolve_barrier(
     with transaction(conn):
         cur = conn.execute("SELECT * FROM barriers WHERE barrier_id = ?", (barrier_id,))
         row = cur.fetchone()
-        if row is None:
+        if row is None:  # (a team store hides the barriers of cases out of one's scope)
+            where = "your scope on this team store" if on_team(conn) else "the store"
             raise CasecliError(
-                f"There is no barrier #{barrier_id} in the store; casecli waiting lists the open ones."
+                f"There is no barrier #{barrier_id} in {where}; casecli waiting lists the open ones."
             )
         barrier = dict(zip([d[0] for d in cur.description], row, strict=True))
         check_case(conn, who, barrier["case_id"])
