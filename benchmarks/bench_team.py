@@ -19,7 +19,11 @@ runs as its own process, in a rotating order, after one warm-up run: on the team
 that person's login, and on a copy of the SQLite store ``--as`` them with nothing kept
 (its ``-cache`` folder removed before each run: the same work the team store does, which
 keeps nothing), so the two columns compare like for like. The SQLite store's morning
-figures, with its kept evaluations, are bench_commands.py's (RESULTS.md). Medians go into
+figures, with its kept evaluations, are bench_commands.py's (RESULTS.md). ``--after-warm``
+times the morning instead: ``casecli db warm`` as each person on both stores first (a team
+store's login keeps what it reads in its own cache folder, here
+``benchmarks/data/stores/team-…-cache-home``: casecli.core.local.nextcache.team_place), then
+each command reading what was kept. Medians go into
 a table and ``benchmarks/out/team-N[-office-M]-STAMP.json``; each command's output on the
 two stores is compared (``PROBLEM:`` when they differ, but for the difference the README
 describes: a login is shown no figure of a scope it cannot read).
@@ -163,6 +167,12 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--reload", action="store_true")
     ap.add_argument("--only", help="comma-separated command names to time")
+    ap.add_argument(
+        "--after-warm",
+        action="store_true",
+        help="time each command after `casecli db warm` as its person on both stores (what is"
+        " kept is read), not with nothing kept",
+    )
     args = ap.parse_args()
     tag = f"cmd-{args.cases}" + (f"-office-{args.office_cases}" if args.office_cases else "")
     store = DATA / "stores" / f"{tag}.db"
@@ -181,19 +191,37 @@ def main() -> None:
     if not lite.exists() or lite.stat().st_size != store.stat().st_size:
         shutil.copyfile(store, lite)
     cli = tool("casecli")
-    env_base = {"CASECLI_CONFIG": "/nonexistent/config.toml", "PATH": "/usr/bin:/bin"}
+    # (a team store's login keeps what it reads in its cache folder: this one, emptied
+    # before each run with nothing kept, as the SQLite copy's -cache folder is)
+    team_cache = DATA / "stores" / f"team-{tag}-cache-home"
+    env_base = {"CASECLI_CONFIG": "/nonexistent/config.toml", "PATH": "/usr/bin:/bin",
+                "XDG_CACHE_HOME": str(team_cache)}  # fmt: skip
     todo = commands(who, office)
     if args.only:
         todo = {k: v for k, v in todo.items() if k in args.only.split(",")}
 
+    def argv(backend: str, user: str, rest: list[str]) -> list[str]:
+        if backend == "sqlite":
+            return [*cli, "--db", str(lite), "--as", user, "--today", TODAY, *rest]
+        return [*cli, "--db", as_login(args.url, user), "--today", TODAY, *rest]
+
     def run(name: str, backend: str) -> Measured:
         user, rest = todo[name]
-        if backend == "sqlite":
-            shutil.rmtree(f"{lite}-cache", ignore_errors=True)
-            cmd = [*cli, "--db", str(lite), "--as", user, "--today", TODAY, *rest]
-        else:
-            cmd = [*cli, "--db", as_login(args.url, user), "--today", TODAY, *rest]
-        return measure(cmd, env=env_base)
+        if not args.after_warm:
+            shutil.rmtree(f"{lite}-cache" if backend == "sqlite" else team_cache,
+                          ignore_errors=True)  # fmt: skip
+        return measure(argv(backend, user, rest), env=env_base)
+
+    warmed: dict[str, dict[str, float]] = {}
+    if args.after_warm:  # the nightly run, as each person, on both stores (README)
+        for backend in ("sqlite", "team"):
+            shutil.rmtree(f"{lite}-cache" if backend == "sqlite" else team_cache,
+                          ignore_errors=True)  # fmt: skip
+            for user in sorted({u for u, _ in todo.values()}):
+                m = measure(argv(backend, user, ["db", "warm"]), env=env_base)
+                warmed.setdefault(backend, {})[user] = round(m.wall_s, 2)
+                print(f"  db warm as {user} on {backend}: {m.wall_s:.1f} s, exit {m.returncode}"
+                      f" {m.stdout.strip()[:120]}", flush=True)  # fmt: skip
 
     runs: dict[tuple[str, str], list[Measured]] = {}
     names = list(todo)
@@ -211,20 +239,23 @@ def main() -> None:
             for backend in ("sqlite", "team"):
                 runs.setdefault((name, backend), []).append(run(name, backend))
     rows = []
-    print(f"\n{'command':<34}{'SQLite cold':>12}{'team store':>12}{'ratio':>8}{'RSS MB':>8}")
+    first = "SQLite warm" if args.after_warm else "SQLite cold"
+    print(f"\n{'command':<34}{first:>12}{'team store':>12}{'ratio':>8}{'RSS MB':>8}")
     for name in names:
         lite_s = statistics.median(m.wall_s for m in runs[(name, "sqlite")])
         team_s = statistics.median(m.wall_s for m in runs[(name, "team")])
         rss = max(m.max_rss_kb for m in runs[(name, "team")]) / 1024
-        rows.append({"command": name, "as": todo[name][0], "sqlite_cold_s": round(lite_s, 3),
+        rows.append({"command": name, "as": todo[name][0], "sqlite_s": round(lite_s, 3),
                      "team_s": round(team_s, 3), "team_rss_mb": round(rss)})  # fmt: skip
         print(f"{name:<34}{lite_s:>11.2f}s{team_s:>11.2f}s{team_s / lite_s:>8.2f}{rss:>8.0f}")
     OUT.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    out = OUT / f"team-{tag.removeprefix('cmd-')}-{stamp}.json"
+    kind = "-after-warm" if args.after_warm else ""
+    out = OUT / f"team-{tag.removeprefix('cmd-')}{kind}-{stamp}.json"
     out.write_text(json.dumps({
         "cases": args.cases, "office_cases": args.office_cases, "who": who, "runs": args.runs,
         "load_s": load_s, "rows": rows, "revision": git_revision(),
+        "after_warm": args.after_warm, "warm_s": warmed,
         "machine": {"platform": platform.platform(), "python": platform.python_version()},
     }, indent=2))  # fmt: skip
     print(f"\n{out}")

@@ -28,6 +28,14 @@ OCT = periods.parse("2026-10", TODAY)
 NOV = periods.parse("2026-11", TODAY)
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's own cache folder (``XDG_CACHE_HOME``, read by the commands it runs and
+    their child processes): where a team store's login keeps what it read
+    (casecli.core.local.nextcache.team_place), never the tester's own ``~/.cache``."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "cases.db"

@@ -328,8 +328,8 @@ def test_the_command_line_on_a_team_store(made: Team, pg: pgserver.Server) -> No
         )
     got = runner.invoke(app, ["--db", made.url, "sync", "/nonexistent"])
     assert got.exit_code == 1 and "The export folder /nonexistent does not exist" in got.stderr
-    got = runner.invoke(app, ["--db", made.url, "db", "warm"])
-    assert got.exit_code == 1 and "a team store keeps none" in got.stderr
+    got = runner.invoke(app, ["--db", made.url, "db", "warm"])  # (the owner is no one's)
+    assert got.exit_code == 1 and "is no active staff member's" in got.stderr
     assert "Traceback" not in got.output
     nowhere = f"postgresql://{pgserver.OWNER}:secret@/nope?host=/nonexistent"
     got = runner.invoke(app, ["--db", nowhere, "db", "check"])

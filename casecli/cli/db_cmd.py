@@ -188,14 +188,6 @@ def register(app: typer.Typer) -> None:
         morning's first next, unit, score and focus read them instead of evaluating."""
         import time
 
-        if settings.team is not None:
-            from casecli.core.errors import CasecliError
-
-            raise CasecliError(
-                "casecli db warm keeps evaluations beside a personal store; a team store keeps"
-                " none (other people write it at every moment: each command reads it as it is)."
-            )
-
         from casecli.cli.next_cmd import warm_views
         from casecli.core.words import plural
 
@@ -204,11 +196,20 @@ def register(app: typer.Typer) -> None:
         took = time.perf_counter() - started
         say(
             settings,
-            {"db": str(settings.db_path()), "staff_id": who.staff_id, "role": who.role,
+            {"db": _shown(settings), "staff_id": who.staff_id, "role": who.role,
              "today": settings.today.isoformat(), "cases": cases, "seconds": round(took, 1)},
             f"Kept {settings.today.isoformat()}'s evaluations of {plural(cases, 'open case')}"
             f" for {who.staff_id} ({who.role}) in {took:.1f} s.",
         )  # fmt: skip
+
+
+def _shown(settings: Settings) -> str:
+    """The store as ``--json`` names it: a personal store's path, a team store's address."""
+    if settings.team is None:
+        return str(settings.db_path())
+    from casecli.core.store import team
+
+    return team.where(settings.team)
 
 
 def _team_init(settings: Settings, url: str) -> None:

@@ -80,7 +80,7 @@ def _evaluate(
     stamp = stamp or _stamp(settings, conn, cfg)  # before the cases are read
     conn, who, books, coef = _context(settings, conn, cfg)
     return ranking.evaluate(
-        conn, who, db=settings.kept_at(), stamp=stamp, today=settings.today,
+        conn, who, db=settings.kept_at(conn), stamp=stamp, today=settings.today,
         redact=settings.redact, books=books, coef=coef, only_worker=only_worker,
         rank_others=rank_others, want=want,
     )  # fmt: skip
@@ -92,8 +92,8 @@ def refresh_next(settings: Settings) -> None:
     or manager's scope is too large to add to every write); never fails the write."""
     import contextlib
 
-    if settings.team is not None:  # nothing is kept on a team store
-        return
+    # (on a team store too: the login's own, kept in its cache folder; what others write
+    # meanwhile is checked for at the next read, as for every kept evaluation)
     # Any failure here, even a bug, must not turn a write that succeeded into an error:
     # the same evaluation runs (and reports) on the next ``casecli next``.
     with contextlib.suppress(Exception):
@@ -113,12 +113,18 @@ def warm_views(settings: Settings) -> tuple[Any, int]:
     from casecli.core.views import ranking
 
     conn = settings.connect()
-    db, folder = settings.db_path(), nextcache.folder(settings.db_path())
     try:
-        if not kept.can_keep(conn):
+        db = settings.kept_at(conn)
+        folder = nextcache.folder(db) if db is not None else None
+        if db is None or not kept.can_keep(conn):
+            where = (
+                f"beside {db}: {folder}"
+                if settings.team is None
+                else (f"for you on this machine: {folder or nextcache.cache_root()}")
+            )
             raise CasecliError(
-                f"Nothing can be kept beside {db}: {folder} cannot be made or written; make it"
-                " writable (the views work without it, evaluating as they go)."
+                f"Nothing can be kept {where} cannot be made or written; make it writable"
+                " (the views work without it, evaluating as they go)."
             )
         cfg = config.load()
         conn, who, books, coef = _context(settings, conn, cfg)
@@ -143,7 +149,7 @@ def _next_actions(settings: Settings, want: int) -> tuple[list[dict[str, Any]], 
     cfg = config.load()
     stamp = _stamp(settings, conn, cfg)
     user = (settings.staff_id(conn) or "").strip()  # a login's user is kept under their id
-    db = settings.kept_at()
+    db = settings.kept_at(conn)
     if user and db is not None:
         kept = nextcache.load(db, user, settings.redact, stamp, want)
         if kept is not None:

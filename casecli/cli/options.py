@@ -128,11 +128,15 @@ class Settings:
             )
         return self.db
 
-    def kept_at(self) -> Path | None:
-        """The personal store beside which evaluations are kept (casecli.core.local.kept,
-        nextcache); None on a team store: nothing is kept there, each command reads the
-        store as it is (other people write it; their writes must show at once)."""
-        return None if self.team is not None else self.db_path()
+    def kept_at(self, conn: Any) -> Path | None:
+        """Where evaluations read on ``conn`` are kept (casecli.core.local.kept, nextcache),
+        as a store's path: the personal store; for a team store, the person's own place
+        (``nextcache.team_place``: what is kept is checked against anyone's changes since)."""
+        if self.team is None:
+            return self.db_path()
+        from casecli.core.local import nextcache
+
+        return nextcache.team_place(conn)
 
     def staff_id(self, conn: sqlite3.Connection) -> str | None:
         """Who the user is: --as, CASECLI_USER or the config's ``user``; when none of them

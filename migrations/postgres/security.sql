@@ -317,6 +317,30 @@ ALTER TABLE performance_goals ALTER COLUMN id SET GENERATED ALWAYS;
 -- ids, kinds, dates and enum values only, as on a personal store (casecli.core.local.record):
 -- free text (a barrier's what, a result, a note) stays in the row itself.
 
+-- Which case each local write changed, in the order the writes committed: what a person's
+-- kept evaluations are checked against (casecli.core.local.kept: a brief kept beside the
+-- person is used while no sync and no write since has changed its case). Written by the
+-- audit trigger below, in the write's own transaction, after taking a lock that each
+-- writing transaction holds until it ends: so a later seq is always a later commit, and a
+-- reader who has seen seq N has seen every change before it (ids from a sequence alone are
+-- handed out in the order writes begin, not commit). Seen with its case, like sync_cases
+-- ('*': a change of no one case, a goal). The audit log itself stays one's own.
+CREATE TABLE IF NOT EXISTS casecli_changes (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    case_id TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+GRANT SELECT ON casecli_changes TO casecli_worker, casecli_supervisor, casecli_manager,
+    casecli_admin;
+ALTER TABLE casecli_changes ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS scope ON casecli_changes;
+CREATE POLICY scope ON casecli_changes FOR SELECT USING (
+    case_id = '*' OR EXISTS (SELECT 1 FROM cases c WHERE c.case_id = casecli_changes.case_id)
+);
+DROP POLICY IF EXISTS admin ON casecli_changes;
+CREATE POLICY admin ON casecli_changes FOR SELECT TO casecli_admin
+    USING ((SELECT casecli_is_admin()));
+
 CREATE OR REPLACE FUNCTION casecli_audit()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -337,9 +361,15 @@ BEGIN
     FOREACH col IN ARRAY TG_ARGV[2:] LOOP
         detail := detail || jsonb_build_object(col, row_json -> col);
     END LOOP;
+    -- (held until this transaction ends: the changes' seqs in commit order, above;
+    -- casecli.core.store.team.CHANGES_LOCK)
+    PERFORM pg_advisory_xact_lock(7161131761759773812);
     INSERT INTO audit_log (at, who, action, entity, entity_id, detail)
     VALUES (to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
             who, TG_ARGV[0], TG_TABLE_NAME, row_json ->> TG_ARGV[1], detail::text);
+    INSERT INTO casecli_changes (case_id, at)
+    VALUES (coalesce(row_json ->> 'case_id', '*'),
+            to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'));
     RETURN NEW;
 END
 $$;
@@ -389,4 +419,4 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATE
 -- (casecli db migrate applies them again) rather than failing on a function it lacks.
 CREATE OR REPLACE FUNCTION casecli_revision()
 RETURNS INTEGER
-LANGUAGE sql IMMUTABLE AS $$ SELECT 4 $$;
+LANGUAGE sql IMMUTABLE AS $$ SELECT 5 $$;

@@ -74,8 +74,8 @@ NO_NUL = "casecli_no_nul"  # an SQL function of the scratch connection: _replace
 
 def sync_team(url: str, folder: Path, **options: Any) -> SyncResult:
     """Sync the export in ``folder`` into the team store at ``url`` (``sync``'s options but
-    ``run_by``, the login's staff member, and ``before_commit``: nothing is kept beside a
-    team store)."""
+    ``run_by``, the login's staff member, and ``before_commit``: what each login keeps is
+    on their own machine, checked against the sync's changed cases at their next read)."""
     pg = team.connect(url)
     try:
         team.require_current(pg)

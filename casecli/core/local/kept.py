@@ -16,6 +16,20 @@ the shortcut. A cache table inside the store, written only by sync and local wri
 have made every sync evaluate the state (minutes at 1.3M cases, breaking the sync's
 targets) or left the first view to write the store anyway.
 
+On a team store (issue 17 item 8) each login keeps its own, in the same kind of file on the
+machine it runs on: ``$XDG_CACHE_HOME/casecli/team-DIGEST-cache/`` (``nextcache.team_place``:
+the digest of the server, the database and the login), holding what that login may read and
+nothing more. It is checked against everyone's changes, not the login's own: the marks
+there are the latest sync and the latest change the session sees in ``casecli_changes``,
+which the audit trigger of every local write fills, numbered in the order the writes commit
+(:func:`marks`); who the login is (staff member, role, unit, office, casecli roles) is in
+the stamp. Chosen over tables inside the team store, which would need the owner to evaluate
+every scope of the state each night and policies on every kept row; the cost is that each
+person's first view of a day evaluates their scope (or their nightly ``casecli db warm``
+does), and that the sync, run by an admin elsewhere, does not bring anyone else's kept
+counts up to date (their next view counts them again; their briefs are re-evaluated for the
+cases the sync changed alone).
+
 When a kept brief is used, for ``today``:
 
 * it was made for the same ``today``: a brief's ages, urgency and due counts are a day's.
@@ -409,13 +423,20 @@ def _unbundle(text: Any, rest: Any, digest: Any, full: bool) -> list[list[Any]] 
 
 def store_path(conn: sqlite3.Connection) -> Path | None:
     """The store's file (None for an in-memory or temporary database, and for a team
-    store: nothing read there is kept, as other people write it)."""
+    store, which has none: what is read there is kept at :func:`place`)."""
     if on_team(conn):
         return None
     for _, name, file in conn.execute("PRAGMA database_list"):
         if name == "main":
             return Path(file) if file else None
     return None
+
+
+def place(conn: Any) -> Path | None:
+    """Where what is read on ``conn`` is kept, as a store's path (its folder is
+    ``nextcache.folder`` of it): a personal store's own file (:func:`store_path`); for a
+    team store, ``nextcache.team_place``."""
+    return nextcache.team_place(conn) if on_team(conn) else store_path(conn)
 
 
 def stamp(conn: sqlite3.Connection, books: object, coef: object, redact: bool) -> str:
@@ -427,7 +448,9 @@ def stamp(conn: sqlite3.Connection, books: object, coef: object, redact: bool) -
     code = "|".join(nextcache._files_signature(d, (".py", ".toml")) for d in nextcache._CODE_DIRS)
     settings = repr(sorted(books.items())) if isinstance(books, dict) else repr(books)
     urgency = repr(sorted(coef.items())) if isinstance(coef, dict) else repr(coef)
-    parts = (VERSION, first, schema, int(redact), code, settings, urgency)
+    parts: tuple[Any, ...] = (VERSION, first, schema, int(redact), code, settings, urgency)
+    if on_team(conn):
+        parts += (nextcache.identity(conn),)
     return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()
 
 
@@ -441,7 +464,19 @@ MARKS = ("sync_cases", "audit_log", *(t for t, _ in LOCAL))
 
 def marks(conn: sqlite3.Connection) -> tuple[int, ...]:
     """The latest sync, audit entry and local row of each LOCAL table: what a brief made
-    now has seen (in MARKS' order)."""
+    now has seen (in MARKS' order).
+
+    On a team store the audit log is each login's own, and ids from a sequence follow the
+    order writes began, not the order they committed: the second mark there is the latest
+    change the session sees in ``casecli_changes`` (written by the audit trigger of every
+    local write, in commit order: security.sql), and the local tables' marks are 0 (the
+    changes cover them: a resolve, which adds no row, included)."""
+    if on_team(conn):
+        row = conn.execute(
+            "SELECT (SELECT max(sync_id) FROM sync_log),"
+            " (SELECT seq FROM casecli_changes ORDER BY seq DESC LIMIT 1)"
+        ).fetchone()
+        return (int(row[0] or 0), int(row[1] or 0), *(0 for _ in LOCAL))
     parts = [
         "(SELECT max(sync_id) FROM sync_log)",
         "(SELECT max(id) FROM audit_log)",
@@ -460,9 +495,9 @@ def marks_now(conn: sqlite3.Connection) -> tuple[tuple[int, ...], str]:
 def lineage(conn: sqlite3.Connection, seen: tuple[int, ...]) -> str:
     """When the sync and the audit entry ``seen`` names were made, as this store has them:
     a store restored from a backup, then written again, reuses the ids with other times."""
+    log = "casecli_changes WHERE seq" if on_team(conn) else "audit_log WHERE id"
     row = conn.execute(
-        "SELECT (SELECT started_at FROM sync_log WHERE sync_id = ?),"
-        " (SELECT at FROM audit_log WHERE id = ?)",
+        f"SELECT (SELECT started_at FROM sync_log WHERE sync_id = ?), (SELECT at FROM {log} = ?)",
         (seen[0], seen[1]),
     ).fetchone()
     return f"{row[0]}|{row[1]}"
@@ -487,7 +522,7 @@ def _open_for(conn: sqlite3.Connection) -> sqlite3.Connection | None:
     """The kept file beside ``conn``'s store; None for a store with no file, or for a
     connection inside a transaction of its own (it sees writes that may yet be rolled
     back, and their ids reused: nothing it reads is kept)."""
-    path = store_path(conn)
+    path = place(conn)
     if path is None or conn.in_transaction:
         return None
     return _open(nextcache.folder(path))
@@ -539,7 +574,7 @@ def kept_views(conn: sqlite3.Connection, since: date) -> list[tuple[str, str, st
 def _listed(conn: sqlite3.Connection, select: str, since: date) -> list[tuple[str, ...]]:
     """``select``'s rows made for ``since`` or later, as text, from the kept file beside
     ``conn``'s store (none: nothing, and no file made; a table not there: nothing)."""
-    side = None if conn.in_transaction else open_kept(store_path(conn))
+    side = None if conn.in_transaction else open_kept(place(conn))
     if side is None:
         return []
     try:
@@ -625,13 +660,16 @@ def _changed_since(conn: sqlite3.Connection, low: tuple[int, ...]) -> list[dict[
         " '*') ELSE '*' END, max(id) FROM audit_log WHERE id > ? GROUP BY 1",
         *(f"SELECT case_id, max({c}) FROM {t} WHERE {c} > ? GROUP BY case_id" for t, c in LOCAL),
     ]
-    for sql, mark in zip(queries, low, strict=True):
+    if on_team(conn):  # (marks(): the changes in commit order; the local tables' are 0)
+        queries[1] = "SELECT case_id, max(seq) FROM casecli_changes WHERE seq > ? GROUP BY 1"
+        del queries[2:]
+    for sql, mark in zip(queries, low[: len(queries)], strict=True):
         found: dict[str, int] = {}
         for case_id, last in conn.execute(sql, (mark,)):
             if last is not None:
                 found["*" if case_id is None else str(case_id)] = int(last)
         out.append(found)
-    return out
+    return out + [{} for _ in low[len(queries) :]]
 
 
 def briefs(

@@ -41,6 +41,7 @@ whole) and whether the whole list names anyone but the user (``spans``).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import sqlite3
@@ -84,6 +85,44 @@ class CachedAction(NamedTuple):
 
 def folder(db: Path) -> Path:
     return db.with_name(db.name + "-cache")
+
+
+def cache_root() -> Path:
+    """The person's own cache folder for casecli: ``$XDG_CACHE_HOME/casecli``, else
+    ``~/.cache/casecli``."""
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
+    return root / "casecli"
+
+
+def team_place(conn: Any) -> Path | None:
+    """For a team store: ``cache_root()/team-DIGEST``, the digest of the server, its
+    database and the session's login, so that each person keeps their own, of their own
+    scope, on their own machine (made 0700, its files 0600, as beside a personal store).
+    Who the login is (staff member, role, unit, office, the casecli roles it holds) is in
+    the stamp, so a change of any of them keeps nothing read before it. None (nothing
+    kept, each command evaluating as it reads) for a store without the changes its kept
+    evaluations are checked against (``casecli_changes``: casecli db migrate adds it), or
+    a cache folder that cannot be made."""
+    known = getattr(conn, "_kept_place", False)
+    if known is None or isinstance(known, Path):
+        return known
+    found: Path | None = None
+    try:
+        login, database, there = conn.execute(
+            "SELECT session_user, current_database(), to_regclass('casecli_changes') IS NOT NULL"
+        ).fetchone()
+        if there:
+            info = conn.raw.info
+            key = "\n".join(map(str, (info.host, info.port, database, login)))
+            root = cache_root()
+            root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            found = root / f"team-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
+    except (OSError, AttributeError):
+        found = None
+    with contextlib.suppress(AttributeError):
+        conn._kept_place = found
+    return found
 
 
 def _prefix(user: str, redact: bool) -> str:
@@ -183,11 +222,21 @@ def stamp(
     *before* reading the cases: a write landing in between then leaves a stamp older than
     the data, which only costs a recomputation, never a stale answer.
     """
+    team = getattr(conn, "dialect", None) == "postgresql"  # (store.on_team, not imported)
+    # (on a team store the audit log is each login's own: the latest change the session
+    # sees, in commit order, and who it is: casecli.core.local.kept.marks, identity below)
+    log = (
+        "seq || '@' || at FROM casecli_changes ORDER BY seq"
+        if team
+        else ("id || '@' || at FROM audit_log ORDER BY id")
+    )
     row = conn.execute(
         "SELECT (SELECT sync_id || '@' || started_at FROM sync_log ORDER BY sync_id DESC LIMIT 1),"
-        " (SELECT id || '@' || at FROM audit_log ORDER BY id DESC LIMIT 1),"
+        f" (SELECT {log} DESC LIMIT 1),"
         " (SELECT user_version FROM pragma_user_version)"
     ).fetchone()
+    if team:
+        row = (*row, identity(conn))
     code = "|".join(_files_signature(d, (".py", ".toml")) for d in _CODE_DIRS)
     user_books = _files_signature(playbooks, (".toml",))
     urgency_sig = repr(sorted(urgency.items())) if isinstance(urgency, Mapping) else repr(urgency)
@@ -195,6 +244,23 @@ def stamp(
         str(part)
         for part in (VERSION, today.isoformat(), int(redact), *row, urgency_sig, user_books, code)
     )
+
+
+def identity(conn: Any) -> str:
+    """On a team store, who the session is, as far as what it may see goes: its login,
+    the staff member it maps to (id, role, unit, office) and the casecli roles it holds.
+    Part of every stamp of what is kept there. Empty on a personal store (``--as`` is in
+    what each kept thing is keyed by)."""
+    if getattr(conn, "dialect", None) != "postgresql":  # (store.on_team)
+        return ""
+    row = conn.execute(
+        "SELECT session_user, (SELECT string_agg(concat_ws('|', staff_id, role, unit_id,"
+        " office_id), ',') FROM casecli_me()), (SELECT string_agg(rolname, ','"
+        " ORDER BY rolname) FROM pg_roles WHERE rolname IN ('casecli_worker',"
+        " 'casecli_supervisor', 'casecli_manager', 'casecli_admin')"
+        " AND pg_has_role(session_user, oid, 'MEMBER'))"
+    ).fetchone()
+    return "|".join(str(v) for v in row)
 
 
 def read(

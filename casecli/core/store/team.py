@@ -427,8 +427,12 @@ def actor(conn: Any, wanted: str | None) -> Any:
 # the store): 2 for SQLite's functions and the indexed scope policies, 3 for everyone's
 # read of the schema's version (casecli db check by any login), 4 for the cases policy's
 # worker test by a JSON object's keys and julianday read by an inlined expression (an
-# office's reads 2-10x faster) (issue 17).
-REVISION = 4
+# office's reads 2-10x faster), 5 for the changes kept evaluations are checked against
+# (casecli_changes, written in commit order by the audit trigger) (issue 17).
+REVISION = 5
+# The lock each local write's transaction holds from its audit row to its end, so that
+# casecli_changes' seqs follow the order of commits (security.sql): 'caseaudt'.
+CHANGES_LOCK = 0x63617365_61756474
 
 
 def revision(conn: Any) -> int:
@@ -455,14 +459,13 @@ def require_current(conn: Any) -> None:
 
 
 def written(conn: Any) -> tuple[int, ...]:
-    """What changes whenever anyone writes what the session reads: the latest sync, and
-    the latest local row of each kind (a barrier resolved counts too), as the TUI watches
-    a personal store's file times."""
+    """What changes whenever anyone writes what the session reads, as the TUI watches a
+    personal store's file times: the latest sync, and the latest local write the session
+    sees (``casecli_changes``, numbered in the order writes commit: a row's own id may
+    commit after a higher one was seen; a barrier resolved counts too)."""
     row = conn.execute(
-        "SELECT (SELECT max(sync_id) FROM sync_log), (SELECT max(id) FROM recorded_events),"
-        " (SELECT max(barrier_id) FROM barriers), (SELECT count(resolved_on) FROM barriers),"
-        " (SELECT max(id) FROM goal_progress), (SELECT max(id) FROM notes),"
-        " (SELECT max(id) FROM performance_goals)"
+        "SELECT (SELECT max(sync_id) FROM sync_log),"
+        " (SELECT seq FROM casecli_changes ORDER BY seq DESC LIMIT 1)"
     ).fetchone()
     return tuple(int(v or 0) for v in row)
 

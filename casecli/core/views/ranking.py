@@ -58,7 +58,8 @@ def evaluate(
     want: int | None = None,
 ) -> tuple[list[Any], list[dict[str, Any]], bool]:
     """``who``'s case views, ranked actions (as ``next --json`` objects, kept under
-    ``stamp`` beside the store at ``db``; None: a team store, where nothing is kept) and
+    ``stamp`` beside the store at ``db``, a team store's login's place included; None:
+    nowhere to keep them) and
     whether the whole list names anyone but them.
     ``rank_others`` False: for a supervisor, a manager or an admin the views alone (their
     ``caseload`` and ``waiting`` need no ranking; ranking tens of thousands of actions is

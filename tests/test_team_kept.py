@@ -1,0 +1,256 @@
+"""Kept evaluations on a team store (issue 17 item 8; casecli.core.local.kept): each login
+keeps what it read in its own cache folder, and uses it only while nothing it depends on
+has changed, whoever changed it. Other people write a team store at every moment, so the
+tests here are of exactly that: a write by another login (a barrier opened, one resolved,
+a visit recorded) is seen at once by a view read through what was kept, which equals the
+view evaluated afresh; only the case that changed is evaluated again; the changes follow
+the order of commits. On a real server (tests/pgserver.py), against sample.db."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from casecli.cli.main import app
+from casecli.core.local import kept, nextcache
+from casecli.core.measures import measures
+from casecli.core.store import team
+from casecli.core.views import caseload
+from tests import pgserver
+
+TODAY = "2026-11-24"
+WORKER, OTHER_WORKER, SUPERVISOR, MANAGER = "S0003", "S0004", "S0002", "S0001"
+MINE, THEIRS = "C0000165", "C0000530"  # S0003's case, S0004's (both of unit U001)
+RUNNER = CliRunner(env={"CASECLI_CONFIG": "/nonexistent/c.toml", "CASECLI_USER": None})
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[pgserver.Server]:
+    with pgserver.running() as server:
+        yield server
+
+
+@pytest.fixture
+def t(pg: pgserver.Server) -> Iterator[pgserver.Team]:
+    made = pgserver.sample_team(pg)
+    yield made
+    pg.drop(made.name)
+
+
+@pytest.fixture
+def evaluated(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many cases each view evaluated through the kept path (caseload.views on
+    temp.kept_ids), one entry per view that evaluated any."""
+    counts: list[int] = []
+    real = caseload.views
+
+    def spy(conn: Any, where: str, params: Any, **kw: Any) -> Any:
+        out = real(conn, where, params, **kw)
+        if "temp.kept_ids" in where:
+            counts.append(len(out))
+        return out
+
+    monkeypatch.setattr(caseload, "views", spy)
+    return counts
+
+
+def run(t: pgserver.Team, staff_id: str, *args: str) -> Any:
+    """A command as the staff member's own login, its --json parsed."""
+    got = RUNNER.invoke(app, ["--db", t.url_of(staff_id), "--json", "--today", TODAY, *args])
+    assert got.exit_code == 0, got.output
+    return json.loads(got.stdout)
+
+
+def afresh(t: pgserver.Team, staff_id: str, monkeypatch: pytest.MonkeyPatch, *args: str) -> Any:
+    """The same command with nothing kept (a cache folder of its own, then the usual one)."""
+    usual = os.environ["XDG_CACHE_HOME"]
+    monkeypatch.setenv("XDG_CACHE_HOME", usual + "-afresh")
+    try:
+        return run(t, staff_id, *args)
+    finally:
+        monkeypatch.setenv("XDG_CACHE_HOME", usual)
+
+
+def _place(t: pgserver.Team, staff_id: str) -> Path:
+    with t.staff(staff_id) as raw:
+        from casecli.core.store.dialect import PostgresConnection
+
+        found = nextcache.team_place(PostgresConnection(raw))
+    assert found is not None
+    return nextcache.folder(found)
+
+
+def test_each_login_keeps_its_own_and_a_second_view_reads_it(
+    t: pgserver.Team, evaluated: list[int]
+) -> None:
+    # The supervisor's unit view evaluates the unit's open cases once, keeps them in the
+    # supervisor's own folder (0700, its file 0600: the unit's cases, on their machine),
+    # and the same view again evaluates nothing, with the same answer.
+    first = run(t, SUPERVISOR, "unit")
+    assert len(evaluated) == 1 and evaluated[0] > 0
+    assert run(t, SUPERVISOR, "unit") == first
+    assert len(evaluated) == 1  # nothing evaluated again
+    folder = _place(t, SUPERVISOR)
+    assert folder.parent == Path(os.environ["XDG_CACHE_HOME"]) / "casecli"
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert (folder / kept.FILE).stat().st_mode & 0o777 == 0o600
+    # each login its own: the worker's folder is another, and holds nothing yet
+    assert _place(t, WORKER) != folder and not _place(t, WORKER).exists()
+
+
+def test_another_logins_barrier_is_seen_at_once_and_its_case_alone_evaluated(
+    t: pgserver.Team, evaluated: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A worker opens a barrier on their own case: the supervisor's next unit view, read
+    # through what it kept, has one more case waiting on substance treatment (the unit's
+    # bottleneck), and evaluates that case alone.
+    def treatment(view: Any) -> list[str]:
+        return next(
+            g["case_ids"] for g in view["bottlenecks"] if g["what"] == "substance treatment"
+        )
+
+    before = run(t, SUPERVISOR, "unit")
+    assert len(treatment(before)) == 33 and MINE not in treatment(before)
+    run(t, WORKER, "wait", MINE, "the drug screen result", "--service", "substance_treatment")
+    evaluated.clear()
+    after = run(t, SUPERVISOR, "unit")
+    assert evaluated == [1]
+    assert len(treatment(after)) == 34 and MINE in treatment(after)
+    assert after == afresh(t, SUPERVISOR, monkeypatch, "unit")
+
+
+def test_a_barrier_resolved_by_the_supervisor_reaches_the_workers_kept_lists(
+    t: pgserver.Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A resolve adds no row to the barriers (it updates one) and its audit row is the
+    # supervisor's own, which the worker cannot read: the change is still seen
+    # (casecli_changes). The worker's court report, held by a barrier on its step, is
+    # back in their ranked actions at once, and their waiting list lets go of it.
+    def report(listed: list[dict[str, Any]]) -> list[str]:
+        return [a["action"] for a in listed if a["case_id"] == MINE and a["step"] == "court_report"]
+
+    assert report(run(t, WORKER, "next", "-n", "1000")) == [
+        "File the court report — court hearing in 23 days, report not filed; scheduled 2026-12-07"
+    ]
+    run(t, WORKER, "wait", MINE, "the judge's calendar", "--step", "court_report")
+    assert report(run(t, WORKER, "next", "-n", "1000")) == []  # (held by the barrier)
+    judge = (MINE, "the judge's calendar")
+    waits = run(t, WORKER, "waiting")
+    assert judge in {(c["case_id"], c["what"]) for g in waits for c in g["cases"]}
+    card = run(t, WORKER, "case", MINE)
+    number = next(x["number"] for x in card["barriers"] if x["what"] == "the judge's calendar")
+    run(t, SUPERVISOR, "resolve", str(number))
+    now = run(t, WORKER, "next", "-n", "1000")
+    assert len(report(now)) == 1
+    assert now == afresh(t, WORKER, monkeypatch, "next", "-n", "1000")
+    waits = run(t, WORKER, "waiting")
+    assert judge not in {(c["case_id"], c["what"]) for g in waits for c in g["cases"]}
+    assert waits == afresh(t, WORKER, monkeypatch, "waiting")
+
+
+def test_a_visit_another_login_records_is_counted_in_a_kept_score(
+    t: pgserver.Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The supervisor's score for November is counted once and read back while nothing
+    # changes; a worker's visit recorded meanwhile is counted at the next score (45 CFR
+    # 1355.20's monthly visit: a caseworker visit in the month, the child's own), as a score
+    # with nothing kept counts it.
+    fills: list[int] = []
+    real = measures.Calculator._fill
+
+    def spy(self: Any, *a: Any, **kw: Any) -> Any:
+        fills.append(1)
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(measures.Calculator, "_fill", spy)
+    first = run(t, SUPERVISOR, "score", "--period", "2026-11")
+    counted = len(fills)
+    assert counted > 0
+    assert run(t, SUPERVISOR, "score", "--period", "2026-11") == first
+    assert len(fills) == counted  # read back, not counted again
+    run(t, WORKER, "record", MINE, "caseworker_visit", "--person", "P0000612",
+        "--location", "home", "--on", TODAY)  # fmt: skip
+    after = run(t, SUPERVISOR, "score", "--period", "2026-11")
+    assert len(fills) > counted
+    assert after == afresh(t, SUPERVISOR, monkeypatch, "score", "--period", "2026-11")
+
+
+def test_db_warm_on_a_team_store_keeps_the_mornings_views(
+    t: pgserver.Team, evaluated: list[int]
+) -> None:
+    # The nightly run works for a login as for a personal store's user: after it the
+    # morning's unit view evaluates nothing.
+    got = RUNNER.invoke(app, ["--db", t.url_of(SUPERVISOR), "--today", TODAY, "db", "warm"])
+    assert got.exit_code == 0, got.output
+    assert got.stdout.startswith(f"Kept {TODAY}'s evaluations of ")
+    assert "for S0002 (supervisor)" in got.stdout
+    evaluated.clear()
+    run(t, SUPERVISOR, "unit")
+    assert evaluated == []
+
+
+def test_changes_are_numbered_in_the_order_their_writes_commit(t: pgserver.Team) -> None:
+    # What is kept is checked against the latest change a login has seen: a write that
+    # began first but committed last must not carry a lower number than one seen already.
+    # The audit trigger holds a lock from its row to the end of the write's transaction,
+    # so a second writer waits for the first to commit before it is numbered.
+    first = t.staff(WORKER)
+    first.autocommit = False
+    first.execute(
+        "INSERT INTO recorded_events (case_id, kind, occurred_at, recorded_at, recorded_by)"
+        " VALUES (%s, 'collateral_contact', %s, %s, %s)",
+        (MINE, TODAY, TODAY + "T09:00:00Z", WORKER),
+    )
+    done = threading.Event()
+
+    def second() -> None:
+        with t.staff(OTHER_WORKER) as conn:
+            conn.execute(
+                "INSERT INTO recorded_events (case_id, kind, occurred_at, recorded_at,"
+                " recorded_by) VALUES (%s, 'collateral_contact', %s, %s, %s)",
+                (THEIRS, TODAY, TODAY + "T09:01:00Z", OTHER_WORKER),
+            )
+        done.set()
+
+    other = threading.Thread(target=second)
+    other.start()
+    time.sleep(0.5)
+    assert not done.is_set()  # waiting for the first write's transaction
+    first.commit()
+    first.close()
+    other.join(10)
+    assert done.is_set()
+    with t.owner() as conn:
+        rows = conn.execute("SELECT case_id FROM casecli_changes ORDER BY seq").fetchall()
+    assert [r[0] for r in rows] == [MINE, THEIRS]
+    # each login sees the changes of its own scope alone
+    with t.staff(OTHER_WORKER) as conn:
+        assert conn.execute("SELECT case_id FROM casecli_changes").fetchall() == [(THEIRS,)]
+    with t.staff(SUPERVISOR) as conn:
+        assert len(conn.execute("SELECT case_id FROM casecli_changes").fetchall()) == 2
+    with t.staff(WORKER) as conn, pytest.raises(Exception, match="permission denied"):
+        conn.execute("DELETE FROM casecli_changes")
+
+
+def test_who_the_login_is_is_part_of_every_stamp(t: pgserver.Team) -> None:
+    # A login whose staff member, role, unit or office changes (a sync, db grant) keeps
+    # nothing read before: what it may see changed.
+    from casecli.core.store.dialect import PostgresConnection
+
+    with t.staff(WORKER) as raw:
+        conn = PostgresConnection(raw)
+        said = nextcache.identity(conn)
+        assert said == f"{t.login(WORKER)}|S0003|worker|U001|O01|casecli_worker"
+    with t.owner() as conn:
+        conn.execute("UPDATE staff SET unit_id = 'U002' WHERE staff_id = 'S0003'")
+    with t.staff(WORKER) as raw:
+        assert nextcache.identity(PostgresConnection(raw)) != said
+    assert team.CHANGES_LOCK == 0x63617365_61756474
