@@ -28,6 +28,15 @@ OCT = periods.parse("2026-10", TODAY)
 NOV = periods.parse("2026-11", TODAY)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The session's cache folder (``XDG_CACHE_HOME``), for what module fixtures run before
+    any test's own (:func:`_own_cache`): never the tester's own ``~/.cache``."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("session-cache")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test's own cache folder (``XDG_CACHE_HOME``, read by the commands it runs and
