@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -200,8 +199,9 @@ def test_db_warm_on_a_team_store_keeps_the_mornings_views(
 def test_changes_are_numbered_in_the_order_their_writes_commit(t: pgserver.Team) -> None:
     # What is kept is checked against the latest change a login has seen: a write that
     # began first but committed last must not carry a lower number than one seen already.
-    # The audit trigger holds a lock from its row to the end of the write's transaction,
-    # so a second writer waits for the first to commit before it is numbered.
+    # The change is noted as its transaction commits (a deferred trigger, under a lock held
+    # to the commit's end), so the write that began first and committed last is numbered
+    # last; and a session that wrote and sits in its transaction holds nobody up.
     first = t.staff(WORKER)
     first.autocommit = False
     first.execute(
@@ -222,22 +222,27 @@ def test_changes_are_numbered_in_the_order_their_writes_commit(t: pgserver.Team)
 
     other = threading.Thread(target=second)
     other.start()
-    time.sleep(0.5)
-    assert not done.is_set()  # waiting for the first write's transaction
+    other.join(10)
+    assert done.is_set()  # not held up by the first, still open
+    with t.owner() as conn:  # (the first's change is not there until it commits)
+        rows = conn.execute("SELECT case_id FROM casecli_changes ORDER BY seq").fetchall()
+    assert [r[0] for r in rows] == [THEIRS]
     first.commit()
     first.close()
-    other.join(10)
-    assert done.is_set()
     with t.owner() as conn:
         rows = conn.execute("SELECT case_id FROM casecli_changes ORDER BY seq").fetchall()
-    assert [r[0] for r in rows] == [MINE, THEIRS]
-    # each login sees the changes of its own scope alone
+        events = conn.execute("SELECT case_id FROM recorded_events ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == [THEIRS, MINE]  # the order of commits
+    assert [r[0] for r in events] == [MINE, THEIRS]  # (the order the writes began)
+    # each login sees the changes of its own scope alone, and cannot rewrite them
     with t.staff(OTHER_WORKER) as conn:
         assert conn.execute("SELECT case_id FROM casecli_changes").fetchall() == [(THEIRS,)]
     with t.staff(SUPERVISOR) as conn:
         assert len(conn.execute("SELECT case_id FROM casecli_changes").fetchall()) == 2
-    with t.staff(WORKER) as conn, pytest.raises(Exception, match="permission denied"):
-        conn.execute("DELETE FROM casecli_changes")
+    for sql in ("DELETE FROM casecli_changes", "INSERT INTO casecli_changes (case_id, at)"
+                " VALUES ('C0000165', 'x')", "UPDATE casecli_changes SET at = 'x'"):  # fmt: skip
+        with t.staff(WORKER) as conn, pytest.raises(Exception, match="permission denied"):
+            conn.execute(sql)
 
 
 def test_who_the_login_is_is_part_of_every_stamp(t: pgserver.Team) -> None:

@@ -320,10 +320,10 @@ ALTER TABLE performance_goals ALTER COLUMN id SET GENERATED ALWAYS;
 -- Which case each local write changed, in the order the writes committed: what a person's
 -- kept evaluations are checked against (casecli.core.local.kept: a brief kept beside the
 -- person is used while no sync and no write since has changed its case). Written by the
--- audit trigger below, in the write's own transaction, after taking a lock that each
--- writing transaction holds until it ends: so a later seq is always a later commit, and a
--- reader who has seen seq N has seen every change before it (ids from a sequence alone are
--- handed out in the order writes begin, not commit). Seen with its case, like sync_cases
+-- deferred triggers at the end of this file as each writing transaction commits, under a
+-- lock held to the end of the commit: so a later seq is always a later commit, and a reader
+-- who has seen seq N has seen every change before it (ids from a sequence alone follow the
+-- order writes begin, not the order they commit). Seen with its case, like sync_cases
 -- ('*': a change of no one case, a goal). The audit log itself stays one's own.
 CREATE TABLE IF NOT EXISTS casecli_changes (
     seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -361,15 +361,9 @@ BEGIN
     FOREACH col IN ARRAY TG_ARGV[2:] LOOP
         detail := detail || jsonb_build_object(col, row_json -> col);
     END LOOP;
-    -- (held until this transaction ends: the changes' seqs in commit order, above;
-    -- casecli.core.store.team.CHANGES_LOCK)
-    PERFORM pg_advisory_xact_lock(7161131761759773812);
     INSERT INTO audit_log (at, who, action, entity, entity_id, detail)
     VALUES (to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
             who, TG_ARGV[0], TG_TABLE_NAME, row_json ->> TG_ARGV[1], detail::text);
-    INSERT INTO casecli_changes (case_id, at)
-    VALUES (coalesce(row_json ->> 'case_id', '*'),
-            to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'));
     RETURN NEW;
 END
 $$;
@@ -398,6 +392,37 @@ DROP TRIGGER IF EXISTS audit_goal ON performance_goals;
 CREATE TRIGGER audit_goal AFTER INSERT ON performance_goals FOR EACH ROW
     EXECUTE FUNCTION casecli_audit('goal', 'id', 'scope_kind', 'scope_id', 'measure',
                                    'target', 'period', 'set_by');
+
+-- Each local write's case into casecli_changes (above), as its transaction commits: a
+-- deferred constraint trigger fires then, so the lock that orders the changes is held from
+-- there to the end of the commit alone, never while a session that wrote sits idle in its
+-- transaction. (7161131761759773812 is casecli.core.store.team.CHANGES_LOCK.)
+CREATE OR REPLACE FUNCTION casecli_note_change()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    PERFORM pg_advisory_xact_lock(7161131761759773812);
+    INSERT INTO casecli_changes (case_id, at)
+    VALUES (coalesce(to_jsonb(NEW) ->> 'case_id', '*'),
+            to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'));
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION casecli_note_change() FROM PUBLIC;
+DO $$
+DECLARE t TEXT; ops TEXT;
+BEGIN
+    FOR t, ops IN SELECT * FROM (VALUES ('recorded_events', 'INSERT'),
+        ('barriers', 'INSERT OR UPDATE'), ('goal_progress', 'INSERT'), ('notes', 'INSERT'),
+        ('performance_goals', 'INSERT')) v
+    LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS note_change ON %I', t);
+        EXECUTE format('CREATE CONSTRAINT TRIGGER note_change AFTER %s ON %I'
+                       ' DEFERRABLE INITIALLY DEFERRED FOR EACH ROW'
+                       ' EXECUTE FUNCTION casecli_note_change()', ops, t);
+    END LOOP;
+END
+$$;
 
 -- Append-only, even for its owner: no update, delete or truncate.
 CREATE OR REPLACE FUNCTION casecli_append_only()

@@ -21,7 +21,7 @@ machine it runs on: ``$XDG_CACHE_HOME/casecli/team-DIGEST-cache/`` (``nextcache.
 the digest of the server, the database and the login), holding what that login may read and
 nothing more. It is checked against everyone's changes, not the login's own: the marks
 there are the latest sync and the latest change the session sees in ``casecli_changes``,
-which the audit trigger of every local write fills, numbered in the order the writes commit
+which a trigger on every local write fills as it commits, numbered in the order of commits
 (:func:`marks`); who the login is (staff member, role, unit, office, casecli roles) is in
 the stamp. Chosen over tables inside the team store, which would need the owner to evaluate
 every scope of the state each night and policies on every kept row; the cost is that each
@@ -468,7 +468,7 @@ def marks(conn: sqlite3.Connection) -> tuple[int, ...]:
 
     On a team store the audit log is each login's own, and ids from a sequence follow the
     order writes began, not the order they committed: the second mark there is the latest
-    change the session sees in ``casecli_changes`` (written by the audit trigger of every
+    change the session sees in ``casecli_changes`` (written by a trigger on every
     local write, in commit order: security.sql), and the local tables' marks are 0 (the
     changes cover them: a resolve, which adds no row, included)."""
     if on_team(conn):

@@ -428,10 +428,11 @@ def actor(conn: Any, wanted: str | None) -> Any:
 # read of the schema's version (casecli db check by any login), 4 for the cases policy's
 # worker test by a JSON object's keys and julianday read by an inlined expression (an
 # office's reads 2-10x faster), 5 for the changes kept evaluations are checked against
-# (casecli_changes, written in commit order by the audit trigger) (issue 17).
+# (casecli_changes, written in commit order by a trigger on each local write) (issue 17).
 REVISION = 5
-# The lock each local write's transaction holds from its audit row to its end, so that
-# casecli_changes' seqs follow the order of commits (security.sql): 'caseaudt'.
+# The lock each local write's transaction takes as it commits (a deferred trigger) and holds
+# to the commit's end, so that casecli_changes' seqs follow the order of commits
+# (security.sql): 'caseaudt'.
 CHANGES_LOCK = 0x63617365_61756474
 
 
