@@ -2,6 +2,11 @@
 table filled (the design's target: under 1.5 s on the 1.3M-case store).
 
     python benchmarks/bench_tui.py --db sample.db --as S0002 [--runs 5]
+    python benchmarks/bench_tui.py --db 'postgresql://LOGIN@/DB?host=…' --as STAFF_ID
+
+On a team store (``--db postgresql://…``, as the login of the staff member ``--as`` names)
+nothing is read ahead in another process, as ``casecli tui`` does there; what the login
+keeps in its cache folder (``XDG_CACHE_HOME``) is read as by the command.
 
 Each run builds the app with the same factory `casecli tui` uses (tui.app.make_app),
 so playbook loading and the first store query are inside the time; like `casecli tui`, it
@@ -21,6 +26,8 @@ from datetime import date
 async def first_paint(db: str, user: str, today: date, prefetch: bool = True) -> float:
     start = time.perf_counter()
     pending = None
+    if db.startswith(("postgresql://", "postgres://")):
+        prefetch = False  # (casecli tui reads ahead on a personal store alone)
     if prefetch:  # as `casecli tui` does: the first view read in another process
         from pathlib import Path
 
