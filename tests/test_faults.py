@@ -71,12 +71,18 @@ def full_sync_seconds(db: Path, folder: Path) -> float:
     return time.monotonic() - started
 
 
+@pytest.fixture(scope="module")
+def reference(big_export: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The store a whole initial sync of ``big_export`` makes (its size: where to kill)."""
+    made = tmp_path_factory.mktemp("reference") / "reference.db"
+    full_sync_seconds(made, big_export)
+    return made
+
+
 @pytest.mark.parametrize("fraction", [0.15, 0.45, 0.7])
 def test_killing_an_initial_sync_leaves_the_empty_store(
-    tmp_path: Path, big_export: Path, fraction: float
+    tmp_path: Path, big_export: Path, reference: Path, fraction: float
 ) -> None:
-    reference = tmp_path / "reference.db"
-    full_sync_seconds(reference, big_export)
     db = tmp_path / "s.db"
     store.connect(db, create=True).close()
     before = contents(db)
@@ -93,8 +99,24 @@ def test_killing_an_initial_sync_leaves_the_empty_store(
     assert contents(db) == before
     # the next sync cleans up and succeeds
     assert full_sync_seconds(db, big_export) > 0
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("s.db")) == ["s.db", "s.db-lock"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("s.db")) == [
+        "s.db",
+        "s.db-lock",
+    ]
     assert sqlite3.connect(db).execute("SELECT count(*) FROM cases").fetchone()[0] == 15_000
+
+
+_IN_PLACE: list[float] = []
+
+
+def in_place_seconds(db: Path, folder: Path) -> float:
+    """How long a sync of ``folder`` into a copy of ``db`` takes (measured once a module:
+    every test's ``db`` holds the same)."""
+    if not _IN_PLACE:
+        copy = db.with_name("copy.db")
+        store.backup(store.connect(db), db, dest=copy)
+        _IN_PLACE.append(full_sync_seconds(copy, folder))
+    return _IN_PLACE[0]
 
 
 @pytest.mark.parametrize("fraction", [0.2, 0.6])
@@ -109,9 +131,7 @@ def test_killing_a_sync_into_a_store_with_data_leaves_it_as_before(
     )
     conn.close()
     before = contents(db)
-    copy = tmp_path / "copy.db"
-    store.backup(store.connect(db), db, dest=copy)
-    seconds = full_sync_seconds(copy, big_export)  # how long this in-place sync takes
+    seconds = in_place_seconds(db, big_export)
     proc = start_sync(db, big_export)  # staged, in place: one transaction
     time.sleep(seconds * fraction)
     assert proc.poll() is None, "the sync finished before the kill: nothing was tested"
