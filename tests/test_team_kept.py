@@ -259,3 +259,24 @@ def test_who_the_login_is_is_part_of_every_stamp(t: pgserver.Team) -> None:
     with t.staff(WORKER) as raw:
         assert nextcache.identity(PostgresConnection(raw)) != said
     assert team.CHANGES_LOCK == 0x63617365_61756474
+
+
+@pytest.mark.parametrize("shared", ["casecli", "the login's folder"])
+def test_a_cache_folder_others_may_write_keeps_nothing(
+    t: pgserver.Team, evaluated: list[int], shared: str
+) -> None:
+    # Under a cache folder another user may write (a shared XDG_CACHE_HOME, a folder made
+    # beforehand for this login), what is kept could be read or planted: nothing is kept
+    # or read there, and each view evaluates what it shows, the same.
+    folder = _place(t, SUPERVISOR)  # (the root is made 0700 on the way)
+    target = folder.parent if shared == "casecli" else folder
+    target.mkdir(exist_ok=True)
+    target.chmod(0o777)
+    first = run(t, SUPERVISOR, "unit")
+    assert run(t, SUPERVISOR, "unit") == first
+    assert len(evaluated) == 2 and evaluated[0] == evaluated[1] > 0  # evaluated both times
+    assert not (folder / kept.FILE).exists()
+    target.chmod(0o700)
+    run(t, SUPERVISOR, "unit")
+    run(t, SUPERVISOR, "unit")
+    assert len(evaluated) == 3  # the user's own again: kept, then read

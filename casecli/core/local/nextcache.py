@@ -103,7 +103,9 @@ def team_place(conn: Any) -> Path | None:
     the stamp, so a change of any of them keeps nothing read before it. None (nothing
     kept, each command evaluating as it reads) for a store without the changes its kept
     evaluations are checked against (``casecli_changes``: casecli db migrate adds it), or
-    a cache folder that cannot be made."""
+    a cache folder that cannot be made, or that is not the user's alone (another user who
+    may write ``casecli/`` or the login's folder in it, say under a shared
+    ``XDG_CACHE_HOME``, could read what is kept or put there what a view would show)."""
     known = getattr(conn, "_kept_place", False)
     if known is None or isinstance(known, Path):
         return known
@@ -118,11 +120,24 @@ def team_place(conn: Any) -> Path | None:
             root = cache_root()
             root.mkdir(mode=0o700, parents=True, exist_ok=True)
             found = root / f"team-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
+            if not all(_only_mine(d) for d in (root, folder(found)) if d.exists()):
+                found = None
     except (OSError, AttributeError):
         found = None
     with contextlib.suppress(AttributeError):
         conn._kept_place = found
     return found
+
+
+def _only_mine(path: Path) -> bool:
+    """Whether ``path`` is a folder of this user's that no one else may write."""
+    st = path.lstat()
+    return (
+        path.is_dir()
+        and not path.is_symlink()
+        and st.st_uid == os.getuid()
+        and not (st.st_mode & 0o022)
+    )
 
 
 def _prefix(user: str, redact: bool) -> str:
