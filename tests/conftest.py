@@ -306,3 +306,17 @@ def counts(
 def perf(conn: sqlite3.Connection, measure: str, kind: str, scope_id: str | None) -> float | None:
     where, params = scope_clause(kind, scope_id)
     return _compute(conn, measure, where, params, OCT, TODAY).performance
+
+
+def store_rows(db: Path | str, sql: str) -> list[tuple[Any, ...]]:
+    """``sql``'s rows in the store ``db`` (a team store: read by its owner, every row)."""
+    if str(db).startswith("postgresql://"):
+        from casecli.core.store import team
+
+        with team.connect(str(db)) as conn:
+            return [tuple(r) for r in conn.execute(sql).fetchall()]
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()

@@ -69,6 +69,7 @@ from casecli.core.errors import CasecliError  # noqa: E402
 from casecli.core.ingest.sync import sync  # noqa: E402
 from casecli.core.store import store  # noqa: E402
 from tests.conftest import FIXTURES, casecli  # noqa: E402
+from tests.conftest import store_rows as _rows  # noqa: E402
 from tests.test_hostile import refused, snapshot  # noqa: E402
 
 CASES_HEADER = (
@@ -133,20 +134,6 @@ def synced_store(tmp_path: Path, target: str | None = None) -> Any:
     code = casecli("--db", db, "--today", "2026-11-24", "sync", str(FIXTURES / "basic"))
     assert code.returncode == 0, code.stderr
     return Path(db) if target is None else db
-
-
-def _rows(db: Path | str, sql: str) -> list[tuple[Any, ...]]:
-    """``sql``'s rows in the store ``db`` (a team store: read by its owner, every row)."""
-    if str(db).startswith("postgresql://"):
-        from casecli.core.store import team
-
-        with team.connect(str(db)) as conn:
-            return [tuple(r) for r in conn.execute(sql).fetchall()]
-    conn = _sqlite3.connect(db)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def open_cases(db: Path | str) -> list[str]:

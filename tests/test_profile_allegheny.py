@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from casecli.core.ingest.sync import SyncResult, sync
-from tests.conftest import FIXTURES, TODAY, casecli
+from tests.conftest import FIXTURES, TODAY, casecli, store_rows
 
 REPO = Path(__file__).resolve().parent.parent
 PROFILE = REPO / "examples" / "profiles" / "allegheny.toml"
@@ -63,7 +63,7 @@ def reject_set(result: SyncResult) -> set[tuple[object, ...]]:
 # -- the fixture really is in the Windows/Excel shape ------------------------------------
 
 
-def test_fixture_is_cp1252_with_crlf_and_trailing_blank_rows() -> None:
+def test_fixture_is_cp1252_with_crlf_and_trailing_blankstore_rows() -> None:
     history = (FOLDER / "history.csv").read_bytes()
     clients = (FOLDER / "clients.csv").read_bytes()
     assert b"N\xfa\xf1ez, Jos\xe9" in clients  # "Núñez, José" as cp1252 bytes
@@ -214,12 +214,15 @@ def test_second_sync_is_unchanged(conn: sqlite3.Connection) -> None:
     assert reject_set(second) == EXPECTED_REJECTS
 
 
-def test_cli_json_exit_codes_and_second_run(tmp_path: Path) -> None:
-    db = str(tmp_path / "allegheny.db")
+def test_cli_json_exit_codes_and_second_run(target: str) -> None:
+    # On both stores (issue 17 item 7): a team store's sync reads the profile and the
+    # Windows-1252 bytes in the same code, and stores the same names.
+    db = target
     args = ("--db", db, "sync", str(FOLDER), "--profile", str(PROFILE), "--json")
     first = casecli(*args, cwd=REPO)
     assert first.returncode == 3, first.stderr
     out = json.loads(first.stdout)
+    assert {tuple(r.values()) for r in out["rejects"]} == EXPECTED_REJECTS
     assert out["status"] == "applied"
     assert out["profile"] == "allegheny"
     assert out["files"]["history.csv"]["table"] == "staff"
@@ -236,6 +239,11 @@ def test_cli_json_exit_codes_and_second_run(tmp_path: Path) -> None:
     second = casecli(*args, cwd=REPO)
     assert second.returncode == 3, second.stderr
     assert json.loads(second.stdout)["status"] == "unchanged"
+    names = dict(store_rows(db, "SELECT person_id, name FROM people"))
+    assert names["5003"] == "Núñez, José" and names["5004"] == "D’Ambrosio, Léa"
+    assert (
+        dict(store_rows(db, "SELECT staff_id, name FROM staff"))["W2104"] == "Thibodeaux-Mbeki, Zoë"
+    )
 
 
 # -- casecli bugs this shape exposes (reported; these pass once fixed) --------------------
