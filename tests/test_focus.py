@@ -11,8 +11,10 @@ visited longest ago (P12 on 2026-10-20, recorded), then P10 (2026-10-25).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -115,17 +117,39 @@ def test_markdown_and_formula_injection_neutralised() -> None:
     assert md("line\nbreak") == "line break"
 
 
-def test_digest_escapes_a_hostile_child_name(db: Path, tmp_path: Path) -> None:  # noqa: F811
-    import sqlite3
+@contextlib.contextmanager
+def _hostile_name(db: Path | str, tmp_path: Path) -> Iterator[Path | str]:  # noqa: F811
+    """The store with child P13 named as an attacker would: a copy of a personal store; a
+    team store itself, edited by its owner and set back after (it is the module's)."""
+    name = "=cmd|x [a](http://e) <b>"
+    if str(db) not in TEAMS:
+        import sqlite3
 
-    hostile = tmp_path / "h.db"
-    hostile.write_bytes(_lite(db).read_bytes())
-    conn = sqlite3.connect(hostile)
-    conn.execute("UPDATE people SET name = '=cmd|x [a](http://e) <b>' WHERE person_id = 'P13'")
-    conn.commit()
-    conn.close()
+        hostile = tmp_path / "h.db"
+        hostile.write_bytes(Path(db).read_bytes())
+        conn = sqlite3.connect(hostile)
+        conn.execute("UPDATE people SET name = ? WHERE person_id = 'P13'", (name,))
+        conn.commit()
+        conn.close()
+        yield hostile
+        return
+    from casecli.core.store import team
+
+    with team.connect(str(db)) as conn:
+        was = conn.execute("SELECT name FROM people WHERE person_id = 'P13'").fetchone()[0]
+        conn.execute("UPDATE people SET name = %s WHERE person_id = 'P13'", (name,))
+    try:
+        yield db
+    finally:
+        with team.connect(str(db)) as conn:
+            conn.execute("UPDATE people SET name = %s WHERE person_id = 'P13'", (was,))
+
+
+def test_digest_escapes_a_hostile_child_name(db: Path, tmp_path: Path) -> None:  # noqa: F811
+    # On both stores: a team store's digest is written by the worker's own login.
     out = tmp_path / "d"
-    result = cli(hostile, "W1", "focus", "--month", "2026-11", "--out", str(out))
+    with _hostile_name(db, tmp_path) as hostile:
+        result = cli(hostile, "W1", "focus", "--month", "2026-11", "--out", str(out))
     assert result.exit_code == 0, result.stderr
     text = (out / "W1-2026-11.md").read_text()
     assert "- F3: '=cmd\\|x" in text
