@@ -385,6 +385,20 @@ def test_the_dialect_says_what_postgresql_says_otherwise() -> None:
     assert to_postgres("SELECT \"a--b\", 1 /* don't ? */, 'it''s --x', ?") == (
         "SELECT \"a--b\", 1  , 'it''s --x', %s"
     )
+    # a scope's workers (scope.workers_clause) as an array PostgreSQL reads cases_worker by;
+    # any other IN (SELECT …) as written
+    assert to_postgres("c.worker_id IN (SELECT staff_id FROM staff WHERE office_id = ?)") == (
+        "c.worker_id = ANY (ARRAY(SELECT staff_id FROM staff WHERE office_id = %s))"
+    )
+    assert to_postgres("w IN ( select staff_id from staff where unit_id = :u )") == (
+        "w = ANY (ARRAY(select staff_id from staff where unit_id = %(u)s))"
+    )
+    assert to_postgres("x IN (SELECT staff_id FROM staff WHERE unit_id = c.unit_id)") == (
+        "x IN (SELECT staff_id FROM staff WHERE unit_id = c.unit_id)"
+    )
+    assert to_postgres("x NOT IN (SELECT staff_id FROM staff WHERE unit_id = ?)") == (
+        "x NOT IN (SELECT staff_id FROM staff WHERE unit_id = %s)"
+    )
 
 
 def test_a_statements_materialized_ctes_are_read_as_written() -> None:

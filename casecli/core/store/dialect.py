@@ -17,6 +17,12 @@ through :func:`to_postgres`, which says the few things PostgreSQL says otherwise
 - ``BEGIN IMMEDIATE`` (SQLite's: take the write lock now): ``BEGIN`` (PostgreSQL locks rows
   as they are written);
 - ``AND +c.x``, SQLite's way to keep an index out of a plan: ``AND c.x``;
+- a scope's workers, ``x IN (SELECT staff_id FROM staff WHERE unit_id = ?)`` (or
+  ``office_id``: ``casecli.core.store.scope.workers_clause``), as ``x = ANY (ARRAY(SELECT
+  …))``: the same rows (the subquery names no outer column), but PostgreSQL then reads the
+  cases of those workers by the ``cases_worker`` index instead of scanning every case and
+  testing the row-level security's policy on each (a 60,000-case office of a 1.3M store:
+  0.78 s -> 0.13 s), a plan it does not find for the ``IN`` under the policy;
 - ``--`` and ``/* */`` comments are dropped (a ``?`` or an apostrophe in one is not SQL).
 
 ``a IS b`` is rewritten word for word, so its right side must be one term: ``a IS b = c``
@@ -74,6 +80,10 @@ _WITHOUT_ROWID = re.compile(r"\s+WITHOUT\s+ROWID\b", re.IGNORECASE)
 _UNARY_PLUS = re.compile(r"(\b(?:AND|OR|WHERE|ON)\s+)\+(?=[A-Za-z_])", re.IGNORECASE)
 _BEGIN = re.compile(r"^\s*BEGIN\s+(IMMEDIATE|DEFERRED|EXCLUSIVE)\s*$", re.IGNORECASE)
 _OR_IGNORE = re.compile(r"^(\s*)INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
+_SCOPE_IN = re.compile(
+    r"(\bNOT\s+)?\bIN\s*\(\s*(SELECT\s+staff_id\s+FROM\s+staff\s+WHERE\s+(?:unit_id|office_id)\s*=\s*(?:\?|:\w+))\s*\)",
+    re.IGNORECASE,
+)
 
 
 def to_postgres(sql: str) -> str:
@@ -97,12 +107,18 @@ def to_postgres(sql: str) -> str:
         part = _UNARY_PLUS.sub(r"\1", part)
         part = _IS_NOT.sub("IS DISTINCT FROM ", part)
         part = _IS.sub("IS NOT DISTINCT FROM ", part)
+        part = _SCOPE_IN.sub(_scope_in, part)
         part = _NAMED.sub(r"%(\1)s", part)
         out.append(part.replace("?", "%s"))
     text = "".join(out)
     if ignore:
         text = text.rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
     return text
+
+
+def _scope_in(m: re.Match[str]) -> str:
+    """A scope's workers as an array (the module's list); ``NOT IN`` as written."""
+    return m.group(0) if m.group(1) else f"= ANY (ARRAY({m.group(2)}))"
 
 
 def _without_comments(sql: str) -> str:
