@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 from casecli.cli.main import app
 from casecli.core.local import kept, nextcache
 from casecli.core.measures import measures
-from casecli.core.store import team
 from casecli.core.views import caseload
 from tests import pgserver
 
@@ -170,15 +169,23 @@ def test_a_visit_another_login_records_is_counted_in_a_kept_score(
         return real(self, *a, **kw)
 
     monkeypatch.setattr(measures.Calculator, "_fill", spy)
+
+    def visits(shown: dict[str, Any]) -> tuple[int, int]:
+        m = next(m for m in shown["measures"] if m["measure"] == "monthly_visits")
+        return m["numerator"], m["denominator"]
+
     first = run(t, SUPERVISOR, "score", "--period", "2026-11")
+    assert visits(first) == (95, 126)
     counted = len(fills)
     assert counted > 0
     assert run(t, SUPERVISOR, "score", "--period", "2026-11") == first
     assert len(fills) == counted  # read back, not counted again
-    run(t, WORKER, "record", MINE, "caseworker_visit", "--person", "P0000612",
+    # P0001360, in care in C0000370 (S0003's), not yet visited in November
+    run(t, WORKER, "record", "C0000370", "caseworker_visit", "--person", "P0001360",
         "--location", "home", "--on", TODAY)  # fmt: skip
     after = run(t, SUPERVISOR, "score", "--period", "2026-11")
     assert len(fills) > counted
+    assert visits(after) == (96, 126)
     assert after == afresh(t, SUPERVISOR, monkeypatch, "score", "--period", "2026-11")
 
 
@@ -258,7 +265,6 @@ def test_who_the_login_is_is_part_of_every_stamp(t: pgserver.Team) -> None:
         conn.execute("UPDATE staff SET unit_id = 'U002' WHERE staff_id = 'S0003'")
     with t.staff(WORKER) as raw:
         assert nextcache.identity(PostgresConnection(raw)) != said
-    assert team.CHANGES_LOCK == 0x63617365_61756474
 
 
 @pytest.mark.parametrize("shared", ["casecli", "the login's folder"])
@@ -280,3 +286,89 @@ def test_a_cache_folder_others_may_write_keeps_nothing(
     run(t, SUPERVISOR, "unit")
     run(t, SUPERVISOR, "unit")
     assert len(evaluated) == 3  # the user's own again: kept, then read
+
+
+def test_a_write_that_notes_its_change_early_holds_later_ones_until_it_commits(
+    t: pgserver.Team,
+) -> None:
+    # A session may make the deferred trigger fire at once (SET CONSTRAINTS ALL
+    # IMMEDIATE): its change is numbered then, before it commits. Another write must then
+    # wait for that commit, or it would be numbered after and seen first, and a login that
+    # saw it would take the earlier change for one it had seen. The lock that makes it
+    # wait is the changes table's own, which no user role can take by itself.
+    first = t.staff(WORKER)
+    first.autocommit = False
+    first.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    first.execute(
+        "INSERT INTO recorded_events (case_id, kind, occurred_at, recorded_at, recorded_by)"
+        " VALUES (%s, 'collateral_contact', %s, %s, %s)",
+        (MINE, TODAY, TODAY + "T09:00:00Z", WORKER),
+    )
+    done = threading.Event()
+
+    def second() -> None:
+        with t.staff(OTHER_WORKER) as conn:
+            conn.execute(
+                "INSERT INTO recorded_events (case_id, kind, occurred_at, recorded_at,"
+                " recorded_by) VALUES (%s, 'collateral_contact', %s, %s, %s)",
+                (THEIRS, TODAY, TODAY + "T09:01:00Z", OTHER_WORKER),
+            )
+        done.set()
+
+    other = threading.Thread(target=second)
+    other.start()
+    assert not done.wait(1.0)  # held: the first's change is numbered, not yet committed
+    first.commit()
+    first.close()
+    other.join(10)
+    assert done.is_set()
+    with t.owner() as conn:
+        rows = conn.execute("SELECT case_id FROM casecli_changes ORDER BY seq").fetchall()
+    assert [r[0] for r in rows] == [MINE, THEIRS]
+    with t.staff(WORKER) as conn, pytest.raises(Exception, match="permission denied"):
+        conn.execute("BEGIN")
+        conn.execute("LOCK TABLE casecli_changes IN SHARE ROW EXCLUSIVE MODE")
+
+
+def test_a_login_whose_role_changes_keeps_nothing_it_read_before(
+    t: pgserver.Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The supervisor's ranked actions span the unit, and are kept. Made a worker (a staff
+    # row changed: no sync, no local write), the same login sees its own cases alone, and
+    # its next lists those, not the unit's list it kept (who the login is is in the stamp).
+    unit_list = run(t, SUPERVISOR, "next", "-n", "1000")
+    assert {a["case_id"] for a in unit_list} & {MINE, THEIRS}
+    with t.owner() as conn:
+        conn.execute("UPDATE staff SET role = 'worker' WHERE staff_id = %s", (SUPERVISOR,))
+    now = run(t, SUPERVISOR, "next", "-n", "1000")
+    assert not {a["case_id"] for a in now} & {MINE, THEIRS}
+    assert now == afresh(t, SUPERVISOR, monkeypatch, "next", "-n", "1000")
+
+
+def test_a_sync_deletes_the_changes_of_more_than_a_week_ago(
+    pg: pgserver.Server, t: pgserver.Team
+) -> None:
+    # What is kept lives a day or two: changes older than a week can be no kept mark's, and
+    # a login's latest change is read back from the newest, past those it cannot see. So
+    # the sync, once committed, deletes them (an admin's sync may; no one else may).
+    from tests.conftest import FIXTURES
+
+    name = pg.empty_team()
+    url = pg.url(pgserver.OWNER, name)
+    args = ["--db", url, "--today", TODAY, "sync", str(FIXTURES / "basic")]
+    assert RUNNER.invoke(app, args).exit_code == 0
+    with t.server.connect(pgserver.OWNER, name, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO casecli_changes (case_id, at) VALUES ('C100', '2020-01-01T00:00:00Z'),"
+            " ('C100', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
+        )
+    got = RUNNER.invoke(app, args)
+    assert got.exit_code == 0 and "unchanged" in got.stdout.lower(), got.output
+    with t.server.connect(pgserver.OWNER, name) as conn:
+        left = conn.execute("SELECT at FROM casecli_changes").fetchall()
+    assert len(left) == 1 and not left[0][0].startswith("2020")
+    pg.drop(name)
+    with t.staff(WORKER) as conn, pytest.raises(Exception, match="permission denied"):
+        conn.execute("SELECT casecli_prune_changes()")
+    with t.staff("S0037") as conn:  # an admin's
+        conn.execute("SELECT casecli_prune_changes()")

@@ -396,12 +396,17 @@ CREATE TRIGGER audit_goal AFTER INSERT ON performance_goals FOR EACH ROW
 -- Each local write's case into casecli_changes (above), as its transaction commits: a
 -- deferred constraint trigger fires then, so the lock that orders the changes is held from
 -- there to the end of the commit alone, never while a session that wrote sits idle in its
--- transaction. (7161131761759773812 is casecli.core.store.team.CHANGES_LOCK.)
+-- transaction. The lock is the table's own, in a mode only its owner may take (a user
+-- role may read the table: ACCESS SHARE, which it does not conflict with), not an advisory
+-- lock, which any session may take by its number and hold; a writer kept waiting longer
+-- than lock_timeout (a session that made the trigger fire early, SET CONSTRAINTS ALL
+-- IMMEDIATE, and sits idle) is refused rather than held for ever.
 CREATE OR REPLACE FUNCTION casecli_note_change()
 RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+SET lock_timeout = '15s' AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock(7161131761759773812);
+    LOCK TABLE casecli_changes IN SHARE ROW EXCLUSIVE MODE;
     INSERT INTO casecli_changes (case_id, at)
     VALUES (coalesce(to_jsonb(NEW) ->> 'case_id', '*'),
             to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'));
@@ -423,6 +428,20 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- The changes of more than a week ago, deleted after each sync (casecli.core.ingest.
+-- team_sync): what is kept lives a day or two, so no kept mark is that old, and reading a
+-- login's latest change (under the row-level security, back from the newest) stays short.
+-- A kept mark whose change is gone no longer matches its lineage: evaluated again.
+CREATE OR REPLACE FUNCTION casecli_prune_changes()
+RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    DELETE FROM casecli_changes
+    WHERE at < to_char((now() - interval '7 days') AT TIME ZONE 'UTC',
+                       'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+$$;
+REVOKE ALL ON FUNCTION casecli_prune_changes() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION casecli_prune_changes() TO casecli_admin;
 
 -- Append-only, even for its owner: no update, delete or truncate.
 CREATE OR REPLACE FUNCTION casecli_append_only()

@@ -42,6 +42,7 @@ row, so the same bad row sent again is the same reject).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import tempfile
@@ -95,9 +96,21 @@ def sync_team(url: str, folder: Path, **options: Any) -> SyncResult:
                         part.push(result.sync_id)
                 finally:
                     conn.close()
+        if result.sync_id is not None and result.status in ("applied", "unchanged"):
+            _prune_changes(pg)
         return result
     finally:
         pg.close()
+
+
+def _prune_changes(pg: Any) -> None:
+    """After the sync's commit, in a statement of its own (inside the sync's transaction
+    it would hold up every local write until the sync ends): the changes of more than a
+    week ago (security.sql, casecli_prune_changes). Best effort: the sync has committed."""
+    import psycopg
+
+    with contextlib.suppress(psycopg.Error):
+        pg.execute("SELECT casecli_prune_changes()")
 
 
 def _wait_for_others(pg: Any) -> None:

@@ -430,10 +430,6 @@ def actor(conn: Any, wanted: str | None) -> Any:
 # office's reads 2-10x faster), 5 for the changes kept evaluations are checked against
 # (casecli_changes, written in commit order by a trigger on each local write) (issue 17).
 REVISION = 5
-# The lock each local write's transaction takes as it commits (a deferred trigger) and holds
-# to the commit's end, so that casecli_changes' seqs follow the order of commits
-# (security.sql): 'caseaudt'.
-CHANGES_LOCK = 0x63617365_61756474
 
 
 def revision(conn: Any) -> int:
