@@ -372,3 +372,33 @@ def test_a_sync_deletes_the_changes_of_more_than_a_week_ago(
         conn.execute("SELECT casecli_prune_changes()")
     with t.staff("S0037") as conn:  # an admin's
         conn.execute("SELECT casecli_prune_changes()")
+
+
+def test_a_sync_by_the_owner_reaches_every_logins_kept_views(
+    t: pgserver.Team, evaluated: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The sync runs elsewhere (the owner's or an admin's machine) and refreshes no one's
+    # kept views; each login's next view finds the cases it changed (sync_cases, seen with
+    # their case) and evaluates those alone.
+    run(t, SUPERVISOR, "unit")
+    waits = run(t, OTHER_WORKER, "waiting")
+    assert not any(g["what"] == "housing" for g in waits)
+    delta = tmp_path / "delta"
+    delta.mkdir()
+    (delta / "manifest.toml").write_text(
+        'source = "t"\nas_of = 2026-11-24T23:30:00\nkind = "delta"\n', encoding="utf-8"
+    )
+    (delta / "referrals.csv").write_text(  # THEIRS waits on a new referral
+        "referral_id,case_id,service,status,referred_on\nRX1,C0000530,housing,waitlisted,2026-11-10\n",
+        encoding="utf-8",
+    )
+    got = RUNNER.invoke(app, ["--db", t.url, "--today", TODAY, "sync", str(delta)])
+    assert got.exit_code == 0, got.output
+    evaluated.clear()
+    after = run(t, SUPERVISOR, "unit")
+    assert evaluated == [1]
+    assert THEIRS in next(g["case_ids"] for g in after["bottlenecks"] if g["what"] == "housing")
+    assert after == afresh(t, SUPERVISOR, monkeypatch, "unit")
+    waits = run(t, OTHER_WORKER, "waiting")
+    assert THEIRS in {c["case_id"] for g in waits if g["what"] == "housing" for c in g["cases"]}
+    assert waits == afresh(t, OTHER_WORKER, monkeypatch, "waiting")
