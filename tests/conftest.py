@@ -46,6 +46,26 @@ def _own_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
 
 
 @pytest.fixture
+def evaluated(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many cases each view evaluated through the kept path (caseload.views on
+    temp.kept_ids: casecli.core.local.kept.briefs), one entry per view that evaluated any;
+    on either store."""
+    from casecli.core.views import caseload
+
+    counts: list[int] = []
+    real = caseload.views
+
+    def spy(conn: Any, where: str, params: Any, **kw: Any) -> Any:
+        out = real(conn, where, params, **kw)
+        if "temp.kept_ids" in where:
+            counts.append(len(out))
+        return out
+
+    monkeypatch.setattr(caseload, "views", spy)
+    return counts
+
+
+@pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "cases.db"
 

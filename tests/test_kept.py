@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -35,23 +34,6 @@ def briefs_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests are of the kept briefs: the whole office view kept while nothing
     changes (kept.KeptView, tests/test_kept_views.py) would answer instead."""
     monkeypatch.setattr(kept.KeptView, "get", lambda self: None)
-
-
-@pytest.fixture
-def evaluated(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """How many cases each view evaluated through the kept path (caseload.views on
-    temp.kept_ids), one entry per view."""
-    counts: list[int] = []
-    real = caseload.views
-
-    def spy(conn: sqlite3.Connection, where: str, params: Any, **kw: Any) -> Any:
-        out = real(conn, where, params, **kw)
-        if "temp.kept_ids" in where:
-            counts.append(len(out))
-        return out
-
-    monkeypatch.setattr(caseload, "views", spy)
-    yield counts
 
 
 def office(db: Path, today: date = TODAY, books: Any = BOOKS, coef: Any = COEF) -> Any:

@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 from casecli.cli.main import app
 from casecli.core.local import kept, nextcache
 from casecli.core.measures import measures
-from casecli.core.views import caseload
 from tests import pgserver
 
 TODAY = "2026-11-24"
@@ -41,23 +40,6 @@ def t(pg: pgserver.Server) -> Iterator[pgserver.Team]:
     made = pgserver.sample_team(pg)
     yield made
     pg.drop(made.name)
-
-
-@pytest.fixture
-def evaluated(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many cases each view evaluated through the kept path (caseload.views on
-    temp.kept_ids), one entry per view that evaluated any."""
-    counts: list[int] = []
-    real = caseload.views
-
-    def spy(conn: Any, where: str, params: Any, **kw: Any) -> Any:
-        out = real(conn, where, params, **kw)
-        if "temp.kept_ids" in where:
-            counts.append(len(out))
-        return out
-
-    monkeypatch.setattr(caseload, "views", spy)
-    return counts
 
 
 def run(t: pgserver.Team, staff_id: str, *args: str) -> Any:
@@ -203,43 +185,60 @@ def test_db_warm_on_a_team_store_keeps_the_mornings_views(
     assert evaluated == []
 
 
+A_CONTACT = (
+    "INSERT INTO recorded_events (case_id, kind, occurred_at, recorded_at, recorded_by)"
+    " VALUES (%s, 'collateral_contact', %s, %s, %s)"
+)
+
+
+def _open_write(t: pgserver.Team, *, early: bool = False) -> Any:
+    """The worker's contact on MINE, written and not committed (``early``: with its
+    change noted at once, SET CONSTRAINTS ALL IMMEDIATE); its connection."""
+    first = t.staff(WORKER)
+    first.autocommit = False
+    if early:
+        first.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    first.execute(A_CONTACT, (MINE, TODAY, TODAY + "T09:00:00Z", WORKER))
+    return first
+
+
+def _second_write(t: pgserver.Team) -> tuple[threading.Thread, threading.Event]:
+    """The other worker's contact on THEIRS, written and committed in a thread of its own,
+    started; the event is set once it has committed."""
+    done = threading.Event()
+
+    def second() -> None:
+        with t.staff(OTHER_WORKER) as conn:
+            conn.execute(A_CONTACT, (THEIRS, TODAY, TODAY + "T09:01:00Z", OTHER_WORKER))
+        done.set()
+
+    other = threading.Thread(target=second)
+    other.start()
+    return other, done
+
+
+def _changed(t: pgserver.Team) -> list[str]:
+    """The cases of casecli_changes in their order, as the owner reads them."""
+    with t.owner() as conn:
+        return [r[0] for r in conn.execute("SELECT case_id FROM casecli_changes ORDER BY seq")]
+
+
 def test_changes_are_numbered_in_the_order_their_writes_commit(t: pgserver.Team) -> None:
     # What is kept is checked against the latest change a login has seen: a write that
     # began first but committed last must not carry a lower number than one seen already.
     # The change is noted as its transaction commits (a deferred trigger, under a lock held
     # to the commit's end), so the write that began first and committed last is numbered
     # last; and a session that wrote and sits in its transaction holds nobody up.
-    first = t.staff(WORKER)
-    first.autocommit = False
-    first.execute(
-        "INSERT INTO recorded_events (case_id, kind, occurred_at, recorded_at, recorded_by)"
-        " VALUES (%s, 'collateral_contact', %s, %s, %s)",
-        (MINE, TODAY, TODAY + "T09:00:00Z", WORKER),
-    )
-    done = threading.Event()
-
-    def second() -> None:
-        with t.staff(OTHER_WORKER) as conn:
-            conn.execute(
-                "INSERT INTO recorded_events (case_id, kind, occurred_at, recorded_at,"
-                " recorded_by) VALUES (%s, 'collateral_contact', %s, %s, %s)",
-                (THEIRS, TODAY, TODAY + "T09:01:00Z", OTHER_WORKER),
-            )
-        done.set()
-
-    other = threading.Thread(target=second)
-    other.start()
+    first = _open_write(t)
+    other, done = _second_write(t)
     other.join(10)
     assert done.is_set()  # not held up by the first, still open
-    with t.owner() as conn:  # (the first's change is not there until it commits)
-        rows = conn.execute("SELECT case_id FROM casecli_changes ORDER BY seq").fetchall()
-    assert [r[0] for r in rows] == [THEIRS]
+    assert _changed(t) == [THEIRS]  # (the first's change is not there until it commits)
     first.commit()
     first.close()
+    assert _changed(t) == [THEIRS, MINE]  # the order of commits
     with t.owner() as conn:
-        rows = conn.execute("SELECT case_id FROM casecli_changes ORDER BY seq").fetchall()
         events = conn.execute("SELECT case_id FROM recorded_events ORDER BY id").fetchall()
-    assert [r[0] for r in rows] == [THEIRS, MINE]  # the order of commits
     assert [r[0] for r in events] == [MINE, THEIRS]  # (the order the writes began)
     # each login sees the changes of its own scope alone, and cannot rewrite them
     with t.staff(OTHER_WORKER) as conn:
@@ -296,35 +295,14 @@ def test_a_write_that_notes_its_change_early_holds_later_ones_until_it_commits(
     # wait for that commit, or it would be numbered after and seen first, and a login that
     # saw it would take the earlier change for one it had seen. The lock that makes it
     # wait is the changes table's own, which no user role can take by itself.
-    first = t.staff(WORKER)
-    first.autocommit = False
-    first.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    first.execute(
-        "INSERT INTO recorded_events (case_id, kind, occurred_at, recorded_at, recorded_by)"
-        " VALUES (%s, 'collateral_contact', %s, %s, %s)",
-        (MINE, TODAY, TODAY + "T09:00:00Z", WORKER),
-    )
-    done = threading.Event()
-
-    def second() -> None:
-        with t.staff(OTHER_WORKER) as conn:
-            conn.execute(
-                "INSERT INTO recorded_events (case_id, kind, occurred_at, recorded_at,"
-                " recorded_by) VALUES (%s, 'collateral_contact', %s, %s, %s)",
-                (THEIRS, TODAY, TODAY + "T09:01:00Z", OTHER_WORKER),
-            )
-        done.set()
-
-    other = threading.Thread(target=second)
-    other.start()
+    first = _open_write(t, early=True)
+    other, done = _second_write(t)
     assert not done.wait(1.0)  # held: the first's change is numbered, not yet committed
     first.commit()
     first.close()
     other.join(10)
     assert done.is_set()
-    with t.owner() as conn:
-        rows = conn.execute("SELECT case_id FROM casecli_changes ORDER BY seq").fetchall()
-    assert [r[0] for r in rows] == [MINE, THEIRS]
+    assert _changed(t) == [MINE, THEIRS]
     with t.staff(WORKER) as conn, pytest.raises(Exception, match="permission denied"):
         conn.execute("BEGIN")
         conn.execute("LOCK TABLE casecli_changes IN SHARE ROW EXCLUSIVE MODE")

@@ -471,12 +471,10 @@ def marks(conn: sqlite3.Connection) -> tuple[int, ...]:
     change the session sees in ``casecli_changes`` (written by a trigger on every
     local write, in commit order: security.sql), and the local tables' marks are 0 (the
     changes cover them: a resolve, which adds no row, included)."""
-    if on_team(conn):
-        row = conn.execute(
-            "SELECT (SELECT max(sync_id) FROM sync_log),"
-            " (SELECT seq FROM casecli_changes ORDER BY seq DESC LIMIT 1)"
-        ).fetchone()
-        return (int(row[0] or 0), int(row[1] or 0), *(0 for _ in LOCAL))
+    if on_team(conn):  # (what the TUI watches there: the same two)
+        from casecli.core.store import team
+
+        return (*team.written(conn), *(0 for _ in LOCAL))
     parts = [
         "(SELECT max(sync_id) FROM sync_log)",
         "(SELECT max(id) FROM audit_log)",
