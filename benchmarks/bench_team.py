@@ -23,7 +23,10 @@ figures, with its kept evaluations, are bench_commands.py's (RESULTS.md). ``--af
 times the morning instead: ``casecli db warm`` as each person on both stores first (a team
 store's login keeps what it reads in its own cache folder, here
 ``benchmarks/data/stores/team-…-cache-home``: casecli.core.local.nextcache.team_place), then
-each command reading what was kept. Medians go into
+each command reading what was kept; ``--after-write`` with it, the day after the warm: before
+each timed run the supervisor records a barrier on one of their unit's cases (on the same
+store: a team store is written all day), so each command reads what was kept less what that
+write changed. Medians go into
 a table and ``benchmarks/out/team-N[-office-M]-STAMP.json``; each command's output on the
 two stores is compared (``PROBLEM:`` when they differ, but for the difference the README
 describes: a login is shown no figure of a scope it cannot read).
@@ -35,6 +38,7 @@ import argparse
 import json
 import platform
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -173,7 +177,15 @@ def main() -> None:
         help="time each command after `casecli db warm` as its person on both stores (what is"
         " kept is read), not with nothing kept",
     )
+    ap.add_argument(
+        "--after-write",
+        action="store_true",
+        help="with --after-warm: before each run, the supervisor records a barrier on a case"
+        " of their unit (the day after the warm, when others write)",
+    )
     args = ap.parse_args()
+    if args.after_write and not args.after_warm:
+        ap.error("--after-write is a day after the warm: give --after-warm too")
     tag = f"cmd-{args.cases}" + (f"-office-{args.office_cases}" if args.office_cases else "")
     store = DATA / "stores" / f"{tag}.db"
     if not store.exists():
@@ -205,8 +217,24 @@ def main() -> None:
             return [*cli, "--db", str(lite), "--as", user, "--today", TODAY, *rest]
         return [*cli, "--db", as_login(args.url, user), "--today", TODAY, *rest]
 
+    sup = str(who["supervisor"])
+    with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as ro:
+        written = ro.execute(
+            "SELECT c.case_id FROM cases c JOIN staff s ON s.staff_id = c.worker_id"
+            " WHERE s.unit_id = ? AND c.status = 'open' ORDER BY c.case_id LIMIT 1",
+            (who["unit"],),
+        ).fetchone()[0]
+
     def run(name: str, backend: str) -> Measured:
         user, rest = todo[name]
+        if args.after_write:  # (not timed)
+            wrote = measure(
+                argv(backend, sup, ["wait", written, "a bench's barrier"]), env=env_base
+            )
+            if wrote.returncode:
+                print(
+                    f"PROBLEM: the write before {name} exited {wrote.returncode}: {wrote.stderr[-300:]}"
+                )
         if not args.after_warm:
             shutil.rmtree(f"{lite}-cache" if backend == "sqlite" else team_cache,
                           ignore_errors=True)  # fmt: skip
@@ -240,6 +268,8 @@ def main() -> None:
                 runs.setdefault((name, backend), []).append(run(name, backend))
     rows = []
     first = "SQLite warm" if args.after_warm else "SQLite cold"
+    if args.after_write:
+        print(f"\n(each run after {sup}'s barrier on {written}: the day after the warm)")
     print(f"\n{'command':<34}{first:>12}{'team store':>12}{'ratio':>8}{'RSS MB':>8}")
     for name in names:
         lite_s = statistics.median(m.wall_s for m in runs[(name, "sqlite")])
@@ -250,12 +280,12 @@ def main() -> None:
         print(f"{name:<34}{lite_s:>11.2f}s{team_s:>11.2f}s{team_s / lite_s:>8.2f}{rss:>8.0f}")
     OUT.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    kind = "-after-warm" if args.after_warm else ""
+    kind = "-after-write" if args.after_write else "-after-warm" if args.after_warm else ""
     out = OUT / f"team-{tag.removeprefix('cmd-')}{kind}-{stamp}.json"
     out.write_text(json.dumps({
         "cases": args.cases, "office_cases": args.office_cases, "who": who, "runs": args.runs,
         "load_s": load_s, "rows": rows, "revision": git_revision(),
-        "after_warm": args.after_warm, "warm_s": warmed,
+        "after_warm": args.after_warm, "after_write": args.after_write, "warm_s": warmed,
         "machine": {"platform": platform.platform(), "python": platform.python_version()},
     }, indent=2))  # fmt: skip
     print(f"\n{out}")

@@ -14,7 +14,7 @@ import pytest
 
 from casecli.core.engine import playbooks, urgency
 from casecli.core.ingest.sync import sync
-from casecli.core.local import kept, nextcache, record
+from casecli.core.local import kept, kept_places, nextcache, record
 from casecli.core.store import scope, store
 from casecli.core.views import after_sync, caseload, unit, unit_score
 from tests.tui.helpers import copy_sample
@@ -32,8 +32,8 @@ def db(tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def briefs_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests are of the kept briefs: the whole office view kept while nothing
-    changes (kept.KeptView, tests/test_kept_views.py) would answer instead."""
-    monkeypatch.setattr(kept.KeptView, "get", lambda self: None)
+    changes (kept_places.KeptView, tests/test_kept_views.py) would answer instead."""
+    monkeypatch.setattr(kept_places.KeptView, "get", lambda self: None)
 
 
 def office(db: Path, today: date = TODAY, books: Any = BOOKS, coef: Any = COEF) -> Any:

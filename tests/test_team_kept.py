@@ -380,3 +380,32 @@ def test_a_sync_by_the_owner_reaches_every_logins_kept_views(
     waits = run(t, OTHER_WORKER, "waiting")
     assert THEIRS in {c["case_id"] for g in waits if g["what"] == "housing" for c in g["cases"]}
     assert waits == afresh(t, OTHER_WORKER, monkeypatch, "waiting")
+
+
+def test_the_managers_bottlenecks_read_again_only_the_case_a_worker_wrote(
+    t: pgserver.Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A team store is written all day. The office's waits are read once, then after a
+    # worker's barrier (a change noted in casecli_changes, seen by the manager under their
+    # policies) only that case is read again; the list equals one read afresh.
+    from casecli.core.views import caseload
+
+    reads: list[list[str] | None] = []
+    real = caseload.waits_of
+
+    def spy(conn: Any, where: str, params: Any, **kw: Any) -> Any:
+        reads.append(kw.get("ids"))
+        return real(conn, where, params, **kw)
+
+    monkeypatch.setattr(caseload, "waits_of", spy)
+    before = run(t, MANAGER, "bottlenecks", "--office", "O01")
+    assert run(t, MANAGER, "bottlenecks", "--office", "O01") == before and reads == [None]
+    run(t, WORKER, "wait", MINE, "a bed", "--service", "substance_treatment")
+    after = run(t, MANAGER, "bottlenecks", "--office", "O01")
+    assert reads == [None, [MINE]]
+
+    def treatment(view: Any) -> list[str]:
+        return next(g["case_ids"] for g in view if g["what"] == "substance treatment")
+
+    assert MINE not in treatment(before) and MINE in treatment(after)
+    assert after == afresh(t, MANAGER, monkeypatch, "bottlenecks", "--office", "O01")

@@ -50,8 +50,8 @@ older than its data, which only costs a re-evaluation, never a stale answer. A c
 inside a transaction of its own keeps nothing (what it sees may be rolled back).
 
 The same file keeps measure counts (:mod:`casecli.core.measures.kept_counts`) for
-``score``, ``focus``, the digests and the views' key measures, and whole views
-(:class:`KeptView`).
+``score``, ``focus``, the digests and the views' key measures, and what units and offices
+show (:mod:`casecli.core.local.kept_places`: whole office views, each place's waits).
 
 What none of this sees: another program editing a row of the store in place, bypassing
 casecli (a new row it does see). The store's promise is that only ``sync`` and casecli's
@@ -64,10 +64,8 @@ import contextlib
 import functools
 import gc
 import hashlib
-import io
 import json
 import os
-import pickle
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -86,7 +84,6 @@ VERSION = 8  # of the layout (4: columns, a digest; 5: next action; 6: a row per
 # 7: a row per worker, holding their cases' briefs; 8: a line per brief in that row)
 FILE = "evals.db"
 TABLE = f"kept_v{VERSION}"  # a new layout, a new table
-VIEWS = "views_v1"  # whole views (an office's), kept while nothing at all changes
 # A brief's values after its case_id, in the order ``row_of`` gives them: what every
 # view reads of each case (its worker, unit, type, status, situation, urgency and share of
 # the figures, the words of its next action: a caseload's line) as plain values; what
@@ -563,12 +560,6 @@ def kept_rows(conn: sqlite3.Connection, since: date) -> list[tuple[str, str, str
     return _listed(conn, f"SELECT worker_id, variant, stamp, made_on FROM {TABLE}", since)  # type: ignore[return-value]
 
 
-def kept_views(conn: sqlite3.Connection, since: date) -> list[tuple[str, str, str, str]]:
-    """(what, stamp, day, marks) of every whole view (:class:`KeptView`) kept for ``since``
-    or a later day; nothing when no file is kept beside the store (none is made)."""
-    return _listed(conn, f"SELECT what, stamp, made_on, marks FROM {VIEWS}", since)  # type: ignore[return-value]
-
-
 def _listed(conn: sqlite3.Connection, select: str, since: date) -> list[tuple[str, ...]]:
     """``select``'s rows made for ``since`` or later, as text, from the kept file beside
     ``conn``'s store (none: nothing, and no file made; a table not there: nothing)."""
@@ -838,155 +829,3 @@ def _keep(
     except sqlite3.Error:
         with contextlib.suppress(sqlite3.Error):
             side.execute("ROLLBACK")
-
-
-# Whole views ---------------------------------------------------------------------------------
-
-
-class _Unpickler(pickle.Unpickler):
-    """Makes only the classes a unit or office view holds, each named exactly: plain
-    records (dataclasses and named tuples) whose making runs no code of theirs. Anything
-    else, a dotted name included (``module`` + ``os.system`` reaches any attribute), is
-    refused: the kept view is not read (a file casecli did not write)."""
-
-    ALLOWED = frozenset({
-        ("datetime", "date"),
-        ("casecli.core.engine.actions", "Action"), ("casecli.core.engine.actions", "Part"),
-        ("casecli.core.engine.barriers", "Barrier"),
-        ("casecli.core.engine.engine", "CaseView"), ("casecli.core.engine.engine", "Milestone"),
-        ("casecli.core.engine.playbooks", "Due"), ("casecli.core.engine.playbooks", "Step"),
-        ("casecli.core.engine.steps", "StepState"), ("casecli.core.engine.urgency", "Term"),
-        ("casecli.core.views.caseload", "WaitGroup"),
-        ("casecli.core.views.load", "Figures"), ("casecli.core.views.load", "WorkerLoad"),
-        ("casecli.core.views.staffing", "HeldByInactive"),
-        ("casecli.core.views.staffing", "Owners"), ("casecli.core.views.staffing", "Unassigned"),
-        ("casecli.core.views.staffing", "Worker"),
-        ("casecli.core.views.unit", "OfficeView"), ("casecli.core.views.unit", "SituationGroup"),
-        ("casecli.core.views.unit", "UnitView"), ("casecli.core.views.unit_score", "KeyScore"),
-    })  # fmt: skip
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in self.ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not a view's")
-
-
-def _ours(path: Path) -> bool:
-    """Whether the kept file and its folder are this user's and no one else may write them
-    (0700, 0600 as made): what a view is read back from is then as trusted as the user's
-    own files."""
-    try:
-        for p in (path.parent, path):
-            st = p.stat()
-            if st.st_uid != os.getuid() or st.st_mode & 0o022:
-                return False
-    except (OSError, AttributeError):  # no getuid: not POSIX
-        return False
-    return True
-
-
-class _Beside:
-    """One table of the kept file beside ``conn``'s store (``side`` None: nothing is kept
-    or read: no file, a connection in its own transaction, a file that cannot be written,
-    or, ``trusted_only``, one another user could write)."""
-
-    def __init__(self, conn: sqlite3.Connection, table: str, trusted_only: bool = False) -> None:
-        self.side = _open_for(conn)
-        try:
-            file = self.side.execute("PRAGMA database_list").fetchone() if self.side else None
-            if trusted_only and (file is None or not _ours(Path(file[2]))):
-                self.close()
-            if self.side is not None:
-                self.side.execute(table)
-        except (sqlite3.Error, TypeError):
-            self.close()
-
-    def _write(self, work: Callable[[sqlite3.Connection], Any]) -> None:
-        """``work`` in one write transaction, rolled back when it fails (best effort)."""
-        if self.side is None:
-            return
-        try:
-            self.side.execute("BEGIN IMMEDIATE")
-            work(self.side)
-            self.side.execute("COMMIT")
-        except sqlite3.Error:
-            with contextlib.suppress(sqlite3.Error):
-                self.side.execute("ROLLBACK")
-
-    def close(self) -> None:
-        if self.side is not None:
-            self.side.close()
-            self.side = None
-
-
-class KeptView(_Beside):
-    """One whole view (``what``: which, e.g. an office's, with the redact setting), kept
-    beside the store for the views of the same day while nothing at all has changed: the
-    same ``today``, store, code and settings (the stamp), and the very same latest sync,
-    audit entry and local rows (``marks``, read when this is made: before the view reads
-    anything). Any sync or local write anywhere makes it again, as the measure counts.
-    A large office's view reads and adds up tens of thousands of kept briefs (1.7 s for
-    60,000); read back whole it takes a few hundredths. Best effort: with no cache folder,
-    or one another user could write, nothing is kept or read."""
-
-    def __init__(
-        self, conn: sqlite3.Connection, what: str, today: date, books: Any, coef: Any,
-        redact: bool,
-    ) -> None:  # fmt: skip
-        self.what, self.day = what, today.isoformat()
-        super().__init__(
-            conn,
-            f"CREATE TABLE IF NOT EXISTS {VIEWS} (what TEXT NOT NULL, made_on TEXT NOT NULL,"
-            " stamp TEXT NOT NULL, marks TEXT NOT NULL, value BLOB NOT NULL,"
-            " PRIMARY KEY (what, made_on, stamp)) WITHOUT ROWID",
-            trusted_only=True,
-        )
-        self.stamp = stamp(conn, books, coef, redact)  # one kept per setting, each day
-        self.marks = marks_now(conn)[1]
-
-    def get(self) -> Any | None:
-        if self.side is None:
-            return None
-        try:
-            row = self.side.execute(
-                f"SELECT value FROM {VIEWS} WHERE what = ? AND made_on = ? AND stamp = ?"
-                " AND marks = ?",
-                (self.what, self.day, self.stamp, self.marks),
-            ).fetchone()
-            if row is None or not isinstance(row[0], bytes):
-                return None
-            with bulk():
-                return _Unpickler(io.BytesIO(row[0])).load()
-        except Exception:  # noqa: BLE001  (whatever the cell holds: made again)
-            return None
-
-    def put(self, view: Any) -> None:
-        if self.side is None:
-            return
-        try:
-            value = pickle.dumps(view, protocol=pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, TypeError, AttributeError):
-            return
-
-        def work(side: sqlite3.Connection) -> None:
-            oldest = _oldest(date.fromisoformat(self.day))
-            side.execute(f"DELETE FROM {VIEWS} WHERE made_on < ?", (oldest,))
-            side.execute(
-                f"INSERT OR REPLACE INTO {VIEWS} VALUES (?, ?, ?, ?, ?)",
-                (self.what, self.day, self.stamp, self.marks, value),
-            )  # in place of the same setting's made before a write
-
-        self._write(work)
-
-    def through(self, make: Callable[[], Any], valid: Callable[[Any], bool]) -> Any:
-        """The kept view when it is one ``valid`` accepts, else ``make()``'s, kept; then
-        the file is closed."""
-        try:
-            found = self.get()
-            if found is not None and valid(found):
-                return found
-            view = make()
-            self.put(view)
-            return view
-        finally:
-            self.close()

@@ -50,7 +50,8 @@ from datetime import date
 from typing import Any
 
 from casecli.core.local import kept
-from casecli.core.local.kept import _Beside, _oldest, marks_now, stamp
+from casecli.core.local.kept import _oldest, marks_now, stamp
+from casecli.core.local.kept_places import _Beside
 from casecli.core.measures.periods import Period
 from casecli.core.measures.query import Options, Query
 from casecli.core.store.scope import workers_clause

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from casecli.core.engine import playbooks
-from casecli.core.local import kept
+from casecli.core.local import kept, kept_places
 from casecli.core.views import ranking, unit
 
 
@@ -99,7 +99,7 @@ def refresh_views(
     coef: dict[str, float], sync_id: int, then: tuple[tuple[int, ...], str],
 ) -> None:  # fmt: skip
     """After a sync (``sync_id``) and :func:`refresh_briefs`: make again the whole views
-    (``kept.KeptView``) kept for ``today`` or later that were true of the store as the
+    (``kept_places.KeptView``) kept for ``today`` or later that were true of the store as the
     sync found it (``then``: its marks, ``kept.marks_now``) and that a view with these
     settings would read (an office's, either redact setting), and keep them: the TUI's
     first screen after the sync reads its office whole. Only when nothing but the sync
@@ -112,7 +112,7 @@ def refresh_views(
     target), and reading them here took 1.3 s and 230 MB more."""
     if kept.marks(conn) != (sync_id, *then[0][1:]):
         return
-    rows = [r[:3] for r in kept.kept_views(conn, today) if r[3] == then[1]]
+    rows = [r[:3] for r in kept_places.kept_views(conn, today) if r[3] == then[1]]
     if not rows:
         return
     stamps = {kept.stamp(conn, books, coef, r): r for r in (False, True)}
@@ -121,7 +121,7 @@ def refresh_views(
         when = date.fromisoformat(day)
         if kind == "office" and stamp in stamps and unit._has_office(conn, place):
             redact = stamps[stamp]
-            keep = kept.KeptView(conn, what, when, books, coef, redact)  # (its marks first)
+            keep = kept_places.KeptView(conn, what, when, books, coef, redact)  # (its marks first)
             try:
                 keep.put(unit._office_view(conn, place, unit._office_name(conn, place), today=when,
                                       books=books, coef=coef, redact=redact))  # fmt: skip

@@ -137,15 +137,37 @@ def bottlenecks(
     records they depend on and without evaluating the cases: an office's bottlenecks
     without loading and ranking every one of its cases.
     """
-    data = casedata.load(
-        conn, f"({where}) AND c.status = 'open'", params,
-        only=("referrals", "events", "barriers"), event_kinds=BARRIER_EVENT_KINDS,
-    )  # fmt: skip
-    # a case with none of these records waits on nothing (most of an office's)
-    return waiting(
-        [_Waits(cid, find_barriers(d, today)) for cid, d in data.items()
-         if d.referrals or d.events or d.barriers]
-    )  # fmt: skip
+    return grouped(waits_of(conn, where, params, today=today))
+
+
+def grouped(waits: dict[str, list[engine.Barrier]]) -> list[WaitGroup]:
+    """:func:`waiting` of each case's waits (:func:`waits_of`)."""
+    return waiting(_Waits(c, bs) for c, bs in waits.items())
+
+
+def waits_of(
+    conn: sqlite3.Connection, where: str, params: list[Any] | tuple[Any, ...], *, today: date,
+    ids: list[str] | None = None,
+) -> dict[str, list[engine.Barrier]]:  # fmt: skip
+    """Per open case ``where`` selects (of ``ids`` alone, when given), what it waits on
+    (:func:`bottlenecks`' barriers); a case waiting on nothing is left out (most of an
+    office's)."""
+    out: dict[str, list[engine.Barrier]] = {}
+    for part in [None] if ids is None else [ids[i : i + 500] for i in range(0, len(ids), 500)]:
+        clause, args = f"({where}) AND c.status = 'open'", list(params)
+        if part is not None:
+            clause += f" AND c.case_id IN ({', '.join('?' * len(part))})"
+            args += part
+        data = casedata.load(
+            conn, clause, args, only=("referrals", "events", "barriers"),
+            event_kinds=BARRIER_EVENT_KINDS,
+        )  # fmt: skip
+        for cid, d in data.items():
+            if d.referrals or d.events or d.barriers:
+                found = find_barriers(d, today)
+                if found:
+                    out[str(cid)] = found
+    return out
 
 
 def behind(
@@ -157,6 +179,7 @@ def behind(
     if not conn.execute("SELECT EXISTS (SELECT 1 FROM performance_goals)").fetchone()[0]:
         return {}
     from casecli.core.measures import focus, measures
+
     clause, params = cases_clause(who, "c")
     workers = [
         r[0]

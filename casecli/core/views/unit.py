@@ -62,7 +62,7 @@ from casecli.core.engine import playbooks
 from casecli.core.engine.engine import CaseView
 from casecli.core.engine.urgency import stuck_days
 from casecli.core.errors import CasecliError
-from casecli.core.local import kept
+from casecli.core.local import kept, kept_places
 from casecli.core.store.scope import (
     Actor,
     close_ids,
@@ -337,16 +337,16 @@ def _kept_bottlenecks(
     conn: sqlite3.Connection, kind: str, place_id: str, today: date
 ) -> list[WaitGroup]:
     """What a unit's or an office's assigned cases wait on (``caseload.bottlenecks``): as
-    kept earlier today while nothing at all has changed since (``kept.KeptView``; an
-    office of 60,000 cases reads its waits' records in 1.4 s), else read and kept. It
-    depends on the store and the day alone: no playbook, urgency setting or --redact."""
+    kept earlier today, with the cases written since read again (``kept_places.KeptWaits``;
+    an office of 60,000 cases reads its waits' records whole in 1.4 s), else read whole and
+    kept. It depends on the store and the day alone: no playbook, urgency setting or
+    --redact."""
     where, params = workers_clause(kind, place_id)
-    keep = kept.KeptView(conn, f"bottlenecks {kind} {place_id}", today, None, None, False)
-    groups: list[WaitGroup] = keep.through(
-        lambda: caseload.bottlenecks(conn, where, params, today=today),
-        lambda found: isinstance(found, list) and all(isinstance(g, WaitGroup) for g in found),
+    keep = kept_places.KeptWaits(conn, f"bottlenecks {kind} {place_id}", today)
+    waits = keep.waits(
+        conn, lambda ids: caseload.waits_of(conn, where, params, today=today, ids=ids)
     )
-    return groups
+    return caseload.grouped(waits)
 
 
 def units_for(conn: sqlite3.Connection, who: Actor) -> list[tuple[str, str]]:
@@ -753,10 +753,10 @@ def office_view(
     redact: bool = False,
 ) -> OfficeView:
     """Every unit of the office side by side, with the office's board and bottlenecks: as
-    kept earlier today when nothing at all has changed since (``kept.KeptView``), else
+    kept earlier today when nothing at all has changed since (``kept_places.KeptView``), else
     worked out and kept."""
     name = check_office(conn, who, office_id)
-    keep = kept.KeptView(conn, f"office {office_id}", today, books, coef, redact)
+    keep = kept_places.KeptView(conn, f"office {office_id}", today, books, coef, redact)
     view: OfficeView = keep.through(
         lambda: _office_view(
             conn, office_id, name, today=today, books=books, coef=coef, redact=redact
