@@ -263,12 +263,15 @@ def test_kept_equals_fresh_over_random_days_writes_and_deltas(db: Path, tmp_path
         assert [_shape(v) for v in got] == [_shape(v) for v in want], (step, move)
 
 
-def test_key_measure_counts_are_kept_until_anything_changes(
+def test_key_measure_counts_outlive_a_barrier_and_count_a_visits_worker_alone(
     db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The office view's key measures (seven months of two families) are computed once a
-    # day; any sync or local write anywhere computes them again.
-    from casecli.core.measures import measures
+    # day. A barrier changes no count (no measure reads barriers): read back as kept. A
+    # visit recorded changes its worker's monthly visits alone: their cases are counted
+    # again, not the office's (kept_counts.KeptCounts.read). Either way the scores equal
+    # those of a store with nothing kept.
+    from casecli.core.measures import kept_counts, measures
 
     filled: list[str] = []
     real = measures.Calculator._fill
@@ -278,6 +281,14 @@ def test_key_measure_counts_are_kept_until_anything_changes(
         return real(self, family, *rest)
 
     monkeypatch.setattr(measures.Calculator, "_fill", spy)
+    alone: list[tuple[Any, ...]] = []
+    real_query = kept_counts.Query
+
+    def query(conn: Any, where: str, params: Any, *rest: Any) -> Any:
+        alone.append(tuple(params))
+        return real_query(conn, where, params, *rest)
+
+    monkeypatch.setattr(kept_counts, "Query", query)
     first = office(db)
     computed = len(filled)
     assert computed >= 2  # visits and collections
@@ -288,8 +299,17 @@ def test_key_measure_counts_are_kept_until_anything_changes(
     )
     conn.close()
     after = office(db)
-    assert len(filled) == 2 * computed
-    assert after.scores == fresh(db, tmp_path).scores
+    assert len(filled) == computed and alone == []
+    assert after.scores == first.scores == fresh(db, tmp_path).scores
+    conn = store.connect(db)  # P0001360, in care in C0000370 (S0003's), visited
+    record.record_event(conn, scope.actor(conn, "S0003"), "C0000370", "caseworker_visit",
+                        person_id="P0001360", location="home", on=TODAY, today=TODAY,
+                        books=BOOKS)  # fmt: skip
+    conn.close()
+    del filled[:]  # (fresh's)
+    visited = office(db)
+    assert filled == [] and alone == [("O01", "S0003")] * 2  # visits, collections
+    assert visited.scores == fresh(db, tmp_path).scores != first.scores
 
 
 def test_an_offices_key_measures_are_computed_beside_its_cases_and_read_back(
@@ -324,11 +344,7 @@ def test_an_offices_key_measures_are_computed_beside_its_cases_and_read_back(
     assert first.scores and first.scores == fresh(db, tmp_path).scores
     calls.clear()
     monkeypatch.setattr(kept, "can_keep", lambda conn: False)
-    conn = store.connect(db)
-    record.add_barrier(
-        conn, scope.actor(conn, "S0004"), "C0000530", "housing", today=TODAY, books=BOOKS
-    )
-    conn.close()
+    shutil.rmtree(nextcache.folder(db))  # nothing kept, and nowhere to keep it
     alone = office(db)
     assert len(calls) == 1 and calls[0][0] == "MainThread" and calls[0][1] >= 2
     assert alone.scores == fresh(db, tmp_path).scores

@@ -140,9 +140,9 @@ def test_a_visit_another_login_records_is_counted_in_a_kept_score(
     t: pgserver.Team, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The supervisor's score for November is counted once and read back while nothing
-    # changes; a worker's visit recorded meanwhile is counted at the next score (45 CFR
-    # 1355.20's monthly visit: a caseworker visit in the month, the child's own), as a score
-    # with nothing kept counts it.
+    # it counts changes (a barrier does not); a worker's visit recorded meanwhile is
+    # counted at the next score (45 CFR 1355.20's monthly visit: a caseworker visit in the
+    # month, the child's own), as a score with nothing kept counts it.
     fills: list[int] = []
     real = measures.Calculator._fill
 
@@ -162,11 +162,16 @@ def test_a_visit_another_login_records_is_counted_in_a_kept_score(
     assert counted > 0
     assert run(t, SUPERVISOR, "score", "--period", "2026-11") == first
     assert len(fills) == counted  # read back, not counted again
-    # P0001360, in care in C0000370 (S0003's), not yet visited in November
+    # a barrier (casecli_changes' source: barriers) changes no count: read back as kept
+    run(t, WORKER, "wait", MINE, "a bed", "--service", "substance_treatment")
+    assert run(t, SUPERVISOR, "score", "--period", "2026-11") == first
+    assert len(fills) == counted
+    # P0001360, in care in C0000370 (S0003's), not yet visited in November: S0003's cases
+    # are counted again alone, not the unit's (no whole count)
     run(t, WORKER, "record", "C0000370", "caseworker_visit", "--person", "P0001360",
         "--location", "home", "--on", TODAY)  # fmt: skip
     after = run(t, SUPERVISOR, "score", "--period", "2026-11")
-    assert len(fills) > counted
+    assert len(fills) == counted
     assert visits(after) == (96, 126)
     assert after == afresh(t, SUPERVISOR, monkeypatch, "score", "--period", "2026-11")
 
@@ -409,3 +414,61 @@ def test_the_managers_bottlenecks_read_again_only_the_case_a_worker_wrote(
 
     assert MINE not in treatment(before) and MINE in treatment(after)
     assert after == afresh(t, MANAGER, monkeypatch, "bottlenecks", "--office", "O01")
+
+
+def test_each_change_says_which_table_it_was_to(t: pgserver.Team) -> None:
+    # Kept measure counts read only the recorded events of the local tables: a change
+    # says its table (revision 6), so a barrier leaves them as kept. A change noted by
+    # revision 5 (no table) counts as a change to each table.
+    from casecli.core.store.dialect import PostgresConnection
+
+    run(t, WORKER, "wait", MINE, "a bed")
+    run(t, WORKER, "record", MINE, "caseworker_visit", "--person", "P0000613", "--on", TODAY)
+    with t.owner() as raw:
+        raw.execute(
+            "INSERT INTO casecli_changes (case_id, at) VALUES (%s, 'x')", (THEIRS,)
+        )  # (as revision 5 noted them)
+        raw.commit()
+        rows = raw.execute("SELECT case_id, source FROM casecli_changes ORDER BY seq").fetchall()
+    assert rows == [(MINE, "barriers"), (MINE, "recorded_events"), (THEIRS, None)]
+    with t.staff(SUPERVISOR) as raw:
+        changed = kept._changed_since(PostgresConnection(raw), (0,) * len(kept.MARKS))
+    by_table = dict(zip(kept.MARKS, changed, strict=True))
+    assert set(by_table["audit_log"]) == {MINE, THEIRS}  # every change
+    assert set(by_table["recorded_events"]) == {MINE, THEIRS}
+    assert set(by_table["barriers"]) == {MINE, THEIRS}
+    assert set(by_table["notes"]) == set(by_table["goal_progress"]) == {THEIRS}
+
+
+def test_a_case_a_sync_moves_out_of_a_unit_leaves_its_kept_views(
+    t: pgserver.Team, evaluated: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The supervisor of U001 kept their unit's view and waits; a sync moves C0000530 to a
+    # worker of U002 and C0000040 (U002's) to one of U001. The next views, read through
+    # what was kept, lose the one and gain the other, as views with nothing kept do: the
+    # policies decide what the login reads, and the sync names both cases.
+    import sqlite3
+
+    from tests.test_kept_counts import _delta, _rows
+
+    def cases_of(view: dict[str, Any]) -> set[str]:
+        return {c for g in view["bottlenecks"] for c in g["case_ids"]} | {
+            c for s in view["board"] for c in s["case_ids"]
+        }
+
+    run(t, OTHER_WORKER, "wait", THEIRS, "a bed", "--service", "housing")
+    unit, waits = run(t, SUPERVISOR, "unit"), run(t, SUPERVISOR, "bottlenecks")
+    assert THEIRS in cases_of(unit) and "C0000040" not in cases_of(unit)
+    assert THEIRS in {c for g in waits for c in g["case_ids"]}
+    lite = sqlite3.connect(Path(__file__).resolve().parents[1] / "sample.db")
+    rows = _rows(lite, "cases.csv", "case_id IN ('C0000530', 'C0000040') ORDER BY case_id")
+    lite.close()
+    rows[0]["worker_id"], rows[1]["worker_id"] = "S0004", "S0013"  # (C0000040, C0000530)
+    delta = _delta(tmp_path, "moved", {"cases.csv": rows}, "2026-11-24T23:30:00")
+    got = RUNNER.invoke(app, ["--db", t.url, "--today", TODAY, "sync", str(delta)])
+    assert got.exit_code == 0, got.output
+    after, waits_after = run(t, SUPERVISOR, "unit"), run(t, SUPERVISOR, "bottlenecks")
+    assert THEIRS not in cases_of(after) and "C0000040" in cases_of(after)
+    assert THEIRS not in {c for g in waits_after for c in g["case_ids"]}
+    assert after == afresh(t, SUPERVISOR, monkeypatch, "unit")
+    assert waits_after == afresh(t, SUPERVISOR, monkeypatch, "bottlenecks")

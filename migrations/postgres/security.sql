@@ -330,6 +330,10 @@ CREATE TABLE IF NOT EXISTS casecli_changes (
     case_id TEXT NOT NULL,
     at TEXT NOT NULL
 );
+-- Which table the write was to (revision 6): kept measure counts read only the recorded
+-- events of all the local tables, so a barrier or a note leaves them as they are (NULL: a
+-- change noted by revision 5, of any table).
+ALTER TABLE casecli_changes ADD COLUMN IF NOT EXISTS source TEXT;
 GRANT SELECT ON casecli_changes TO casecli_worker, casecli_supervisor, casecli_manager,
     casecli_admin;
 ALTER TABLE casecli_changes ENABLE ROW LEVEL SECURITY;
@@ -407,9 +411,10 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
 SET lock_timeout = '15s' AS $$
 BEGIN
     LOCK TABLE casecli_changes IN SHARE ROW EXCLUSIVE MODE;
-    INSERT INTO casecli_changes (case_id, at)
+    INSERT INTO casecli_changes (case_id, at, source)
     VALUES (coalesce(to_jsonb(NEW) ->> 'case_id', '*'),
-            to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'));
+            to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+            TG_TABLE_NAME);
     RETURN NULL;
 END
 $$;
@@ -463,4 +468,4 @@ CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATE
 -- (casecli db migrate applies them again) rather than failing on a function it lacks.
 CREATE OR REPLACE FUNCTION casecli_revision()
 RETURNS INTEGER
-LANGUAGE sql IMMUTABLE AS $$ SELECT 5 $$;
+LANGUAGE sql IMMUTABLE AS $$ SELECT 6 $$;

@@ -641,24 +641,41 @@ def _open_once(folder: Path) -> sqlite3.Connection | None:
 
 def _changed_since(conn: sqlite3.Connection, low: tuple[int, ...]) -> list[dict[str, int]]:
     """Per mark (MARKS' order), the cases written after ``low`` and the latest id that
-    wrote each; the key '*' holds the latest that touched every case."""
-    out: list[dict[str, int]] = []
+    wrote each; the key '*' holds the latest that touched every case.
+
+    On a team store (whose local tables' marks are 0: :func:`marks`) the changes in commit
+    order stand for the audit log, and each local table's are those of its writes (a
+    change noted before their table was, revision 5, is each table's)."""
     queries = [
         "SELECT case_id, max(sync_id) FROM sync_cases WHERE sync_id > ? GROUP BY case_id",
         "SELECT CASE WHEN json_valid(detail) THEN coalesce(json_extract(detail, '$.case_id'),"
         " '*') ELSE '*' END, max(id) FROM audit_log WHERE id > ? GROUP BY 1",
         *(f"SELECT case_id, max({c}) FROM {t} WHERE {c} > ? GROUP BY case_id" for t, c in LOCAL),
     ]
-    if on_team(conn):  # (marks(): the changes in commit order; the local tables' are 0)
-        queries[1] = "SELECT case_id, max(seq) FROM casecli_changes WHERE seq > ? GROUP BY 1"
-        del queries[2:]
-    for sql, mark in zip(queries, low[: len(queries)], strict=True):
+    if on_team(conn):
+        del queries[1:]
+    out: list[dict[str, int]] = []
+    for sql, mark in zip(queries, low, strict=False):
         found: dict[str, int] = {}
         for case_id, last in conn.execute(sql, (mark,)):
             if last is not None:
                 found["*" if case_id is None else str(case_id)] = int(last)
         out.append(found)
-    return out + [{} for _ in low[len(queries) :]]
+    if on_team(conn):
+        out += [{} for _ in MARKS[1:]]
+        tables = [t for t, _ in LOCAL]
+        for case_id, source, last in conn.execute(
+            "SELECT case_id, source, max(seq) FROM casecli_changes WHERE seq > ? GROUP BY 1, 2",
+            (low[1],),
+        ):
+            into = [1]
+            if source in tables:
+                into.append(2 + tables.index(source))
+            elif source is None:  # (noted by revision 5: of any table)
+                into += range(2, len(MARKS))
+            for j in into:
+                out[j][str(case_id)] = max(out[j].get(str(case_id), 0), int(last))
+    return out
 
 
 def briefs(

@@ -3,11 +3,12 @@
 
 **Kept** (:class:`KeptCounts`): a measure family's counts per worker for one set of cases
 and one period, as ``score``, ``focus``, the digests and the unit and office views compute
-them, read back by the views of the same day while nothing at all has changed since: the
-same ``today`` (in the key), store, code and settings (the key carries the measure
-options), and the very same latest sync, audit entry and local rows (the marks, with their
-lineage). Any local write, or a sync that did not bring them up to date, makes the next
-view count them again.
+them, read back by the views of the same day: the same ``today`` (in the key), store, code
+and settings (the key carries the measure options), and the same latest sync, audit entry
+and local rows (the marks, with their lineage), or local writes since that no count reads
+or that a few cases' workers counted again alone bring up to date
+(:meth:`KeptCounts.read`). A sync that did not bring them up to date makes the next view
+count them again.
 
 **Brought up to date by a sync** (:func:`refresh`, item 2's "kept figures, refreshed by
 sync"): for the families whose every count belongs to one case and reads only that
@@ -58,6 +59,8 @@ from casecli.core.store.scope import workers_clause
 
 COUNTS = "counts_v3"  # (key, stamp, made_on, marks, value, spec)
 MOST = 250_000  # a sync changing more cases than this (a fifth of a state): left to the views
+MOST_CASES = 2_000  # more cases with events recorded since a count was kept: counted whole
+RECORDED = kept.MARKS.index("recorded_events")  # the one local table counts read
 
 # The sets of cases a sync brings kept counts up to date for: a unit's and an office's (a
 # worker's are many, each cheap to count again; all offices' are an admin's alone)
@@ -78,23 +81,120 @@ class KeptCounts(_Beside):
 
     def __init__(self, conn: sqlite3.Connection, today: date) -> None:
         super().__init__(conn, TABLE)
-        self.today = today
+        self.conn, self.today = conn, today
         self.code = stamp(conn, None, None, False)
         # the marks before the counts; their lineage tells a restored store apart
-        self.marks = marks_now(conn)[1]
+        self.now, self.marks = marks_now(conn)
+        self._since: dict[str, frozenset[str] | None] = {}  # per kept marks, read once
 
-    def get(self, key: str) -> Counted | None:
-        if self.side is None:
-            return None
+    def read(
+        self, family: Any, where: str, params: tuple[Any, ...],
+        wanted: list[tuple[str, Period]], options: Options,
+    ) -> dict[Period, Counted]:  # fmt: skip
+        """The counts kept for each (key, period) of ``wanted``: one ``family`` over the
+        cases ``where`` selects. Those kept as of the marks now; those kept before local
+        writes that recorded no event (no count reads another local table: a barrier, a
+        note, goal progress leave every count as it was); and, of a per-case family
+        (``measures.PER_CASE``), those kept before events were recorded on a few cases,
+        with the workers of those cases counted again alone and put in place of theirs
+        (every count belongs to one case, and is its worker's). What is brought forward
+        is kept again as of now. A team store is written all day: before this, any write
+        in an office made its manager's next score count the office again (9 s at 60,000
+        cases). Anything else (a sync since, events recorded on an unassigned case or on
+        more than :data:`MOST_CASES`, a cross-case family after an event, a store
+        restored from a backup) is not returned: the caller counts it whole."""
+        if self.side is None or not wanted:
+            return {}
         try:
-            row = self.side.execute(
-                f"SELECT value FROM {COUNTS} WHERE key = ? AND stamp = ? AND made_on = ?"
-                " AND marks = ?",
-                (key, self.code, self.today.isoformat(), self.marks),
-            ).fetchone()
-            return None if row is None else _counted(row[0])
-        except (sqlite3.Error, ValueError, TypeError):
+            rows = {
+                str(key): (value, marks)
+                for key, value, marks in self.side.execute(
+                    f"SELECT key, value, marks FROM {COUNTS} WHERE stamp = ? AND made_on = ?"
+                    " AND key IN (SELECT value FROM json_each(?))",
+                    (self.code, self.today.isoformat(), json.dumps([k for k, _ in wanted])),
+                )
+            }
+        except sqlite3.Error:
+            return {}
+        out: dict[Period, Counted] = {}
+        again: dict[frozenset[str], list[tuple[str, str, Period, Counted]]] = {}
+        for key, period in wanted:
+            if key not in rows:
+                continue
+            value, marks = rows[key]
+            try:
+                counts = _counted(value)
+            except (ValueError, TypeError):
+                continue
+            if marks == self.marks:
+                out[period] = counts
+            elif (cases := self._recorded_since(marks)) is not None and (
+                not cases or family in _per_case()
+            ):
+                again.setdefault(cases, []).append((key, marks, period, counts))
+        brought: list[tuple[str, str, Counted]] = []
+        for cases, items in again.items():
+            if cases:
+                workers = self._workers_of(cases)
+                if workers is None:
+                    continue
+                periods = tuple(p for _, _, p, _ in items)
+                holes = ", ".join("?" * len(workers))
+                new = dict(family(Query(self.conn, f"({where}) AND c.worker_id IN ({holes})",
+                                        (*params, *workers), periods, self.today, options)))  # fmt: skip
+                for i, (_, _, _, counts) in enumerate(items):
+                    _put_in_place(counts, workers, new, i)
+            for key, marks, period, counts in items:
+                out[period] = counts
+                brought.append((key, marks, counts))
+        if brought:
+
+            def work(side: sqlite3.Connection) -> None:
+                side.executemany(
+                    f"UPDATE {COUNTS} SET marks = ?, value = ? WHERE key = ? AND stamp = ?"
+                    " AND made_on = ? AND marks = ?",
+                    [
+                        (self.marks, _text(c), key, self.code, self.today.isoformat(), marks)
+                        for key, marks, c in brought
+                    ],
+                )  # fmt: skip  (not over counts another view kept meanwhile)
+
+            self._write(work)
+        return out
+
+    def _recorded_since(self, text: str) -> frozenset[str] | None:
+        """The cases with events recorded since the kept marks ``text`` (none: nothing a
+        count reads was written since); None when what was kept must be counted whole: a
+        sync since, marks not this store's history, an event of no case or on more than
+        :data:`MOST_CASES` cases."""
+        if text not in self._since:
+            found = None
+            with contextlib.suppress(ValueError, TypeError):
+                seen = tuple(json.loads(text))
+                if kept._still_true(self.conn, seen, self.now) and seen[0] == self.now[0]:
+                    recorded = kept._changed_since(self.conn, tuple(seen[:-1]))[RECORDED]
+                    if "*" not in recorded and len(recorded) <= MOST_CASES:
+                        found = frozenset(recorded)
+            self._since[text] = found
+        return self._since[text]
+
+    def _workers_of(self, cases: frozenset[str]) -> list[str] | None:
+        """The workers of ``cases``, in order; None when one of them has none (its counts
+        are no one's: counted whole) or there are more than 500."""
+        found: set[Any] = set()
+        ids = sorted(cases)
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            found.update(
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT DISTINCT worker_id FROM cases WHERE case_id IN ({', '.join('?' * len(part))})",
+                    part,
+                )
+            )
+        if None in found or len(found) > 500:
             return None
+        return sorted(map(str, found))
 
     def put(self, items: list[tuple[str, Counted, dict[str, Any]]]) -> None:
         """Keep counts (key, counts, what they were computed from: ``Calculator._spec``)."""
@@ -114,6 +214,27 @@ class KeptCounts(_Beside):
             side.executemany(f"INSERT OR REPLACE INTO {COUNTS} VALUES (?, ?, ?, ?, ?, ?)", rows)
 
         self._write(work)
+
+
+def _per_case() -> frozenset[Any]:
+    from casecli.core.measures import measures
+
+    return measures.PER_CASE
+
+
+def _put_in_place(counts: Counted, workers: list[str], new: dict[str, Rows], i: int) -> None:
+    """``counts`` (period ``i``'s) with ``workers``' rows those of ``new`` (their cases
+    counted again alone), in place."""
+    for m in list(counts):
+        for w in workers:
+            counts[m].pop(w, None)
+    for m, rows in new.items():
+        for (j, who), row in rows.items():
+            if j == i:
+                a, b, c = row
+                counts.setdefault(m, {})[None if who is None else str(who)] = (a, b, c)
+    for m in [m for m, by in counts.items() if not by]:
+        del counts[m]
 
 
 def _text(value: Counted) -> str:

@@ -439,11 +439,13 @@ class Calculator:
         """Fill the cache with what ``keep`` holds of these periods."""
         if self.keep is None:
             return
-        for p in periods:
-            if (family, where, params, p) not in self._cache:
-                found = self.keep.get(self._kept_key(family, where, params, p))
-                if found is not None:
-                    self._cache[(family, where, params, p)] = found
+        wanted = [
+            (self._kept_key(family, where, params, p), p)
+            for p in dict.fromkeys(periods)
+            if (family, where, params, p) not in self._cache
+        ]
+        for p, found in self.keep.read(family, where, params, wanted, self.options).items():
+            self._cache[(family, where, params, p)] = found
 
     def _to_kept(
         self, family: Family, where: str, params: tuple[Any, ...], periods: Iterable[Period]

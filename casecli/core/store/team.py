@@ -428,8 +428,9 @@ def actor(conn: Any, wanted: str | None) -> Any:
 # read of the schema's version (casecli db check by any login), 4 for the cases policy's
 # worker test by a JSON object's keys and julianday read by an inlined expression (an
 # office's reads 2-10x faster), 5 for the changes kept evaluations are checked against
-# (casecli_changes, written in commit order by a trigger on each local write) (issue 17).
-REVISION = 5
+# (casecli_changes, written in commit order by a trigger on each local write), 6 for the
+# table each change was to (kept measure counts outlive a barrier) (issue 17).
+REVISION = 6
 
 
 def revision(conn: Any) -> int:
