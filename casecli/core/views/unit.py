@@ -378,14 +378,19 @@ def units_of(conn: sqlite3.Connection, office_id: str) -> list[str]:
 
 
 def _staff(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
-    """Workers (and anyone holding open cases) of a unit or office."""
+    """Workers (and anyone holding open cases) of a unit or office. The others are asked
+    apart: with an ``OR`` between the two, PostgreSQL read the open cases of the whole
+    state once, under the cases policy, to hash them (0.37 s for a 754-strong office; each
+    of the 77 others by the index of a worker's cases, 1.6 ms in all)."""
+    columns = "s.staff_id, s.name, s.unit_id, s.office_id, s.hours_per_week, s.active"
     cur = conn.execute(
-        "SELECT s.staff_id, s.name, s.unit_id, s.office_id, s.hours_per_week, s.active"
-        " FROM staff s"
-        f" WHERE {where} AND s._gone_on IS NULL AND (s.role = 'worker' OR EXISTS ("
-        "  SELECT 1 FROM cases c WHERE c.worker_id = s.staff_id AND c.status = 'open'))"
-        " ORDER BY s.staff_id",
-        params,
+        f"SELECT {columns} FROM staff s WHERE {where} AND s._gone_on IS NULL"
+        " AND s.role = 'worker'"
+        f" UNION ALL SELECT {columns} FROM staff s WHERE {where} AND s._gone_on IS NULL"
+        " AND (s.role IS NULL OR s.role <> 'worker') AND EXISTS ("
+        "  SELECT 1 FROM cases c WHERE c.worker_id = s.staff_id AND c.status = 'open')"
+        " ORDER BY 1",
+        (*params, *params),
     )
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur]
