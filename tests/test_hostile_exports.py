@@ -569,7 +569,7 @@ def test_a_today_outside_the_contracts_dates_is_a_usage_error(tmp_path: Path) ->
 # --- 11. huge cells and lines: bounded memory ------------------------------------------------
 
 
-def _peak_sync(db: Path, folder: Path) -> tuple[int, str, str, float]:
+def _peak_sync(db: Path | str, folder: Path) -> tuple[int, str, str, float]:
     """Exit status, stdout, stderr and the peak RSS in MB of one sync process (measured
     by a parent process that runs nothing else)."""
     cli = "import sys; from casecli.cli.main import run; sys.argv = sys.argv[1:]; run()"
@@ -620,6 +620,31 @@ def test_a_huge_cell_is_rejected_and_memory_stays_flat(tmp_path: Path, shape: st
     assert conn.execute(
         "SELECT count(*) FROM cases WHERE case_id > 'C0006' AND case_id LIKE 'C0%'"
     ).fetchone() == (294,)
+
+
+def test_a_huge_cell_is_rejected_on_a_team_store_and_its_sync_stays_flat(
+    tmp_path: Path, pg_server: Any
+) -> None:
+    # The team store's sync validates through its scratch file, then pushes the rows that
+    # read: a 50 MB name is the same reject there, no byte of it reaches the server, and
+    # the sync process stays far under 300 MB (DESIGN.md), as a personal store's does.
+    from tests import pgserver
+
+    folder = basic(tmp_path)
+    rows = case_rows(300)
+    rows[5] = rows[5].replace("Family 6", "N" * (50 << 20))  # line 11
+    put_cases(folder, rows)
+    name = pg_server.empty_team()
+    try:
+        url = str(pg_server.url(pgserver.OWNER, name))
+        code, out, err, peak = _peak_sync(url, folder)
+        assert code == 3, err
+        assert "cases.csv:11" in out
+        assert peak < 300, f"{peak:.0f} MB"
+        assert len(open_cases(url)) == 4 + 299
+        assert _rows(url, "SELECT max(length(name)) FROM cases")[0][0] < 100
+    finally:
+        pg_server.drop(name)
 
 
 # --- 9. and 15. headers ---------------------------------------------------------------------
@@ -692,6 +717,70 @@ def test_two_unknown_columns_of_one_name_are_just_ignored(tmp_path: Path) -> Non
     conn = store.connect(tmp_path / "s.db", create=True)
     result = sync(conn, folder, today=TODAY)
     assert result.rejects == [] and conn.execute("SELECT count(*) FROM cases").fetchone() == (4,)
+
+
+def test_header_oddities_are_read_alike_on_both_stores(tmp_path: Path, target: str) -> None:
+    # A team store's sync reads each file's header in the same code (its scratch file):
+    # empty trailing header cells and unknown columns (one of them named twice) are
+    # ignored with the same notes and every row applied; a header missing, or a column
+    # casecli reads named twice, refuses the export in one sentence, naming no one, and
+    # leaves the store as it was.
+    import json
+
+    folder = basic(tmp_path)
+    cases = (folder / "cases.csv").read_text().splitlines()
+    put(folder, "cases.csv", "\n".join(line + ",," for line in cases) + "\n")
+    events = (folder / "events.csv").read_text().splitlines()
+    head = "".join(f",x{i}" for i in range(300)) + ",Notes,Notes"
+    put(folder, "events.csv", "\n".join(
+        [events[0] + head, *(line + ",v" * 300 + ",a,b" for line in events[1:])]) + "\n")  # fmt: skip
+    run = ("--db", target, "--today", "2026-11-24")
+    result = casecli(*run, "--json", "sync", str(folder))
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert shown["rejects"] == [] and len(open_cases(target)) == 4
+    assert "cases.csv: 2 empty header cells were ignored." in shown["warnings"]
+    assert (
+        "events.csv: 302 columns are not in the contract and were ignored "
+        "('x0', 'x1', 'x2', 'x3', 'x4' and 297 more)."
+    ) in shown["warnings"]
+    before = snapshot_of(target)
+    headless = basic(tmp_path, "headless")
+    put(headless, "people.csv", "P1,004,child,Ana Smith,2016-09-07,2016-09-07,\n")
+    twice = basic(tmp_path, "twice")
+    lines = (twice / "cases.csv").read_text().splitlines()
+    put(twice, "cases.csv", "\n".join([lines[0] + ",name", *(x + ",x" for x in lines[1:])]) + "\n")
+    for bad, words in ((headless, "the first line does not look like a header"),
+                       (twice, "names column 'name' twice")):  # fmt: skip
+        result = casecli(*run, "--redact", "sync", str(bad))
+        refused(result.returncode, result.stderr, words)
+        assert "2016-09-07" not in result.stderr + result.stdout
+        assert "Ana" not in result.stderr + result.stdout
+        assert snapshot_of(target) == before
+
+
+@pytest.mark.parametrize("how", ["a path up", "a symlink out"])
+def test_a_profile_reaches_outside_the_export_on_neither_store(
+    tmp_path: Path, target: str, how: str
+) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text(CASES_HEADER + "\nS1,child_welfare,in_home,open,2026-01-01,,W1,"
+                      "Private,,,,,,\n")  # fmt: skip
+    folder = basic(tmp_path, manifest='profile = "evil"\n')
+    if how == "a symlink out":
+        (folder / "link.csv").symlink_to(secret)
+    (folder / "cases.csv").unlink()
+    put(
+        folder,
+        "evil.toml",
+        f'[files.cases]\nfile = "{"../secret.csv" if how == "a path up" else "link.csv"}"\n',
+    )
+    synced_store(tmp_path, target)
+    before = snapshot_of(target)
+    result = casecli("--db", target, "--today", "2026-11-24", "sync", str(folder))
+    refused(result.returncode, result.stderr, "outside the export folder")
+    assert "Private" not in result.stdout + result.stderr
+    assert snapshot_of(target) == before
 
 
 # --- 12. a profile that reaches outside the export ---------------------------------------------
