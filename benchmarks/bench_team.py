@@ -26,7 +26,8 @@ store's login keeps what it reads in its own cache folder, here
 each command reading what was kept; ``--after-write`` with it, the day after the warm: before
 each timed run the supervisor records a barrier on one of their unit's cases (on the same
 store: a team store is written all day), so each command reads what was kept less what that
-write changed. Medians go into
+write changed (``--after-write visit``: a caseworker visit to a child in care instead,
+which the visit measure counts, by the manager on a case of their office). Medians go into
 a table and ``benchmarks/out/team-N[-office-M]-STAMP.json``; each command's output on the
 two stores is compared (``PROBLEM:`` when they differ, but for the difference the README
 describes: a login is shown no figure of a scope it cannot read).
@@ -179,9 +180,12 @@ def main() -> None:
     )
     ap.add_argument(
         "--after-write",
-        action="store_true",
-        help="with --after-warm: before each run, the supervisor records a barrier on a case"
-        " of their unit (the day after the warm, when others write)",
+        nargs="?",
+        const="barrier",
+        choices=["barrier", "visit"],
+        help="with --after-warm: before each run, the supervisor records a barrier on a case of"
+        " their unit (visit: the manager a caseworker visit on one of the office), the day"
+        " after the warm, when others write",
     )
     args = ap.parse_args()
     if args.after_write and not args.after_warm:
@@ -219,18 +223,31 @@ def main() -> None:
 
     sup = str(who["supervisor"])
     with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as ro:
-        written = ro.execute(
-            "SELECT c.case_id FROM cases c JOIN staff s ON s.staff_id = c.worker_id"
-            " WHERE s.unit_id = ? AND c.status = 'open' ORDER BY c.case_id LIMIT 1",
-            (who["unit"],),
-        ).fetchone()[0]
+        if args.after_write == "visit":  # (the supervisor's unit may hold no child in care)
+            sup = str(who["manager"])
+            written, child = ro.execute(
+                "SELECT c.case_id, r.person_id FROM cases c"
+                " JOIN staff s ON s.staff_id = c.worker_id JOIN removals r ON r.case_id = c.case_id"
+                " WHERE s.office_id = ? AND c.status = 'open' AND r.discharged_on IS NULL"
+                " ORDER BY 1, 2 LIMIT 1",
+                (office,),
+            ).fetchone()
+        else:
+            written, child = ro.execute(
+                "SELECT c.case_id, NULL FROM cases c JOIN staff s ON s.staff_id = c.worker_id"
+                " WHERE s.unit_id = ? AND c.status = 'open' ORDER BY 1 LIMIT 1",
+                (who["unit"],),
+            ).fetchone()
+    write = (
+        ["record", written, "caseworker_visit", "--person", child, "--location", "home"]
+        if args.after_write == "visit"
+        else ["wait", written, "a bench's barrier"]
+    )
 
     def run(name: str, backend: str) -> Measured:
         user, rest = todo[name]
         if args.after_write:  # (not timed)
-            wrote = measure(
-                argv(backend, sup, ["wait", written, "a bench's barrier"]), env=env_base
-            )
+            wrote = measure(argv(backend, sup, write), env=env_base)
             if wrote.returncode:
                 print(
                     f"PROBLEM: the write before {name} exited {wrote.returncode}: {wrote.stderr[-300:]}"
@@ -269,7 +286,7 @@ def main() -> None:
     rows = []
     first = "SQLite warm" if args.after_warm else "SQLite cold"
     if args.after_write:
-        print(f"\n(each run after {sup}'s barrier on {written}: the day after the warm)")
+        print(f"\n(each run after {sup}'s {args.after_write} on {written}: the day after the warm)")
     print(f"\n{'command':<34}{first:>12}{'team store':>12}{'ratio':>8}{'RSS MB':>8}")
     for name in names:
         lite_s = statistics.median(m.wall_s for m in runs[(name, "sqlite")])
@@ -280,7 +297,13 @@ def main() -> None:
         print(f"{name:<34}{lite_s:>11.2f}s{team_s:>11.2f}s{team_s / lite_s:>8.2f}{rss:>8.0f}")
     OUT.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    kind = "-after-write" if args.after_write else "-after-warm" if args.after_warm else ""
+    kind = (
+        f"-after-{args.after_write}"
+        if args.after_write
+        else "-after-warm"
+        if args.after_warm
+        else ""
+    )
     out = OUT / f"team-{tag.removeprefix('cmd-')}{kind}-{stamp}.json"
     out.write_text(json.dumps({
         "cases": args.cases, "office_cases": args.office_cases, "who": who, "runs": args.runs,
