@@ -507,3 +507,120 @@ def test_a_workers_last_year_read_from_the_offices_counts_equals_their_own(
     conn.close()
     assert got == want
     assert any(line.previous_year is not None for card in got for line in card.lines)
+
+
+def _record(db: Path, who: str, case_id: str, kind: str, **kw: Any) -> None:
+    conn = store.connect(db)
+    try:
+        record.record_event(conn, scope.actor(conn, who), case_id, kind, today=TODAY,
+                            books=BOOKS, **kw)  # fmt: skip
+    finally:
+        conn.close()
+
+
+def test_the_families_said_to_read_no_recorded_event_count_the_same_whatever_is_recorded(
+    db: Path,
+) -> None:
+    # KeptCounts.read keeps the counts of a family outside measures.READS_RECORDED after an
+    # event is recorded: so no such family may move when any kind of event is recorded on
+    # any kind of case (a child's, with a result), in the periods the views ask for.
+    before = fresh(db)
+    conn = store.connect(db)
+    cases = (
+        conn.execute(
+            "SELECT c.case_id, c.worker_id, p.person_id FROM cases c JOIN people p"
+            " ON p.case_id = c.case_id AND p.role = 'child' WHERE c.status = 'open'"
+            " AND c.worker_id IS NOT NULL GROUP BY c.case_type ORDER BY 1"
+        ).fetchall()
+        + conn.execute(  # and children in care (the visit measure's)
+            "SELECT c.case_id, c.worker_id, r.person_id FROM cases c JOIN removals r"
+            " ON r.case_id = c.case_id WHERE c.status = 'open' AND c.worker_id IS NOT NULL"
+            " AND r.discharged_on IS NULL ORDER BY 1, 3 LIMIT 3"
+        ).fetchall()
+    )
+    conn.close()
+    assert len(cases) >= 5  # (one of each case type)
+    for kind in record.known_kinds(BOOKS):
+        for case_id, worker, child in cases:
+            for on in ("2026-06-10", "2026-11-10"):
+                _record(db, worker, case_id, kind, person_id=child, on=on,
+                        location="home", result="substantiated")  # fmt: skip
+    after = fresh(db)
+    moved = {measures.get(k[3]).family for k in before if before[k] != after[k]}
+    assert moved <= measures.READS_RECORDED, moved
+    assert measures.get("monthly_visits").family in moved  # (the events took effect)
+
+
+def test_a_finding_on_one_case_moves_another_workers_count_and_is_counted_whole(
+    db: Path, tmp_path: Path, filled: list[tuple[str, str]]
+) -> None:
+    # Maltreatment in care follows the child: a substantiated finding recorded on S0004's
+    # case, about a child in care in C0000004 (S0028's), is S0028's to count. Counting the
+    # recording worker again alone would miss it; the family is counted whole.
+    conn = store.connect(db)
+    child = _rows(conn, "people.csv", "person_id = 'P0000032' AND case_id = 'C0000004'")[0]
+    conn.close()
+    child["case_id"] = "C0000002"  # the same child, in S0004's investigation too
+    _synced(db, _delta(tmp_path, "d1", {"people.csv": [child]}, "2026-11-24T23:00:00"))
+    kept_now(db)
+    _record(db, "S0004", "C0000002", "finding", person_id="P0000032", on="2026-11-10",
+            result="substantiated")  # fmt: skip
+    filled.clear()
+    got = kept_now(db)
+    assert got == fresh(db)
+    assert ("maltreatment_in_care", SCOPES[0][0]) in filled  # counted whole
+    key = (SCOPES[0][0], tuple(SCOPES[0][1]), tuple(plans(TODAY)[2]), "maltreatment_in_care")
+    assert got[key][0]["S0028"].numerator == 1
+
+
+def test_a_visit_on_an_unassigned_case_counts_the_unassigned_whole(db: Path) -> None:
+    # Every case counts (scope: all); a face-to-face contact recorded on an unassigned
+    # investigation moves the unassigned row (no worker's): counted whole, as a store with
+    # nothing kept counts it.
+    where, params = measures.scope_clause("all", None)
+    periods_ = plans(TODAY)[0]
+
+    def timely(keep: Any) -> Any:
+        conn = store.connect(db)
+        calc = measures.Calculator(conn, TODAY, OPTIONS, keep=keep)
+        try:
+            return calc.by_worker_over("timely_response", where, params, periods_)
+        finally:
+            conn.close()
+
+    def kept_timely() -> Any:
+        conn = store.connect(db)
+        keep = kept_counts.KeptCounts(conn, TODAY)
+        try:
+            return measures.Calculator(conn, TODAY, OPTIONS, keep=keep).by_worker_over(
+                "timely_response", where, params, periods_
+            )
+        finally:
+            keep.close()
+            conn.close()
+
+    first = kept_timely()
+    _record(db, "S0001", "C0000582", "face_to_face_contact", on="2026-11-23T20:00", person_id="all")
+    after = kept_timely()
+    assert after == timely(None) and after != first
+
+
+def test_counts_kept_in_a_store_restored_from_a_backup_are_not_brought_forward(
+    db: Path, tmp_path: Path
+) -> None:
+    # Kept; a visit that counts (P0001360, in care in C0000370, not yet visited in
+    # November); kept again. The store restored from its backup, then another visit
+    # written (the same ids, another case and another time: the audit entry's time is the
+    # marks' lineage): the kept marks are not this store's history, so nothing is brought
+    # forward from them, and the first visit is not counted.
+    backup = tmp_path / "backup.db"
+    kept_now(db)
+    backup.write_bytes(db.read_bytes())
+    before = fresh(db)
+    _record(db, "S0003", "C0000370", "caseworker_visit", person_id="P0001360", on=TODAY,
+            location="home")  # fmt: skip
+    assert kept_now(db) != before
+    db.write_bytes(backup.read_bytes())
+    _record(db, "S0023", "C0000995", "caseworker_visit", person_id="P0003581",
+            on="2026-11-12", location="home", now="2026-11-24T12:00:00")  # fmt: skip
+    assert kept_now(db) == fresh(db) == before

@@ -432,7 +432,10 @@ def test_each_change_says_which_table_it_was_to(t: pgserver.Team) -> None:
         rows = raw.execute("SELECT case_id, source FROM casecli_changes ORDER BY seq").fetchall()
     assert rows == [(MINE, "barriers"), (MINE, "recorded_events"), (THEIRS, None)]
     with t.staff(SUPERVISOR) as raw:
-        changed = kept._changed_since(PostgresConnection(raw), (0,) * len(kept.MARKS))
+        conn = PostgresConnection(raw)
+        changed = kept._changed_since(conn, (0,) * len(kept.MARKS), tables=True)
+        plain = kept._changed_since(conn, (0,) * len(kept.MARKS))
+    assert plain[2:] == [{}] * (len(kept.MARKS) - 2)  # (what kept marks of 0 compare with)
     by_table = dict(zip(kept.MARKS, changed, strict=True))
     assert set(by_table["audit_log"]) == {MINE, THEIRS}  # every change
     assert set(by_table["recorded_events"]) == {MINE, THEIRS}
@@ -472,3 +475,17 @@ def test_a_case_a_sync_moves_out_of_a_unit_leaves_its_kept_views(
     assert THEIRS not in {c for g in waits_after for c in g["case_ids"]}
     assert after == afresh(t, SUPERVISOR, monkeypatch, "unit")
     assert waits_after == afresh(t, SUPERVISOR, monkeypatch, "bottlenecks")
+
+
+def test_a_change_is_evaluated_once_not_at_every_view_after_it(
+    t: pgserver.Team, evaluated: list[int]
+) -> None:
+    # A worker's barrier: the supervisor's next unit view evaluates that case and keeps it;
+    # the views after it evaluate nothing (a local table's kept mark is 0 on a team store:
+    # a change filed under its table looked newer than every kept row, every time).
+    run(t, SUPERVISOR, "unit")
+    run(t, WORKER, "wait", MINE, "a bed")
+    evaluated.clear()
+    for _ in range(3):
+        run(t, SUPERVISOR, "unit")
+    assert evaluated == [1]

@@ -639,13 +639,17 @@ def _open_once(folder: Path) -> sqlite3.Connection | None:
         return None
 
 
-def _changed_since(conn: sqlite3.Connection, low: tuple[int, ...]) -> list[dict[str, int]]:
+def _changed_since(
+    conn: sqlite3.Connection, low: tuple[int, ...], tables: bool = False
+) -> list[dict[str, int]]:
     """Per mark (MARKS' order), the cases written after ``low`` and the latest id that
     wrote each; the key '*' holds the latest that touched every case.
 
     On a team store (whose local tables' marks are 0: :func:`marks`) the changes in commit
-    order stand for the audit log, and each local table's are those of its writes (a
-    change noted before their table was, revision 5, is each table's)."""
+    order stand for the audit log; with ``tables``, each local table's are those of its
+    writes too (a change noted before their table was, revision 5, is each table's), as
+    ids no kept mark of a local table can be compared with (they are 0): for a caller
+    that asks which tables were written, not whether a kept mark is behind."""
     queries = [
         "SELECT case_id, max(sync_id) FROM sync_cases WHERE sync_id > ? GROUP BY case_id",
         "SELECT CASE WHEN json_valid(detail) THEN coalesce(json_extract(detail, '$.case_id'),"
@@ -663,15 +667,15 @@ def _changed_since(conn: sqlite3.Connection, low: tuple[int, ...]) -> list[dict[
         out.append(found)
     if on_team(conn):
         out += [{} for _ in MARKS[1:]]
-        tables = [t for t, _ in LOCAL]
+        names = [t for t, _ in LOCAL]
         for case_id, source, last in conn.execute(
             "SELECT case_id, source, max(seq) FROM casecli_changes WHERE seq > ? GROUP BY 1, 2",
             (low[1],),
         ):
             into = [1]
-            if source in tables:
-                into.append(2 + tables.index(source))
-            elif source is None:  # (noted by revision 5: of any table)
+            if tables and source in names:
+                into.append(2 + names.index(source))
+            elif tables and source is None:  # (noted by revision 5: of any table)
                 into += range(2, len(MARKS))
             for j in into:
                 out[j][str(case_id)] = max(out[j].get(str(case_id), 0), int(last))

@@ -86,6 +86,7 @@ class KeptCounts(_Beside):
         # the marks before the counts; their lineage tells a restored store apart
         self.now, self.marks = marks_now(conn)
         self._since: dict[str, frozenset[str] | None] = {}  # per kept marks, read once
+        self._workers: dict[frozenset[str], list[str] | None] = {}
 
     def read(
         self, family: Any, where: str, params: tuple[Any, ...],
@@ -94,15 +95,16 @@ class KeptCounts(_Beside):
         """The counts kept for each (key, period) of ``wanted``: one ``family`` over the
         cases ``where`` selects. Those kept as of the marks now; those kept before local
         writes that recorded no event (no count reads another local table: a barrier, a
-        note, goal progress leave every count as it was); and, of a per-case family
-        (``measures.PER_CASE``), those kept before events were recorded on a few cases,
-        with the workers of those cases counted again alone and put in place of theirs
-        (every count belongs to one case, and is its worker's). What is brought forward
+        note, goal progress leave every count as it was), or that recorded events a family
+        does not read (``measures.READS_RECORDED``: permanency and re-entry read none);
+        and, of a per-case family (``measures.PER_CASE``), those kept before events were
+        recorded on a few cases, with the workers of those cases counted again alone and
+        put in place of theirs (every count belongs to one case, and is its worker's). What is brought forward
         is kept again as of now. A team store is written all day: before this, any write
         in an office made its manager's next score count the office again (9 s at 60,000
         cases). Anything else (a sync since, events recorded on an unassigned case or on
-        more than :data:`MOST_CASES`, a cross-case family after an event, a store
-        restored from a backup) is not returned: the caller counts it whole."""
+        more than :data:`MOST_CASES`, an event read by a family that follows a child across
+        cases, a store restored from a backup) is not returned: the caller counts it whole."""
         if self.side is None or not wanted:
             return {}
         try:
@@ -128,9 +130,11 @@ class KeptCounts(_Beside):
                 continue
             if marks == self.marks:
                 out[period] = counts
-            elif (cases := self._recorded_since(marks)) is not None and (
-                not cases or family in _per_case()
-            ):
+                continue
+            cases = self._recorded_since(marks)
+            if cases is not None and (not cases or family not in _families("READS_RECORDED")):
+                again.setdefault(frozenset(), []).append((key, marks, period, counts))
+            elif cases is not None and family in _families("PER_CASE"):
                 again.setdefault(cases, []).append((key, marks, period, counts))
         brought: list[tuple[str, str, Counted]] = []
         for cases, items in again.items():
@@ -172,15 +176,23 @@ class KeptCounts(_Beside):
             with contextlib.suppress(ValueError, TypeError):
                 seen = tuple(json.loads(text))
                 if kept._still_true(self.conn, seen, self.now) and seen[0] == self.now[0]:
-                    recorded = kept._changed_since(self.conn, tuple(seen[:-1]))[RECORDED]
+                    recorded = kept._changed_since(self.conn, tuple(seen[:-1]), tables=True)[
+                        RECORDED
+                    ]
                     if "*" not in recorded and len(recorded) <= MOST_CASES:
                         found = frozenset(recorded)
             self._since[text] = found
         return self._since[text]
 
     def _workers_of(self, cases: frozenset[str]) -> list[str] | None:
-        """The workers of ``cases``, in order; None when one of them has none (its counts
-        are no one's: counted whole) or there are more than 500."""
+        """The workers of ``cases``, in order, read once per set; None when one of them has
+        none (its counts are no one's: counted whole), none is found (a sync since hid the
+        cases: counted whole) or there are more than 500."""
+        if cases not in self._workers:
+            self._workers[cases] = self._read_workers(cases)
+        return self._workers[cases]
+
+    def _read_workers(self, cases: frozenset[str]) -> list[str] | None:
         found: set[Any] = set()
         ids = sorted(cases)
         for i in range(0, len(ids), 500):
@@ -192,7 +204,7 @@ class KeptCounts(_Beside):
                     part,
                 )
             )
-        if None in found or len(found) > 500:
+        if None in found or not found or len(found) > 500:
             return None
         return sorted(map(str, found))
 
@@ -216,10 +228,12 @@ class KeptCounts(_Beside):
         self._write(work)
 
 
-def _per_case() -> frozenset[Any]:
+def _families(which: str) -> frozenset[Any]:
+    """``measures.PER_CASE`` or ``measures.READS_RECORDED`` (imported when first asked)."""
     from casecli.core.measures import measures
 
-    return measures.PER_CASE
+    found: frozenset[Any] = getattr(measures, which)
+    return found
 
 
 def _put_in_place(counts: Counted, workers: list[str], new: dict[str, Rows], i: int) -> None:

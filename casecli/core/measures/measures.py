@@ -173,6 +173,14 @@ PER_CASE = frozenset(
     (cs.support_orders, cs.collections, cs.paternity_establishment, cw.visits,
      cw.timely_response, cw.investigations)
 )  # fmt: skip
+# The families whose statements read the events recorded in casecli (``recorded_events``,
+# the one local table any count reads): visits and contacts done (``done_events``) and
+# substantiated findings (``_FINDINGS``). The others count the same whatever is recorded, so
+# their kept counts outlive a recorded event (``kept_counts.KeptCounts.read``);
+# tests/test_kept_counts.py records every kind of event and checks that they do not move.
+READS_RECORDED = frozenset(
+    (cw.visits, cw.timely_response, cw.maltreatment_in_care, cw.recurrence)
+)  # fmt: skip
 # The singular of the count labels above that can be 1 (Measure.counts are plural):
 # "visited: 1 of 1 child-month in care", "1 placement move in 1 day in care".
 COUNT_ONE = {
