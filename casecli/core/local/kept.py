@@ -659,7 +659,7 @@ def _changed_since(
     if on_team(conn):
         del queries[1:]
     out: list[dict[str, int]] = []
-    for sql, mark in zip(queries, low, strict=False):
+    for sql, mark in zip(queries, low[: len(queries)], strict=True):
         found: dict[str, int] = {}
         for case_id, last in conn.execute(sql, (mark,)):
             if last is not None:
@@ -680,6 +680,23 @@ def _changed_since(
             for j in into:
                 out[j][str(case_id)] = max(out[j].get(str(case_id), 0), int(last))
     return out
+
+
+def written_since(
+    conn: sqlite3.Connection, text: str, now: tuple[int, ...], tables: bool = False
+) -> list[dict[str, int]] | None:
+    """What local writes changed since the marks ``text`` (:func:`marks_now`'s text, kept
+    with something), as :func:`_changed_since` gives it; None when what was kept cannot be
+    brought forward to ``now`` (the marks as they are now) by those writes alone: marks not
+    as casecli wrote them, not this store's history (a store restored from a backup), or
+    a sync since (it may move a case into or out of a place, close it, change anything)."""
+    try:
+        seen = tuple(json.loads(text))
+    except (ValueError, TypeError):
+        return None
+    if not _still_true(conn, seen, now) or seen[0] != now[0]:
+        return None
+    return _changed_since(conn, tuple(seen[:-1]), tables)
 
 
 def briefs(

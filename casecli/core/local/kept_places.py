@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import pickle
 import sqlite3
@@ -20,14 +19,13 @@ from typing import Any
 
 from casecli.core.engine.barriers import Barrier
 from casecli.core.local.kept import (
-    _changed_since,
     _listed,
     _oldest,
     _open_for,
-    _still_true,
     bulk,
     marks_now,
     stamp,
+    written_since,
 )
 
 VIEWS = "views_v1"  # whole views (an office's), kept while nothing at all changes
@@ -120,7 +118,65 @@ class _Beside:
             self.side = None
 
 
-class KeptView(_Beside):
+class _Kept(_Beside):
+    """One value per place (``what``), day and ``stamp``, kept pickled in ``table`` beside
+    the store with the marks it was true of (``marks``, read when this is made: before the
+    caller reads anything; ``now``, the same as ints). Read back only from a file no one
+    else may write, and only as the plain records :class:`_Unpickler` makes."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, table: str, what: str, today: date, stamp: str
+    ) -> None:
+        self.table, self.what, self.day, self.stamp = table, what, today.isoformat(), stamp
+        super().__init__(
+            conn,
+            f"CREATE TABLE IF NOT EXISTS {table} (what TEXT NOT NULL, made_on TEXT NOT NULL,"
+            " stamp TEXT NOT NULL, marks TEXT NOT NULL, value BLOB NOT NULL,"
+            " PRIMARY KEY (what, made_on, stamp)) WITHOUT ROWID",
+            trusted_only=True,
+        )
+        self.now, self.marks = marks_now(conn)
+
+    def _row(self) -> tuple[str, Any] | None:
+        """The marks and the value kept for this place, day and stamp; None when there is
+        none, or it does not read."""
+        if self.side is None:
+            return None
+        try:
+            row = self.side.execute(
+                f"SELECT marks, value FROM {self.table} WHERE what = ? AND made_on = ?"
+                " AND stamp = ?",
+                (self.what, self.day, self.stamp),
+            ).fetchone()
+            if row is None or not isinstance(row[0], str) or not isinstance(row[1], bytes):
+                return None
+            with bulk():
+                return row[0], _Unpickler(io.BytesIO(row[1])).load()
+        except Exception:  # noqa: BLE001  (whatever the cell holds: made again)
+            return None
+
+    def _put(self, value: Any) -> None:
+        """Keep ``value`` as of :attr:`marks`, in place of what this place, day and stamp
+        held (made before a write); rows of days before the oldest kept go."""
+        if self.side is None:
+            return
+        try:
+            blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return
+
+        def work(side: sqlite3.Connection) -> None:
+            oldest = _oldest(date.fromisoformat(self.day))
+            side.execute(f"DELETE FROM {self.table} WHERE made_on < ?", (oldest,))
+            side.execute(
+                f"INSERT OR REPLACE INTO {self.table} VALUES (?, ?, ?, ?, ?)",
+                (self.what, self.day, self.stamp, self.marks, blob),
+            )
+
+        self._write(work)
+
+
+class KeptView(_Kept):
     """One whole view (``what``: which, e.g. an office's, with the redact setting), kept
     beside the store for the views of the same day while nothing at all has changed: the
     same ``today``, store, code and settings (the stamp), and the very same latest sync,
@@ -134,35 +190,15 @@ class KeptView(_Beside):
         self, conn: sqlite3.Connection, what: str, today: date, books: Any, coef: Any,
         redact: bool,
     ) -> None:  # fmt: skip
-        self.what, self.day = what, today.isoformat()
-        super().__init__(
-            conn,
-            f"CREATE TABLE IF NOT EXISTS {VIEWS} (what TEXT NOT NULL, made_on TEXT NOT NULL,"
-            " stamp TEXT NOT NULL, marks TEXT NOT NULL, value BLOB NOT NULL,"
-            " PRIMARY KEY (what, made_on, stamp)) WITHOUT ROWID",
-            trusted_only=True,
-        )
-        self.stamp = stamp(conn, books, coef, redact)  # one kept per setting, each day
-        self.marks = marks_now(conn)[1]
+        # one kept per setting, each day
+        super().__init__(conn, VIEWS, what, today, stamp(conn, books, coef, redact))
 
     def get(self) -> Any | None:
-        if self.side is None:
-            return None
-        try:
-            row = self.side.execute(
-                f"SELECT value FROM {VIEWS} WHERE what = ? AND made_on = ? AND stamp = ?"
-                " AND marks = ?",
-                (self.what, self.day, self.stamp, self.marks),
-            ).fetchone()
-            if row is None or not isinstance(row[0], bytes):
-                return None
-            with bulk():
-                return _Unpickler(io.BytesIO(row[0])).load()
-        except Exception:  # noqa: BLE001  (whatever the cell holds: made again)
-            return None
+        found = self._row()
+        return found[1] if found is not None and found[0] == self.marks else None
 
     def put(self, view: Any) -> None:
-        _put_pickled(self, VIEWS, (self.what, self.day, self.stamp, self.marks), view)
+        self._put(view)
 
     def through(self, make: Callable[[], Any], valid: Callable[[Any], bool]) -> Any:
         """The kept view when it is one ``valid`` accepts, else ``make()``'s, kept; then
@@ -178,7 +214,7 @@ class KeptView(_Beside):
             self.close()
 
 
-class KeptWaits(_Beside):
+class KeptWaits(_Kept):
     """What the open assigned cases of a unit or an office wait on (``bottlenecks``),
     kept per case for the views of the same day (``what``: which place).
 
@@ -197,16 +233,7 @@ class KeptWaits(_Beside):
     a wait's age is a day's), not on playbooks, urgency settings or --redact."""
 
     def __init__(self, conn: sqlite3.Connection, what: str, today: date) -> None:
-        self.what, self.day = what, today.isoformat()
-        super().__init__(
-            conn,
-            f"CREATE TABLE IF NOT EXISTS {WAITS} (what TEXT NOT NULL, made_on TEXT NOT NULL,"
-            " stamp TEXT NOT NULL, marks TEXT NOT NULL, value BLOB NOT NULL,"
-            " PRIMARY KEY (what, made_on, stamp)) WITHOUT ROWID",
-            trusted_only=True,
-        )
-        self.stamp = stamp(conn, None, None, False)
-        self.now, self.marks = marks_now(conn)  # before anything is read
+        super().__init__(conn, WAITS, what, today, stamp(conn, None, None, False))
 
     def waits(self, conn: sqlite3.Connection, read: Callable[[list[str] | None], Waits]) -> Waits:
         """Per case, what it waits on (cases waiting on nothing left out): as kept, with
@@ -235,58 +262,19 @@ class KeptWaits(_Beside):
     def _written(self, conn: sqlite3.Connection, text: str) -> set[str] | None:
         """The cases local writes named since the marks ``text`` (kept with the waits);
         None when the waits must be read whole (see the class)."""
-        try:
-            seen = tuple(json.loads(text))
-        except (ValueError, TypeError):
+        changed = written_since(conn, text, self.now)
+        if changed is None or any("*" in found for found in changed):
             return None
-        if not _still_true(conn, seen, self.now) or seen[0] != self.now[0]:
-            return None  # not this store's history, or a sync since
-        out: set[str] = set()
-        for found in _changed_since(conn, tuple(seen[:-1])):
-            if "*" in found:
-                return None
-            out.update(found)
+        out = {case_id for found in changed for case_id in found}
         return out if len(out) <= PATCH_MOST else None
 
     def _get(self) -> tuple[str, Waits] | None:
-        if self.side is None:
+        found = self._row()
+        if found is None:
             return None
-        try:
-            row = self.side.execute(
-                f"SELECT marks, value FROM {WAITS} WHERE what = ? AND made_on = ? AND stamp = ?",
-                (self.what, self.day, self.stamp),
-            ).fetchone()
-            if row is None or not isinstance(row[0], str) or not isinstance(row[1], bytes):
-                return None
-            with bulk():
-                waits = _Unpickler(io.BytesIO(row[1])).load()
-        except Exception:  # noqa: BLE001  (whatever the cell holds: read whole again)
-            return None
+        marks, waits = found
         ok = isinstance(waits, dict) and all(
             isinstance(c, str) and isinstance(bs, list) and all(isinstance(b, Barrier) for b in bs)
             for c, bs in waits.items()
         )
-        return (row[0], waits) if ok else None
-
-    def _put(self, waits: Waits) -> None:
-        _put_pickled(self, WAITS, (self.what, self.day, self.stamp, self.marks), waits)
-
-
-def _put_pickled(beside: _Beside, table: str, key: tuple[str, str, str, str], obj: Any) -> None:
-    """Keep ``obj`` pickled in ``table``'s row of ``key`` (what, day, stamp, marks), in place
-    of the same what, day and stamp kept before a write; rows of days before the oldest
-    kept go."""
-    if beside.side is None:
-        return
-    try:
-        value = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, TypeError, AttributeError):
-        return
-
-    def work(side: sqlite3.Connection) -> None:
-        side.execute(
-            f"DELETE FROM {table} WHERE made_on < ?", (_oldest(date.fromisoformat(key[1])),)
-        )
-        side.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?)", (*key, value))
-
-    beside._write(work)
+        return (marks, waits) if ok else None

@@ -132,9 +132,9 @@ class KeptCounts(_Beside):
                 out[period] = counts
                 continue
             cases = self._recorded_since(marks)
-            if cases is not None and (not cases or family not in _families("READS_RECORDED")):
+            if cases is not None and (not cases or family not in _measures().READS_RECORDED):
                 again.setdefault(frozenset(), []).append((key, marks, period, counts))
-            elif cases is not None and family in _families("PER_CASE"):
+            elif cases is not None and family in _measures().PER_CASE:
                 again.setdefault(cases, []).append((key, marks, period, counts))
         brought: list[tuple[str, str, Counted]] = []
         for cases, items in again.items():
@@ -172,15 +172,12 @@ class KeptCounts(_Beside):
         sync since, marks not this store's history, an event of no case or on more than
         :data:`MOST_CASES` cases."""
         if text not in self._since:
-            found = None
-            with contextlib.suppress(ValueError, TypeError):
-                seen = tuple(json.loads(text))
-                if kept._still_true(self.conn, seen, self.now) and seen[0] == self.now[0]:
-                    recorded = kept._changed_since(self.conn, tuple(seen[:-1]), tables=True)[
-                        RECORDED
-                    ]
-                    if "*" not in recorded and len(recorded) <= MOST_CASES:
-                        found = frozenset(recorded)
+            found: frozenset[str] | None = None
+            changed = kept.written_since(self.conn, text, self.now, tables=True)
+            if changed is not None:
+                recorded = changed[RECORDED]
+                if "*" not in recorded and len(recorded) <= MOST_CASES:
+                    found = frozenset(recorded)
             self._since[text] = found
         return self._since[text]
 
@@ -228,12 +225,12 @@ class KeptCounts(_Beside):
         self._write(work)
 
 
-def _families(which: str) -> frozenset[Any]:
-    """``measures.PER_CASE`` or ``measures.READS_RECORDED`` (imported when first asked)."""
+def _measures() -> Any:
+    """``casecli.core.measures.measures`` (imported when first asked, as :func:`_groups`
+    does)."""
     from casecli.core.measures import measures
 
-    found: frozenset[Any] = getattr(measures, which)
-    return found
+    return measures
 
 
 def _put_in_place(counts: Counted, workers: list[str], new: dict[str, Rows], i: int) -> None:
