@@ -489,3 +489,47 @@ def test_a_change_is_evaluated_once_not_at_every_view_after_it(
     for _ in range(3):
         run(t, SUPERVISOR, "unit")
     assert evaluated == [1]
+
+
+def test_the_managers_office_view_is_brought_forward_over_a_workers_writes(
+    t: pgserver.Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The manager's office view is kept whole; after a worker's barrier and then a visit
+    # (changes seen in casecli_changes under the manager's policies) only U001, the unit
+    # holding the case, is read again (unit._office_patched), and the view equals one
+    # worked out afresh: the barrier in the office's bottlenecks, the visit in U001's and
+    # the office's monthly visits.
+    from casecli.core.views import unit
+
+    whole: list[int] = []
+    parts: list[int] = []
+    real_whole, real_parts = unit._office_view, unit._views_of
+    monkeypatch.setattr(
+        unit, "_office_view", lambda *a, **kw: whole.append(1) or real_whole(*a, **kw)
+    )
+    monkeypatch.setattr(
+        unit, "_views_of", lambda *a, **kw: parts.append(len(a[1])) or real_parts(*a, **kw)
+    )
+    before = run(t, MANAGER, "unit")
+    assert run(t, MANAGER, "unit") == before and whole == [1] and parts == []
+    run(t, WORKER, "wait", MINE, "a bed", "--service", "substance_treatment")
+    barrier = run(t, MANAGER, "unit")
+    assert whole == [1] and parts == [165]  # U001's open assigned cases (its 2 unassigned as kept)
+    run(t, WORKER, "record", "C0000370", "caseworker_visit", "--person", "P0001360",
+        "--location", "home", "--on", TODAY)  # fmt: skip
+    visited = run(t, MANAGER, "unit")
+    assert whole == [1] and parts == [165, 165]
+
+    def treatment(view: Any) -> list[str]:
+        return next(
+            g["case_ids"] for g in view["bottlenecks"] if g["what"] == "substance treatment"
+        )
+
+    def visits(view: Any, unit_id: str) -> Any:
+        return next(u["key_measure"] for u in view["units"] if u["unit_id"] == unit_id)
+
+    assert MINE not in treatment(before) and MINE in treatment(barrier)
+    assert visits(visited, "U001") != visits(barrier, "U001")
+    assert visits(visited, "U002") == visits(barrier, "U002")
+    assert visited["key_measures"] != barrier["key_measures"]
+    assert visited == afresh(t, MANAGER, monkeypatch, "unit")

@@ -1,8 +1,9 @@
-"""Whole views kept beside the store, in the file of :mod:`casecli.core.local.kept`: a
-unit's or an office's view read back whole while nothing has changed (:class:`KeptView`),
-and what an office's cases wait on, kept per case so that a write names the only cases
-read again (:class:`KeptWaits`). Both are best effort, as the briefs are: with no cache
-folder, or one another user could write, nothing is kept or read.
+"""Whole views kept beside the store, in the file of :mod:`casecli.core.local.kept`: an
+office's view read back whole while nothing has changed and brought forward over local
+writes (:class:`KeptView`), and what an office's cases wait on, kept per case so that a
+write names the only cases read again (:class:`KeptWaits`). Both are best effort, as the
+briefs are: with no cache folder, or one another user could write, nothing is kept or
+read.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from casecli.core.engine.barriers import Barrier
 from casecli.core.local.kept import (
+    MARKS,
     _listed,
     _oldest,
     _open_for,
@@ -28,10 +30,12 @@ from casecli.core.local.kept import (
     written_since,
 )
 
+RECORDED = MARKS.index("recorded_events")
 VIEWS = "views_v1"  # whole views (an office's), kept while nothing at all changes
 WAITS = "waits_v1"  # an office's or a unit's waits, per case
-# More cases written since the waits were kept than this: they are read again whole (an
-# office's 60,000 cases' waits are read in about the time of 5,000 cases' by their ids)
+# More cases written since a value was kept than this (for an office's view, more cases
+# to read again: the units holding them): it is made again whole (an office's 60,000
+# cases' waits are read in about the time of 5,000 cases' by their ids)
 PATCH_MOST = 5_000
 Waits = dict[str, list[Barrier]]
 
@@ -155,6 +159,23 @@ class _Kept(_Beside):
         except Exception:  # noqa: BLE001  (whatever the cell holds: made again)
             return None
 
+    def _written(self, conn: sqlite3.Connection, text: str) -> set[str] | None:
+        """The cases local writes named since the marks ``text`` (kept with the value);
+        None when the value must be made again whole: a sync since, a write that names
+        no case (the audit log's '*'), marks that are not this store's history (a
+        restored store), more than :data:`PATCH_MOST` cases written."""
+        found = self._changes(conn, text)
+        return None if found is None else found[0]
+
+    def _changes(self, conn: sqlite3.Connection, text: str) -> tuple[set[str], bool] | None:
+        """:meth:`_written`, and whether any of those writes recorded an event (the only
+        local writes a measure counts: ``measures.READS_RECORDED``)."""
+        changed = written_since(conn, text, self.now, tables=True)
+        if changed is None or any("*" in found for found in changed):
+            return None
+        out = {case_id for found in changed for case_id in found}
+        return (out, bool(changed[RECORDED])) if len(out) <= PATCH_MOST else None
+
     def _put(self, value: Any) -> None:
         """Keep ``value`` as of :attr:`marks`, in place of what this place, day and stamp
         held (made before a write); rows of days before the oldest kept go."""
@@ -178,13 +199,25 @@ class _Kept(_Beside):
 
 class KeptView(_Kept):
     """One whole view (``what``: which, e.g. an office's, with the redact setting), kept
-    beside the store for the views of the same day while nothing at all has changed: the
-    same ``today``, store, code and settings (the stamp), and the very same latest sync,
-    audit entry and local rows (``marks``, read when this is made: before the view reads
-    anything). Any sync or local write anywhere makes it again, as the measure counts.
-    A large office's view reads and adds up tens of thousands of kept briefs (1.7 s for
-    60,000); read back whole it takes a few hundredths. Best effort: with no cache folder,
-    or one another user could write, nothing is kept or read."""
+    beside the store for the views of the same day with what it was made of (its
+    ``parts``: per case, which part of the view holds it and what the view shows of it),
+    and read back:
+
+    - whole while nothing at all has changed: the same ``today``, store, code and
+      settings (the stamp), and the very same latest sync, audit entry and local rows
+      (``marks``, read when this is made: before the view reads anything). A large
+      office's view reads and adds up tens of thousands of kept briefs (1.7 s for
+      60,000); read back whole it takes a few hundredths.
+    - brought forward after local writes alone (no sync since: a barrier, a visit, a
+      note, goal progress), by the caller's ``patch`` given the cases those writes name
+      (:meth:`_Kept._written`, as :class:`KeptWaits`): a team store is written all day,
+      and made again whole after each write an office of 60,000 cases took 1.7-2.1 s
+      (the TUI's first office screen, 2.1 s against 1.5 s).
+    - made again whole otherwise: after a sync, a write naming no case (a goal set), in a
+      restored store, more than :data:`PATCH_MOST` cases written.
+
+    Best effort: with no cache folder, or one another user could write, nothing is kept
+    or read."""
 
     def __init__(
         self, conn: sqlite3.Connection, what: str, today: date, books: Any, coef: Any,
@@ -193,22 +226,41 @@ class KeptView(_Kept):
         # one kept per setting, each day
         super().__init__(conn, VIEWS, what, today, stamp(conn, books, coef, redact))
 
-    def get(self) -> Any | None:
+    def get(self) -> tuple[str, Any, dict[str, Any]] | None:
+        """The marks, the view and its parts kept for this place, day and stamp."""
         found = self._row()
-        return found[1] if found is not None and found[0] == self.marks else None
+        if found is None or not isinstance(found[1], tuple) or len(found[1]) != 2:
+            return None
+        view, parts = found[1]
+        return (found[0], view, parts) if isinstance(parts, dict) else None
 
-    def put(self, view: Any) -> None:
-        self._put(view)
+    def put(self, view: Any, parts: dict[str, Any]) -> None:
+        self._put((view, parts))
 
-    def through(self, make: Callable[[], Any], valid: Callable[[Any], bool]) -> Any:
-        """The kept view when it is one ``valid`` accepts, else ``make()``'s, kept; then
-        the file is closed."""
+    def through(
+        self,
+        conn: sqlite3.Connection,
+        make: Callable[[], tuple[Any, dict[str, Any]]],
+        patch: Callable[[Any, dict[str, Any], set[str], bool], tuple[Any, dict[str, Any]] | None],
+        valid: Callable[[Any], bool],
+    ) -> Any:
+        """The kept view when it is one ``valid`` accepts and nothing changed since; else
+        ``patch(view, parts, cases written since, whether an event was recorded)``'s when
+        local writes alone changed the store and it answers (None: it cannot), else
+        ``make()``'s; kept, and the file is closed."""
         try:
             found = self.get()
-            if found is not None and valid(found):
-                return found
-            view = make()
-            self.put(view)
+            if found is not None and valid(found[1]):
+                marks, view, parts = found
+                if marks == self.marks:
+                    return view
+                changes = self._changes(conn, marks)
+                made = patch(view, parts, *changes) if changes is not None else None
+                if made is not None:
+                    self.put(*made)
+                    return made[0]
+            view, parts = make()
+            self.put(view, parts)
             return view
         finally:
             self.close()
@@ -258,15 +310,6 @@ class KeptWaits(_Kept):
             return waits
         finally:
             self.close()
-
-    def _written(self, conn: sqlite3.Connection, text: str) -> set[str] | None:
-        """The cases local writes named since the marks ``text`` (kept with the waits);
-        None when the waits must be read whole (see the class)."""
-        changed = written_since(conn, text, self.now)
-        if changed is None or any("*" in found for found in changed):
-            return None
-        out = {case_id for found in changed for case_id in found}
-        return out if len(out) <= PATCH_MOST else None
 
     def _get(self) -> tuple[str, Waits] | None:
         found = self._row()

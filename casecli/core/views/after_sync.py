@@ -123,7 +123,7 @@ def refresh_views(
             redact = stamps[stamp]
             keep = kept_places.KeptView(conn, what, when, books, coef, redact)  # (its marks first)
             try:
-                keep.put(unit._office_view(conn, place, unit._office_name(conn, place), today=when,
+                keep.put(*unit._office_view(conn, place, unit._office_name(conn, place), today=when,
                                       books=books, coef=coef, redact=redact))  # fmt: skip
             finally:
                 keep.close()

@@ -103,14 +103,40 @@ def waiting(case_views: Iterable[HasBarriers]) -> list[WaitGroup]:
                 oldest[key] = b
         for key, b in oldest.items():
             groups[key].append((v.case_id, b))
+    return _biggest_first([_group(what, items) for what, items in groups.items()])
+
+
+def _group(what: str, items: list[tuple[str, engine.Barrier]]) -> WaitGroup:
+    """The cases waiting on ``what`` (each case once, with its oldest wait there)."""
+    items.sort(key=lambda cb: (-cb[1].age_days, cb[0]))  # oldest first; ties by case id
+    ages = sorted(b.age_days for _, b in items)
+    mid = len(ages) // 2
+    middle = ages[mid] if len(ages) % 2 else (ages[mid - 1] + ages[mid]) / 2
+    return WaitGroup(what, len(items), float(middle), ages[-1], tuple(items))
+
+
+def _biggest_first(groups: list[WaitGroup]) -> list[WaitGroup]:
+    return sorted(groups, key=lambda g: (-g.count, -g.median_days, g.what))
+
+
+def waiting_again(
+    groups: Iterable[WaitGroup], gone: set[str], fresh: Iterable[HasBarriers]
+) -> list[WaitGroup]:
+    """:func:`waiting` of the cases ``groups`` were made of, less those of ``gone``, with
+    ``fresh`` (cases of ``gone`` as they are now; one of ``gone`` not among them waits on
+    nothing now): only the groups they were or are in are made again (an office's
+    bottlenecks after a write names a case or two)."""
+    now = {g.what: g for g in waiting(fresh)}
     out = []
-    for what, items in groups.items():
-        items.sort(key=lambda cb: (-cb[1].age_days, cb[0]))  # oldest first; ties by case id
-        ages = sorted(b.age_days for _, b in items)
-        mid = len(ages) // 2
-        middle = ages[mid] if len(ages) % 2 else (ages[mid - 1] + ages[mid]) / 2
-        out.append(WaitGroup(what, len(items), float(middle), ages[-1], tuple(items)))
-    return sorted(out, key=lambda g: (-g.count, -g.median_days, g.what))
+    for g in groups:
+        new = now.pop(g.what, None)
+        if new is None and not any(case_id in gone for case_id, _ in g.items):
+            out.append(g)
+            continue
+        items = [cb for cb in g.items if cb[0] not in gone] + list(new.items if new else ())
+        if items:
+            out.append(_group(g.what, items))
+    return _biggest_first([*out, *now.values()])
 
 
 class HasBarriers(Protocol):

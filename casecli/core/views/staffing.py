@@ -142,12 +142,16 @@ def candidates(
     return tuple(fits[:limit])
 
 
-def owners(views: list[CaseView], pool: Iterable[Worker]) -> Owners:
+def owners(
+    views: list[CaseView], pool: Iterable[Worker], types: dict[str, set[str]] | None = None
+) -> Owners:
     """The unassigned cases among ``views`` (with who could take each) and the inactive
-    workers of ``pool`` holding any of them. ``views`` come most urgent first."""
+    workers of ``pool`` holding any of them. ``views`` come most urgent first. ``types``:
+    the case types each worker of ``pool`` carries (:func:`carried`), when ``views`` are
+    not all their cases (default: read from ``views``)."""
     pool = list(pool)
     by_id = {w.staff_id: w for w in pool}
-    types = carried(views)
+    types = carried(views) if types is None else types
     unassigned = []
     held: dict[str, list[CaseView]] = defaultdict(list)
     for v in views:

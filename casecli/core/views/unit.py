@@ -49,20 +49,23 @@ an admin at anything; a worker at none (``casecli next`` is theirs).
 
 from __future__ import annotations
 
+import bisect
 import json
 import sqlite3
 import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from casecli.core.engine import playbooks
 from casecli.core.engine.engine import CaseView
 from casecli.core.engine.urgency import stuck_days
 from casecli.core.errors import CasecliError
 from casecli.core.local import kept, kept_places
+from casecli.core.measures import measures
 from casecli.core.store.scope import (
     Actor,
     close_ids,
@@ -82,7 +85,7 @@ from casecli.core.views.load import (
     parts_of,
     worker_load,
 )
-from casecli.core.views.staffing import Owners, Worker, owners, pool_from
+from casecli.core.views.staffing import Owners, Worker, carried, owners
 from casecli.core.views.unit_score import (  # noqa: F401  (KeyScore, key_measure: used by callers)
     KEY_MEASURES,
     KeyScore,
@@ -141,13 +144,46 @@ def situation_group(situation: str) -> str:
     return "waiting" if situation.startswith("waiting") else situation
 
 
-def board(views: list[CaseView]) -> tuple[SituationGroup, ...]:
+class _Placed(Protocol):
+    """A case's id and situation: a CaseView, or what an office keeps of it."""
+
+    @property
+    def case_id(self) -> str: ...
+
+    @property
+    def situation(self) -> str: ...
+
+
+def board(views: Sequence[_Placed]) -> tuple[SituationGroup, ...]:
     """Cases grouped by situation, in SITUATIONS order; ``views`` come most urgent first."""
     groups: dict[str, list[str]] = defaultdict(list)
     for v in views:
         if v.situation != "closed":
             groups[situation_group(v.situation)].append(v.case_id)
     return tuple(SituationGroup(s, len(groups[s]), tuple(groups[s])) for s in SITUATIONS)
+
+
+def board_again(
+    groups: tuple[SituationGroup, ...], urgency: dict[str, float], gone: set[str],
+    fresh: Sequence[_Placed],
+) -> tuple[SituationGroup, ...]:  # fmt: skip
+    """:func:`board` of the cases ``groups`` were made of, less those of ``gone``, with
+    ``fresh`` (cases of ``gone`` as they are now): each put in its place by ``urgency``
+    (every case's there, most urgent first, ties by case id, as the board's order), not
+    every case sorted again (an office's board after a write names a case or two)."""
+    columns = {g.situation: list(g.case_ids) for g in groups}
+    for g in groups:
+        if any(c in gone for c in g.case_ids):
+            columns[g.situation] = [c for c in g.case_ids if c not in gone]
+    for v in fresh:
+        if v.situation != "closed":
+            column = columns.setdefault(situation_group(v.situation), [])
+            at = bisect.bisect_left(column, (-urgency[v.case_id], v.case_id),
+                                    key=lambda c: (-urgency[c], c))  # fmt: skip
+            column.insert(at, v.case_id)
+    return tuple(
+        SituationGroup(s, len(columns.get(s, ())), tuple(columns.get(s, ()))) for s in SITUATIONS
+    )
 
 
 def _most_behind(loads: list[WorkerLoad]) -> tuple[WorkerLoad, ...]:
@@ -758,17 +794,27 @@ def office_view(
     redact: bool = False,
 ) -> OfficeView:
     """Every unit of the office side by side, with the office's board and bottlenecks: as
-    kept earlier today when nothing at all has changed since (``kept_places.KeptView``), else
-    worked out and kept."""
+    kept earlier today when nothing at all has changed since, brought forward when local
+    writes alone have (only the units holding the cases they name are made again:
+    :func:`_office_patched`), else worked out and kept (``kept_places.KeptView``)."""
     name = check_office(conn, who, office_id)
     keep = kept_places.KeptView(conn, f"office {office_id}", today, books, coef, redact)
+    kw: dict[str, Any] = {"today": today, "books": books, "coef": coef, "redact": redact}
     view: OfficeView = keep.through(
-        lambda: _office_view(
-            conn, office_id, name, today=today, books=books, coef=coef, redact=redact
+        conn,
+        lambda: _office_view(conn, office_id, name, **kw),
+        lambda found, parts, written, recorded: _office_patched(
+            conn, found, parts, written, recorded, **kw
         ),
         lambda found: isinstance(found, OfficeView) and found.office_id == office_id,
     )
     return view
+
+
+# What an office view keeps of each of its open cases (its parts, beside it): the unit it
+# is counted in (its worker's, an unassigned case's own; one that is none of the office's
+# units': the office's own), and its urgency (its place on the board).
+Seen = tuple[str | None, float]
 
 
 @kept.bulk()
@@ -781,7 +827,10 @@ def _office_view(
     books: dict[str, playbooks.Playbook],
     coef: dict[str, float],
     redact: bool,
-) -> OfficeView:
+) -> tuple[OfficeView, dict[str, Any]]:
+    """The office view worked out whole, with its parts (what :func:`_office_patched`
+    brings it forward from: per case, a :data:`Seen`; the measures the office and each
+    unit show, which only a sync can change)."""
     where = workers_clause("office", office_id)[0]  # the measures' cases
     programs = programs_of(conn, where, (office_id,))
     keys = [KEY_MEASURES[p] for p in KEY_MEASURES if any(p in n for n in programs.values())]
@@ -797,45 +846,226 @@ def _office_view(
             ahead.join()
     staff = _staff(conn, "s.office_id = ?", (office_id,))
     unit_of = {s["staff_id"]: s["unit_id"] for s in staff}
-    scorer = Scorer(conn, today, books, where, (office_id,))
-    scorer.prefetch(keys)  # read as the other thread kept them, or computed here
     by_unit: dict[str | None, list[CaseView]] = defaultdict(list)
     for v in views:  # once, not once per unit; an unassigned case by the unit it names
         worker = v.case["worker_id"]
         by_unit[unit_of.get(worker) if worker is not None else v.case.get("unit_id")].append(v)
+    office_wide = {p: sum(n.get(p, 0) for n in programs.values()) for p in KEY_MEASURES}
+    parts: dict[str, Any] = {
+        "cases": {v.case_id: (part, v.urgency) for part, vs in by_unit.items() for v in vs},
+        "keys": keys,
+        "unit_keys": {u: key_of(programs.get(u, {})) for u in units_of(conn, office_id)},
+        "office_keys": [
+            KEY_MEASURES[p]
+            for p, _ in sorted(office_wide.items(), key=lambda kv: -kv[1])
+            if office_wide[p]
+        ],
+        "case_hours": case_hours(views, books),
+        # the case types each worker carries: who could take the office's own cases
+        "carried": {w: sorted(t) for w, t in carried(views).items()},
+    }
     units = []
-    for unit_id in units_of(conn, office_id):
+    for unit_id in parts["unit_keys"]:
         unit = _unit_row(conn, unit_id)
         assert unit is not None
-        mine = by_unit.get(unit_id, [])
         mine_staff = [s for s in staff if s["unit_id"] == unit_id]
-        view = _unit_from(unit, mine_staff, mine, today, stuck_days(coef), books)
-        units.append(_scored(scorer, view, key_of(programs.get(unit_id, {}))))
-    office_wide = {p: sum(n.get(p, 0) for n in programs.values()) for p in KEY_MEASURES}
-    scores = tuple(
-        scorer.office(office_id, KEY_MEASURES[p])
-        for p, _ in sorted(office_wide.items(), key=lambda kv: -kv[1])
-        if office_wide[p]
+        mine = by_unit.get(unit_id, [])
+        units.append(_unit_from(unit, mine_staff, mine, today, stuck_days(coef), books))
+    whole = (board(views), tuple(caseload.waiting(views)))
+    return _office_from(conn, office_id, name, units, by_unit, staff, parts, whole,
+                        today=today, books=books, coef=coef), parts  # fmt: skip
+
+
+@kept.bulk()
+def _office_patched(
+    conn: sqlite3.Connection,
+    view: OfficeView,
+    parts: dict[str, Any],
+    written: set[str],
+    recorded: bool,
+    *,
+    today: date,
+    books: dict[str, playbooks.Playbook],
+    coef: dict[str, float],
+    redact: bool,
+) -> tuple[OfficeView, dict[str, Any]] | None:
+    """The office ``view`` kept with its ``parts``, brought forward over local writes
+    that named the cases ``written`` (no sync since: ``kept_places.KeptView``): the units
+    holding any of them made again from their cases' briefs (the written ones evaluated
+    again, the others read as kept), the office's own cases (those of no unit of it: few,
+    unassigned) evaluated again, the measures read again when an event was ``recorded``
+    (a visit counts in them; no measure reads a barrier, a note or goal progress: the
+    scores are then as kept), the office's figures and owners added up again from the
+    units, and the written cases put in their places on the board and in the bottlenecks
+    (by the urgency :data:`Seen` keeps of every case). A local write cannot move a case into or out of the office
+    or a unit, close it or change who works there (only a sync writes ``cases`` and
+    ``staff``), so a case the writes do not name is as kept. None, to work it out whole,
+    when more than ``kept_places.PATCH_MOST`` cases would be read, or the parts are not as
+    :func:`_office_view` keeps them."""
+    try:
+        index: dict[str, Seen] = dict(parts["cases"])
+        unit_keys = dict(parts["unit_keys"])
+        if [u.unit_id for u in view.units] != list(unit_keys) or not isinstance(
+            parts["keys"], list
+        ):
+            return None
+        hit = {index[c][0] for c in written if c in index}
+        outside = any(c not in index for c in written)  # (another office's; a closed case)
+        by_part: dict[str | None, list[str]] = defaultdict(list)
+        for case_id, seen in index.items():
+            by_part[seen[0]].append(case_id)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        return None
+    theirs_ids = [c for p, ids in by_part.items() if p not in unit_keys for c in ids]
+    again = [c for p in hit if p in unit_keys for c in by_part[p]] + theirs_ids
+    if len(again) > kept_places.PATCH_MOST:
+        return None
+    kw: dict[str, Any] = {"today": today, "books": books, "coef": coef, "redact": redact}
+    # an unassigned case is evaluated whole at each view (it has no kept brief): one the
+    # writes do not name is as the kept owners list shows it
+    kept_view = {x.case_id: x.view for x in view.owners.unassigned if x.case_id not in written}
+    ids = [c for c in again if c not in kept_view]
+    views = _views_of(conn, ids, kw) if ids else []
+    views = sorted(
+        [*views, *(kept_view[c] for c in again if c in kept_view)],
+        key=lambda v: (-v.urgency, v.case_id),
     )
-    # the office's own unassigned cases: those naming no unit of it (only the office)
+    staff = _staff(conn, "s.office_id = ?", (view.office_id,))
+    part_of = {c: index.pop(c)[0] for c in again}  # (a case no longer open: gone from it)
+    fresh: dict[str | None, list[CaseView]] = defaultdict(list)
+    for v in views:
+        part = part_of[v.case_id]
+        index[v.case_id] = (part, v.urgency)
+        fresh[part].append(v)
+    changed = written & part_of.keys()  # (the others of their parts are as they were)
+    now = [v for v in views if v.case_id in changed]
+    urgency = {c: seen[1] for c, seen in index.items()}
+    whole = (
+        board_again(view.board, urgency, changed, now),
+        tuple(caseload.waiting_again(view.bottlenecks, changed, now)),
+    )
+    units = []
+    for u in view.units:
+        if u.unit_id in hit:
+            unit = _unit_row(conn, u.unit_id)
+            if unit is None:
+                return None
+            mine_staff = [s for s in staff if s["unit_id"] == u.unit_id]
+            u = _unit_from(
+                unit, mine_staff, fresh.get(u.unit_id, []), today, stuck_days(coef), books
+            )
+        units.append(u)
+    by_theirs = {p: vs for p, vs in fresh.items() if p not in unit_keys}
+    parts = {**parts, "cases": index}
+    rescore: set[str | None] | None = None if recorded else set()
+    if (
+        recorded
+        and not outside
+        and all(measures.MEASURES[m].family in measures.PER_CASE for m in parts["keys"])
+    ):  # each count is one case's, its worker's: only the units holding the cases move
+        rescore = hit
+    return _office_from(conn, view.office_id, view.office_name, units, by_theirs, staff, parts,
+                        whole, today=today, books=books, coef=coef,
+                        scored=(view, rescore)), parts  # fmt: skip
+
+
+def _views_of(conn: sqlite3.Connection, ids: list[str], kw: dict[str, Any]) -> list[CaseView]:
+    """The open cases ``ids`` as an office view reads them (``kept_views``), most urgent
+    first."""
+    out: list[CaseView] = []
+    for i in range(0, len(ids), kept_places.PATCH_MOST):  # (at most 32,766 parameters)
+        part = ids[i : i + kept_places.PATCH_MOST]
+        where = f"c.status = 'open' AND c.case_id IN ({', '.join('?' * len(part))})"
+        out += kept_views(conn, where, part, **kw)
+    return sorted(out, key=lambda v: (-v.urgency, v.case_id))
+
+
+def _office_from(
+    conn: sqlite3.Connection, office_id: str, name: str, units: list[UnitView],
+    by_part: dict[str | None, list[CaseView]], staff: list[dict[str, Any]],
+    parts: dict[str, Any],
+    whole: tuple[tuple[SituationGroup, ...], tuple[WaitGroup, ...]], *, today: date,
+    books: dict[str, playbooks.Playbook], coef: dict[str, float],
+    scored: tuple[OfficeView, set[str | None] | None] | None = None,
+) -> OfficeView:  # fmt: skip
+    """The office from its ``units`` (not yet scored), the views of its own cases (those
+    ``by_part`` holds under a key that is none of its units), its ``staff``, ``parts``
+    and its ``whole`` board and bottlenecks: the units scored, the office's figures and
+    owners. ``scored``: an office view kept, and the units whose measures may have moved
+    since (None: any unit's; the office's are read again unless that is empty): the
+    others show the scores it shows."""
+    kept_view, again = scored or (None, None)
+    if kept_view is not None and again is not None and not again:
+        units = [_scored_as(u, kept_view) for u in units]
+        scores = kept_view.scores
+    else:
+        where = workers_clause("office", office_id)[0]  # the measures' cases
+        scorer = Scorer(conn, today, books, where, (office_id,))
+        try:
+            scorer.prefetch(parts["keys"])  # read as kept (or as the other thread kept them)
+            units = [
+                _scored_as(u, kept_view)
+                if kept_view is not None and again is not None and u.unit_id not in again
+                else _scored(scorer, u, parts["unit_keys"].get(u.unit_id))
+                for u in units
+            ]
+            scores = tuple(scorer.office(office_id, m) for m in parts["office_keys"])
+        finally:
+            scorer.close()
+    # the office's own cases: those naming no unit of it (only the office)
     shown = {u.unit_id for u in units}
-    theirs = [v for key, vs in by_unit.items() if key not in shown for v in vs]
+    theirs = [v for key, vs in by_part.items() if key not in shown for v in vs]
     figures = Figures()
     for u in units:
         figures += u.figures
     for v in theirs:
         figures += case_figures(v, today, books)
-    own = owners(theirs, pool_from(staff, views, today, books))
+    types = {str(w): set(t) for w, t in parts["carried"].items()}
+    own = owners(theirs, _pool(staff, units, theirs, today, books), types)
     everyone = Owners(
         tuple(sorted((*own.unassigned, *(x for u in units for x in u.owners.unassigned)),
                      key=lambda x: (-x.view.urgency, x.case_id))),
         tuple(x for u in units for x in u.owners.held) + own.held,
     )  # fmt: skip
     return OfficeView(
-        office_id, name, figures, tuple(units),
-        board(views), tuple(caseload.waiting(views)), scores, stuck_days(coef), everyone,
-        case_hours(views, books),
+        office_id, name, figures, tuple(units), *whole, scores, stuck_days(coef), everyone,
+        parts["case_hours"],
     )  # fmt: skip
+
+
+def _scored_as(view: UnitView, office: OfficeView) -> UnitView:
+    """The unit with the scores its view in ``office`` shows (its and each worker's)."""
+    was = next(u for u in office.units if u.unit_id == view.unit_id)
+    if was is view:
+        return view
+    scores = {w.staff_id: w.score for w in was.workers}
+    workers = tuple(replace(w, score=scores.get(w.staff_id)) for w in view.workers)
+    return replace(view, workers=workers, score=was.score)
+
+
+def _pool(
+    staff: list[dict[str, Any]], units: list[UnitView], theirs: list[CaseView], today: date,
+    books: dict[str, playbooks.Playbook],
+) -> list[Worker]:  # fmt: skip
+    """Every one of ``staff`` as who could take an unassigned case of the office's own
+    (``staffing.pool_from`` over all the office's views): a worker's load is their unit's
+    (a unit's view holds every case of its workers), else worked out from ``theirs`` (a
+    worker of no unit of the office), or from none (an inactive worker holding nothing)."""
+    loads = {w.staff_id: w for u in units for w in u.workers}
+    shown = {u.unit_id for u in units}
+    mine: dict[str, list[CaseView]] = defaultdict(list)
+    for v in theirs:
+        if v.case.get("worker_id") is not None:
+            mine[str(v.case["worker_id"])].append(v)
+    out = []
+    for s in staff:
+        sid = str(s["staff_id"])
+        load = loads.get(sid) if s.get("unit_id") in shown else None
+        if load is None:
+            load = worker_load(s, mine.get(sid, []), today, books)
+        out.append(Worker(load.staff_id, load.name, s.get("unit_id"), load.active,
+                          load.figures.capacity))  # fmt: skip
+    return out
 
 
 def worker_cases(
