@@ -5,8 +5,9 @@ table filled (the design's target: under 1.5 s on the 1.3M-case store).
     python benchmarks/bench_tui.py --db 'postgresql://LOGIN@/DB?host=…' --as STAFF_ID
 
 On a team store (``--db postgresql://…``, as the login of the staff member ``--as`` names)
-nothing is read ahead in another process, as ``casecli tui`` does there; what the login
-keeps in its cache folder (``XDG_CACHE_HOME``) is read as by the command.
+the first view is read ahead in another process too (since issue 17's office patch, as
+``casecli tui`` does); what the login keeps in its cache folder (``XDG_CACHE_HOME``) is
+read as by the command.
 
 Each run builds the app with the same factory `casecli tui` uses (tui.app.make_app),
 so playbook loading and the first store query are inside the time; like `casecli tui`, it
@@ -26,18 +27,22 @@ from datetime import date
 async def first_paint(db: str, user: str, today: date, prefetch: bool = True) -> float:
     start = time.perf_counter()
     pending = None
-    if db.startswith(("postgresql://", "postgres://")):
-        prefetch = False  # (casecli tui reads ahead on a personal store alone)
     if prefetch:  # as `casecli tui` does: the first view read in another process
         from pathlib import Path
 
-        from casecli.core.store import scope, store
+        from casecli.core.store import scope, store, team
         from tui import prefetch as ahead
 
-        conn = store.connect(Path(db))
-        who = scope.actor(conn, user)
-        conn.close()
-        pending = ahead.for_actor(Path(db), who, today, False, None)
+        if db.startswith(("postgresql://", "postgres://")):
+            conn = team.open_store(db)
+            who, stamp = team.actor(conn, user), team.written(conn)
+            conn.close()
+            pending = ahead.for_actor(db, who, today, False, None, stamp)
+        else:
+            conn = store.connect(Path(db))
+            who = scope.actor(conn, user)
+            conn.close()
+            pending = ahead.for_actor(Path(db), who, today, False, None)
     from tui.app import make_app
 
     app = make_app(db, user, today, watch=False, prefetched=pending)

@@ -525,6 +525,36 @@ def test_the_tui_on_a_team_store_shows_what_it_shows_on_sqlite(
         Session(b.t.url_of(WORKER), OTHER_WORKER, date(2026, 11, 24)).actor()
 
 
+def test_the_tuis_first_screen_is_read_ahead_on_a_team_store_too(
+    both: Both, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `casecli tui` reads the first screen's view in another process while this one
+    # starts Textual (tui.prefetch), on a team store as on a personal one: the other
+    # process connects as the same login and answers the view this one would read; the
+    # app's change stamp is what anyone had written before it started (team.written).
+    from casecli.core.store import team
+    from casecli.core.views import unit as units
+    from tui import prefetch
+    from tui.data import Session
+
+    url, today = both.t.url_of(MANAGER), date(2026, 11, 24)
+    here = Session(url, MANAGER, today).office("O01")
+    conn = team.open_store(url)
+    who, stamp = team.actor(conn, None), team.written(conn)
+    conn.close()
+    reads: list[int] = []
+    real = units.office_view
+    monkeypatch.setattr(units, "office_view", lambda *a, **k: reads.append(1) or real(*a, **k))
+    pending = prefetch.for_actor(url, who, today, False, None, stamp)
+    assert pending is not None and pending.key == ("office", "O01", False)
+    session = Session(url, MANAGER, today, prefetched=pending)
+    assert session.stamp() == stamp
+    assert session.office("O01") == here and reads == []  # read by the other process
+    assert session.stamp() == stamp != (0, 0)  # (taken once: later, the store's own)
+    # (a team store's stamp is the caller's to read: without it, nothing is read ahead)
+    assert prefetch.start(url, MANAGER, today, False, None, "manager", "O01") is None
+
+
 def _own_open_cases(count: int) -> list[tuple[str, str]]:
     """(worker, one of their open child welfare cases) for ``count`` active workers."""
     conn = sqlite3.connect(f"file:{pgserver.SAMPLE}?mode=ro", uri=True)

@@ -8,6 +8,11 @@ side by side on two: :func:`start` hands the work to a fresh Python
 :class:`tui.data.Session` and answers the view, and the screen's first load takes that
 answer (:meth:`Pending.get`) instead of reading the store again.
 
+On a team store too: the view a manager's office screen reads after a colleague's write
+is worked out in Python (briefs kept on this machine, the office added up again), which
+took turns with Textual's start in one process (1.5-1.9 s to the first office screen after
+a visit at 1.3M cases, benchmarks/RESULTS.md).
+
 Best effort: when the process cannot start, fails, or answers what does not read, the
 screen reads the store itself, as it always did. No Textual here.
 """
@@ -60,16 +65,26 @@ class Pending:
 
 
 def start(
-    db: Path, user: str, today: date, redact: bool, playbooks: Path | None, role: str,
-    scope_id: str | None,
+    db: Path | str, user: str, today: date, redact: bool, playbooks: Path | None, role: str,
+    scope_id: str | None, stamp: tuple[int, ...] | None = None,
 ) -> Pending | None:  # fmt: skip
     """Start working out the first screen's view of ``user`` (a supervisor's unit, a
-    manager's office); None for any other first screen or when no process starts."""
+    manager's office); None for any other first screen or when no process starts.
+
+    ``db``: a store's file, or a team store's address (``postgresql://…``: the other
+    process connects as the same login, given the address on its stdin, never on its
+    command line), for which ``stamp`` is the caller's ``team.written``, read before
+    this is called (a personal store's file times are read here)."""
     method = FIRST.get(role)
     if method is None or not scope_id:
         return None
-    args = (str(db), user, today, redact, None if playbooks is None else str(playbooks))
-    stamp = write_stamp(db)  # before the other process reads anything
+    team = isinstance(db, str)
+    if team and stamp is None:
+        return None
+    where = db if team else str(db)
+    args = (where, team, user, today, redact, None if playbooks is None else str(playbooks))
+    if stamp is None:
+        stamp = write_stamp(Path(db))  # before the other process reads anything
     try:
         work = Apart("from tui.prefetch import child; child()", (args, method, scope_id))
     except OSError:
@@ -82,14 +97,16 @@ def child() -> None:
     view."""
     from tui.data import Session
 
-    (db, user, today, redact, playbooks), method, scope_id = apart.given()
-    session = Session(Path(db), user, today, redact, None if playbooks is None else Path(playbooks))
+    (db, team, user, today, redact, playbooks), method, scope_id = apart.given()
+    session = Session(db if team else Path(db), user, today, redact,
+                      None if playbooks is None else Path(playbooks))  # fmt: skip
     apart.answer(getattr(session, method)(scope_id))
 
 
 def for_actor(
-    db: Path, who: Any, today: date, redact: bool, playbooks: Path | None
-) -> Pending | None:
+    db: Path | str, who: Any, today: date, redact: bool, playbooks: Path | None,
+    stamp: tuple[int, ...] | None = None,
+) -> Pending | None:  # fmt: skip
     """:func:`start` for the screen ``who`` (a ``scope.Actor``) opens on (its home,
     ``scope.home``)."""
     from casecli.core.store.scope import home
@@ -97,4 +114,4 @@ def for_actor(
     where = home(who)
     if where is None:
         return None
-    return start(db, who.staff_id, today, redact, playbooks, who.role, where[1])
+    return start(db, who.staff_id, today, redact, playbooks, who.role, where[1], stamp)

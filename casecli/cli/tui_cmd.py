@@ -11,19 +11,21 @@ def register(app: typer.Typer) -> None:
     def tui(settings: Settings) -> None:
         """The full-screen app: unit and office views, drill-down to every case, acting."""
         conn = settings.connect()  # fails early, in one sentence, on a bad store or user
-        who = settings.actor(conn)  # the user given, or the one whose login is yours
-        conn.close()
+        try:
+            who = settings.actor(conn)  # the user given, or the one whose login is yours
+            stamp = None
+            if settings.team is not None:  # what anyone wrote, before the view is read
+                from casecli.core.store import team
+
+                stamp = team.written(conn)
+        finally:
+            conn.close()
         # the first screen's view, read in another process while this one starts Textual
-        # (not on a team store: the server reads side by side for every session already)
         from tui import prefetch
 
         db = settings.team if settings.team is not None else settings.db_path()
-        pending = (
-            None
-            if settings.team is not None
-            else prefetch.for_actor(
-                settings.db_path(), who, settings.today, settings.redact, settings.playbooks
-            )
+        pending = prefetch.for_actor(
+            db, who, settings.today, settings.redact, settings.playbooks, stamp
         )
         from tui.app import make_app
 
