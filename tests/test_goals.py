@@ -249,6 +249,32 @@ def test_goals_for_every_measure_at_once(gstore: sqlite3.Connection) -> None:
     }
 
 
+def test_every_workers_goals_at_once_are_each_ones_own(gstore: sqlite3.Connection) -> None:
+    # focus reads an office's workers' goals in one query (goals_for_each over
+    # worker_chains), not two per worker: on a team store each is a round trip. The
+    # same goal applies as goals_for finds for each worker alone: the nearest scope, a
+    # period's goal before an every-period one at the same scope, the latest set.
+    put(gstore, "M1", "office:O1", "monthly_visits", 90, at="2026-11-01T09:00:00")
+    put(gstore, "M1", "office:O1", "support_orders", 80, at="2026-11-01T09:00:00")
+    put(gstore, "S1", "unit:U1", "monthly_visits", 95, at="2026-11-02T09:00:00")
+    put(gstore, "S1", "unit:U1", "monthly_visits", 98, "2026-12", at="2026-11-03T09:00:00")
+    put(gstore, "S1", "worker:W1", "monthly_visits", 80, "2026-10", at="2026-11-04T09:00:00")
+    put(gstore, "S1", "worker:W2", "support_orders", 70, at="2026-11-05T09:00:00")
+    staff = [r[0] for r in gstore.execute("SELECT staff_id FROM staff ORDER BY 1").fetchall()]
+    reaches = goals.worker_chains(gstore, [*staff, "NOBODY"])
+    assert reaches["W1"] == [("worker", "W1"), ("unit", "U1"), ("office", "O1")]
+    assert reaches["NOBODY"] == [("worker", "NOBODY")]
+    for period in ("2026-10", "2026-12", "FFY2027", None):
+        each = goals.goals_for_each(gstore, reaches, period)
+        assert each == {w: goals.goals_for(gstore, "worker", w, period) for w in reaches}
+    shown = goals.goals_for_each(gstore, reaches, "2026-10")
+    assert {m: (g.scope, g.target) for m, g in shown["W1"].items()} == {
+        "monthly_visits": ("worker:W1", 80.0), "support_orders": ("office:O1", 80.0)
+    }  # fmt: skip
+    assert shown["W2"]["monthly_visits"].target == 95.0
+    assert goals.goals_for_each(gstore, reaches, "2026-12")["W2"]["monthly_visits"].target == 98
+
+
 def test_list_shows_what_each_one_reaches_and_inherits(gstore: sqlite3.Connection) -> None:
     put(gstore, "M1", "office:O1", "support_orders", 80)
     put(gstore, "M1", "unit:U2", "monthly_visits", 90)

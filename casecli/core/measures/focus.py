@@ -150,7 +150,8 @@ def worker_gaps(
         if m.level != "case":
             continue
         if period not in targets:
-            targets[period] = {w: goals.goals_for(conn, "worker", w, period) for w, _ in staff}
+            reaches = goals.worker_chains(conn, [w for w, _ in staff])
+            targets[period] = goals.goals_for_each(conn, reaches, period)
         rows = calc.by_worker(measure_id, where, params, period)
         ranked = []
         for w, name in staff:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -319,9 +320,56 @@ def goals_along(
         " AND (period IS NULL OR period = ?)",
         (measures.get(measure).id, label),
     ).fetchall()
-    found = [Goal(*row) for row in rows]
+    m = measures.get(measure).id
+    return {key: found.get(m) for key, found in _pick_each(rows, reaches).items()}
+
+
+def goals_for_each(
+    conn: sqlite3.Connection, reaches: dict[str, list[tuple[str, str]]], period: Period | str | None
+) -> dict[str, dict[str, Goal]]:
+    """:func:`goals_for` of each of many scopes (key -> its reach, as :func:`chain` or
+    :func:`worker_chains` gives it) in one query: an office's workers' goals on a team
+    store, where a query per worker (two, with the chain) is a round trip to the server
+    each (1,354 of them took 1.1 s of an office's ``focus``)."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM performance_goals WHERE period IS NULL OR period = ?",
+        (_period_label(period),),
+    ).fetchall()
+    return _pick_each(rows, reaches)
+
+
+def _pick_each(
+    rows: list[Any], reaches: dict[str, list[tuple[str, str]]]
+) -> dict[str, dict[str, Goal]]:
+    """:func:`_pick` for each reach, each given only the goals of its own scopes."""
+    by_scope: dict[tuple[str, str], list[Goal]] = {}
+    for row in rows:
+        goal = Goal(*row)
+        by_scope.setdefault((goal.scope_kind, goal.scope_id), []).append(goal)
     return {
-        key: _pick(found, reach).get(measures.get(measure).id) for key, reach in reaches.items()
+        key: _pick([g for scope in reach for g in by_scope.get(scope, [])], reach)
+        for key, reach in reaches.items()
+    }
+
+
+def worker_chains(
+    conn: sqlite3.Connection, staff_ids: Iterable[str]
+) -> dict[str, list[tuple[str, str]]]:
+    """:func:`chain` of each of these workers, read at once."""
+    ids = list(dict.fromkeys(staff_ids))
+    found: dict[str, tuple[str | None, str | None]] = {}
+    for i in range(0, len(ids), 500):
+        part = ids[i : i + 500]
+        for staff_id, unit_id, office_id in conn.execute(
+            "SELECT staff_id, unit_id, office_id FROM staff"
+            f" WHERE staff_id IN ({', '.join('?' * len(part))})",
+            part,
+        ):
+            found[str(staff_id)] = (unit_id, office_id)
+    return {
+        w: [("worker", w)]
+        + [(k, v) for k, v in zip(("unit", "office"), found.get(w, (None, None)), strict=True) if v]
+        for w in ids
     }
 
 
