@@ -428,3 +428,69 @@ def test_an_event_on_a_case_the_view_does_not_hold_moves_every_units_measures(
     assert after == fresh(db, tmp_path)
     was = {u.unit_id: u.score for u in before.units}
     assert {u.unit_id: u.score for u in after.units}["U003"] != was["U003"]
+
+
+def test_a_visit_on_a_case_of_a_worker_who_left_moves_their_units_measures(
+    db: Path, tmp_path: Path, worked: list[int], scorers: list[int]
+) -> None:
+    # S0025 of U003 is gone from the staff export but still holds C0000005: the office
+    # view counts the case as the office's own (no unit of it has the worker), while
+    # U003's measures still count it (its members are read whole). A visit there is read
+    # into every unit's measures, not only those of the units the view files it under.
+    raw = sqlite3.connect(db)
+    raw.execute("UPDATE staff SET _gone_on = '2026-11-20' WHERE staff_id = 'S0025'")
+    raw.commit()
+    raw.close()
+    before = office(db)
+    assert "C0000005" not in {c for u in before.units for g in u.board for c in g.case_ids}
+    conn = store.connect(db)
+    record.record_event(conn, scope.actor(conn, "S0001"), "C0000005", "caseworker_visit",
+                        on="2026-11-20", person_id="P0000035", today=TODAY, books=BOOKS)  # fmt: skip
+    conn.close()
+    del scorers[:]
+    after = office(db)
+    assert worked == [1] and len(scorers) == 1  # brought forward, its measures read again
+    assert after == fresh(db, tmp_path)
+    was = {u.unit_id: u.score for u in before.units}
+    assert {u.unit_id: u.score for u in after.units}["U003"] != was["U003"]
+
+
+def test_a_write_landing_while_the_view_is_brought_forward_is_placed_by_the_next_view(
+    db: Path, tmp_path: Path, worked: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A barrier on C0000530 (U001); while U001 is read again, S0004 records visits on
+    # three other cases of theirs (after the marks the view was taken at), each making
+    # its case less urgent (9.1, 7.1, 11.1 -> 0: past others "on track"). Those cases keep
+    # their kept urgency on the board until the next view, which sees them as written
+    # since and puts them in their places: the board stays in the order its urgencies
+    # say, and the next view equals one worked out afresh.
+    office(db)
+    conn = store.connect(db)
+    record.add_barrier(conn, scope.actor(conn, "S0004"), "C0000530", "housing", today=TODAY,
+                       books=BOOKS)  # fmt: skip
+    conn.close()
+    real = unit._views_of
+
+    def racing(conn: sqlite3.Connection, ids: list[str], kw: dict[str, Any]) -> Any:
+        monkeypatch.setattr(unit, "_views_of", real)
+        other = store.connect(db)
+        for case_id in ("C0000137", "C0000474", "C0000574"):
+            record.record_event(other, scope.actor(other, "S0004"), case_id, "caseworker_visit",
+                                person_id="all", on="2026-11-23", today=TODAY, books=BOOKS)  # fmt: skip
+        other.close()
+        return real(conn, ids, kw)
+
+    monkeypatch.setattr(unit, "_views_of", racing)
+    office(db)
+    assert unit._views_of is real  # (the race ran)
+    urgency = {c: seen[1] for c, seen in kept_parts(db)["cases"].items()}
+    conn = store.connect(db)
+    keep = kept_places.KeptView(conn, "office O01", TODAY, BOOKS, COEF, False)
+    found = keep.get()
+    keep.close()
+    conn.close()
+    assert found is not None
+    for column in found[1].board:
+        assert list(column.case_ids) == sorted(column.case_ids, key=lambda c: (-urgency[c], c))
+    assert office(db) == fresh(db, tmp_path) and worked == [1]
+    assert kept_parts(db) == fresh_parts(db, tmp_path)

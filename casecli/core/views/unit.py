@@ -897,18 +897,29 @@ def _office_patched(
     (a visit counts in them; no measure reads a barrier, a note or goal progress: the
     scores are then as kept), the office's figures and owners added up again from the
     units, and the written cases put in their places on the board and in the bottlenecks
-    (by the urgency :data:`Seen` keeps of every case). A local write cannot move a case into or out of the office
-    or a unit, close it or change who works there (only a sync writes ``cases`` and
-    ``staff``), so a case the writes do not name is as kept. None, to work it out whole,
-    when more than ``kept_places.PATCH_MOST`` cases would be read, or the parts are not as
-    :func:`_office_view` keeps them."""
+    (by the urgency :data:`Seen` keeps of every case). A local write cannot move a case
+    into or out of the office or a unit, close it or change who works there (only a sync
+    writes ``cases`` and ``staff``), so a case the writes do not name is as kept. None, to
+    work it out whole, when more than ``kept_places.PATCH_MOST`` cases would be read, or
+    the parts are not as :func:`_office_view` keeps them.
+
+    A write landing while this reads (after the kept marks were taken: ``KeptView``) is
+    seen by the next view as written since; until then the case keeps its kept urgency
+    here, so that the board stays in the order the next view puts it back into."""
     try:
         index: dict[str, Seen] = dict(parts["cases"])
         unit_keys = dict(parts["unit_keys"])
-        if [u.unit_id for u in view.units] != list(unit_keys) or not isinstance(
-            parts["keys"], list
+        if (
+            [u.unit_id for u in view.units] != list(unit_keys)
+            or not isinstance(parts["keys"], list)
+            or not isinstance(parts["office_keys"], list)
+            or not isinstance(parts["carried"], dict)
+            or not isinstance(parts["case_hours"], tuple)
         ):
             return None
+        per_case = all(
+            measures.MEASURES[m].family in measures.PER_CASE for m in parts["keys"]
+        )  # each count is one case's, its worker's
         hit = {index[c][0] for c in written if c in index}
         outside = any(c not in index for c in written)  # (another office's; a closed case)
         by_part: dict[str | None, list[str]] = defaultdict(list)
@@ -931,13 +942,14 @@ def _office_patched(
         key=lambda v: (-v.urgency, v.case_id),
     )
     staff = _staff(conn, "s.office_id = ?", (view.office_id,))
-    part_of = {c: index.pop(c)[0] for c in again}  # (a case no longer open: gone from it)
+    changed = written & set(again)  # (the others of their parts are as they were)
+    was = {c: index.pop(c) for c in changed}  # (one no longer open: gone from the board)
     fresh: dict[str | None, list[CaseView]] = defaultdict(list)
     for v in views:
-        part = part_of[v.case_id]
-        index[v.case_id] = (part, v.urgency)
+        part = was[v.case_id][0] if v.case_id in was else index[v.case_id][0]
+        if v.case_id in changed:
+            index[v.case_id] = (part, v.urgency)
         fresh[part].append(v)
-    changed = written & part_of.keys()  # (the others of their parts are as they were)
     now = [v for v in views if v.case_id in changed]
     urgency = {c: seen[1] for c, seen in index.items()}
     whole = (
@@ -958,11 +970,9 @@ def _office_patched(
     by_theirs = {p: vs for p, vs in fresh.items() if p not in unit_keys}
     parts = {**parts, "cases": index}
     rescore: set[str | None] | None = None if recorded else set()
-    if (
-        recorded
-        and not outside
-        and all(measures.MEASURES[m].family in measures.PER_CASE for m in parts["keys"])
-    ):  # each count is one case's, its worker's: only the units holding the cases move
+    if recorded and per_case and not outside and hit <= unit_keys.keys():
+        # only the units holding the cases move (a case of the office's own may be a
+        # worker's who left, whose unit still counts it: then every unit's)
         rescore = hit
     return _office_from(conn, view.office_id, view.office_name, units, by_theirs, staff, parts,
                         whole, today=today, books=books, coef=coef,
