@@ -500,9 +500,57 @@ def test_a_value_outside_the_contracts_limits_is_rejected_with_its_reason(
     assert mine[0].reason.startswith(column + " ")
 
 
+def _each_limit_on_a_row_of_its_own(folder: Path) -> list[tuple[str, int, str, str]]:
+    """Every one of LIMITS in one export: the row it names copied to the end of its file
+    under a key of its own (a payment: its case's, in a month of its own), with the value;
+    (file, line, column, words of the reason) of each."""
+    want = []
+    for i, (file, key, column, value, words) in enumerate(LIMITS):
+        with (folder / file).open(newline="", encoding="utf-8") as fh:
+            rows = list(_csv.reader(fh))
+        row = list(next(r for r in rows[1:] if r[0] == key))
+        if file == "payments.csv":
+            row[rows[0].index("month")] = f"2025-{i % 12 + 1:02d}"
+        else:
+            row[0] = f"{key}L{i:02d}"
+        row[rows[0].index(column)] = value
+        rows.append(row)
+        buf = io.StringIO()
+        _csv.writer(buf, lineterminator="\n").writerows(rows)
+        put(folder, file, buf.getvalue())
+        want.append((file, len(rows), column, words))
+    return want
+
+
+@pytest.mark.parametrize("into", ["first load", "staged"])
+def test_every_limit_is_rejected_alike_on_both_stores_in_one_export(
+    tmp_path: Path, target: str, into: str
+) -> None:
+    # The whole list above, on both stores through `casecli sync` (the list above runs
+    # each value alone through SQLite's core sync): each value is one reject at its line
+    # and column with its reason, and the export's other rows are applied.
+    import json
+
+    folder = basic(tmp_path)
+    want = _each_limit_on_a_row_of_its_own(folder)
+    run = ("--db", target, "--today", "2026-11-24", "--json")
+    if into == "staged":
+        assert casecli(*run, "sync", str(basic(tmp_path, "first"))).returncode == 0
+    result = casecli(*run, "sync", str(folder))
+    assert result.returncode == 3, result.stderr
+    got = sorted(
+        (r["file"], r["line"], r["column"], r["reason"])
+        for r in json.loads(result.stdout)["rejects"]
+    )
+    assert [g[:3] for g in got] == sorted(w[:3] for w in want)
+    for (_, _, column, reason), (_, _, _, words) in zip(got, sorted(want), strict=True):
+        assert reason.startswith(column + " ") and words in reason, (reason, words)
+    assert {"004", "C100"} <= set(open_cases(target))  # (the rows that read are applied)
+
+
 # Limits of each kind (a date, money, a date-time, an invisible character or a NUL in an
-# id, which PostgreSQL's text cannot hold), each on its own row, in one export: a sync each
-# way is what a team store costs (the limits' full list above runs on SQLite's core sync)
+# id, which PostgreSQL's text cannot hold), each on its own row of the fixture itself (a
+# case refused takes its people with it: the first load refuses them too)
 MIXED = [LIMITS[0], LIMITS[7], LIMITS[10], LIMITS[17],
          ("events.csv", "E3", "case_id", "C1\x0000", "NUL")]  # fmt: skip
 
