@@ -21,15 +21,16 @@ import pytest
 
 from casecli.core.engine import urgency
 from casecli.core.views.digest import md
-from tests.conftest import TEAMS
-from tests.test_score_cli import cli, db  # noqa: F401  (the module-scoped store)
+from tests.conftest import TEAMS, drop_team
+from tests.test_score_cli import cli, db, score_store  # noqa: F401  (the module-scoped store)
 
 
 def _lite(db: Path | str) -> Path:  # noqa: F811
-    """The personal store a test copies and edits (a team store's test: skipped, saying so)."""
+    """The personal store a test copies and edits (a team store's test: skipped, saying so:
+    the digests' file names are the same code whatever store the staff ids come from)."""
     if str(db) in TEAMS:
-        pytest.skip("copies and edits a personal store's file (the team store's focus and "
-                    "next are the same code, tested above on it)")  # fmt: skip
+        pytest.skip("renames staff ids in a personal store's file (the digests' file names "
+                    "are the same code on a team store: its focus is tested above on it)")  # fmt: skip
     return Path(db)
 
 
@@ -171,20 +172,29 @@ def test_goal_impact_term_adds_exactly_the_argued_points() -> None:
     assert urgency.goal_impact_term({}, ("monthly_visits",), coef) == []
 
 
-def test_next_gains_goal_impact_only_when_behind(db: Path, tmp_path: Path) -> None:  # noqa: F811
-    def actions(path: Path) -> list[dict]:  # type: ignore[type-arg]
+def test_next_gains_goal_impact_only_when_behind(
+    db: Path,  # noqa: F811
+    tmp_path: Path,
+    backend: object | None,
+) -> None:
+    # On both stores: the stores with every goal met and with none are made as this
+    # module's (on a team store, new ones: the goals are set by each person's login).
+    def actions(path: Path | str) -> list[dict]:  # type: ignore[type-arg]
         result = cli(path, "W1", "next", "-n", "50", "--json")
         assert result.exit_code == 0, result.stderr
         return json.loads(result.stdout)
 
-    behind = actions(_lite(db))  # W1: 95 points behind on monthly visits (capped at 25: +5.0)
-    met = tmp_path / "met.db"
-    met.write_bytes(db.read_bytes())
-    result = cli(met, "S1", "goals", "set", "unit:U1", "monthly_visits", "0")
-    assert result.exit_code == 0, result.stderr
-    result = cli(met, "M1", "goals", "set", "office:O1", "investigations_overdue", "100")
-    assert result.exit_code == 0, result.stderr
-    ok = actions(met)
+    behind = actions(db)  # W1: 95 points behind on monthly visits (capped at 25: +5.0)
+    (tmp_path / "met").mkdir()
+    met = score_store(tmp_path / "met", backend)
+    try:
+        result = cli(met, "S1", "goals", "set", "unit:U1", "monthly_visits", "0")
+        assert result.exit_code == 0, result.stderr
+        result = cli(met, "M1", "goals", "set", "office:O1", "investigations_overdue", "100")
+        assert result.exit_code == 0, result.stderr
+        ok = actions(met)
+    finally:
+        drop_team(met)
     assert all(t["term"] != "goal_impact" for a in ok for t in a["terms"])
     plain = {(a["case_id"], a["action"]): a["urgency"] for a in ok}
     for a in behind:
@@ -197,15 +207,22 @@ def test_next_gains_goal_impact_only_when_behind(db: Path, tmp_path: Path) -> No
         added = sum(t["points"] for t in impact)
         assert round(plain[(a["case_id"], a["action"])] + added, 2) == a["urgency"]
     # with every goal met, the order and scores are those of a store with no goals
-    import sqlite3
+    (tmp_path / "bare").mkdir()
+    bare = score_store(tmp_path / "bare", backend)
+    try:
+        if str(bare) in TEAMS:
+            with TEAMS[str(bare)].owner() as conn:
+                conn.execute("DELETE FROM performance_goals")
+        else:
+            import sqlite3
 
-    bare = tmp_path / "bare.db"
-    bare.write_bytes(db.read_bytes())
-    conn = sqlite3.connect(bare)
-    conn.execute("DELETE FROM performance_goals")
-    conn.commit()
-    conn.close()
-    assert actions(bare) == ok
+            conn = sqlite3.connect(bare)
+            conn.execute("DELETE FROM performance_goals")
+            conn.commit()
+            conn.close()
+        assert actions(bare) == ok
+    finally:
+        drop_team(bare)
 
 
 def test_digests_of_look_alike_staff_ids_go_to_their_own_files(db: Path, tmp_path: Path) -> None:  # noqa: F811

@@ -42,7 +42,14 @@ CS = ["support_orders", "current_collections", "arrears_collections", "paternity
 def db(tmp_path_factory: pytest.TempPathFactory, backend: object | None) -> Iterator[Path | str]:
     """The store; on a team store the events are recorded and the goals set by each
     person's own login, as on the personal store by --as."""
-    tmp = tmp_path_factory.mktemp("score")
+    store = score_store(tmp_path_factory.mktemp("score"), backend)
+    yield store
+    drop_team(store)
+
+
+def score_store(tmp: Path, backend: object | None) -> Path | str:
+    """The store of this module's ``db`` made in ``tmp`` (a team store on ``backend``, a
+    server: dropped by the caller, ``drop_team``)."""
     path = tmp / "m.db"
     later = tmp / "later"
     shutil.copytree(FIXTURES / "measures", later)
@@ -77,8 +84,7 @@ def db(tmp_path_factory: pytest.TempPathFactory, backend: object | None) -> Iter
     ):
         result = cli(store, user, "goals", "set", *args)
         assert result.exit_code == 0, result.stderr
-    yield store
-    drop_team(store)
+    return store
 
 
 def cli(db: Path | str, user: str | None, *args: str, columns: int = 80):  # type: ignore[no-untyped-def]
