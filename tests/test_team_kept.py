@@ -533,3 +533,27 @@ def test_the_managers_office_view_is_brought_forward_over_a_workers_writes(
     assert visits(visited, "U002") == visits(barrier, "U002")
     assert visited["key_measures"] != barrier["key_measures"]
     assert visited == afresh(t, MANAGER, monkeypatch, "unit")
+
+
+def test_a_team_stores_first_office_view_is_evaluated_in_two_processes_too(
+    t: pgserver.Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Evaluating is Python's work: on a team store too a second process, connected as the
+    # same login (team.address), evaluates part of a large first view (sample.db's office
+    # is small: the threshold comes down for the test), with the same answer as one.
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("one core: evaluated in one process")
+    from casecli.core.views import unit
+
+    here: list[int] = []
+    real = unit._briefs_here
+    monkeypatch.setattr(
+        unit, "_briefs_here", lambda c, ids, kw: here.append(len(ids)) or real(c, ids, kw)
+    )
+    one = run(t, MANAGER, "unit")  # (PARALLEL_AT: 2,000 cases)
+    (total,) = here
+    del here[:]
+    monkeypatch.setattr(unit, "PARALLEL_AT", 100)
+    two = afresh(t, MANAGER, monkeypatch, "unit")
+    assert here == [total - total * 9 // 20]  # the rest in the other process
+    assert two == one

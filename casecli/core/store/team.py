@@ -117,6 +117,16 @@ def connect(url: str) -> Any:
         ) from None
 
 
+def address(conn: Any) -> str:
+    """How to open the team store ``conn`` (a ``dialect.PostgresConnection``) is open on
+    again, as the same login: its connection string, with the password it was given if
+    any (for a process of casecli's own, on its stdin; never shown or logged)."""
+    from psycopg.conninfo import make_conninfo
+
+    info = conn.raw.info
+    return make_conninfo(info.dsn, password=info.password) if info.password else info.dsn
+
+
 def open_store(url: str) -> Any:
     """The team store at ``url`` as casecli's readers and writers use it: :func:`connect`'s
     connection with its SQL going through ``dialect.PostgresConnection``."""
