@@ -187,6 +187,34 @@ def test_a_child_month_visited_only_away_from_home_is_not_in_the_residence(
     assert in_residence("2026-11") == (1, 1)
 
 
+def test_a_visit_recorded_in_casecli_that_the_export_carries_counts_once_as_the_export_says(
+    tmp_path: Path,
+    backend: object | None,
+) -> None:
+    """A visit recorded in casecli on a day the export has a completed visit to the same
+    child is that visit (``recorded_events_for`` links it): the export's says where it
+    was. C100's P3, September: the export's one visit, 09-14 at the office. A visit
+    recorded on 09-14 "at home" is the export's: 0 of 1 in the residence still; one
+    recorded on 09-20 at home is another visit: 1 of 1."""
+    run = basic_plus(tmp_path, {"events.csv": EVENTS_HEADER
+        + "V1,C100,caseworker_visit,completed,,2026-09-14,P3,W1,office,\n"}, team=backend)  # fmt: skip
+
+    def in_residence() -> tuple[int, int]:
+        line = measure_line(run, "visits_in_home", "--period", "2026-09")
+        return line["numerator"], line["denominator"]
+
+    def record(day: str) -> None:
+        done = run("record", "C100", "caseworker_visit", "--person", "P3", "--on", day,
+                   "--location", "home")  # fmt: skip
+        assert done.exit_code == 0, done.stderr
+
+    assert in_residence() == (0, 1)
+    record("2026-09-14")
+    assert in_residence() == (0, 1)  # the export's visit, at the office
+    record("2026-09-20")
+    assert in_residence() == (1, 1)
+
+
 @pytest.mark.parametrize(("providers", "moves"), [(True, 1), (False, 2)])
 def test_placement_stability_a_return_to_the_same_home_and_the_18th_birthday(
     tmp_path: Path, backend: object | None, providers: bool, moves: int
