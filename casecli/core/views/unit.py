@@ -633,15 +633,17 @@ def _briefs_apart(
     from casecli.core.apart import Apart
     from casecli.core.store.store import on_team
 
+    if len(ids) < PARALLEL_AT or (os.cpu_count() or 1) < 2 or conn.in_transaction:
+        return None
     if on_team(conn):
         from casecli.core.store import team
 
-        where: tuple[str, bool] | None = (team.address(conn), True)
+        where: tuple[str, bool] = (team.address(conn), True)
     else:
         path = kept.store_path(conn)
-        where = None if path is None else (str(path), False)
-    if len(ids) < PARALLEL_AT or (os.cpu_count() or 1) < 2 or where is None or conn.in_transaction:
-        return None
+        if path is None:
+            return None
+        where = (str(path), False)
     # From a worker thread (the TUI's, while its event loop keeps the screen alive) both
     # parts go to other processes: this one would share its core with the event loop.
     # Otherwise this process takes a part, the other starts later so takes a little less.
