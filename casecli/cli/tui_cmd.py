@@ -14,15 +14,15 @@ def register(app: typer.Typer) -> None:
         try:
             who = settings.actor(conn)  # the user given, or the one whose login is yours
             stamp = None
-            if settings.team is not None:  # what anyone wrote, before the view is read
+            from tui import prefetch
+
+            if settings.team is not None and who.role in prefetch.FIRST:
                 from casecli.core.store import team
 
-                stamp = team.written(conn)
+                stamp = team.written(conn)  # what anyone wrote, before the view is read
         finally:
             conn.close()
         # the first screen's view, read in another process while this one starts Textual
-        from tui import prefetch
-
         db = settings.team if settings.team is not None else settings.db_path()
         pending = prefetch.for_actor(
             db, who, settings.today, settings.redact, settings.playbooks, stamp
