@@ -8,10 +8,12 @@ side by side on two: :func:`start` hands the work to a fresh Python
 :class:`tui.data.Session` and answers the view, and the screen's first load takes that
 answer (:meth:`Pending.get`) instead of reading the store again.
 
-On a team store too: the view a manager's office screen reads after a colleague's write
-is worked out in Python (briefs kept on this machine, the office added up again), which
-took turns with Textual's start in one process (1.5-1.9 s to the first office screen after
-a visit at 1.3M cases, benchmarks/RESULTS.md).
+On a team store too: what the first screen reads is worked out in Python there as well
+(briefs kept on this machine, the office added up). After a colleague's write the gain is
+small (the other process's start costs about what the half-second view does: 1.34 against
+1.41 s after a barrier, medians, benchmarks/RESULTS.md); with nothing kept, the other
+process evaluates in two more and the first office screen of 60,000 cases came in about
+40 s rather than 80 s.
 
 Best effort: when the process cannot start, fails, or answers what does not read, the
 screen reads the store itself, as it always did. No Textual here.
