@@ -522,6 +522,23 @@ def _each_limit_on_a_row_of_its_own(folder: Path) -> list[tuple[str, int, str, s
     return want
 
 
+def _rejects_of(tmp_path: Path, target: str, folder: Path, into: str) -> list[Any]:
+    """``casecli sync --json`` of ``folder`` into ``target`` (``into`` "staged": over the
+    basic fixture synced first), which must exit 3: its rejects, (file, line, column,
+    reason) in order."""
+    import json
+
+    run = ("--db", target, "--today", "2026-11-24", "--json")
+    if into == "staged":
+        assert casecli(*run, "sync", str(basic(tmp_path, "first"))).returncode == 0
+    result = casecli(*run, "sync", str(folder))
+    assert result.returncode == 3, result.stderr
+    return sorted(
+        (r["file"], r["line"], r["column"], r["reason"])
+        for r in json.loads(result.stdout)["rejects"]
+    )
+
+
 @pytest.mark.parametrize("into", ["first load", "staged"])
 def test_every_limit_is_rejected_alike_on_both_stores_in_one_export(
     tmp_path: Path, target: str, into: str
@@ -529,19 +546,9 @@ def test_every_limit_is_rejected_alike_on_both_stores_in_one_export(
     # The whole list above, on both stores through `casecli sync` (the list above runs
     # each value alone through SQLite's core sync): each value is one reject at its line
     # and column with its reason, and the export's other rows are applied.
-    import json
-
     folder = basic(tmp_path)
     want = _each_limit_on_a_row_of_its_own(folder)
-    run = ("--db", target, "--today", "2026-11-24", "--json")
-    if into == "staged":
-        assert casecli(*run, "sync", str(basic(tmp_path, "first"))).returncode == 0
-    result = casecli(*run, "sync", str(folder))
-    assert result.returncode == 3, result.stderr
-    got = sorted(
-        (r["file"], r["line"], r["column"], r["reason"])
-        for r in json.loads(result.stdout)["rejects"]
-    )
+    got = _rejects_of(tmp_path, target, folder, into)
     assert [g[:3] for g in got] == sorted(w[:3] for w in want)
     for (_, _, column, reason), (_, _, _, words) in zip(got, sorted(want), strict=True):
         assert reason.startswith(column + " ") and words in reason, (reason, words)
@@ -562,22 +569,12 @@ def test_values_outside_the_limits_are_rejected_alike_on_both_stores(
     # The team store's sync validates in the same code (its scratch file), so each bad
     # value is the same reject at the same line and column, and the rest of the export is
     # applied (EXPORTS.md "Limits").
-    import json
-
     folder = basic(tmp_path)
     want = sorted(
         (file, _set_cell(folder, file, key, column, value), column, words)
         for file, key, column, value, words in MIXED
     )
-    run = ("--db", target, "--today", "2026-11-24", "--json")
-    if into == "staged":
-        assert casecli(*run, "sync", str(basic(tmp_path, "first"))).returncode == 0
-    result = casecli(*run, "sync", str(folder))
-    assert result.returncode == 3, result.stderr
-    got = sorted(
-        (r["file"], r["line"], r["column"], r["reason"])
-        for r in json.loads(result.stdout)["rejects"]
-    )
+    got = _rejects_of(tmp_path, target, folder, into)
     # (loaded first, case 004's person row names a case that was rejected: refused too)
     then = [("people.csv", 3, "case_id", "")] if into == "first load" else []
     assert [g[:3] for g in got] == sorted(w[:3] for w in want + then)
