@@ -17,21 +17,10 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from casecli.core.engine import urgency
 from casecli.core.views.digest import md
 from tests.conftest import TEAMS, drop_team
 from tests.test_score_cli import cli, db, score_store  # noqa: F401  (the module-scoped store)
-
-
-def _lite(db: Path | str) -> Path:  # noqa: F811
-    """The personal store a test copies and edits (a team store's test: skipped, saying so:
-    the digests' file names are the same code whatever store the staff ids come from)."""
-    if str(db) in TEAMS:
-        pytest.skip("renames staff ids in a personal store's file (the digests' file names "
-                    "are the same code on a team store: its focus is tested above on it)")  # fmt: skip
-    return Path(db)
 
 
 def _focus(db: Path, user: str, *args: str) -> dict:  # type: ignore[type-arg]  # noqa: F811
@@ -225,32 +214,61 @@ def test_next_gains_goal_impact_only_when_behind(
         drop_team(bare)
 
 
-def test_digests_of_look_alike_staff_ids_go_to_their_own_files(db: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_digests_of_look_alike_staff_ids_go_to_their_own_files(
+    db: Path | str,  # noqa: F811
+    backend: object | None,
+    tmp_path: Path,
+) -> None:
     """W.1, W/1, W_1 and W~1 once all became W_1-2026-11.md: one worker's digest held
     another's cases. Each id now has its own file, inside --out, and a 300-character id
-    is written too (its name cut and hashed under the file system's 255 bytes)."""
-    import os
+    is written too (its name cut and hashed under the file system's 255 bytes). On a team
+    store the ids are renamed in a store of its own, by its owner."""
     import sqlite3
-
-    from casecli.core.views.digest import file_names
 
     ids = {"W1": "W.1", "W2": "W/1", "W3": "W_1"}
     long_id = "X" * 150 + "é" * 150
-    copy = tmp_path / "ids.db"
-    copy.write_bytes(_lite(db).read_bytes())
-    conn = sqlite3.connect(copy)
-    for old, new in ids.items():
-        conn.execute("UPDATE staff SET staff_id = ?, unit_id = 'U1' WHERE staff_id = ?", (new, old))
-        conn.execute("UPDATE cases SET worker_id = ? WHERE worker_id = ?", (new, old))
-    for extra in ("W~1", long_id):
-        conn.execute(
+    rename = [
+        (f"UPDATE {table} SET {column} = ?{also} WHERE {column} = ?", (new, old))
+        for table, column, also in (
+            ("staff", "staff_id", ", unit_id = 'U1'"),
+            ("cases", "worker_id", ""),
+        )
+        for old, new in ids.items()
+    ]
+    rename += [
+        (
             "INSERT INTO staff (staff_id, name, role, unit_id, unit_name, office_id, office_name,"
             " hours_per_week, active) VALUES (?, 'Extra Worker', 'worker', 'U1', 'Unit One',"
             " 'O1', 'North Office', 40, 1)",
             (extra,),
         )
-    conn.commit()
-    conn.close()
+        for extra in ("W~1", long_id)
+    ]
+    copy: Path | str
+    if str(db) in TEAMS:
+        copy = score_store(tmp_path, backend)  # (the module's store stays as it is)
+        with TEAMS[str(copy)].owner() as conn:
+            for statement, params in rename:
+                conn.execute(statement.replace("?", "%s"), params)
+    else:
+        copy = tmp_path / "ids.db"
+        copy.write_bytes(Path(db).read_bytes())
+        lite = sqlite3.connect(copy)
+        for statement, params in rename:
+            lite.execute(statement, params)
+        lite.commit()
+        lite.close()
+    try:
+        _look_alike_digests(copy, tmp_path, long_id)
+    finally:
+        drop_team(copy)
+
+
+def _look_alike_digests(copy: Path | str, tmp_path: Path, long_id: str) -> None:
+    import os
+
+    from casecli.core.views.digest import file_names
+
     out = tmp_path / "digests"
     outside = tmp_path / "outside.md"
     out.mkdir()
