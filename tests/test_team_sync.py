@@ -197,6 +197,43 @@ def test_a_nul_in_a_text_cell_is_kept_as_the_replacement_character(
     assert [r for r in rows(team)["cases"] if "Jo\ufffdnes" in r]
 
 
+# Values COPY's text format must escape, or that look like its markers
+ESCAPED = ["back\\slash", "\\N", "\\.", "tab\there", "line\nbreak", "cr\rhere",
+           "crlf\r\nhere", "\\\\\\", "\\t not a tab", "é 😀 \u2028 ẞ", "x" * 60_000]  # fmt: skip
+
+
+def test_values_copy_escapes_arrive_as_sent_first_load_and_merge(team: str, tmp_path: Path) -> None:
+    """Rows go to the server by COPY's text format: a backslash, a tab, a line break, a
+    carriage return, a value that reads as COPY's NULL (\\N) or end of data (\\.), a
+    60,000-character cell arrive as sent, on a first load (COPY into the table) and on a
+    merge (COPY into a session table, then upserted), as on a personal store."""
+    import csv
+
+    lite = str(tmp_path / "lite.db")
+
+    def export(name: str, values: list[str]) -> Path:
+        """The basic export with ``values`` as its cases' then its people's names."""
+        folder = tmp_path / name
+        shutil.copytree(FIXTURES / "basic", folder)
+        left = iter(values)
+        for file, column in (("cases.csv", "name"), ("people.csv", "name")):
+            with (folder / file).open(newline="", encoding="utf-8") as fh:
+                table = list(csv.reader(fh))
+            at = table[0].index(column)
+            for row in table[1:]:
+                row[at] = next(left)
+            with (folder / file).open("w", newline="", encoding="utf-8") as fh:
+                csv.writer(fh, lineterminator="\r\n").writerows(table)
+        assert next(left, None) is None  # (every value placed)
+        return folder
+
+    for name, values in (("first", ESCAPED), ("again", ESCAPED[::-1])):
+        out = both(lite, team, export(name, values))
+        assert out["status"] == "applied" and out["rejects"] == [], out
+        stored = {r[7] for r in rows(team)["cases"]} | {r[3] for r in rows(team)["people"]}
+        assert set(values) <= stored
+
+
 def test_only_an_admin_or_the_owner_syncs_a_team_store(pg_server: Any, tmp_path: Path) -> None:
     t = pgserver.sample_team(pg_server)
     try:
