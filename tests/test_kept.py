@@ -16,7 +16,8 @@ from casecli.core.engine import playbooks, urgency
 from casecli.core.ingest.sync import sync
 from casecli.core.local import kept, kept_places, nextcache, record
 from casecli.core.store import scope, store
-from casecli.core.views import after_sync, caseload, unit, unit_score
+from casecli.core.views import after_sync, briefs, caseload, unit_score
+from casecli.core.views import office as offices
 from tests.tui.helpers import copy_sample
 
 TODAY = date(2026, 11, 24)
@@ -40,7 +41,7 @@ def office(db: Path, today: date = TODAY, books: Any = BOOKS, coef: Any = COEF) 
     conn = store.connect(db)
     try:
         who = scope.actor(conn, "S0001")
-        return unit.office_view(conn, who, "O01", today=today, books=books, coef=coef)
+        return offices.office_view(conn, who, "O01", today=today, books=books, coef=coef)
     finally:
         conn.close()
 
@@ -257,7 +258,7 @@ def test_kept_equals_fresh_over_random_days_writes_and_deltas(db: Path, tmp_path
         conn = store.connect(db)
         clause, params = scope.cases_clause(scope.actor(conn, "S0001"), "c")
         kw: dict[str, Any] = {"today": day, "books": BOOKS, "coef": COEF}
-        got = unit.kept_views(conn, clause, params, full=True, **kw)
+        got = briefs.kept_views(conn, clause, params, full=True, **kw)
         want = caseload.views(conn, f"{clause} AND c.status = 'open'", params, **kw)
         conn.close()
         assert [_shape(v) for v in got] == [_shape(v) for v in want], (step, move)
@@ -354,10 +355,10 @@ def _counting_here(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Two processes from 100 cases on (sample.db's office is small), and the sizes of the
     parts this process evaluates (the other process runs its own, unpatched code)."""
     here: list[int] = []
-    real = unit._briefs_here
-    monkeypatch.setattr(unit, "PARALLEL_AT", 100)
+    real = briefs._briefs_here
+    monkeypatch.setattr(briefs, "PARALLEL_AT", 100)
     monkeypatch.setattr(
-        unit, "_briefs_here", lambda c, ids, kw: here.append(len(ids)) or real(c, ids, kw)
+        briefs, "_briefs_here", lambda c, ids, kw: here.append(len(ids)) or real(c, ids, kw)
     )
     return here
 
@@ -401,7 +402,7 @@ def test_the_other_process_failing_changes_nothing(
     expected = fresh(db, tmp_path)
     here = _counting_here(monkeypatch)
     # the other process exits with an error, having written nothing
-    monkeypatch.setattr(unit, "CHILD", "raise SystemExit(3)")
+    monkeypatch.setattr(briefs, "CHILD", "raise SystemExit(3)")
     assert office(db) == expected
     assert len(here) == 2  # its part, then the other's, here
 
@@ -436,14 +437,14 @@ def test_a_managers_ranked_lists_from_kept_briefs_equal_the_engines_with_goals(
     engine = caseload.views(conn, f"{clause} AND c.status = 'open'", params, **kw)
     assert any(t.term == "goal_impact" for v in engine for a in v.actions for t in a.terms)
     if apart:  # 45% evaluated in another process: its briefs come back with every action
-        monkeypatch.setattr(unit, "PARALLEL_AT", 100)
-    first = unit.kept_views(conn, clause, params, full=True, **kw)
-    second = unit.kept_views(conn, clause, params, full=True, **kw)
+        monkeypatch.setattr(briefs, "PARALLEL_AT", 100)
+    first = briefs.kept_views(conn, clause, params, full=True, **kw)
+    second = briefs.kept_views(conn, clause, params, full=True, **kw)
     assert isinstance(second[0], kept.Brief) or isinstance(second[-1], kept.Brief)
     assert [_shape(v) for v in first] == [_shape(v) for v in engine]
     assert [_shape(v) for v in second] == [_shape(v) for v in engine]
     # without the goals (the unit view's way) the briefs are the engine's without them
-    plain = unit.kept_views(conn, clause, params, today=TODAY, books=BOOKS, coef=COEF, full=True)
+    plain = briefs.kept_views(conn, clause, params, today=TODAY, books=BOOKS, coef=COEF, full=True)
     bare = caseload.views(conn, f"{clause} AND c.status = 'open'", params, today=TODAY,
                           books=BOOKS, coef=COEF)  # fmt: skip
     assert [_shape(v) for v in plain] == [_shape(v) for v in bare] != [_shape(v) for v in engine]
@@ -516,8 +517,8 @@ def test_a_kept_action_that_does_not_read_is_evaluated_again_not_shown(
     bundles = side.execute(f"SELECT worker_id, briefs, rest FROM {kept.TABLE}").fetchall()
     n = 0
     for worker, text, rest in bundles:
-        briefs, rests = json.loads(text), json.loads(rest)
-        for brief, i in zip(briefs, range(len(rests)), strict=True):
+        rows, rests = json.loads(text), json.loads(rest)
+        for brief, i in zip(rows, range(len(rests)), strict=True):
             parts, more = json.loads(brief[-1]), json.loads(rests[i])
             n += 1
             if n % 2 and parts[0]:
@@ -526,13 +527,13 @@ def test_a_kept_action_that_does_not_read_is_evaluated_again_not_shown(
                 more[0][4] = "not a date"  # the second action's, read by ranked lists (full)
             brief[-1], rests[i] = json.dumps(parts), json.dumps(more)
         side.execute(f"UPDATE {kept.TABLE} SET briefs = ?, rest = ? WHERE worker_id = ?",
-                     (json.dumps(briefs), json.dumps(rests), worker))  # fmt: skip
+                     (json.dumps(rows), json.dumps(rests), worker))  # fmt: skip
     side.commit()
     side.close()
     conn = store.connect(db)
     clause, params = scope.cases_clause(scope.actor(conn, "S0001"), "c")
     for full in (False, True):  # each row's digest no longer matches: evaluated again
-        views = unit.kept_views(
+        views = briefs.kept_views(
             conn, clause, params, today=TODAY, books=BOOKS, coef=COEF, full=full
         )
         assert all(v.actions is not None for v in views)  # every one reads
@@ -589,7 +590,7 @@ def test_a_damaged_list_of_other_actions_is_evaluated_again_not_shown_short(
         conn = store.connect(db)
         who = scope.actor(conn, "S0001")
         clause, params = scope.cases_clause(who, "c")
-        views = unit.kept_views(
+        views = briefs.kept_views(
             conn, clause, params, today=TODAY, books=BOOKS, coef=COEF, full=True
         )
         out = staffing.ranked(conn, who, views, TODAY, books=BOOKS).pairs
@@ -620,7 +621,7 @@ def test_the_assigned_cases_of_a_scope_are_read_from_the_index_alone(db: Path) -
             plan = " ".join(
                 str(r[-1])
                 for r in conn.execute(
-                    f"EXPLAIN QUERY PLAN {unit.ASSIGNED.format(where=clause)}", params
+                    f"EXPLAIN QUERY PLAN {briefs.ASSIGNED.format(where=clause)}", params
                 )
             )
             assert "COVERING INDEX cases_worker" in plan, plan
@@ -635,8 +636,8 @@ def test_the_assigned_cases_of_a_scope_are_read_from_the_index_alone(db: Path) -
             whole, whole_params = (scope.unit_clause if kind == "unit" else scope.office_clause)(
                 place
             )
-            got = sorted(conn.execute(unit.ASSIGNED.format(where=clause), params))
-            want = sorted(conn.execute(unit.ASSIGNED.format(where=whole), whole_params))
+            got = sorted(conn.execute(briefs.ASSIGNED.format(where=clause), params))
+            want = sorted(conn.execute(briefs.ASSIGNED.format(where=whole), whole_params))
             assert got == want and len(got) > 100
     finally:
         conn.close()
@@ -666,7 +667,7 @@ def test_a_row_written_again_never_carries_damaged_other_actions_forward(
     office(db)  # writes S0005's row again (or leaves it): never with the damaged text vouched for
     conn = store.connect(db)
     kw: dict[str, Any] = {"today": TODAY, "books": BOOKS, "coef": COEF}
-    got = unit.kept_views(conn, clause, params, full=True, **kw)
+    got = briefs.kept_views(conn, clause, params, full=True, **kw)
     want = caseload.views(conn, f"{clause} AND c.status = 'open'", params, **kw)
     conn.close()
     assert [_shape(v) for v in got] == [_shape(v) for v in want]
@@ -751,7 +752,7 @@ def test_a_sync_brings_each_kept_variant_up_to_date_as_its_view_would(
     goals = {"monthly_visits": 3.0, "timely_response": 2.0, "investigations_closed_on_time": 2.0}
     kw: dict[str, Any] = {"today": TODAY, "books": BOOKS, "coef": COEF,
                           "behind": dict.fromkeys(owners, goals), "me": "S0004"}  # fmt: skip
-    unit.kept_views(conn, f"c.status = 'open' AND {clause}", params, full=True, **kw)
+    briefs.kept_views(conn, f"c.status = 'open' AND {clause}", params, full=True, **kw)
     hook = after_sync.sync_hook(today=TODAY, settings=lambda: (BOOKS, COEF))
     folder = _delta(tmp_path, "d1", {"events.csv": (
         "event_id,case_id,kind,status,scheduled_on,completed_on\n"
@@ -761,7 +762,7 @@ def test_a_sync_brings_each_kept_variant_up_to_date_as_its_view_would(
     conn = store.connect(db)
     assert sync(conn, folder, today=TODAY, before_commit=hook).status == "applied"
     evaluated.clear()
-    got = unit.kept_views(conn, f"c.status = 'open' AND {clause}", params, full=True, **kw)
+    got = briefs.kept_views(conn, f"c.status = 'open' AND {clause}", params, full=True, **kw)
     assert evaluated == []
     want = caseload.views(conn, f"c.status = 'open' AND {clause}", params, **kw)
     conn.close()
@@ -808,13 +809,13 @@ def test_casecli_sync_never_fails_on_settings_and_lets_go_of_its_lock_first(
         "referral_id,case_id,service,status,referred_on\n"
         "RX1,C0000530,housing,waitlisted,2026-11-10\n")}, "2026-11-24T23:00:00")  # fmt: skip
     seen: list[str] = []
-    real = unit.refresh_briefs
+    real = briefs.refresh_briefs
 
     def meanwhile(conn: sqlite3.Connection, **kw: Any) -> None:
         seen.append(sync_store(db, folder, today=TODAY).status)  # not "another sync is running"
         real(conn, **kw)
 
-    monkeypatch.setattr(unit, "refresh_briefs", meanwhile)
+    monkeypatch.setattr(briefs, "refresh_briefs", meanwhile)
     runner = CliRunner()
     base = ["--db", str(db), "--today", "2026-11-24"]
     ok = runner.invoke(app, [*base, "sync", str(folder)],

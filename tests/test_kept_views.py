@@ -21,6 +21,7 @@ from casecli.core.local import kept, kept_places, nextcache, record
 from casecli.core.measures import goals
 from casecli.core.store import scope, store
 from casecli.core.views import after_sync, unit
+from casecli.core.views import office as offices
 from tests import test_kept
 from tests.test_kept import BOOKS, COEF, TODAY, _delta
 from tests.tui.helpers import copy_sample
@@ -36,7 +37,7 @@ def worked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """One entry per office view of the test's store worked out (not read back whole;
     ``fresh``'s copies not counted)."""
     made: list[int] = []
-    real = unit._office_view
+    real = offices._office_view
 
     def spy(conn: sqlite3.Connection, *args: Any, **kw: Any) -> Any:
         path = kept.store_path(conn)
@@ -44,7 +45,7 @@ def worked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             made.append(1)
         return real(conn, *args, **kw)
 
-    monkeypatch.setattr(unit, "_office_view", spy)
+    monkeypatch.setattr(offices, "_office_view", spy)
     return made
 
 
@@ -52,7 +53,7 @@ def office(db: Path, today: date = TODAY, redact: bool = False, coef: Any = COEF
     conn = store.connect(db)
     try:
         who = scope.actor(conn, "S0001")
-        return unit.office_view(
+        return offices.office_view(
             conn, who, "O01", today=today, books=BOOKS, coef=coef, redact=redact
         )
     finally:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from casecli.cli.main import app
 from casecli.core.engine import playbooks, urgency
 from casecli.core.store import scope, store
-from casecli.core.views import caseload, staffing, unit
+from casecli.core.views import briefs, caseload, staffing
 from tests.tui.helpers import TODAY, copy_sample
 
 BOOKS = playbooks.load()
@@ -59,7 +59,7 @@ def test_a_ranked_list_cut_at_n_is_the_whole_lists_head(office, user: str) -> No
     conn = store.connect(db)
     who = scope.actor(conn, user)
     clause, params = scope.cases_clause(who, "c")
-    views = unit.kept_views(conn, clause, params, today=TODAY, books=BOOKS, coef=COEF, full=True)
+    views = briefs.kept_views(conn, clause, params, today=TODAY, books=BOOKS, coef=COEF, full=True)
     whole = staffing.ranked(conn, who, views, TODAY, books=BOOKS)
     first = sum(1 for a, _ in whole.pairs if a.kind == "assign")
     for n in (1, 7, 200):

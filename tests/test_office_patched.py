@@ -1,5 +1,5 @@
 """An office's whole view kept beside the store and brought forward after local writes
-(casecli.core.views.unit._office_patched): only the units holding the cases the writes
+(casecli.core.views.office._office_patched): only the units holding the cases the writes
 name are made again, and the view, and what is kept with it for the next write, equal a
 store with nothing kept. A team store is written all day: made again whole after each
 write, a 60,000-case office's view took 1.7-2.1 s (benchmarks/RESULTS.md)."""
@@ -20,6 +20,7 @@ from casecli.core.engine.barriers import Barrier
 from casecli.core.local import kept, kept_places, record
 from casecli.core.measures import goals
 from casecli.core.store import scope, store
+from casecli.core.views import office as offices
 from casecli.core.views import unit
 from tests import test_kept
 from tests.test_kept import BOOKS, COEF, TODAY
@@ -31,7 +32,7 @@ from tests.test_kept_views import _synced, db, fresh, office, worked  # noqa: F4
 def reread(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """One entry per part of a kept office view made again: the cases read for it."""
     got: list[list[str]] = []
-    real = unit._views_of
+    real = offices._views_of
 
     def spy(conn: sqlite3.Connection, ids: list[str], kw: dict[str, Any]) -> Any:
         path = kept.store_path(conn)
@@ -39,28 +40,28 @@ def reread(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
             got.append(sorted(ids))
         return real(conn, ids, kw)
 
-    monkeypatch.setattr(unit, "_views_of", spy)
+    monkeypatch.setattr(offices, "_views_of", spy)
     return got
 
 
 @pytest.fixture
 def scorers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """One entry per office's or unit's measures read (a unit.Scorer made)."""
+    """One entry per office's or unit's measures read (a Scorer made)."""
     made: list[int] = []
-    real = unit.Scorer
+    real = offices.Scorer
 
     def spy(*a: Any, **kw: Any) -> Any:
         made.append(1)
         return real(*a, **kw)
 
-    monkeypatch.setattr(unit, "Scorer", spy)
+    monkeypatch.setattr(offices, "Scorer", spy)
     return made
 
 
 def _parts_of(db: Path) -> dict[str, Any]:
     conn = store.connect(db)
     try:
-        return unit._office_view(conn, "O01", "x", today=TODAY, books=BOOKS, coef=COEF,
+        return offices._office_view(conn, "O01", "x", today=TODAY, books=BOOKS, coef=COEF,
                                  redact=False)[1]  # fmt: skip
     finally:
         conn.close()
@@ -311,7 +312,7 @@ def test_who_could_take_the_offices_own_cases_is_read_from_every_workers_load(
 ) -> None:
     # The office's own unassigned cases list who could take them by capacity used; an
     # office view brought forward reads each worker's load from their unit's view
-    # (unit._pool) instead of from every case of the office: the same workers, the same
+    # (offices._pool) instead of from every case of the office: the same workers, the same
     # loads as staffing.pool_from over all the office's cases.
     from casecli.core.views import caseload, staffing
 
@@ -322,12 +323,12 @@ def test_who_could_take_the_offices_own_cases_is_read_from_every_workers_load(
         where, params = scope.office_clause("O01")
         views = caseload.views(conn, f"c.status = 'open' AND {where}", params, today=TODAY,
                                books=BOOKS, coef=COEF)  # fmt: skip
-        staff = unit._staff(conn, "s.office_id = ?", ("O01",))
+        staff = unit.staff_of(conn, "s.office_id = ?", ("O01",))
     finally:
         conn.close()
     theirs = [v for v in views if v.case_id in ("C0009001", "C0009002")]
     expected = staffing.pool_from(staff, views, TODAY, BOOKS)
-    assert unit._pool(staff, list(view.units), theirs, TODAY, BOOKS) == expected
+    assert offices._pool(staff, list(view.units), theirs, TODAY, BOOKS) == expected
     assert {w.staff_id for w in expected if w.capacity} >= {"S0001", "S0003", "S0013"}
     # and who carries its case type is read from every case of the office (until
     # this, from the office's own cases alone: the manager's; nobody was listed)
@@ -469,10 +470,10 @@ def test_a_write_landing_while_the_view_is_brought_forward_is_placed_by_the_next
     record.add_barrier(conn, scope.actor(conn, "S0004"), "C0000530", "housing", today=TODAY,
                        books=BOOKS)  # fmt: skip
     conn.close()
-    real = unit._views_of
+    real = offices._views_of
 
     def racing(conn: sqlite3.Connection, ids: list[str], kw: dict[str, Any]) -> Any:
-        monkeypatch.setattr(unit, "_views_of", real)
+        monkeypatch.setattr(offices, "_views_of", real)
         other = store.connect(db)
         for case_id in ("C0000137", "C0000474", "C0000574"):
             record.record_event(other, scope.actor(other, "S0004"), case_id, "caseworker_visit",
@@ -480,9 +481,9 @@ def test_a_write_landing_while_the_view_is_brought_forward_is_placed_by_the_next
         other.close()
         return real(conn, ids, kw)
 
-    monkeypatch.setattr(unit, "_views_of", racing)
+    monkeypatch.setattr(offices, "_views_of", racing)
     office(db)
-    assert unit._views_of is real  # (the race ran)
+    assert offices._views_of is real  # (the race ran)
     urgency = {c: seen[1] for c, seen in kept_parts(db)["cases"].items()}
     conn = store.connect(db)
     keep = kept_places.KeptView(conn, "office O01", TODAY, BOOKS, COEF, False)

@@ -533,7 +533,7 @@ def test_the_tuis_first_screen_is_read_ahead_on_a_team_store_too(
     # process connects as the same login and answers the view this one would read; the
     # app's change stamp is what anyone had written before it started (team.written).
     from casecli.core.store import team
-    from casecli.core.views import unit as units
+    from casecli.core.views import office as offices
     from tui import prefetch
     from tui.data import Session
 
@@ -543,8 +543,8 @@ def test_the_tuis_first_screen_is_read_ahead_on_a_team_store_too(
     who, stamp = team.actor(conn, None), team.written(conn)
     conn.close()
     reads: list[int] = []
-    real = units.office_view
-    monkeypatch.setattr(units, "office_view", lambda *a, **k: reads.append(1) or real(*a, **k))
+    real = offices.office_view
+    monkeypatch.setattr(offices, "office_view", lambda *a, **k: reads.append(1) or real(*a, **k))
     pending = prefetch.for_actor(url, who, today, False, None, stamp)
     assert pending is not None and pending.key == ("office", "O01", False)
     session = Session(url, MANAGER, today, prefetched=pending)

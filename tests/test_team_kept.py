@@ -496,19 +496,19 @@ def test_the_managers_office_view_is_brought_forward_over_a_workers_writes(
 ) -> None:
     # The manager's office view is kept whole; after a worker's barrier and then a visit
     # (changes seen in casecli_changes under the manager's policies) only U001, the unit
-    # holding the case, is read again (unit._office_patched), and the view equals one
+    # holding the case, is read again (office._office_patched), and the view equals one
     # worked out afresh: the barrier in the office's bottlenecks, the visit in U001's and
     # the office's monthly visits.
-    from casecli.core.views import unit
+    from casecli.core.views import office
 
     whole: list[int] = []
     parts: list[int] = []
-    real_whole, real_parts = unit._office_view, unit._views_of
+    real_whole, real_parts = office._office_view, office._views_of
     monkeypatch.setattr(
-        unit, "_office_view", lambda *a, **kw: whole.append(1) or real_whole(*a, **kw)
+        office, "_office_view", lambda *a, **kw: whole.append(1) or real_whole(*a, **kw)
     )
     monkeypatch.setattr(
-        unit, "_views_of", lambda *a, **kw: parts.append(len(a[1])) or real_parts(*a, **kw)
+        office, "_views_of", lambda *a, **kw: parts.append(len(a[1])) or real_parts(*a, **kw)
     )
     before = run(t, MANAGER, "unit")
     assert run(t, MANAGER, "unit") == before and whole == [1] and parts == []
@@ -543,17 +543,17 @@ def test_a_team_stores_first_office_view_is_evaluated_in_two_processes_too(
     # is small: the threshold comes down for the test), with the same answer as one.
     if (os.cpu_count() or 1) < 2:
         pytest.skip("one core: evaluated in one process")
-    from casecli.core.views import unit
+    from casecli.core.views import briefs
 
     here: list[int] = []
-    real = unit._briefs_here
+    real = briefs._briefs_here
     monkeypatch.setattr(
-        unit, "_briefs_here", lambda c, ids, kw: here.append(len(ids)) or real(c, ids, kw)
+        briefs, "_briefs_here", lambda c, ids, kw: here.append(len(ids)) or real(c, ids, kw)
     )
     one = run(t, MANAGER, "unit")  # (PARALLEL_AT: 2,000 cases)
     (total,) = here
     del here[:]
-    monkeypatch.setattr(unit, "PARALLEL_AT", 100)
+    monkeypatch.setattr(briefs, "PARALLEL_AT", 100)
     two = afresh(t, MANAGER, monkeypatch, "unit")
     assert here == [total - total * 9 // 20]  # the rest in the other process
     assert two == one

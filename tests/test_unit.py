@@ -15,6 +15,7 @@ from casecli.core.engine.engine import Action, Barrier, CaseView
 from casecli.core.engine.playbooks import Step
 from casecli.core.engine.steps import StepState
 from casecli.core.views import load, unit
+from casecli.core.views import office as offices
 from tests.test_next_cli import cli, db  # noqa: F401  (the fixture)
 
 TODAY = date(2026, 11, 24)
@@ -249,7 +250,7 @@ def test_key_measure_against_goal_is_batched_and_matches_the_scorecard(
 
     monkeypatch.setattr(measures.Calculator, "_fill", spy)
     conn.set_trace_callback(statements.append)
-    office = unit.office_view(conn, manager, "O01", **_sample_kw())  # type: ignore[arg-type]
+    office = offices.office_view(conn, manager, "O01", **_sample_kw())  # type: ignore[arg-type]
     conn.set_trace_callback(None)
     assert sorted(filled) == [("collections", 7), ("visits", 7)]  # one per measure, 7 months
     assert sum("performance_goals" in s for s in statements) == len(office.units) + 2

@@ -19,6 +19,7 @@ from casecli.core.store import freshness, scope, store
 from casecli.core.store.scope import Actor
 from casecli.core.views import card as cards
 from casecli.core.views import caseload, staffing
+from casecli.core.views import office as offices
 from casecli.core.views import unit as units
 from casecli.core.views.card import Card as CaseCard  # the CLI's card, the same sentences
 from casecli.core.views.load import WorkerLoad
@@ -117,7 +118,7 @@ class Session:
         if (kept := self._taken("office", office_id)) is not None:
             return kept
         with self.connect() as conn:
-            return units.office_view(conn, self._who(conn), office_id, **self._kw())
+            return offices.office_view(conn, self._who(conn), office_id, **self._kw())
 
     def worker(self, staff_id: str) -> tuple[WorkerLoad, list[CaseView]]:
         with self.connect() as conn:

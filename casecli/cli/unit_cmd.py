@@ -33,10 +33,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:  # fmt: skip
         """The unit view: each worker's load, the cases by situation, the bottlenecks."""
-        from casecli.core.views import unit
+        from casecli.core.views import office, unit
 
         conn, who, kw = _context(settings)
-        view = unit.view_for(conn, who, unit_id, **kw)
+        view = office.view_for(conn, who, unit_id, **kw)
         if isinstance(view, unit.OfficeView):
             return _out_office(view, settings)
         if settings.json:

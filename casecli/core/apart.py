@@ -1,7 +1,7 @@
 """Work handed to another Python process, so that it runs on the machine's other core.
 
 Used where one process would make two pieces of CPU work take turns: the first evaluation
-of a large office (``unit._briefs_apart``: half the cases evaluated there) and the TUI's
+of a large office (``briefs._briefs_apart``: half the cases evaluated there) and the TUI's
 first screen (``tui.prefetch``: read while this process starts Textual).
 
 The other process is a fresh interpreter, ``python -P -c CODE``: not a fork (unsafe in a

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from casecli.core.store import store
-from casecli.core.views import unit as units
+from casecli.core.views import office, unit
 from tests.tui.helpers import TODAY, copy_sample, screen_text, settle
 from tui import prefetch
 from tui.data import Session
@@ -21,14 +21,14 @@ from tui.data import Session
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The views this process read from the store."""
     seen: list[str] = []
-    for name in ("office_view", "unit_view"):
-        real = getattr(units, name)
+    for module, name in ((office, "office_view"), (unit, "unit_view")):
+        real = getattr(module, name)
 
         def spy(*a: Any, _real: Any = real, _name: str = name, **k: Any) -> Any:
             seen.append(_name)
             return _real(*a, **k)
 
-        monkeypatch.setattr(units, name, spy)
+        monkeypatch.setattr(module, name, spy)
     return seen
 
 

@@ -1,6 +1,6 @@
 """What ``casecli sync`` brings up to date after it has committed (issue 15): the kept
 measure counts (``kept_counts.refresh``), the kept briefs of the cases it changed
-(``unit.refresh_briefs``), then, in a second process, the kept whole office views
+(``briefs.refresh_briefs``), then, in a second process, the kept whole office views
 (:func:`refresh_views`) and the users' kept ranked actions (``ranking.refresh_kept``), so
 that the first view after the nightly delta reads them. :func:`sync_hook` is what the
 command line gives ``sync(before_commit=...)``.
@@ -19,7 +19,7 @@ from typing import Any
 
 from casecli.core.engine import playbooks
 from casecli.core.local import kept, kept_places
-from casecli.core.views import ranking, unit
+from casecli.core.views import briefs, office, ranking, unit
 
 
 def sync_hook(
@@ -28,7 +28,7 @@ def sync_hook(
 ) -> Any:  # fmt: skip
     """What ``casecli sync`` gives ``sync(before_commit=...)``: the kept measure counts
     brought up to date (``kept_counts.refresh``), then the kept briefs of the cases it
-    changed evaluated again (``unit.refresh_briefs``), then the kept office views and
+    changed evaluated again (``briefs.refresh_briefs``), then the kept office views and
     ranked actions made again in another process (:func:`refresh_views_apart`), once it
     has committed. ``settings``
     gives the playbooks and urgency settings, read only then: a sync never fails on them
@@ -49,7 +49,7 @@ def sync_hook(
             finally:
                 if changed:  # (the briefs of a sync that changed no case stay true)
                     books, coef = settings()
-                    unit.refresh_briefs(conn, today=today, books=books, coef=coef)
+                    briefs.refresh_briefs(conn, today=today, books=books, coef=coef)
                     path = kept.store_path(conn)
                     if then is not None and path is not None:
                         refresh_views_apart(path, today=today, books=books, coef=coef,
@@ -98,7 +98,7 @@ def refresh_views(
     conn: sqlite3.Connection, *, today: date, books: dict[str, playbooks.Playbook],
     coef: dict[str, float], sync_id: int, then: tuple[tuple[int, ...], str],
 ) -> None:  # fmt: skip
-    """After a sync (``sync_id``) and :func:`refresh_briefs`: make again the whole views
+    """After a sync (``sync_id``) and ``briefs.refresh_briefs``: make again the whole views
     (``kept_places.KeptView``) kept for ``today`` or later that were true of the store as the
     sync found it (``then``: its marks, ``kept.marks_now``) and that a view with these
     settings would read (an office's, either redact setting), and keep them: the TUI's
@@ -123,7 +123,7 @@ def refresh_views(
             redact = stamps[stamp]
             keep = kept_places.KeptView(conn, what, when, books, coef, redact)  # (its marks first)
             try:
-                keep.put(*unit._office_view(conn, place, unit._office_name(conn, place), today=when,
+                keep.put(*office._office_view(conn, place, unit._office_name(conn, place), today=when,
                                       books=books, coef=coef, redact=redact))  # fmt: skip
             finally:
                 keep.close()

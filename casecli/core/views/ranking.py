@@ -2,7 +2,7 @@
 nightly warm (``casecli db warm``) that works out the morning's views ahead.
 
 Who sees what: a worker's whole caseload is evaluated and ranked; a supervisor's unit
-and a manager's office are read as kept briefs (:func:`casecli.core.views.unit.kept_views`)
+and a manager's office are read as kept briefs (:func:`casecli.core.views.briefs.kept_views`)
 and only the head of their list is ranked (:data:`HEAD`, or more when asked). Each case
 is ranked with the goals its worker is behind on (the urgency ``goal_impact`` term,
 :func:`casecli.core.views.caseload.behind`) and whether the user is its worker. What is
@@ -78,10 +78,10 @@ def evaluate(
     if who.role == "worker":  # one caseload: evaluated whole (next keeps its ranking)
         views = caseload.open_views(conn, who, **kw)
     else:  # a unit's or an office's: kept briefs, re-evaluated only where they changed
-        from casecli.core.views import unit
+        from casecli.core.views import briefs
 
         # every action only for the ranking (next); caseload and waiting read the top one
-        views = unit.kept_views(
+        views = briefs.kept_views(
             conn, clause, params, assigned=assigned_clause(who, "c"), full=rank_others, **kw
         )
     from casecli.core.views import staffing
@@ -166,7 +166,7 @@ def warm(
     from casecli.core.measures import focus as fo
     from casecli.core.measures import measures, periods
     from casecli.core.measures import score as sc
-    from casecli.core.views import digest, unit
+    from casecli.core.views import digest, office, unit
 
     folder = nextcache.folder(db)
     kw: dict[str, Any] = {"today": today, "books": books, "coef": coef, "redact": redact}
@@ -175,7 +175,7 @@ def warm(
     if where is not None and where[0] == "unit":
         unit.unit_view(conn, who, where[1], **kw)
     elif where is not None:
-        unit.office_view(conn, who, where[1], **kw)
+        office.office_view(conn, who, where[1], **kw)
     if where is not None:  # and what it waits on (bottlenecks)
         unit.bottlenecks_of(conn, who, None, None, today=today)
     options = measures.Options.from_playbooks(books)
