@@ -271,25 +271,65 @@ def test_who_the_login_is_is_part_of_every_stamp(t: pgserver.Team) -> None:
         assert nextcache.identity(PostgresConnection(raw)) != said
 
 
-@pytest.mark.parametrize("shared", ["casecli", "the login's folder"])
+@pytest.mark.parametrize("shared", ["casecli", "the login's folder", "the cache home"])
 def test_a_cache_folder_others_may_write_keeps_nothing(
     t: pgserver.Team, evaluated: list[int], shared: str
 ) -> None:
     # Under a cache folder another user may write (a shared XDG_CACHE_HOME, a folder made
-    # beforehand for this login), what is kept could be read or planted: nothing is kept
-    # or read there, and each view evaluates what it shows, the same.
+    # beforehand for this login, a folder above them), what is kept could be read or
+    # planted (the folder moved away and another put in its place): nothing is kept or
+    # read there, and each view evaluates what it shows, the same.
     folder = _place(t, SUPERVISOR)  # (the root is made 0700 on the way)
-    target = folder.parent if shared == "casecli" else folder
+    target = {"casecli": folder.parent, "the cache home": folder.parent.parent}.get(shared, folder)
     target.mkdir(exist_ok=True)
+    mode = target.stat().st_mode & 0o7777
     target.chmod(0o777)
     first = run(t, SUPERVISOR, "unit")
     assert run(t, SUPERVISOR, "unit") == first
     assert len(evaluated) == 2 and evaluated[0] == evaluated[1] > 0  # evaluated both times
     assert not (folder / kept.FILE).exists()
-    target.chmod(0o700)
+    # the sticky bit (as /tmp has) keeps others from moving what is not theirs: above the
+    # user's own folders, that is enough
+    target.chmod(0o1777 if shared == "the cache home" else 0o700)
     run(t, SUPERVISOR, "unit")
     run(t, SUPERVISOR, "unit")
     assert len(evaluated) == 3  # the user's own again: kept, then read
+    target.chmod(mode)
+
+
+def test_a_login_that_is_no_one_any_more_keeps_nothing_on_the_machine(t: pgserver.Team) -> None:
+    # A worker's next keeps their ranked actions and case briefs in their cache folder;
+    # once a sync leaves their login no active staff member's (they left, or moved), their
+    # next command says so in a sentence and removes that folder: no copy of what their
+    # scope showed stays on the disk. Another login's folder is left alone.
+    mine, theirs = _place(t, WORKER), _place(t, OTHER_WORKER)
+    run(t, WORKER, "next")
+    run(t, OTHER_WORKER, "next")
+    assert any(mine.iterdir()) and any(theirs.iterdir())
+    with t.owner() as conn:
+        conn.execute("UPDATE staff SET active = 0 WHERE staff_id = %s", (WORKER,))
+    got = RUNNER.invoke(app, ["--db", t.url_of(WORKER), "--today", TODAY, "next"])
+    assert got.exit_code == 1 and "is no active staff member's" in got.stderr, got.output
+    assert not mine.exists() and any(theirs.iterdir())
+
+
+def test_a_link_to_a_folder_others_may_write_is_not_held(tmp_path: Path) -> None:
+    # XDG_CACHE_HOME a link to a folder under one anybody may write: whoever may write
+    # there could move the folder away, so it is looked at where the link leads.
+    shared = tmp_path / "shared"
+    (shared / "cache").mkdir(parents=True)
+    shared.chmod(0o777)
+    (tmp_path / "link").symlink_to(shared / "cache")
+    mine = tmp_path / "mine" / "cache"
+    mine.mkdir(parents=True)
+    try:
+        assert nextcache._held_above(mine / "casecli")
+        assert not nextcache._held_above(tmp_path / "link" / "casecli")
+        assert not nextcache._held_above(shared / "cache" / "casecli")
+        shared.chmod(0o1777)  # sticky, as /tmp
+        assert nextcache._held_above(tmp_path / "link" / "casecli")
+    finally:
+        shared.chmod(0o700)
 
 
 def test_a_write_that_notes_its_change_early_holds_later_ones_until_it_commits(

@@ -165,7 +165,13 @@ class Settings:
         if self.team is not None:  # who you are is your login (casecli.core.store.team)
             from casecli.core.store import team
 
-            return team.actor(conn, self.user)  # type: ignore[no-any-return]
+            try:
+                return team.actor(conn, self.user)  # type: ignore[no-any-return]
+            except team.NoStaff:  # (no longer anyone: what the login kept goes)
+                from casecli.core.local import nextcache
+
+                nextcache.forget_team(conn)
+                raise
         return scope.actor(conn, self.staff_id(conn))
 
     def connect(self, *, create: bool = False, write: str | None = None) -> sqlite3.Connection:

@@ -45,6 +45,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat
 from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
@@ -105,7 +106,8 @@ def team_place(conn: Any) -> Path | None:
     evaluations are checked against (``casecli_changes``: casecli db migrate adds it), or
     a cache folder that cannot be made, or that is not the user's alone (another user who
     may write ``casecli/`` or the login's folder in it, say under a shared
-    ``XDG_CACHE_HOME``, could read what is kept or put there what a view would show)."""
+    ``XDG_CACHE_HOME``, or a folder above them, could read what is kept or put there what
+    a view would show)."""
     known = getattr(conn, "_kept_place", False)
     if known is None or isinstance(known, Path):
         return known
@@ -120,13 +122,43 @@ def team_place(conn: Any) -> Path | None:
             root = cache_root()
             root.mkdir(mode=0o700, parents=True, exist_ok=True)
             found = root / f"team-{hashlib.sha256(key.encode()).hexdigest()[:24]}"
-            if not all(_only_mine(d) for d in (root, folder(found)) if d.exists()):
+            mine = all(_only_mine(d) for d in (root, folder(found)) if d.exists())
+            if not mine or not _held_above(root):
                 found = None
     except (OSError, AttributeError):
         found = None
     with contextlib.suppress(AttributeError):
         conn._kept_place = found
     return found
+
+
+def forget_team(conn: Any) -> None:
+    """Remove what this login keeps on this machine of a team store (:func:`team_place`'s
+    folder): for a login that is no active staff member's any more, so that its copy of
+    what its scope showed does not stay on the disk. Best effort (nothing kept, or a
+    folder that is not the user's alone: left as it is)."""
+    import shutil
+
+    place = team_place(conn)
+    if place is not None:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(folder(place))
+
+
+def _held_above(path: Path) -> bool:
+    """Whether no one but this user and root may move ``path`` away and put their own in its
+    place: every folder above it, as written and where its links lead, is theirs and
+    writable by no one else, unless its sticky bit keeps others from renaming what is not
+    theirs (``/tmp``). (A cache home such as a shared ``/srv/cache`` mode 0777 fails.)"""
+    uid = os.getuid()
+    for chain in (path, path.resolve()):
+        for above in chain.parents:
+            st = above.stat()
+            if st.st_uid not in (0, uid):
+                return False
+            if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
+                return False
+    return True
 
 
 def _only_mine(path: Path) -> bool:

@@ -406,6 +406,10 @@ def session_staff(conn: Any) -> tuple[str, str] | None:
     return None if row[1] is None else (str(row[0]), str(row[1]))
 
 
+class NoStaff(CasecliError):
+    """The session's login is no active staff member's (:func:`actor`)."""
+
+
 def actor(conn: Any, wanted: str | None) -> Any:
     """Who is acting on a team store (``conn``: a ``dialect.PostgresConnection``): the
     staff member whose login the session is. ``wanted`` (--as, CASECLI_USER, the config's
@@ -418,7 +422,7 @@ def actor(conn: Any, wanted: str | None) -> Any:
         "SELECT session_user, (SELECT staff_id FROM casecli_me()), casecli_is_admin()"
     ).fetchone()
     if staff_id is None:
-        raise CasecliError(
+        raise NoStaff(
             f"Your database login {login} is no active staff member's in this team store"
             " (staff.csv's login column); ask an admin to add it and run casecli db grant."
         )
