@@ -330,7 +330,7 @@ def test_a_second_sync_while_one_runs_waits_then_is_told_and_applies_nothing(
     holder = team_store.connect(team)
     try:
         with holder.transaction():  # another sync (or a migration) holds the lock
-            holder.execute("SELECT pg_advisory_xact_lock(%s)", (team_store.SYNC_LOCK,))
+            holder.execute(team_store.SYNC_LOCK)
             started = time.monotonic()
             got = RUNNER.invoke(app, ["--db", team, "sync", str(FIXTURES / "basic")])
             assert time.monotonic() - started >= 0.7  # it waited
@@ -343,6 +343,36 @@ def test_a_second_sync_while_one_runs_waits_then_is_told_and_applies_nothing(
         holder.close()
     assert rows(team)["cases"] == []
     assert sync(team, FIXTURES / "basic")[0] == 0  # and once it has finished, it runs
+
+
+def test_no_login_but_the_owners_and_an_admins_can_hold_syncs_up(
+    pg_server: Any, tmp_path: Path
+) -> None:
+    # One sync at a time is the sync log's lock (team.SYNC_LOCK), which only a login that
+    # may write the log may take: a worker cannot take it, and a worker's session that
+    # reads the log, or holds the advisory lock syncs once took, leaves an admin's sync to
+    # run.
+    import psycopg
+
+    from casecli.core.store import team as team_store
+
+    t = pgserver.sample_team(pg_server)
+    try:
+        export = tmp_path / "export"
+        shutil.copytree(FIXTURES / "basic", export)
+        put(export, "manifest.toml", 'as_of = 2026-11-25T23:00:00\nkind = "delta"\n')
+        with t.staff("S0003") as worker:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege), worker.transaction():
+                worker.execute(team_store.SYNC_LOCK)
+            with worker.transaction():
+                worker.execute("SELECT pg_advisory_xact_lock(%s)", (0x63617365_73796E63,))
+                worker.execute("SELECT count(*) FROM sync_log").fetchone()
+                got = RUNNER.invoke(app, ["--db", t.url_of("S0037"), "--json", "sync",
+                                          str(export)])  # fmt: skip
+                assert got.exit_code == 0, got.output
+                assert json.loads(got.stdout)["status"] == "applied"
+    finally:
+        pg_server.drop(t.name)
 
 
 def test_a_large_first_load_builds_its_indexes_after_unless_a_reader_holds_the_table(

@@ -22,8 +22,9 @@ empty before the sync is loaded by ``COPY`` straight into it), with the sync's l
 files, the cases it changed and its rejects, in ONE transaction: a failure, a kill or
 ``--dry-run`` leaves the team store as it was. The staff are written last: an admin's
 policies read them, and an export may make the admin running it inactive. One sync at a
-time (a transaction-level advisory lock, which ``db migrate`` takes too: a second sync
-waits WAIT_MS, as SQLite's busy timeout, then is told); people recording visits and
+time (the sync log locked for the transaction, ``team.SYNC_LOCK``, which ``db migrate``
+takes too and only the owner or an admin may: a second sync waits WAIT_MS, as SQLite's
+busy timeout, then is told); people recording visits and
 barriers meanwhile are not held up, as they write other tables.
 
 Who may sync a team store: its owner (the login that ran ``casecli db init``; the first
@@ -81,8 +82,8 @@ def sync_team(url: str, folder: Path, **options: Any) -> SyncResult:
     try:
         team.require_current(pg)
         with pg.transaction():
+            options["run_by"], owner = _may_sync(pg)  # (first: only they may take the lock)
             _wait_for_others(pg)
-            options["run_by"], owner = _may_sync(pg)
             with tempfile.TemporaryDirectory(prefix="casecli-sync-") as scratch:
                 conn = store.connect(Path(scratch) / "part.db", create=True)
                 try:
@@ -121,7 +122,7 @@ def _wait_for_others(pg: Any) -> None:
     pg.execute(f"SET LOCAL lock_timeout = {WAIT_MS}")
     try:
         with pg.transaction():  # (a savepoint: the wait's failure is the sync's only)
-            pg.execute("SELECT pg_advisory_xact_lock(%s)", (team.SYNC_LOCK,))
+            pg.execute(team.SYNC_LOCK)
     except psycopg.errors.LockNotAvailable:
         raise CasecliError(BUSY) from None
     pg.execute("SET LOCAL lock_timeout TO DEFAULT")  # (the server's, or the login's)

@@ -37,9 +37,12 @@ ROLES = {
     "admin": "casecli_admin",
 }
 FIRST = 10  # the schema a team store starts at
-# The advisory lock a sync holds for its transaction, and a migration for its own:
-# "casecli sync" (casecli.core.ingest.team_sync).
-SYNC_LOCK = 0x63617365_73796E63
+# The lock one sync holds for its transaction at a time (casecli.core.ingest.team_sync), and
+# a migration for its own: the sync log's, in a mode a plain read does not wait for nor
+# hold up, and that only a login that may write the log (the owner, an admin) may take
+# (PostgreSQL: LOCK TABLE's modes above ROW EXCLUSIVE need the table's UPDATE, DELETE or
+# TRUNCATE). An advisory lock, as before, any login could take, and hold syncs up with.
+SYNC_LOCK = "LOCK TABLE sync_log IN EXCLUSIVE MODE"
 
 
 def is_team(db: object) -> bool:
@@ -221,7 +224,7 @@ def migrate(conn: Any) -> tuple[int, int]:
             f" ({latest}); upgrade casecli."
         )
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (SYNC_LOCK,))  # (after any sync)
+        conn.execute(SYNC_LOCK)  # (after any sync)
         return before, _apply(conn, before)
 
 
