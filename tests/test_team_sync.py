@@ -375,6 +375,71 @@ def test_no_login_but_the_owners_and_an_admins_can_hold_syncs_up(
         pg_server.drop(t.name)
 
 
+def test_a_killed_syncs_scratch_folder_is_removed_by_the_next_sync(
+    team: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # kill -9 in the middle of a sync leaves its scratch file (what the export holds about
+    # children, the size of the export at a first load) in TMPDIR; the user's next sync
+    # removes it, and leaves alone a folder a running sync holds, one made a moment ago, an
+    # earlier casecli's (no lock file), a link and anything else.
+    import fcntl
+    import os
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    from casecli.core.ingest import team_sync
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    export = tmp_path / "export"
+    write_demo(export, cases=3000, seed=5, today=TODAY)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CASECLI_")}
+    env |= {"TMPDIR": str(tmp), "CASECLI_CONFIG": "/nonexistent/c.toml"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "casecli.cli.main", "--db", team, "sync", str(export)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp.glob("casecli-sync-*/part.db")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.1)  # (into it)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    (killed,) = [p.parent for p in tmp.glob("casecli-sync-*/part.db")]
+    assert rows(team)["cases"] == []  # nothing of it in the store
+
+    def folder(name: str, lock: bool = True, old: bool = True) -> Path:
+        made = tmp / name
+        made.mkdir()
+        if lock:
+            (made / "lock").touch()
+        if old:
+            os.utime(made, (time.time() - 3600, time.time() - 3600))
+        return made
+
+    running = folder("casecli-sync-running")
+    folder("casecli-sync-young", old=False)
+    folder("casecli-sync-legacy", lock=False)
+    (tmp / "casecli-sync-link").symlink_to(folder("elsewhere"))
+    os.utime(killed, (time.time() - 3600, time.time() - 3600))
+    held = os.open(running / "lock", os.O_RDWR)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    try:
+        assert sync(team, FIXTURES / "basic")[0] == 0
+    finally:
+        os.close(held)
+    left = sorted(p.name for p in tmp.iterdir())
+    assert left == ["casecli-sync-legacy", "casecli-sync-link", "casecli-sync-running",
+                    "casecli-sync-young", "elsewhere"]  # fmt: skip
+    assert team_sync.STALE_AFTER_S == 60  # ("old": an hour here)
+
+
 def test_a_large_first_load_builds_its_indexes_after_unless_a_reader_holds_the_table(
     team: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -31,7 +31,8 @@ Who may sync a team store: its owner (the login that ran ``casecli db init``; th
 sync, before any staff member exists, is the owner's) or an active admin holding the
 ``casecli_admin`` role. The scratch file
 is made in the system's temporary folder (``TMPDIR``) and removed after; a first load of a
-statewide export needs about as much room there as the export's CSV files.
+statewide export needs about as much room there as the export's CSV files. A killed
+sync's is removed by the user's next sync (:func:`_sweep_scratch`).
 
 PostgreSQL's text cannot hold the NUL character (U+0000) that SQLite keeps: in a text cell
 that is not an id (an id holding one is rejected on both) it is stored as U+FFFD, the
@@ -45,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -72,6 +74,8 @@ LOCK_WAIT_MS = 2_000  # how long the owner's first load waits to drop a table's 
 WAIT_MS = 10_000  # how long a sync waits for another to finish (SQLite's busy timeout)
 TEXT_OID = 25  # PostgreSQL's text
 NO_NUL = "casecli_no_nul"  # an SQL function of the scratch connection: _replace_nul
+SCRATCH = "casecli-sync-"  # the scratch folder's name in TMPDIR begins so
+STALE_AFTER_S = 60  # a scratch folder no sync holds, this old, is a killed sync's
 
 
 def sync_team(url: str, folder: Path, **options: Any) -> SyncResult:
@@ -84,8 +88,9 @@ def sync_team(url: str, folder: Path, **options: Any) -> SyncResult:
         with pg.transaction():
             options["run_by"], owner = _may_sync(pg)  # (first: only they may take the lock)
             _wait_for_others(pg)
-            with tempfile.TemporaryDirectory(prefix="casecli-sync-") as scratch:
-                conn = store.connect(Path(scratch) / "part.db", create=True)
+            _sweep_scratch()
+            with _scratch() as scratch:
+                conn = store.connect(scratch / "part.db", create=True)
                 try:
                     conn.execute("PRAGMA journal_mode = MEMORY")  # a scratch file: nothing
                     conn.execute("PRAGMA synchronous = OFF")  # to recover after a crash
@@ -102,6 +107,56 @@ def sync_team(url: str, folder: Path, **options: Any) -> SyncResult:
         return result
     finally:
         pg.close()
+
+
+@contextlib.contextmanager
+def _scratch() -> Iterator[Path]:
+    """A new folder in ``TMPDIR`` (0700) for the sync's scratch file, removed after. Its lock
+    file is held while the sync uses it (released by the system however the process ends),
+    and until it is removed: a later sync knows a folder whose lock it can take for a killed
+    sync's (:func:`_sweep_scratch`)."""
+    import fcntl
+    import shutil
+
+    folder = Path(tempfile.mkdtemp(prefix=SCRATCH))
+    try:
+        fd = os.open(folder / "lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(fd)
+
+
+def _sweep_scratch() -> None:
+    """Remove the scratch folders of this user's syncs that were killed (a first load's
+    is the size of the export, and it holds what the export does about children): in
+    ``TMPDIR``, named so, the user's own and no link, holding a lock file no process holds,
+    and last changed more than STALE_AFTER_S ago (a sync's folder is made a moment before
+    it takes its lock). A folder with no lock file (an earlier casecli's) is left. Best
+    effort: whatever cannot be looked at or removed is left as it is."""
+    import fcntl
+    import shutil
+    import time
+
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(tempfile.gettempdir()):
+            if not entry.name.startswith(SCRATCH) or not entry.is_dir(follow_symlinks=False):
+                continue
+            with contextlib.suppress(OSError):
+                st = entry.stat(follow_symlinks=False)
+                if st.st_uid != os.getuid() or time.time() - st.st_mtime < STALE_AFTER_S:
+                    continue
+                fd = os.open(Path(entry.path) / "lock", os.O_RDWR | os.O_NOFOLLOW)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # (held: a sync runs)
+                    shutil.rmtree(entry.path)
+                finally:
+                    os.close(fd)
 
 
 def _prune_changes(pg: Any) -> None:
