@@ -328,6 +328,14 @@ def test_a_link_to_a_folder_others_may_write_is_not_held(tmp_path: Path) -> None
         assert not nextcache._held_above(shared / "cache" / "casecli")
         shared.chmod(0o1777)  # sticky, as /tmp
         assert nextcache._held_above(tmp_path / "link" / "casecli")
+        # group-writable (umask 002): the user's private group's, or another's
+        shared.chmod(0o775)
+        assert nextcache._held_above(shared / "cache" / "casecli") == nextcache._private_group(
+            os.getgid()
+        )
+        if os.geteuid() == 0:  # (root may give the folder to another group)
+            os.chown(shared, -1, 65534)
+            assert not nextcache._held_above(shared / "cache" / "casecli")
     finally:
         shared.chmod(0o700)
 

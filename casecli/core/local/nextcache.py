@@ -148,7 +148,8 @@ def forget_team(conn: Any) -> None:
 def _held_above(path: Path) -> bool:
     """Whether no one but this user and root may move ``path`` away and put their own in its
     place: every folder above it, as written and where its links lead, is theirs and
-    writable by no one else, unless its sticky bit keeps others from renaming what is not
+    writable by no one else (its group's write is the user's own in a user private group:
+    :func:`_private_group`), unless its sticky bit keeps others from renaming what is not
     theirs (``/tmp``). (A cache home such as a shared ``/srv/cache`` mode 0777 fails.)"""
     uid = os.getuid()
     for chain in (path, path.resolve()):
@@ -156,9 +157,25 @@ def _held_above(path: Path) -> bool:
             st = above.stat()
             if st.st_uid not in (0, uid):
                 return False
-            if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
+            others = st.st_mode & 0o002 or (st.st_mode & 0o020 and not _private_group(st.st_gid))
+            if others and not st.st_mode & stat.S_ISVTX:
                 return False
     return True
+
+
+def _private_group(gid: int) -> bool:
+    """Whether the group ``gid`` is the user's alone: their primary group, named as they are
+    and listing no other member (a user private group, as Fedora and Debian make for each
+    user; with the umask 002 some of them set, ``~/.cache`` is made 0775)."""
+    import grp
+    import pwd
+
+    try:
+        user = pwd.getpwuid(os.getuid()).pw_name
+        group = grp.getgrgid(gid)
+    except KeyError:
+        return False
+    return gid == os.getgid() and group.gr_name == user and set(group.gr_mem) <= {user}
 
 
 def _only_mine(path: Path) -> bool:

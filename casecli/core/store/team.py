@@ -40,8 +40,9 @@ FIRST = 10  # the schema a team store starts at
 # The lock one sync holds for its transaction at a time (casecli.core.ingest.team_sync), and
 # a migration for its own: the sync log's, in a mode a plain read does not wait for nor
 # hold up, and that only a login that may write the log (the owner, an admin) may take
-# (PostgreSQL: LOCK TABLE's modes above ROW EXCLUSIVE need the table's UPDATE, DELETE or
-# TRUNCATE). An advisory lock, as before, any login could take, and hold syncs up with.
+# (PostgreSQL: every mode but ACCESS SHARE and ROW EXCLUSIVE needs the table's UPDATE,
+# DELETE or TRUNCATE; ROW EXCLUSIVE its INSERT or those, which no user role but the admin
+# has on it). An advisory lock, as before, any login could take, and hold syncs up with.
 SYNC_LOCK = "LOCK TABLE sync_log IN EXCLUSIVE MODE"
 
 
